@@ -1,0 +1,127 @@
+using System.Runtime.InteropServices;
+
+namespace Mesh.EmbeddedBroker;
+
+/// <summary>
+/// An in-memory, Kafka-protocol broker on 127.0.0.1, built on librdkafka's mock cluster. For one machine
+/// and for tests: it keeps a bounded log per partition (about 5 MB or 100,000 message sets), so consumers
+/// that lag further than that lose data. Clients in other processes connect through <see cref="BootstrapServers"/>.
+/// </summary>
+public sealed class EmbeddedKafkaBroker : IDisposable
+{
+    private readonly object _gate = new();
+    private IntPtr _handle;
+    private IntPtr _cluster;
+
+    private EmbeddedKafkaBroker(IntPtr handle, IntPtr cluster, int brokerCount)
+    {
+        _handle = handle;
+        _cluster = cluster;
+        BrokerCount = brokerCount;
+        BootstrapServers = Marshal.PtrToStringUTF8(NativeMock.rd_kafka_mock_cluster_bootstraps(cluster))
+            ?? throw new InvalidOperationException("The mock cluster returned no bootstrap address.");
+    }
+
+    /// <summary>The comma-separated <c>host:port</c> list clients use as <c>bootstrap.servers</c>.</summary>
+    public string BootstrapServers { get; }
+
+    /// <summary>Number of brokers in the cluster (ids 1..N).</summary>
+    public int BrokerCount { get; }
+
+    /// <summary>
+    /// Starts a mock cluster with <paramref name="brokerCount"/> brokers, a controller (so admin metadata
+    /// calls work) and no initial rebalance delay (so a new consumer group reads at once).
+    /// </summary>
+    public static EmbeddedKafkaBroker Start(int brokerCount = 1)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(brokerCount, 1);
+
+        // Touch Confluent.Kafka first so it loads its native library; ours resolves to the same file.
+        _ = Confluent.Kafka.Library.Version;
+
+        const int ErrSize = 512;
+        var errstr = Marshal.AllocHGlobal(ErrSize);
+        try
+        {
+            var conf = NativeMock.rd_kafka_conf_new();
+            NativeMock.rd_kafka_conf_set(conf, "client.id", "mesh-embedded-broker", errstr, ErrSize);
+            // The handle only hosts the cluster; it never connects anywhere.
+            NativeMock.rd_kafka_conf_set(conf, "bootstrap.servers", "", errstr, ErrSize);
+            var handle = NativeMock.rd_kafka_new(0, conf, errstr, ErrSize);
+            if (handle == IntPtr.Zero)
+            {
+                throw new InvalidOperationException("rd_kafka_new failed: " + Marshal.PtrToStringUTF8(errstr));
+            }
+
+            var cluster = NativeMock.rd_kafka_mock_cluster_new(handle, brokerCount);
+            if (cluster == IntPtr.Zero)
+            {
+                NativeMock.rd_kafka_destroy(handle);
+                throw new InvalidOperationException("rd_kafka_mock_cluster_new failed to start a mock cluster.");
+            }
+
+            NativeMock.rd_kafka_mock_set_controller_id(cluster, 1);
+            NativeMock.rd_kafka_mock_group_initial_rebalance_delay_ms(cluster, 0);
+            return new EmbeddedKafkaBroker(handle, cluster, brokerCount);
+        }
+        finally
+        {
+            Marshal.FreeHGlobal(errstr);
+        }
+    }
+
+    /// <summary>Creates a topic. The mock does not implement the CreateTopics admin API, so topics are created here.</summary>
+    public void CreateTopic(string name, int partitions, int replicationFactor = 1)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        ArgumentOutOfRangeException.ThrowIfLessThan(partitions, 1);
+        var err = NativeMock.rd_kafka_mock_topic_create(Cluster(), name, partitions, Math.Min(replicationFactor, BrokerCount));
+        // 36 = TOPIC_ALREADY_EXISTS: creating the mesh topics twice is harmless.
+        if (err != 0 && err != 36)
+        {
+            throw new InvalidOperationException($"Creating topic '{name}' failed: {NativeMock.ErrorText(err)}");
+        }
+    }
+
+    /// <summary>Takes a broker down (connections refused) for fault-injection tests.</summary>
+    public void SetBrokerDown(int brokerId) => Check(NativeMock.rd_kafka_mock_broker_set_down(Cluster(), brokerId), "broker down");
+
+    /// <summary>Brings a broker back up.</summary>
+    public void SetBrokerUp(int brokerId) => Check(NativeMock.rd_kafka_mock_broker_set_up(Cluster(), brokerId), "broker up");
+
+    /// <summary>Adds a round-trip time to every request a broker answers.</summary>
+    public void SetBrokerRtt(int brokerId, int rttMs) => Check(NativeMock.rd_kafka_mock_broker_set_rtt(Cluster(), brokerId, rttMs), "broker rtt");
+
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            if (_cluster != IntPtr.Zero)
+            {
+                NativeMock.rd_kafka_mock_cluster_destroy(_cluster);
+                _cluster = IntPtr.Zero;
+            }
+
+            if (_handle != IntPtr.Zero)
+            {
+                NativeMock.rd_kafka_destroy(_handle);
+                _handle = IntPtr.Zero;
+            }
+        }
+    }
+
+    private IntPtr Cluster()
+    {
+        var cluster = _cluster;
+        ObjectDisposedException.ThrowIf(cluster == IntPtr.Zero, this);
+        return cluster;
+    }
+
+    private static void Check(int err, string what)
+    {
+        if (err != 0)
+        {
+            throw new InvalidOperationException($"Mock cluster {what} failed: {NativeMock.ErrorText(err)}");
+        }
+    }
+}

@@ -1,0 +1,84 @@
+using Confluent.Kafka;
+using Google.Protobuf;
+using ProtoTimestamp = Google.Protobuf.WellKnownTypes.Timestamp;
+using Mesh.Contracts.V1;
+using Microsoft.Extensions.Logging;
+
+namespace Mesh.Kafka;
+
+/// <summary>
+/// Sends what a service cannot process to the dead-letter topic with the reason, the original bytes, key,
+/// headers and position, so nothing is dropped and the record can be replayed.
+/// </summary>
+public sealed partial class DeadLetterPublisher(IProducer<byte[], byte[]> producer, string topic, string service, ILogger logger)
+{
+    private long _published;
+
+    /// <summary>Records dead-lettered by this process.</summary>
+    public long Published => Interlocked.Read(ref _published);
+
+    public string Topic => topic;
+
+    /// <summary>Builds the dead letter for a consumed record.</summary>
+    public DeadLetter Create(ConsumeResult<byte[], byte[]> record, string errorClass, string errorMessage, int attempt = 1)
+    {
+        var letter = new DeadLetter
+        {
+            SourceTopic = record.Topic,
+            Partition = record.Partition.Value,
+            Offset = record.Offset.Value,
+            Key = record.Message.Key is null ? ByteString.Empty : ByteString.CopyFrom(record.Message.Key),
+            Value = record.Message.Value is null ? ByteString.Empty : ByteString.CopyFrom(record.Message.Value),
+            ErrorClass = errorClass,
+            ErrorMessage = errorMessage,
+            Service = service,
+            Time = ProtoTimestamp.FromDateTime(DateTime.UtcNow),
+            Attempt = attempt,
+        };
+        if (record.Message.Headers is not null)
+        {
+            foreach (var header in record.Message.Headers)
+            {
+                letter.Headers[header.Key] = ByteString.CopyFrom(header.GetValueBytes());
+            }
+        }
+
+        return letter;
+    }
+
+    /// <summary>
+    /// Produces the dead letter; <paramref name="onDelivered"/> runs once Kafka acknowledged it (true) or
+    /// failed it (false), so the caller can store the source offset only after the dead letter is safe.
+    /// </summary>
+    public void Publish(ConsumeResult<byte[], byte[]> record, string errorClass, string errorMessage, Action<bool> onDelivered, int attempt = 1)
+    {
+        var letter = Create(record, errorClass, errorMessage, attempt);
+        LogDeadLetter(logger, record.Topic, record.Partition.Value, record.Offset.Value, errorClass, errorMessage);
+        var message = new Message<byte[], byte[]>
+        {
+            Key = record.Message.Key ?? [],
+            Value = letter.ToByteArray(),
+            Headers = MeshHeaders.Create<DeadLetter>(System.Diagnostics.Activity.Current),
+        };
+        producer.Produce(topic, message, report =>
+        {
+            var ok = report.Error.Code == ErrorCode.NoError;
+            if (ok)
+            {
+                Interlocked.Increment(ref _published);
+            }
+            else
+            {
+                LogDeadLetterFailed(logger, topic, report.Error.Reason);
+            }
+
+            onDelivered(ok);
+        });
+    }
+
+    [LoggerMessage(EventId = 10, Level = LogLevel.Warning, Message = "Dead-lettering {Topic}[{Partition}]@{Offset}: {ErrorClass}: {Reason}")]
+    private static partial void LogDeadLetter(ILogger logger, string topic, int partition, long offset, string errorClass, string reason);
+
+    [LoggerMessage(EventId = 11, Level = LogLevel.Error, Message = "Producing to dead-letter topic {Topic} failed: {Reason}")]
+    private static partial void LogDeadLetterFailed(ILogger logger, string topic, string reason);
+}
