@@ -1,0 +1,59 @@
+// Mesh build script (Cake). Targets: Build, Train, Test, Demo. Run through ./build.sh --target=<name>.
+var target = Argument("target", "Build");
+var configuration = Argument("configuration", "Release");
+var duration = Argument("duration", 45);
+var rate = Argument("rate", 200);
+var dashboard = HasArgument("dashboard");
+
+var solution = File("./Mesh.sln");
+var mesh = $"./tools/Mesh.Cli/bin/{configuration}/net10.0/mesh.dll";
+var models = "./.mesh/models";
+
+Task("Clean")
+    .Does(() =>
+{
+    DotNetClean(solution, new DotNetCleanSettings { Configuration = configuration });
+});
+
+Task("Build")
+    .Does(() =>
+{
+    DotNetBuild(solution, new DotNetBuildSettings { Configuration = configuration });
+});
+
+Task("Train")
+    .Description("Train the two demo iris models and export them to ONNX model folders in .mesh/models.")
+    .IsDependentOn("Build")
+    .Does(() =>
+{
+    DotNetExecute(mesh, $"train --data data/iris.csv --output {models}");
+});
+
+Task("Test")
+    .Description("Every test: unit, integration (embedded broker or KAFKA_BOOTSTRAP_SERVERS) and end to end.")
+    .IsDependentOn("Build")
+    .Does(() =>
+{
+    DotNetTest(solution, new DotNetTestSettings
+    {
+        Configuration = configuration,
+        NoBuild = true,
+        Loggers = { "console;verbosity=normal", "trx" },
+        ResultsDirectory = "./artifacts/test-results",
+    });
+});
+
+Task("Demo")
+    .Description("Start the broker and the five services through the Aspire AppHost, stream iris through an A/B test, print the per-arm table.")
+    .IsDependentOn("Train")
+    .Does(() =>
+{
+    var args = $"demo --duration {duration} --rate {rate} --configuration {configuration}" + (dashboard ? " --dashboard" : "");
+    var exitCode = StartProcess("dotnet", new ProcessSettings { Arguments = $"{mesh} {args}" });
+    if (exitCode != 0)
+    {
+        throw new Exception($"The demo failed (exit code {exitCode}).");
+    }
+});
+
+RunTarget(target);

@@ -1,0 +1,97 @@
+namespace Mesh.AppHost;
+
+/// <summary>The local mesh: the embedded broker and the five services, each its own process.</summary>
+internal static class MeshStackExtensions
+{
+    public static void AddMeshStack(this IDistributedApplicationBuilder builder, MeshStackSettings stack)
+    {
+        PrepareRunFolder(stack);
+        var modelHostHttp = MeshStackSettings.FreePort();
+        var modelHostGrpc = MeshStackSettings.FreePort();
+        WriteExperiment(stack, $"http://127.0.0.1:{modelHostGrpc}");
+
+        var broker = builder.AddProject<Projects.Mesh_Cli>("broker", launchProfileName: null)
+            .WithArgs("broker", "--bootstrap-file", stack.BootstrapFile, "--partitions", stack.Partitions.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+        var modelHost = builder.AddProject<Projects.Mesh_ModelHost>("model-host", launchProfileName: null)
+            .WithMeshDefaults(stack, modelHostHttp)
+            .WithEnvironment("Kestrel__Endpoints__Http__Url", $"http://127.0.0.1:{modelHostHttp}")
+            .WithEnvironment("Kestrel__Endpoints__Grpc__Url", $"http://127.0.0.1:{modelHostGrpc}")
+            .WithEnvironment("ModelHost__ModelRepository", stack.ModelRepository);
+
+        var router = builder.AddProject<Projects.Mesh_Router>("router", launchProfileName: null)
+            .WithMeshDefaults(stack, MeshStackSettings.FreePort())
+            .WithEnvironment("Router__ExperimentFile", stack.ExperimentFile)
+            .WaitFor(broker)
+            .WaitFor(modelHost);
+
+        var metricsSink = builder.AddProject<Projects.Mesh_MetricsSink>("metrics-sink", launchProfileName: null)
+            .WithMeshDefaults(stack, MeshStackSettings.FreePort())
+            .WithEnvironment("MetricsSink__TrackingDir", stack.TrackingDir)
+            .WaitFor(broker);
+
+        builder.AddProject<Projects.Mesh_Consumer>("consumer", launchProfileName: null)
+            .WithMeshDefaults(stack, MeshStackSettings.FreePort())
+            .WithEnvironment("Consumer__Output", stack.PredictionsFile)
+            .WaitFor(broker);
+
+        // The producer starts once the router and the sink are up, so the demo's latencies are the mesh's,
+        // not the time records waited for a consumer to start.
+        builder.AddProject<Projects.Mesh_Producer>("producer", launchProfileName: null)
+            .WithMeshDefaults(stack, MeshStackSettings.FreePort())
+            .WithEnvironment("Producer__File", stack.DataFile)
+            .WithEnvironment("Producer__Rate", Invariant(stack.Rate))
+            .WithEnvironment("Producer__Count", Invariant(stack.Count))
+            .WithEnvironment("Producer__DurationSeconds", Invariant(stack.DurationSeconds))
+            .WithEnvironment("Producer__Entities", Invariant(stack.Entities))
+            .WithEnvironment("Producer__LabelDelayMs", Invariant(stack.LabelDelayMs))
+            .WaitFor(router)
+            .WaitFor(metricsSink);
+    }
+
+    private static IResourceBuilder<ProjectResource> WithMeshDefaults(this IResourceBuilder<ProjectResource> resource, MeshStackSettings stack, int httpPort)
+    {
+        return resource
+            .WithHttpEndpoint(port: httpPort, targetPort: httpPort, name: "http", isProxied: false)
+            .WithEnvironment("Urls", $"http://127.0.0.1:{httpPort}")
+            .WithEnvironment("Kafka__BootstrapFile", stack.BootstrapFile)
+            .WithEnvironment("Kafka__BootstrapWaitSeconds", "60")
+            .WithHttpHealthCheck("/health");
+    }
+
+    private static void PrepareRunFolder(MeshStackSettings stack)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(stack.BootstrapFile)!);
+        // A file left by a broker that was killed would point the services at a dead address.
+        File.Delete(stack.BootstrapFile);
+        if (Directory.Exists(stack.TrackingDir))
+        {
+            Directory.Delete(stack.TrackingDir, recursive: true);
+        }
+
+        File.Delete(stack.PredictionsFile);
+    }
+
+    private static void WriteExperiment(MeshStackSettings stack, string endpoint)
+    {
+        File.WriteAllText(stack.ExperimentFile, $"""
+            # Written by the AppHost for this run: an A/B test of the two demo models, 50/50, sticky by entity.
+            experiments:
+              - name: iris-ab
+                strategy: ab
+                arms:
+                  - name: logreg
+                    weight: 50
+                    endpoint: {endpoint}
+                    model: iris-logreg
+                    version: "1"
+                  - name: boosted
+                    weight: 50
+                    endpoint: {endpoint}
+                    model: iris-boosted
+                    version: "1"
+            """);
+    }
+
+    private static string Invariant(int value) => value.ToString(System.Globalization.CultureInfo.InvariantCulture);
+}

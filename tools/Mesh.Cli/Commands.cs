@@ -1,0 +1,102 @@
+using System.CommandLine;
+using System.Runtime.InteropServices;
+using Mesh.Cli.Broker;
+using Mesh.Cli.Demo;
+using Mesh.Cli.Training;
+using Mesh.Kafka;
+
+namespace Mesh.Cli;
+
+/// <summary>The command tree of <c>mesh</c>; each command's work lives in its folder.</summary>
+internal static class Commands
+{
+    public static Command Broker()
+    {
+        var topics = new MeshTopics();
+        var partitions = new Option<int>("--partitions") { Description = "Partitions per mesh topic.", DefaultValueFactory = _ => 4 };
+        var brokers = new Option<int>("--brokers") { Description = "Brokers in the cluster.", DefaultValueFactory = _ => 1 };
+        var file = new Option<string>("--bootstrap-file") { Description = "Where to write the bootstrap address.", DefaultValueFactory = _ => KafkaOptions.DefaultBootstrapFile };
+        var topicNames = new Option<string[]>("--topic") { Description = "Topics to create (repeatable).", DefaultValueFactory = _ => [.. topics.All], AllowMultipleArgumentsPerToken = true };
+        var groups = new Option<string[]>("--watch-group") { Description = "Consumer groups whose lag is watched (repeatable).", DefaultValueFactory = _ => ["mesh-router", "mesh-consumer", "mesh-metrics-sink"], AllowMultipleArgumentsPerToken = true };
+        var lagWarn = new Option<long>("--lag-warn-records") { Description = "Warn when a group lags this many records on a partition.", DefaultValueFactory = _ => 40_000 };
+        var command = new Command("broker", "Run the embedded Kafka-protocol broker (librdkafka's mock cluster) on 127.0.0.1 until Ctrl-C or SIGTERM.")
+        {
+            partitions, brokers, file, topicNames, groups, lagWarn,
+        };
+        command.SetAction((result, token) => WithTermination(token, t => BrokerCommand.RunAsync(
+            new BrokerSettings(
+                Positive(result.GetValue(partitions), "--partitions"),
+                Positive(result.GetValue(brokers), "--brokers"),
+                result.GetValue(file)!,
+                result.GetValue(topicNames)!,
+                result.GetValue(groups)!,
+                result.GetValue(lagWarn),
+                LagCheckSeconds: 5),
+            t)));
+        return command;
+    }
+
+    public static Command Train()
+    {
+        var data = new Option<string>("--data") { Description = "The iris CSV.", DefaultValueFactory = _ => Path.Combine("data", "iris.csv") };
+        var output = new Option<string>("--output") { Description = "Model repository to write (<name>/<version>/model.onnx).", DefaultValueFactory = _ => Path.Combine(".mesh", "models") };
+        var command = new Command("train", "Train the two demo iris classifiers with ML.NET and export them to ONNX model folders.") { data, output };
+        command.SetAction(result =>
+        {
+            var dataPath = result.GetValue(data)!;
+            if (!File.Exists(dataPath))
+            {
+                Console.Error.WriteLine($"error: --data '{dataPath}' does not exist.");
+                return 2;
+            }
+
+            var models = DemoModelTrainer.Train(dataPath, result.GetValue(output)!, Console.Out);
+            foreach (var model in models)
+            {
+                Console.WriteLine($"{model.Name} v{model.Version}: training accuracy {model.TrainingAccuracy:P1} -> {model.ModelPath}");
+            }
+
+            return 0;
+        });
+        return command;
+    }
+
+    public static Command Demo()
+    {
+        var duration = new Option<int>("--duration") { Description = "Seconds of streaming.", DefaultValueFactory = _ => 45 };
+        var rate = new Option<int>("--rate") { Description = "Feature records per second.", DefaultValueFactory = _ => 200 };
+        var appHost = new Option<string?>("--apphost") { Description = "Path of the built Mesh.AppHost.dll (found under tools/ by default)." };
+        var configuration = new Option<string>("--configuration") { Description = "Build configuration to look for.", DefaultValueFactory = _ => "Release" };
+        var state = new Option<string>("--state-dir") { Description = "Folder for models, run files and results.", DefaultValueFactory = _ => ".mesh" };
+        var dashboard = new Option<bool>("--dashboard") { Description = "Also start the Aspire dashboard." };
+        var command = new Command("demo", "Start the whole mesh through the Aspire AppHost, stream iris through an A/B test, print the per-arm results.")
+        {
+            duration, rate, appHost, configuration, state, dashboard,
+        };
+        command.SetAction((result, token) => WithTermination(token, t => DemoCommand.RunAsync(
+            new DemoSettings(
+                Positive(result.GetValue(duration), "--duration"),
+                Positive(result.GetValue(rate), "--rate"),
+                result.GetValue(appHost),
+                result.GetValue(configuration)!,
+                Path.GetFullPath(result.GetValue(state)!),
+                result.GetValue(dashboard)),
+            t)));
+        return command;
+    }
+
+    private static int Positive(int value, string name) =>
+        value > 0 ? value : throw new ArgumentOutOfRangeException(name, $"{name} must be positive, got {value}.");
+
+    // Ctrl-C is handled by System.CommandLine; SIGTERM (how orchestrators and the AppHost stop us) must cancel too.
+    private static async Task<int> WithTermination(CancellationToken token, Func<CancellationToken, Task<int>> run)
+    {
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(token);
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
+        {
+            context.Cancel = true;
+            cts.Cancel();
+        });
+        return await run(cts.Token).ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,271 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using Mesh.Cli.Training;
+using Spectre.Console;
+
+namespace Mesh.Cli.Demo;
+
+internal sealed record DemoSettings(int DurationSeconds, int Rate, string? AppHostPath, string Configuration, string StateDir, bool Dashboard);
+
+/// <summary>
+/// `mesh demo`: starts the AppHost (broker + five services as separate processes), streams iris through the
+/// A/B experiment for a set duration, shows progress from the metrics sink, stops everything and prints
+/// the per-arm table.
+/// </summary>
+internal static class DemoCommand
+{
+    private static readonly TimeSpan s_startupBudget = TimeSpan.FromSeconds(120);
+    private static readonly TimeSpan s_drainBudget = TimeSpan.FromSeconds(30);
+
+    public static async Task<int> RunAsync(DemoSettings settings, CancellationToken cancellationToken)
+    {
+        var root = FindRepositoryRoot();
+        var appHost = settings.AppHostPath ?? Path.Combine(root, "tools", "Mesh.AppHost", "bin", settings.Configuration, "net10.0", "Mesh.AppHost.dll");
+        if (!File.Exists(appHost))
+        {
+            Console.Error.WriteLine($"error: the AppHost is not built at '{appHost}'. Run './build.sh --target=Demo' (it builds first) or pass --apphost.");
+            return 2;
+        }
+
+        var models = Path.Combine(settings.StateDir, "models");
+        if (!Directory.Exists(models) || Directory.GetFiles(models, "model.onnx", SearchOption.AllDirectories).Length < 2)
+        {
+            AnsiConsole.MarkupLine("[grey]Training the demo models...[/]");
+            DemoModelTrainer.Train(Path.Combine(root, "data", "iris.csv"), models, TextWriter.Null);
+        }
+
+        var expected = settings.Rate * settings.DurationSeconds;
+        var summaryPath = Path.Combine(settings.StateDir, "tracking", "summary.json");
+        var runDir = Path.Combine(settings.StateDir, "run");
+        Directory.CreateDirectory(runDir);
+        File.Delete(summaryPath);
+        var log = Path.Combine(runDir, "apphost.log");
+
+        AnsiConsole.MarkupLine($"[bold]Mesh demo[/]: {expected:N0} iris records at {settings.Rate}/s through an A/B test of two models (50/50, sticky by entity).");
+        AnsiConsole.MarkupLine($"[grey]Processes: embedded broker, model-host, router, producer, consumer, metrics-sink (AppHost log: {Markup.Escape(log)}; service logs: {Markup.Escape(Path.Combine(runDir, "logs"))}).[/]");
+
+        using var process = StartAppHost(appHost, root, settings, expected, log);
+        var started = Stopwatch.StartNew();
+        DemoSummary? summary = null;
+        var outcome = "interrupted";
+        try
+        {
+            outcome = await WatchAsync(process, summaryPath, expected, settings, started, s => summary = s, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            AnsiConsole.MarkupLine("[yellow]Stopping (Ctrl-C)...[/]");
+        }
+        finally
+        {
+            await StopAsync(process).ConfigureAwait(false);
+        }
+
+        summary = DemoSummary.TryRead(summaryPath) ?? summary;
+        PrintTable(summary, expected, started.Elapsed);
+        AnsiConsole.MarkupLine($"Predictions written by the consumer: {Markup.Escape(Path.Combine(settings.StateDir, "predictions.jsonl"))}; tracking folder: {Markup.Escape(Path.GetDirectoryName(summaryPath)!)}");
+        switch (outcome)
+        {
+            case "complete":
+                AnsiConsole.MarkupLine($"[green]Done in {started.Elapsed.TotalSeconds:F0} s: every record got a prediction and every prediction its label.[/]");
+                return 0;
+            case "interrupted":
+                return 130;
+            default:
+                AnsiConsole.MarkupLine($"[red]The demo did not complete: {Markup.Escape(outcome)}. See {Markup.Escape(log)} and the service logs.[/]");
+                return 1;
+        }
+    }
+
+    private static async Task<string> WatchAsync(Process process, string summaryPath, int expected, DemoSettings settings, Stopwatch started, Action<DemoSummary> onSummary, CancellationToken cancellationToken)
+    {
+        TimeSpan? streamingSince = null;
+        var lastPrinted = TimeSpan.Zero;
+        var lastJoined = -1L;
+        var lastProgress = TimeSpan.Zero;
+        while (true)
+        {
+            await Task.Delay(500, cancellationToken).ConfigureAwait(false);
+            if (process.HasExited)
+            {
+                return $"the AppHost exited early with code {process.ExitCode}";
+            }
+
+            var summary = DemoSummary.TryRead(summaryPath);
+            var now = started.Elapsed;
+            if (summary is not null)
+            {
+                onSummary(summary);
+                streamingSince ??= summary.Predictions > 0 ? now : null;
+                if (summary.Joined != lastJoined)
+                {
+                    lastJoined = summary.Joined;
+                    lastProgress = now;
+                }
+
+                if (summary.Predictions >= expected && summary.Joined >= expected)
+                {
+                    PrintProgress(summary, expected, now);
+                    return "complete";
+                }
+            }
+
+            if (now - lastPrinted >= TimeSpan.FromSeconds(2))
+            {
+                lastPrinted = now;
+                if (summary is null || summary.Predictions == 0)
+                {
+                    AnsiConsole.MarkupLine($"[grey]{now.TotalSeconds,4:F0}s  starting the broker and services...[/]");
+                }
+                else
+                {
+                    PrintProgress(summary, expected, now);
+                }
+            }
+
+            if (streamingSince is null && now > s_startupBudget)
+            {
+                return $"no prediction within {s_startupBudget.TotalSeconds:F0} s of start";
+            }
+
+            if (streamingSince is { } since && now - since > TimeSpan.FromSeconds(settings.DurationSeconds) + s_drainBudget && now - lastProgress > TimeSpan.FromSeconds(10))
+            {
+                return $"stalled at {lastJoined:N0} of {expected:N0} joined predictions";
+            }
+        }
+    }
+
+    private static void PrintProgress(DemoSummary summary, int expected, TimeSpan now)
+    {
+        var arms = summary.Experiments.SelectMany(e => e.Arms)
+            .Select(a => $"{a.Arm} {a.Predictions:N0} acc {a.Accuracy:F3} p99 {a.LatencyP99Ms:F1} ms");
+        AnsiConsole.MarkupLine(Markup.Escape(
+            $"{now.TotalSeconds,4:F0}s  predictions {summary.Predictions:N0}/{expected:N0} ({100.0 * summary.Predictions / expected:F0}%)  labelled {summary.Joined:N0}  | {string.Join(" | ", arms)}"));
+    }
+
+    private static void PrintTable(DemoSummary? summary, int expected, TimeSpan elapsed)
+    {
+        if (summary is null)
+        {
+            AnsiConsole.MarkupLine("[red]No results: the metrics sink wrote no summary.[/]");
+            return;
+        }
+
+        foreach (var experiment in summary.Experiments)
+        {
+            var table = new Table().Title($"experiment {Markup.Escape(experiment.Experiment)}: {expected:N0} records sent, {elapsed.TotalSeconds:F0} s");
+            table.AddColumns("arm", "model", "records", "predictions", "labelled", "accuracy", "p50 e2e ms", "p99 e2e ms");
+            foreach (var column in table.Columns.Skip(2))
+            {
+                column.RightAligned();
+            }
+
+            foreach (var arm in experiment.Arms.OrderBy(a => a.Shadow).ThenBy(a => a.Arm, StringComparer.Ordinal))
+            {
+                table.AddRow(
+                    Markup.Escape(arm.Arm + (arm.Shadow ? " (shadow)" : "")),
+                    Markup.Escape($"{arm.Model} v{arm.Version}"),
+                    arm.Predictions.ToString("N0", CultureInfo.InvariantCulture),
+                    arm.Predictions.ToString("N0", CultureInfo.InvariantCulture),
+                    arm.Joined.ToString("N0", CultureInfo.InvariantCulture),
+                    arm.Accuracy.ToString("F3", CultureInfo.InvariantCulture),
+                    arm.LatencyP50Ms.ToString("F1", CultureInfo.InvariantCulture),
+                    arm.LatencyP99Ms.ToString("F1", CultureInfo.InvariantCulture));
+            }
+
+            AnsiConsole.Write(table);
+        }
+
+        AnsiConsole.MarkupLine($"predictions {summary.Predictions:N0}, labels {summary.Labels:N0}, joined {summary.Joined:N0}, duplicate predictions {summary.DuplicatePredictions:N0}, labels without prediction {summary.UnmatchedLabels:N0}");
+    }
+
+    private static Process StartAppHost(string appHost, string root, DemoSettings settings, int count, string log)
+    {
+        var info = new ProcessStartInfo("dotnet")
+        {
+            ArgumentList = { appHost },
+            WorkingDirectory = root,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        var env = info.Environment;
+        env["DOTNET_ENVIRONMENT"] = "Production";
+        env["ASPNETCORE_URLS"] = "http://127.0.0.1:18888";
+        env["ASPIRE_DASHBOARD_OTLP_ENDPOINT_URL"] = "http://127.0.0.1:18889";
+        env["ASPIRE_ALLOW_UNSECURED_TRANSPORT"] = "true";
+        env["MESH_DASHBOARD"] = settings.Dashboard ? "true" : "false";
+        env["Mesh__RepositoryRoot"] = root;
+        env["Mesh__StateDir"] = settings.StateDir;
+        env["Mesh__Rate"] = settings.Rate.ToString(CultureInfo.InvariantCulture);
+        env["Mesh__Count"] = count.ToString(CultureInfo.InvariantCulture);
+        env["Mesh__DurationSeconds"] = "0";
+
+        var process = Process.Start(info) ?? throw new InvalidOperationException("Could not start the AppHost.");
+        var writer = new StreamWriter(log, append: false) { AutoFlush = true };
+        var gate = new object();
+        void Write(string? line)
+        {
+            if (line is null)
+            {
+                return;
+            }
+
+            lock (gate)
+            {
+                writer.WriteLine(line);
+            }
+
+            if (line.Contains("Login to the dashboard at", StringComparison.Ordinal))
+            {
+                AnsiConsole.MarkupLine($"[grey]{Markup.Escape(line.Trim())}[/]");
+            }
+        }
+
+        process.OutputDataReceived += (_, e) => Write(e.Data);
+        process.ErrorDataReceived += (_, e) => Write(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        process.Exited += (_, _) => writer.Dispose();
+        process.EnableRaisingEvents = true;
+        return process;
+    }
+
+    // SIGTERM lets the AppHost stop its resources in order; its orchestrator removes every child process.
+    private static async Task StopAsync(Process process)
+    {
+        if (process.HasExited)
+        {
+            return;
+        }
+
+        _ = Kill(process.Id, 15);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+    }
+
+    private static string FindRepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(Directory.GetCurrentDirectory()); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Mesh.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("Run 'mesh demo' from inside the Mesh repository (no Mesh.sln found above the current folder).");
+    }
+
+    [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int Kill(int pid, int signal);
+}
