@@ -1,0 +1,84 @@
+using Mesh.Contracts.V1;
+using Mesh.Kafka;
+using Mesh.Producer.Publishing;
+using Mesh.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace Mesh.Producer.Tests;
+
+public sealed class ProducerIntegrationTests(KafkaTestCluster cluster) : IClassFixture<KafkaTestCluster>
+{
+    [Fact]
+    public async Task Run_CountOfRecords_ReaderGetsEveryRecordAndItsLabel()
+    {
+        const int Count = 60;
+        var features = KafkaTestCluster.UniqueTopic("features");
+        var labels = KafkaTestCluster.UniqueTopic("labels");
+        await cluster.CreateTopicsAsync(4, features, labels);
+        // 60 records cycle over the 150 iris rows' first 60 plus one bad row, which is skipped.
+        var csv = Path.Combine(Path.GetTempPath(), $"producer-{Guid.NewGuid():N}.csv");
+        var lines = File.ReadAllLines(RepoPaths.IrisCsv).ToList();
+        lines.Insert(3, "1.0,oops,1.0,1.0,setosa");
+        await File.WriteAllLinesAsync(csv, lines);
+
+        await using var app = ProducerExtensions.CreateApp(Overrides(features, labels, csv, Count));
+        await app.StartAsync();
+        var summary = await app.Services.GetRequiredService<PublishProgress>().Completion.WaitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.True(summary.Succeeded, summary.ToString());
+        Assert.Equal(Count, summary.RecordsAcked);
+        Assert.Equal(Count, summary.LabelsAcked);
+        Assert.Equal(1, summary.BadRows);
+
+        var records = cluster.ReadAll(features, Count, TimeSpan.FromSeconds(30)).Select(r => FeatureRecord.Parser.ParseFrom(r.Message.Value)).ToList();
+        var labelRecords = cluster.ReadAll(labels, Count, TimeSpan.FromSeconds(30)).Select(r => Label.Parser.ParseFrom(r.Message.Value)).ToList();
+        Assert.Equal(Count, records.Count);
+        Assert.Equal(Count, labelRecords.Count);
+        Assert.Equal(Count, records.Select(r => r.RequestId).Distinct().Count());
+        var labelById = labelRecords.ToDictionary(l => l.RequestId);
+        var irisRows = File.ReadAllLines(RepoPaths.IrisCsv).Skip(1).Select(l => l.Split(',')).ToList();
+        foreach (var record in records)
+        {
+            var n = int.Parse(record.RequestId[(record.RequestId.LastIndexOf('-') + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+            Assert.Equal(irisRows[n % irisRows.Count][4], labelById[record.RequestId].Value);
+            Assert.Equal(record.EntityId, labelById[record.RequestId].EntityId);
+            Assert.Equal(4, record.Values.Count);
+        }
+    }
+
+    [Fact]
+    public async Task Start_MissingFile_FailsNamingProducerFile()
+    {
+        var overrides = new Dictionary<string, string?>(Overrides("f", "l", "", 1)) { ["Producer:File"] = "/nonexistent/iris.csv" };
+        await using var app = ProducerExtensions.CreateApp(overrides);
+
+        var e = await Assert.ThrowsAsync<OptionsValidationException>(() => app.StartAsync());
+
+        Assert.Contains("Producer:File", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Start_MalformedRate_FailsNamingProducerRate()
+    {
+        var overrides = new Dictionary<string, string?>(Overrides("f", "l", RepoPaths.IrisCsv, 1)) { ["Producer:Rate"] = "-5" };
+        await using var app = ProducerExtensions.CreateApp(overrides);
+
+        var e = await Assert.ThrowsAsync<OptionsValidationException>(() => app.StartAsync());
+
+        Assert.Contains("Producer:Rate", e.Message, StringComparison.Ordinal);
+    }
+
+    private Dictionary<string, string?> Overrides(string features, string labels, string csv, int count) => new()
+    {
+        ["Urls"] = "http://127.0.0.1:0",
+        [$"{KafkaOptions.SectionName}:BootstrapServers"] = cluster.BootstrapServers,
+        ["Kafka:Topics:Features"] = features,
+        ["Kafka:Topics:Labels"] = labels,
+        ["Producer:File"] = csv,
+        ["Producer:Rate"] = "500",
+        ["Producer:Count"] = count.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["Producer:LabelDelayMs"] = "100",
+        ["Producer:Entities"] = "10",
+    };
+}
