@@ -1,0 +1,283 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Confluent.Kafka;
+using Google.Protobuf;
+using Mesh.Cli.Demo;
+using Mesh.Cli.Training;
+using Mesh.Contracts.V1;
+using Mesh.Kafka;
+using Mesh.Testing;
+using Xunit.Abstractions;
+
+namespace Mesh.EndToEnd.Tests;
+
+/// <summary>
+/// The whole mesh as separate processes: producer → features → router → model host (gRPC) → predictions →
+/// consumer and metrics sink, with labels joined, over the Kafka cluster the tests select.
+/// </summary>
+public sealed class MeshEndToEndTests(KafkaTestCluster kafka, ITestOutputHelper output) : IClassFixture<KafkaTestCluster>, IAsyncLifetime
+{
+    private const int Records = 1000;
+    private const int Entities = 200;
+    private readonly List<ServiceProcess> _services = [];
+    private readonly string _work = Directory.CreateTempSubdirectory("mesh-e2e-").FullName;
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        foreach (var service in _services)
+        {
+            await service.DisposeAsync();
+        }
+
+        Directory.Delete(_work, recursive: true);
+    }
+
+    [Fact]
+    public async Task Mesh_ThousandIrisRecords_EveryRecordPredictedOnceStickyAccurateJoinedAndBadRecordsDeadLettered()
+    {
+        var topics = new MeshTopics
+        {
+            Features = KafkaTestCluster.UniqueTopic("e2e.features"),
+            Predictions = KafkaTestCluster.UniqueTopic("e2e.predictions"),
+            ShadowPredictions = KafkaTestCluster.UniqueTopic("e2e.shadow"),
+            Labels = KafkaTestCluster.UniqueTopic("e2e.labels"),
+            DeadLetter = KafkaTestCluster.UniqueTopic("e2e.dead-letter"),
+        };
+        await kafka.CreateTopicsAsync(4, [.. topics.All]);
+        var models = Path.Combine(_work, "models");
+        DemoModelTrainer.Train(Path.Combine(Repository.Root, "data", "iris.csv"), models, TextWriter.Null);
+        var tracking = Path.Combine(_work, "tracking");
+        var consumerFile = Path.Combine(_work, "predictions.jsonl");
+        var grpcPort = ServiceProcess.FreePort();
+        var experimentFile = WriteExperiment(grpcPort);
+        var run = Guid.NewGuid().ToString("N")[..8];
+
+        try
+        {
+            Start("model-host", "Mesh.ModelHost", topics, new()
+            {
+                ["ModelHost__ModelRepository"] = models,
+                ["Kestrel__Endpoints__Http__Url"] = $"http://127.0.0.1:{ServiceProcess.FreePort()}",
+                ["Kestrel__Endpoints__Grpc__Url"] = $"http://127.0.0.1:{grpcPort}",
+            });
+            Start("router", "Mesh.Router", topics, new()
+            {
+                ["Router__ExperimentFile"] = experimentFile,
+                ["Router__GroupId"] = "e2e-router-" + run,
+            });
+            Start("metrics-sink", "Mesh.MetricsSink", topics, new()
+            {
+                ["MetricsSink__TrackingDir"] = tracking,
+                ["MetricsSink__GroupId"] = "e2e-sink-" + run,
+            });
+            Start("consumer", "Mesh.Consumer", topics, new()
+            {
+                ["Consumer__Output"] = consumerFile,
+                ["Consumer__GroupId"] = "e2e-consumer-" + run,
+            });
+
+            // Two records the router cannot use: bytes that are no FeatureRecord, and a record with 3 features
+            // for models that take 4. Both must land in the dead-letter topic; nothing else may stop.
+            await ProduceBadRecordsAsync(topics.Features);
+
+            var producer = Start("producer", "Mesh.Producer", topics, new()
+            {
+                ["Producer__File"] = Path.Combine(Repository.Root, "data", "iris.csv"),
+                ["Producer__Count"] = Records.ToString(CultureInfo.InvariantCulture),
+                ["Producer__Rate"] = "1000",
+                ["Producer__Entities"] = Entities.ToString(CultureInfo.InvariantCulture),
+                ["Producer__LabelDelayMs"] = "200",
+                ["Producer__Seed"] = "7",
+            });
+            Assert.Equal(0, await producer.WaitForExitAsync(TimeSpan.FromSeconds(90)));
+
+            var features = ReadDistinct(topics.Features, Records + 2, r => RequestIdOrOffset(r));
+            var predictions = ReadDistinct(topics.Predictions, Records, r => Prediction.Parser.ParseFrom(r.Message.Value).RequestId);
+            var deadLetters = kafka.ReadAll(topics.DeadLetter, 2, TimeSpan.FromSeconds(30)).Select(r => DeadLetter.Parser.ParseFrom(r.Message.Value)).ToList();
+            var summary = await WaitForSummaryAsync(Path.Combine(tracking, "summary.json"), Records, TimeSpan.FromSeconds(60));
+
+            // Every record predicted exactly once, and only records that were sent.
+            var decoded = predictions.Select(r => (Record: r, Prediction: Prediction.Parser.ParseFrom(r.Message.Value))).ToList();
+            var sent = features.Values.Where(r => r.Message.Value.Length > 3).Select(r => FeatureRecord.Parser.ParseFrom(r.Message.Value)).Where(f => f.Values.Count == 4).ToDictionary(f => f.RequestId);
+            Assert.Equal(Records, sent.Count);
+            Assert.Equal(Records, decoded.Select(d => d.Prediction.RequestId).Distinct().Count());
+            Assert.All(decoded, d => Assert.True(sent.ContainsKey(d.Prediction.RequestId), $"unknown request id {d.Prediction.RequestId}"));
+
+            // Sticky: an entity never changes arm. Shares: the entities' arms fit 50/50 (chi-square, 1 dof, p = 0.001).
+            var armsByEntity = decoded.GroupBy(d => d.Prediction.EntityId).ToDictionary(g => g.Key, g => g.Select(d => d.Prediction.Arm).Distinct().ToList());
+            Assert.All(armsByEntity, e => Assert.True(e.Value.Count == 1, $"entity {e.Key} saw arms {string.Join(",", e.Value)}"));
+            var logreg = armsByEntity.Count(e => e.Value[0] == "logreg");
+            var expectedPerArm = armsByEntity.Count / 2.0;
+            var chiSquare = (Math.Pow(logreg - expectedPerArm, 2) + Math.Pow(armsByEntity.Count - logreg - expectedPerArm, 2)) / expectedPerArm;
+            Assert.True(chiSquare < 10.83, $"arm shares off 50/50: {logreg} of {armsByEntity.Count} entities on logreg (chi-square {chiSquare:F2})");
+            Assert.Equal(["boosted", "logreg"], decoded.Select(d => d.Prediction.Arm).Distinct().Order(StringComparer.Ordinal));
+
+            // Predictions carry what data teams and replays need, and the producer's trace continues into them.
+            Assert.All(decoded, d =>
+            {
+                Assert.Equal("iris-ab", d.Prediction.Experiment);
+                Assert.Equal(0.5, d.Prediction.AssignmentProbability, 3);
+                Assert.Contains(d.Prediction.Output.Label, new[] { "setosa", "versicolor", "virginica" });
+                Assert.Equal(3, d.Prediction.Output.Scores.Count);
+                var featureTrace = TraceId(features[d.Prediction.RequestId]);
+                Assert.NotNull(featureTrace);
+                Assert.Equal(featureTrace, TraceId(d.Record));
+                Assert.Equal(featureTrace, d.Prediction.TraceId);
+            });
+
+            // Bad records were dead-lettered with the reason, and the services kept going.
+            Assert.Equal(["decode", "validation"], deadLetters.Select(d => d.ErrorClass).Order(StringComparer.Ordinal));
+            Assert.All(deadLetters, d => Assert.Equal(topics.Features, d.SourceTopic));
+            Assert.Contains("4", deadLetters.Single(d => d.ErrorClass == "validation").ErrorMessage, StringComparison.Ordinal);
+
+            // The metrics sink joined every prediction with its label; both models are accurate on iris.
+            Assert.Equal(Records, summary.Joined);
+            var arms = summary.Experiments.Single(e => e.Experiment == "iris-ab").Arms;
+            Assert.Equal(2, arms.Count);
+            Assert.Equal(Records, arms.Sum(a => a.Predictions));
+            Assert.All(arms, a => Assert.True(a.Accuracy > 0.9, $"{a.Arm} accuracy {a.Accuracy:F3}"));
+            Assert.All(arms, a => Assert.True(a.LatencyP99Ms >= a.LatencyP50Ms && a.LatencyP50Ms > 0, $"{a.Arm} latency p50 {a.LatencyP50Ms} p99 {a.LatencyP99Ms}"));
+
+            // The data teams' consumer wrote every prediction as a JSON line.
+            await WaitForAsync(() => CountDistinctRequestIds(consumerFile) >= Records, TimeSpan.FromSeconds(30));
+            Assert.Equal(Records, CountDistinctRequestIds(consumerFile));
+
+            Assert.All(_services.Where(s => s.Name != "producer"), s => Assert.False(s.HasExited, $"{s.Name} exited with {(s.HasExited ? s.ExitCode : 0)}"));
+        }
+        catch
+        {
+            foreach (var service in _services)
+            {
+                output.WriteLine($"===== {service.Name} (exited: {service.HasExited}) =====");
+                output.WriteLine(service.Output);
+            }
+
+            throw;
+        }
+    }
+
+    private ServiceProcess Start(string folder, string assembly, MeshTopics topics, Dictionary<string, string> settings)
+    {
+        settings["Kafka__BootstrapServers"] = kafka.BootstrapServers;
+        settings["Kafka__Topics__Features"] = topics.Features;
+        settings["Kafka__Topics__Predictions"] = topics.Predictions;
+        settings["Kafka__Topics__ShadowPredictions"] = topics.ShadowPredictions;
+        settings["Kafka__Topics__Labels"] = topics.Labels;
+        settings["Kafka__Topics__DeadLetter"] = topics.DeadLetter;
+        settings.TryAdd("Urls", $"http://127.0.0.1:{ServiceProcess.FreePort()}");
+        var service = ServiceProcess.Start(folder, assembly, settings);
+        _services.Add(service);
+        return service;
+    }
+
+    private string WriteExperiment(int grpcPort)
+    {
+        var path = Path.Combine(_work, "experiments.yaml");
+        File.WriteAllText(path, $"""
+            experiments:
+              - name: iris-ab
+                strategy: ab
+                arms:
+                  - name: logreg
+                    weight: 50
+                    endpoint: http://127.0.0.1:{grpcPort}
+                    model: iris-logreg
+                    version: "1"
+                  - name: boosted
+                    weight: 50
+                    endpoint: http://127.0.0.1:{grpcPort}
+                    model: iris-boosted
+                    version: "1"
+            """);
+        return path;
+    }
+
+    private async Task ProduceBadRecordsAsync(string topic)
+    {
+        using var producer = new ProducerBuilder<byte[], byte[]>(new ProducerConfig { BootstrapServers = kafka.BootstrapServers }).Build();
+        var garbage = Encoding.ASCII.GetBytes("\u007f not a FeatureRecord").Prepend((byte)0xFF).ToArray();
+        await producer.ProduceAsync(topic, new Message<byte[], byte[]> { Key = "bad-entity"u8.ToArray(), Value = garbage });
+        var narrow = new FeatureRecord { RequestId = "bad-width", EntityId = "bad-entity", FeatureSet = "iris", Values = { 1f, 2f, 3f } };
+        await producer.ProduceAsync(topic, new Message<byte[], byte[]> { Key = "bad-entity"u8.ToArray(), Value = narrow.ToByteArray() });
+    }
+
+    private Dictionary<string, ConsumeResult<byte[], byte[]>> ReadDistinct(string topic, int expected, Func<ConsumeResult<byte[], byte[]>, string> id)
+    {
+        var byId = new Dictionary<string, ConsumeResult<byte[], byte[]>>();
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (byId.Count < expected && DateTime.UtcNow < deadline)
+        {
+            foreach (var record in kafka.ReadAll(topic, expected * 2, TimeSpan.FromSeconds(5)))
+            {
+                byId.TryAdd(id(record), record);
+            }
+        }
+
+        return byId;
+    }
+
+    private static string RequestIdOrOffset(ConsumeResult<byte[], byte[]> record)
+    {
+        try
+        {
+            return FeatureRecord.Parser.ParseFrom(record.Message.Value).RequestId;
+        }
+        catch (InvalidProtocolBufferException)
+        {
+            return $"undecodable@{record.TopicPartitionOffset}";
+        }
+    }
+
+    private static string? TraceId(ConsumeResult<byte[], byte[]> record)
+    {
+        var context = MeshHeaders.ExtractTraceContext(record.Message.Headers);
+        return context == default ? null : context.TraceId.ToHexString();
+    }
+
+    private static async Task<DemoSummary> WaitForSummaryAsync(string path, int joined, TimeSpan timeout)
+    {
+        DemoSummary? summary = null;
+        await WaitForAsync(() => (summary = DemoSummary.TryRead(path)) is { } s && s.Joined >= joined, timeout);
+        return summary ?? throw new InvalidOperationException($"No summary at {path}");
+    }
+
+    private static async Task WaitForAsync(Func<bool> condition, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (!condition() && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(250);
+        }
+    }
+
+    private static int CountDistinctRequestIds(string path)
+    {
+        if (!File.Exists(path))
+        {
+            return 0;
+        }
+
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        using var reader = new StreamReader(stream);
+        var ids = new HashSet<string>();
+        while (reader.ReadLine() is { } line)
+        {
+            try
+            {
+                if (line.Length > 0 && JsonDocument.Parse(line).RootElement.TryGetProperty("requestId", out var id))
+                {
+                    ids.Add(id.GetString()!);
+                }
+            }
+            catch (JsonException)
+            {
+                // The consumer may be mid-line; the next read sees the whole line.
+            }
+        }
+
+        return ids.Count;
+    }
+}
