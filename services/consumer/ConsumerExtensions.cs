@@ -1,0 +1,46 @@
+using Mesh.Consumer.Consuming;
+using Mesh.Consumer.Options;
+using Mesh.Consumer.Output;
+using Mesh.Consumer.Telemetry;
+using Mesh.Kafka;
+using Mesh.ServiceDefaults;
+using Microsoft.Extensions.Logging.Console;
+using Microsoft.Extensions.Options;
+
+namespace Mesh.Consumer;
+
+internal static class ConsumerExtensions
+{
+    /// <summary>Registers the consumer: validated options, Kafka, the output sink and the consume loop.</summary>
+    public static IHostApplicationBuilder AddConsumer(this IHostApplicationBuilder builder)
+    {
+        builder.AddMeshKafka();
+        builder.Services.AddOptions<ConsumerOptions>()
+            .BindConfiguration(ConsumerOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+
+        if (ConsumerOptions.IsStdout(builder.Configuration[$"{ConsumerOptions.SectionName}:{nameof(ConsumerOptions.Output)}"]))
+        {
+            // Stdout carries the data: logs must not be interleaved with the JSON lines.
+            builder.Services.Configure<ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+        }
+
+        builder.Services.AddSingleton<ILineSink>(sp => StreamLineSink.Open(sp.GetRequiredService<IOptions<ConsumerOptions>>().Value.Output));
+        builder.Services.AddSingleton<ConsumerTelemetry>();
+        builder.Services.AddHostedService<PredictionConsumerWorker>();
+        return builder;
+    }
+
+    /// <summary>Builds the consumer as Program.cs does, with configuration overrides, for in-process hosting.</summary>
+    public static WebApplication CreateApp(IReadOnlyDictionary<string, string?> overrides, string[]? args = null)
+    {
+        var builder = WebApplication.CreateBuilder(args ?? []);
+        builder.Configuration.AddInMemoryCollection(overrides);
+        builder.AddServiceDefaults("consumer");
+        builder.AddConsumer();
+        var app = builder.Build();
+        app.MapDefaultEndpoints();
+        return app;
+    }
+}

@@ -1,0 +1,165 @@
+using System.Diagnostics;
+using Confluent.Kafka;
+using Mesh.Consumer.Handling;
+using Mesh.Consumer.Options;
+using Mesh.Consumer.Output;
+using Mesh.Consumer.Telemetry;
+using Mesh.Kafka;
+using Microsoft.Extensions.Options;
+
+namespace Mesh.Consumer.Consuming;
+
+/// <summary>
+/// The consume loop, on its own long-running thread: writes each prediction as a JSON line, flushes when idle or
+/// every <c>Consumer:FlushIntervalMs</c>, and stores the offsets of what was flushed (at-least-once).
+/// </summary>
+internal sealed partial class PredictionConsumerWorker(
+    IOptions<ConsumerOptions> options,
+    KafkaClientFactory kafka,
+    ILineSink sink,
+    ConsumerTelemetry telemetry,
+    IHostApplicationLifetime lifetime,
+    ILogger<PredictionConsumerWorker> logger) : BackgroundService
+{
+    private static readonly TimeSpan s_pollTimeout = TimeSpan.FromMilliseconds(100);
+
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        Task.Factory.StartNew(() => Run(stoppingToken), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+
+    private void Run(CancellationToken stoppingToken)
+    {
+        var o = options.Value;
+        var topics = o.ResolveTopics(kafka.Options.Topics.Predictions);
+        var writer = new PredictionLineWriter(sink, new OffsetTracker());
+        IProducer<byte[], byte[]>? producer = null;
+        IConsumer<byte[], byte[]>? consumer = null;
+        try
+        {
+            void OnFatal(Error error) => FatalError.Stop(lifetime, logger, $"fatal Kafka error {error.Code}: {error.Reason}");
+            producer = kafka.CreateProducer("mesh-consumer-dead-letters", OnFatal);
+            var deadLetters = new DeadLetterPublisher(producer, kafka.Options.Topics.DeadLetter, "consumer", logger);
+            consumer = kafka.CreateConsumer(o.GroupId, "mesh-consumer", OnFatal, (c, revoked) =>
+            {
+                // Still assigned while this runs: flush and store what is done before the partitions move.
+                Store(c, writer.Flush());
+                writer.Forget(revoked.Select(p => p.TopicPartition));
+            });
+            consumer.Subscribe(topics);
+            LogStarted(string.Join(", ", topics), o.GroupId, sink is StreamLineSink s ? s.Description : "sink");
+
+            var flushInterval = TimeSpan.FromMilliseconds(o.FlushIntervalMs);
+            var lastFlush = Stopwatch.GetTimestamp();
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                ConsumeResult<byte[], byte[]>? record;
+                try
+                {
+                    record = consumer.Consume(s_pollTimeout);
+                }
+                catch (ConsumeException e) when (!e.Error.IsFatal)
+                {
+                    LogConsumeError(e.Error.Code, e.Error.Reason);
+                    continue;
+                }
+
+                if (record is not null && !record.IsPartitionEOF)
+                {
+                    Handle(consumer, writer, deadLetters, record);
+                }
+
+                // Flush when idle (low latency for a trickle) or on the interval (batched writes under load).
+                if (writer.Unflushed > 0 && (record is null || Stopwatch.GetElapsedTime(lastFlush) >= flushInterval))
+                {
+                    Store(consumer, writer.Flush());
+                    telemetry.Flushes.Add(1);
+                    lastFlush = Stopwatch.GetTimestamp();
+                }
+            }
+
+            Store(consumer, writer.Flush());
+        }
+        catch (Exception e) when (e is KafkaException or IOException or UnauthorizedAccessException)
+        {
+            FatalError.Stop(lifetime, logger, "the consume loop failed: " + e.Message, e);
+        }
+        finally
+        {
+            // Dead letters in flight still release their offsets before the final commit on Close.
+            producer?.Flush(TimeSpan.FromSeconds(10));
+            try
+            {
+                consumer?.Close();
+            }
+            catch (KafkaException e)
+            {
+                LogCloseFailed(e.Error.Reason);
+            }
+
+            consumer?.Dispose();
+            producer?.Dispose();
+        }
+    }
+
+    private void Handle(IConsumer<byte[], byte[]> consumer, PredictionLineWriter writer, DeadLetterPublisher deadLetters, ConsumeResult<byte[], byte[]> record)
+    {
+        using var activity = ConsumerTelemetry.ActivitySource.StartActivity(
+            $"{record.Topic} process", ActivityKind.Consumer, MeshHeaders.ExtractTraceContext(record.Message.Headers));
+        activity?.SetTag("messaging.system", "kafka");
+        activity?.SetTag("messaging.source.name", record.Topic);
+        if (writer.TryWrite(record, out var error))
+        {
+            telemetry.Written.Add(1);
+            return;
+        }
+
+        telemetry.DeadLettered.Add(1);
+        var partition = record.TopicPartition;
+        var offset = record.Offset.Value;
+        deadLetters.Publish(record, "decode", error, ok =>
+        {
+            if (ok)
+            {
+                if (writer.CompleteDeadLetter(partition, offset) is { } next)
+                {
+                    Store(consumer, [next]);
+                }
+            }
+            else
+            {
+                // Its offset stays unreleased: after a restart the record is read and dead-lettered again.
+                LogDeadLetterLost(partition.ToString(), offset);
+            }
+        });
+    }
+
+    private void Store(IConsumer<byte[], byte[]> consumer, IReadOnlyList<TopicPartitionOffset> offsets)
+    {
+        foreach (var offset in offsets)
+        {
+            try
+            {
+                consumer.StoreOffset(offset);
+            }
+            catch (KafkaException e)
+            {
+                // The partition was revoked meanwhile; its new owner rereads from the last commit.
+                LogStoreFailed(offset.ToString(), e.Error.Reason);
+            }
+        }
+    }
+
+    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Consuming {Topics} as group {GroupId}, writing JSON lines to {Output}")]
+    private partial void LogStarted(string topics, string groupId, string output);
+
+    [LoggerMessage(EventId = 2, Level = LogLevel.Warning, Message = "Consume error {Code}: {Reason}")]
+    private partial void LogConsumeError(ErrorCode code, string reason);
+
+    [LoggerMessage(EventId = 3, Level = LogLevel.Warning, Message = "Could not store offset {Offset}: {Reason}")]
+    private partial void LogStoreFailed(string offset, string reason);
+
+    [LoggerMessage(EventId = 4, Level = LogLevel.Error, Message = "Dead letter for {Partition}@{Offset} was not acknowledged; its offset stays unstored")]
+    private partial void LogDeadLetterLost(string partition, long offset);
+
+    [LoggerMessage(EventId = 5, Level = LogLevel.Warning, Message = "Closing the consumer failed: {Reason}")]
+    private partial void LogCloseFailed(string reason);
+}

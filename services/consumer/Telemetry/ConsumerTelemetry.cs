@@ -1,0 +1,28 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+
+namespace Mesh.Consumer.Telemetry;
+
+/// <summary>The consumer's one Meter and ActivitySource.</summary>
+internal sealed class ConsumerTelemetry
+{
+    public const string Name = "Mesh.Consumer";
+
+    private static readonly ActivitySource s_activitySource = new(Name);
+
+    public ConsumerTelemetry(IMeterFactory meterFactory)
+    {
+        var meter = meterFactory.Create(Name);
+        Written = meter.CreateCounter<long>("mesh.consumer.records.written", description: "Predictions written as JSON lines.");
+        DeadLettered = meter.CreateCounter<long>("mesh.consumer.records.dead_lettered", description: "Records sent to the dead-letter topic.");
+        Flushes = meter.CreateCounter<long>("mesh.consumer.flushes", description: "Flushes of the output after which offsets were stored.");
+    }
+
+    public static ActivitySource ActivitySource => s_activitySource;
+
+    public Counter<long> Written { get; }
+
+    public Counter<long> DeadLettered { get; }
+
+    public Counter<long> Flushes { get; }
+}
