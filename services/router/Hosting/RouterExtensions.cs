@@ -1,0 +1,69 @@
+using Confluent.Kafka;
+using Mesh.Kafka;
+using Mesh.Router.Inference;
+using Mesh.Router.Routing;
+using Mesh.Router.Telemetry;
+using Mesh.ServiceDefaults;
+using Microsoft.Extensions.Options;
+
+namespace Mesh.Router.Hosting;
+
+public static class RouterExtensions
+{
+    private const string ServiceName = "router";
+
+    /// <summary>
+    /// Registers the router: options (section <c>Router</c>, validated at start together with the experiment
+    /// spec), Kafka, the model host channels, the routing pipeline and the consume loop.
+    /// </summary>
+    public static IHostApplicationBuilder AddRouter(this IHostApplicationBuilder builder)
+    {
+        builder.AddMeshKafka();
+        builder.Services.AddOptions<RouterOptions>()
+            .BindConfiguration(RouterOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<RouterOptions>, RouterOptionsValidator>();
+
+        builder.Services.AddSingleton<RouterTelemetry>();
+        builder.Services.AddSingleton<RouterState>();
+        builder.Services.AddSingleton<ModelEndpointPool>();
+        builder.Services.AddSingleton<OffsetTracker>();
+        builder.Services.AddSingleton(sp =>
+        {
+            var lifetime = sp.GetRequiredService<IHostApplicationLifetime>();
+            var logger = sp.GetRequiredService<ILoggerFactory>().CreateLogger("Mesh.Router");
+            return sp.GetRequiredService<KafkaClientFactory>().CreateProducer(
+                "mesh-router",
+                error => FatalError.Stop(lifetime, logger, $"Fatal producer error {error.Code}: {error.Reason}"));
+        });
+        builder.Services.AddSingleton(sp => new DeadLetterPublisher(
+            sp.GetRequiredService<IProducer<byte[], byte[]>>(),
+            sp.GetRequiredService<IOptions<KafkaOptions>>().Value.Topics.DeadLetter,
+            ServiceName,
+            sp.GetRequiredService<ILoggerFactory>().CreateLogger<DeadLetterPublisher>()));
+        builder.Services.AddSingleton<RoutingPipeline>();
+        builder.Services.AddHostedService<RouterWorker>();
+        builder.Services.AddHealthChecks().AddCheck<RouterHealthCheck>(ServiceName);
+        return builder;
+    }
+
+    /// <summary>
+    /// The same application Program.cs builds, with configuration overrides on top (tests and tools host the
+    /// router in-process with this).
+    /// </summary>
+    public static WebApplication CreateRouterApplication(string[] args, IEnumerable<KeyValuePair<string, string?>>? overrides = null)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        if (overrides is not null)
+        {
+            builder.Configuration.AddInMemoryCollection(overrides);
+        }
+
+        builder.AddServiceDefaults(ServiceName);
+        builder.AddRouter();
+        var app = builder.Build();
+        app.MapDefaultEndpoints();
+        return app;
+    }
+}

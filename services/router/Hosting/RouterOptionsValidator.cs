@@ -1,0 +1,44 @@
+using Mesh.Router.Experiments;
+using Microsoft.Extensions.Options;
+
+namespace Mesh.Router.Hosting;
+
+/// <summary>
+/// Checks the batching settings and parses the experiment spec at start, so a router with a bad setting or a bad
+/// spec refuses to start with a message that names the setting or the spec field.
+/// </summary>
+internal sealed class RouterOptionsValidator : IValidateOptions<RouterOptions>
+{
+    public ValidateOptionsResult Validate(string? name, RouterOptions options)
+    {
+        var errors = new List<string>();
+        var batching = options.Batching;
+        if (batching.MaxBatchSize is < 1 or > 100_000)
+        {
+            errors.Add($"Router:Batching:MaxBatchSize must be between 1 and 100000 (was {batching.MaxBatchSize}).");
+        }
+
+        if (batching.MaxDelayMs is <= 0 or > 10_000 || double.IsNaN(batching.MaxDelayMs))
+        {
+            errors.Add($"Router:Batching:MaxDelayMs must be greater than 0 and at most 10000 (was {batching.MaxDelayMs}).");
+        }
+
+        if (batching.MaxInFlightBatches is < 1 or > 1024)
+        {
+            errors.Add($"Router:Batching:MaxInFlightBatches must be between 1 and 1024 (was {batching.MaxInFlightBatches}).");
+        }
+
+        if (batching.CallTimeoutMs is < 1 or > 600_000)
+        {
+            errors.Add($"Router:Batching:CallTimeoutMs must be between 1 and 600000 (was {batching.CallTimeoutMs}).");
+        }
+
+        if (!string.IsNullOrWhiteSpace(options.ExperimentFile))
+        {
+            var result = ExperimentSpecLoader.Load(options.ExperimentFile);
+            errors.AddRange(result.Errors);
+        }
+
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+}

@@ -1,0 +1,146 @@
+using Confluent.Kafka;
+using Mesh.Kafka;
+using Mesh.Router.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace Mesh.Router.Routing;
+
+/// <summary>
+/// The consume loop: the blocking Consume runs on its own long-running thread and hands each record to the
+/// <see cref="RoutingPipeline"/>. Fatal Kafka errors and unexpected failures stop the process with a non-zero
+/// exit; a clean stop drains in-flight batches, flushes the producer, commits stored offsets and closes.
+/// </summary>
+internal sealed partial class RouterWorker(
+    IServiceProvider services,
+    KafkaClientFactory kafka,
+    IOptions<RouterOptions> options,
+    RouterState state,
+    IHostApplicationLifetime lifetime,
+    ILogger<RouterWorker> logger) : BackgroundService
+{
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        Task.Factory.StartNew(() => Run(stoppingToken), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+
+    private void Run(CancellationToken stoppingToken)
+    {
+        RoutingPipeline pipeline;
+        IProducer<byte[], byte[]> producer;
+        try
+        {
+            // Resolved here, not in the constructor: resolving the cluster address and waiting for model hosts
+            // may take a while, and the host (health endpoints included) should be up meanwhile.
+            pipeline = services.GetRequiredService<RoutingPipeline>();
+            producer = services.GetRequiredService<IProducer<byte[], byte[]>>();
+            pipeline.InitializeAsync(stoppingToken).GetAwaiter().GetResult();
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            return;
+        }
+        catch (Exception e)
+        {
+            state.Set(RouterStatus.Failed);
+            FatalError.Stop(lifetime, logger, "The router cannot start: " + e.Message);
+            return;
+        }
+
+        var topic = kafka.Options.Topics.Features;
+        using var consumer = kafka.CreateConsumer(
+            options.Value.GroupId,
+            $"mesh-router-{Environment.MachineName}-{Environment.ProcessId}",
+            onFatal: error => FatalError.Stop(lifetime, logger, $"Fatal consumer error {error.Code}: {error.Reason}"),
+            onRevoked: pipeline.OnPartitionsRevoked);
+        try
+        {
+            pipeline.Attach(consumer);
+            consumer.Subscribe(topic);
+            state.Set(RouterStatus.Consuming);
+            LogConsuming(logger, topic, options.Value.GroupId);
+            Consume(consumer, pipeline, stoppingToken);
+            state.Set(RouterStatus.Stopping);
+            Shutdown(consumer, producer, pipeline);
+        }
+        catch (KafkaException e) when (e.Error.IsFatal)
+        {
+            state.Set(RouterStatus.Failed);
+            FatalError.Stop(lifetime, logger, $"Fatal Kafka error {e.Error.Code}: {e.Error.Reason}", e);
+        }
+        catch (Exception e)
+        {
+            state.Set(RouterStatus.Failed);
+            FatalError.Stop(lifetime, logger, "The consume loop failed", e);
+        }
+    }
+
+    private void Consume(IConsumer<byte[], byte[]> consumer, RoutingPipeline pipeline, CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            ConsumeResult<byte[], byte[]>? result;
+            try
+            {
+                result = consumer.Consume(stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            catch (ConsumeException e) when (!e.Error.IsFatal)
+            {
+                // librdkafka recovers from these by itself (e.g. a partition leader moving).
+                LogConsumeError(logger, e.Error.Code, e.Error.Reason);
+                continue;
+            }
+
+            if (result is null || result.IsPartitionEOF)
+            {
+                continue;
+            }
+
+            try
+            {
+                pipeline.Handle(result, stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                // Stopped while waiting for a batch slot: the record was not completed, so its offset is not stored
+                // and the next owner processes it again.
+                return;
+            }
+        }
+    }
+
+    private void Shutdown(IConsumer<byte[], byte[]> consumer, IProducer<byte[], byte[]> producer, RoutingPipeline pipeline)
+    {
+        pipeline.DrainAsync().GetAwaiter().GetResult();
+        var undelivered = producer.Flush(TimeSpan.FromSeconds(15));
+        if (undelivered > 0)
+        {
+            LogUndelivered(logger, undelivered);
+        }
+
+        try
+        {
+            consumer.Commit();
+        }
+        catch (KafkaException e) when (e.Error.Code == ErrorCode.Local_NoOffset)
+        {
+            // Nothing stored since the last commit.
+        }
+
+        consumer.Close();
+        LogStopped(logger);
+    }
+
+    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Consuming {Topic} as group {GroupId}")]
+    private static partial void LogConsuming(ILogger logger, string topic, string groupId);
+
+    [LoggerMessage(EventId = 2, Level = LogLevel.Warning, Message = "Consume error {Code}: {Reason}")]
+    private static partial void LogConsumeError(ILogger logger, ErrorCode code, string reason);
+
+    [LoggerMessage(EventId = 3, Level = LogLevel.Warning, Message = "{Count} messages were still undelivered after the final flush; their records will be consumed again")]
+    private static partial void LogUndelivered(ILogger logger, int count);
+
+    [LoggerMessage(EventId = 4, Level = LogLevel.Information, Message = "Stopped: in-flight batches drained, producer flushed, offsets committed")]
+    private static partial void LogStopped(ILogger logger);
+}
