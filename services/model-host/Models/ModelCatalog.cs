@@ -1,0 +1,104 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Mesh.ModelHost.Options;
+
+namespace Mesh.ModelHost.Models;
+
+/// <summary>A model version found in the repository: loaded and warmed up, or the reason it failed.</summary>
+internal sealed record ModelSlot(string Name, string Version, ServedModel? Model, string? LoadError);
+
+/// <summary>Every model version of the repository, by name and version.</summary>
+internal sealed partial class ModelCatalog(ILogger<ModelCatalog> logger) : IDisposable
+{
+    private readonly ConcurrentDictionary<(string Name, string Version), ModelSlot> _slots = new();
+    private readonly ConcurrentDictionary<string, string> _latestVersions = new(StringComparer.Ordinal);
+    private volatile bool _ready;
+
+    /// <summary>True once every model was tried and at least one is loaded and warmed up.</summary>
+    public bool IsReady => _ready;
+
+    public IEnumerable<ModelSlot> Slots => _slots.Values;
+
+    /// <summary>
+    /// Loads every <c>&lt;name&gt;/&lt;version&gt;/model.onnx</c>. A model that fails is logged and kept as a
+    /// failed slot (so callers learn why), and the others are served.
+    /// </summary>
+    public void LoadAll(string repository, int intraOpThreads, CancellationToken cancellationToken)
+    {
+        foreach (var (name, version, folder) in RepositoryLayout.FindModelFiles(repository))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var started = Stopwatch.GetTimestamp();
+            ModelSlot slot;
+            try
+            {
+                var model = ServedModel.Load(name, version, folder, intraOpThreads);
+                model.WarmUp();
+                slot = new ModelSlot(name, version, model, null);
+                LogLoaded(name, version, model.Input.Name, string.Join(", ", model.Outputs.Select(o => o.Name)), Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                slot = new ModelSlot(name, version, null, e.Message);
+                LogLoadFailed(e, name, version, folder);
+            }
+
+            _slots[(name, version)] = slot;
+            if (slot.Model is not null)
+            {
+                _latestVersions.AddOrUpdate(name, version, (_, current) => CompareVersions(version, current) > 0 ? version : current);
+            }
+        }
+
+        _ready = !_latestVersions.IsEmpty;
+        if (!_ready)
+        {
+            LogNothingServed(repository);
+        }
+    }
+
+    /// <summary>Finds a model version; an empty version means the highest loaded version.</summary>
+    public bool TryFind(string name, string version, out ModelSlot? slot)
+    {
+        if (string.IsNullOrEmpty(version))
+        {
+            if (_latestVersions.TryGetValue(name, out var latest))
+            {
+                return _slots.TryGetValue((name, latest), out slot);
+            }
+
+            // No loaded version: a failed one still explains itself.
+            slot = _slots.Values.Where(s => s.Name == name).OrderByDescending(s => s.Version, Comparer<string>.Create(CompareVersions)).FirstOrDefault();
+            return slot is not null;
+        }
+
+        return _slots.TryGetValue((name, version), out slot);
+    }
+
+    public IReadOnlyList<string> VersionsOf(string name) =>
+        [.. _slots.Values.Where(s => s.Name == name && s.Model is not null).Select(s => s.Version).Order(Comparer<string>.Create(CompareVersions))];
+
+    public IReadOnlyList<string> ModelNames() =>
+        [.. _slots.Keys.Select(k => k.Name).Distinct().Order(StringComparer.Ordinal)];
+
+    public void Dispose()
+    {
+        foreach (var slot in _slots.Values)
+        {
+            slot.Model?.Dispose();
+        }
+    }
+
+    // Numeric versions compare as numbers (10 > 9); anything else falls back to ordinal order.
+    private static int CompareVersions(string? left, string? right) =>
+        long.TryParse(left, out var l) && long.TryParse(right, out var r) ? l.CompareTo(r) : string.CompareOrdinal(left, right);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Loaded model {Model} version {Version} (input {Input}; outputs {Outputs}) in {ElapsedMs:F0} ms")]
+    private partial void LogLoaded(string model, string version, string input, string outputs, double elapsedMs);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Model {Model} version {Version} in {Folder} failed to load; the other models are served")]
+    private partial void LogLoadFailed(Exception exception, string model, string version, string folder);
+
+    [LoggerMessage(Level = LogLevel.Critical, Message = "No model in {Repository} could be loaded; the host stays not ready")]
+    private partial void LogNothingServed(string repository);
+}

@@ -1,0 +1,38 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Mesh.ModelHost.Options;
+
+internal sealed class ModelHostOptions
+{
+    public const string SectionName = "ModelHost";
+
+    /// <summary>Folder laid out <c>&lt;model-name&gt;/&lt;version&gt;/model.onnx</c> (+ optional <c>config.json</c>).</summary>
+    [Required(AllowEmptyStrings = false, ErrorMessage = "ModelHost:ModelRepository is required: a folder laid out <model-name>/<version>/model.onnx.")]
+    public string ModelRepository { get; set; } = DefaultModelRepository;
+
+    /// <summary>
+    /// ONNX Runtime threads per Run. One by default: the host runs on few cores next to gRPC and Kafka,
+    /// and concurrent requests already use the other cores.
+    /// </summary>
+    [Range(1, 64, ErrorMessage = "ModelHost:IntraOpThreads must be between 1 and 64.")]
+    public int IntraOpThreads { get; set; } = 1;
+
+    /// <summary>The most rows one ModelInfer call may carry; larger batches are refused instead of exhausting memory.</summary>
+    [Range(1, 10_000_000, ErrorMessage = "ModelHost:MaxBatchRows must be between 1 and 10000000.")]
+    public int MaxBatchRows { get; set; } = 65536;
+
+    public static string DefaultModelRepository =>
+        Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".mesh", "models");
+
+    /// <summary>The repository as a full path, with a leading <c>~/</c> meaning the user's home folder.</summary>
+    public string ResolveModelRepository()
+    {
+        var path = ModelRepository.Trim();
+        if (path == "~" || path.StartsWith("~/", StringComparison.Ordinal))
+        {
+            path = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), path.TrimStart('~').TrimStart('/'));
+        }
+
+        return Path.GetFullPath(path);
+    }
+}
