@@ -1,0 +1,253 @@
+using Mesh.Contracts.V1;
+using Mesh.MetricsSink.Summary;
+
+namespace Mesh.MetricsSink.Aggregation;
+
+/// <summary>What applying one record did.</summary>
+internal enum JoinOutcome
+{
+    /// <summary>Kept until its counterpart arrives.</summary>
+    Pending,
+
+    /// <summary>Matched with its counterpart (a label may join several arms' predictions at once).</summary>
+    Joined,
+
+    /// <summary>Seen before (at-least-once redelivery): counted once, ignored now.</summary>
+    Duplicate,
+
+    /// <summary>Cannot ever join (a label without a request id).</summary>
+    Unmatchable,
+}
+
+/// <summary>What an expiry pass removed.</summary>
+internal readonly record struct ExpiryResult(int Entries, int UnmatchedLabels, int UnjoinedPredictions);
+
+/// <summary>
+/// Joins predictions with labels by request id in bounded memory, in either arrival order, and keeps per-arm
+/// statistics. Each request id is held for the join window from when it was first seen (so late shadows and
+/// redeliveries still meet it), and never more than <c>maxPending</c> ids at once (the oldest go first).
+/// Thread-safe: the consume loop applies records while the flusher and the HTTP endpoint read snapshots.
+/// </summary>
+internal sealed class PredictionLabelJoiner(TimeProvider time, TimeSpan window, int maxPending)
+{
+    private readonly object _gate = new();
+    private readonly Dictionary<string, Entry> _entries = new(StringComparer.Ordinal);
+    private readonly Queue<(string RequestId, long Created)> _byAge = new();
+    private readonly Dictionary<(string Experiment, string Arm, bool Shadow), ArmStatistics> _arms = new();
+    private readonly long _windowTicks = (long)(window.TotalSeconds * time.TimestampFrequency);
+    private long _predictions;
+    private long _labels;
+    private long _joined;
+    private long _duplicates;
+    private long _unmatchedLabels;
+    private long _unjoinedPredictions;
+    private long _pendingPredictions;
+    private long _pendingLabels;
+
+    /// <summary>Predictions whose label never came within the window (not in the summary shape; logged and metered).</summary>
+    public long UnjoinedPredictions
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _unjoinedPredictions;
+            }
+        }
+    }
+
+    public JoinOutcome AddPrediction(Prediction prediction)
+    {
+        lock (_gate)
+        {
+            var entry = GetOrCreate(prediction.RequestId);
+            var arm = Arm(prediction);
+            if (entry.Predictions.Exists(p => ReferenceEquals(p.Arm, arm)))
+            {
+                _duplicates++;
+                return JoinOutcome.Duplicate;
+            }
+
+            _predictions++;
+            arm.Predictions++;
+            arm.Model = prediction.ModelName;
+            arm.Version = prediction.ModelVersion;
+            if (prediction.Fallback)
+            {
+                arm.Fallbacks++;
+            }
+
+            arm.Latency.Record(prediction.Latency?.EndToEndMs ?? 0);
+            var pending = new PendingPrediction(arm, prediction.Output?.Label ?? "");
+            entry.Predictions.Add(pending);
+            if (entry.Label is null)
+            {
+                _pendingPredictions++;
+                return JoinOutcome.Pending;
+            }
+
+            if (entry.Predictions.Count == 1)
+            {
+                // The label was waiting alone until now.
+                _pendingLabels--;
+            }
+
+            Join(pending, entry.Label);
+            return JoinOutcome.Joined;
+        }
+    }
+
+    public JoinOutcome AddLabel(Label label)
+    {
+        lock (_gate)
+        {
+            if (string.IsNullOrEmpty(label.RequestId))
+            {
+                _labels++;
+                _unmatchedLabels++;
+                return JoinOutcome.Unmatchable;
+            }
+
+            var entry = GetOrCreate(label.RequestId);
+            if (entry.Label is not null)
+            {
+                return JoinOutcome.Duplicate;
+            }
+
+            _labels++;
+            entry.Label = label.Value;
+            if (entry.Predictions.Count == 0)
+            {
+                _pendingLabels++;
+                return JoinOutcome.Pending;
+            }
+
+            foreach (var prediction in entry.Predictions)
+            {
+                Join(prediction, label.Value);
+            }
+
+            _pendingPredictions -= entry.Predictions.Count;
+            return JoinOutcome.Joined;
+        }
+    }
+
+    /// <summary>Removes request ids older than the window or beyond the pending limit, counting what never joined.</summary>
+    public ExpiryResult Expire()
+    {
+        lock (_gate)
+        {
+            return EvictLocked(time.GetTimestamp(), maxPending);
+        }
+    }
+
+    public SummaryDocument Snapshot()
+    {
+        lock (_gate)
+        {
+            var experiments = _arms.Values
+                .GroupBy(a => a.Experiment, StringComparer.Ordinal)
+                .OrderBy(g => g.Key, StringComparer.Ordinal)
+                .Select(g => new ExperimentSummary(g.Key, g
+                    .OrderBy(a => a.Shadow)
+                    .ThenBy(a => a.Arm, StringComparer.Ordinal)
+                    .Select(a => new ArmSummary(
+                        a.Arm,
+                        a.Model,
+                        a.Version,
+                        a.Shadow,
+                        a.Predictions,
+                        a.Joined,
+                        a.Correct,
+                        a.Joined == 0 ? 0 : Math.Round((double)a.Correct / a.Joined, 4),
+                        Math.Round(a.Latency.Percentile(0.50), 3),
+                        Math.Round(a.Latency.Percentile(0.99), 3),
+                        a.Fallbacks))
+                    .ToList()))
+                .ToList();
+            return new SummaryDocument(
+                time.GetUtcNow().UtcDateTime,
+                _predictions,
+                _labels,
+                _joined,
+                _duplicates,
+                _unmatchedLabels,
+                _pendingPredictions,
+                _pendingLabels,
+                experiments);
+        }
+    }
+
+    private Entry GetOrCreate(string requestId)
+    {
+        if (_entries.TryGetValue(requestId, out var entry))
+        {
+            return entry;
+        }
+
+        var now = time.GetTimestamp();
+        // Make room first, so the new id is never the one evicted.
+        EvictLocked(now, maxPending - 1);
+        entry = new Entry();
+        _entries[requestId] = entry;
+        _byAge.Enqueue((requestId, now));
+        return entry;
+    }
+
+    private ExpiryResult EvictLocked(long now, int keep)
+    {
+        int entries = 0, labels = 0, predictions = 0;
+        while (_byAge.Count > 0 && (_byAge.Count > keep || now - _byAge.Peek().Created >= _windowTicks))
+        {
+            var (requestId, _) = _byAge.Dequeue();
+            var entry = _entries[requestId];
+            _entries.Remove(requestId);
+            entries++;
+            if (entry.Label is not null && entry.Predictions.Count == 0)
+            {
+                labels++;
+                _pendingLabels--;
+            }
+            else if (entry.Label is null && entry.Predictions.Count > 0)
+            {
+                predictions += entry.Predictions.Count;
+                _pendingPredictions -= entry.Predictions.Count;
+            }
+        }
+
+        _unmatchedLabels += labels;
+        _unjoinedPredictions += predictions;
+        return new ExpiryResult(entries, labels, predictions);
+    }
+
+    private void Join(PendingPrediction prediction, string label)
+    {
+        _joined++;
+        prediction.Arm.Joined++;
+        if (string.Equals(prediction.PredictedLabel, label, StringComparison.Ordinal))
+        {
+            prediction.Arm.Correct++;
+        }
+    }
+
+    private ArmStatistics Arm(Prediction prediction)
+    {
+        var key = (prediction.Experiment, prediction.Arm, prediction.Shadow);
+        if (!_arms.TryGetValue(key, out var arm))
+        {
+            arm = new ArmStatistics(prediction.Experiment, prediction.Arm, prediction.Shadow);
+            _arms[key] = arm;
+        }
+
+        return arm;
+    }
+
+    private sealed class Entry
+    {
+        public string? Label { get; set; }
+
+        public List<PendingPrediction> Predictions { get; } = new(1);
+    }
+
+    private readonly record struct PendingPrediction(ArmStatistics Arm, string PredictedLabel);
+}

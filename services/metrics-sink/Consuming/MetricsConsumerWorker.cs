@@ -1,0 +1,170 @@
+using System.Diagnostics;
+using Confluent.Kafka;
+using Mesh.Kafka;
+using Mesh.MetricsSink.Aggregation;
+using Mesh.MetricsSink.Options;
+using Mesh.MetricsSink.Telemetry;
+using Microsoft.Extensions.Options;
+
+namespace Mesh.MetricsSink.Consuming;
+
+/// <summary>
+/// One consumer on the predictions, shadow-predictions and labels topics, on its own long-running thread. A
+/// record's offset is stored once it was applied to the join state (or its dead letter acknowledged).
+/// </summary>
+internal sealed partial class MetricsConsumerWorker(
+    IOptions<MetricsSinkOptions> options,
+    KafkaClientFactory kafka,
+    PredictionLabelJoiner joiner,
+    MetricsSinkTelemetry telemetry,
+    IHostApplicationLifetime lifetime,
+    ILogger<MetricsConsumerWorker> logger) : BackgroundService
+{
+    private static readonly TimeSpan s_pollTimeout = TimeSpan.FromMilliseconds(100);
+
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        Task.Factory.StartNew(() => Run(stoppingToken), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+
+    private void Run(CancellationToken stoppingToken)
+    {
+        var topics = kafka.Options.Topics;
+        var handler = new MetricsRecordHandler(joiner, topics.Labels);
+        var offsets = new OffsetTracker();
+        IProducer<byte[], byte[]>? producer = null;
+        IConsumer<byte[], byte[]>? consumer = null;
+        try
+        {
+            void OnFatal(Error error) => FatalError.Stop(lifetime, logger, $"fatal Kafka error {error.Code}: {error.Reason}");
+            producer = kafka.CreateProducer("mesh-metrics-sink-dead-letters", OnFatal);
+            var deadLetters = new DeadLetterPublisher(producer, topics.DeadLetter, "metrics-sink", logger);
+            consumer = kafka.CreateConsumer(options.Value.GroupId, "mesh-metrics-sink", OnFatal,
+                (_, revoked) => offsets.Forget(revoked.Select(p => p.TopicPartition)));
+            string[] subscribed = [topics.Predictions, topics.ShadowPredictions, topics.Labels];
+            consumer.Subscribe(subscribed);
+            LogStarted(string.Join(", ", subscribed), options.Value.GroupId);
+
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                ConsumeResult<byte[], byte[]>? record;
+                try
+                {
+                    record = consumer.Consume(s_pollTimeout);
+                }
+                catch (ConsumeException e) when (!e.Error.IsFatal)
+                {
+                    LogConsumeError(e.Error.Code, e.Error.Reason);
+                    continue;
+                }
+
+                if (record is not null && !record.IsPartitionEOF)
+                {
+                    Handle(consumer, handler, offsets, deadLetters, record);
+                }
+            }
+        }
+        catch (KafkaException e)
+        {
+            FatalError.Stop(lifetime, logger, "the consume loop failed: " + e.Message, e);
+        }
+        finally
+        {
+            producer?.Flush(TimeSpan.FromSeconds(10));
+            try
+            {
+                consumer?.Close();
+            }
+            catch (KafkaException e)
+            {
+                LogCloseFailed(e.Error.Reason);
+            }
+
+            consumer?.Dispose();
+            producer?.Dispose();
+        }
+    }
+
+    private void Handle(
+        IConsumer<byte[], byte[]> consumer,
+        MetricsRecordHandler handler,
+        OffsetTracker offsets,
+        DeadLetterPublisher deadLetters,
+        ConsumeResult<byte[], byte[]> record)
+    {
+        using var activity = MetricsSinkTelemetry.ActivitySource.StartActivity(
+            $"{record.Topic} process", ActivityKind.Consumer, MeshHeaders.ExtractTraceContext(record.Message.Headers));
+        activity?.SetTag("messaging.system", "kafka");
+        activity?.SetTag("messaging.source.name", record.Topic);
+        var partition = record.TopicPartition;
+        var offset = record.Offset.Value;
+        offsets.Track(partition, offset);
+        var result = handler.Handle(record);
+        if (result.Applied)
+        {
+            Count(result);
+            Store(consumer, partition, offsets.Complete(partition, offset));
+            return;
+        }
+
+        telemetry.DeadLettered.Add(1);
+        deadLetters.Publish(record, "decode", result.Error, ok =>
+        {
+            if (ok)
+            {
+                Store(consumer, partition, offsets.Complete(partition, offset));
+            }
+            else
+            {
+                // Left unstored: after a restart the record is read and dead-lettered again.
+                LogDeadLetterLost(partition.ToString(), offset);
+            }
+        });
+    }
+
+    private void Count(HandleResult result)
+    {
+        switch (result.Outcome)
+        {
+            case JoinOutcome.Duplicate:
+                telemetry.Duplicates.Add(1);
+                return;
+            case JoinOutcome.Joined:
+                telemetry.Joined.Add(1);
+                break;
+        }
+
+        (result.IsLabel ? telemetry.Labels : telemetry.Predictions).Add(1);
+    }
+
+    private void Store(IConsumer<byte[], byte[]> consumer, TopicPartition partition, long? next)
+    {
+        if (next is not long value)
+        {
+            return;
+        }
+
+        try
+        {
+            consumer.StoreOffset(new TopicPartitionOffset(partition, value));
+        }
+        catch (KafkaException e)
+        {
+            // Revoked meanwhile; the new owner rereads from the last commit and the join absorbs the duplicate.
+            LogStoreFailed(partition.ToString(), value, e.Error.Reason);
+        }
+    }
+
+    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Consuming {Topics} as group {GroupId}")]
+    private partial void LogStarted(string topics, string groupId);
+
+    [LoggerMessage(EventId = 2, Level = LogLevel.Warning, Message = "Consume error {Code}: {Reason}")]
+    private partial void LogConsumeError(ErrorCode code, string reason);
+
+    [LoggerMessage(EventId = 3, Level = LogLevel.Warning, Message = "Could not store offset {Partition}@{Offset}: {Reason}")]
+    private partial void LogStoreFailed(string partition, long offset, string reason);
+
+    [LoggerMessage(EventId = 4, Level = LogLevel.Error, Message = "Dead letter for {Partition}@{Offset} was not acknowledged; its offset stays unstored")]
+    private partial void LogDeadLetterLost(string partition, long offset);
+
+    [LoggerMessage(EventId = 5, Level = LogLevel.Warning, Message = "Closing the consumer failed: {Reason}")]
+    private partial void LogCloseFailed(string reason);
+}

@@ -1,0 +1,55 @@
+using Mesh.Kafka;
+using Mesh.MetricsSink.Aggregation;
+using Mesh.MetricsSink.Consuming;
+using Mesh.MetricsSink.Options;
+using Mesh.MetricsSink.Summary;
+using Mesh.MetricsSink.Telemetry;
+using Mesh.ServiceDefaults;
+using Microsoft.Extensions.Options;
+
+namespace Mesh.MetricsSink;
+
+internal static class MetricsSinkExtensions
+{
+    /// <summary>Registers the metrics sink: validated options, Kafka, the join state, the consume loop and the summary writer.</summary>
+    public static IHostApplicationBuilder AddMetricsSink(this IHostApplicationBuilder builder)
+    {
+        builder.AddMeshKafka();
+        builder.Services.AddOptions<MetricsSinkOptions>()
+            .BindConfiguration(MetricsSinkOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton(sp =>
+        {
+            var o = sp.GetRequiredService<IOptions<MetricsSinkOptions>>().Value;
+            return new PredictionLabelJoiner(sp.GetRequiredService<TimeProvider>(), TimeSpan.FromSeconds(o.JoinWindowSeconds), o.MaxPending);
+        });
+        builder.Services.AddSingleton(sp => new SummaryFileWriter(sp.GetRequiredService<IOptions<MetricsSinkOptions>>().Value.ResolveTrackingDir()));
+        builder.Services.AddSingleton<MetricsSinkTelemetry>();
+        builder.Services.AddHostedService<SummaryFlushService>();
+        builder.Services.AddHostedService<MetricsConsumerWorker>();
+        return builder;
+    }
+
+    /// <summary>Maps <c>GET /api/summary</c>: the same JSON as <c>summary.json</c>, computed now.</summary>
+    public static WebApplication MapMetricsSinkEndpoints(this WebApplication app)
+    {
+        app.MapGet("/api/summary", (PredictionLabelJoiner joiner) =>
+            Results.Text(SummaryJson.Serialize(joiner.Snapshot()), "application/json"));
+        return app;
+    }
+
+    /// <summary>Builds the metrics sink as Program.cs does, with configuration overrides, for in-process hosting.</summary>
+    public static WebApplication CreateApp(IReadOnlyDictionary<string, string?> overrides, string[]? args = null)
+    {
+        var builder = WebApplication.CreateBuilder(args ?? []);
+        builder.Configuration.AddInMemoryCollection(overrides);
+        builder.AddServiceDefaults("metrics-sink");
+        builder.AddMetricsSink();
+        var app = builder.Build();
+        app.MapDefaultEndpoints();
+        app.MapMetricsSinkEndpoints();
+        return app;
+    }
+}

@@ -1,0 +1,59 @@
+using System.Text;
+
+namespace Mesh.MetricsSink.Summary;
+
+/// <summary>
+/// Writes <c>summary.json</c> atomically (a temporary file renamed over the old one, so readers never see half
+/// a file) and a README saying what the folder holds.
+/// </summary>
+internal sealed class SummaryFileWriter(string trackingDir)
+{
+    public const string FileName = "summary.json";
+
+    private static readonly UTF8Encoding s_utf8 = new(encoderShouldEmitUTF8Identifier: false);
+
+    public string TrackingDir => trackingDir;
+
+    public string SummaryPath => Path.Combine(trackingDir, FileName);
+
+    /// <summary>Creates the folder and its README; throws when the folder cannot be written.</summary>
+    public void Prepare()
+    {
+        Directory.CreateDirectory(trackingDir);
+        File.WriteAllText(Path.Combine(trackingDir, "README.txt"), Readme, s_utf8);
+    }
+
+    public void Write(SummaryDocument document)
+    {
+        var temporary = Path.Combine(trackingDir, $".{FileName}.{Environment.ProcessId}.tmp");
+        File.WriteAllText(temporary, SummaryJson.Serialize(document), s_utf8);
+        File.Move(temporary, SummaryPath, overwrite: true);
+    }
+
+    private const string Readme = """
+        Mesh metrics sink: experiment tracking folder
+        ==============================================
+
+        summary.json  Predictions joined with their labels, per experiment and arm, rewritten about every
+                      second (MetricsSink:FlushIntervalMs) by replacing the file atomically. Fields:
+                        updated               when the file was written (UTC)
+                        predictions, labels   distinct records seen (redelivered duplicates counted once)
+                        joined                predictions matched with their label by request id
+                        duplicatePredictions  redeliveries of a prediction already counted (at-least-once)
+                        unmatchedLabels       labels whose prediction never came within the join window
+                        pendingPredictions    predictions still waiting for their label
+                        pendingLabels         labels still waiting for their prediction
+                        experiments[].arms[]  per arm: model, version, shadow, predictions, joined, correct,
+                                              accuracy (correct / joined), latencyP50Ms / latencyP99Ms
+                                              (end-to-end, from the producer's event time), fallbacks
+                      The counts live in the sink's memory: they restart from zero when the sink restarts.
+
+        How to view it:
+          - the file:        cat summary.json   (or: jq . summary.json; watch -n1 cat summary.json)
+          - over HTTP:       curl http://127.0.0.1:8095/api/summary   (the same JSON, computed on request)
+          - Prometheus:      http://127.0.0.1:8095/metrics (mesh_metrics_sink_* counters)
+          - the demo:        'mesh demo' shows it live in the terminal
+
+        Set MetricsSink:TrackingDir to move this folder (default ~/.mesh/tracking).
+        """;
+}

@@ -1,0 +1,115 @@
+using Confluent.Kafka;
+using Google.Protobuf;
+using Mesh.Contracts.V1;
+using Mesh.Kafka;
+using Mesh.MetricsSink.Summary;
+using Mesh.Testing;
+
+namespace Mesh.MetricsSink.Tests;
+
+public sealed class MetricsSinkIntegrationTests(KafkaTestCluster cluster) : IClassFixture<KafkaTestCluster>
+{
+    [Fact]
+    public async Task Run_PredictionsLabelsDuplicatesAndGarbage_WritesExpectedSummary()
+    {
+        var topics = new MeshTopics
+        {
+            Features = KafkaTestCluster.UniqueTopic("features"),
+            Predictions = KafkaTestCluster.UniqueTopic("predictions"),
+            ShadowPredictions = KafkaTestCluster.UniqueTopic("shadow"),
+            Labels = KafkaTestCluster.UniqueTopic("labels"),
+            DeadLetter = KafkaTestCluster.UniqueTopic("dead-letter"),
+        };
+        await cluster.CreateTopicsAsync(2, [.. topics.All]);
+        // 40 requests, each on arm logreg (even) or boosted (odd), predicted right unless n % 10 == 0;
+        // a shadow on every request; every label; 5 redelivered predictions; one undecodable label record.
+        using (var producer = new ProducerBuilder<byte[], byte[]>(new ProducerConfig { BootstrapServers = cluster.BootstrapServers }).Build())
+        {
+            for (var n = 0; n < 40; n++)
+            {
+                var arm = n % 2 == 0 ? "logreg" : "boosted";
+                var prediction = Make.Prediction($"r{n}", arm: arm, predicted: n % 10 == 0 ? "virginica" : "setosa", latencyMs: n + 1);
+                Produce(producer, topics.Predictions, prediction);
+                if (n < 5)
+                {
+                    Produce(producer, topics.Predictions, prediction);
+                }
+
+                Produce(producer, topics.ShadowPredictions, Make.Prediction($"r{n}", arm: "challenger", predicted: "setosa", shadow: true));
+                Produce(producer, topics.Labels, Make.Label($"r{n}", "setosa"));
+            }
+
+            producer.Produce(topics.Labels, new Message<byte[], byte[]> { Key = [], Value = [0xFF, 0x00, 0xFF] });
+            producer.Flush(TimeSpan.FromSeconds(10));
+        }
+
+        var tracking = Path.Combine(Path.GetTempPath(), "sink-it-" + Guid.NewGuid().ToString("N"));
+        await using var app = MetricsSinkExtensions.CreateApp(new Dictionary<string, string?>
+        {
+            ["Urls"] = "http://127.0.0.1:0",
+            ["Kafka:BootstrapServers"] = cluster.BootstrapServers,
+            ["Kafka:Topics:Features"] = topics.Features,
+            ["Kafka:Topics:Predictions"] = topics.Predictions,
+            ["Kafka:Topics:ShadowPredictions"] = topics.ShadowPredictions,
+            ["Kafka:Topics:Labels"] = topics.Labels,
+            ["Kafka:Topics:DeadLetter"] = topics.DeadLetter,
+            ["MetricsSink:TrackingDir"] = tracking,
+            ["MetricsSink:GroupId"] = "sink-test-" + Guid.NewGuid().ToString("N"),
+            ["MetricsSink:FlushIntervalMs"] = "100",
+        });
+        await app.StartAsync();
+
+        var summary = await WaitForSummaryAsync(Path.Combine(tracking, SummaryFileWriter.FileName), s => s.Joined >= 80 && s.DuplicatePredictions >= 5, TimeSpan.FromSeconds(60));
+        var dead = cluster.ReadAll(topics.DeadLetter, 1, TimeSpan.FromSeconds(30));
+        using var http = new HttpClient { BaseAddress = new Uri(app.Urls.First()) };
+        var served = SummaryJson.Deserialize(await http.GetStringAsync("/api/summary"));
+        await app.StopAsync();
+
+        Assert.NotNull(summary);
+        Assert.Equal(80, summary.Predictions);
+        Assert.Equal(40, summary.Labels);
+        Assert.Equal(80, summary.Joined);
+        Assert.Equal(5, summary.DuplicatePredictions);
+        Assert.Equal(0, summary.PendingPredictions);
+        Assert.Equal(0, summary.PendingLabels);
+        var arms = Assert.Single(summary.Experiments).Arms.ToDictionary(a => a.Arm);
+        Assert.Equal(20, arms["logreg"].Predictions);
+        Assert.Equal(20, arms["logreg"].Joined);
+        Assert.Equal(16, arms["logreg"].Correct);
+        Assert.Equal(0.8, arms["logreg"].Accuracy);
+        Assert.Equal(1.0, arms["boosted"].Accuracy);
+        Assert.True(arms["challenger"].Shadow);
+        Assert.Equal(40, arms["challenger"].Joined);
+        Assert.Equal(19, arms["logreg"].LatencyP50Ms, tolerance: 0.1);
+        Assert.True(File.Exists(Path.Combine(tracking, "README.txt")));
+        Assert.Equal("decode", DeadLetter.Parser.ParseFrom(Assert.Single(dead).Message.Value).ErrorClass);
+        Assert.NotNull(served);
+        Assert.Equal(80, served.Joined);
+        Directory.Delete(tracking, recursive: true);
+    }
+
+    private static void Produce<T>(IProducer<byte[], byte[]> producer, string topic, T message)
+        where T : IMessage<T>, new() =>
+        producer.Produce(topic, new Message<byte[], byte[]> { Key = "k"u8.ToArray(), Value = message.ToByteArray(), Headers = MeshHeaders.Create<T>(null) });
+
+    private static async Task<SummaryDocument?> WaitForSummaryAsync(string path, Func<SummaryDocument, bool> done, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        SummaryDocument? last = null;
+        while (DateTime.UtcNow < deadline)
+        {
+            if (File.Exists(path))
+            {
+                last = SummaryJson.Deserialize(await File.ReadAllTextAsync(path));
+                if (last is not null && done(last))
+                {
+                    return last;
+                }
+            }
+
+            await Task.Delay(100);
+        }
+
+        return last;
+    }
+}
