@@ -1,0 +1,163 @@
+using Mesh.Router.Experiments;
+using Mesh.Router.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace Mesh.Router.Tests;
+
+public sealed class ExperimentSpecTests
+{
+    private const string ValidSpec = """
+        experiments:
+          - name: iris-ab
+            strategy: ab
+            arms:
+              - name: logreg
+                weight: 50
+                endpoint: http://127.0.0.1:8081
+                model: iris-logreg
+                version: "1"
+              - name: boosted
+                weight: 50
+                endpoint: http://127.0.0.1:8081
+                model: iris-boosted
+                version: "1"
+        """;
+
+    [Fact]
+    public void Parse_ContractExample_ReadsEveryField()
+    {
+        var result = ExperimentSpecLoader.Parse(ValidSpec, "spec.yaml");
+
+        Assert.Empty(result.Errors);
+        var experiment = Assert.Single(result.Spec!.Experiments);
+        Assert.Equal(("iris-ab", "ab"), (experiment.Name, experiment.Strategy));
+        Assert.Collection(experiment.Arms,
+            arm => Assert.Equal(("logreg", 50.0, "http://127.0.0.1:8081", "iris-logreg", "1"), (arm.Name, arm.Weight, arm.Endpoint, arm.Model, arm.Version)),
+            arm => Assert.Equal(("boosted", 50.0, "iris-boosted"), (arm.Name, arm.Weight, arm.Model)));
+    }
+
+    private static string Spec(
+        string strategy = "ab",
+        string weight0 = "50",
+        string weight1 = "50",
+        string endpoint0 = "http://127.0.0.1:8081",
+        string name1 = "boosted",
+        string model0 = "iris-logreg") => $"""
+        experiments:
+          - name: iris-ab
+            strategy: {strategy}
+            arms:
+              - name: logreg
+                weight: {weight0}
+                endpoint: {endpoint0}
+                model: {model0}
+                version: "1"
+              - name: {name1}
+                weight: {weight1}
+                endpoint: http://127.0.0.1:8081
+                model: iris-boosted
+                version: "1"
+        """;
+
+    public static TheoryData<string, string> BadSpecs => new()
+    {
+        { Spec(weight1: "0"), "experiments[0].arms[1].weight" },
+        { Spec(weight0: "-3"), "experiments[0].arms[0].weight" },
+        { Spec(endpoint0: "127.0.0.1:8081"), "experiments[0].arms[0].endpoint" },
+        { Spec(endpoint0: "ftp://host/x"), "experiments[0].arms[0].endpoint" },
+        { Spec(strategy: "bandit"), "experiments[0].strategy" },
+        { Spec(name1: "logreg"), "experiments[0].arms[1].name" },
+        { Spec(model0: "\"\""), "experiments[0].arms[0].model" },
+    };
+
+    [Fact]
+    public void Spec_Defaults_IsValid() => Assert.Empty(ExperimentSpecLoader.Parse(Spec(), "spec.yaml").Errors);
+
+    [Theory]
+    [MemberData(nameof(BadSpecs))]
+    public void Parse_OneBadField_ErrorNamesTheField(string yaml, string field)
+    {
+        var result = ExperimentSpecLoader.Parse(yaml, "spec.yaml");
+
+        Assert.Null(result.Spec);
+        var error = Assert.Single(result.Errors);
+        Assert.Contains(field, error, StringComparison.Ordinal);
+        Assert.Contains("Router:ExperimentFile", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Parse_NoArms_ErrorNamesArms()
+    {
+        var result = ExperimentSpecLoader.Parse("experiments:\n  - name: x\n    strategy: ab\n    arms: []\n", "spec.yaml");
+
+        Assert.Contains(result.Errors, e => e.Contains("experiments[0].arms: at least one arm", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Parse_NoExperiments_ErrorNamesExperiments()
+    {
+        var result = ExperimentSpecLoader.Parse("experiments: []\n", "spec.yaml");
+
+        Assert.Contains(result.Errors, e => e.Contains("experiments: at least one experiment", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Parse_UnknownKey_ErrorGivesTheLine()
+    {
+        var result = ExperimentSpecLoader.Parse("experiments:\n  - name: x\n    stratgy: ab\n", "spec.yaml");
+
+        var error = Assert.Single(result.Errors);
+        Assert.Contains("line 3", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Load_MissingFile_ErrorNamesTheSettingAndPath()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"missing-{Guid.NewGuid():N}.yaml");
+
+        var result = ExperimentSpecLoader.Load(path);
+
+        var error = Assert.Single(result.Errors);
+        Assert.Contains("Router:ExperimentFile", error, StringComparison.Ordinal);
+        Assert.Contains(path, error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Validate_BadBatching_ErrorsNameTheSettings()
+    {
+        var path = Path.GetTempFileName();
+        File.WriteAllText(path, ValidSpec);
+        try
+        {
+            var options = new RouterOptions { ExperimentFile = path, Batching = new BatchingOptions { MaxBatchSize = 0, MaxInFlightBatches = 0, MaxDelayMs = 0 } };
+
+            var result = new RouterOptionsValidator().Validate(null, options);
+
+            Assert.True(result.Failed);
+            Assert.Contains("Router:Batching:MaxBatchSize", result.FailureMessage, StringComparison.Ordinal);
+            Assert.Contains("Router:Batching:MaxInFlightBatches", result.FailureMessage, StringComparison.Ordinal);
+            Assert.Contains("Router:Batching:MaxDelayMs", result.FailureMessage, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public async Task StartAsync_ExperimentFileMissing_RefusesToStartNamingTheSetting()
+    {
+        var missing = Path.Combine(Path.GetTempPath(), $"missing-{Guid.NewGuid():N}.yaml");
+        await using var app = RouterExtensions.CreateRouterApplication([], new Dictionary<string, string?>
+        {
+            ["Urls"] = "http://127.0.0.1:0",
+            ["Kafka:BootstrapServers"] = "127.0.0.1:1",
+            ["Router:ExperimentFile"] = missing,
+        });
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => app.StartAsync());
+
+        Assert.Contains("Router:ExperimentFile", error.Message, StringComparison.Ordinal);
+        Assert.Contains(missing, error.Message, StringComparison.Ordinal);
+    }
+}

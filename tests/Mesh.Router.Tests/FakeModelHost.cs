@@ -1,0 +1,108 @@
+using System.Buffers.Binary;
+using System.Runtime.InteropServices;
+using System.Text;
+using Google.Protobuf;
+using Grpc.Core;
+using Inference;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Mesh.Router.Tests;
+
+/// <summary>
+/// A small real Open Inference Protocol server on Kestrel (127.0.0.1, h2c) that classifies deterministically:
+/// "large" when the first feature is at least 5, else "small"; probabilities [1, 0] or [0, 1].
+/// </summary>
+internal sealed class FakeModelHost : IAsyncDisposable
+{
+    public const int FeatureWidth = 4;
+    public static readonly string[] ClassNames = ["large", "small"];
+
+    private readonly WebApplication _app;
+
+    private FakeModelHost(WebApplication app, string endpoint)
+    {
+        _app = app;
+        Endpoint = endpoint;
+    }
+
+    public string Endpoint { get; }
+
+    public static string Classify(float firstFeature) => firstFeature >= 5 ? "large" : "small";
+
+    public static async Task<FakeModelHost> StartAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.WebHost.ConfigureKestrel(k => k.ConfigureEndpointDefaults(l => l.Protocols = HttpProtocols.Http2));
+        builder.Services.AddGrpc();
+        var app = builder.Build();
+        app.MapGrpcService<Service>();
+        await app.StartAsync();
+        var address = app.Urls.Single();
+        return new FakeModelHost(app, address);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+
+    private sealed class Service : GRPCInferenceService.GRPCInferenceServiceBase
+    {
+        public override Task<ModelReadyResponse> ModelReady(ModelReadyRequest request, ServerCallContext context) =>
+            Task.FromResult(new ModelReadyResponse { Ready = true });
+
+        public override Task<ModelMetadataResponse> ModelMetadata(ModelMetadataRequest request, ServerCallContext context)
+        {
+            var metadata = new ModelMetadataResponse { Name = request.Name, Platform = "fake" };
+            metadata.Versions.Add(request.Version);
+            metadata.Inputs.Add(new ModelMetadataResponse.Types.TensorMetadata { Name = "features", Datatype = "FP32", Shape = { -1, FeatureWidth } });
+            metadata.Outputs.Add(new ModelMetadataResponse.Types.TensorMetadata { Name = "label", Datatype = "BYTES", Shape = { -1 } });
+            metadata.Outputs.Add(new ModelMetadataResponse.Types.TensorMetadata { Name = "probabilities", Datatype = "FP32", Shape = { -1, ClassNames.Length } });
+            return Task.FromResult(metadata);
+        }
+
+        public override Task<ModelInferResponse> ModelInfer(ModelInferRequest request, ServerCallContext context)
+        {
+            var input = request.Inputs.Single();
+            if (input.Name != "features" || input.Datatype != "FP32" || input.Shape.Count != 2 || input.Shape[1] != FeatureWidth)
+            {
+                throw new RpcException(new Status(StatusCode.InvalidArgument, $"unexpected input {input.Name} {input.Datatype} [{string.Join(",", input.Shape)}]"));
+            }
+
+            var rows = (int)input.Shape[0];
+            var values = MemoryMarshal.Cast<byte, float>(request.RawInputContents.Single().Span);
+            if (values.Length != rows * FeatureWidth)
+            {
+                throw new RpcException(new Status(StatusCode.InvalidArgument, $"{values.Length} values for {rows} rows"));
+            }
+
+            var labels = new MemoryStream();
+            var scores = new float[rows * ClassNames.Length];
+            for (var row = 0; row < rows; row++)
+            {
+                var label = Classify(values[row * FeatureWidth]);
+                var bytes = Encoding.UTF8.GetBytes(label);
+                var length = new byte[4];
+                BinaryPrimitives.WriteInt32LittleEndian(length, bytes.Length);
+                labels.Write(length);
+                labels.Write(bytes);
+                scores[(row * ClassNames.Length) + Array.IndexOf(ClassNames, label)] = 1;
+            }
+
+            var response = new ModelInferResponse { ModelName = request.ModelName, ModelVersion = request.ModelVersion };
+            response.Outputs.Add(new ModelInferResponse.Types.InferOutputTensor { Name = "label", Datatype = "BYTES", Shape = { rows } });
+            response.Outputs.Add(new ModelInferResponse.Types.InferOutputTensor { Name = "probabilities", Datatype = "FP32", Shape = { rows, ClassNames.Length } });
+            response.RawOutputContents.Add(ByteString.CopyFrom(labels.ToArray()));
+            response.RawOutputContents.Add(ByteString.CopyFrom(MemoryMarshal.AsBytes(scores.AsSpan())));
+            response.Parameters["class_names"] = new InferParameter { StringParam = "[\"large\",\"small\"]" };
+            return Task.FromResult(response);
+        }
+    }
+}

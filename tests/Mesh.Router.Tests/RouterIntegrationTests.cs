@@ -1,0 +1,154 @@
+using System.Diagnostics;
+using System.Text;
+using Confluent.Kafka;
+using Google.Protobuf;
+using Mesh.Contracts.V1;
+using Mesh.Kafka;
+using Mesh.Router.Hosting;
+using Mesh.Testing;
+using ProtoTimestamp = Google.Protobuf.WellKnownTypes.Timestamp;
+
+namespace Mesh.Router.Tests;
+
+/// <summary>The router in-process, against the test Kafka cluster and a real gRPC model host.</summary>
+public sealed class RouterIntegrationTests(KafkaTestCluster cluster) : IClassFixture<KafkaTestCluster>
+{
+    private static readonly TimeSpan s_patience = TimeSpan.FromSeconds(60);
+
+    [Fact]
+    public async Task Router_GoodRecordsAndAGarbageRecord_OnePredictionEachAndOneDecodeDeadLetter()
+    {
+        const int Good = 200;
+        var features = KafkaTestCluster.UniqueTopic("router-test.features");
+        var predictions = KafkaTestCluster.UniqueTopic("router-test.predictions");
+        var deadLetters = KafkaTestCluster.UniqueTopic("router-test.dead-letter");
+        var groupId = "router-test-" + Guid.NewGuid().ToString("N");
+        await cluster.CreateTopicsAsync(2, features, predictions, deadLetters);
+        await using var modelHost = await FakeModelHost.StartAsync();
+        var experimentFile = Path.GetTempFileName();
+        await File.WriteAllTextAsync(experimentFile, $"""
+            experiments:
+              - name: test-ab
+                strategy: ab
+                arms:
+                  - name: a
+                    weight: 50
+                    endpoint: {modelHost.Endpoint}
+                    model: model-a
+                    version: "1"
+                  - name: b
+                    weight: 50
+                    endpoint: {modelHost.Endpoint}
+                    model: model-b
+                    version: "2"
+            """);
+
+        // Good records, then a garbage one and one with the wrong feature count, then good records again:
+        // the router must keep going after the bad ones.
+        var sent = new Dictionary<string, (FeatureRecord Record, string TraceId)>();
+        var garbage = Encoding.UTF8.GetBytes("this is not a protobuf FeatureRecord");
+        using (var producer = new ProducerBuilder<byte[], byte[]>(new ProducerConfig { BootstrapServers = cluster.BootstrapServers }).Build())
+        {
+            for (var i = 0; i < Good; i++)
+            {
+                if (i == Good / 2)
+                {
+                    producer.Produce(features, new Message<byte[], byte[]> { Key = "bad"u8.ToArray(), Value = garbage });
+                    var wrongWidth = new FeatureRecord { RequestId = "wrong-width", EntityId = "bad", Values = { 1, 2, 3 } };
+                    producer.Produce(features, new Message<byte[], byte[]> { Key = "bad"u8.ToArray(), Value = wrongWidth.ToByteArray() });
+                }
+
+                var record = new FeatureRecord
+                {
+                    RequestId = $"req-{i}",
+                    EntityId = $"entity-{i % 23}",
+                    EventTime = ProtoTimestamp.FromDateTime(DateTime.UtcNow),
+                    FeatureSet = "test",
+                    Values = { i % 10, 1, 2, 3 },
+                    Context = { ["source"] = "router-test" },
+                };
+                var trace = new ActivityContext(ActivityTraceId.CreateRandom(), ActivitySpanId.CreateRandom(), ActivityTraceFlags.Recorded);
+                var headers = new Headers { { MeshHeaders.TraceParent, Encoding.ASCII.GetBytes(MeshHeaders.FormatTraceParent(trace)) } };
+                producer.Produce(features, new Message<byte[], byte[]> { Key = Encoding.UTF8.GetBytes(record.EntityId), Value = record.ToByteArray(), Headers = headers });
+                sent.Add(record.RequestId, (record, trace.TraceId.ToHexString()));
+            }
+
+            Assert.Equal(0, producer.Flush(TimeSpan.FromSeconds(30)));
+        }
+
+        var app = RouterExtensions.CreateRouterApplication([], new Dictionary<string, string?>
+        {
+            ["Urls"] = "http://127.0.0.1:0",
+            ["Logging:LogLevel:Default"] = "Warning",
+            ["Kafka:BootstrapServers"] = cluster.BootstrapServers,
+            ["Kafka:Topics:Features"] = features,
+            ["Kafka:Topics:Predictions"] = predictions,
+            ["Kafka:Topics:DeadLetter"] = deadLetters,
+            ["Router:ExperimentFile"] = experimentFile,
+            ["Router:GroupId"] = groupId,
+            ["Router:ModelWaitSeconds"] = "30",
+        });
+        try
+        {
+            await app.StartAsync();
+
+            var received = cluster.ReadAll(predictions, Good, s_patience)
+                .Select(r => (Key: Encoding.UTF8.GetString(r.Message.Key), Headers: r.Message.Headers, Prediction: Prediction.Parser.ParseFrom(r.Message.Value)))
+                .ToList();
+            // Every good record is processed by now; anything further on the dead-letter topic would be a bug.
+            var letters = cluster.ReadAll(deadLetters, 3, TimeSpan.FromSeconds(5)).Select(r => DeadLetter.Parser.ParseFrom(r.Message.Value)).ToList();
+            await app.StopAsync();
+
+            Assert.Equal(sent.Keys.Order(), received.Select(r => r.Prediction.RequestId).Order());
+            foreach (var (key, headers, prediction) in received)
+            {
+                var (record, traceId) = sent[prediction.RequestId];
+                Assert.Equal(record.EntityId, key);
+                Assert.Equal(record.EntityId, prediction.EntityId);
+                Assert.Equal("test-ab", prediction.Experiment);
+                Assert.Equal(prediction.Arm == "a" ? ("model-a", "1") : ("model-b", "2"), (prediction.ModelName, prediction.ModelVersion));
+                Assert.Equal(FakeModelHost.Classify(record.Values[0]), prediction.Output.Label);
+                Assert.Equal(FakeModelHost.ClassNames, prediction.Output.ClassNames);
+                Assert.Equal(2, prediction.Output.Scores.Count);
+                Assert.Equal(0.5, prediction.AssignmentProbability);
+                Assert.StartsWith("ab-", prediction.PolicyVersion, StringComparison.Ordinal);
+                Assert.Equal("router-test", prediction.Context["source"]);
+                Assert.Equal(traceId, prediction.TraceId);
+                Assert.Contains(traceId, MeshHeaders.GetString(headers, MeshHeaders.TraceParent) ?? "", StringComparison.Ordinal);
+                Assert.Equal(MeshHeaders.ContentTypeOf<Prediction>(), MeshHeaders.GetString(headers, MeshHeaders.ContentType));
+            }
+
+            // Sticky: every entity got exactly one arm, and both arms were used.
+            Assert.All(received.GroupBy(r => r.Prediction.EntityId), g => Assert.Single(g.Select(r => r.Prediction.Arm).Distinct()));
+            Assert.Equal(["a", "b"], received.Select(r => r.Prediction.Arm).Distinct().Order());
+
+            Assert.Equal(2, letters.Count);
+            var decode = Assert.Single(letters, l => l.ErrorClass == "decode");
+            Assert.Equal(garbage, decode.Value.ToByteArray());
+            Assert.Equal(("router", features), (decode.Service, decode.SourceTopic));
+            var validation = Assert.Single(letters, l => l.ErrorClass == "validation");
+            Assert.Equal("wrong-width", FeatureRecord.Parser.ParseFrom(validation.Value).RequestId);
+
+            // A clean stop committed every processed record: a restarted router would not redo or skip any.
+            Assert.Equal(Good + 2, CommittedTotal(features, groupId));
+            Assert.NotEqual(FatalError.ExitCode, Environment.ExitCode);
+        }
+        finally
+        {
+            await app.DisposeAsync();
+            File.Delete(experimentFile);
+        }
+    }
+
+    private long CommittedTotal(string topic, string groupId)
+    {
+        using var consumer = new ConsumerBuilder<byte[], byte[]>(new ConsumerConfig
+        {
+            BootstrapServers = cluster.BootstrapServers,
+            GroupId = groupId,
+            EnableAutoCommit = false,
+        }).Build();
+        var partitions = Enumerable.Range(0, 2).Select(p => new TopicPartition(topic, p)).ToList();
+        return consumer.Committed(partitions, TimeSpan.FromSeconds(10)).Sum(p => p.Offset.Value < 0 ? 0 : p.Offset.Value);
+    }
+}
