@@ -35,7 +35,7 @@ internal static class ConsumerExtensions
     /// <summary>Builds the consumer as Program.cs does, with configuration overrides, for in-process hosting.</summary>
     public static WebApplication CreateApp(IReadOnlyDictionary<string, string?> overrides, string[]? args = null)
     {
-        var builder = WebApplication.CreateBuilder(args ?? []);
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args ?? [], ContentRootPath = AppContext.BaseDirectory });
         builder.Configuration.AddInMemoryCollection(overrides);
         builder.AddServiceDefaults("consumer");
         builder.AddConsumer();

@@ -1,7 +1,8 @@
 using Mesh.Consumer;
 using Mesh.ServiceDefaults;
 
-var builder = WebApplication.CreateBuilder(args);
+// Settings ship next to the binary; relative data paths resolve against the current directory.
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 builder.AddServiceDefaults("consumer");
 builder.AddConsumer();
 

@@ -43,7 +43,7 @@ internal static class MetricsSinkExtensions
     /// <summary>Builds the metrics sink as Program.cs does, with configuration overrides, for in-process hosting.</summary>
     public static WebApplication CreateApp(IReadOnlyDictionary<string, string?> overrides, string[]? args = null)
     {
-        var builder = WebApplication.CreateBuilder(args ?? []);
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args ?? [], ContentRootPath = AppContext.BaseDirectory });
         builder.Configuration.AddInMemoryCollection(overrides);
         builder.AddServiceDefaults("metrics-sink");
         builder.AddMetricsSink();

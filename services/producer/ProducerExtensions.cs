@@ -31,7 +31,7 @@ internal static class ProducerExtensions
     /// </summary>
     public static WebApplication CreateApp(IReadOnlyDictionary<string, string?> overrides, string[]? args = null)
     {
-        var builder = WebApplication.CreateBuilder(args ?? []);
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args ?? [], ContentRootPath = AppContext.BaseDirectory });
         builder.Configuration.AddInMemoryCollection(overrides);
         builder.AddServiceDefaults("producer");
         builder.AddProducer();
