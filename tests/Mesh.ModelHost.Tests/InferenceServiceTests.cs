@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using System.Text.Json;
 using Grpc.Core;
 using Inference;
@@ -248,6 +249,41 @@ public sealed class InferenceServiceTests(ModelHostFixture host) : IClassFixture
 
         Assert.Contains("'Score.output'", error.Status.Detail);
         Assert.Contains("label, probabilities", error.Status.Detail);
+    }
+
+    [Fact]
+    public async Task ModelInfer_ThreeRows_RecordsRowsAndOneInferenceDuration()
+    {
+        long rows = 0;
+        var durations = 0;
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == "Mesh.ModelHost")
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((instrument, value, tags, state) =>
+        {
+            if (instrument.Name == "mesh.model_host.rows")
+            {
+                Interlocked.Add(ref rows, value);
+            }
+        });
+        listener.SetMeasurementEventCallback<double>((instrument, value, tags, state) =>
+        {
+            if (instrument.Name == "mesh.model_host.inference.duration")
+            {
+                Interlocked.Increment(ref durations);
+            }
+        });
+        listener.Start();
+
+        await Client.ModelInferAsync(Raw("iris-boosted", Concat(Setosa, Versicolor, Virginica), 3));
+
+        Assert.Equal(3, Interlocked.Read(ref rows));
+        Assert.Equal(1, Volatile.Read(ref durations));
     }
 
     [Fact]

@@ -24,6 +24,7 @@ internal sealed partial class InferenceService(
 {
     public const string ClassNamesParameter = "class_names";
     public const string ServerName = "mesh-model-host";
+    private const string UnresolvedModelTag = "(unresolved)";
 
     private static readonly string s_serverVersion =
         typeof(InferenceService).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0.0.0";
@@ -73,7 +74,8 @@ internal sealed partial class InferenceService(
         }
         catch (RpcException e)
         {
-            telemetry.RecordRequest(request.ModelName, request.ModelVersion, e.StatusCode.ToString());
+            // Callers choose the names they ask for: keep them out of metric tags so a typo cannot grow the series.
+            telemetry.RecordRequest(UnresolvedModelTag, "", e.StatusCode.ToString());
             throw;
         }
 
