@@ -41,7 +41,7 @@ internal static class ModelHostExtensions
     /// </summary>
     public static WebApplication CreateApp(IReadOnlyDictionary<string, string?> overrides, string[]? args = null)
     {
-        var builder = WebApplication.CreateBuilder(args ?? []);
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args ?? [], ContentRootPath = AppContext.BaseDirectory });
         builder.Configuration.AddInMemoryCollection(overrides);
 
         // Remember the named Kestrel endpoints so a caller that binds port 0 can learn which port is which.

@@ -1,7 +1,8 @@
 using Mesh.ModelHost;
 using Mesh.ServiceDefaults;
 
-var builder = WebApplication.CreateBuilder(args);
+// Settings ship next to the binary; a relative ModelHost:ModelRepository resolves against the current directory.
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 builder.AddServiceDefaults("model-host");
 builder.AddModelHost();
 
