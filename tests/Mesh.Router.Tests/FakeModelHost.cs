@@ -19,6 +19,9 @@ namespace Mesh.Router.Tests;
 internal sealed class FakeModelHost : IAsyncDisposable
 {
     public const int FeatureWidth = 4;
+
+    /// <summary>A model name whose ModelInfer always fails (Unavailable), for the inference dead-letter path.</summary>
+    public const string BrokenModel = "broken";
     public static readonly string[] ClassNames = ["large", "small"];
 
     private readonly WebApplication _app;
@@ -70,6 +73,11 @@ internal sealed class FakeModelHost : IAsyncDisposable
 
         public override Task<ModelInferResponse> ModelInfer(ModelInferRequest request, ServerCallContext context)
         {
+            if (request.ModelName == BrokenModel)
+            {
+                throw new RpcException(new Status(StatusCode.Unavailable, "the broken model never answers"));
+            }
+
             var input = request.Inputs.Single();
             if (input.Name != "features" || input.Datatype != "FP32" || input.Shape.Count != 2 || input.Shape[1] != FeatureWidth)
             {

@@ -140,6 +140,75 @@ public sealed class RouterIntegrationTests(KafkaTestCluster cluster) : IClassFix
         }
     }
 
+    [Fact]
+    public async Task Router_ModelInferFailsTwice_RecordsGoToTheDeadLetterTopicAndTheRouterMovesOn()
+    {
+        const int Count = 20;
+        var features = KafkaTestCluster.UniqueTopic("router-test.features");
+        var predictions = KafkaTestCluster.UniqueTopic("router-test.predictions");
+        var deadLetters = KafkaTestCluster.UniqueTopic("router-test.dead-letter");
+        var groupId = "router-test-" + Guid.NewGuid().ToString("N");
+        await cluster.CreateTopicsAsync(2, features, predictions, deadLetters);
+        await using var modelHost = await FakeModelHost.StartAsync();
+        var experimentFile = Path.GetTempFileName();
+        await File.WriteAllTextAsync(experimentFile, $"""
+            experiments:
+              - name: broken-ab
+                strategy: ab
+                arms:
+                  - name: only
+                    weight: 1
+                    endpoint: {modelHost.Endpoint}
+                    model: {FakeModelHost.BrokenModel}
+                    version: "1"
+            """);
+        using (var producer = new ProducerBuilder<byte[], byte[]>(new ProducerConfig { BootstrapServers = cluster.BootstrapServers }).Build())
+        {
+            for (var i = 0; i < Count; i++)
+            {
+                var record = new FeatureRecord { RequestId = $"req-{i}", EntityId = $"entity-{i}", Values = { 1, 2, 3, 4 } };
+                producer.Produce(features, new Message<byte[], byte[]> { Key = Encoding.UTF8.GetBytes(record.EntityId), Value = record.ToByteArray() });
+            }
+
+            Assert.Equal(0, producer.Flush(TimeSpan.FromSeconds(30)));
+        }
+
+        var app = RouterExtensions.CreateRouterApplication([], new Dictionary<string, string?>
+        {
+            ["Urls"] = "http://127.0.0.1:0",
+            ["Logging:LogLevel:Default"] = "Error",
+            ["Kafka:BootstrapServers"] = cluster.BootstrapServers,
+            ["Kafka:Topics:Features"] = features,
+            ["Kafka:Topics:Predictions"] = predictions,
+            ["Kafka:Topics:DeadLetter"] = deadLetters,
+            ["Router:ExperimentFile"] = experimentFile,
+            ["Router:GroupId"] = groupId,
+        });
+        try
+        {
+            await app.StartAsync();
+            var letters = cluster.ReadAll(deadLetters, Count, s_patience).Select(r => DeadLetter.Parser.ParseFrom(r.Message.Value)).ToList();
+            await app.StopAsync();
+
+            Assert.Equal(
+                Enumerable.Range(0, Count).Select(i => $"req-{i}").Order(),
+                letters.Select(l => FeatureRecord.Parser.ParseFrom(l.Value).RequestId).Order());
+            Assert.All(letters, l =>
+            {
+                Assert.Equal("inference", l.ErrorClass);
+                Assert.Contains("Unavailable", l.ErrorMessage, StringComparison.Ordinal);
+                Assert.Contains("failed 2 time(s)", l.ErrorMessage, StringComparison.Ordinal);
+            });
+            Assert.Empty(cluster.ReadAll(predictions, 1, TimeSpan.FromSeconds(1)));
+            Assert.Equal(Count, CommittedTotal(features, groupId));
+        }
+        finally
+        {
+            await app.DisposeAsync();
+            File.Delete(experimentFile);
+        }
+    }
+
     private long CommittedTotal(string topic, string groupId)
     {
         using var consumer = new ConsumerBuilder<byte[], byte[]>(new ConsumerConfig

@@ -326,7 +326,7 @@ internal sealed partial class RoutingPipeline(
             Headers = headers,
         };
         var topic = kafkaOptions.Value.Topics.Predictions;
-        ProduceWhenQueueHasRoom(() => producer.Produce(topic, message, report =>
+        Action<DeliveryReport<byte[], byte[]>> onDelivered = report =>
         {
             var ok = report.Error.Code == ErrorCode.NoError;
             if (ok)
@@ -339,7 +339,8 @@ internal sealed partial class RoutingPipeline(
             }
 
             OnOutputDelivered(record, ok);
-        }));
+        };
+        ProduceWhenQueueHasRoom((producer, topic, message, onDelivered), static s => s.producer.Produce(s.topic, s.message, s.onDelivered));
     }
 
     private void DeadLetterRest(ArmRuntime arm, Batch<RoutedRecord> batch, int from, string reason)
@@ -359,7 +360,8 @@ internal sealed partial class RoutingPipeline(
         Activity.Current = record.Activity;
         try
         {
-            ProduceWhenQueueHasRoom(() => deadLetters.Publish(record.Source, errorClass, reason, ok => OnOutputDelivered(record, ok)));
+            ProduceWhenQueueHasRoom((self: this, deadLetters, record, errorClass, reason), static s =>
+                s.deadLetters.Publish(s.record.Source, s.errorClass, s.reason, ok => s.self.OnOutputDelivered(s.record, ok)));
         }
         finally
         {
@@ -408,13 +410,13 @@ internal sealed partial class RoutingPipeline(
         }
     }
 
-    private static void ProduceWhenQueueHasRoom(Action produce)
+    private static void ProduceWhenQueueHasRoom<TState>(TState state, Action<TState> produce)
     {
         while (true)
         {
             try
             {
-                produce();
+                produce(state);
                 return;
             }
             catch (ProduceException<byte[], byte[]> e) when (e.Error.Code == ErrorCode.Local_QueueFull)
