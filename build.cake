@@ -34,13 +34,33 @@ Task("Test")
     .IsDependentOn("Build")
     .Does(() =>
 {
-    DotNetTest(solution, new DotNetTestSettings
+    var results = Directory("./artifacts/test-results");
+    EnsureDirectoryExists(results);
+    CleanDirectory(results);
+    try
     {
-        Configuration = configuration,
-        NoBuild = true,
-        Loggers = { "console;verbosity=normal", "trx" },
-        ResultsDirectory = "./artifacts/test-results",
-    });
+        DotNetTest(solution, new DotNetTestSettings
+        {
+            Configuration = configuration,
+            NoBuild = true,
+            Loggers = { "console;verbosity=normal", "trx" },
+            ResultsDirectory = results,
+        });
+    }
+    finally
+    {
+        // One closing line over every test project, from their TRX files.
+        int passed = 0, failed = 0, skipped = 0;
+        foreach (var trx in GetFiles($"{results}/*.trx"))
+        {
+            var counters = System.Xml.Linq.XDocument.Load(trx.FullPath).Descendants().First(e => e.Name.LocalName == "Counters");
+            passed += (int)counters.Attribute("passed");
+            failed += (int)counters.Attribute("failed") + (int)counters.Attribute("error") + (int)counters.Attribute("timeout") + (int)counters.Attribute("aborted");
+            skipped += (int)counters.Attribute("notExecuted");
+        }
+
+        Information($"Tests: {passed} passed, {failed} failed, {skipped} skipped");
+    }
 });
 
 Task("Demo")

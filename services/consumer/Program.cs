@@ -8,4 +8,4 @@ builder.AddConsumer();
 
 var app = builder.Build();
 app.MapDefaultEndpoints();
-app.Run();
+return app.RunService();

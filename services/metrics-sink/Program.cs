@@ -9,4 +9,4 @@ builder.AddMetricsSink();
 var app = builder.Build();
 app.MapDefaultEndpoints();
 app.MapMetricsSinkEndpoints();
-app.Run();
+return app.RunService();

@@ -9,4 +9,4 @@ builder.AddModelHost();
 var app = builder.Build();
 app.MapDefaultEndpoints();
 app.MapModelHost();
-app.Run();
+return app.RunService();

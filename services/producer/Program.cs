@@ -8,4 +8,4 @@ builder.AddProducer();
 
 var app = builder.Build();
 app.MapDefaultEndpoints();
-app.Run();
+return app.RunService();

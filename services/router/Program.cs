@@ -1,10 +1,11 @@
 using Mesh.Router.Hosting;
 using Mesh.ServiceDefaults;
 
-var builder = WebApplication.CreateBuilder(args);
+// Settings ship next to the binary; a relative Router:ExperimentFile resolves against the current directory.
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 builder.AddServiceDefaults("router");
 builder.AddRouter();
 
 var app = builder.Build();
 app.MapDefaultEndpoints();
-app.Run();
+return app.RunService();

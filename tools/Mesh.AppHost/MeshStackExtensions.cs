@@ -8,15 +8,15 @@ internal static class MeshStackExtensions
         PrepareRunFolder(stack);
         var modelHostHttp = MeshStackSettings.FreePort();
         var modelHostGrpc = MeshStackSettings.FreePort();
-        WriteExperiment(stack, $"http://127.0.0.1:{modelHostGrpc}");
+        WriteExperiment(stack, Loopback(modelHostGrpc));
 
         var broker = builder.AddProject<Projects.Mesh_Cli>("broker", launchProfileName: null)
             .WithArgs("broker", "--bootstrap-file", stack.BootstrapFile, "--partitions", stack.Partitions.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
         var modelHost = builder.AddProject<Projects.Mesh_ModelHost>("model-host", launchProfileName: null)
             .WithMeshDefaults(stack, modelHostHttp)
-            .WithEnvironment("Kestrel__Endpoints__Http__Url", $"http://127.0.0.1:{modelHostHttp}")
-            .WithEnvironment("Kestrel__Endpoints__Grpc__Url", $"http://127.0.0.1:{modelHostGrpc}")
+            .WithEnvironment("Kestrel__Endpoints__Http__Url", Loopback(modelHostHttp))
+            .WithEnvironment("Kestrel__Endpoints__Grpc__Url", Loopback(modelHostGrpc))
             .WithEnvironment("ModelHost__ModelRepository", stack.ModelRepository);
 
         var router = builder.AddProject<Projects.Mesh_Router>("router", launchProfileName: null)
@@ -53,9 +53,12 @@ internal static class MeshStackExtensions
     {
         return resource
             .WithHttpEndpoint(port: httpPort, targetPort: httpPort, name: "http", isProxied: false)
-            .WithEnvironment("Urls", $"http://127.0.0.1:{httpPort}")
+            .WithEnvironment("Urls", Loopback(httpPort))
             .WithEnvironment("Kafka__BootstrapFile", stack.BootstrapFile)
             .WithEnvironment("Kafka__BootstrapWaitSeconds", "60")
+            // The embedded broker answers an empty fetch only after fetch.wait.max.ms (it does not wake on new
+            // data as a real broker does), so on one machine a short wait is what keeps latency low.
+            .WithEnvironment("Kafka__Consumer__FetchWaitMaxMs", "1")
             .WithHttpHealthCheck("/health");
     }
 
@@ -92,6 +95,8 @@ internal static class MeshStackExtensions
                     version: "1"
             """);
     }
+
+    private static string Loopback(int port) => "http://127.0.0.1:" + Invariant(port);
 
     private static string Invariant(int value) => value.ToString(System.Globalization.CultureInfo.InvariantCulture);
 }

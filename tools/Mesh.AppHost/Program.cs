@@ -1,4 +1,5 @@
 using Mesh.AppHost;
+using Microsoft.Extensions.DependencyInjection;
 
 var builder = DistributedApplication.CreateBuilder(new DistributedApplicationOptions
 {

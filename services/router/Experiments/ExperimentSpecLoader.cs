@@ -18,6 +18,13 @@ internal static class ExperimentSpecLoader
     public static LoadResult Load(string path)
     {
         var fullPath = Path.GetFullPath(path);
+        // The default spec ships beside the binary; a relative path not found in the working folder is looked up there.
+        var besideBinary = Path.Combine(AppContext.BaseDirectory, path);
+        if (!Path.IsPathRooted(path) && !File.Exists(fullPath) && File.Exists(besideBinary))
+        {
+            fullPath = besideBinary;
+        }
+
         if (!File.Exists(fullPath))
         {
             return Fail($"Router:ExperimentFile: the experiment file '{fullPath}' does not exist.");

@@ -20,6 +20,12 @@ internal static class DemoCommand
 
     public static async Task<int> RunAsync(DemoSettings settings, CancellationToken cancellationToken)
     {
+        if (Console.IsOutputRedirected && AnsiConsole.Profile.Width < 120)
+        {
+            // Piped to a log or CI: keep the table on one line per arm.
+            AnsiConsole.Profile.Width = 120;
+        }
+
         var root = FindRepositoryRoot();
         var appHost = settings.AppHostPath ?? Path.Combine(root, "tools", "Mesh.AppHost", "bin", settings.Configuration, "net10.0", "Mesh.AppHost.dll");
         if (!File.Exists(appHost))
@@ -39,7 +45,10 @@ internal static class DemoCommand
         var summaryPath = Path.Combine(settings.StateDir, "tracking", "summary.json");
         var runDir = Path.Combine(settings.StateDir, "run");
         Directory.CreateDirectory(runDir);
-        File.Delete(summaryPath);
+        if (File.Exists(summaryPath))
+        {
+            File.Delete(summaryPath);
+        }
         var log = Path.Combine(runDir, "apphost.log");
 
         AnsiConsole.MarkupLine($"[bold]Mesh demo[/]: {expected:N0} iris records at {settings.Rate}/s through an A/B test of two models (50/50, sticky by entity).");
@@ -139,9 +148,9 @@ internal static class DemoCommand
     private static void PrintProgress(DemoSummary summary, int expected, TimeSpan now)
     {
         var arms = summary.Experiments.SelectMany(e => e.Arms)
-            .Select(a => $"{a.Arm} {a.Predictions:N0} acc {a.Accuracy:F3} p99 {a.LatencyP99Ms:F1} ms");
+            .Select(a => $"{a.Arm} {a.Predictions:N0} acc {a.Accuracy:F2}");
         AnsiConsole.MarkupLine(Markup.Escape(
-            $"{now.TotalSeconds,4:F0}s  predictions {summary.Predictions:N0}/{expected:N0} ({100.0 * summary.Predictions / expected:F0}%)  labelled {summary.Joined:N0}  | {string.Join(" | ", arms)}"));
+            $"{now.TotalSeconds,4:F0}s  {100.0 * summary.Predictions / expected,3:F0}%  predictions {summary.Predictions:N0}/{expected:N0}  labelled {summary.Joined:N0}  | {string.Join(" | ", arms)}"));
     }
 
     private static void PrintTable(DemoSummary? summary, int expected, TimeSpan elapsed)
@@ -155,7 +164,7 @@ internal static class DemoCommand
         foreach (var experiment in summary.Experiments)
         {
             var table = new Table().Title($"experiment {Markup.Escape(experiment.Experiment)}: {expected:N0} records sent, {elapsed.TotalSeconds:F0} s");
-            table.AddColumns("arm", "model", "records", "predictions", "labelled", "accuracy", "p50 e2e ms", "p99 e2e ms");
+            table.AddColumns("arm", "model", "records", "labelled", "accuracy", "p50 ms", "p99 ms");
             foreach (var column in table.Columns.Skip(2))
             {
                 column.RightAligned();
@@ -167,7 +176,6 @@ internal static class DemoCommand
                     Markup.Escape(arm.Arm + (arm.Shadow ? " (shadow)" : "")),
                     Markup.Escape($"{arm.Model} v{arm.Version}"),
                     arm.Predictions.ToString("N0", CultureInfo.InvariantCulture),
-                    arm.Predictions.ToString("N0", CultureInfo.InvariantCulture),
                     arm.Joined.ToString("N0", CultureInfo.InvariantCulture),
                     arm.Accuracy.ToString("F3", CultureInfo.InvariantCulture),
                     arm.LatencyP50Ms.ToString("F1", CultureInfo.InvariantCulture),
@@ -177,6 +185,7 @@ internal static class DemoCommand
             AnsiConsole.Write(table);
         }
 
+        AnsiConsole.MarkupLine("[grey]records: predictions made by the arm; labelled: joined with their label; p50/p99: end-to-end latency, event time to prediction produced.[/]");
         AnsiConsole.MarkupLine($"predictions {summary.Predictions:N0}, labels {summary.Labels:N0}, joined {summary.Joined:N0}, duplicate predictions {summary.DuplicatePredictions:N0}, labels without prediction {summary.UnmatchedLabels:N0}");
     }
 
