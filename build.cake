@@ -59,7 +59,8 @@ Task("Test")
             skipped += (int)counters.Attribute("notExecuted");
         }
 
-        Information($"Tests: {passed} passed, {failed} failed, {skipped} skipped");
+        // Plain text (no colour codes): CI reads this line.
+        Console.WriteLine($"Tests: {passed} passed, {failed} failed, {skipped} skipped");
     }
 });
 

@@ -73,6 +73,10 @@ internal static class MeshStackExtensions
         }
 
         File.Delete(stack.PredictionsFile);
+        if (Directory.Exists(stack.LogDir))
+        {
+            Directory.Delete(stack.LogDir, recursive: true);
+        }
     }
 
     private static void WriteExperiment(MeshStackSettings stack, string endpoint)

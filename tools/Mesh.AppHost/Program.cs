@@ -8,5 +8,5 @@ var builder = DistributedApplication.CreateBuilder(new DistributedApplicationOpt
 });
 var stack = MeshStackSettings.From(builder.Configuration, builder.AppHostDirectory);
 builder.AddMeshStack(stack);
-builder.Services.AddHostedService(sp => new ResourceLogWriter(sp.GetRequiredService<ResourceLoggerService>(), stack.LogDir));
+builder.Services.AddHostedService(sp => new ResourceLogWriter(sp.GetRequiredService<ResourceNotificationService>(), sp.GetRequiredService<ResourceLoggerService>(), stack.LogDir));
 builder.Build().Run();

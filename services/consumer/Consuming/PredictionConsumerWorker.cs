@@ -84,19 +84,7 @@ internal sealed partial class PredictionConsumerWorker(
         }
         finally
         {
-            // Dead letters in flight still release their offsets before the final commit on Close.
-            producer?.Flush(TimeSpan.FromSeconds(10));
-            try
-            {
-                consumer?.Close();
-            }
-            catch (KafkaException e)
-            {
-                LogCloseFailed(e.Error.Reason);
-            }
-
-            consumer?.Dispose();
-            producer?.Dispose();
+            KafkaShutdown.FlushAndClose(consumer, producer, logger);
         }
     }
 
@@ -160,6 +148,4 @@ internal sealed partial class PredictionConsumerWorker(
     [LoggerMessage(EventId = 4, Level = LogLevel.Error, Message = "Dead letter for {Partition}@{Offset} was not acknowledged; its offset stays unstored")]
     private partial void LogDeadLetterLost(string partition, long offset);
 
-    [LoggerMessage(EventId = 5, Level = LogLevel.Warning, Message = "Closing the consumer failed: {Reason}")]
-    private partial void LogCloseFailed(string reason);
 }

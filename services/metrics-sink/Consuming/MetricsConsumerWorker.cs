@@ -68,18 +68,7 @@ internal sealed partial class MetricsConsumerWorker(
         }
         finally
         {
-            producer?.Flush(TimeSpan.FromSeconds(10));
-            try
-            {
-                consumer?.Close();
-            }
-            catch (KafkaException e)
-            {
-                LogCloseFailed(e.Error.Reason);
-            }
-
-            consumer?.Dispose();
-            producer?.Dispose();
+            KafkaShutdown.FlushAndClose(consumer, producer, logger);
         }
     }
 
@@ -165,6 +154,4 @@ internal sealed partial class MetricsConsumerWorker(
     [LoggerMessage(EventId = 4, Level = LogLevel.Error, Message = "Dead letter for {Partition}@{Offset} was not acknowledged; its offset stays unstored")]
     private partial void LogDeadLetterLost(string partition, long offset);
 
-    [LoggerMessage(EventId = 5, Level = LogLevel.Warning, Message = "Closing the consumer failed: {Reason}")]
-    private partial void LogCloseFailed(string reason);
 }

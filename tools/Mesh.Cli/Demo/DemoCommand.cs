@@ -214,6 +214,7 @@ internal static class DemoCommand
         var process = Process.Start(info) ?? throw new InvalidOperationException("Could not start the AppHost.");
         var writer = new StreamWriter(log, append: false) { AutoFlush = true };
         var gate = new object();
+        var closed = false;
         void Write(string? line)
         {
             if (line is null)
@@ -223,7 +224,10 @@ internal static class DemoCommand
 
             lock (gate)
             {
-                writer.WriteLine(line);
+                if (!closed)
+                {
+                    writer.WriteLine(line);
+                }
             }
 
             if (line.Contains("Login to the dashboard at", StringComparison.Ordinal))
@@ -236,7 +240,15 @@ internal static class DemoCommand
         process.ErrorDataReceived += (_, e) => Write(e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        process.Exited += (_, _) => writer.Dispose();
+        // Output can still arrive after Exited; the writer closes under the same lock, and later lines are dropped.
+        process.Exited += (_, _) =>
+        {
+            lock (gate)
+            {
+                closed = true;
+                writer.Dispose();
+            }
+        };
         process.EnableRaisingEvents = true;
         return process;
     }

@@ -1,0 +1,59 @@
+using System.Diagnostics;
+using Mesh.Cli.Demo;
+
+namespace Mesh.EndToEnd.Tests;
+
+/// <summary>
+/// The README's demo path without Cake: `mesh demo` starts the Aspire AppHost, which starts the embedded broker
+/// and the five services as processes; the demo ends on its own with the per-arm table and exit code 0.
+/// </summary>
+public sealed class DemoTests
+{
+    [Fact]
+    public async Task Demo_ShortRun_EndsOnItsOwnWithBothArmsAccurateAndEveryRecordJoined()
+    {
+        var mesh = Path.Combine(Repository.Root, "tools", "Mesh.Cli", "bin", Repository.Configuration, "net10.0", "mesh.dll");
+        var state = Directory.CreateTempSubdirectory("mesh-demo-").FullName;
+        try
+        {
+            var info = new ProcessStartInfo("dotnet")
+            {
+                ArgumentList = { mesh, "demo", "--duration", "5", "--rate", "100", "--configuration", Repository.Configuration, "--state-dir", state },
+                WorkingDirectory = Repository.Root,
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+            };
+            using var demo = Process.Start(info)!;
+            var stdout = demo.StandardOutput.ReadToEndAsync();
+            var stderr = demo.StandardError.ReadToEndAsync();
+            using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(4));
+            await demo.WaitForExitAsync(timeout.Token);
+            var output = await stdout + await stderr;
+
+            Assert.True(demo.ExitCode == 0, $"mesh demo exited {demo.ExitCode}:\n{output}\n{ReadLogs(state)}");
+            Assert.Contains("every record got a prediction", output, StringComparison.Ordinal);
+            var summary = DemoSummary.TryRead(Path.Combine(state, "tracking", "summary.json"));
+            Assert.NotNull(summary);
+            Assert.Equal(500, summary.Joined);
+            var arms = summary.Experiments.Single().Arms;
+            Assert.Equal(["boosted", "logreg"], arms.Select(a => a.Arm).Order(StringComparer.Ordinal));
+            Assert.All(arms, a => Assert.True(a.Accuracy > 0.9, $"{a.Arm}: {a.Accuracy}"));
+            Assert.True(File.ReadLines(Path.Combine(state, "predictions.jsonl")).Count() >= 500);
+            // Every service's output was kept for the user.
+            Assert.All(new[] { "broker", "model-host", "router", "producer", "consumer", "metrics-sink" },
+                s => Assert.True(new FileInfo(Path.Combine(state, "run", "logs", s + ".log")).Length > 0, $"{s}.log is empty"));
+        }
+        finally
+        {
+            Directory.Delete(state, recursive: true);
+        }
+    }
+
+    private static string ReadLogs(string state)
+    {
+        var logs = Path.Combine(state, "run", "logs");
+        return Directory.Exists(logs)
+            ? string.Join("\n", Directory.GetFiles(logs).Select(f => $"== {Path.GetFileName(f)}\n{string.Join("\n", File.ReadLines(f).TakeLast(30))}"))
+            : "(no service logs)";
+    }
+}
