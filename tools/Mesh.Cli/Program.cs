@@ -5,4 +5,6 @@ var root = new RootCommand("mesh: the Mesh command line (embedded broker, demo m
 root.Subcommands.Add(Commands.Broker());
 root.Subcommands.Add(Commands.Train());
 root.Subcommands.Add(Commands.Demo());
-return await root.Parse(args).InvokeAsync().ConfigureAwait(false);
+// On Ctrl-C, give a command time to stop what it started (the demo stops the whole stack) instead of the default 2 s.
+var invocation = new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(45) };
+return await root.Parse(args).InvokeAsync(invocation).ConfigureAwait(false);

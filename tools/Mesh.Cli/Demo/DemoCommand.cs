@@ -163,7 +163,7 @@ internal static class DemoCommand
 
         foreach (var experiment in summary.Experiments)
         {
-            var table = new Table().Title($"experiment {Markup.Escape(experiment.Experiment)}: {expected:N0} records sent, {elapsed.TotalSeconds:F0} s");
+            var table = new Table().Title($"experiment {Markup.Escape(experiment.Experiment)}: {summary.Predictions:N0} of {expected:N0} records predicted, {elapsed.TotalSeconds:F0} s");
             table.AddColumns("arm", "model", "records", "labelled", "accuracy", "p50 ms", "p99 ms");
             foreach (var column in table.Columns.Skip(2))
             {
