@@ -2,6 +2,7 @@ using Mesh.Kafka;
 using Mesh.MetricsSink.Aggregation;
 using Mesh.MetricsSink.Consuming;
 using Mesh.MetricsSink.Options;
+using Mesh.MetricsSink.Page;
 using Mesh.MetricsSink.Summary;
 using Mesh.MetricsSink.Telemetry;
 using Mesh.ServiceDefaults;
@@ -29,6 +30,7 @@ internal static class MetricsSinkExtensions
         builder.Services.AddSingleton<MetricsSinkTelemetry>();
         builder.Services.AddHostedService<SummaryFlushService>();
         builder.Services.AddHostedService<MetricsConsumerWorker>();
+        builder.AddExperimentPage();
         return builder;
     }
 
@@ -37,6 +39,7 @@ internal static class MetricsSinkExtensions
     {
         app.MapGet("/api/summary", (PredictionLabelJoiner joiner) =>
             Results.Text(SummaryJson.Serialize(joiner.Snapshot()), "application/json"));
+        app.MapExperimentPage();
         return app;
     }
 

@@ -1,0 +1,50 @@
+using Mesh.MetricsSink.Summary;
+
+namespace Mesh.MetricsSink.Page;
+
+/// <summary>The page's one-line answer for an experiment: who leads, by how much, and whether it is more than noise yet.</summary>
+internal sealed record Verdict(string Experiment, string State, string? Leader, double DifferencePoints, double Z, string Text);
+
+/// <summary>
+/// Compares the two best primary arms' accuracy with a two-proportion z-test. Shadows are left out: they
+/// answer nobody, so they cannot win the experiment (the page shows them beside it).
+/// </summary>
+internal static class VerdictCalculator
+{
+    /// <summary>Below this many labelled predictions per arm the verdict says it is still collecting.</summary>
+    public const int MinJoinedPerArm = 100;
+
+    private const double Z95 = 1.96;
+
+    public static Verdict For(ExperimentSummary experiment)
+    {
+        var arms = experiment.Arms.Where(a => !a.Shadow).OrderByDescending(a => a.Accuracy).ThenBy(a => a.Arm, StringComparer.Ordinal).ToList();
+        if (arms.Count < 2)
+        {
+            return new Verdict(experiment.Experiment, "single", arms.FirstOrDefault()?.Arm, 0, 0,
+                arms.Count == 0 ? "no primary arm yet" : $"one arm ({arms[0].Arm}): nothing to compare");
+        }
+
+        var (best, second) = (arms[0], arms[1]);
+        if (best.Joined < MinJoinedPerArm || second.Joined < MinJoinedPerArm)
+        {
+            return new Verdict(experiment.Experiment, "collecting", null, 0, 0,
+                $"collecting: {Math.Min(best.Joined, second.Joined)} of {MinJoinedPerArm} labelled predictions per arm");
+        }
+
+        var pooled = (double)(best.Correct + second.Correct) / (best.Joined + second.Joined);
+        var error = Math.Sqrt(pooled * (1 - pooled) * (1.0 / best.Joined + 1.0 / second.Joined));
+        var difference = best.Accuracy - second.Accuracy;
+        // Both perfect (or both zero): no variance, and no difference either.
+        var z = error == 0 ? 0 : difference / error;
+        var points = Math.Round(difference * 100, 1);
+        if (z >= Z95)
+        {
+            return new Verdict(experiment.Experiment, "significant", best.Arm, points, Math.Round(z, 2),
+                $"{best.Arm} leads {second.Arm} by {points:0.0} accuracy points (z = {z:0.00}, significant at 95%)");
+        }
+
+        return new Verdict(experiment.Experiment, "inconclusive", best.Arm, points, Math.Round(z, 2),
+            $"no significant difference yet: {best.Arm} {best.Accuracy:P1} vs {second.Arm} {second.Accuracy:P1} (z = {z:0.00})");
+    }
+}

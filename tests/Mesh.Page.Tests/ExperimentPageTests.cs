@@ -1,0 +1,195 @@
+using System.Net;
+using System.Text.Json;
+using Mesh.Kafka;
+using Mesh.MetricsSink;
+using Mesh.Testing;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Options;
+using Microsoft.Playwright;
+
+namespace Mesh.Page.Tests;
+
+/// <summary>
+/// The experiment page while predictions and labels flow: the metrics sink hosted in-process on the test
+/// broker, fed the way the router and producer feed it, and the page driven in Debian's Chromium.
+/// </summary>
+public sealed class ExperimentPageTests(KafkaTestCluster cluster) : IClassFixture<KafkaTestCluster>
+{
+    // Debian's Chromium: Playwright must never download a browser of its own (ENVIRONMENT.md).
+    private const string ChromiumPath = "/usr/lib/chromium/chromium";
+
+    private static readonly string[] s_chromiumFlags =
+    [
+        "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run",
+    ];
+
+    private static readonly TimeSpan s_wait = TimeSpan.FromSeconds(60);
+
+    [Fact]
+    public async Task Page_WhileRecordsFlow_ShowsBothArmsUpdatingWithCharts()
+    {
+        var topics = await CreateTopicsAsync();
+        await using var feed = new PredictionFeed(cluster.BootstrapServers, topics);
+        await using var app = CreateSink(topics);
+        await app.StartAsync();
+
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = ChromiumPath,
+            Headless = true,
+            Args = s_chromiumFlags,
+        });
+        var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 1000 } });
+        var errors = new List<string>();
+        page.Console += (_, message) =>
+        {
+            if (message.Type == "error")
+            {
+                errors.Add(message.Text + " at " + message.Location);
+            }
+        };
+        page.PageError += (_, error) => errors.Add(error);
+        var screenshot = Path.Combine(RepoPaths.Artifacts(), "experiment-page.png");
+        try
+        {
+            var response = await page.GotoAsync(app.Urls.First() + "/");
+            Assert.NotNull(response);
+            Assert.Equal(200, response.Status);
+            Assert.EndsWith("/experiments", page.Url, StringComparison.Ordinal);
+            Assert.Equal("Mesh · live experiments", await page.TitleAsync());
+
+            // Both primary arms and the shadow appear with non-zero counts.
+            await WaitUntilAsync(page, "n => ['logreg', 'boosted', 'challenger'].every(arm => count(arm, 'predictions') > 0 && count(arm, 'joined') > 0)");
+            var first = await CountAsync(page, "logreg");
+
+            // The counts move while records flow, without reloading the page.
+            await WaitUntilAsync(page, $"n => count('logreg', 'predictions') > {first} && count('boosted', 'predictions') > 0");
+            Assert.True(await CountAsync(page, "logreg") > first);
+
+            // Charts are drawn: one line per arm in the throughput chart, shares as areas, a verdict past collecting.
+            await WaitUntilAsync(page, "n => document.querySelectorAll('[data-chart=throughput] svg path').length >= 3"
+                + " && document.querySelectorAll('[data-chart=share] svg polygon').length === 2"
+                + " && document.querySelectorAll('[data-chart=accuracy] svg path').length >= 2"
+                + " && !document.querySelector('[data-verdict]').className.includes('collecting')");
+            Assert.Equal("true", await page.GetAttributeAsync("tr[data-arm=challenger]", "data-shadow"));
+            Assert.Contains("%", await page.InnerTextAsync("tr[data-arm=boosted] td[data-field=share]"), StringComparison.Ordinal);
+            Assert.Equal("live", (await page.GetAttributeAsync("#status", "class"))?.Split(' ').Last());
+            Assert.NotEmpty(await page.InnerTextAsync("[data-verdict]"));
+
+            // A few more samples so the screenshot shows lines over time, not a single step.
+            var samples = await page.EvaluateAsync<int>("() => state.samples.length");
+            await WaitUntilAsync(page, $"n => state.samples.length >= {samples + 12}");
+            await page.ScreenshotAsync(new PageScreenshotOptions { Path = screenshot, FullPage = true });
+            // Closed before the sink stops, so the page's next poll cannot fail and log an error.
+            await page.CloseAsync();
+        }
+        catch
+        {
+            await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(RepoPaths.Artifacts(), "experiment-page-failure.png"), FullPage = true });
+            throw;
+        }
+        finally
+        {
+            await app.StopAsync();
+        }
+
+        Assert.True(errors.Count == 0, "the page logged errors: " + string.Join(" | ", errors));
+        Assert.True(new FileInfo(screenshot).Length > 10_000, "the screenshot should hold a rendered page");
+    }
+
+    [Fact]
+    public async Task Endpoints_Served_PageAssetsAndTimelineFromTheBinary()
+    {
+        var topics = await CreateTopicsAsync();
+        await using var feed = new PredictionFeed(cluster.BootstrapServers, topics, perTick: 10);
+        await using var app = CreateSink(topics);
+        await app.StartAsync();
+        using var http = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = new Uri(app.Urls.First()) };
+
+        var root = await http.GetAsync("/");
+        var script = await http.GetAsync("/experiments/page.js");
+        var missing = await http.GetAsync("/experiments/nothing.js");
+        var html = await http.GetStringAsync("/experiments");
+        JsonElement data = default;
+        var deadline = DateTime.UtcNow + s_wait;
+        while (DateTime.UtcNow < deadline)
+        {
+            data = JsonDocument.Parse(await http.GetStringAsync("/api/page")).RootElement;
+            if (data.GetProperty("samples").GetArrayLength() >= 2 && data.GetProperty("summary").GetProperty("joined").GetInt64() > 0)
+            {
+                break;
+            }
+
+            await Task.Delay(200);
+        }
+
+        var lastT = data.GetProperty("samples").EnumerateArray().Last().GetProperty("t").GetInt64();
+        var later = JsonDocument.Parse(await http.GetStringAsync($"/api/page?since={lastT}")).RootElement;
+        await app.StopAsync();
+
+        Assert.Equal(HttpStatusCode.Redirect, root.StatusCode);
+        Assert.Equal("/experiments", root.Headers.Location?.OriginalString);
+        Assert.Equal("text/javascript", script.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+        // No CDN: every script and stylesheet the page loads comes from the sink itself.
+        Assert.DoesNotContain("http", html.Replace("http-equiv", "", StringComparison.Ordinal), StringComparison.OrdinalIgnoreCase);
+        Assert.Equal(250, data.GetProperty("intervalMs").GetInt32());
+        Assert.True(data.GetProperty("samples").GetArrayLength() >= 2);
+        Assert.Equal("iris-ab", data.GetProperty("verdicts")[0].GetProperty("experiment").GetString());
+        Assert.All(later.GetProperty("samples").EnumerateArray(), s => Assert.True(s.GetProperty("t").GetInt64() > lastT));
+    }
+
+    [Fact]
+    public async Task Start_SampleIntervalTooShort_RefusesNamingTheSetting()
+    {
+        var topics = await CreateTopicsAsync();
+        await using var app = CreateSink(topics, sampleIntervalMs: "5");
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => app.StartAsync());
+
+        Assert.Contains("MetricsSink:Page:SampleIntervalMs", error.Message, StringComparison.Ordinal);
+    }
+
+    private static Task WaitUntilAsync(IPage page, string condition) =>
+        page.WaitForFunctionAsync(
+            "condition => { const count = (arm, field) => { const cell = document.querySelector(`tr[data-arm=\"${arm}\"] td[data-field=\"${field}\"]`);"
+            + " return cell ? Number(cell.textContent.replace(/,/g, '')) : 0; }; return eval(condition)(0); }",
+            condition,
+            new PageWaitForFunctionOptions { Timeout = (float)s_wait.TotalMilliseconds, PollingInterval = 100 });
+
+    private static async Task<long> CountAsync(IPage page, string arm) =>
+        long.Parse((await page.InnerTextAsync($"tr[data-arm={arm}] td[data-field=predictions]")).Replace(",", "", StringComparison.Ordinal),
+            System.Globalization.CultureInfo.InvariantCulture);
+
+    private async Task<MeshTopics> CreateTopicsAsync()
+    {
+        var topics = new MeshTopics
+        {
+            Features = KafkaTestCluster.UniqueTopic("features"),
+            Predictions = KafkaTestCluster.UniqueTopic("predictions"),
+            ShadowPredictions = KafkaTestCluster.UniqueTopic("shadow"),
+            Labels = KafkaTestCluster.UniqueTopic("labels"),
+            DeadLetter = KafkaTestCluster.UniqueTopic("dead-letter"),
+        };
+        await cluster.CreateTopicsAsync(2, [.. topics.All]);
+        return topics;
+    }
+
+    private WebApplication CreateSink(MeshTopics topics, string sampleIntervalMs = "250") =>
+        MetricsSinkExtensions.CreateApp(new Dictionary<string, string?>
+        {
+            ["Urls"] = "http://127.0.0.1:0",
+            ["Kafka:BootstrapServers"] = cluster.BootstrapServers,
+            ["Kafka:Topics:Features"] = topics.Features,
+            ["Kafka:Topics:Predictions"] = topics.Predictions,
+            ["Kafka:Topics:ShadowPredictions"] = topics.ShadowPredictions,
+            ["Kafka:Topics:Labels"] = topics.Labels,
+            ["Kafka:Topics:DeadLetter"] = topics.DeadLetter,
+            ["MetricsSink:TrackingDir"] = Path.Combine(Path.GetTempPath(), "page-test-" + Guid.NewGuid().ToString("N")),
+            ["MetricsSink:GroupId"] = "page-test-" + Guid.NewGuid().ToString("N"),
+            ["MetricsSink:FlushIntervalMs"] = "200",
+            ["MetricsSink:Page:SampleIntervalMs"] = sampleIntervalMs,
+        });
+}
