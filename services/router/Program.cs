@@ -1,3 +1,4 @@
+using Mesh.Router.Admin;
 using Mesh.Router.Hosting;
 using Mesh.ServiceDefaults;
 
@@ -8,4 +9,5 @@ builder.AddRouter();
 
 var app = builder.Build();
 app.MapDefaultEndpoints();
+app.MapRouterAdmin();
 return app.RunService();

@@ -65,7 +65,7 @@ public sealed class ExperimentSpecTests
         { Spec(weight0: "-3"), "experiments[0].arms[0].weight" },
         { Spec(endpoint0: "127.0.0.1:8081"), "experiments[0].arms[0].endpoint" },
         { Spec(endpoint0: "ftp://host/x"), "experiments[0].arms[0].endpoint" },
-        { Spec(strategy: "bandit"), "experiments[0].strategy" },
+        { Spec(strategy: "roulette"), "experiments[0].strategy" },
         { Spec(name1: "logreg"), "experiments[0].arms[1].name" },
         { Spec(model0: "\"\""), "experiments[0].arms[0].model" },
     };

@@ -118,10 +118,10 @@ public sealed class PredictionBuildingTests
             Feature = feature,
             EventTime = eventTime,
         };
-        var arm = new ArmIdentity("iris-ab", "logreg", "iris-logreg", "1", "http://127.0.0.1:8081", 0.5, "ab-1234");
+        var arm = new ArmIdentity("iris-ab", "logreg", "iris-logreg", "1", "http://127.0.0.1:8081");
         var output = InferResponseReader.Read(RawResponse(s_labelBytes), 2);
 
-        var prediction = PredictionFactory.Create(record, arm, output, 1, inferenceMs: 3.5, predictedAt: eventTime.AddMilliseconds(20));
+        var prediction = PredictionFactory.Create(record, arm, 0.5, "ab-1234", output, 1, inferenceMs: 3.5, predictedAt: eventTime.AddMilliseconds(20));
 
         Assert.Equal(("req-7", "entity-3", "iris-ab", "logreg"), (prediction.RequestId, prediction.EntityId, prediction.Experiment, prediction.Arm));
         Assert.Equal(("iris-logreg", "1"), (prediction.ModelName, prediction.ModelVersion));

@@ -59,7 +59,13 @@ internal sealed class MicroBatcher<T> : IDisposable
     }
 
     /// <summary>Adds an item; blocks while every batch slot is in flight. Throws when <paramref name="cancellationToken"/> fires while waiting.</summary>
-    public void Add(T item, CancellationToken cancellationToken)
+    public void Add(T item, CancellationToken cancellationToken) => TryAdd(item, Timeout.InfiniteTimeSpan, cancellationToken);
+
+    /// <summary>
+    /// Adds an item unless every batch slot stays in flight for longer than <paramref name="wait"/> (zero: do not
+    /// wait at all, which is how shadows are shed). Returns false when the item was not added.
+    /// </summary>
+    public bool TryAdd(T item, TimeSpan wait, CancellationToken cancellationToken)
     {
         Batch<T>? closed = null;
         var joined = false;
@@ -75,7 +81,11 @@ internal sealed class MicroBatcher<T> : IDisposable
         if (!joined)
         {
             // Opening a batch needs a slot; wait for it outside the lock so the timer can still close the open batch.
-            _slots.Wait(cancellationToken);
+            if (!_slots.Wait(wait, cancellationToken))
+            {
+                return false;
+            }
+
             lock (_gate)
             {
                 if (_items is not null)
@@ -99,6 +109,8 @@ internal sealed class MicroBatcher<T> : IDisposable
         {
             Dispatch(batch);
         }
+
+        return true;
     }
 
     /// <summary>Closes the open batch and waits until every batch has been processed.</summary>

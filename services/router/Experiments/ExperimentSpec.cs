@@ -1,7 +1,8 @@
 namespace Mesh.Router.Experiments;
 
 // The experiment YAML as written (docs/internal-contracts.md). Mutable with public setters because YamlDotNet
-// fills it; the loader validates it before anything else sees it.
+// fills it; the loader validates it before anything else sees it. Every key added after issue 2 is optional, so
+// a spec written for `ab` alone still loads unchanged.
 
 internal sealed class ExperimentSpec
 {
@@ -12,9 +13,25 @@ internal sealed class ExperimentDefinition
 {
     public string Name { get; set; } = "";
 
+    /// <summary><c>ab</c>, <c>bandit</c> or <c>ensemble</c>.</summary>
     public string Strategy { get; set; } = "";
 
     public List<ArmDefinition> Arms { get; set; } = [];
+
+    /// <summary>Models that get a copy of every record; their answers go to the shadow topic only.</summary>
+    public List<ArmDefinition> Shadows { get; set; } = [];
+
+    /// <summary>The name of the arm (the champion) that answers when another arm's host fails or times out.</summary>
+    public string? Fallback { get; set; }
+
+    /// <summary>Topics of this experiment; each defaults to the router's <c>Kafka:Topics</c> setting.</summary>
+    public ExperimentTopics? Topics { get; set; }
+
+    public BanditDefinition? Bandit { get; set; }
+
+    public EnsembleDefinition? Ensemble { get; set; }
+
+    public RateLimitDefinition? RateLimit { get; set; }
 }
 
 internal sealed class ArmDefinition
@@ -28,4 +45,40 @@ internal sealed class ArmDefinition
     public string Model { get; set; } = "";
 
     public string Version { get; set; } = "";
+
+    /// <summary>Deadline of one ModelInfer call to this arm; 0 means <c>Router:Batching:CallTimeoutMs</c>.</summary>
+    public int TimeoutMs { get; set; }
+}
+
+internal sealed class ExperimentTopics
+{
+    public string? Input { get; set; }
+
+    public string? Predictions { get; set; }
+
+    public string? ShadowPredictions { get; set; }
+}
+
+internal sealed class BanditDefinition
+{
+    /// <summary><c>thompson</c> or <c>epsilon-greedy</c>.</summary>
+    public string Algorithm { get; set; } = "thompson";
+
+    /// <summary>The exploration rate of epsilon-greedy.</summary>
+    public double Epsilon { get; set; } = 0.1;
+}
+
+internal sealed class EnsembleDefinition
+{
+    /// <summary><c>mean</c>, <c>weighted-mean</c> (by arm weight) or <c>vote</c>.</summary>
+    public string Combine { get; set; } = "mean";
+}
+
+internal sealed class RateLimitDefinition
+{
+    /// <summary>Sustained records per second admitted into the experiment; records over it wait.</summary>
+    public double RecordsPerSecond { get; set; }
+
+    /// <summary>The bucket size: how many records may pass at once after a quiet spell (default one second's worth).</summary>
+    public double Burst { get; set; }
 }

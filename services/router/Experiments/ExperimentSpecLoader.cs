@@ -8,6 +8,13 @@ namespace Mesh.Router.Experiments;
 internal static class ExperimentSpecLoader
 {
     public const string StrategyAb = "ab";
+    public const string StrategyBandit = "bandit";
+    public const string StrategyEnsemble = "ensemble";
+    public const string BanditThompson = "thompson";
+    public const string BanditEpsilonGreedy = "epsilon-greedy";
+    public const string CombineMean = "mean";
+    public const string CombineWeightedMean = "weighted-mean";
+    public const string CombineVote = "vote";
 
     private static readonly IDeserializer s_deserializer = new DeserializerBuilder()
         .WithNamingConvention(CamelCaseNamingConvention.Instance)
@@ -17,7 +24,14 @@ internal static class ExperimentSpecLoader
 
     public static LoadResult Load(string path)
     {
-        var fullPath = Path.GetFullPath(path);
+        var text = ReadText(path, out var fullPath, out var error);
+        return text is null ? Fail(error!) : Parse(text, fullPath);
+    }
+
+    /// <summary>The file's text, or null with an error that names the setting and the path.</summary>
+    public static string? ReadText(string path, out string fullPath, out string? error)
+    {
+        fullPath = Path.GetFullPath(path);
         // The default spec ships beside the binary; a relative path not found in the working folder is looked up there.
         var besideBinary = Path.Combine(AppContext.BaseDirectory, path);
         if (!Path.IsPathRooted(path) && !File.Exists(fullPath) && File.Exists(besideBinary))
@@ -25,22 +39,22 @@ internal static class ExperimentSpecLoader
             fullPath = besideBinary;
         }
 
+        error = null;
         if (!File.Exists(fullPath))
         {
-            return Fail($"Router:ExperimentFile: the experiment file '{fullPath}' does not exist.");
+            error = $"Router:ExperimentFile: the experiment file '{fullPath}' does not exist.";
+            return null;
         }
 
-        string text;
         try
         {
-            text = File.ReadAllText(fullPath);
+            return File.ReadAllText(fullPath);
         }
         catch (IOException e)
         {
-            return Fail($"Router:ExperimentFile: the experiment file '{fullPath}' could not be read: {e.Message}");
+            error = $"Router:ExperimentFile: the experiment file '{fullPath}' could not be read: {e.Message}";
+            return null;
         }
-
-        return Parse(text, fullPath);
     }
 
     /// <summary>Parses and validates YAML text; <paramref name="source"/> only labels the messages.</summary>
@@ -89,9 +103,15 @@ internal static class ExperimentSpecLoader
                 yield return $"{at}.name: '{experiment.Name}' is used by another experiment.";
             }
 
-            if (!string.Equals(experiment.Strategy, StrategyAb, StringComparison.Ordinal))
+            var strategy = experiment.Strategy;
+            if (strategy is not (StrategyAb or StrategyBandit or StrategyEnsemble))
             {
-                yield return $"{at}.strategy: '{experiment.Strategy}' is not supported (supported: {StrategyAb}).";
+                yield return $"{at}.strategy: '{strategy}' is not supported (supported: {StrategyAb}, {StrategyBandit}, {StrategyEnsemble}).";
+            }
+
+            foreach (var error in ValidateStrategySettings(experiment, at))
+            {
+                yield return error;
             }
 
             if (experiment.Arms is null || experiment.Arms.Count == 0)
@@ -100,6 +120,8 @@ internal static class ExperimentSpecLoader
                 continue;
             }
 
+            // Only ab splits traffic by weight; bandits learn their split and ensembles call every arm.
+            var weightsRequired = strategy == StrategyAb;
             var armNames = new HashSet<string>(StringComparer.Ordinal);
             var total = experiment.Arms.Where(a => a is not null && a.Weight > 0).Sum(a => a.Weight);
             for (var a = 0; a < experiment.Arms.Count; a++)
@@ -121,28 +143,115 @@ internal static class ExperimentSpecLoader
                     yield return $"{armAt}.name: '{arm.Name}' is used by another arm of this experiment.";
                 }
 
-                if (!(arm.Weight > 0) || double.IsInfinity(arm.Weight))
+                if (weightsRequired || arm.Weight != 0)
                 {
-                    yield return $"{armAt}.weight: must be a number greater than 0 (was {arm.Weight}).";
-                }
-                else if (arm.Weight / total * ArmAssigner.BucketCount < 1)
-                {
-                    // An arm smaller than one bucket would never be assigned while its weight says it is.
-                    yield return $"{armAt}.weight: {arm.Weight} is less than 1/{ArmAssigner.BucketCount} of the total weight {total}.";
-                }
-
-                if (!Uri.TryCreate(arm.Endpoint, UriKind.Absolute, out var endpoint) ||
-                    (endpoint.Scheme != Uri.UriSchemeHttp && endpoint.Scheme != Uri.UriSchemeHttps) ||
-                    string.IsNullOrEmpty(endpoint.Host))
-                {
-                    yield return $"{armAt}.endpoint: '{arm.Endpoint}' is not an absolute http:// or https:// URL of a model host.";
+                    if (!(arm.Weight > 0) || double.IsInfinity(arm.Weight))
+                    {
+                        yield return $"{armAt}.weight: must be a number greater than 0 (was {arm.Weight}).";
+                    }
+                    else if (weightsRequired && arm.Weight / total * ArmAssigner.BucketCount < 1)
+                    {
+                        // An arm smaller than one bucket would never be assigned while its weight says it is.
+                        yield return $"{armAt}.weight: {arm.Weight} is less than 1/{ArmAssigner.BucketCount} of the total weight {total}.";
+                    }
                 }
 
-                if (string.IsNullOrWhiteSpace(arm.Model))
+                foreach (var error in ValidateModel(arm, armAt))
                 {
-                    yield return $"{armAt}.model: is required.";
+                    yield return error;
                 }
             }
+
+            if (experiment.Fallback is { } fallback && !armNames.Contains(fallback))
+            {
+                yield return $"{at}.fallback: '{fallback}' is not the name of an arm of this experiment.";
+            }
+
+            var shadowNames = new HashSet<string>(StringComparer.Ordinal);
+            for (var s = 0; s < (experiment.Shadows?.Count ?? 0); s++)
+            {
+                var shadow = experiment.Shadows![s];
+                var shadowAt = $"{at}.shadows[{s}]";
+                if (shadow is null)
+                {
+                    yield return $"{shadowAt}: is empty.";
+                    continue;
+                }
+
+                if (string.IsNullOrWhiteSpace(shadow.Name))
+                {
+                    yield return $"{shadowAt}.name: is required.";
+                }
+                else if (!shadowNames.Add(shadow.Name) || armNames.Contains(shadow.Name))
+                {
+                    yield return $"{shadowAt}.name: '{shadow.Name}' is used by another arm or shadow of this experiment.";
+                }
+
+                foreach (var error in ValidateModel(shadow, shadowAt))
+                {
+                    yield return error;
+                }
+            }
+        }
+    }
+
+    private static IEnumerable<string> ValidateStrategySettings(ExperimentDefinition experiment, string at)
+    {
+        if (experiment.Bandit is { } bandit)
+        {
+            if (bandit.Algorithm is not (BanditThompson or BanditEpsilonGreedy))
+            {
+                yield return $"{at}.bandit.algorithm: '{bandit.Algorithm}' is not supported (supported: {BanditThompson}, {BanditEpsilonGreedy}).";
+            }
+
+            if (!(bandit.Epsilon is >= 0 and <= 1))
+            {
+                yield return $"{at}.bandit.epsilon: must be between 0 and 1 (was {bandit.Epsilon}).";
+            }
+        }
+
+        if (experiment.Ensemble is { } ensemble && ensemble.Combine is not (CombineMean or CombineWeightedMean or CombineVote))
+        {
+            yield return $"{at}.ensemble.combine: '{ensemble.Combine}' is not supported (supported: {CombineMean}, {CombineWeightedMean}, {CombineVote}).";
+        }
+
+        if (experiment.RateLimit is { } limit)
+        {
+            if (!(limit.RecordsPerSecond > 0) || double.IsInfinity(limit.RecordsPerSecond))
+            {
+                yield return $"{at}.rateLimit.recordsPerSecond: must be a number greater than 0 (was {limit.RecordsPerSecond}).";
+            }
+
+            if (limit.Burst < 0 || double.IsNaN(limit.Burst) || double.IsInfinity(limit.Burst))
+            {
+                yield return $"{at}.rateLimit.burst: must be 0 (one second's worth) or a positive number (was {limit.Burst}).";
+            }
+        }
+
+        if (experiment.Topics is { } topics &&
+            new[] { topics.Input, topics.Predictions, topics.ShadowPredictions }.Any(t => t is not null && string.IsNullOrWhiteSpace(t)))
+        {
+            yield return $"{at}.topics: a topic name, when given, must not be empty.";
+        }
+    }
+
+    private static IEnumerable<string> ValidateModel(ArmDefinition arm, string armAt)
+    {
+        if (!Uri.TryCreate(arm.Endpoint, UriKind.Absolute, out var endpoint) ||
+            (endpoint.Scheme != Uri.UriSchemeHttp && endpoint.Scheme != Uri.UriSchemeHttps) ||
+            string.IsNullOrEmpty(endpoint.Host))
+        {
+            yield return $"{armAt}.endpoint: '{arm.Endpoint}' is not an absolute http:// or https:// URL of a model host.";
+        }
+
+        if (string.IsNullOrWhiteSpace(arm.Model))
+        {
+            yield return $"{armAt}.model: is required.";
+        }
+
+        if (arm.TimeoutMs is < 0 or > 600_000)
+        {
+            yield return $"{armAt}.timeoutMs: must be between 0 (Router:Batching:CallTimeoutMs) and 600000 (was {arm.TimeoutMs}).";
         }
     }
 

@@ -1,10 +1,15 @@
 using Confluent.Kafka;
 using Mesh.Kafka;
+using Mesh.Router.Admin;
+using Mesh.Router.Bandits;
+using Mesh.Router.Experiments;
 using Mesh.Router.Inference;
 using Mesh.Router.Routing;
 using Mesh.Router.Telemetry;
 using Mesh.ServiceDefaults;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
+using StackExchange.Redis;
 
 namespace Mesh.Router.Hosting;
 
@@ -28,6 +33,25 @@ public static class RouterExtensions
         builder.Services.AddSingleton<RouterTelemetry>();
         builder.Services.AddSingleton<RouterState>();
         builder.Services.AddSingleton<ModelEndpointPool>();
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<IBanditStateStore>(sp =>
+        {
+            var bandit = sp.GetRequiredService<IOptions<RouterOptions>>().Value.Bandit;
+            if (string.IsNullOrWhiteSpace(bandit.Redis))
+            {
+                return new InMemoryBanditStateStore();
+            }
+
+            // Not failing the start when Redis is away: choices go on from the last state and reconnect later.
+            var configuration = ConfigurationOptions.Parse(bandit.Redis);
+            configuration.AbortOnConnectFail = false;
+            return new RedisBanditStateStore(ConnectionMultiplexer.Connect(configuration), bandit.KeyPrefix);
+        });
+        builder.Services.AddSingleton<ExperimentRegistry>();
+        builder.Services.AddSingleton<AdminOperations>();
+        builder.Services.AddGrpc();
+        // The admin gRPC service shares the HTTP port: HTTP/1.1 for health, metrics and JSON, h2c for gRPC.
+        builder.Services.Configure<KestrelServerOptions>(kestrel => kestrel.ConfigureEndpointDefaults(listen => listen.Protocols = HttpProtocols.Http1AndHttp2));
         builder.Services.AddSingleton<OffsetTracker>();
         builder.Services.AddSingleton(sp =>
         {
@@ -44,6 +68,7 @@ public static class RouterExtensions
             sp.GetRequiredService<ILoggerFactory>().CreateLogger<DeadLetterPublisher>()));
         builder.Services.AddSingleton<RoutingPipeline>();
         builder.Services.AddHostedService<RouterWorker>();
+        builder.Services.AddHostedService<ExperimentMaintenance>();
         builder.Services.AddHealthChecks().AddCheck<RouterHealthCheck>(ServiceName);
         return builder;
     }
@@ -64,6 +89,7 @@ public static class RouterExtensions
         builder.AddRouter();
         var app = builder.Build();
         app.MapDefaultEndpoints();
+        app.MapRouterAdmin();
         return app;
     }
 }

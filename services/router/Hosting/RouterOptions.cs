@@ -18,7 +18,21 @@ internal sealed class RouterOptions
     [Range(1, 3600, ErrorMessage = "Router:ModelWaitSeconds must be between 1 and 3600.")]
     public int ModelWaitSeconds { get; set; } = 60;
 
+    /// <summary>How often the experiment file is checked for changes; 0 turns hot reload off.</summary>
+    [Range(0, 3_600_000, ErrorMessage = "Router:ReloadIntervalMs must be between 0 (off) and 3600000.")]
+    public int ReloadIntervalMs { get; set; } = 1000;
+
     public BatchingOptions Batching { get; set; } = new();
+
+    public ShadowOptions Shadow { get; set; } = new();
+
+    public CircuitBreakerOptions CircuitBreaker { get; set; } = new();
+
+    public BanditOptions Bandit { get; set; } = new();
+
+    public AdminOptions Admin { get; set; } = new();
+
+    public BackpressureOptions Backpressure { get; set; } = new();
 }
 
 /// <summary>Micro-batching per arm (<c>Router:Batching</c>).</summary>
@@ -29,9 +43,65 @@ internal sealed class BatchingOptions
     /// <summary>The longest a record waits for its batch to fill; short, so latency stays low at low rates.</summary>
     public double MaxDelayMs { get; set; } = 2;
 
-    /// <summary>Batches per arm that may be open or in flight at once; beyond that the consume thread waits.</summary>
+    /// <summary>Batches per arm that may be open or in flight at once; beyond that the partitions are paused.</summary>
     public int MaxInFlightBatches { get; set; } = 4;
 
-    /// <summary>Deadline of one ModelInfer call (it is tried twice before the batch is dead-lettered).</summary>
+    /// <summary>Deadline of one ModelInfer call (tried twice, or once when the experiment has a fallback).</summary>
     public int CallTimeoutMs { get; set; } = 5000;
+}
+
+/// <summary>Shadow calls (<c>Router:Shadow</c>): their own budget, so they can never hold up the primary path.</summary>
+internal sealed class ShadowOptions
+{
+    /// <summary>Batches per shadow open or in flight; a record that finds them all busy is not copied to the shadow (shed).</summary>
+    [Range(1, 1024, ErrorMessage = "Router:Shadow:MaxInFlightBatches must be between 1 and 1024.")]
+    public int MaxInFlightBatches { get; set; } = 2;
+
+    /// <summary>Deadline of one shadow ModelInfer call, unless the shadow sets <c>timeoutMs</c>.</summary>
+    [Range(1, 600_000, ErrorMessage = "Router:Shadow:CallTimeoutMs must be between 1 and 600000.")]
+    public int CallTimeoutMs { get; set; } = 1000;
+}
+
+/// <summary>Circuit breaking per arm (<c>Router:CircuitBreaker</c>).</summary>
+internal sealed class CircuitBreakerOptions
+{
+    /// <summary>Consecutive failed calls that open the circuit.</summary>
+    [Range(1, 10_000, ErrorMessage = "Router:CircuitBreaker:FailureThreshold must be between 1 and 10000.")]
+    public int FailureThreshold { get; set; } = 3;
+
+    /// <summary>How long an open circuit refuses calls before one probe is let through.</summary>
+    [Range(1, 3_600_000, ErrorMessage = "Router:CircuitBreaker:BreakMs must be between 1 and 3600000.")]
+    public int BreakMs { get; set; } = 5000;
+}
+
+/// <summary>Bandit state (<c>Router:Bandit</c>).</summary>
+internal sealed class BanditOptions
+{
+    /// <summary>A StackExchange.Redis configuration string (e.g. <c>127.0.0.1:6379</c>); empty keeps state in memory.</summary>
+    public string? Redis { get; set; }
+
+    [Required(AllowEmptyStrings = false, ErrorMessage = "Router:Bandit:KeyPrefix must not be empty.")]
+    public string KeyPrefix { get; set; } = "mesh:bandit:";
+
+    /// <summary>How often each router reads the shared state and writes its pull counts.</summary>
+    [Range(10, 600_000, ErrorMessage = "Router:Bandit:RefreshMs must be between 10 and 600000.")]
+    public int RefreshMs { get; set; } = 1000;
+
+    /// <summary>Seed of the router's random choices; 0 picks one per process.</summary>
+    public int Seed { get; set; }
+}
+
+/// <summary>The admin API (<c>Router:Admin</c>).</summary>
+internal sealed class AdminOptions
+{
+    /// <summary>The bearer token every admin request must carry; empty turns the admin API off (every call refused).</summary>
+    public string? Token { get; set; }
+}
+
+/// <summary>When batches are all in flight (<c>Router:Backpressure</c>).</summary>
+internal sealed class BackpressureOptions
+{
+    /// <summary>How long the consume thread waits for a batch slot (or a rate-limit token) before pausing its partitions.</summary>
+    [Range(0, 60_000, ErrorMessage = "Router:Backpressure:PauseAfterMs must be between 0 and 60000.")]
+    public int PauseAfterMs { get; set; } = 50;
 }

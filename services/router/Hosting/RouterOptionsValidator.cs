@@ -33,6 +33,31 @@ internal sealed class RouterOptionsValidator : IValidateOptions<RouterOptions>
             errors.Add($"Router:Batching:CallTimeoutMs must be between 1 and 600000 (was {batching.CallTimeoutMs}).");
         }
 
+        // ValidateDataAnnotations does not descend into nested sections.
+        foreach (var section in new object[] { options.Shadow, options.CircuitBreaker, options.Bandit, options.Backpressure })
+        {
+            var results = new List<System.ComponentModel.DataAnnotations.ValidationResult>();
+            System.ComponentModel.DataAnnotations.Validator.TryValidateObject(section, new(section), results, validateAllProperties: true);
+            errors.AddRange(results.Select(r => r.ErrorMessage ?? "Router: invalid setting."));
+        }
+
+        if (options.Admin.Token is { Length: > 0 } token && token.Length < 16)
+        {
+            errors.Add("Router:Admin:Token must be at least 16 characters (or empty to turn the admin API off).");
+        }
+
+        if (!string.IsNullOrWhiteSpace(options.Bandit.Redis))
+        {
+            try
+            {
+                StackExchange.Redis.ConfigurationOptions.Parse(options.Bandit.Redis);
+            }
+            catch (ArgumentException e)
+            {
+                errors.Add($"Router:Bandit:Redis is not a Redis configuration string: {e.Message}");
+            }
+        }
+
         if (!string.IsNullOrWhiteSpace(options.ExperimentFile))
         {
             var result = ExperimentSpecLoader.Load(options.ExperimentFile);

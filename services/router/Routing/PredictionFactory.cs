@@ -7,20 +7,43 @@ namespace Mesh.Router.Routing;
 /// <summary>Builds the Prediction for one row of a model answer.</summary>
 internal static class PredictionFactory
 {
-    public static Prediction Create(RoutedRecord record, ArmIdentity arm, InferenceOutput output, int row, double inferenceMs, DateTime predictedAt)
+    public static Prediction Create(RoutedRecord record, ArmIdentity arm, double probability, string policyVersion, InferenceOutput output, int row, double inferenceMs, DateTime predictedAt)
+    {
+        var prediction = CreateEmpty(
+            record,
+            arm.Experiment,
+            arm.Arm,
+            output.ModelName.Length > 0 ? output.ModelName : arm.Model,
+            output.ModelVersion.Length > 0 ? output.ModelVersion : arm.Version,
+            probability,
+            policyVersion,
+            inferenceMs,
+            predictedAt);
+        prediction.Output.Label = output.LabelOf(row);
+        foreach (var score in output.ScoresOf(row))
+        {
+            prediction.Output.Scores.Add(score);
+        }
+
+        prediction.Output.ClassNames.AddRange(output.ClassNames);
+        return prediction;
+    }
+
+    /// <summary>Everything but the output.</summary>
+    public static Prediction CreateEmpty(RoutedRecord record, string experiment, string arm, string model, string version, double probability, string policyVersion, double inferenceMs, DateTime predictedAt)
     {
         var feature = record.Feature ?? throw new InvalidOperationException("A record without a decoded FeatureRecord cannot be predicted.");
         var prediction = new Prediction
         {
             RequestId = feature.RequestId,
             EntityId = feature.EntityId,
-            Experiment = arm.Experiment,
-            Arm = arm.Arm,
-            ModelName = output.ModelName.Length > 0 ? output.ModelName : arm.Model,
-            ModelVersion = output.ModelVersion.Length > 0 ? output.ModelVersion : arm.Version,
-            Output = new PredictionOutput { Label = output.LabelOf(row) },
-            AssignmentProbability = arm.AssignmentProbability,
-            PolicyVersion = arm.PolicyVersion,
+            Experiment = experiment,
+            Arm = arm,
+            ModelName = model,
+            ModelVersion = version,
+            Output = new PredictionOutput(),
+            AssignmentProbability = probability,
+            PolicyVersion = policyVersion,
             Latency = new Latency
             {
                 QueueMs = (record.ConsumedAt - record.EventTime).TotalMilliseconds,
@@ -31,12 +54,6 @@ internal static class PredictionFactory
             EventTime = ProtoTimestamp.FromDateTime(record.EventTime),
             PredictedTime = ProtoTimestamp.FromDateTime(predictedAt),
         };
-        foreach (var score in output.ScoresOf(row))
-        {
-            prediction.Output.Scores.Add(score);
-        }
-
-        prediction.Output.ClassNames.AddRange(output.ClassNames);
         prediction.Context.Add(feature.Context);
         return prediction;
     }

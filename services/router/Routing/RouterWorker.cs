@@ -1,5 +1,6 @@
 using Confluent.Kafka;
 using Mesh.Kafka;
+using Mesh.Router.Experiments;
 using Mesh.Router.Hosting;
 using Microsoft.Extensions.Options;
 
@@ -16,8 +17,12 @@ internal sealed partial class RouterWorker(
     IOptions<RouterOptions> options,
     RouterState state,
     IHostApplicationLifetime lifetime,
-    ILogger<RouterWorker> logger) : BackgroundService
+    ILogger<RouterWorker> logger) : BackgroundService, IConsumePauser
 {
+    // Records fetched while the partitions were being paused; handled, in order, before the next Consume.
+    private readonly Queue<ConsumeResult<byte[], byte[]>> _stash = new();
+    private IConsumer<byte[], byte[]>? _consumer;
+
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
         Task.Factory.StartNew(() => Run(stoppingToken), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
@@ -44,7 +49,6 @@ internal sealed partial class RouterWorker(
             return;
         }
 
-        var topic = kafka.Options.Topics.Features;
         using var consumer = kafka.CreateConsumer(
             options.Value.GroupId,
             $"mesh-router-{Environment.MachineName}-{Environment.ProcessId}",
@@ -53,9 +57,9 @@ internal sealed partial class RouterWorker(
         try
         {
             pipeline.Attach(consumer);
-            consumer.Subscribe(topic);
+            _consumer = consumer;
+            pipeline.Pauser = this;
             state.Set(RouterStatus.Consuming);
-            LogConsuming(logger, topic, options.Value.GroupId);
             Consume(consumer, pipeline, stoppingToken);
             state.Set(RouterStatus.Stopping);
             Shutdown(consumer, producer, pipeline);
@@ -72,14 +76,61 @@ internal sealed partial class RouterWorker(
         }
     }
 
+    /// <summary>
+    /// Waits on the consume thread without buffering: pauses every assigned partition, keeps polling (so the
+    /// group does not consider this member dead and rebalances are served) and resumes once there is room.
+    /// </summary>
+    public void WaitPaused(Func<bool> tryProceed, CancellationToken cancellationToken)
+    {
+        var consumer = _consumer ?? throw new InvalidOperationException("No consumer to pause.");
+        var paused = consumer.Assignment;
+        consumer.Pause(paused);
+        LogPaused(logger, paused.Count);
+        try
+        {
+            while (!tryProceed())
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                // Paused partitions return nothing; what was fetched before the pause, or from partitions assigned
+                // meanwhile, is kept in order and handled next.
+                if (consumer.Consume(TimeSpan.Zero) is { IsPartitionEOF: false } early)
+                {
+                    _stash.Enqueue(early);
+                }
+            }
+        }
+        finally
+        {
+            consumer.Resume(consumer.Assignment);
+        }
+    }
+
     private void Consume(IConsumer<byte[], byte[]> consumer, RoutingPipeline pipeline, CancellationToken stoppingToken)
     {
+        var registry = services.GetRequiredService<ExperimentRegistry>();
+        ExperimentSet? subscribedSet = null;
+        string[] subscribed = [];
         while (!stoppingToken.IsCancellationRequested)
         {
+            // A reload may name other input topics; the set changes rarely, so this is one reference compare per record.
+            var set = registry.Current;
+            if (!ReferenceEquals(set, subscribedSet))
+            {
+                var topics = set.InputTopics.Order(StringComparer.Ordinal).ToArray();
+                if (!topics.SequenceEqual(subscribed))
+                {
+                    consumer.Subscribe(topics);
+                    subscribed = topics;
+                    LogConsuming(logger, string.Join(", ", topics), options.Value.GroupId);
+                }
+
+                subscribedSet = set;
+            }
+
             ConsumeResult<byte[], byte[]>? result;
             try
             {
-                result = consumer.Consume(stoppingToken);
+                result = _stash.Count > 0 ? _stash.Dequeue() : consumer.Consume(stoppingToken);
             }
             catch (OperationCanceledException)
             {
@@ -140,6 +191,9 @@ internal sealed partial class RouterWorker(
 
     [LoggerMessage(EventId = 3, Level = LogLevel.Warning, Message = "{Count} messages were still undelivered after the final flush; their records will be consumed again")]
     private static partial void LogUndelivered(ILogger logger, int count);
+
+    [LoggerMessage(EventId = 5, Level = LogLevel.Debug, Message = "Paused {Count} partitions: an arm's batches are all in flight or an experiment is at its rate limit")]
+    private static partial void LogPaused(ILogger logger, int count);
 
     [LoggerMessage(EventId = 4, Level = LogLevel.Information, Message = "Stopped: in-flight batches drained, producer flushed, offsets committed")]
     private static partial void LogStopped(ILogger logger);

@@ -18,14 +18,24 @@ using Microsoft.Extensions.Options;
 namespace Mesh.Router.Routing;
 
 /// <summary>
-/// The router's record handling, separate from the consume loop: decode, validate, assign an arm per experiment,
-/// micro-batch per arm, call the model host, produce Predictions, dead-letter what cannot be processed, and store
-/// a record's offset only once all of its outputs are acknowledged.
+/// Lets the pipeline wait on the consume thread without starving the consumer: the consume loop pauses its
+/// partitions, keeps polling (heartbeats, rebalances) and resumes once <c>tryProceed</c> succeeds.
+/// </summary>
+internal interface IConsumePauser
+{
+    public void WaitPaused(Func<bool> tryProceed, CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// The router's record handling, separate from the consume loop: decode, validate, choose an arm per experiment
+/// (ab, bandit) or every member (ensemble), copy to shadows, micro-batch per arm, call the model host (falling back
+/// to the champion when an arm fails), produce Predictions, dead-letter what cannot be processed, and store a
+/// record's offset only once all of its outputs are acknowledged.
 /// </summary>
 internal sealed partial class RoutingPipeline(
     IOptions<RouterOptions> routerOptions,
     IOptions<KafkaOptions> kafkaOptions,
-    ModelEndpointPool endpoints,
+    ExperimentRegistry registry,
     IProducer<byte[], byte[]> producer,
     DeadLetterPublisher deadLetters,
     OffsetTracker offsets,
@@ -37,11 +47,20 @@ internal sealed partial class RoutingPipeline(
     public const string ErrorValidation = "validation";
     public const string ErrorInference = "inference";
     private const int MaxAttempts = 2;
+    private static readonly TimeSpan s_pausedPoll = TimeSpan.FromMilliseconds(100);
 
-    private IReadOnlyList<ExperimentRuntime> _experiments = [];
+    // Used on the consume thread only.
+    private readonly Random _random = routerOptions.Value.Bandit.Seed != 0 ? new Random(routerOptions.Value.Bandit.Seed) : new Random();
+    private readonly TimeSpan _pauseAfter = TimeSpan.FromMilliseconds(routerOptions.Value.Backpressure.PauseAfterMs);
+    private int[] _chosenArms = new int[16];
+    private double[] _chosenProbabilities = new double[16];
+    private string[] _chosenPolicies = new string[16];
     private IConsumer<byte[], byte[]>? _consumer;
 
-    public IReadOnlyList<ExperimentRuntime> Experiments => _experiments;
+    public ExperimentSet Experiments => registry.Current;
+
+    /// <summary>Set by the consume loop; without it the consume thread simply blocks while it waits.</summary>
+    public IConsumePauser? Pauser { get; set; }
 
     /// <summary>
     /// Loads the experiment spec and waits for every arm's model (ModelReady, then ModelMetadata for the input
@@ -49,49 +68,14 @@ internal sealed partial class RoutingPipeline(
     /// </summary>
     public async Task InitializeAsync(CancellationToken cancellationToken)
     {
-        var options = routerOptions.Value;
-        var loaded = ExperimentSpecLoader.Load(options.ExperimentFile);
-        if (loaded.Spec is null)
-        {
-            throw new InvalidOperationException(string.Join(Environment.NewLine, loaded.Errors));
-        }
-
-        var wait = TimeSpan.FromSeconds(options.ModelWaitSeconds);
-        var experiments = new List<ExperimentRuntime>();
-        foreach (var experiment in loaded.Spec.Experiments)
-        {
-            var assigner = new ArmAssigner(experiment.Name, experiment.Arms.Select(a => a.Weight).ToArray());
-            var arms = await Task.WhenAll(experiment.Arms.Select(async (arm, index) =>
-            {
-                var identity = new ArmIdentity(experiment.Name, arm.Name, arm.Model, arm.Version, arm.Endpoint, assigner.ProbabilityOf(index), assigner.PolicyVersion);
-                var client = new GRPCInferenceService.GRPCInferenceServiceClient(endpoints.GetChannel(arm.Endpoint));
-                ModelInputShape input;
-                try
-                {
-                    input = await ModelInputShape.WaitForAsync(
-                        client, arm.Model, arm.Version, wait, reason => LogWaitingForModel(logger, experiment.Name, arm.Name, arm.Model, arm.Endpoint, reason), cancellationToken);
-                }
-                catch (InvalidOperationException e)
-                {
-                    throw new InvalidOperationException(
-                        $"Experiment '{experiment.Name}' arm '{arm.Name}': model '{arm.Model}' version '{arm.Version}' at {arm.Endpoint} {e.Message}", e);
-                }
-
-                LogModelReady(logger, experiment.Name, arm.Name, arm.Model, arm.Version, input.InputName, input.FeatureWidth);
-                var runtime = new ArmRuntime(identity, client, input);
-                runtime.Batcher = CreateBatcher(runtime, options.Batching);
-                return runtime;
-            }));
-            experiments.Add(new ExperimentRuntime(experiment.Name, assigner, arms));
-        }
-
-        _experiments = experiments;
+        registry.BatcherFactory = CreateBatcher;
+        await registry.ReloadFromFileAsync(routerOptions.Value.ExperimentFile, force: true, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The consumer whose offsets completed records are stored on.</summary>
     public void Attach(IConsumer<byte[], byte[]> consumer) => _consumer = consumer;
 
-    /// <summary>Handles one consumed record on the consume thread; blocks while the chosen arm's batches are all in flight.</summary>
+    /// <summary>Handles one consumed record on the consume thread; waits (pausing the partitions) while the chosen arm's batches are all in flight.</summary>
     public void Handle(ConsumeResult<byte[], byte[]> result, CancellationToken cancellationToken)
     {
         var consumedAt = DateTime.UtcNow;
@@ -124,15 +108,41 @@ internal sealed partial class RoutingPipeline(
             return;
         }
 
+        var experiments = registry.Current.ForTopic(result.Topic);
+        if (experiments.Count == 0)
+        {
+            DeadLetter(record, ErrorValidation, $"no experiment reads topic '{result.Topic}' any more.");
+            return;
+        }
+
+        EnsureChoiceCapacity(experiments.Count);
+
         // Sticky by entity; a record without one still gets a stable arm through its request id.
         var stickyKey = feature.EntityId.Length > 0 ? feature.EntityId : feature.RequestId;
-        var experiments = _experiments;
-        Span<int> chosen = experiments.Count <= 16 ? stackalloc int[16] : new int[experiments.Count];
         for (var i = 0; i < experiments.Count; i++)
         {
             var experiment = experiments[i];
-            var index = experiment.Assigner.Assign(stickyKey);
-            var arm = experiment.Arms[index];
+            int index;
+            double probability;
+            string policy;
+            switch (experiment.Strategy)
+            {
+                case ExperimentStrategy.Bandit:
+                    index = experiment.Bandit!.Choose(_random, out probability, out policy);
+                    break;
+                case ExperimentStrategy.Ensemble:
+                    index = -1;
+                    probability = 1;
+                    policy = experiment.PolicyVersion;
+                    break;
+                default:
+                    index = experiment.Assigner!.Assign(stickyKey);
+                    probability = experiment.Assigner.ProbabilityOf(index);
+                    policy = experiment.Assigner.PolicyVersion;
+                    break;
+            }
+
+            var arm = experiment.Arms[Math.Max(index, 0)];
             if (feature.Values.Count != arm.Input.FeatureWidth)
             {
                 DeadLetter(record, ErrorValidation,
@@ -141,13 +151,42 @@ internal sealed partial class RoutingPipeline(
                 return;
             }
 
-            chosen[i] = index;
+            _chosenArms[i] = index;
+            _chosenProbabilities[i] = probability;
+            _chosenPolicies[i] = policy;
         }
 
         record.ExpectOutputs(experiments.Count);
         for (var i = 0; i < experiments.Count; i++)
         {
-            experiments[i].Arms[chosen[i]].Batcher.Add(record, cancellationToken);
+            var experiment = experiments[i];
+            if (experiment.RateLimiter is { } limiter)
+            {
+                WaitForToken(limiter, cancellationToken);
+            }
+
+            if (experiment.Strategy == ExperimentStrategy.Ensemble)
+            {
+                var join = new EnsembleJoin(experiment, experiment.Arms.Count);
+                for (var member = 0; member < experiment.Arms.Count; member++)
+                {
+                    Add(experiment.Arms[member], new ArmRequest(record, 1, _chosenPolicies[i], join, member), cancellationToken);
+                }
+            }
+            else
+            {
+                Add(experiment.Arms[_chosenArms[i]], new ArmRequest(record, _chosenProbabilities[i], _chosenPolicies[i]), cancellationToken);
+            }
+
+            // Shadows never wait: a shadow whose batches are all busy does not get this record (shed first).
+            foreach (var shadow in experiment.Shadows)
+            {
+                if (feature.Values.Count != shadow.Input.FeatureWidth ||
+                    !shadow.Batcher.TryAdd(new ArmRequest(record, 1, _chosenPolicies[i]), TimeSpan.Zero, cancellationToken))
+                {
+                    telemetry.ShadowShed.Add(1, shadow.Tags);
+                }
+            }
         }
     }
 
@@ -171,23 +210,89 @@ internal sealed partial class RoutingPipeline(
         offsets.Forget(partitions.Select(p => p.TopicPartition));
     }
 
-    /// <summary>Closes every open batch and waits for all batches to finish.</summary>
-    public Task DrainAsync() => Task.WhenAll(_experiments.SelectMany(e => e.Arms).Select(a => a.Batcher.DrainAsync()));
+    /// <summary>Closes every open batch and waits for all batches (shadows too) to finish.</summary>
+    public Task DrainAsync() => Task.WhenAll(registry.AllArms.Select(a => a.Batcher.DrainAsync()));
 
-    public void Dispose()
+    public void Dispose() => registry.Dispose();
+
+    private void EnsureChoiceCapacity(int count)
     {
-        foreach (var arm in _experiments.SelectMany(e => e.Arms))
+        if (_chosenArms.Length < count)
         {
-            arm.Batcher.Dispose();
+            _chosenArms = new int[count];
+            _chosenProbabilities = new double[count];
+            _chosenPolicies = new string[count];
         }
     }
 
-    private MicroBatcher<RoutedRecord> CreateBatcher(ArmRuntime arm, BatchingOptions batching) => new(
-        batching.MaxBatchSize,
-        TimeSpan.FromMilliseconds(batching.MaxDelayMs),
-        batching.MaxInFlightBatches,
-        batch => ProcessBatchAsync(arm, batch),
-        e => LogBatchFailed(logger, arm.Identity.Experiment, arm.Identity.Arm, e));
+    private void Add(ArmRuntime arm, ArmRequest request, CancellationToken cancellationToken)
+    {
+        if (arm.Batcher.TryAdd(request, _pauseAfter, cancellationToken))
+        {
+            return;
+        }
+
+        // Every batch of the arm is still in flight: stop fetching rather than buffer without bound.
+        telemetry.Pauses.Add(1, arm.Tags);
+        WaitPaused(() => arm.Batcher.TryAdd(request, s_pausedPoll, cancellationToken), cancellationToken);
+    }
+
+    private void WaitForToken(RateLimiting.TokenBucket limiter, CancellationToken cancellationToken)
+    {
+        if (limiter.TryTake(out var retryAfter))
+        {
+            return;
+        }
+
+        telemetry.RateLimited.Add(1);
+        if (retryAfter <= _pauseAfter)
+        {
+            Thread.Sleep(retryAfter);
+            if (limiter.TryTake(out retryAfter))
+            {
+                return;
+            }
+        }
+
+        WaitPaused(
+            () =>
+            {
+                if (limiter.TryTake(out var after))
+                {
+                    return true;
+                }
+
+                cancellationToken.WaitHandle.WaitOne(after < s_pausedPoll ? after : s_pausedPoll);
+                cancellationToken.ThrowIfCancellationRequested();
+                return false;
+            },
+            cancellationToken);
+    }
+
+    private void WaitPaused(Func<bool> tryProceed, CancellationToken cancellationToken)
+    {
+        if (Pauser is { } pauser)
+        {
+            pauser.WaitPaused(tryProceed, cancellationToken);
+            return;
+        }
+
+        while (!tryProceed())
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+        }
+    }
+
+    private MicroBatcher<ArmRequest> CreateBatcher(ArmRuntime arm)
+    {
+        var batching = routerOptions.Value.Batching;
+        return new(
+            batching.MaxBatchSize,
+            TimeSpan.FromMilliseconds(batching.MaxDelayMs),
+            arm.IsShadow ? routerOptions.Value.Shadow.MaxInFlightBatches : batching.MaxInFlightBatches,
+            batch => arm.IsShadow ? ProcessShadowBatchAsync(arm, batch) : ProcessBatchAsync(arm, batch),
+            e => LogBatchFailed(logger, arm.Identity.Experiment, arm.Identity.Arm, e));
+    }
 
     private RoutedRecord StartRecord(ConsumeResult<byte[], byte[]> result, DateTime consumedAt)
     {
@@ -218,60 +323,63 @@ internal sealed partial class RoutingPipeline(
         return new RoutedRecord(result, consumedAt, activity, parent, inbound);
     }
 
-    private async Task ProcessBatchAsync(ArmRuntime arm, Batch<RoutedRecord> batch)
+    private async Task ProcessBatchAsync(ArmRuntime arm, Batch<ArmRequest> batch)
     {
         var rows = batch.Count;
         var produced = 0;
         telemetry.BatchSize.Record(rows, arm.Tags);
+        var experiment = registry.Current.Find(arm.Identity.Experiment);
+        var fallback = experiment?.Fallback is { } champion && !ReferenceEquals(champion, arm) && experiment.Strategy != ExperimentStrategy.Ensemble
+            ? champion
+            : null;
         var byteCount = rows * arm.Input.FeatureWidth * sizeof(float);
         var buffer = ArrayPool<byte>.Shared.Rent(byteCount);
         try
         {
-            var request = CreateRequest(arm, batch, buffer, byteCount);
-            ModelInferResponse? response = null;
-            var failure = "";
-            var inferenceMs = 0.0;
-            for (var attempt = 1; attempt <= MaxAttempts && response is null; attempt++)
+            // With a fallback there is no second attempt: the champion answering now beats retrying a failing host.
+            var call = await CallAsync(arm, batch, buffer, byteCount, fallback is null ? MaxAttempts : 1).ConfigureAwait(false);
+            var answeredBy = arm.Identity;
+            if (call.Output is null && fallback is not null)
             {
-                var started = Stopwatch.GetTimestamp();
-                try
+                var second = await CallAsync(fallback, batch, buffer, byteCount, 1).ConfigureAwait(false);
+                if (second.Output is not null)
                 {
-                    response = await arm.Client.ModelInferAsync(request, deadline: DateTime.UtcNow.AddMilliseconds(routerOptions.Value.Batching.CallTimeoutMs)).ConfigureAwait(false);
-                    inferenceMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-                    telemetry.InferenceDuration.Record(inferenceMs, arm.Tags);
+                    LogFallback(logger, arm.Identity.Experiment, arm.Identity.Arm, fallback.Identity.Arm, rows, call.Failure);
+                    telemetry.Fallbacks.Add(rows, arm.Tags);
+                    answeredBy = arm.Identity with { Model = fallback.Identity.Model, Version = fallback.Identity.Version, Endpoint = fallback.Identity.Endpoint };
+                    call = second;
                 }
-                catch (RpcException e)
+                else
                 {
-                    failure = $"ModelInfer on {arm.Identity.Endpoint} failed {attempt} time(s), last {e.StatusCode}: {e.Status.Detail}";
-                    LogInferenceFailed(logger, arm.Identity.Experiment, arm.Identity.Arm, attempt, e.StatusCode, e.Status.Detail);
+                    call = call with { Failure = $"{call.Failure}; the fallback arm '{fallback.Identity.Arm}' failed too: {second.Failure}" };
                 }
             }
 
-            InferenceOutput? output = null;
-            if (response is not null)
+            if (call.Output is not { } output)
             {
-                try
-                {
-                    output = InferResponseReader.Read(response, rows);
-                }
-                catch (InvalidDataException e)
-                {
-                    failure = $"ModelInfer on {arm.Identity.Endpoint} answered with an unusable response: {e.Message}";
-                }
-            }
-
-            if (output is null)
-            {
-                DeadLetterRest(arm, batch, 0, failure);
+                DeadLetterRest(arm, batch, 0, call.Failure);
                 produced = rows;
                 return;
             }
 
+            var topic = experiment?.PredictionsTopic ?? kafkaOptions.Value.Topics.Predictions;
+            var isFallback = !ReferenceEquals(answeredBy, arm.Identity);
             for (; produced < rows; produced++)
             {
-                var record = batch[produced];
-                var prediction = PredictionFactory.Create(record, arm.Identity, output, produced, inferenceMs, DateTime.UtcNow);
-                ProducePrediction(record, prediction);
+                var request = batch[produced];
+                if (request.Join is { } join)
+                {
+                    if (join.Complete(request.Member, output, produced, call.InferenceMs))
+                    {
+                        FinishJoin(join, request.Record, topic);
+                    }
+
+                    continue;
+                }
+
+                var prediction = PredictionFactory.Create(request.Record, answeredBy, request.Probability, request.PolicyVersion, output, produced, call.InferenceMs, DateTime.UtcNow);
+                prediction.Fallback = isFallback;
+                ProducePrediction(request.Record, prediction, topic, primary: true);
             }
         }
         catch (Exception e)
@@ -286,14 +394,100 @@ internal sealed partial class RoutingPipeline(
         }
     }
 
+    /// <summary>
+    /// A shadow's batch: best effort by design. Its answers go to the shadow topic and owe nothing to the record's
+    /// offset; a failure is counted and logged, never dead-lettered, so a broken shadow cannot touch the primary path.
+    /// </summary>
+    private async Task ProcessShadowBatchAsync(ArmRuntime shadow, Batch<ArmRequest> batch)
+    {
+        var rows = batch.Count;
+        var byteCount = rows * shadow.Input.FeatureWidth * sizeof(float);
+        var buffer = ArrayPool<byte>.Shared.Rent(byteCount);
+        try
+        {
+            telemetry.BatchSize.Record(rows, shadow.Tags);
+            var call = await CallAsync(shadow, batch, buffer, byteCount, 1).ConfigureAwait(false);
+            if (call.Output is not { } output)
+            {
+                telemetry.ShadowFailures.Add(rows, shadow.Tags);
+                LogShadowFailed(logger, shadow.Identity.Experiment, shadow.Identity.Arm, rows, call.Failure);
+                return;
+            }
+
+            var topic = registry.Current.Find(shadow.Identity.Experiment)?.ShadowTopic ?? kafkaOptions.Value.Topics.ShadowPredictions;
+            for (var row = 0; row < rows; row++)
+            {
+                var request = batch[row];
+                var prediction = PredictionFactory.Create(request.Record, shadow.Identity, 1.0, request.PolicyVersion, output, row, call.InferenceMs, DateTime.UtcNow);
+                prediction.Shadow = true;
+                ProducePrediction(request.Record, prediction, topic, primary: false);
+            }
+        }
+        catch (Exception e)
+        {
+            telemetry.ShadowFailures.Add(rows, shadow.Tags);
+            LogBatchFailed(logger, shadow.Identity.Experiment, shadow.Identity.Arm, e);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private readonly record struct CallResult(InferenceOutput? Output, double InferenceMs, string Failure);
+
+    /// <summary>Calls <paramref name="target"/> for the batch through its circuit breaker.</summary>
+    private async Task<CallResult> CallAsync(ArmRuntime target, Batch<ArmRequest> batch, byte[] buffer, int byteCount, int attempts)
+    {
+        var identity = target.Identity;
+        if (!target.Breaker.TryAcquire())
+        {
+            telemetry.CircuitRejections.Add(batch.Count, target.Tags);
+            return new CallResult(null, 0, $"the circuit for model '{identity.Model}' at {identity.Endpoint} is open after repeated failures");
+        }
+
+        var request = CreateRequest(target, batch, buffer, byteCount);
+        var failure = "";
+        for (var attempt = 1; attempt <= attempts; attempt++)
+        {
+            var started = Stopwatch.GetTimestamp();
+            ModelInferResponse response;
+            try
+            {
+                response = await target.Client.ModelInferAsync(request, deadline: DateTime.UtcNow + target.CallTimeout).ConfigureAwait(false);
+            }
+            catch (RpcException e)
+            {
+                failure = $"ModelInfer on {identity.Endpoint} failed {attempt} time(s), last {e.StatusCode}: {e.Status.Detail}";
+                LogInferenceFailed(logger, identity.Experiment, identity.Arm, attempt, e.StatusCode, e.Status.Detail);
+                continue;
+            }
+
+            var inferenceMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+            telemetry.InferenceDuration.Record(inferenceMs, target.Tags);
+            target.Breaker.OnSuccess();
+            try
+            {
+                return new CallResult(InferResponseReader.Read(response, batch.Count), inferenceMs, "");
+            }
+            catch (InvalidDataException e)
+            {
+                return new CallResult(null, inferenceMs, $"ModelInfer on {identity.Endpoint} answered with an unusable response: {e.Message}");
+            }
+        }
+
+        target.Breaker.OnFailure();
+        return new CallResult(null, 0, failure);
+    }
+
     /// <summary>One FP32 <c>[N, F]</c> input in one contiguous pooled buffer, wrapped without a copy.</summary>
-    private static ModelInferRequest CreateRequest(ArmRuntime arm, Batch<RoutedRecord> batch, byte[] buffer, int byteCount)
+    private static ModelInferRequest CreateRequest(ArmRuntime arm, Batch<ArmRequest> batch, byte[] buffer, int byteCount)
     {
         var width = arm.Input.FeatureWidth;
         var floats = MemoryMarshal.Cast<byte, float>(buffer.AsSpan(0, byteCount));
         for (var row = 0; row < batch.Count; row++)
         {
-            var values = batch[row].Feature!.Values;
+            var values = batch[row].Record.Feature!.Values;
             var destination = floats.Slice(row * width, width);
             for (var column = 0; column < width; column++)
             {
@@ -311,7 +505,19 @@ internal sealed partial class RoutingPipeline(
         return request;
     }
 
-    private void ProducePrediction(RoutedRecord record, Prediction prediction)
+    private void FinishJoin(EnsembleJoin join, RoutedRecord record, string topic)
+    {
+        if (join.Combine(record, DateTime.UtcNow) is { } prediction)
+        {
+            ProducePrediction(record, prediction, join.Experiment.PredictionsTopic, primary: true);
+        }
+        else
+        {
+            DeadLetter(record, ErrorInference, $"experiment '{join.Experiment.Name}': every member of the ensemble failed: {join.FailureReason}");
+        }
+    }
+
+    private void ProducePrediction(RoutedRecord record, Prediction prediction, string topic, bool primary)
     {
         var headers = MeshHeaders.Create<Prediction>(record.Activity);
         if (record.Activity is null && record.InboundTraceParent is { } traceParent)
@@ -325,30 +531,53 @@ internal sealed partial class RoutingPipeline(
             Value = prediction.ToByteArray(),
             Headers = headers,
         };
-        var topic = kafkaOptions.Value.Topics.Predictions;
-        Action<DeliveryReport<byte[], byte[]>> onDelivered = report =>
-        {
-            var ok = report.Error.Code == ErrorCode.NoError;
-            if (ok)
+        Action<DeliveryReport<byte[], byte[]>> onDelivered = primary
+            ? report =>
             {
-                telemetry.Predictions.Add(1);
-            }
-            else
-            {
-                LogDeliveryFailed(logger, topic, record.Source.Topic, record.Source.Partition.Value, record.Source.Offset.Value, report.Error.Reason);
-            }
+                var ok = report.Error.Code == ErrorCode.NoError;
+                if (ok)
+                {
+                    telemetry.Predictions.Add(1);
+                }
+                else
+                {
+                    LogDeliveryFailed(logger, topic, record.Source.Topic, record.Source.Partition.Value, record.Source.Offset.Value, report.Error.Reason);
+                }
 
-            OnOutputDelivered(record, ok);
-        };
+                OnOutputDelivered(record, ok);
+            }
+            : report =>
+            {
+                // A shadow prediction owes nothing to the record's offset; a lost one is counted, not fatal.
+                if (report.Error.Code == ErrorCode.NoError)
+                {
+                    telemetry.ShadowPredictions.Add(1);
+                }
+                else
+                {
+                    LogDeliveryFailed(logger, topic, record.Source.Topic, record.Source.Partition.Value, record.Source.Offset.Value, report.Error.Reason);
+                }
+            };
         ProduceWhenQueueHasRoom((producer, topic, message, onDelivered), static s => s.producer.Produce(s.topic, s.message, s.onDelivered));
     }
 
-    private void DeadLetterRest(ArmRuntime arm, Batch<RoutedRecord> batch, int from, string reason)
+    private void DeadLetterRest(ArmRuntime arm, Batch<ArmRequest> batch, int from, string reason)
     {
         var message = $"experiment '{arm.Identity.Experiment}' arm '{arm.Identity.Arm}' model '{arm.Identity.Model}' version '{arm.Identity.Version}': {reason}";
         for (var i = from; i < batch.Count; i++)
         {
-            DeadLetter(batch[i], ErrorInference, message);
+            var request = batch[i];
+            if (request.Join is { } join)
+            {
+                if (join.Fail(request.Member, reason))
+                {
+                    FinishJoin(join, request.Record, join.Experiment.PredictionsTopic);
+                }
+
+                continue;
+            }
+
+            DeadLetter(request.Record, ErrorInference, message);
         }
     }
 
@@ -427,12 +656,6 @@ internal sealed partial class RoutingPipeline(
         }
     }
 
-    [LoggerMessage(EventId = 100, Level = LogLevel.Information, Message = "Waiting for experiment {Experiment} arm {Arm}: model {Model} at {Endpoint}: {Reason}")]
-    private static partial void LogWaitingForModel(ILogger logger, string experiment, string arm, string model, string endpoint, string reason);
-
-    [LoggerMessage(EventId = 101, Level = LogLevel.Information, Message = "Experiment {Experiment} arm {Arm}: model {Model} version {Version} ready, input {Input} with {Width} features")]
-    private static partial void LogModelReady(ILogger logger, string experiment, string arm, string model, string version, string input, int width);
-
     [LoggerMessage(EventId = 102, Level = LogLevel.Warning, Message = "Experiment {Experiment} arm {Arm}: ModelInfer attempt {Attempt} failed: {Status} {Detail}")]
     private static partial void LogInferenceFailed(ILogger logger, string experiment, string arm, int attempt, StatusCode status, string detail);
 
@@ -447,4 +670,10 @@ internal sealed partial class RoutingPipeline(
 
     [LoggerMessage(EventId = 106, Level = LogLevel.Debug, Message = "Commit on revoke skipped: {Reason}")]
     private static partial void LogCommitSkipped(ILogger logger, string reason);
+
+    [LoggerMessage(EventId = 107, Level = LogLevel.Warning, Message = "Experiment {Experiment} arm {Arm}: {Rows} records answered by the fallback arm {Fallback}: {Reason}")]
+    private static partial void LogFallback(ILogger logger, string experiment, string arm, string fallback, int rows, string reason);
+
+    [LoggerMessage(EventId = 108, Level = LogLevel.Warning, Message = "Experiment {Experiment} shadow {Shadow}: {Rows} records not scored: {Reason}")]
+    private static partial void LogShadowFailed(ILogger logger, string experiment, string shadow, int rows, string reason);
 }

@@ -18,6 +18,13 @@ internal sealed class RouterTelemetry
         DeadLetters = meter.CreateCounter<long>("mesh.router.dead_letters", "{record}", "Records sent to the dead-letter topic, by error class.");
         BatchSize = meter.CreateHistogram<int>("mesh.router.batch.size", "{record}", "Records per ModelInfer call.");
         InferenceDuration = meter.CreateHistogram<double>("mesh.router.inference.duration", "ms", "ModelInfer call latency per batch.");
+        ShadowPredictions = meter.CreateCounter<long>("mesh.router.shadow.predictions", "{prediction}", "Shadow predictions produced and acknowledged.");
+        ShadowShed = meter.CreateCounter<long>("mesh.router.shadow.shed", "{record}", "Records not copied to a shadow because its batches were all busy.");
+        ShadowFailures = meter.CreateCounter<long>("mesh.router.shadow.failures", "{record}", "Records a shadow failed to score.");
+        Fallbacks = meter.CreateCounter<long>("mesh.router.fallbacks", "{record}", "Records answered by the fallback arm, by the arm that failed.");
+        CircuitRejections = meter.CreateCounter<long>("mesh.router.circuit.rejections", "{record}", "Records not sent to an arm because its circuit was open.");
+        Pauses = meter.CreateCounter<long>("mesh.router.pauses", "{pause}", "Times the consume thread paused its partitions because an arm's batches were all in flight.");
+        RateLimited = meter.CreateCounter<long>("mesh.router.rate_limited", "{record}", "Records that waited for their experiment's rate limit.");
     }
 
     public Counter<long> Records { get; }
@@ -29,4 +36,18 @@ internal sealed class RouterTelemetry
     public Histogram<int> BatchSize { get; }
 
     public Histogram<double> InferenceDuration { get; }
+
+    public Counter<long> ShadowPredictions { get; }
+
+    public Counter<long> ShadowShed { get; }
+
+    public Counter<long> ShadowFailures { get; }
+
+    public Counter<long> Fallbacks { get; }
+
+    public Counter<long> CircuitRejections { get; }
+
+    public Counter<long> Pauses { get; }
+
+    public Counter<long> RateLimited { get; }
 }

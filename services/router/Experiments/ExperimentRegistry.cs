@@ -1,0 +1,314 @@
+using System.Collections.Concurrent;
+using Inference;
+using Mesh.Kafka;
+using Mesh.Router.Bandits;
+using Mesh.Router.Batching;
+using Mesh.Router.Hosting;
+using Mesh.Router.Inference;
+using Mesh.Router.RateLimiting;
+using Mesh.Router.Resilience;
+using Mesh.Router.Routing;
+using Microsoft.Extensions.Options;
+
+namespace Mesh.Router.Experiments;
+
+/// <summary>
+/// The live experiments. A spec (at start, on a file change, on an admin reload) or a weight change builds new
+/// immutable <see cref="ExperimentRuntime"/>s and swaps the whole <see cref="ExperimentSet"/> in one write; arms
+/// whose model and endpoint did not change keep their batcher, circuit breaker and in-flight batches.
+/// </summary>
+internal sealed partial class ExperimentRegistry(
+    IOptions<RouterOptions> routerOptions,
+    IOptions<KafkaOptions> kafkaOptions,
+    ModelEndpointPool endpoints,
+    IBanditStateStore banditStore,
+    TimeProvider time,
+    ILogger<ExperimentRegistry> logger) : IDisposable
+{
+    private readonly ConcurrentDictionary<string, ArmRuntime> _arms = new(StringComparer.Ordinal);
+    private readonly SemaphoreSlim _changeLock = new(1, 1);
+    private volatile ExperimentSet _current = ExperimentSet.Empty;
+    private string? _appliedText;
+
+    public ExperimentSet Current => _current;
+
+    /// <summary>Creates an arm's batcher; set by the pipeline, which owns batch processing.</summary>
+    public Func<ArmRuntime, MicroBatcher<ArmRequest>>? BatcherFactory { get; set; }
+
+    /// <summary>Every arm runtime created so far, for draining them all.</summary>
+    public IEnumerable<ArmRuntime> AllArms => _arms.Values;
+
+    /// <summary>
+    /// Reads the experiment file and applies it when its text changed since the last apply (or always, with
+    /// <paramref name="force"/>). Returns false when nothing changed; throws with every error when the file is
+    /// invalid or an arm is unusable, keeping the experiments in force.
+    /// </summary>
+    public async Task<bool> ReloadFromFileAsync(string path, bool force, CancellationToken cancellationToken)
+    {
+        var text = ExperimentSpecLoader.ReadText(path, out var fullPath, out var readError);
+        if (text is null)
+        {
+            throw new InvalidOperationException(readError);
+        }
+
+        if (!force && text == _appliedText)
+        {
+            return false;
+        }
+
+        var loaded = ExperimentSpecLoader.Parse(text, fullPath);
+        if (loaded.Spec is null)
+        {
+            throw new InvalidOperationException(string.Join(Environment.NewLine, loaded.Errors));
+        }
+
+        await ApplyAsync(loaded.Spec, cancellationToken).ConfigureAwait(false);
+        _appliedText = text;
+        return true;
+    }
+
+    /// <summary>Builds every experiment of <paramref name="spec"/> and swaps them in; throws (keeping the current set) when an arm is not usable.</summary>
+    public async Task ApplyAsync(ExperimentSpec spec, CancellationToken cancellationToken)
+    {
+        await _changeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var previous = _current;
+            var built = new List<ExperimentRuntime>();
+            foreach (var definition in spec.Experiments)
+            {
+                built.Add(await BuildAsync(definition, previous.Find(definition.Name), cancellationToken).ConfigureAwait(false));
+            }
+
+            _current = new ExperimentSet(built);
+            LogApplied(logger, built.Count, string.Join(", ", built.Select(e => $"{e.Name} ({e.PolicyVersion})")));
+        }
+        finally
+        {
+            _changeLock.Release();
+        }
+    }
+
+    /// <summary>
+    /// Changes an experiment's weights live (arms not named keep theirs). For <c>ab</c> only the entities whose
+    /// bucket changes hands move. Throws <see cref="KeyNotFoundException"/> or <see cref="ArgumentException"/> with
+    /// a message for the caller.
+    /// </summary>
+    public async Task<ExperimentRuntime> SetWeightsAsync(string experimentName, IReadOnlyDictionary<string, double> weights, CancellationToken cancellationToken)
+    {
+        await _changeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var set = _current;
+            var experiment = set.Find(experimentName) ?? throw new KeyNotFoundException($"There is no experiment '{experimentName}'.");
+            if (experiment.Strategy == ExperimentStrategy.Bandit)
+            {
+                throw new ArgumentException($"Experiment '{experimentName}' is a bandit: its split is learned from rewards, not set by weights.");
+            }
+
+            foreach (var (arm, weight) in weights)
+            {
+                if (experiment.Definition.Arms.All(a => a.Name != arm))
+                {
+                    throw new ArgumentException($"Experiment '{experimentName}' has no arm '{arm}'.");
+                }
+
+                if (!(weight > 0) || double.IsInfinity(weight))
+                {
+                    throw new ArgumentException($"The weight of arm '{arm}' must be a number greater than 0 (was {weight}).");
+                }
+            }
+
+            var arms = experiment.Definition.Arms
+                .Select(a => Clone(a, weights.TryGetValue(a.Name, out var w) ? w : a.Weight))
+                .ToList();
+            var total = arms.Sum(a => a.Weight);
+            if (experiment.Strategy == ExperimentStrategy.Ab && arms.FirstOrDefault(a => a.Weight / total * ArmAssigner.BucketCount < 1) is { } tiny)
+            {
+                throw new ArgumentException($"The weight of arm '{tiny.Name}' is less than 1/{ArmAssigner.BucketCount} of the total weight {total}.");
+            }
+
+            var definition = CloneDefinition(experiment.Definition, arms);
+            var changed = experiment with
+            {
+                Definition = definition,
+                Assigner = experiment.Assigner is null ? null : new ArmAssigner(experiment.Name, arms.Select(a => a.Weight).ToArray()),
+                EnsembleWeights = arms.Select(a => a.Weight > 0 ? a.Weight : 1).ToArray(),
+            };
+            _current = new ExperimentSet(set.All.Select(e => e.Name == experimentName ? changed : e).ToList());
+            LogWeightsChanged(logger, experimentName, string.Join(", ", arms.Select(a => $"{a.Name}={a.Weight}")), changed.PolicyVersion);
+            return changed;
+        }
+        finally
+        {
+            _changeLock.Release();
+        }
+    }
+
+    /// <summary>Reads the shared bandit state for every bandit experiment (and writes the pulls counted locally).</summary>
+    public async Task RefreshBanditsAsync(CancellationToken cancellationToken)
+    {
+        foreach (var experiment in _current.All)
+        {
+            if (experiment.Bandit is { } bandit)
+            {
+                await bandit.RefreshAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var arm in _arms.Values)
+        {
+            arm.Batcher.Dispose();
+        }
+
+        _changeLock.Dispose();
+    }
+
+    private async Task<ExperimentRuntime> BuildAsync(ExperimentDefinition definition, ExperimentRuntime? previous, CancellationToken cancellationToken)
+    {
+        var options = routerOptions.Value;
+        var topics = kafkaOptions.Value.Topics;
+        var arms = await Task.WhenAll(definition.Arms.Select(a => GetArmAsync(definition.Name, a, isShadow: false, cancellationToken))).ConfigureAwait(false);
+        var shadows = await Task.WhenAll((definition.Shadows ?? []).Select(a => GetArmAsync(definition.Name, a, isShadow: true, cancellationToken))).ConfigureAwait(false);
+        var strategy = definition.Strategy switch
+        {
+            ExperimentSpecLoader.StrategyBandit => ExperimentStrategy.Bandit,
+            ExperimentSpecLoader.StrategyEnsemble => ExperimentStrategy.Ensemble,
+            _ => ExperimentStrategy.Ab,
+        };
+
+        ArmRuntime? fallback = null;
+        if (definition.Fallback is { } fallbackName)
+        {
+            fallback = arms.Single(a => a.Identity.Arm == fallbackName);
+            // The fallback answers with the record the failed arm was sent, so it must take the same input.
+            if (arms.FirstOrDefault(a => a.Input.FeatureWidth != fallback.Input.FeatureWidth) is { } other)
+            {
+                throw new InvalidOperationException(
+                    $"Experiment '{definition.Name}': fallback arm '{fallbackName}' takes {fallback.Input.FeatureWidth} features but arm '{other.Identity.Arm}' takes {other.Input.FeatureWidth}.");
+            }
+        }
+
+        if (strategy == ExperimentStrategy.Ensemble && arms.Select(a => a.Input.FeatureWidth).Distinct().Count() > 1)
+        {
+            throw new InvalidOperationException($"Experiment '{definition.Name}': the ensemble's members take different feature counts.");
+        }
+
+        BanditPolicy? bandit = null;
+        if (strategy == ExperimentStrategy.Bandit)
+        {
+            var algorithm = definition.Bandit?.Algorithm ?? ExperimentSpecLoader.BanditThompson;
+            var epsilon = definition.Bandit?.Epsilon ?? 0.1;
+            var names = definition.Arms.Select(a => a.Name).ToArray();
+            // Keep the policy (and the pulls it counted) when the bandit itself did not change.
+            bandit = previous?.Bandit is { } kept && kept.Algorithm == algorithm && kept.Arms.SequenceEqual(names) &&
+                previous.Definition.Bandit?.Epsilon == definition.Bandit?.Epsilon
+                ? kept
+                : new BanditPolicy(definition.Name, names, algorithm, epsilon, banditStore);
+            await bandit.RefreshAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        TokenBucket? limiter = null;
+        if (definition.RateLimit is { } limit)
+        {
+            limiter = previous?.RateLimiter is { } bucket && bucket.RatePerSecond == limit.RecordsPerSecond &&
+                previous.Definition.RateLimit?.Burst == limit.Burst
+                ? bucket
+                : new TokenBucket(limit.RecordsPerSecond, limit.Burst, time);
+        }
+
+        return new ExperimentRuntime(
+            definition.Name,
+            strategy,
+            definition,
+            definition.Topics?.Input ?? topics.Features,
+            definition.Topics?.Predictions ?? topics.Predictions,
+            definition.Topics?.ShadowPredictions ?? topics.ShadowPredictions,
+            arms,
+            shadows,
+            fallback,
+            strategy == ExperimentStrategy.Ab ? new ArmAssigner(definition.Name, definition.Arms.Select(a => a.Weight).ToArray()) : null,
+            bandit,
+            definition.Ensemble?.Combine switch
+            {
+                ExperimentSpecLoader.CombineWeightedMean => EnsembleCombine.WeightedMean,
+                ExperimentSpecLoader.CombineVote => EnsembleCombine.Vote,
+                _ => EnsembleCombine.Mean,
+            },
+            definition.Arms.Select(a => a.Weight > 0 ? a.Weight : 1).ToArray(),
+            limiter);
+    }
+
+    private async Task<ArmRuntime> GetArmAsync(string experiment, ArmDefinition arm, bool isShadow, CancellationToken cancellationToken)
+    {
+        var options = routerOptions.Value;
+        var timeout = TimeSpan.FromMilliseconds(arm.TimeoutMs > 0 ? arm.TimeoutMs : isShadow ? options.Shadow.CallTimeoutMs : options.Batching.CallTimeoutMs);
+        var key = ArmRuntime.KeyOf(experiment, arm, isShadow, timeout);
+        if (_arms.TryGetValue(key, out var existing))
+        {
+            return existing;
+        }
+
+        var client = new GRPCInferenceService.GRPCInferenceServiceClient(endpoints.GetChannel(arm.Endpoint));
+        ModelInputShape input;
+        try
+        {
+            input = await ModelInputShape.WaitForAsync(
+                client,
+                arm.Model,
+                arm.Version,
+                TimeSpan.FromSeconds(options.ModelWaitSeconds),
+                reason => LogWaitingForModel(logger, experiment, arm.Name, arm.Model, arm.Endpoint, reason),
+                cancellationToken).ConfigureAwait(false);
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new InvalidOperationException(
+                $"Experiment '{experiment}' {(isShadow ? "shadow" : "arm")} '{arm.Name}': model '{arm.Model}' version '{arm.Version}' at {arm.Endpoint} {e.Message}", e);
+        }
+
+        LogModelReady(logger, experiment, arm.Name, arm.Model, arm.Version, input.InputName, input.FeatureWidth);
+        var breaker = new CircuitBreaker(options.CircuitBreaker.FailureThreshold, TimeSpan.FromMilliseconds(options.CircuitBreaker.BreakMs), time);
+        var runtime = new ArmRuntime(new ArmIdentity(experiment, arm.Name, arm.Model, arm.Version, arm.Endpoint), client, input, isShadow, timeout, breaker);
+        runtime.Batcher = (BatcherFactory ?? throw new InvalidOperationException("The pipeline has not set the batcher factory."))(runtime);
+        return _arms.GetOrAdd(key, runtime);
+    }
+
+    private static ArmDefinition Clone(ArmDefinition arm, double weight) => new()
+    {
+        Name = arm.Name,
+        Weight = weight,
+        Endpoint = arm.Endpoint,
+        Model = arm.Model,
+        Version = arm.Version,
+        TimeoutMs = arm.TimeoutMs,
+    };
+
+    private static ExperimentDefinition CloneDefinition(ExperimentDefinition definition, List<ArmDefinition> arms) => new()
+    {
+        Name = definition.Name,
+        Strategy = definition.Strategy,
+        Arms = arms,
+        Shadows = definition.Shadows,
+        Fallback = definition.Fallback,
+        Topics = definition.Topics,
+        Bandit = definition.Bandit,
+        Ensemble = definition.Ensemble,
+        RateLimit = definition.RateLimit,
+    };
+
+    [LoggerMessage(EventId = 200, Level = LogLevel.Information, Message = "Experiments in force ({Count}): {Experiments}")]
+    private static partial void LogApplied(ILogger logger, int count, string experiments);
+
+    [LoggerMessage(EventId = 201, Level = LogLevel.Information, Message = "Experiment {Experiment}: weights changed to {Weights}, policy {PolicyVersion}")]
+    private static partial void LogWeightsChanged(ILogger logger, string experiment, string weights, string policyVersion);
+
+    [LoggerMessage(EventId = 202, Level = LogLevel.Information, Message = "Waiting for experiment {Experiment} arm {Arm}: model {Model} at {Endpoint}: {Reason}")]
+    private static partial void LogWaitingForModel(ILogger logger, string experiment, string arm, string model, string endpoint, string reason);
+
+    [LoggerMessage(EventId = 203, Level = LogLevel.Information, Message = "Experiment {Experiment} arm {Arm}: model {Model} version {Version} ready, input {Input} with {Width} features")]
+    private static partial void LogModelReady(ILogger logger, string experiment, string arm, string model, string version, string input, int width);
+}
