@@ -20,6 +20,7 @@ internal static class ModelHostExtensions
         builder.Services.AddSingleton<IValidateOptions<ModelHostOptions>, ModelRepositoryValidator>();
         builder.Services.AddSingleton<ModelHostTelemetry>();
         builder.Services.AddSingleton<ModelCatalog>();
+        builder.Services.AddSingleton<InferenceCore>();
         builder.Services.AddHostedService<ModelLoader>();
         builder.Services.AddGrpc();
         builder.Services.AddGrpcHealthChecks();

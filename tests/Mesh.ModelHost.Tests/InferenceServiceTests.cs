@@ -266,14 +266,15 @@ public sealed class InferenceServiceTests(ModelHostFixture host) : IClassFixture
         };
         listener.SetMeasurementEventCallback<long>((instrument, value, tags, state) =>
         {
-            if (instrument.Name == "mesh.model_host.rows")
+            // Other test classes run hosts in parallel in this process: count only this model.
+            if (instrument.Name == "mesh.model_host.rows" && IsModel(tags, "iris-boosted"))
             {
                 Interlocked.Add(ref rows, value);
             }
         });
         listener.SetMeasurementEventCallback<double>((instrument, value, tags, state) =>
         {
-            if (instrument.Name == "mesh.model_host.inference.duration")
+            if (instrument.Name == "mesh.model_host.inference.duration" && IsModel(tags, "iris-boosted"))
             {
                 Interlocked.Increment(ref durations);
             }
@@ -295,6 +296,19 @@ public sealed class InferenceServiceTests(ModelHostFixture host) : IClassFixture
 
         Assert.True(response.IsSuccessStatusCode, $"/health answered {(int)response.StatusCode}");
         Assert.Equal("Healthy", await response.Content.ReadAsStringAsync());
+    }
+
+    private static bool IsModel(ReadOnlySpan<KeyValuePair<string, object?>> tags, string model)
+    {
+        foreach (var tag in tags)
+        {
+            if (tag.Key == "model" && Equals(tag.Value, model))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private async Task<RpcException> InvalidArgument(ModelInferRequest request)

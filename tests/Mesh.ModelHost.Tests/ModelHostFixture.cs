@@ -31,6 +31,8 @@ public sealed class ModelHostFixture : IAsyncLifetime
         await File.WriteAllTextAsync(Path.Combine(corrupt, "model.onnx"), "this is not an ONNX model");
         File.Copy(Path.Combine(Repository, DemoModelTrainer.LogisticRegressionName, "1", "config.json"), Path.Combine(corrupt, "config.json"));
 
+        Onnx.TestModels.WriteAll(Repository);
+
         _app = ModelHostExtensions.CreateApp(Settings(Repository));
         await _app.StartAsync();
         HttpUri = _app.GetEndpointUri("Http");

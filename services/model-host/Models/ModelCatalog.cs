@@ -23,7 +23,7 @@ internal sealed partial class ModelCatalog(ILogger<ModelCatalog> logger) : IDisp
     /// Loads every <c>&lt;name&gt;/&lt;version&gt;/model.onnx</c>. A model that fails is logged and kept as a
     /// failed slot (so callers learn why), and the others are served.
     /// </summary>
-    public void LoadAll(string repository, int intraOpThreads, CancellationToken cancellationToken)
+    public void LoadAll(string repository, ModelSessionSettings sessionSettings, CancellationToken cancellationToken)
     {
         foreach (var (name, version, folder) in RepositoryLayout.FindModelFiles(repository))
         {
@@ -32,10 +32,10 @@ internal sealed partial class ModelCatalog(ILogger<ModelCatalog> logger) : IDisp
             ModelSlot slot;
             try
             {
-                var model = ServedModel.Load(name, version, folder, intraOpThreads);
+                var model = ServedModel.Load(name, version, folder, sessionSettings);
                 model.WarmUp();
                 slot = new ModelSlot(name, version, model, null);
-                LogLoaded(name, version, model.Input.Name, string.Join(", ", model.Outputs.Select(o => o.Name)), Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                LogLoaded(name, version, string.Join(", ", model.Inputs.Select(i => i.Name)), string.Join(", ", model.Outputs.Select(o => o.Name)), Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
@@ -93,8 +93,8 @@ internal sealed partial class ModelCatalog(ILogger<ModelCatalog> logger) : IDisp
     private static int CompareVersions(string? left, string? right) =>
         long.TryParse(left, out var l) && long.TryParse(right, out var r) ? l.CompareTo(r) : string.CompareOrdinal(left, right);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Loaded model {Model} version {Version} (input {Input}; outputs {Outputs}) in {ElapsedMs:F0} ms")]
-    private partial void LogLoaded(string model, string version, string input, string outputs, double elapsedMs);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Loaded model {Model} version {Version} (inputs {Inputs}; outputs {Outputs}) in {ElapsedMs:F0} ms")]
+    private partial void LogLoaded(string model, string version, string inputs, string outputs, double elapsedMs);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Model {Model} version {Version} in {Folder} failed to load; the other models are served")]
     private partial void LogLoadFailed(Exception exception, string model, string version, string folder);

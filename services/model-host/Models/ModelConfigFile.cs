@@ -26,6 +26,33 @@ internal sealed class ModelConfigFile
     /// <summary>Class names in score order.</summary>
     public List<string>? ClassNames { get; set; }
 
+    /// <summary>Overrides <c>ModelHost:IntraOpThreads</c> for this model.</summary>
+    public int? IntraOpThreads { get; set; }
+
+    /// <summary>Overrides <c>ModelHost:InterOpThreads</c> for this model.</summary>
+    public int? InterOpThreads { get; set; }
+
+    /// <summary>Overrides <c>ModelHost:GraphOptimizationLevel</c> for this model (Disabled, Basic, Extended, All).</summary>
+    public string? GraphOptimizationLevel { get; set; }
+
+    /// <summary>The defaults with this model's overrides applied; a bad override fails this model's load.</summary>
+    public ModelSessionSettings SessionSettings(ModelSessionSettings defaults, string path)
+    {
+        var level = defaults.GraphOptimizationLevel;
+        if (GraphOptimizationLevel is not null)
+        {
+            level = Options.ModelHostOptions.ParseGraphOptimizationLevel(GraphOptimizationLevel)
+                ?? throw new InvalidDataException($"{path}: graphOptimizationLevel '{GraphOptimizationLevel}' is not one of Disabled, Basic, Extended, All.");
+        }
+
+        if (IntraOpThreads is < 1 or > 64 || InterOpThreads is < 1 or > 64)
+        {
+            throw new InvalidDataException($"{path}: intraOpThreads and interOpThreads must be between 1 and 64.");
+        }
+
+        return new ModelSessionSettings(IntraOpThreads ?? defaults.IntraOpThreads, InterOpThreads ?? defaults.InterOpThreads, level);
+    }
+
     public static ModelConfigFile? Read(string path)
     {
         if (!File.Exists(path))

@@ -1,7 +1,9 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
+using Mesh.ModelHost.Inference;
 using Mesh.ModelHost.Options;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
@@ -25,12 +27,16 @@ internal sealed class ServedModel : IDisposable
     private readonly RunOptions _runOptions = new();
     private readonly string[] _inputNames;
     private readonly string[] _runOutputNames;
-    private readonly long[][] _runOutputRowShapes;
-    private readonly int[] _runOutputElementsPerRow;
+    private readonly TensorElementType[] _runOutputTypes;
+
+    // Per ONNX output, the shape of one batch row when every output is [N, fixed...]: then ONNX Runtime
+    // writes straight into arrays that become the response bytes. Null when outputs cannot be sized ahead.
+    private readonly long[][]? _runOutputRowShapes;
+    private volatile bool _preallocate;
 
     // Each class name pre-encoded as one v2 BYTES element (4-byte little-endian length + UTF-8), so
     // encoding N labels is N block copies.
-    private readonly byte[][] _encodedClassNames;
+    private byte[][] _encodedClassNames = [];
 
     private ServedModel(string name, string version, InferenceSession session, ModelConfigFile? config, string source)
     {
@@ -38,32 +44,36 @@ internal sealed class ServedModel : IDisposable
         Version = version;
         _session = session;
 
-        var inputName = config?.Input?.Name ?? session.InputNames[0];
-        if (!session.InputMetadata.TryGetValue(inputName, out var inputMetadata))
+        var inputs = new List<InputSpec>();
+        foreach (var (inputName, metadata) in session.InputMetadata)
         {
-            throw new InvalidDataException($"{source}: config.json names the input '{inputName}', the model has {string.Join(", ", session.InputNames)}.");
+            var datatype = metadata.IsTensor ? TensorDatatype.ToV2(metadata.ElementDataType) : null;
+            if (datatype is null)
+            {
+                throw new InvalidDataException($"{source}: input '{inputName}' is {Describe(metadata)}, which the Open Inference Protocol cannot carry.");
+            }
+
+            inputs.Add(new InputSpec(inputName, datatype, metadata.ElementDataType, ToWireShape(metadata.Dimensions)));
         }
 
-        if (session.InputNames.Count != 1)
+        Inputs = inputs;
+        _inputNames = [.. inputs.Select(i => i.Name)];
+
+        if (config?.Input?.Name is { } configInput && FindInput(configInput) is null)
         {
-            // A graph input cannot be left unfed, and the wire contract is one FP32 [N, F] input.
-            throw new InvalidDataException($"{source}: the model has inputs {string.Join(", ", session.InputNames)}; only models with one FP32 [N, F] input are served.");
+            throw new InvalidDataException($"{source}: config.json names the input '{configInput}', the model has {string.Join(", ", _inputNames)}.");
         }
 
-        var inputDims = inputMetadata.Dimensions;
-        if (inputMetadata.ElementDataType != TensorElementType.Float || inputDims.Length != 2 || inputDims[1] <= 0)
+        if (config?.Input?.FeatureNames is { Count: > 0 } featureNames
+            && FindInput(config.Input.Name ?? _inputNames[0]) is { Shape: [_, var features] } featureInput
+            && featureNames.Count != features)
         {
-            throw new InvalidDataException($"{source}: input '{inputName}' is {inputMetadata.ElementDataType} [{string.Join(", ", inputDims)}]; expected FP32 [N, F].");
+            throw new InvalidDataException($"{source}: config.json lists {featureNames.Count} feature names, the input '{featureInput.Name}' has {features} features.");
         }
 
-        if (config?.Input?.FeatureNames is { Count: > 0 } featureNames && featureNames.Count != inputDims[1])
-        {
-            throw new InvalidDataException($"{source}: config.json lists {featureNames.Count} feature names, the input '{inputName}' has {inputDims[1]} features.");
-        }
-
-        Input = new InputSpec(inputName, inputDims[1]);
-        _inputNames = [inputName];
-
+        var outputs = new List<OutputSpec>();
+        var runNames = new List<string>();
+        var runTypes = new List<TensorElementType>();
         if (config is { ProbabilityOutput: { } probabilityOutput, ClassNames: { Count: > 0 } classNames })
         {
             if (!session.OutputMetadata.TryGetValue(probabilityOutput, out var probabilityMetadata))
@@ -72,83 +82,85 @@ internal sealed class ServedModel : IDisposable
             }
 
             var dims = probabilityMetadata.Dimensions;
-            if (probabilityMetadata.ElementDataType != TensorElementType.Float || dims.Length != 2 || (dims[1] > 0 && dims[1] != classNames.Count))
+            if (!probabilityMetadata.IsTensor || probabilityMetadata.ElementDataType != TensorElementType.Float || dims.Length != 2 || (dims[1] > 0 && dims[1] != classNames.Count))
             {
                 throw new InvalidDataException(
-                    $"{source}: output '{probabilityOutput}' is {probabilityMetadata.ElementDataType} [{string.Join(", ", dims)}]; expected FP32 [N, {classNames.Count}] for the {classNames.Count} class names.");
+                    $"{source}: output '{probabilityOutput}' is {Describe(probabilityMetadata)}; expected FP32 [N, {classNames.Count}] for the {classNames.Count} class names.");
             }
 
-            _runOutputNames = [probabilityOutput];
-            _runOutputRowShapes = [[classNames.Count]];
-            _runOutputElementsPerRow = [classNames.Count];
-            Outputs =
-            [
-                new OutputSpec(LabelOutputName, "BYTES", [-1], OutputKind.ClassLabel, 0, classNames.Count),
-                new OutputSpec(ProbabilitiesOutputName, "FP32", [-1, classNames.Count], OutputKind.Tensor, 0, classNames.Count),
-            ];
-            ClassNames = [.. classNames];
-            ClassNamesJson = JsonSerializer.Serialize(classNames);
-            _encodedClassNames = [.. classNames.Select(EncodeBytesElement)];
+            runNames.Add(probabilityOutput);
+            runTypes.Add(TensorElementType.Float);
+            outputs.Add(new OutputSpec(LabelOutputName, TensorDatatype.Bytes, [-1], OutputKind.ClassLabel, 0));
+            outputs.Add(new OutputSpec(ProbabilitiesOutputName, "FP32", [-1, classNames.Count], OutputKind.Tensor, 0));
+            SetClassNames(classNames);
         }
         else
         {
-            // Without a classifier config, serve every FP32 output whose first dimension is the batch.
-            var names = new List<string>();
-            var rowShapes = new List<long[]>();
-            var elements = new List<int>();
-            var outputs = new List<OutputSpec>();
             foreach (var (outputName, metadata) in session.OutputMetadata)
             {
-                var dims = metadata.Dimensions;
-                if (!metadata.IsTensor || metadata.ElementDataType != TensorElementType.Float || dims.Length == 0 || dims[0] > 0 || dims.Skip(1).Any(d => d <= 0))
+                if (metadata.IsTensor && TensorDatatype.ToV2(metadata.ElementDataType) is { } datatype)
                 {
-                    continue;
+                    outputs.Add(new OutputSpec(outputName, datatype, ToWireShape(metadata.Dimensions), OutputKind.Tensor, runNames.Count));
+                    runNames.Add(outputName);
+                    runTypes.Add(metadata.ElementDataType);
                 }
-
-                var rowShape = dims.Skip(1).Select(d => (long)d).ToArray();
-                var perRow = (int)rowShape.Aggregate(1L, (a, b) => a * b);
-                outputs.Add(new OutputSpec(outputName, "FP32", [-1, .. rowShape], OutputKind.Tensor, names.Count, perRow));
-                names.Add(outputName);
-                rowShapes.Add(rowShape);
-                elements.Add(perRow);
+                else if (ZipMapValueType(metadata) is { } valueType)
+                {
+                    // The class count is learnt from the warm-up run: the maps carry the labels.
+                    outputs.Add(new OutputSpec(outputName, TensorDatatype.ToV2(valueType)!, [-1, -1], OutputKind.ZipMap, runNames.Count));
+                    runNames.Add(outputName);
+                    runTypes.Add(valueType);
+                }
+                else
+                {
+                    throw new InvalidDataException($"{source}: output '{outputName}' is {Describe(metadata)}, which the Open Inference Protocol cannot carry.");
+                }
             }
-
-            if (outputs.Count == 0)
-            {
-                throw new InvalidDataException($"{source}: the model has no FP32 output shaped [N, ...] and no config.json naming a probability output.");
-            }
-
-            _runOutputNames = [.. names];
-            _runOutputRowShapes = [.. rowShapes];
-            _runOutputElementsPerRow = [.. elements];
-            Outputs = outputs;
-            _encodedClassNames = [];
         }
+
+        Outputs = outputs;
+        _runOutputNames = [.. runNames];
+        _runOutputTypes = [.. runTypes];
+
+        var batched = Inputs.All(i => i.Shape is [< 0, ..]);
+        var rowShapes = new long[_runOutputNames.Length][];
+        for (var i = 0; i < rowShapes.Length && batched; i++)
+        {
+            var metadata = session.OutputMetadata[_runOutputNames[i]];
+            var dims = metadata.IsTensor ? metadata.Dimensions : [];
+            batched = metadata.IsTensor && !metadata.IsString && dims.Length >= 1 && dims[0] < 0 && dims.Skip(1).All(d => d > 0);
+            rowShapes[i] = batched ? [.. dims.Skip(1).Select(d => (long)d)] : [];
+        }
+
+        _runOutputRowShapes = batched ? rowShapes : null;
+        _preallocate = batched;
     }
 
     public string Name { get; }
 
     public string Version { get; }
 
-    public InputSpec Input { get; }
+    public IReadOnlyList<InputSpec> Inputs { get; }
 
     public IReadOnlyList<OutputSpec> Outputs { get; }
 
-    public IReadOnlyList<string>? ClassNames { get; }
+    public IReadOnlyList<string>? ClassNames { get; private set; }
 
     /// <summary>The class names as a JSON array, sent as the <c>class_names</c> response parameter.</summary>
-    public string? ClassNamesJson { get; }
+    public string? ClassNamesJson { get; private set; }
 
-    public static ServedModel Load(string name, string version, string folder, int intraOpThreads)
+    public static ServedModel Load(string name, string version, string folder, ModelSessionSettings settings)
     {
         var modelPath = Path.Combine(folder, RepositoryLayout.ModelFileName);
-        var config = ModelConfigFile.Read(Path.Combine(folder, RepositoryLayout.ConfigFileName));
+        var configPath = Path.Combine(folder, RepositoryLayout.ConfigFileName);
+        var config = ModelConfigFile.Read(configPath);
+        settings = config?.SessionSettings(settings, configPath) ?? settings;
         using var sessionOptions = new Microsoft.ML.OnnxRuntime.SessionOptions
         {
-            IntraOpNumThreads = intraOpThreads,
-            InterOpNumThreads = 1,
-            ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
-            GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
+            IntraOpNumThreads = settings.IntraOpThreads,
+            InterOpNumThreads = settings.InterOpThreads,
+            ExecutionMode = settings.InterOpThreads > 1 ? ExecutionMode.ORT_PARALLEL : ExecutionMode.ORT_SEQUENTIAL,
+            GraphOptimizationLevel = settings.GraphOptimizationLevel,
         };
         var session = new InferenceSession(modelPath, sessionOptions);
         try
@@ -160,6 +172,19 @@ internal sealed class ServedModel : IDisposable
             session.Dispose();
             throw;
         }
+    }
+
+    public InputSpec? FindInput(string name)
+    {
+        foreach (var input in Inputs)
+        {
+            if (string.Equals(input.Name, name, StringComparison.Ordinal))
+            {
+                return input;
+            }
+        }
+
+        return null;
     }
 
     public OutputSpec? FindOutput(string name)
@@ -176,30 +201,25 @@ internal sealed class ServedModel : IDisposable
     }
 
     /// <summary>
-    /// Runs the model once over all rows of <paramref name="input"/>. ONNX Runtime writes each output
-    /// straight into a new array that becomes the response bytes, so outputs are not copied again.
+    /// Runs the model once. <paramref name="inputs"/> are validated and in the order of <see cref="Inputs"/>.
+    /// Returns, per ONNX output, its shape and its bytes in the v2 raw encoding.
     /// </summary>
-    public byte[][] Run(OrtValue input, int rows)
+    public RunOutput[] Run(IReadOnlyList<InputTensor> inputs)
     {
-        var buffers = new byte[_runOutputNames.Length][];
-        var pins = new MemoryHandle[buffers.Length];
-        var values = new OrtValue[buffers.Length];
+        var values = new OrtValue[inputs.Count];
+        var pins = new MemoryHandle[inputs.Count];
         try
         {
-            for (var i = 0; i < buffers.Length; i++)
+            for (var i = 0; i < inputs.Count; i++)
             {
-                var length = (long)rows * _runOutputElementsPerRow[i] * sizeof(float);
-                buffers[i] = GC.AllocateUninitializedArray<byte>(checked((int)length));
-                pins[i] = buffers[i].AsMemory().Pin();
-                values[i] = CreateOutputValue(pins[i], rows, _runOutputRowShapes[i], length);
+                values[i] = CreateInputValue(Inputs[i], inputs[i], ref pins[i]);
             }
 
-            _session.Run(_runOptions, _inputNames, [input], _runOutputNames, values);
-            return buffers;
+            return _preallocate ? RunPreallocated(values, inputs[0].Shape[0]) : RunAllocated(values);
         }
         finally
         {
-            for (var i = 0; i < buffers.Length; i++)
+            for (var i = 0; i < inputs.Count; i++)
             {
                 values[i]?.Dispose();
                 pins[i].Dispose();
@@ -207,16 +227,65 @@ internal sealed class ServedModel : IDisposable
         }
     }
 
-    /// <summary>Runs a batch of zeros so the first real request does not pay for lazy initialization.</summary>
+    /// <summary>
+    /// Runs zeros (empty strings) through the model so the first real request does not pay for lazy
+    /// initialization, checks that outputs can be written into preallocated buffers, and learns the
+    /// class labels of ZipMap outputs.
+    /// </summary>
     public void WarmUp()
     {
-        const int Rows = 2;
-        var zeros = new float[Rows * Input.Features];
-        using var input = OrtValue.CreateTensorValueFromMemory(zeros, [Rows, Input.Features]);
-        var outputs = Run(input, Rows);
-        if (_encodedClassNames.Length > 0)
+        var inputs = new List<InputTensor>();
+        try
         {
-            EncodeLabels(outputs[0], Rows);
+            foreach (var spec in Inputs)
+            {
+                long[] shape = [.. spec.Shape.Select(d => d < 0 ? 1L : d)];
+                var count = shape.Aggregate(1L, (a, b) => a * b);
+                var tensor = new InputTensor(spec.Name, spec.Datatype, shape);
+                if (spec.ElementType == TensorElementType.String)
+                {
+                    tensor.SetTypedElements([.. Enumerable.Repeat(ReadOnlyMemory<byte>.Empty, (int)count)], "warm-up");
+                }
+                else
+                {
+                    tensor.RentTyped(count, TensorDatatype.ElementSize(spec.ElementType), "warm-up").Clear();
+                }
+
+                inputs.Add(tensor);
+            }
+
+            RunOutput[] outputs;
+            try
+            {
+                outputs = Run(inputs);
+            }
+            catch (OnnxRuntimeException) when (_preallocate)
+            {
+                // Some output is not [N, fixed...] after all: let ONNX Runtime size the outputs.
+                _preallocate = false;
+                outputs = Run(inputs);
+            }
+
+            foreach (var output in Outputs)
+            {
+                var result = outputs[output.RunOutputIndex];
+                if (output.Kind == OutputKind.ZipMap && result.ClassLabels is { } labels)
+                {
+                    output.Shape[1] = labels.Length;
+                    SetClassNames(labels);
+                }
+                else if (output.Kind == OutputKind.ClassLabel)
+                {
+                    EncodeLabels(result.Data, (int)result.Shape[0]);
+                }
+            }
+        }
+        finally
+        {
+            foreach (var input in inputs)
+            {
+                input.Dispose();
+            }
         }
     }
 
@@ -224,7 +293,7 @@ internal sealed class ServedModel : IDisposable
     public byte[] EncodeLabels(byte[] probabilities, int rows)
     {
         var classes = _encodedClassNames.Length;
-        var scores = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(probabilities.AsSpan());
+        var scores = MemoryMarshal.Cast<byte, float>(probabilities.AsSpan());
         int[]? rented = null;
         var winners = rows <= StackRowLimit ? stackalloc int[rows] : (rented = ArrayPool<int>.Shared.Rent(rows)).AsSpan(0, rows);
         try
@@ -272,11 +341,171 @@ internal sealed class ServedModel : IDisposable
         _runOptions.Dispose();
     }
 
-    private static unsafe OrtValue CreateOutputValue(MemoryHandle pin, int rows, long[] rowShape, long length)
+    private RunOutput[] RunPreallocated(OrtValue[] inputs, long rows)
     {
-        long[] shape = [rows, .. rowShape];
-        return OrtValue.CreateTensorValueWithData(OrtMemoryInfo.DefaultInstance, TensorElementType.Float, shape, (IntPtr)pin.Pointer, length);
+        var rowShapes = _runOutputRowShapes!;
+        var results = new RunOutput[_runOutputNames.Length];
+        var values = new OrtValue[results.Length];
+        var pins = new MemoryHandle[results.Length];
+        try
+        {
+            for (var i = 0; i < results.Length; i++)
+            {
+                long[] shape = [rows, .. rowShapes[i]];
+                var length = shape.Aggregate(1L, (a, b) => a * b) * TensorDatatype.ElementSize(_runOutputTypes[i]);
+                var buffer = GC.AllocateUninitializedArray<byte>(checked((int)length));
+                pins[i] = buffer.AsMemory().Pin();
+                values[i] = CreateValue(pins[i], _runOutputTypes[i], shape, length);
+                results[i] = new RunOutput(shape, buffer, null);
+            }
+
+            _session.Run(_runOptions, _inputNames, inputs, _runOutputNames, values);
+            return results;
+        }
+        finally
+        {
+            for (var i = 0; i < results.Length; i++)
+            {
+                values[i]?.Dispose();
+                pins[i].Dispose();
+            }
+        }
     }
+
+    private RunOutput[] RunAllocated(OrtValue[] inputs)
+    {
+        using var values = _session.Run(_runOptions, _inputNames, inputs, _runOutputNames);
+        var results = new RunOutput[values.Count];
+        var index = 0;
+        foreach (var value in values)
+        {
+            results[index++] = value.OnnxType == OnnxValueType.ONNX_TYPE_SEQUENCE ? ReadZipMap(value) : ReadTensor(value);
+        }
+
+        return results;
+    }
+
+    private static RunOutput ReadTensor(OrtValue value)
+    {
+        var info = value.GetTensorTypeAndShape();
+        if (!info.IsString)
+        {
+            return new RunOutput(info.Shape, value.GetTensorMutableRawData().ToArray(), null);
+        }
+
+        var count = checked((int)info.ElementCount);
+        var total = 0;
+        for (var i = 0; i < count; i++)
+        {
+            total += sizeof(int) + value.GetStringElementAsSpan(i).Length;
+        }
+
+        var encoded = GC.AllocateUninitializedArray<byte>(total);
+        var offset = 0;
+        for (var i = 0; i < count; i++)
+        {
+            var element = value.GetStringElementAsSpan(i);
+            BinaryPrimitives.WriteInt32LittleEndian(encoded.AsSpan(offset), element.Length);
+            element.CopyTo(encoded.AsSpan(offset + sizeof(int)));
+            offset += sizeof(int) + element.Length;
+        }
+
+        return new RunOutput(info.Shape, encoded, null);
+    }
+
+    // ZipMap gives one map per row, keyed by class label (ONNX Runtime keeps map keys sorted, the same
+    // order in every row); values become one row of a [N, classes] tensor.
+    private static RunOutput ReadZipMap(OrtValue sequence)
+    {
+        var allocator = OrtAllocator.DefaultInstance;
+        var rows = sequence.GetValueCount();
+        string[]? labels = null;
+        byte[] data = [];
+        var rowBytes = 0;
+        for (var row = 0; row < rows; row++)
+        {
+            using var map = sequence.GetValue(row, allocator);
+            using var keys = map.GetValue(0, allocator);
+            using var scores = map.GetValue(1, allocator);
+            var bytes = scores.GetTensorMutableRawData();
+            if (labels is null)
+            {
+                labels = keys.GetTensorTypeAndShape().IsString
+                    ? keys.GetStringTensorAsArray()
+                    : [.. keys.GetTensorDataAsSpan<long>().ToArray().Select(k => k.ToString(System.Globalization.CultureInfo.InvariantCulture))];
+                rowBytes = bytes.Length;
+                data = GC.AllocateUninitializedArray<byte>(checked(rows * rowBytes));
+            }
+
+            if (bytes.Length != rowBytes)
+            {
+                throw new InvalidDataException($"row {row} of a ZipMap output has {bytes.Length} bytes of scores; the first row had {rowBytes}.");
+            }
+
+            bytes.CopyTo(data.AsSpan(row * rowBytes));
+        }
+
+        var classes = labels?.Length ?? 0;
+        return new RunOutput([rows, classes], data, labels ?? []);
+    }
+
+    private static unsafe OrtValue CreateInputValue(InputSpec spec, InputTensor input, ref MemoryHandle pin)
+    {
+        if (spec.ElementType == TensorElementType.String)
+        {
+            var elements = input.Elements!;
+            var value = OrtValue.CreateTensorWithEmptyStrings(OrtAllocator.DefaultInstance, input.Shape);
+            for (var i = 0; i < elements.Length; i++)
+            {
+                value.StringTensorSetElementAt(elements[i].Span, i);
+            }
+
+            return value;
+        }
+
+        // The request bytes are the tensor: pin them and let ONNX Runtime read them in place. The v2 raw
+        // encoding is little-endian, as are the platforms ONNX Runtime ships for.
+        pin = MemoryMarshal.AsMemory(input.Data).Pin();
+        return OrtValue.CreateTensorValueWithData(OrtMemoryInfo.DefaultInstance, spec.ElementType, input.Shape, (IntPtr)pin.Pointer, input.Data.Length);
+    }
+
+    private static unsafe OrtValue CreateValue(MemoryHandle pin, TensorElementType type, long[] shape, long length) =>
+        OrtValue.CreateTensorValueWithData(OrtMemoryInfo.DefaultInstance, type, shape, (IntPtr)pin.Pointer, length);
+
+    private void SetClassNames(IReadOnlyList<string> classNames)
+    {
+        ClassNames = [.. classNames];
+        ClassNamesJson = JsonSerializer.Serialize(classNames);
+        _encodedClassNames = [.. classNames.Select(EncodeBytesElement)];
+    }
+
+    private static TensorElementType? ZipMapValueType(NodeMetadata metadata)
+    {
+        if (metadata.OnnxValueType != OnnxValueType.ONNX_TYPE_SEQUENCE)
+        {
+            return null;
+        }
+
+        var element = metadata.AsSequenceMetadata().ElementMeta;
+        if (element.OnnxValueType != OnnxValueType.ONNX_TYPE_MAP)
+        {
+            return null;
+        }
+
+        var map = element.AsMapMetadata();
+        var value = map.ValueMetadata;
+        return (map.KeyDataType is TensorElementType.Int64 or TensorElementType.String) && value.IsTensor
+            && value.ElementDataType is TensorElementType.Float or TensorElementType.Double
+            ? value.ElementDataType
+            : null;
+    }
+
+    private static long[] ToWireShape(int[] dims) => [.. dims.Select(d => d < 0 ? -1L : d)];
+
+    private static string Describe(NodeMetadata metadata) =>
+        metadata.IsTensor
+            ? $"{metadata.ElementDataType} [{string.Join(", ", metadata.Dimensions)}]"
+            : metadata.OnnxValueType.ToString();
 
     private static byte[] EncodeBytesElement(string value)
     {
@@ -287,3 +516,9 @@ internal sealed class ServedModel : IDisposable
         return element;
     }
 }
+
+/// <summary>One ONNX output of a run: its shape and bytes in the v2 raw encoding; ZipMap outputs also carry their class labels.</summary>
+internal sealed record RunOutput(long[] Shape, byte[] Data, string[]? ClassLabels);
+
+/// <summary>ONNX Runtime session options of one model.</summary>
+internal sealed record ModelSessionSettings(int IntraOpThreads, int InterOpThreads, GraphOptimizationLevel GraphOptimizationLevel);

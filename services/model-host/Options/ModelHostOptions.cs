@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Mesh.ModelHost.Models;
 
 namespace Mesh.ModelHost.Options;
 
@@ -17,9 +18,30 @@ internal sealed class ModelHostOptions
     [Range(1, 64, ErrorMessage = "ModelHost:IntraOpThreads must be between 1 and 64.")]
     public int IntraOpThreads { get; set; } = 1;
 
+    /// <summary>ONNX Runtime threads that run independent graph branches in parallel; 1 runs the graph sequentially.</summary>
+    [Range(1, 64, ErrorMessage = "ModelHost:InterOpThreads must be between 1 and 64.")]
+    public int InterOpThreads { get; set; } = 1;
+
+    /// <summary>ONNX Runtime graph optimisation: Disabled, Basic, Extended or All.</summary>
+    public string GraphOptimizationLevel { get; set; } = "All";
+
     /// <summary>The most rows one ModelInfer call may carry; larger batches are refused instead of exhausting memory.</summary>
     [Range(1, 10_000_000, ErrorMessage = "ModelHost:MaxBatchRows must be between 1 and 10000000.")]
     public int MaxBatchRows { get; set; } = 65536;
+
+    /// <summary>The session settings every model gets unless its config.json says otherwise.</summary>
+    public ModelSessionSettings DefaultSessionSettings() =>
+        new(IntraOpThreads, InterOpThreads, ParseGraphOptimizationLevel(GraphOptimizationLevel) ?? Microsoft.ML.OnnxRuntime.GraphOptimizationLevel.ORT_ENABLE_ALL);
+
+    /// <summary>Reads Disabled, Basic, Extended or All (any case); null for anything else.</summary>
+    public static Microsoft.ML.OnnxRuntime.GraphOptimizationLevel? ParseGraphOptimizationLevel(string? value) => value?.Trim().ToLowerInvariant() switch
+    {
+        "disabled" => Microsoft.ML.OnnxRuntime.GraphOptimizationLevel.ORT_DISABLE_ALL,
+        "basic" => Microsoft.ML.OnnxRuntime.GraphOptimizationLevel.ORT_ENABLE_BASIC,
+        "extended" => Microsoft.ML.OnnxRuntime.GraphOptimizationLevel.ORT_ENABLE_EXTENDED,
+        "all" => Microsoft.ML.OnnxRuntime.GraphOptimizationLevel.ORT_ENABLE_ALL,
+        _ => null,
+    };
 
     public static string DefaultModelRepository =>
         Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".mesh", "models");

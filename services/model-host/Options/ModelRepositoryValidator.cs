@@ -10,6 +10,12 @@ internal sealed class ModelRepositoryValidator : IValidateOptions<ModelHostOptio
 {
     public ValidateOptionsResult Validate(string? name, ModelHostOptions options)
     {
+        if (ModelHostOptions.ParseGraphOptimizationLevel(options.GraphOptimizationLevel) is null)
+        {
+            return ValidateOptionsResult.Fail(
+                $"ModelHost:GraphOptimizationLevel: '{options.GraphOptimizationLevel}' is not one of Disabled, Basic, Extended, All.");
+        }
+
         if (string.IsNullOrWhiteSpace(options.ModelRepository))
         {
             // DataAnnotations reports the missing value.
