@@ -22,41 +22,72 @@ internal sealed class FakeModelHost : IAsyncDisposable
 
     /// <summary>A model name whose ModelInfer always fails (Unavailable), for the inference dead-letter path.</summary>
     public const string BrokenModel = "broken";
+
+    /// <summary>A model name whose ModelInfer waits until <see cref="ReleaseGate"/> (a host that hangs).</summary>
+    public const string GatedModel = "gated";
+
+    /// <summary>A model whose answers are always "constant", so a test can tell which model answered.</summary>
+    public const string ConstantModel = "constant";
     public static readonly string[] ClassNames = ["large", "small"];
 
     private readonly WebApplication _app;
+    private readonly HostState _state;
 
-    private FakeModelHost(WebApplication app, string endpoint)
+    private FakeModelHost(WebApplication app, string endpoint, HostState state)
     {
         _app = app;
         Endpoint = endpoint;
+        _state = state;
     }
 
     public string Endpoint { get; }
 
+    public int Port => new Uri(Endpoint).Port;
+
+    /// <summary>ModelInfer calls answered or refused, over all models.</summary>
+    public int Calls => _state.Calls;
+
+    /// <summary>Lets every call to <see cref="GatedModel"/> (waiting or still to come) answer.</summary>
+    public void ReleaseGate() => _state.Gate.TrySetResult();
+
     public static string Classify(float firstFeature) => firstFeature >= 5 ? "large" : "small";
 
-    public static async Task<FakeModelHost> StartAsync()
+    /// <summary>Starts a host on <paramref name="port"/> (0: any free port; a stopped host's port to bring it back).</summary>
+    public static async Task<FakeModelHost> StartAsync(int port = 0)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
         builder.WebHost.ConfigureKestrel(k => k.ConfigureEndpointDefaults(l => l.Protocols = HttpProtocols.Http2));
         builder.Services.AddGrpc();
+        var state = new HostState();
+        builder.Services.AddSingleton(state);
         var app = builder.Build();
         app.MapGrpcService<Service>();
         await app.StartAsync();
         var address = app.Urls.Single();
-        return new FakeModelHost(app, address);
+        return new FakeModelHost(app, address, state);
     }
 
     public async ValueTask DisposeAsync()
     {
+        _state.Gate.TrySetResult();
         await _app.StopAsync();
         await _app.DisposeAsync();
     }
 
-    private sealed class Service : GRPCInferenceService.GRPCInferenceServiceBase
+    private sealed class HostState
+    {
+        private int _calls;
+
+        public TaskCompletionSource Gate { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public int Calls => Volatile.Read(ref _calls);
+
+        public void Called() => Interlocked.Increment(ref _calls);
+    }
+
+    private sealed class Service(HostState state) : GRPCInferenceService.GRPCInferenceServiceBase
     {
         public override Task<ModelReadyResponse> ModelReady(ModelReadyRequest request, ServerCallContext context) =>
             Task.FromResult(new ModelReadyResponse { Ready = true });
@@ -71,13 +102,24 @@ internal sealed class FakeModelHost : IAsyncDisposable
             return Task.FromResult(metadata);
         }
 
-        public override Task<ModelInferResponse> ModelInfer(ModelInferRequest request, ServerCallContext context)
+        public override async Task<ModelInferResponse> ModelInfer(ModelInferRequest request, ServerCallContext context)
         {
+            state.Called();
             if (request.ModelName == BrokenModel)
             {
                 throw new RpcException(new Status(StatusCode.Unavailable, "the broken model never answers"));
             }
 
+            if (request.ModelName == GatedModel)
+            {
+                await state.Gate.Task.WaitAsync(context.CancellationToken);
+            }
+
+            return Answer(request);
+        }
+
+        private static ModelInferResponse Answer(ModelInferRequest request)
+        {
             var input = request.Inputs.Single();
             if (input.Name != "features" || input.Datatype != "FP32" || input.Shape.Count != 2 || input.Shape[1] != FeatureWidth)
             {
@@ -95,13 +137,13 @@ internal sealed class FakeModelHost : IAsyncDisposable
             var scores = new float[rows * ClassNames.Length];
             for (var row = 0; row < rows; row++)
             {
-                var label = Classify(values[row * FeatureWidth]);
+                var label = request.ModelName == ConstantModel ? "constant" : Classify(values[row * FeatureWidth]);
                 var bytes = Encoding.UTF8.GetBytes(label);
                 var length = new byte[4];
                 BinaryPrimitives.WriteInt32LittleEndian(length, bytes.Length);
                 labels.Write(length);
                 labels.Write(bytes);
-                scores[(row * ClassNames.Length) + Array.IndexOf(ClassNames, label)] = 1;
+                scores[(row * ClassNames.Length) + Math.Max(0, Array.IndexOf(ClassNames, label))] = 1;
             }
 
             var response = new ModelInferResponse { ModelName = request.ModelName, ModelVersion = request.ModelVersion };
@@ -110,7 +152,7 @@ internal sealed class FakeModelHost : IAsyncDisposable
             response.RawOutputContents.Add(ByteString.CopyFrom(labels.ToArray()));
             response.RawOutputContents.Add(ByteString.CopyFrom(MemoryMarshal.AsBytes(scores.AsSpan())));
             response.Parameters["class_names"] = new InferParameter { StringParam = "[\"large\",\"small\"]" };
-            return Task.FromResult(response);
+            return response;
         }
     }
 }

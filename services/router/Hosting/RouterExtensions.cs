@@ -50,8 +50,7 @@ public static class RouterExtensions
         builder.Services.AddSingleton<ExperimentRegistry>();
         builder.Services.AddSingleton<AdminOperations>();
         builder.Services.AddGrpc();
-        // The admin gRPC service shares the HTTP port: HTTP/1.1 for health, metrics and JSON, h2c for gRPC.
-        builder.Services.Configure<KestrelServerOptions>(kestrel => kestrel.ConfigureEndpointDefaults(listen => listen.Protocols = HttpProtocols.Http1AndHttp2));
+        builder.Services.AddOptions<KestrelServerOptions>().Configure<IConfiguration>(AdminGrpcEndpoint.Configure);
         builder.Services.AddSingleton<OffsetTracker>();
         builder.Services.AddSingleton(sp =>
         {

@@ -96,6 +96,12 @@ internal sealed class AdminOptions
 {
     /// <summary>The bearer token every admin request must carry; empty turns the admin API off (every call refused).</summary>
     public string? Token { get; set; }
+
+    /// <summary>
+    /// Where the admin gRPC service listens (HTTP/2 cleartext, e.g. <c>http://127.0.0.1:8091</c>); empty serves the
+    /// admin API as HTTP/JSON on <c>Urls</c> only.
+    /// </summary>
+    public string? GrpcUrl { get; set; }
 }
 
 /// <summary>When batches are all in flight (<c>Router:Backpressure</c>).</summary>

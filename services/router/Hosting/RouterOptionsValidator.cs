@@ -46,6 +46,12 @@ internal sealed class RouterOptionsValidator : IValidateOptions<RouterOptions>
             errors.Add("Router:Admin:Token must be at least 16 characters (or empty to turn the admin API off).");
         }
 
+        if (!string.IsNullOrWhiteSpace(options.Admin.GrpcUrl) &&
+            (!Uri.TryCreate(options.Admin.GrpcUrl, UriKind.Absolute, out var grpcUrl) || grpcUrl.Scheme is not ("http" or "https")))
+        {
+            errors.Add($"Router:Admin:GrpcUrl must be an absolute http:// or https:// URL (was '{options.Admin.GrpcUrl}').");
+        }
+
         if (!string.IsNullOrWhiteSpace(options.Bandit.Redis))
         {
             try

@@ -1,0 +1,152 @@
+using System.Text;
+using Confluent.Kafka;
+using Google.Protobuf;
+using Mesh.Contracts.V1;
+using Mesh.Router.Hosting;
+using Mesh.Testing;
+using Microsoft.AspNetCore.Builder;
+using ProtoTimestamp = Google.Protobuf.WellKnownTypes.Timestamp;
+
+namespace Mesh.Router.Tests;
+
+/// <summary>The router in-process on its own topics (unique per test) and its own experiment file.</summary>
+internal sealed class RouterTestHost : IAsyncDisposable
+{
+    public const string AdminToken = "router-test-admin-token-0123456789";
+
+    private readonly KafkaTestCluster _cluster;
+
+    private RouterTestHost(KafkaTestCluster cluster, string experimentFile, WebApplication app, string features, string predictions, string shadows, string deadLetters, string groupId, string grpcAddress)
+    {
+        GrpcAddress = grpcAddress;
+        _cluster = cluster;
+        ExperimentFile = experimentFile;
+        App = app;
+        Features = features;
+        Predictions = predictions;
+        ShadowPredictions = shadows;
+        DeadLetters = deadLetters;
+        GroupId = groupId;
+    }
+
+    public WebApplication App { get; }
+
+    public string ExperimentFile { get; }
+
+    public string Features { get; }
+
+    public string Predictions { get; }
+
+    public string ShadowPredictions { get; }
+
+    public string DeadLetters { get; }
+
+    public string GroupId { get; }
+
+    public string BaseAddress => App.Urls.First(u => u != GrpcAddress);
+
+    /// <summary>The admin gRPC endpoint (HTTP/2 cleartext).</summary>
+    public string GrpcAddress { get; }
+
+    public static async Task<RouterTestHost> StartAsync(KafkaTestCluster cluster, string experimentYaml, IDictionary<string, string?>? settings = null, int partitions = 2)
+    {
+        var features = KafkaTestCluster.UniqueTopic("router-test.features");
+        var predictions = KafkaTestCluster.UniqueTopic("router-test.predictions");
+        var shadows = KafkaTestCluster.UniqueTopic("router-test.shadow");
+        var deadLetters = KafkaTestCluster.UniqueTopic("router-test.dead-letter");
+        var groupId = "router-test-" + Guid.NewGuid().ToString("N");
+        await cluster.CreateTopicsAsync(partitions, features, predictions, shadows, deadLetters);
+        var experimentFile = Path.Combine(Path.GetTempPath(), $"router-test-{Guid.NewGuid():N}.yaml");
+        await File.WriteAllTextAsync(experimentFile, experimentYaml);
+        var grpcAddress = $"http://127.0.0.1:{FreePort()}";
+        var overrides = new Dictionary<string, string?>
+        {
+            ["Router:Admin:GrpcUrl"] = grpcAddress,
+            ["Urls"] = "http://127.0.0.1:0",
+            ["Logging:LogLevel:Default"] = "Warning",
+            ["Logging:LogLevel:Mesh.Router.Routing.RoutingPipeline"] = "Error",
+            ["Kafka:BootstrapServers"] = cluster.BootstrapServers,
+            ["Kafka:Topics:Features"] = features,
+            ["Kafka:Topics:Predictions"] = predictions,
+            ["Kafka:Topics:ShadowPredictions"] = shadows,
+            ["Kafka:Topics:DeadLetter"] = deadLetters,
+            ["Router:ExperimentFile"] = experimentFile,
+            ["Router:GroupId"] = groupId,
+            ["Router:ModelWaitSeconds"] = "30",
+            ["Router:ReloadIntervalMs"] = "200",
+            ["Router:Admin:Token"] = AdminToken,
+        };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        {
+            overrides[key] = value;
+        }
+
+        var app = RouterExtensions.CreateRouterApplication([], overrides);
+        await app.StartAsync();
+        return new RouterTestHost(cluster, experimentFile, app, features, predictions, shadows, deadLetters, groupId, grpcAddress);
+    }
+
+    public static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    /// <summary>Records <c>{prefix}-{i}</c> for entities <c>entity-{i % entities}</c>, first feature <c>i % 10</c>.</summary>
+    public static List<FeatureRecord> Records(string prefix, int count, int entities) =>
+        Enumerable.Range(0, count).Select(i => new FeatureRecord
+        {
+            RequestId = $"{prefix}-{i}",
+            EntityId = $"entity-{i % entities}",
+            EventTime = ProtoTimestamp.FromDateTime(DateTime.UtcNow),
+            Values = { i % 10, 1, 2, 3 },
+        }).ToList();
+
+    public void Produce(IEnumerable<FeatureRecord> records)
+    {
+        using var producer = new ProducerBuilder<byte[], byte[]>(new ProducerConfig { BootstrapServers = _cluster.BootstrapServers }).Build();
+        foreach (var record in records)
+        {
+            producer.Produce(Features, new Message<byte[], byte[]> { Key = Encoding.UTF8.GetBytes(record.EntityId), Value = record.ToByteArray() });
+        }
+
+        if (producer.Flush(TimeSpan.FromSeconds(30)) != 0)
+        {
+            throw new InvalidOperationException("The test records were not all acknowledged.");
+        }
+    }
+
+    public List<Prediction> ReadPredictions(int expected, TimeSpan patience) =>
+        _cluster.ReadAll(Predictions, expected, patience).Select(r => Prediction.Parser.ParseFrom(r.Message.Value)).ToList();
+
+    public List<Prediction> ReadShadowPredictions(int expected, TimeSpan patience) =>
+        _cluster.ReadAll(ShadowPredictions, expected, patience).Select(r => Prediction.Parser.ParseFrom(r.Message.Value)).ToList();
+
+    public List<DeadLetter> ReadDeadLetters(int expected, TimeSpan patience) =>
+        _cluster.ReadAll(DeadLetters, expected, patience).Select(r => DeadLetter.Parser.ParseFrom(r.Message.Value)).ToList();
+
+    public HttpClient CreateHttpClient(string? token = AdminToken)
+    {
+        var client = new HttpClient { BaseAddress = new Uri(BaseAddress) };
+        if (token is not null)
+        {
+            client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        }
+
+        return client;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            await App.StopAsync();
+        }
+        finally
+        {
+            await App.DisposeAsync();
+            File.Delete(ExperimentFile);
+        }
+    }
+}
