@@ -1,3 +1,4 @@
+using Mesh.ModelHost.Http;
 using Mesh.ModelHost.Inference;
 using Mesh.ModelHost.Models;
 using Mesh.ModelHost.Options;
@@ -28,10 +29,11 @@ internal static class ModelHostExtensions
         return builder;
     }
 
-    /// <summary>Maps the Open Inference Protocol service and gRPC health.</summary>
+    /// <summary>Maps the Open Inference Protocol over gRPC and HTTP/JSON, and gRPC health.</summary>
     public static WebApplication MapModelHost(this WebApplication app)
     {
         app.MapGrpcService<InferenceService>();
+        app.MapInferenceHttp();
         app.MapGrpcHealthChecksService();
         return app;
     }
