@@ -20,13 +20,15 @@ internal static class ConsumerExtensions
             .ValidateDataAnnotations()
             .ValidateOnStart();
 
-        if (ConsumerOptions.IsStdout(builder.Configuration[$"{ConsumerOptions.SectionName}:{nameof(ConsumerOptions.Output)}"]))
+        if (ConsumerOptions.IsStdout(builder.Configuration[$"{ConsumerOptions.SectionName}:{nameof(ConsumerOptions.Output)}"])
+            || string.Equals(builder.Configuration[$"{ConsumerOptions.SectionName}:{nameof(ConsumerOptions.Format)}"], "table", StringComparison.OrdinalIgnoreCase))
         {
-            // Stdout carries the data: logs must not be interleaved with the JSON lines.
+            // Stdout carries the data (lines or the live table): logs must not be interleaved with it.
             builder.Services.Configure<ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
         }
 
-        builder.Services.AddSingleton<ILineSink>(sp => StreamLineSink.Open(sp.GetRequiredService<IOptions<ConsumerOptions>>().Value.Output));
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton(sp => PredictionSinkFactory.Open(sp.GetRequiredService<IOptions<ConsumerOptions>>().Value, sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddSingleton<ConsumerTelemetry>();
         builder.Services.AddHostedService<PredictionConsumerWorker>();
         return builder;

@@ -54,6 +54,107 @@ public sealed class ConsumerIntegrationTests(KafkaTestCluster cluster) : IClassF
         Assert.Equal(Enumerable.Range(0, Count).Select(i => $"req-{i}").Order(), lines.Select(l => PredictionLineFormatter.Parse(l).RequestId).Order());
     }
 
+    [Fact]
+    public async Task Run_BothTopicsFilteredToCsvRollingFiles_WritesOnlyTheArmAndResumesAfterRestart()
+    {
+        var predictions = KafkaTestCluster.UniqueTopic("predictions");
+        var shadow = KafkaTestCluster.UniqueTopic("shadow");
+        var deadLetters = KafkaTestCluster.UniqueTopic("dead-letter");
+        await cluster.CreateTopicsAsync(2, predictions, shadow, deadLetters);
+        var output = Path.Combine(Path.GetTempPath(), $"consumer-{Guid.NewGuid():N}");
+        var settings = new Dictionary<string, string?>
+        {
+            ["Urls"] = "http://127.0.0.1:0",
+            ["Kafka:BootstrapServers"] = cluster.BootstrapServers,
+            ["Kafka:Topics:Predictions"] = predictions,
+            ["Kafka:Topics:ShadowPredictions"] = shadow,
+            ["Kafka:Topics:DeadLetter"] = deadLetters,
+            ["Consumer:Output"] = Path.Combine(output, "preds.csv"),
+            ["Consumer:Format"] = "csv",
+            ["Consumer:Source"] = "both",
+            ["Consumer:Arm"] = "challenger,boosted",
+            ["Consumer:RollMaxBytes"] = "4000",
+            ["Consumer:GroupId"] = "consumer-test-" + Guid.NewGuid().ToString("N"),
+        };
+
+        // Each round: 10 primary predictions (half boosted) and 10 shadow ones (arm challenger).
+        ProduceRound(predictions, shadow, 0);
+        await RunUntilAsync(settings, output, 15);
+        ProduceRound(predictions, shadow, 1);
+        await RunUntilAsync(settings, output, 30);
+
+        var rows = ReadCsvRows(output);
+        Directory.Delete(output, recursive: true);
+        Assert.Equal(30, rows.Count);
+        Assert.Equal(30, rows.Select(r => r[0] + "/" + r[3]).Distinct().Count());
+        Assert.Equal(10, rows.Count(r => r[3] == "boosted"));
+        Assert.Equal(20, rows.Count(r => r[3] == "challenger" && r[6] == "true"));
+    }
+
+    private void ProduceRound(string predictions, string shadow, int round)
+    {
+        using var producer = new ProducerBuilder<byte[], byte[]>(new ProducerConfig { BootstrapServers = cluster.BootstrapServers }).Build();
+        for (var i = 0; i < 10; i++)
+        {
+            var primary = Records.Prediction($"r{round}-{i}");
+            primary.Arm = i % 2 == 0 ? "boosted" : "logreg";
+            var copy = Records.Prediction($"r{round}-{i}");
+            copy.Arm = "challenger";
+            copy.Shadow = true;
+            producer.Produce(predictions, new Message<byte[], byte[]> { Key = "k"u8.ToArray(), Value = primary.ToByteArray(), Headers = MeshHeaders.Create<Prediction>(null) });
+            producer.Produce(shadow, new Message<byte[], byte[]> { Key = "k"u8.ToArray(), Value = copy.ToByteArray(), Headers = MeshHeaders.Create<Prediction>(null) });
+        }
+
+        producer.Flush(TimeSpan.FromSeconds(10));
+    }
+
+    private static async Task RunUntilAsync(Dictionary<string, string?> settings, string output, int rows)
+    {
+        await using var app = ConsumerExtensions.CreateApp(settings);
+        await app.StartAsync();
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (DateTime.UtcNow < deadline && (!Directory.Exists(output) || ReadCsvRows(output).Count < rows))
+        {
+            await Task.Delay(100);
+        }
+
+        await app.StopAsync();
+    }
+
+    private static List<string[]> ReadCsvRows(string directory) =>
+        Directory.GetFiles(directory, "preds-*.csv")
+            .SelectMany(f =>
+            {
+                using var stream = new FileStream(f, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+                using var reader = new StreamReader(stream);
+                var lines = new List<string>();
+                while (reader.ReadLine() is { } line)
+                {
+                    lines.Add(line);
+                }
+
+                return lines.Where(l => !l.StartsWith("request_id,", StringComparison.Ordinal));
+            })
+            .Select(l => l.Split(','))
+            .ToList();
+
+    [Fact]
+    public async Task Start_UnknownFormat_RefusesNamingTheSetting()
+    {
+        await using var app = ConsumerExtensions.CreateApp(new Dictionary<string, string?>
+        {
+            ["Urls"] = "http://127.0.0.1:0",
+            ["Kafka:BootstrapServers"] = cluster.BootstrapServers,
+            ["Consumer:Format"] = "xml",
+            ["Consumer:Source"] = "everything",
+        });
+
+        var error = await Assert.ThrowsAsync<Microsoft.Extensions.Options.OptionsValidationException>(() => app.StartAsync());
+
+        Assert.Contains("Consumer:Format 'xml'", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Consumer:Source 'everything'", error.Message, StringComparison.Ordinal);
+    }
+
     private static async Task WaitForLinesAsync(string path, int expected, TimeSpan timeout)
     {
         var deadline = DateTime.UtcNow + timeout;

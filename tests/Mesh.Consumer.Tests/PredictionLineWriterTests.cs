@@ -14,7 +14,7 @@ public sealed class PredictionLineWriterTests
     [Fact]
     public void TryWrite_BeforeFlush_ReleasesNoOffsetAndFlushesNothing()
     {
-        var writer = new PredictionLineWriter(_sink, _offsets);
+        var writer = new PredictionLineWriter(new LinePredictionSink(_sink, PredictionLineFormat.Json), _offsets);
 
         for (var i = 0; i < 3; i++)
         {
@@ -29,7 +29,7 @@ public sealed class PredictionLineWriterTests
     [Fact]
     public void Flush_AfterWrites_ReleasesNextOffsetPerPartitionAfterTheLinesAreFlushed()
     {
-        var writer = new PredictionLineWriter(_sink, _offsets);
+        var writer = new PredictionLineWriter(new LinePredictionSink(_sink, PredictionLineFormat.Json), _offsets);
         writer.TryWrite(Records.Consumed("p", 0, 10, Records.Prediction("a")), out _);
         writer.TryWrite(Records.Consumed("p", 0, 11, Records.Prediction("b")), out _);
         writer.TryWrite(Records.Consumed("p", 1, 5, Records.Prediction("c")), out _);
@@ -46,7 +46,7 @@ public sealed class PredictionLineWriterTests
     [Fact]
     public void Flush_SinkFails_ReleasesNoOffset()
     {
-        var writer = new PredictionLineWriter(_sink, _offsets);
+        var writer = new PredictionLineWriter(new LinePredictionSink(_sink, PredictionLineFormat.Json), _offsets);
         writer.TryWrite(Records.Consumed("p", 0, 0, Records.Prediction("a")), out _);
         _sink.FailFlush = true;
 
@@ -58,7 +58,7 @@ public sealed class PredictionLineWriterTests
     [Fact]
     public void TryWrite_UndecodableRecord_ReportsItAndHoldsLaterOffsetsUntilDeadLettered()
     {
-        var writer = new PredictionLineWriter(_sink, _offsets);
+        var writer = new PredictionLineWriter(new LinePredictionSink(_sink, PredictionLineFormat.Json), _offsets);
         writer.TryWrite(Records.Consumed("p", 0, 0, Records.Prediction("a")), out _);
 
         var decoded = writer.TryWrite(Records.Consumed("p", 0, 1, [0xFF, 0xFF, 0xFF]), out var error);
@@ -75,7 +75,7 @@ public sealed class PredictionLineWriterTests
     [Fact]
     public void TryWrite_WrongContentType_IsUndecodable()
     {
-        var writer = new PredictionLineWriter(_sink, _offsets);
+        var writer = new PredictionLineWriter(new LinePredictionSink(_sink, PredictionLineFormat.Json), _offsets);
         var headers = MeshHeaders.Create<Mesh.Contracts.V1.Label>(null);
 
         var decoded = writer.TryWrite(Records.Consumed("p", 0, 0, Records.Prediction("a").ToByteArray(), headers), out var error);

@@ -16,7 +16,7 @@ namespace Mesh.Consumer.Consuming;
 internal sealed partial class PredictionConsumerWorker(
     IOptions<ConsumerOptions> options,
     KafkaClientFactory kafka,
-    ILineSink sink,
+    IPredictionSink sink,
     ConsumerTelemetry telemetry,
     IHostApplicationLifetime lifetime,
     ILogger<PredictionConsumerWorker> logger) : BackgroundService
@@ -29,8 +29,8 @@ internal sealed partial class PredictionConsumerWorker(
     private void Run(CancellationToken stoppingToken)
     {
         var o = options.Value;
-        var topics = o.ResolveTopics(kafka.Options.Topics.Predictions);
-        var writer = new PredictionLineWriter(sink, new OffsetTracker());
+        var topics = o.ResolveTopics(kafka.Options.Topics.Predictions, kafka.Options.Topics.ShadowPredictions);
+        var writer = new PredictionLineWriter(sink, new OffsetTracker(), PredictionFilter.From(o));
         IProducer<byte[], byte[]>? producer = null;
         IConsumer<byte[], byte[]>? consumer = null;
         try
@@ -41,11 +41,11 @@ internal sealed partial class PredictionConsumerWorker(
             consumer = kafka.CreateConsumer(o.GroupId, "mesh-consumer", OnFatal, (c, revoked) =>
             {
                 // Still assigned while this runs: flush and store what is done before the partitions move.
-                Store(c, writer.Flush());
+                Store(c, writer.Flush(force: true));
                 writer.Forget(revoked.Select(p => p.TopicPartition));
             });
             consumer.Subscribe(topics);
-            LogStarted(string.Join(", ", topics), o.GroupId, sink is StreamLineSink s ? s.Description : "sink");
+            LogStarted(string.Join(", ", topics), o.GroupId, o.ParsedFormat.ToString(), sink.Description);
 
             var flushInterval = TimeSpan.FromMilliseconds(o.FlushIntervalMs);
             var lastFlush = Stopwatch.GetTimestamp();
@@ -76,7 +76,7 @@ internal sealed partial class PredictionConsumerWorker(
                 }
             }
 
-            Store(consumer, writer.Flush());
+            Store(consumer, writer.Flush(force: true));
         }
         catch (Exception e) when (e is KafkaException or IOException or UnauthorizedAccessException)
         {
@@ -136,8 +136,8 @@ internal sealed partial class PredictionConsumerWorker(
         }
     }
 
-    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Consuming {Topics} as group {GroupId}, writing JSON lines to {Output}")]
-    private partial void LogStarted(string topics, string groupId, string output);
+    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Consuming {Topics} as group {GroupId}, writing {Format} to {Output}")]
+    private partial void LogStarted(string topics, string groupId, string format, string output);
 
     [LoggerMessage(EventId = 2, Level = LogLevel.Warning, Message = "Consume error {Code}: {Reason}")]
     private partial void LogConsumeError(ErrorCode code, string reason);

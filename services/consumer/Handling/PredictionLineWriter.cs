@@ -7,15 +7,18 @@ using Mesh.Kafka;
 namespace Mesh.Consumer.Handling;
 
 /// <summary>
-/// Decodes consumed records and writes them as JSON lines; releases offsets only for what was flushed (or
-/// dead-lettered and acknowledged), in partition order, so a crash never skips an unwritten record.
+/// Decodes consumed records, keeps those the filter wants and writes them to the sink; releases offsets only for
+/// what the sink made durable (or what was filtered out, or dead-lettered and acknowledged), in partition order,
+/// so a crash never skips an unwritten record.
 /// </summary>
-internal sealed class PredictionLineWriter(ILineSink sink, OffsetTracker offsets)
+internal sealed class PredictionLineWriter(IPredictionSink sink, OffsetTracker offsets, PredictionFilter? filter = null)
 {
+    private readonly PredictionFilter _filter = filter ?? PredictionFilter.All;
+
     private static readonly string s_contentType = MeshHeaders.ContentTypeOf<Prediction>();
     private readonly List<TopicPartitionOffset> _unflushed = [];
 
-    /// <summary>Lines written since the last flush.</summary>
+    /// <summary>Records handled since their offsets were last released (written or filtered out).</summary>
     public int Unflushed => _unflushed.Count;
 
     /// <summary>
@@ -33,9 +36,10 @@ internal sealed class PredictionLineWriter(ILineSink sink, OffsetTracker offsets
         }
 
         Prediction prediction;
+        var raw = record.Message.Value ?? [];
         try
         {
-            prediction = Prediction.Parser.ParseFrom(record.Message.Value ?? []);
+            prediction = Prediction.Parser.ParseFrom(raw);
         }
         catch (InvalidProtocolBufferException e)
         {
@@ -43,14 +47,33 @@ internal sealed class PredictionLineWriter(ILineSink sink, OffsetTracker offsets
             return false;
         }
 
-        sink.WriteLine(PredictionLineFormatter.Format(prediction));
+        if (_filter.Keeps(prediction))
+        {
+            sink.Write(prediction, raw);
+            Written++;
+        }
+        else
+        {
+            Filtered++;
+        }
+
+        // Filtered records release their offsets with the written ones around them, in order.
         _unflushed.Add(record.TopicPartitionOffset);
         error = "";
         return true;
     }
 
-    /// <summary>Flushes the sink, then returns the offsets that may now be stored (one per partition).</summary>
-    public IReadOnlyList<TopicPartitionOffset> Flush()
+    /// <summary>Predictions written to the sink.</summary>
+    public long Written { get; private set; }
+
+    /// <summary>Predictions the filter left out.</summary>
+    public long Filtered { get; private set; }
+
+    /// <summary>
+    /// Flushes the sink, then returns the offsets that may now be stored (one per partition): none while the sink
+    /// says its rows are not durable yet (Parquet before a roll). <paramref name="force"/> makes it durable now.
+    /// </summary>
+    public IReadOnlyList<TopicPartitionOffset> Flush(bool force = false)
     {
         if (_unflushed.Count == 0)
         {
@@ -58,7 +81,11 @@ internal sealed class PredictionLineWriter(ILineSink sink, OffsetTracker offsets
         }
 
         // If this throws, nothing below runs: unflushed lines never release their offsets.
-        sink.Flush();
+        if (!sink.Flush(force))
+        {
+            return [];
+        }
+
         var release = new Dictionary<TopicPartition, long>();
         foreach (var written in _unflushed)
         {

@@ -3,18 +3,25 @@ using Mesh.Consumer.Options;
 
 namespace Mesh.Consumer.Output;
 
-/// <summary>JSON lines to stdout or appended to a file, buffered until <see cref="Flush"/>.</summary>
-internal sealed class StreamLineSink(TextWriter writer, string description) : ILineSink
+/// <summary>Lines to stdout or appended to one file, buffered until <see cref="Flush"/>.</summary>
+internal sealed class StreamLineSink(TextWriter writer, string description, FileStream? file = null, bool fsync = false) : ILineSink
 {
     private static readonly UTF8Encoding s_utf8 = new(encoderShouldEmitUTF8Identifier: false);
 
     public string Description => description;
 
-    public static StreamLineSink Open(string output)
+    /// <summary>Opens stdout or the file (appending); <paramref name="header"/> starts a file that is empty.</summary>
+    public static StreamLineSink Open(string output, string? header = null, bool fsync = false)
     {
         if (ConsumerOptions.IsStdout(output))
         {
-            return new StreamLineSink(new StreamWriter(Console.OpenStandardOutput(), s_utf8, 1 << 16) { AutoFlush = false, NewLine = "\n" }, "stdout");
+            var stdout = new StreamLineSink(new StreamWriter(Console.OpenStandardOutput(), s_utf8, 1 << 16) { AutoFlush = false, NewLine = "\n" }, "stdout");
+            if (header is not null)
+            {
+                stdout.WriteLine(header);
+            }
+
+            return stdout;
         }
 
         var path = Path.GetFullPath(output, Directory.GetCurrentDirectory());
@@ -25,13 +32,23 @@ internal sealed class StreamLineSink(TextWriter writer, string description) : IL
         }
 
         var stream = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read, 1 << 16);
-        return new StreamLineSink(new StreamWriter(stream, s_utf8, 1 << 16) { AutoFlush = false, NewLine = "\n" }, path);
+        var sink = new StreamLineSink(new StreamWriter(stream, s_utf8, 1 << 16) { AutoFlush = false, NewLine = "\n" }, path, stream, fsync);
+        if (header is not null && stream.Length == 0)
+        {
+            sink.WriteLine(header);
+        }
+
+        return sink;
     }
 
     public void WriteLine(string line) => writer.WriteLine(line);
 
-    // Flushed to the operating system: the line survives this process dying, which is what at-least-once needs here.
-    public void Flush() => writer.Flush();
+    public void Flush()
+    {
+        writer.Flush();
+        // To the disk, not only the page cache, before offsets move on: a power cut then loses nothing either.
+        file?.Flush(flushToDisk: fsync);
+    }
 
     public void Dispose() => writer.Dispose();
 }
