@@ -1,4 +1,4 @@
-// Mesh build script (Cake). Targets: Build, Train, Test, Demo. Run through ./build.sh --target=<name>.
+// Mesh build script (Cake). Targets: Build, Train, Test, Demo, Bench, MicroBench. Run through ./build.sh --target=<name>.
 var target = Argument("target", "Build");
 var configuration = Argument("configuration", "Release");
 var duration = Argument("duration", 45);
@@ -75,6 +75,25 @@ Task("Demo")
     {
         throw new Exception($"The demo failed (exit code {exitCode}).");
     }
+});
+
+Task("Bench")
+    .Description("The mesh against its physical limit: fused baseline, mesh, per-message mesh (mesh bench); writes artifacts/bench and docs/benchmarks.md.")
+    .IsDependentOn("Build")
+    .Does(() =>
+{
+    var exitCode = StartProcess("dotnet", new ProcessSettings { Arguments = $"{mesh} bench --configuration {configuration} --docs docs/benchmarks.md" });
+    if (exitCode != 0)
+    {
+        throw new Exception($"The benchmark failed (exit code {exitCode}).");
+    }
+});
+
+Task("MicroBench")
+    .Description("BenchmarkDotNet micro-benchmarks of the hot paths.")
+    .Does(() =>
+{
+    DotNetRun("./tools/Mesh.Benchmarks/Mesh.Benchmarks.csproj", new DotNetRunSettings { Configuration = "Release", ArgumentCustomization = args => args.Append("-- --inProcess --job short --filter *") });
 });
 
 RunTarget(target);

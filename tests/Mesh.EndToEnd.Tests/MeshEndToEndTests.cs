@@ -4,6 +4,7 @@ using System.Text.Json;
 using Confluent.Kafka;
 using Google.Protobuf;
 using Mesh.Cli.Demo;
+using Mesh.Cli.Processes;
 using Mesh.Cli.Training;
 using Mesh.Contracts.V1;
 using Mesh.Kafka;
@@ -168,7 +169,7 @@ public sealed class MeshEndToEndTests(KafkaTestCluster kafka, ITestOutputHelper 
         settings["Kafka__Topics__Labels"] = topics.Labels;
         settings["Kafka__Topics__DeadLetter"] = topics.DeadLetter;
         settings.TryAdd("Urls", $"http://127.0.0.1:{ServiceProcess.FreePort()}");
-        var service = ServiceProcess.Start(folder, assembly, settings);
+        var service = Services.Start(folder, assembly, settings);
         _services.Add(service);
         return service;
     }

@@ -1,3 +1,5 @@
+using Mesh.Cli.Processes;
+
 namespace Mesh.EndToEnd.Tests;
 
 /// <summary>A service with a missing or malformed setting refuses to start and names the setting.</summary>
@@ -13,7 +15,7 @@ public sealed class StartupValidationTests
     [InlineData("consumer", "Mesh.Consumer", "Consumer__GroupId", "", "Consumer:GroupId")]
     public async Task Service_BadSetting_ExitsNonZeroNamingTheSetting(string folder, string assembly, string key, string value, string expectedName)
     {
-        await using var service = ServiceProcess.Start(folder, assembly, new Dictionary<string, string>
+        await using var service = Services.Start(folder, assembly, new Dictionary<string, string>
         {
             [key] = value,
             ["Urls"] = $"http://127.0.0.1:{ServiceProcess.FreePort()}",
@@ -46,7 +48,7 @@ public sealed class StartupValidationTests
             """);
         try
         {
-            await using var service = ServiceProcess.Start("router", "Mesh.Router", new Dictionary<string, string>
+            await using var service = Services.Start("router", "Mesh.Router", new Dictionary<string, string>
             {
                 ["Router__ExperimentFile"] = spec,
                 ["Urls"] = $"http://127.0.0.1:{ServiceProcess.FreePort()}",

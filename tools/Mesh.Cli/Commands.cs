@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Runtime.InteropServices;
+using Mesh.Cli.Bench;
 using Mesh.Cli.Broker;
 using Mesh.Cli.Demo;
 using Mesh.Cli.Training;
@@ -81,6 +82,36 @@ internal static class Commands
                 result.GetValue(configuration)!,
                 Path.GetFullPath(result.GetValue(state)!),
                 result.GetValue(dashboard)),
+            t)));
+        return command;
+    }
+
+    public static Command Bench()
+    {
+        var records = new Option<int>("--records") { Description = "Records per saturation run.", DefaultValueFactory = _ => 100_000 };
+        var perMessage = new Option<int>("--per-message-records") { Description = "Records per saturation run of the per-message mesh.", DefaultValueFactory = _ => 10_000 };
+        var runs = new Option<int>("--runs") { Description = "Runs per scenario (the table shows the median and the spread).", DefaultValueFactory = _ => 3 };
+        var loads = new Option<double[]>("--load") { Description = "Offered loads (records/s) for the latency runs; 50% of saturation is always added.", DefaultValueFactory = _ => [1_000, 5_000, 10_000], AllowMultipleArgumentsPerToken = true };
+        var loadSeconds = new Option<double>("--load-seconds") { Description = "Seconds per latency run.", DefaultValueFactory = _ => 3 };
+        var scenarios = new Option<string[]>("--scenario") { Description = "fused, mesh, mesh-per-message (repeatable).", DefaultValueFactory = _ => ["fused", "mesh", "mesh-per-message"], AllowMultipleArgumentsPerToken = true };
+        var configuration = new Option<string>("--configuration") { Description = "Build configuration of the services.", DefaultValueFactory = _ => "Release" };
+        var output = new Option<string>("--output") { Description = "Folder for bench.json and bench.md.", DefaultValueFactory = _ => Path.Combine("artifacts", "bench") };
+        var docs = new Option<string?>("--docs") { Description = "Also write this Markdown document (e.g. docs/benchmarks.md)." };
+        var command = new Command("bench", "Measure the mesh against the fused in-process baseline and the per-message mesh: throughput, latency, CPU, memory.")
+        {
+            records, perMessage, runs, loads, loadSeconds, scenarios, configuration, output, docs,
+        };
+        command.SetAction((result, token) => WithTermination(token, t => BenchCommand.RunAsync(
+            new BenchSettings(
+                Positive(result.GetValue(records), "--records"),
+                Positive(result.GetValue(perMessage), "--per-message-records"),
+                Positive(result.GetValue(runs), "--runs"),
+                result.GetValue(loads)!,
+                result.GetValue(loadSeconds),
+                result.GetValue(scenarios)!,
+                result.GetValue(configuration)!,
+                Path.GetFullPath(result.GetValue(output)!),
+                result.GetValue(docs) is { } d ? Path.GetFullPath(d) : null),
             t)));
         return command;
     }

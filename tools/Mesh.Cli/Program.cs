@@ -1,10 +1,11 @@
 using System.CommandLine;
 using Mesh.Cli;
 
-var root = new RootCommand("mesh: the Mesh command line (embedded broker, demo models, demo).");
+var root = new RootCommand("mesh: the Mesh command line (embedded broker, demo models, demo, benchmark).");
 root.Subcommands.Add(Commands.Broker());
 root.Subcommands.Add(Commands.Train());
 root.Subcommands.Add(Commands.Demo());
+root.Subcommands.Add(Commands.Bench());
 // On Ctrl-C, give a command time to stop what it started (the demo stops the whole stack) instead of the default 2 s.
 var invocation = new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(45) };
 return await root.Parse(args).InvokeAsync(invocation).ConfigureAwait(false);

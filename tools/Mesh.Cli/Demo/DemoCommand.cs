@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Runtime.InteropServices;
+using Mesh.Cli.Processes;
 using Mesh.Cli.Training;
 using Spectre.Console;
 
@@ -261,7 +261,7 @@ internal static class DemoCommand
             return;
         }
 
-        _ = Kill(process.Id, 15);
+        _ = ServiceProcess.Signal(process.Id, 15);
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         try
         {
@@ -286,7 +286,4 @@ internal static class DemoCommand
 
         throw new InvalidOperationException("Run 'mesh demo' from inside the Mesh repository (no Mesh.sln found above the current folder).");
     }
-
-    [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
-    private static extern int Kill(int pid, int signal);
 }

@@ -1,0 +1,197 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text;
+using System.Text.Json;
+using Confluent.Kafka;
+using Confluent.Kafka.Admin;
+using Mesh.Cli.Processes;
+using Mesh.Cli.Training;
+using Mesh.EmbeddedBroker;
+
+namespace Mesh.Cli.Bench;
+
+internal sealed record BenchSettings(
+    int Records,
+    int PerMessageRecords,
+    int Runs,
+    IReadOnlyList<double> Loads,
+    double LoadSeconds,
+    IReadOnlyList<string> Scenarios,
+    string Configuration,
+    string Output,
+    string? DocsFile);
+
+/// <summary>
+/// `mesh bench`: the whole mesh against its physical limit, in one run. For each scenario (the fused
+/// in-process baseline, the mesh, the mesh with one gRPC call per record): records/s at saturation, latency
+/// percentiles at fixed offered loads, CPU seconds per 1,000 records and peak memory, over several runs.
+/// </summary>
+internal static class BenchCommand
+{
+    private static readonly JsonSerializerOptions s_json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
+
+    public static async Task<int> RunAsync(BenchSettings settings, CancellationToken cancellationToken)
+    {
+        var root = RepositoryRoot.Find();
+        var work = Directory.CreateTempSubdirectory("mesh-bench-").FullName;
+        var models = Path.Combine(work, "models");
+        DemoModelTrainer.Train(Path.Combine(root, "data", "iris.csv"), models, TextWriter.Null);
+
+        var external = Environment.GetEnvironmentVariable("KAFKA_BOOTSTRAP_SERVERS");
+        using var broker = string.IsNullOrWhiteSpace(external) ? EmbeddedKafkaBroker.Start() : null;
+        var bootstrap = broker?.BootstrapServers ?? external!;
+        var context = new BenchContext(bootstrap, root, settings.Configuration, models, work);
+        Console.WriteLine($"mesh bench: {(broker is null ? "Kafka cluster " + bootstrap : "embedded broker " + bootstrap)}, {Environment.ProcessorCount} cores, {settings.Runs} run(s) per scenario");
+
+        var results = new List<ScenarioResult>();
+        try
+        {
+            foreach (var name in settings.Scenarios)
+            {
+                await using var scenario = Create(name);
+                await CreateTopicsAsync(broker, bootstrap, scenario.Topics).ConfigureAwait(false);
+                Console.WriteLine($"\n== {scenario.Name}: {scenario.Description}");
+                await scenario.StartAsync(context, cancellationToken).ConfigureAwait(false);
+                var records = name == "mesh-per-message" ? settings.PerMessageRecords : settings.Records;
+                results.Add(Measure(scenario, bootstrap, records, settings, cancellationToken));
+            }
+        }
+        finally
+        {
+            Directory.Delete(work, recursive: true);
+        }
+
+        var report = new BenchReport(DateTimeOffset.UtcNow, MachineDescription(), broker is null ? "kafka" : "embedded", Environment.CommandLine, results);
+        Directory.CreateDirectory(settings.Output);
+        var json = Path.Combine(settings.Output, "bench.json");
+        var markdown = Path.Combine(settings.Output, "bench.md");
+        await File.WriteAllTextAsync(json, JsonSerializer.Serialize(report, s_json), cancellationToken).ConfigureAwait(false);
+        var table = BenchReportFormatter.Markdown(report);
+        await File.WriteAllTextAsync(markdown, table, cancellationToken).ConfigureAwait(false);
+        if (settings.DocsFile is not null)
+        {
+            await File.WriteAllTextAsync(settings.DocsFile, BenchReportFormatter.Document(report, table), cancellationToken).ConfigureAwait(false);
+        }
+
+        Console.WriteLine();
+        Console.WriteLine(table);
+        Console.WriteLine($"Written: {json}, {markdown}{(settings.DocsFile is null ? "" : ", " + settings.DocsFile)}");
+        var incomplete = results.SelectMany(r => r.Runs).Any(r => r.Saturation.Received < r.Saturation.Sent || r.Loads.Any(l => l.Result.Received < l.Result.Sent));
+        if (incomplete)
+        {
+            Console.Error.WriteLine("error: some records sent were never read back as predictions (see 'received' in the JSON).");
+            return 1;
+        }
+
+        return 0;
+    }
+
+    private static ScenarioResult Measure(BenchScenario scenario, string bootstrap, int records, BenchSettings settings, CancellationToken cancellationToken)
+    {
+        var driver = new LoadDriver(bootstrap, scenario.Topics);
+        var timeout = TimeSpan.FromSeconds(120);
+        var warmup = Math.Min(records, 5_000);
+        Console.WriteLine($"warm-up: {warmup:N0} records");
+        driver.Run("warmup", warmup, 0, timeout);
+        var runs = new List<RunResult>();
+        for (var run = 1; run <= settings.Runs; run++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var cpuBefore = CpuNow(scenario);
+            var saturation = driver.Run($"r{run}sat", records, 0, timeout, p => Console.WriteLine($"  run {run} saturation: {p}"));
+            var cpuAfter = CpuNow(scenario);
+            Console.WriteLine($"  run {run}: {saturation.RecordsPerSecond:N0} records/s at saturation ({saturation.Received:N0}/{saturation.Sent:N0} back)");
+            var loads = new List<LoadPoint>();
+            var half = Math.Round(saturation.RecordsPerSecond * 0.5);
+            var offeredLoads = settings.Loads.Where(l => l < saturation.RecordsPerSecond * 0.9).Select(l => (Offered: l, Half: false)).Append((Offered: half, Half: true));
+            foreach (var (offered, isHalf) in offeredLoads.Where(l => l.Offered > 0))
+            {
+                var count = Math.Max(100, (int)(offered * settings.LoadSeconds));
+                var result = driver.Run($"r{run}l{offered:F0}", count, offered, timeout);
+                loads.Add(new LoadPoint(offered, isHalf, result));
+                Console.WriteLine($"  run {run}: at {offered:N0}/s offered: p50 {result.P50Ms:F2} ms, p95 {result.P95Ms:F2} ms, p99 {result.P99Ms:F2} ms ({result.Received:N0}/{result.Sent:N0} back)");
+            }
+
+            var cpuSeconds = (cpuAfter.Total - cpuBefore.Total).TotalSeconds;
+            var serviceSeconds = (cpuAfter.Services - cpuBefore.Services).TotalSeconds;
+            runs.Add(new RunResult(run, saturation, loads,
+                cpuSeconds * 1000 / Math.Max(1, saturation.Received),
+                serviceSeconds * 1000 / Math.Max(1, saturation.Received)));
+        }
+
+        var rss = scenario.Processes.ToDictionary(p => p.Name, p => Math.Round(p.PeakRssMiB(), 1));
+        rss["bench (broker, driver" + (scenario.Processes.Count == 0 ? ", fused pipeline)" : ")")] = Math.Round(ServiceProcess.ReadPeakRssMiB(Environment.ProcessId), 1);
+        return new ScenarioResult(scenario.Name, scenario.Description, records, runs, rss);
+    }
+
+    private static (TimeSpan Total, TimeSpan Services) CpuNow(BenchScenario scenario)
+    {
+        var services = scenario.Processes.Aggregate(TimeSpan.Zero, (sum, p) => sum + p.CpuTime());
+        return (services + Process.GetCurrentProcess().TotalProcessorTime, services);
+    }
+
+    private static BenchScenario Create(string name) => name switch
+    {
+        "fused" => new FusedScenario(),
+        "mesh" => new MeshScenario("mesh", "router + model host as processes, A/B over two models, micro-batches of up to 64 (2 ms), 4 in flight per arm", new Dictionary<string, string>()),
+        "mesh-per-message" => new MeshScenario("mesh-per-message", "the same mesh with one gRPC call per record, one in flight per arm (the talk's per-message consumer)", new Dictionary<string, string>
+        {
+            ["Router__Batching__MaxBatchSize"] = "1",
+            ["Router__Batching__MaxInFlightBatches"] = "1",
+        }),
+        _ => throw new ArgumentException($"--scenario: unknown scenario '{name}' (fused, mesh, mesh-per-message)."),
+    };
+
+    private static async Task CreateTopicsAsync(EmbeddedKafkaBroker? broker, string bootstrap, BenchTopics topics)
+    {
+        const int Partitions = 8;
+        if (broker is not null)
+        {
+            foreach (var topic in topics.All)
+            {
+                broker.CreateTopic(topic, Partitions);
+            }
+
+            return;
+        }
+
+        using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = bootstrap }).Build();
+        await admin.CreateTopicsAsync(topics.All.Select(t => new TopicSpecification { Name = t, NumPartitions = Partitions, ReplicationFactor = -1 })).ConfigureAwait(false);
+    }
+
+    private static string MachineDescription()
+    {
+        var cpu = File.Exists("/proc/cpuinfo")
+            ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim()
+            : null;
+        var memory = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / (1024.0 * 1024 * 1024);
+        return string.Create(CultureInfo.InvariantCulture,
+            $"{Environment.ProcessorCount} cores ({cpu ?? RuntimeInformation.ProcessArchitecture.ToString()}), {memory:F0} GiB, {RuntimeInformation.OSDescription}, .NET {Environment.Version}");
+    }
+}
+
+internal sealed record LoadPoint(double Offered, bool HalfOfSaturation, LoadResult Result);
+
+internal sealed record RunResult(int Run, LoadResult Saturation, IReadOnlyList<LoadPoint> Loads, double CpuSecondsPer1000, double ServiceCpuSecondsPer1000);
+
+internal sealed record ScenarioResult(string Name, string Description, int Records, IReadOnlyList<RunResult> Runs, IReadOnlyDictionary<string, double> PeakRssMiB);
+
+internal sealed record BenchReport(DateTimeOffset Date, string Machine, string Broker, string Command, IReadOnlyList<ScenarioResult> Scenarios);
+
+/// <summary>Finds the repository root above the current folder.</summary>
+internal static class RepositoryRoot
+{
+    public static string Find()
+    {
+        for (var dir = new DirectoryInfo(Directory.GetCurrentDirectory()); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Mesh.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("Run this from inside the Mesh repository (no Mesh.sln found above the current folder).");
+    }
+}

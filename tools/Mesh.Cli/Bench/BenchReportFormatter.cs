@@ -1,0 +1,76 @@
+using System.Globalization;
+using System.Text;
+
+namespace Mesh.Cli.Bench;
+
+/// <summary>The benchmark's Markdown: medians with their spread over runs, and each scenario's ratio to the fused baseline.</summary>
+internal static class BenchReportFormatter
+{
+    public static string Markdown(BenchReport report)
+    {
+        var fused = report.Scenarios.FirstOrDefault(s => s.Name == "fused");
+        var fusedRate = fused is null ? double.NaN : Median(fused.Runs.Select(r => r.Saturation.RecordsPerSecond));
+        var text = new StringBuilder();
+        text.AppendLine(Invariant($"Machine: {report.Machine}; broker: {report.Broker}; {report.Date:yyyy-MM-dd HH:mm} UTC."));
+        text.AppendLine();
+        text.AppendLine("| scenario | records/s at saturation (median, min–max) | vs fused | CPU s per 1,000 records (all / services) | peak RSS MiB |");
+        text.AppendLine("|---|---|---|---|---|");
+        foreach (var scenario in report.Scenarios)
+        {
+            var rates = scenario.Runs.Select(r => r.Saturation.RecordsPerSecond).ToList();
+            var rate = Median(rates);
+            var rss = string.Join(", ", scenario.PeakRssMiB.Select(p => Invariant($"{p.Key} {p.Value:F0}")));
+            text.AppendLine(Invariant(
+                $"| {scenario.Name} | {rate:N0} ({rates.Min():N0}–{rates.Max():N0}) | {rate / fusedRate:P0} | {Median(scenario.Runs.Select(r => r.CpuSecondsPer1000)):F3} / {Median(scenario.Runs.Select(r => r.ServiceCpuSecondsPer1000)):F3} | {rss} |"));
+        }
+
+        text.AppendLine();
+        text.AppendLine("End-to-end latency (event time to the prediction read back by the benchmark), median over runs:");
+        text.AppendLine();
+        text.AppendLine("| scenario | offered records/s | p50 ms | p95 ms | p99 ms | p99 vs fused |");
+        text.AppendLine("|---|---|---|---|---|---|");
+        foreach (var scenario in report.Scenarios)
+        {
+            foreach (var group in scenario.Runs.SelectMany(r => r.Loads).GroupBy(l => l.HalfOfSaturation ? -1 : l.Offered).OrderBy(g => g.Key == -1 ? double.MaxValue : g.Key))
+            {
+                var p99 = Median(group.Select(l => l.Result.P99Ms));
+                var fusedP99 = fused is null ? double.NaN
+                    : Median(fused.Runs.SelectMany(r => r.Loads).Where(l => (l.HalfOfSaturation ? -1 : l.Offered) == group.Key && group.Key != -1).Select(l => l.Result.P99Ms));
+                var label = group.Key == -1
+                    ? Invariant($"{Median(group.Select(l => l.Offered)):N0} (50% of saturation)")
+                    : group.Key.ToString("N0", CultureInfo.InvariantCulture);
+                var ratio = double.IsNaN(fusedP99) ? "" : (p99 / fusedP99).ToString("F1", CultureInfo.InvariantCulture) + "×";
+                text.AppendLine(Invariant(
+                    $"| {scenario.Name} | {label} | {Median(group.Select(l => l.Result.P50Ms)):F2} | {Median(group.Select(l => l.Result.P95Ms)):F2} | {p99:F2} | {ratio} |"));
+            }
+        }
+
+        return text.ToString();
+    }
+
+    public static string Document(BenchReport report, string table) =>
+        $"""
+        # Benchmarks
+
+        The latest run of `./build.sh --target=Bench` (`mesh bench`). It runs everything on this machine through the
+        embedded broker (or `KAFKA_BOOTSTRAP_SERVERS`): the fused baseline (one process: consume, ONNX Runtime
+        in-process on batches, produce — the physical limit of Kafka plus the model here), the mesh (router and
+        model host as their own processes, an A/B experiment over two models), and the mesh with one gRPC call
+        per record (the talk's per-message consumer). Latency runs from a record's event time to the moment the
+        benchmark reads its prediction back, on one clock. CPU counts every process of the scenario, the broker
+        and the load driver included; "services" counts only the mesh's processes. Shapes, not promises: one
+        machine, a few runs.
+
+        Command: `{report.Command}`
+
+        {table}
+        """;
+
+    private static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.Where(v => !double.IsNaN(v)).Order().ToArray();
+        return sorted.Length == 0 ? double.NaN : sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
+    }
+
+    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+}
