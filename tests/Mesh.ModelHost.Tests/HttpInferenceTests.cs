@@ -10,7 +10,8 @@ using static Mesh.ModelHost.Tests.InferRequests;
 namespace Mesh.ModelHost.Tests;
 
 /// <summary>The Open Inference Protocol's HTTP/JSON binding on the HTTP endpoint, as curl would call it.</summary>
-public sealed class HttpInferenceTests(ModelHostFixture host) : IClassFixture<ModelHostFixture>, IDisposable
+[Collection(ModelHostCollection.Name)]
+public sealed class HttpInferenceTests(ModelHostFixture host) : IDisposable
 {
     private readonly HttpClient _http = new() { BaseAddress = host.HttpUri };
 

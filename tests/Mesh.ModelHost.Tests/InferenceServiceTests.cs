@@ -7,7 +7,8 @@ using static Mesh.ModelHost.Tests.InferRequests;
 namespace Mesh.ModelHost.Tests;
 
 /// <summary>The Open Inference Protocol over a real h2c gRPC channel to an in-process host.</summary>
-public sealed class InferenceServiceTests(ModelHostFixture host) : IClassFixture<ModelHostFixture>
+[Collection(ModelHostCollection.Name)]
+public sealed class InferenceServiceTests(ModelHostFixture host)
 {
     private static readonly string[] s_classNames = ["setosa", "versicolor", "virginica"];
 

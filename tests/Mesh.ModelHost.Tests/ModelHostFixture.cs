@@ -32,6 +32,7 @@ public sealed class ModelHostFixture : IAsyncLifetime
         File.Copy(Path.Combine(Repository, DemoModelTrainer.LogisticRegressionName, "1", "config.json"), Path.Combine(corrupt, "config.json"));
 
         Onnx.TestModels.WriteAll(Repository);
+        Onnx.TestModels.WriteBatched(Repository);
 
         _app = ModelHostExtensions.CreateApp(Settings(Repository));
         await _app.StartAsync();
@@ -73,4 +74,11 @@ public sealed class ModelHostFixture : IAsyncLifetime
         ["Kestrel:Endpoints:Http:Url"] = "http://127.0.0.1:0",
         ["Kestrel:Endpoints:Http:Protocols"] = "Http1",
     };
+}
+
+/// <summary>One host for every test class that needs it: training the demo models once keeps the suite light on two cores.</summary>
+[CollectionDefinition(Name)]
+public sealed class ModelHostCollection : ICollectionFixture<ModelHostFixture>
+{
+    public const string Name = "model host";
 }

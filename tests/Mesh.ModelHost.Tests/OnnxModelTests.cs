@@ -15,7 +15,8 @@ namespace Mesh.ModelHost.Tests;
 /// classifiers with ZipMap, a tree ensemble, MatMul+Softmax, a regressor, a string input), answers checked
 /// against values computed here.
 /// </summary>
-public sealed class OnnxModelTests(ModelHostFixture host) : IClassFixture<ModelHostFixture>
+[Collection(ModelHostCollection.Name)]
+public sealed class OnnxModelTests(ModelHostFixture host)
 {
     private const double Tolerance = 1e-5;
 

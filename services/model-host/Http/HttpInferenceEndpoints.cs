@@ -71,7 +71,7 @@ internal static class HttpInferenceEndpoints
         {
             using var document = await ParseBody(context);
             using var request = Decode(document.RootElement, name, version);
-            result = core.Infer(request);
+            result = await core.InferAsync(request);
         }
         catch (InferenceException e)
         {

@@ -45,7 +45,7 @@ internal sealed partial class InferenceCore(
             ?? throw new InferenceException(StatusCode.Unavailable, $"model '{slot.Name}' version '{slot.Version}' failed to load: {slot.LoadError}");
     }
 
-    public InferenceResult Infer(InferenceRequest request)
+    public async Task<InferenceResult> InferAsync(InferenceRequest request)
     {
         ServedModel model;
         try
@@ -55,7 +55,7 @@ internal sealed partial class InferenceCore(
         catch (InferenceException e)
         {
             // Callers choose the names they ask for: keep them out of metric tags so a typo cannot grow the series.
-            telemetry.RecordRequest(UnresolvedModelTag, "", e.Code.ToString());
+            telemetry.RecordRequest(UnresolvedModelTag, "", e.Code.ToString(), 0);
             throw;
         }
 
@@ -69,9 +69,7 @@ internal sealed partial class InferenceCore(
             activity?.SetTag("mesh.rows", rows);
             var selected = SelectOutputs(model, request.RequestedOutputs);
 
-            var started = Stopwatch.GetTimestamp();
-            var results = model.Run(inputs);
-            telemetry.RecordInference(model.Name, model.Version, (int)rows, Stopwatch.GetElapsedTime(started).TotalSeconds);
+            var results = await model.RunAsync(inputs, rows).ConfigureAwait(false);
 
             var outputs = new OutputTensor[selected.Count];
             for (var i = 0; i < outputs.Length; i++)
@@ -83,19 +81,19 @@ internal sealed partial class InferenceCore(
                     : new OutputTensor(spec.Name, spec.Datatype, result.Shape, result.Data);
             }
 
-            telemetry.RecordRequest(model.Name, model.Version, nameof(StatusCode.OK));
+            telemetry.RecordRequest(model.Name, model.Version, nameof(StatusCode.OK), rows);
             return new InferenceResult(model.Name, model.Version, request.Id, outputs, model.ClassNamesJson);
         }
         catch (InferenceException e)
         {
             activity?.SetStatus(ActivityStatusCode.Error, e.Message);
-            telemetry.RecordRequest(model.Name, model.Version, e.Code.ToString());
+            telemetry.RecordRequest(model.Name, model.Version, e.Code.ToString(), 0);
             throw;
         }
         catch (Exception e) when (e is OnnxRuntimeException or InvalidDataException)
         {
             activity?.SetStatus(ActivityStatusCode.Error, e.Message);
-            telemetry.RecordRequest(model.Name, model.Version, nameof(StatusCode.Internal));
+            telemetry.RecordRequest(model.Name, model.Version, nameof(StatusCode.Internal), 0);
             LogRunFailed(e, model.Name, model.Version, request.Id);
             throw new InferenceException(StatusCode.Internal, $"model '{model.Name}' version '{model.Version}' failed to run: {e.Message}");
         }

@@ -55,10 +55,19 @@ internal sealed class InferenceService(InferenceCore core) : GRPCInferenceServic
         return Task.FromResult(response);
     }
 
-    public override Task<ModelInferResponse> ModelInfer(ModelInferRequest request, ServerCallContext context)
+    public override async Task<ModelInferResponse> ModelInfer(ModelInferRequest request, ServerCallContext context)
     {
         using var inference = Call(() => Decode(request));
-        var result = Call(() => core.Infer(inference));
+        InferenceResult result;
+        try
+        {
+            result = await core.InferAsync(inference);
+        }
+        catch (InferenceException e)
+        {
+            throw new RpcException(new Status(e.Code, e.Message));
+        }
+
         var response = new ModelInferResponse { ModelName = result.ModelName, ModelVersion = result.ModelVersion, Id = result.Id };
         if (result.ClassNamesJson is not null)
         {
@@ -75,7 +84,7 @@ internal sealed class InferenceService(InferenceCore core) : GRPCInferenceServic
             response.RawOutputContents.Add(UnsafeByteOperations.UnsafeWrap(output.Data));
         }
 
-        return Task.FromResult(response);
+        return response;
     }
 
     private static T Call<T>(Func<T> call)

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using Mesh.ModelHost.Options;
+using Mesh.ModelHost.Telemetry;
 
 namespace Mesh.ModelHost.Models;
 
@@ -8,7 +9,7 @@ namespace Mesh.ModelHost.Models;
 internal sealed record ModelSlot(string Name, string Version, ServedModel? Model, string? LoadError);
 
 /// <summary>Every model version of the repository, by name and version.</summary>
-internal sealed partial class ModelCatalog(ILogger<ModelCatalog> logger) : IDisposable
+internal sealed partial class ModelCatalog(ModelHostTelemetry telemetry, ILogger<ModelCatalog> logger) : IDisposable
 {
     private readonly ConcurrentDictionary<(string Name, string Version), ModelSlot> _slots = new();
     private readonly ConcurrentDictionary<string, string> _latestVersions = new(StringComparer.Ordinal);
@@ -23,7 +24,7 @@ internal sealed partial class ModelCatalog(ILogger<ModelCatalog> logger) : IDisp
     /// Loads every <c>&lt;name&gt;/&lt;version&gt;/model.onnx</c>. A model that fails is logged and kept as a
     /// failed slot (so callers learn why), and the others are served.
     /// </summary>
-    public void LoadAll(string repository, ModelSessionSettings sessionSettings, CancellationToken cancellationToken)
+    public void LoadAll(string repository, ModelSessionSettings sessionSettings, BatchingSettings batching, CancellationToken cancellationToken)
     {
         foreach (var (name, version, folder) in RepositoryLayout.FindModelFiles(repository))
         {
@@ -32,8 +33,7 @@ internal sealed partial class ModelCatalog(ILogger<ModelCatalog> logger) : IDisp
             ModelSlot slot;
             try
             {
-                var model = ServedModel.Load(name, version, folder, sessionSettings);
-                model.WarmUp();
+                var model = ServedModel.Load(name, version, folder, sessionSettings, batching, telemetry);
                 slot = new ModelSlot(name, version, model, null);
                 LogLoaded(name, version, string.Join(", ", model.Inputs.Select(i => i.Name)), string.Join(", ", model.Outputs.Select(o => o.Name)), Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             }

@@ -35,6 +35,9 @@ internal sealed class ModelConfigFile
     /// <summary>Overrides <c>ModelHost:GraphOptimizationLevel</c> for this model (Disabled, Basic, Extended, All).</summary>
     public string? GraphOptimizationLevel { get; set; }
 
+    /// <summary>Overrides <c>ModelHost:Batching</c> for this model.</summary>
+    public ModelConfigBatching? DynamicBatching { get; set; }
+
     /// <summary>The defaults with this model's overrides applied; a bad override fails this model's load.</summary>
     public ModelSessionSettings SessionSettings(ModelSessionSettings defaults, string path)
     {
@@ -72,4 +75,29 @@ internal sealed class ModelConfigInput
     public string? Name { get; set; }
 
     public List<string>? FeatureNames { get; set; }
+}
+
+internal sealed class ModelConfigBatching
+{
+    public bool? Enabled { get; set; }
+
+    public int? MaxBatchSize { get; set; }
+
+    public int? MaxQueueDelayMicroseconds { get; set; }
+
+    public int? MaxQueueSize { get; set; }
+
+    public BatchingSettings Apply(BatchingSettings defaults, string path)
+    {
+        if (MaxBatchSize is < 1 || MaxQueueDelayMicroseconds is < 0 or > 1_000_000 || MaxQueueSize is < 1)
+        {
+            throw new InvalidDataException($"{path}: dynamicBatching needs maxBatchSize >= 1, maxQueueDelayMicroseconds 0..1000000 and maxQueueSize >= 1.");
+        }
+
+        return new BatchingSettings(
+            Enabled ?? defaults.Enabled,
+            MaxBatchSize ?? defaults.MaxBatchSize,
+            MaxQueueDelayMicroseconds ?? defaults.MaxQueueDelayMicroseconds,
+            MaxQueueSize ?? defaults.MaxQueueSize);
+    }
 }

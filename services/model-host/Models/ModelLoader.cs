@@ -12,6 +12,6 @@ internal sealed class ModelLoader(ModelCatalog catalog, IOptions<ModelHostOption
     protected override Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var settings = options.Value;
-        return Task.Run(() => catalog.LoadAll(settings.ResolveModelRepository(), settings.DefaultSessionSettings(), stoppingToken), stoppingToken);
+        return Task.Run(() => catalog.LoadAll(settings.ResolveModelRepository(), settings.DefaultSessionSettings(), settings.Batching.ToSettings(), stoppingToken), stoppingToken);
     }
 }

@@ -1,10 +1,12 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 using Mesh.ModelHost.Inference;
 using Mesh.ModelHost.Options;
+using Mesh.ModelHost.Telemetry;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 
@@ -20,6 +22,8 @@ internal sealed class ServedModel : IDisposable
     public const string LabelOutputName = "label";
     public const string ProbabilitiesOutputName = "probabilities";
 
+    private const long WarmUpRows = 2;
+
     // Below this many rows the label winners live on the stack.
     private const int StackRowLimit = 256;
 
@@ -33,6 +37,12 @@ internal sealed class ServedModel : IDisposable
     // writes straight into arrays that become the response bytes. Null when outputs cannot be sized ahead.
     private readonly long[][]? _runOutputRowShapes;
     private volatile bool _preallocate;
+
+    // True when every input is [N, fixed...] and every output's first dimension follows N, so requests
+    // can be stacked along N into one run and split back (checked again by the warm-up run).
+    private bool _canBatch;
+    private DynamicBatcher? _batcher;
+    private ModelHostTelemetry? _telemetry;
 
     // Each class name pre-encoded as one v2 BYTES element (4-byte little-endian length + UTF-8), so
     // encoding N labels is N block copies.
@@ -134,6 +144,8 @@ internal sealed class ServedModel : IDisposable
 
         _runOutputRowShapes = batched ? rowShapes : null;
         _preallocate = batched;
+        _canBatch = Inputs.All(i => i.Shape is [< 0, ..] && i.Shape.Skip(1).All(d => d > 0))
+            && _runOutputNames.All(n => session.OutputMetadata[n] is var m && (!m.IsTensor || m.Dimensions is [< 0, ..]));
     }
 
     public string Name { get; }
@@ -149,12 +161,16 @@ internal sealed class ServedModel : IDisposable
     /// <summary>The class names as a JSON array, sent as the <c>class_names</c> response parameter.</summary>
     public string? ClassNamesJson { get; private set; }
 
-    public static ServedModel Load(string name, string version, string folder, ModelSessionSettings settings)
+    /// <summary>Whether concurrent requests to this version are coalesced into one run.</summary>
+    public bool IsBatching => _batcher is not null;
+
+    public static ServedModel Load(string name, string version, string folder, ModelSessionSettings settings, BatchingSettings batching, ModelHostTelemetry telemetry)
     {
         var modelPath = Path.Combine(folder, RepositoryLayout.ModelFileName);
         var configPath = Path.Combine(folder, RepositoryLayout.ConfigFileName);
         var config = ModelConfigFile.Read(configPath);
         settings = config?.SessionSettings(settings, configPath) ?? settings;
+        batching = config?.DynamicBatching?.Apply(batching, configPath) ?? batching;
         using var sessionOptions = new Microsoft.ML.OnnxRuntime.SessionOptions
         {
             IntraOpNumThreads = settings.IntraOpThreads,
@@ -165,7 +181,22 @@ internal sealed class ServedModel : IDisposable
         var session = new InferenceSession(modelPath, sessionOptions);
         try
         {
-            return new ServedModel(name, version, session, config, modelPath);
+            var model = new ServedModel(name, version, session, config, modelPath) { _telemetry = telemetry };
+            try
+            {
+                model.WarmUp();
+                if (batching.Enabled && model._canBatch)
+                {
+                    model._batcher = new DynamicBatcher(model, batching, telemetry);
+                }
+
+                return model;
+            }
+            catch
+            {
+                model.Dispose();
+                throw;
+            }
         }
         catch
         {
@@ -227,6 +258,83 @@ internal sealed class ServedModel : IDisposable
         }
     }
 
+    /// <summary>Runs through the dynamic batcher when this version batches, else at once on the caller's thread.</summary>
+    public Task<RunOutput[]> RunAsync(InputTensor[] inputs, long rows)
+    {
+        if (_batcher is not null)
+        {
+            return _batcher.RunAsync(inputs, rows);
+        }
+
+        var started = Stopwatch.GetTimestamp();
+        var outputs = Run(inputs);
+        _telemetry?.RecordBatch(Name, Version, rows, Stopwatch.GetElapsedTime(started).TotalSeconds);
+        return Task.FromResult(outputs);
+    }
+
+    /// <summary>Stacks the validated inputs of several requests along the batch dimension (pooled buffers; dispose them).</summary>
+    public InputTensor[] Concatenate(InputTensor[][] requests, long rows)
+    {
+        var combined = new InputTensor[Inputs.Count];
+        for (var i = 0; i < combined.Length; i++)
+        {
+            var spec = Inputs[i];
+            long[] shape = [rows, .. spec.Shape.Skip(1)];
+            var tensor = new InputTensor(spec.Name, spec.Datatype, shape);
+            combined[i] = tensor;
+            if (spec.ElementType == TensorElementType.String)
+            {
+                tensor.SetTypedElements([.. requests.SelectMany(r => r[i].Elements!)], "batch");
+                continue;
+            }
+
+            var size = TensorDatatype.ElementSize(spec.ElementType);
+            var elements = requests.Sum(r => (long)r[i].Data.Length) / size;
+            var destination = tensor.RentTyped(elements, size, "batch");
+            var offset = 0;
+            foreach (var request in requests)
+            {
+                request[i].Data.Span.CopyTo(destination[offset..]);
+                offset += request[i].Data.Length;
+            }
+        }
+
+        return combined;
+    }
+
+    /// <summary>Cuts each output of a batched run back into the rows of each request, in order.</summary>
+    public RunOutput[][] SplitRows(RunOutput[] outputs, long[] rowCounts)
+    {
+        var total = rowCounts.Sum();
+        var split = new RunOutput[rowCounts.Length][];
+        for (var r = 0; r < split.Length; r++)
+        {
+            split[r] = new RunOutput[outputs.Length];
+        }
+
+        for (var o = 0; o < outputs.Length; o++)
+        {
+            var output = outputs[o];
+            if (output.Shape is not [var first, ..] || first != total)
+            {
+                throw new InvalidDataException($"output '{_runOutputNames[o]}' of a batch of {total} rows has shape {TensorDatatype.Format(output.Shape)}; its rows cannot be split back.");
+            }
+
+            var elementsPerRow = output.Shape.Skip(1).Aggregate(1L, (a, b) => a * b);
+            var offset = 0;
+            for (var r = 0; r < rowCounts.Length; r++)
+            {
+                var length = _runOutputTypes[o] == TensorElementType.String
+                    ? BytesLength(output.Data.AsSpan(offset), rowCounts[r] * elementsPerRow)
+                    : checked((int)(output.Data.Length / total * rowCounts[r]));
+                split[r][o] = new RunOutput([rowCounts[r], .. output.Shape.Skip(1)], output.Data.AsSpan(offset, length).ToArray(), output.ClassLabels);
+                offset += length;
+            }
+        }
+
+        return split;
+    }
+
     /// <summary>
     /// Runs zeros (empty strings) through the model so the first real request does not pay for lazy
     /// initialization, checks that outputs can be written into preallocated buffers, and learns the
@@ -239,7 +347,8 @@ internal sealed class ServedModel : IDisposable
         {
             foreach (var spec in Inputs)
             {
-                long[] shape = [.. spec.Shape.Select(d => d < 0 ? 1L : d)];
+                // Two rows on the batch dimension, so the run shows whether outputs follow it.
+                long[] shape = [.. spec.Shape.Select((d, i) => d >= 0 ? d : i == 0 ? WarmUpRows : 1L)];
                 var count = shape.Aggregate(1L, (a, b) => a * b);
                 var tensor = new InputTensor(spec.Name, spec.Datatype, shape);
                 if (spec.ElementType == TensorElementType.String)
@@ -266,6 +375,7 @@ internal sealed class ServedModel : IDisposable
                 outputs = Run(inputs);
             }
 
+            _canBatch &= outputs.All(o => o.Shape is [WarmUpRows, ..]);
             foreach (var output in Outputs)
             {
                 var result = outputs[output.RunOutputIndex];
@@ -335,8 +445,10 @@ internal sealed class ServedModel : IDisposable
         }
     }
 
+    /// <summary>Lets queued requests finish, then releases the session.</summary>
     public void Dispose()
     {
+        _batcher?.DisposeAsync().AsTask().GetAwaiter().GetResult();
         _session.Dispose();
         _runOptions.Dispose();
     }
@@ -477,6 +589,17 @@ internal sealed class ServedModel : IDisposable
         ClassNames = [.. classNames];
         ClassNamesJson = JsonSerializer.Serialize(classNames);
         _encodedClassNames = [.. classNames.Select(EncodeBytesElement)];
+    }
+
+    private static int BytesLength(ReadOnlySpan<byte> data, long elements)
+    {
+        var offset = 0;
+        for (var i = 0L; i < elements; i++)
+        {
+            offset += sizeof(int) + BinaryPrimitives.ReadInt32LittleEndian(data[offset..]);
+        }
+
+        return offset;
     }
 
     private static TensorElementType? ZipMapValueType(NodeMetadata metadata)

@@ -29,6 +29,9 @@ internal sealed class ModelHostOptions
     [Range(1, 10_000_000, ErrorMessage = "ModelHost:MaxBatchRows must be between 1 and 10000000.")]
     public int MaxBatchRows { get; set; } = 65536;
 
+    /// <summary>Dynamic batching defaults for every model (<c>ModelHost:Batching:*</c>).</summary>
+    public BatchingOptions Batching { get; set; } = new();
+
     /// <summary>The session settings every model gets unless its config.json says otherwise.</summary>
     public ModelSessionSettings DefaultSessionSettings() =>
         new(IntraOpThreads, InterOpThreads, ParseGraphOptimizationLevel(GraphOptimizationLevel) ?? Microsoft.ML.OnnxRuntime.GraphOptimizationLevel.ORT_ENABLE_ALL);
@@ -57,4 +60,27 @@ internal sealed class ModelHostOptions
 
         return Path.GetFullPath(path);
     }
+}
+
+internal sealed class BatchingOptions
+{
+    /// <summary>Coalesce concurrent requests to a model into one ONNX Runtime call.</summary>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>The most rows one coalesced call carries (a single larger request still runs alone).</summary>
+    [Range(1, 1_000_000, ErrorMessage = "ModelHost:Batching:MaxBatchSize must be between 1 and 1000000.")]
+    public int MaxBatchSize { get; set; } = 256;
+
+    /// <summary>
+    /// How long a batch waits for more requests after the first, in microseconds. 0: take only what is
+    /// already queued, which adds no latency and still coalesces under load.
+    /// </summary>
+    [Range(0, 1_000_000, ErrorMessage = "ModelHost:Batching:MaxQueueDelayMicroseconds must be between 0 and 1000000.")]
+    public int MaxQueueDelayMicroseconds { get; set; }
+
+    /// <summary>Requests waiting per model version before new ones are refused with RESOURCE_EXHAUSTED.</summary>
+    [Range(1, 1_000_000, ErrorMessage = "ModelHost:Batching:MaxQueueSize must be between 1 and 1000000.")]
+    public int MaxQueueSize { get; set; } = 1024;
+
+    public BatchingSettings ToSettings() => new(Enabled, MaxBatchSize, MaxQueueDelayMicroseconds, MaxQueueSize);
 }

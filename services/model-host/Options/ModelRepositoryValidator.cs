@@ -10,6 +10,13 @@ internal sealed class ModelRepositoryValidator : IValidateOptions<ModelHostOptio
 {
     public ValidateOptionsResult Validate(string? name, ModelHostOptions options)
     {
+        // DataAnnotations on the options do not reach nested sections.
+        var batchingErrors = new List<System.ComponentModel.DataAnnotations.ValidationResult>();
+        if (!System.ComponentModel.DataAnnotations.Validator.TryValidateObject(options.Batching, new(options.Batching), batchingErrors, validateAllProperties: true))
+        {
+            return ValidateOptionsResult.Fail(batchingErrors.Select(e => e.ErrorMessage ?? "ModelHost:Batching is invalid."));
+        }
+
         if (ModelHostOptions.ParseGraphOptimizationLevel(options.GraphOptimizationLevel) is null)
         {
             return ValidateOptionsResult.Fail(

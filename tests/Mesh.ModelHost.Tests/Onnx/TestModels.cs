@@ -67,6 +67,23 @@ internal static class TestModels
             [Node("NoSuchOperator", ["x"], ["y"])]));
     }
 
+    public const string Batched = "matmul-batched";
+    public const string TinyQueue = "matmul-tiny-queue";
+
+    /// <summary>
+    /// MatMul+Softmax twice more, with dynamic batching set in config.json: one that waits up to a second
+    /// for 16 rows, one whose queue holds a single waiting request.
+    /// </summary>
+    public static void WriteBatched(string repository)
+    {
+        Write(repository, Batched, MatMulSoftmaxGraph());
+        File.WriteAllText(Path.Combine(repository, Batched, "1", "config.json"),
+            """{ "dynamicBatching": { "maxBatchSize": 16, "maxQueueDelayMicroseconds": 1000000 } }""");
+        Write(repository, TinyQueue, MatMulSoftmaxGraph());
+        File.WriteAllText(Path.Combine(repository, TinyQueue, "1", "config.json"),
+            """{ "dynamicBatching": { "maxBatchSize": 1000, "maxQueueDelayMicroseconds": 1000000, "maxQueueSize": 1 } }""");
+    }
+
     public static void Write(string repository, string name, GraphProto graph, string version = "1")
     {
         var folder = Directory.CreateDirectory(Path.Combine(repository, name, version)).FullName;
