@@ -59,6 +59,86 @@ public sealed class ExperimentSpecTests
                 version: "1"
         """;
 
+    private const string FullSpec = """
+        experiments:
+          - name: iris-bandit
+            strategy: bandit
+            bandit:
+              algorithm: epsilon-greedy
+              epsilon: 0.2
+            fallback: logreg
+            topics:
+              input: custom.features
+              predictions: custom.predictions
+            rateLimit:
+              recordsPerSecond: 500
+              burst: 50
+            arms:
+              - name: logreg
+                endpoint: http://127.0.0.1:8081
+                model: iris-logreg
+                version: "1"
+              - name: boosted
+                endpoint: http://127.0.0.1:8081
+                model: iris-boosted
+                timeoutMs: 250
+            shadows:
+              - name: candidate
+                endpoint: http://127.0.0.1:8082
+                model: iris-candidate
+          - name: iris-ensemble
+            strategy: ensemble
+            ensemble:
+              combine: weighted-mean
+            arms:
+              - name: logreg
+                weight: 2
+                endpoint: http://127.0.0.1:8081
+                model: iris-logreg
+              - name: boosted
+                weight: 1
+                endpoint: http://127.0.0.1:8081
+                model: iris-boosted
+        """;
+
+    [Fact]
+    public void Parse_EveryOptionalKey_ReadsThem()
+    {
+        var result = ExperimentSpecLoader.Parse(FullSpec, "spec.yaml");
+
+        Assert.Empty(result.Errors);
+        var bandit = result.Spec!.Experiments[0];
+        Assert.Equal(("epsilon-greedy", 0.2), (bandit.Bandit!.Algorithm, bandit.Bandit.Epsilon));
+        Assert.Equal(("logreg", "custom.features", "custom.predictions", (string?)null), (bandit.Fallback, bandit.Topics!.Input, bandit.Topics.Predictions, bandit.Topics.ShadowPredictions));
+        Assert.Equal((500.0, 50.0), (bandit.RateLimit!.RecordsPerSecond, bandit.RateLimit.Burst));
+        Assert.Equal(250, bandit.Arms[1].TimeoutMs);
+        Assert.Equal(("candidate", "iris-candidate"), (bandit.Shadows.Single().Name, bandit.Shadows.Single().Model));
+        Assert.Equal("weighted-mean", result.Spec.Experiments[1].Ensemble!.Combine);
+    }
+
+    public static TheoryData<string, string> BadOptionalKeys => new()
+    {
+        { FullSpec.Replace("fallback: logreg", "fallback: nobody", StringComparison.Ordinal), "experiments[0].fallback" },
+        { FullSpec.Replace("algorithm: epsilon-greedy", "algorithm: ucb", StringComparison.Ordinal), "experiments[0].bandit.algorithm" },
+        { FullSpec.Replace("epsilon: 0.2", "epsilon: 1.5", StringComparison.Ordinal), "experiments[0].bandit.epsilon" },
+        { FullSpec.Replace("recordsPerSecond: 500", "recordsPerSecond: 0", StringComparison.Ordinal), "experiments[0].rateLimit.recordsPerSecond" },
+        { FullSpec.Replace("timeoutMs: 250", "timeoutMs: -1", StringComparison.Ordinal), "experiments[0].arms[1].timeoutMs" },
+        { FullSpec.Replace("name: candidate", "name: logreg", StringComparison.Ordinal), "experiments[0].shadows[0].name" },
+        { FullSpec.Replace("endpoint: http://127.0.0.1:8082", "endpoint: nowhere", StringComparison.Ordinal), "experiments[0].shadows[0].endpoint" },
+        { FullSpec.Replace("combine: weighted-mean", "combine: median", StringComparison.Ordinal), "experiments[1].ensemble.combine" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadOptionalKeys))]
+    public void Parse_OneBadOptionalKey_ErrorNamesIt(string yaml, string field)
+    {
+        var result = ExperimentSpecLoader.Parse(yaml, "spec.yaml");
+
+        Assert.Null(result.Spec);
+        var error = Assert.Single(result.Errors);
+        Assert.Contains(field, error, StringComparison.Ordinal);
+    }
+
     public static TheoryData<string, string> BadSpecs => new()
     {
         { Spec(weight1: "0"), "experiments[0].arms[1].weight" },
@@ -137,6 +217,36 @@ public sealed class ExperimentSpecTests
             Assert.Contains("Router:Batching:MaxBatchSize", result.FailureMessage, StringComparison.Ordinal);
             Assert.Contains("Router:Batching:MaxInFlightBatches", result.FailureMessage, StringComparison.Ordinal);
             Assert.Contains("Router:Batching:MaxDelayMs", result.FailureMessage, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void Validate_BadNestedSettings_ErrorsNameTheSettings()
+    {
+        var path = Path.GetTempFileName();
+        File.WriteAllText(path, ValidSpec);
+        try
+        {
+            var options = new RouterOptions
+            {
+                ExperimentFile = path,
+                Shadow = new ShadowOptions { MaxInFlightBatches = 0 },
+                CircuitBreaker = new CircuitBreakerOptions { FailureThreshold = 0 },
+                Bandit = new BanditOptions { RefreshMs = 1, Redis = "127.0.0.1:6379,unknownOption=1" },
+                Admin = new AdminOptions { Token = "short", GrpcUrl = "not a url" },
+            };
+
+            var result = new RouterOptionsValidator().Validate(null, options);
+
+            Assert.True(result.Failed);
+            foreach (var setting in new[] { "Router:Shadow:MaxInFlightBatches", "Router:CircuitBreaker:FailureThreshold", "Router:Bandit:RefreshMs", "Router:Bandit:Redis", "Router:Admin:Token", "Router:Admin:GrpcUrl" })
+            {
+                Assert.Contains(setting, result.FailureMessage, StringComparison.Ordinal);
+            }
         }
         finally
         {
