@@ -1,0 +1,212 @@
+using System.Collections.Concurrent;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Mesh.Mlflow.Tests;
+
+/// <summary>
+/// An HTTP server on 127.0.0.1 that answers the MLflow REST calls the model host makes the way MLflow's
+/// REST API documentation specifies them: the registry (registered-models/alias, model-versions/get,
+/// model-versions/get-download-uri), runs/get, and the artifact proxy (mlflow-artifacts list and
+/// download), with MLflow's error bodies. Artifacts live in a folder; tests register versions, move
+/// aliases and inject failures.
+/// </summary>
+public sealed class FakeMlflowServer : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly ConcurrentDictionary<(string Name, string Version), string> _versions = new();
+    private readonly ConcurrentDictionary<(string Name, string Alias), string> _aliases = new();
+    private readonly ConcurrentQueue<int> _failures = new();
+    private int _requests;
+
+    private FakeMlflowServer(WebApplication app, string artifactRoot)
+    {
+        _app = app;
+        ArtifactRoot = artifactRoot;
+    }
+
+    /// <summary>The folder the artifact proxy serves (<c>mlflow-artifacts:/&lt;path&gt;</c> is <c>ArtifactRoot/&lt;path&gt;</c>).</summary>
+    public string ArtifactRoot { get; }
+
+    public Uri Uri { get; private set; } = null!;
+
+    /// <summary>When set, every call must carry this Authorization header value.</summary>
+    public string? RequiredAuthorization { get; set; }
+
+    public int Requests => Volatile.Read(ref _requests);
+
+    public ConcurrentQueue<string> AuthorizationSeen { get; } = new();
+
+    public static async Task<FakeMlflowServer> StartAsync()
+    {
+        var root = Path.Combine(Path.GetTempPath(), "mesh-fake-mlflow-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(root);
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Logging.ClearProviders();
+        var app = builder.Build();
+        var server = new FakeMlflowServer(app, root);
+        server.Map(app);
+        await app.StartAsync();
+        server.Uri = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+        return server;
+    }
+
+    /// <summary>Registers a version whose files are those of run <paramref name="runId"/> under <c>artifacts/model</c>.</summary>
+    public string AddVersion(string name, string version, string runId)
+    {
+        _versions[(name, version)] = runId;
+        var folder = Path.Combine(ArtifactRoot, "0", runId, "artifacts", "model");
+        Directory.CreateDirectory(folder);
+        return folder;
+    }
+
+    public void SetAlias(string name, string alias, string version) => _aliases[(name, alias)] = version;
+
+    /// <summary>The next <paramref name="count"/> calls answer <paramref name="status"/> (429 or 503 with MLflow's error body).</summary>
+    public void FailNext(int count, int status)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            _failures.Enqueue(status);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+        Directory.Delete(ArtifactRoot, recursive: true);
+    }
+
+    private void Map(WebApplication app)
+    {
+        app.Use(async (context, next) =>
+        {
+            Interlocked.Increment(ref _requests);
+            AuthorizationSeen.Enqueue(context.Request.Headers.Authorization.ToString());
+            if (RequiredAuthorization is not null && context.Request.Headers.Authorization != RequiredAuthorization)
+            {
+                await Error(context, 401, "UNAUTHENTICATED", "You are not authenticated.");
+                return;
+            }
+
+            if (_failures.TryDequeue(out var status))
+            {
+                await Error(context, status, status == 429 ? "REQUEST_LIMIT_EXCEEDED" : "TEMPORARILY_UNAVAILABLE", "try again");
+                return;
+            }
+
+            await next(context);
+        });
+
+        app.MapGet("/api/2.0/mlflow/registered-models/alias", (HttpContext context) =>
+        {
+            var name = context.Request.Query["name"].ToString();
+            var alias = context.Request.Query["alias"].ToString();
+            return _aliases.TryGetValue((name, alias), out var version)
+                ? Results.Json(new JsonObject { ["model_version"] = VersionJson(name, version) })
+                : MlflowError(404, "RESOURCE_DOES_NOT_EXIST", $"Registered model alias {alias} not found.");
+        });
+        app.MapGet("/api/2.0/mlflow/model-versions/get", (HttpContext context) =>
+        {
+            var (name, version) = (context.Request.Query["name"].ToString(), context.Request.Query["version"].ToString());
+            return _versions.ContainsKey((name, version))
+                ? Results.Json(new JsonObject { ["model_version"] = VersionJson(name, version) })
+                : MlflowError(404, "RESOURCE_DOES_NOT_EXIST", $"Model Version (name={name}, version={version}) not found");
+        });
+        app.MapGet("/api/2.0/mlflow/model-versions/get-download-uri", (HttpContext context) =>
+        {
+            var (name, version) = (context.Request.Query["name"].ToString(), context.Request.Query["version"].ToString());
+            return _versions.TryGetValue((name, version), out var runId)
+                ? Results.Json(new JsonObject { ["artifact_uri"] = $"mlflow-artifacts:/0/{runId}/artifacts/model" })
+                : MlflowError(404, "RESOURCE_DOES_NOT_EXIST", $"Model Version (name={name}, version={version}) not found");
+        });
+        app.MapGet("/api/2.0/mlflow/runs/get", (HttpContext context) =>
+        {
+            var runId = context.Request.Query["run_id"].ToString();
+            return Directory.Exists(Path.Combine(ArtifactRoot, "0", runId))
+                ? Results.Json(new JsonObject
+                {
+                    ["run"] = new JsonObject
+                    {
+                        ["info"] = new JsonObject { ["run_id"] = runId, ["experiment_id"] = "0", ["status"] = "FINISHED", ["artifact_uri"] = $"mlflow-artifacts:/0/{runId}/artifacts" },
+                        ["data"] = new JsonObject(),
+                    },
+                })
+                : MlflowError(404, "RESOURCE_DOES_NOT_EXIST", $"Run '{runId}' not found.");
+        });
+        app.MapGet("/api/2.0/mlflow-artifacts/artifacts", (HttpContext context) =>
+        {
+            // Entries are named relative to the listed folder; a file or a missing path lists empty.
+            var folder = Resolve(context.Request.Query["path"].ToString());
+            var listing = new JsonObject();
+            if (folder is not null && Directory.Exists(folder))
+            {
+                var files = new JsonArray();
+                foreach (var entry in Directory.EnumerateFileSystemEntries(folder).Order(StringComparer.Ordinal))
+                {
+                    var isDir = Directory.Exists(entry);
+                    var file = new JsonObject { ["path"] = Path.GetFileName(entry), ["is_dir"] = isDir };
+                    if (!isDir)
+                    {
+                        file["file_size"] = new FileInfo(entry).Length;
+                    }
+
+                    files.Add(file);
+                }
+
+                listing["files"] = files;
+            }
+
+            return Results.Json(listing);
+        });
+        app.MapGet("/api/2.0/mlflow-artifacts/artifacts/{**path}", (string path) =>
+        {
+            var file = Resolve(path);
+            return file is not null && File.Exists(file)
+                ? Results.File(file, "application/octet-stream")
+                : MlflowError(404, "RESOURCE_DOES_NOT_EXIST", $"File {path} not found");
+        });
+    }
+
+    private JsonObject VersionJson(string name, string version)
+    {
+        var runId = _versions[(name, version)];
+        var aliases = new JsonArray();
+        foreach (var alias in _aliases.Where(a => a.Key.Name == name && a.Value == version).Select(a => a.Key.Alias))
+        {
+            aliases.Add(alias);
+        }
+
+        return new JsonObject
+        {
+            ["name"] = name,
+            ["version"] = version,
+            ["creation_timestamp"] = 1764250000000,
+            ["current_stage"] = "None",
+            ["source"] = $"mlflow-artifacts:/0/{runId}/artifacts/model",
+            ["run_id"] = runId,
+            ["status"] = "READY",
+            ["aliases"] = aliases,
+        };
+    }
+
+    private string? Resolve(string path)
+    {
+        var full = Path.GetFullPath(Path.Combine(ArtifactRoot, path.Trim('/')));
+        return full.StartsWith(ArtifactRoot, StringComparison.Ordinal) ? full : null;
+    }
+
+    private static IResult MlflowError(int status, string code, string message) =>
+        Results.Json(new JsonObject { ["error_code"] = code, ["message"] = message }, statusCode: status);
+
+    private static Task Error(HttpContext context, int status, string code, string message) =>
+        MlflowError(status, code, message).ExecuteAsync(context);
+}

@@ -1,0 +1,169 @@
+using System.Net;
+using System.Text;
+
+namespace Mesh.Mlflow.Tests;
+
+/// <summary>The MLflow client against a server answering as MLflow's REST API documentation specifies.</summary>
+public sealed class MlflowClientTests : IAsyncLifetime
+{
+    private readonly HttpClient _http = new();
+    private FakeMlflowServer _server = null!;
+    private string _destination = null!;
+
+    public async Task InitializeAsync()
+    {
+        _server = await FakeMlflowServer.StartAsync();
+        _destination = Path.Combine(Path.GetTempPath(), "mesh-mlflow-download-" + Guid.NewGuid().ToString("N"));
+    }
+
+    public async Task DisposeAsync()
+    {
+        _http.Dispose();
+        await _server.DisposeAsync();
+        if (Directory.Exists(_destination))
+        {
+            Directory.Delete(_destination, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task ResolveAsync_AliasVersionAndRunUris_FindVersionAndArtifactUri()
+    {
+        _server.AddVersion("iris", "1", "run-a");
+        _server.AddVersion("iris", "2", "run-b");
+        _server.SetAlias("iris", "champion", "2");
+        var client = Client();
+
+        var byAlias = await Parse("models:/iris@champion").ResolveAsync(client);
+        var byVersion = await Parse("models:/iris/1").ResolveAsync(client);
+        var byRun = await Parse("runs:/run-a/model").ResolveAsync(client);
+
+        Assert.Equal(new ResolvedModel("iris", "2", "mlflow-artifacts:/0/run-b/artifacts/model"), byAlias);
+        Assert.Equal(new ResolvedModel("iris", "1", "mlflow-artifacts:/0/run-a/artifacts/model"), byVersion);
+        Assert.Equal(new ResolvedModel("", "run-a", "mlflow-artifacts:/0/run-a/artifacts/model"), byRun);
+    }
+
+    [Fact]
+    public async Task DownloadArtifactsAsync_ProxiedFolder_CopiesFilesAndSubfoldersByteForByte()
+    {
+        var folder = _server.AddVersion("iris", "1", "run-a");
+        await File.WriteAllTextAsync(Path.Combine(folder, "MLmodel"), "flavors:\n  onnx:\n    onnx_model: model.onnx\n");
+        await File.WriteAllBytesAsync(Path.Combine(folder, "model.onnx"), [0, 1, 2, 255]);
+        Directory.CreateDirectory(Path.Combine(folder, "extra"));
+        await File.WriteAllTextAsync(Path.Combine(folder, "extra", "notes with space.txt"), "hello");
+
+        await Client().DownloadArtifactsAsync("mlflow-artifacts:/0/run-a/artifacts/model", _destination);
+
+        Assert.Equal([0, 1, 2, 255], await File.ReadAllBytesAsync(Path.Combine(_destination, "model.onnx")));
+        Assert.StartsWith("flavors:", await File.ReadAllTextAsync(Path.Combine(_destination, "MLmodel")));
+        Assert.Equal("hello", await File.ReadAllTextAsync(Path.Combine(_destination, "extra", "notes with space.txt")));
+    }
+
+    [Fact]
+    public async Task GetModelVersionByAliasAsync_UnknownAlias_ResourceNotFoundWithServerMessage()
+    {
+        _server.AddVersion("iris", "1", "run-a");
+
+        var error = await Assert.ThrowsAsync<MlflowResourceNotFoundException>(() => Client().GetModelVersionByAliasAsync("iris", "nope"));
+
+        Assert.Equal(MlflowErrorCodes.ResourceDoesNotExist, error.ErrorCode);
+        Assert.Equal(HttpStatusCode.NotFound, error.StatusCode);
+        Assert.Contains("alias nope not found", error.Message);
+    }
+
+    [Fact]
+    public async Task GetAsync_TwoUnavailableAnswersThenSuccess_Retries()
+    {
+        _server.AddVersion("iris", "3", "run-c");
+        _server.FailNext(2, 503);
+
+        var version = await Client().GetModelVersionAsync("iris", "3");
+
+        Assert.Equal("run-c", version.RunId);
+        Assert.Equal(3, _server.Requests);
+    }
+
+    [Fact]
+    public async Task GetAsync_RateLimitedBeyondRetries_RequestLimitExceeded()
+    {
+        _server.AddVersion("iris", "3", "run-c");
+        _server.FailNext(10, 429);
+
+        var error = await Assert.ThrowsAsync<MlflowException>(() => Client(maxRetries: 2).GetModelVersionAsync("iris", "3"));
+
+        Assert.Equal(MlflowErrorCodes.RequestLimitExceeded, error.ErrorCode);
+        Assert.Equal(3, _server.Requests);
+    }
+
+    [Fact]
+    public async Task Requests_WithTokenOrBasicAuth_SendMlflowsAuthorizationHeaders()
+    {
+        _server.AddVersion("iris", "1", "run-a");
+        _server.RequiredAuthorization = "Bearer secret-token";
+        var withToken = new MlflowClient(_http, Options(o => o.Token = "secret-token"));
+        var basic = new MlflowClient(_http, Options(o => (o.Username, o.Password) = ("ada", "pw")));
+
+        await withToken.GetModelVersionAsync("iris", "1");
+        var denied = await Assert.ThrowsAsync<MlflowAccessDeniedException>(() => basic.GetModelVersionAsync("iris", "1"));
+
+        Assert.Equal(MlflowErrorCodes.Unauthenticated, denied.ErrorCode);
+        Assert.Contains("Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes("ada:pw")), _server.AuthorizationSeen);
+    }
+
+    [Fact]
+    public void FromEnvironment_MlflowVariables_AreRead()
+    {
+        var variables = new Dictionary<string, string>
+        {
+            ["MLFLOW_TRACKING_URI"] = "https://mlflow.example:5000",
+            ["MLFLOW_TRACKING_TOKEN"] = "t",
+            ["MLFLOW_TRACKING_USERNAME"] = "u",
+            ["MLFLOW_TRACKING_PASSWORD"] = "p",
+            ["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] = "3",
+            ["MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR"] = "0.5",
+            ["MLFLOW_HTTP_REQUEST_TIMEOUT"] = "30",
+        };
+
+        var options = MlflowClientOptions.FromEnvironment(name => variables.GetValueOrDefault(name));
+
+        Assert.Equal(new Uri("https://mlflow.example:5000"), options.TrackingUri);
+        Assert.Equal(("t", "u", "p", 3, 0.5, TimeSpan.FromSeconds(30)), (options.Token, options.Username, options.Password, options.MaxRetries, options.BackoffFactor, options.RequestTimeout));
+        var error = Assert.Throws<FormatException>(() => MlflowClientOptions.FromEnvironment(name => name == "MLFLOW_TRACKING_URI" ? "databricks" : null));
+        Assert.Contains("MLFLOW_TRACKING_URI", error.Message);
+    }
+
+    [Theory]
+    [InlineData("models:/iris@champion", MlflowModelUriKind.Alias, "iris", "champion", null, null, null)]
+    [InlineData("models:/iris/12", MlflowModelUriKind.Version, "iris", null, "12", null, null)]
+    [InlineData("runs:/0a1b2c/model/onnx", MlflowModelUriKind.Run, "", null, null, "0a1b2c", "model/onnx")]
+    public void TryParse_ValidUris_AreUnderstood(string text, MlflowModelUriKind kind, string name, string? alias, string? version, string? runId, string? path)
+    {
+        Assert.True(MlflowModelUri.TryParse(text, out var uri, out _));
+        Assert.Equal(new MlflowModelUri(kind, name, alias, version, runId, path) { Text = text }, uri);
+    }
+
+    [Theory]
+    [InlineData("models:/iris")]
+    [InlineData("models:/iris/latest")]
+    [InlineData("models:/iris@")]
+    [InlineData("runs:/only-a-run")]
+    [InlineData("s3://bucket/model")]
+    public void TryParse_InvalidUris_ExplainWhatIsExpected(string text)
+    {
+        Assert.False(MlflowModelUri.TryParse(text, out _, out var error));
+        Assert.Contains(text, error);
+        Assert.Contains("models:/<name>", error.Replace("runs:/<run-id>/<path>", "models:/<name>"));
+    }
+
+    private static MlflowModelUri Parse(string text) =>
+        MlflowModelUri.TryParse(text, out var uri, out var error) ? uri! : throw new ArgumentException(error);
+
+    private MlflowClient Client(int maxRetries = 5) => new(_http, Options(o => o.MaxRetries = maxRetries));
+
+    private MlflowClientOptions Options(Action<MlflowClientOptions> configure)
+    {
+        var options = new MlflowClientOptions { TrackingUri = _server.Uri, BackoffFactor = 0 };
+        configure(options);
+        return options;
+    }
+}
