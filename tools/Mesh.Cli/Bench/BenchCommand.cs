@@ -134,7 +134,7 @@ internal static class BenchCommand
     private static BenchScenario Create(string name) => name switch
     {
         "fused" => new FusedScenario(),
-        "mesh" => new MeshScenario("mesh", "router + model host as processes, A/B over two models, micro-batches of up to 64 (2 ms), 4 in flight per arm", new Dictionary<string, string>()),
+        "mesh" => new MeshScenario("mesh", "router + model host as processes, A/B over two models plus one shadow, micro-batches of up to 64 (2 ms), 4 in flight per arm", new Dictionary<string, string>()),
         "mesh-per-message" => new MeshScenario("mesh-per-message", "the same mesh with one gRPC call per record, one in flight per arm (the talk's per-message consumer)", new Dictionary<string, string>
         {
             ["Router__Batching__MaxBatchSize"] = "1",

@@ -44,7 +44,7 @@ internal sealed class FusedScenario : BenchScenario
     }
 }
 
-/// <summary>The mesh: router and model host as their own processes, an A/B experiment over two models.</summary>
+/// <summary>The mesh: router and model host as their own processes, an A/B experiment over two models plus one shadow.</summary>
 internal sealed class MeshScenario(string name, string description, IReadOnlyDictionary<string, string> routerSettings) : BenchScenario
 {
     private readonly List<ServiceProcess> _processes = [];
@@ -91,6 +91,11 @@ internal sealed class MeshScenario(string name, string description, IReadOnlyDic
                     version: "1"
                   - name: boosted
                     weight: 50
+                    endpoint: {Loopback(grpc)}
+                    model: iris-boosted
+                    version: "1"
+                shadows:
+                  - name: shadow-boosted
                     endpoint: {Loopback(grpc)}
                     model: iris-boosted
                     version: "1"
