@@ -162,7 +162,7 @@ internal sealed partial class RoutingPipeline(
             var experiment = experiments[i];
             if (experiment.RateLimiter is { } limiter)
             {
-                WaitForToken(limiter, cancellationToken);
+                WaitForToken(experiment, limiter, cancellationToken);
             }
 
             if (experiment.Strategy == ExperimentStrategy.Ensemble)
@@ -237,14 +237,14 @@ internal sealed partial class RoutingPipeline(
         WaitPaused(() => arm.Batcher.TryAdd(request, s_pausedPoll, cancellationToken), cancellationToken);
     }
 
-    private void WaitForToken(RateLimiting.TokenBucket limiter, CancellationToken cancellationToken)
+    private void WaitForToken(ExperimentRuntime experiment, RateLimiting.TokenBucket limiter, CancellationToken cancellationToken)
     {
         if (limiter.TryTake(out var retryAfter))
         {
             return;
         }
 
-        telemetry.RateLimited.Add(1);
+        telemetry.RateLimited.Add(1, new KeyValuePair<string, object?>("experiment", experiment.Name));
         if (retryAfter <= _pauseAfter)
         {
             Thread.Sleep(retryAfter);

@@ -1,0 +1,119 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+using Mesh.Testing;
+
+namespace Mesh.Router.Tests;
+
+/// <summary>Pausing at the in-flight limit and rate limiting: records wait, none is dropped.</summary>
+public sealed class FlowControlTests(KafkaTestCluster cluster) : IClassFixture<KafkaTestCluster>
+{
+    private static readonly TimeSpan s_patience = TimeSpan.FromSeconds(60);
+
+    /// <summary>Sums a router counter for one experiment (tests run in parallel; the tag keeps them apart).</summary>
+    private sealed class CounterProbe : IDisposable
+    {
+        private readonly MeterListener _listener = new();
+        private readonly ConcurrentDictionary<string, long> _totals = new();
+
+        public CounterProbe(string experiment)
+        {
+            _listener.InstrumentPublished = (instrument, listener) =>
+            {
+                if (instrument.Meter.Name == "Mesh.Router")
+                {
+                    listener.EnableMeasurementEvents(instrument);
+                }
+            };
+            _listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
+            {
+                foreach (var tag in tags)
+                {
+                    if (tag.Key == "experiment" && (string?)tag.Value == experiment)
+                    {
+                        _totals.AddOrUpdate(instrument.Name, value, (_, total) => total + value);
+                    }
+                }
+            });
+            _listener.Start();
+        }
+
+        public long Total(string instrument) => _totals.GetValueOrDefault(instrument);
+
+        public void Dispose() => _listener.Dispose();
+    }
+
+    [Fact]
+    public async Task Router_ArmAtItsInFlightLimit_PausesThenResumesWithEveryRecordPredicted()
+    {
+        const int Count = 200;
+        var experiment = "paused-" + Guid.NewGuid().ToString("N")[..8];
+        using var probe = new CounterProbe(experiment);
+        await using var modelHost = await FakeModelHost.StartAsync();
+        await using var router = await RouterTestHost.StartAsync(cluster, $"""
+            experiments:
+              - name: {experiment}
+                strategy: ab
+                arms:
+                  - name: only
+                    weight: 1
+                    endpoint: {modelHost.Endpoint}
+                    model: {FakeModelHost.GatedModel}
+                    timeoutMs: 120000
+            """,
+            new Dictionary<string, string?>
+            {
+                ["Router:Batching:MaxInFlightBatches"] = "1",
+                ["Router:Batching:MaxBatchSize"] = "8",
+                ["Router:Backpressure:PauseAfterMs"] = "200",
+            });
+        router.Produce(RouterTestHost.Records("paused", Count, 20));
+
+        // The one batch hangs in the host; the consume thread must pause rather than take in more.
+        var deadline = DateTime.UtcNow + s_patience;
+        while (probe.Total("mesh.router.pauses") == 0 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.True(probe.Total("mesh.router.pauses") > 0, "the router never paused");
+        Assert.Empty(router.ReadPredictions(1, TimeSpan.FromMilliseconds(500)));
+
+        modelHost.ReleaseGate();
+        var predictions = router.ReadPredictions(Count, s_patience);
+
+        Assert.Equal(Enumerable.Range(0, Count).Select(i => $"paused-{i}").Order(), predictions.Select(p => p.RequestId).Order());
+        Assert.Empty(router.ReadDeadLetters(1, TimeSpan.FromSeconds(1)));
+    }
+
+    [Fact]
+    public async Task Router_ExperimentOverItsRateLimit_RecordsWaitAndAllArePredicted()
+    {
+        const int Count = 60;
+        var experiment = "limited-" + Guid.NewGuid().ToString("N")[..8];
+        using var probe = new CounterProbe(experiment);
+        await using var modelHost = await FakeModelHost.StartAsync();
+        await using var router = await RouterTestHost.StartAsync(cluster, $"""
+            experiments:
+              - name: {experiment}
+                strategy: ab
+                rateLimit:
+                  recordsPerSecond: 100
+                  burst: 10
+                arms:
+                  - name: only
+                    weight: 1
+                    endpoint: {modelHost.Endpoint}
+                    model: model-only
+            """);
+        router.Produce(RouterTestHost.Records("limited", Count, 20));
+
+        var predictions = router.ReadPredictions(Count, s_patience);
+
+        Assert.Equal(Count, predictions.Select(p => p.RequestId).Distinct().Count());
+        // A lower bound that load can only lengthen: past the burst of 10, 50 records at 100/s need at least 0.5 s.
+        var predicted = predictions.Select(p => p.PredictedTime.ToDateTime()).ToList();
+        Assert.True(predicted.Max() - predicted.Min() >= TimeSpan.FromSeconds(0.45), $"60 records passed in {(predicted.Max() - predicted.Min()).TotalMilliseconds} ms");
+        Assert.True(probe.Total("mesh.router.rate_limited") > 0);
+        Assert.Empty(router.ReadDeadLetters(1, TimeSpan.FromSeconds(1)));
+    }
+}
