@@ -59,6 +59,69 @@ public sealed class ProducerIntegrationTests(KafkaTestCluster cluster) : IClassF
     }
 
     [Fact]
+    public async Task Run_SyntheticRampWithRandomLabelDelays_PublishesEveryRecordAndLabel()
+    {
+        const int Count = 80;
+        var features = KafkaTestCluster.UniqueTopic("features");
+        var labels = KafkaTestCluster.UniqueTopic("labels");
+        await cluster.CreateTopicsAsync(2, features, labels);
+        var overrides = Overrides(features, labels, "", Count);
+        overrides.Remove("Producer:File");
+        overrides["Producer:Format"] = "synthetic";
+        overrides["Producer:Profile"] = "ramp";
+        overrides["Producer:Rate"] = "200";
+        overrides["Producer:PeakRate"] = "2000";
+        overrides["Producer:RampSeconds"] = "1";
+        overrides["Producer:LabelDelayJitterMs"] = "300";
+        overrides["Producer:ProgressBar"] = "off";
+
+        await using var app = ProducerExtensions.CreateApp(overrides);
+        await app.StartAsync();
+        var summary = await app.Services.GetRequiredService<PublishProgress>().Completion.WaitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.True(summary.Succeeded, summary.ToString());
+        Assert.Equal(Count, summary.LabelsAcked);
+        var records = cluster.ReadAll(features, Count, TimeSpan.FromSeconds(30)).Select(r => FeatureRecord.Parser.ParseFrom(r.Message.Value)).ToList();
+        var labelValues = cluster.ReadAll(labels, Count, TimeSpan.FromSeconds(30)).Select(r => Label.Parser.ParseFrom(r.Message.Value)).ToList();
+        Assert.Equal(Count, records.Select(r => r.RequestId).Distinct().Count());
+        Assert.Equal(records.Select(r => r.RequestId).Order(), labelValues.Select(l => l.RequestId).Order());
+        Assert.All(records, r => Assert.Equal(["sepal_length", "sepal_width", "petal_length", "petal_width"], r.Names));
+    }
+
+    [Fact]
+    public async Task Run_BadRowWithOnBadRowStop_SendsNothingAndFailsNamingFileAndLine()
+    {
+        var features = KafkaTestCluster.UniqueTopic("features");
+        var labels = KafkaTestCluster.UniqueTopic("labels");
+        var csv = Path.Combine(Path.GetTempPath(), $"producer-{Guid.NewGuid():N}.csv");
+        await File.WriteAllLinesAsync(csv, ["a,b,species", "1,2,x", "1,,x"]);
+        var overrides = Overrides(features, labels, csv, 2);
+        overrides["Producer:OnBadRow"] = "stop";
+
+        await using var app = ProducerExtensions.CreateApp(overrides);
+        await app.StartAsync();
+        var e = await Assert.ThrowsAsync<InvalidDataException>(() => app.Services.GetRequiredService<PublishProgress>().Completion.WaitAsync(TimeSpan.FromSeconds(60)));
+
+        Assert.StartsWith($"{csv}:3: missing value for feature 'b'", e.Message, StringComparison.Ordinal);
+        Assert.Equal(0, app.Services.GetRequiredService<PublishProgress>().RecordsSent);
+        File.Delete(csv);
+    }
+
+    [Fact]
+    public async Task Start_UnknownFormatAndIncompleteRamp_FailsNamingEachSetting()
+    {
+        var overrides = Overrides("f", "l", RepoPaths.IrisCsv, 1);
+        overrides["Producer:Format"] = "xlsx";
+        overrides["Producer:Profile"] = "ramp";
+        await using var app = ProducerExtensions.CreateApp(overrides);
+
+        var e = await Assert.ThrowsAsync<OptionsValidationException>(() => app.StartAsync());
+
+        Assert.Contains("Producer:Format 'xlsx'", e.Message, StringComparison.Ordinal);
+        Assert.Contains("Producer:PeakRate", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Start_MalformedRate_FailsNamingProducerRate()
     {
         var overrides = new Dictionary<string, string?>(Overrides("f", "l", RepoPaths.IrisCsv, 1)) { ["Producer:Rate"] = "-5" };

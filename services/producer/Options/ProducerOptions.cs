@@ -7,9 +7,52 @@ internal sealed class ProducerOptions
 {
     public const string SectionName = "Producer";
 
-    /// <summary>The CSV file; a relative path is resolved against the current directory, not the content root.</summary>
-    [Required(AllowEmptyStrings = false, ErrorMessage = "Producer:File is required: the CSV file to publish (e.g. --Producer:File=data/iris.csv).")]
+    /// <summary>The source file (CSV, JSON lines or Parquet); a relative path is resolved against the current directory, not the content root.</summary>
     public string? File { get; set; }
+
+    /// <summary><c>csv</c>, <c>jsonl</c>, <c>parquet</c> or <c>synthetic</c> (no file); empty: from the file's extension.</summary>
+    public string? Format { get; set; }
+
+    /// <summary>Which columns hold the entity id, request id, event time and features (the label: <see cref="LabelColumn"/>).</summary>
+    public ColumnOptions Columns { get; set; } = new();
+
+    /// <summary>Rows the synthetic source generates (cycled over for longer runs).</summary>
+    [Range(1, 10_000_000, ErrorMessage = "Producer:SyntheticRows must be between 1 and 10,000,000.")]
+    public int SyntheticRows { get; set; } = 1000;
+
+    /// <summary><c>skip</c> (count and log bad rows, publish the rest) or <c>stop</c> (refuse to publish a file with a bad row).</summary>
+    public string OnBadRow { get; set; } = "skip";
+
+    /// <summary>The load shape: <c>constant</c> (<see cref="Rate"/>), <c>step</c>, <c>ramp</c> or <c>burst</c> (the seed's Locust shapes).</summary>
+    public string Profile { get; set; } = "constant";
+
+    /// <summary>Ramp: the rate reached after <see cref="RampSeconds"/>; burst: the rate during a burst.</summary>
+    [Range(0, 10_000_000, ErrorMessage = "Producer:PeakRate must be between 0 and 10,000,000 records/s.")]
+    public double PeakRate { get; set; }
+
+    /// <summary>Step: records/s added every <see cref="StepSeconds"/>.</summary>
+    [Range(0, 10_000_000, ErrorMessage = "Producer:StepRate must be between 0 and 10,000,000 records/s.")]
+    public double StepRate { get; set; }
+
+    [Range(0, 86_400, ErrorMessage = "Producer:StepSeconds must be between 0 and 86,400.")]
+    public double StepSeconds { get; set; } = 10;
+
+    [Range(0, 86_400, ErrorMessage = "Producer:RampSeconds must be between 0 and 86,400.")]
+    public double RampSeconds { get; set; } = 30;
+
+    /// <summary>Burst: how long each burst lasts, at the start of every <see cref="BurstEverySeconds"/>.</summary>
+    [Range(0, 86_400, ErrorMessage = "Producer:BurstSeconds must be between 0 and 86,400.")]
+    public double BurstSeconds { get; set; } = 2;
+
+    [Range(0, 86_400, ErrorMessage = "Producer:BurstEverySeconds must be between 0 and 86,400.")]
+    public double BurstEverySeconds { get; set; } = 10;
+
+    /// <summary>Each label's delay is <see cref="LabelDelayMs"/> plus a uniform random part up to this (0: fixed delay).</summary>
+    [Range(0, 3_600_000, ErrorMessage = "Producer:LabelDelayJitterMs must be between 0 and 3,600,000.")]
+    public int LabelDelayJitterMs { get; set; }
+
+    /// <summary><c>auto</c> (a progress bar when standard error is a terminal, else a log line a second), <c>on</c> or <c>off</c>.</summary>
+    public string ProgressBar { get; set; } = "auto";
 
     [Required(AllowEmptyStrings = false, ErrorMessage = "Producer:FeatureSet must not be empty.")]
     public string FeatureSet { get; set; } = "iris";
@@ -43,4 +86,41 @@ internal sealed class ProducerOptions
     public string? RunId { get; set; }
 
     public string ResolveFile() => Path.GetFullPath(File ?? "", Directory.GetCurrentDirectory());
+
+    public SourceFormat ResolveFormat() => (Format ?? "").Trim().ToLowerInvariant() switch
+    {
+        "csv" => SourceFormat.Csv,
+        "jsonl" or "json" or "ndjson" => SourceFormat.JsonLines,
+        "parquet" => SourceFormat.Parquet,
+        "synthetic" => SourceFormat.Synthetic,
+        "" => Path.GetExtension(File ?? "").ToLowerInvariant() switch
+        {
+            ".jsonl" or ".json" or ".ndjson" => SourceFormat.JsonLines,
+            ".parquet" => SourceFormat.Parquet,
+            _ => SourceFormat.Csv,
+        },
+        _ => SourceFormat.Unknown,
+    };
+}
+
+internal enum SourceFormat
+{
+    Unknown,
+    Csv,
+    JsonLines,
+    Parquet,
+    Synthetic,
+}
+
+/// <summary>Column mapping (section <c>Producer:Columns</c>); a name the file lacks stops the run naming the setting.</summary>
+internal sealed class ColumnOptions
+{
+    public string? EntityId { get; set; }
+
+    public string? RequestId { get; set; }
+
+    public string? EventTime { get; set; }
+
+    /// <summary>Comma-separated feature columns, in order; empty: every column not mapped to something else.</summary>
+    public string? Features { get; set; }
 }

@@ -9,8 +9,8 @@ namespace Mesh.Producer.Pacing;
 internal sealed class RatePacer
 {
     private readonly TimeProvider _time;
-    private readonly double _ratePerSecond;
-    private readonly long _capacity;
+    private readonly RateProfile _profile;
+    private readonly double _burstSeconds;
     private readonly long _origin;
     private long _taken;
 
@@ -18,25 +18,39 @@ internal sealed class RatePacer
     /// <param name="time">The clock; tests pass a manual one.</param>
     /// <param name="burstSeconds">How much unused time may be caught up at once.</param>
     public RatePacer(double ratePerSecond, TimeProvider time, double burstSeconds = 0.1)
+        : this(new RateProfile.Constant(CheckRate(ratePerSecond)), time, burstSeconds)
     {
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(ratePerSecond);
+    }
+
+    /// <param name="profile">The load shape: permits due by each moment.</param>
+    /// <param name="time">The clock; tests pass a manual one.</param>
+    /// <param name="burstSeconds">How much unused time (at the current rate) may be caught up at once.</param>
+    public RatePacer(RateProfile profile, TimeProvider time, double burstSeconds = 0.1)
+    {
         _time = time;
-        _ratePerSecond = ratePerSecond;
-        _capacity = Math.Max(1, (long)Math.Ceiling(ratePerSecond * burstSeconds));
+        _profile = profile;
+        _burstSeconds = burstSeconds;
         _origin = time.GetTimestamp();
     }
 
-    public long Capacity => _capacity;
+    /// <summary>The most permits granted at once at the current rate.</summary>
+    public long Capacity => Math.Max(1, (long)Math.Ceiling(CurrentRate * _burstSeconds));
+
+    /// <summary>The profile's rate now.</summary>
+    public double CurrentRate => _profile.RateAt(Elapsed);
+
+    private double Elapsed => _time.GetElapsedTime(_origin).TotalSeconds;
 
     /// <summary>Takes up to <paramref name="max"/> permits available now (one is available at once, so the first record leaves without waiting).</summary>
     public long Acquire(long max)
     {
         var available = Available();
-        if (available > _capacity)
+        var capacity = Capacity;
+        if (available > capacity)
         {
             // Forgive what exceeds the bucket: time nobody used is not owed.
-            _taken += available - _capacity;
-            available = _capacity;
+            _taken += available - capacity;
+            available = capacity;
         }
 
         var granted = Math.Clamp(available, 0, Math.Max(0, max));
@@ -52,15 +66,23 @@ internal sealed class RatePacer
             return TimeSpan.Zero;
         }
 
-        // Permit number _taken + 1 is earned once elapsed * rate reaches _taken (the first permit is free).
-        var dueSeconds = _taken / _ratePerSecond;
-        var elapsedSeconds = _time.GetElapsedTime(_origin).TotalSeconds;
-        return TimeSpan.FromSeconds(Math.Max(0, dueSeconds - elapsedSeconds));
+        // Permit number _taken + 1 is earned once the permits due reach _taken (the first permit is free); at
+        // the current rate that is this far away. A shape that changes rate meanwhile is caught at the next ask.
+        var elapsed = Elapsed;
+        var missing = _taken - _profile.DueBy(elapsed);
+        var rate = _profile.RateAt(elapsed);
+        return rate <= 0 ? TimeSpan.FromMilliseconds(100) : TimeSpan.FromSeconds(Math.Max(0, missing / rate));
     }
 
     private long Available()
     {
-        var earned = (long)Math.Floor((_time.GetElapsedTime(_origin).TotalSeconds * _ratePerSecond) + 1e-9);
+        var earned = (long)Math.Floor(_profile.DueBy(Elapsed) + 1e-9);
         return 1 + earned - _taken;
+    }
+
+    private static double CheckRate(double ratePerSecond)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(ratePerSecond);
+        return ratePerSecond;
     }
 }

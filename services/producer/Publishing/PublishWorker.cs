@@ -7,14 +7,16 @@ using Mesh.Producer.Csv;
 using Mesh.Producer.Options;
 using Mesh.Producer.Pacing;
 using Mesh.Producer.Records;
+using Mesh.Producer.Sources;
 using Mesh.Producer.Telemetry;
 using Microsoft.Extensions.Options;
 
 namespace Mesh.Producer.Publishing;
 
 /// <summary>
-/// Publishes the CSV rows at the configured rate, then the labels after their delay, waits for every
-/// acknowledgement, logs a summary and stops the process (exit code 0 only when everything was acknowledged).
+/// Publishes the source's rows at the configured rate or load shape, then the labels after their delay (fixed or
+/// with random jitter), waits for every acknowledgement, prints a summary and stops the process (exit code 0 only
+/// when everything was acknowledged).
 /// </summary>
 internal sealed partial class PublishWorker(
     IOptions<ProducerOptions> options,
@@ -30,7 +32,8 @@ internal sealed partial class PublishWorker(
     private static readonly TimeSpan s_flushTimeout = TimeSpan.FromSeconds(30);
     private const int MaxBurst = 10_000;
 
-    private readonly Queue<(long Due, Label Label)> _pendingLabels = new();
+    // Ordered by due time: with a random delay, labels fall due in another order than their records were sent.
+    private readonly PriorityQueue<Label, long> _pendingLabels = new();
     private IProducer<byte[], byte[]>? _producer;
     private Action<DeliveryReport<byte[], byte[]>>? _onRecordDelivered;
     private Action<DeliveryReport<byte[], byte[]>>? _onLabelDelivered;
@@ -62,13 +65,18 @@ internal sealed partial class PublishWorker(
     private async Task<PublishSummary> RunAsync(CancellationToken stoppingToken)
     {
         var o = options.Value;
-        var table = CsvFeatureReader.Read(o.ResolveFile(), o.LabelColumn);
+        var table = FeatureSourceReader.Read(o);
         foreach (var error in table.Errors)
         {
             LogBadRow(error.File, error.LineNumber, error.Reason);
         }
 
         telemetry.BadRows.Add(table.Errors.Count);
+        if (table.Errors.Count > 0 && string.Equals(o.OnBadRow, "stop", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new InvalidDataException($"{table.Errors[0]} (and {table.Errors.Count - 1} more bad rows); nothing was sent because Producer:OnBadRow is 'stop'.");
+        }
+
         if (table.Rows.Count == 0)
         {
             throw new InvalidDataException($"Producer:File '{table.File}' has no valid rows ({table.Errors.Count} skipped).");
@@ -86,7 +94,10 @@ internal sealed partial class PublishWorker(
         _onLabelDelivered = OnLabelDelivered;
 
         var builder = new RecordBuilder(runId, o.FeatureSet, table.FeatureNames, o.Entities, o.Seed);
-        var pacer = new RatePacer(o.Rate, time);
+        var pacer = new RatePacer(RateProfile.From(o), time);
+        var jitter = new Random(o.Seed);
+        var jitterTicks = (long)(o.LabelDelayJitterMs / 1000.0 * time.TimestampFrequency);
+        var bar = ProgressBar.Create(o.ProgressBar, target == long.MaxValue ? 0 : target, o.DurationSeconds);
         var start = time.GetTimestamp();
         var labelDelayTicks = (long)(o.LabelDelayMs / 1000.0 * time.TimestampFrequency);
         var durationTicks = o.DurationSeconds > 0 ? (long)(o.DurationSeconds * time.TimestampFrequency) : long.MaxValue;
@@ -116,13 +127,18 @@ internal sealed partial class PublishWorker(
                     sent++;
                     if (o.PublishLabels)
                     {
-                        _pendingLabels.Enqueue((time.GetTimestamp() + labelDelayTicks, label));
+                        var due = time.GetTimestamp() + labelDelayTicks + (jitterTicks > 0 ? jitter.NextInt64(jitterTicks + 1) : 0);
+                        _pendingLabels.Enqueue(label, due);
                     }
                 }
             }
 
             SendDueLabels(topics.Labels, time.GetTimestamp());
-            if (time.GetElapsedTime(lastReport) >= TimeSpan.FromSeconds(1))
+            if (bar is not null)
+            {
+                bar.Draw(progress, pacer.CurrentRate, time.GetElapsedTime(start));
+            }
+            else if (time.GetElapsedTime(lastReport) >= TimeSpan.FromSeconds(1))
             {
                 var acked = progress.RecordsAcked;
                 LogProgress(progress.RecordsSent, acked, progress.RecordsFailed, progress.LabelsSent, progress.LabelsAcked,
@@ -139,7 +155,8 @@ internal sealed partial class PublishWorker(
             var wait = sendingDone ? s_maxWait : pacer.TimeUntilNextPermit();
             if (_pendingLabels.Count > 0)
             {
-                var labelDue = TimeSpan.FromSeconds(Math.Max(0, _pendingLabels.Peek().Due - time.GetTimestamp()) / (double)time.TimestampFrequency);
+                _pendingLabels.TryPeek(out _, out var nextDue);
+                var labelDue = TimeSpan.FromSeconds(Math.Max(0, nextDue - time.GetTimestamp()) / (double)time.TimestampFrequency);
                 wait = labelDue < wait ? labelDue : wait;
             }
 
@@ -169,7 +186,9 @@ internal sealed partial class PublishWorker(
             LogFlushTimeout(inFlight, s_flushTimeout.TotalSeconds);
         }
 
-        return progress.Summarize(table.Errors.Count, interrupted, time.GetElapsedTime(start));
+        var summary = progress.Summarize(table.Errors.Count, interrupted, time.GetElapsedTime(start));
+        bar?.Finish(summary);
+        return summary;
     }
 
     private void SendRecord(string topic, FeatureRecord record)
@@ -192,9 +211,9 @@ internal sealed partial class PublishWorker(
 
     private void SendDueLabels(string topic, long now)
     {
-        while (_pendingLabels.Count > 0 && _pendingLabels.Peek().Due <= now)
+        while (_pendingLabels.TryPeek(out _, out var due) && due <= now)
         {
-            var label = _pendingLabels.Dequeue().Label;
+            var label = _pendingLabels.Dequeue();
             label.ObservedTime = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTime(time.GetUtcNow().UtcDateTime);
             using var activity = ProducerTelemetry.ActivitySource.StartActivity($"{topic} publish", ActivityKind.Producer);
             activity?.SetTag("messaging.system", "kafka");
@@ -272,7 +291,7 @@ internal sealed partial class PublishWorker(
         LogDone(s.Succeeded ? "complete" : "INCOMPLETE", s.RecordsSent, s.RecordsAcked, s.RecordsFailed, s.LabelsSent, s.LabelsAcked, s.LabelsFailed,
             s.BadRows, s.Interrupted, Math.Round(s.Elapsed.TotalSeconds, 2), Math.Round(s.RecordsAcked / Math.Max(0.001, s.Elapsed.TotalSeconds), 1), s.ExitCode);
 
-    [LoggerMessage(EventId = 1, Level = LogLevel.Warning, Message = "Skipping bad CSV row {File}:{Line}: {Reason}")]
+    [LoggerMessage(EventId = 1, Level = LogLevel.Warning, Message = "Skipping bad row {File}:{Line}: {Reason}")]
     private partial void LogBadRow(string file, int line, string reason);
 
     [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "Publishing {File} ({Rows} rows, {BadRows} skipped) to {FeaturesTopic}, labels to {LabelsTopic}, at {Rate} records/s, count {Count}, duration {Duration} s, run {RunId}")]

@@ -17,13 +17,15 @@ internal sealed class RecordBuilder(string runId, string featureSet, IReadOnlyLi
 
     public (FeatureRecord Record, Label Label) Build(FeatureRow row, DateTime sendTimeUtc)
     {
-        var requestId = $"{runId}-{_sequence++}";
-        var entityId = $"entity-{_random.Next(entities)}";
+        // Ids the file carries are kept (a rerun then repeats them, and downstream deduplicates); others are made up.
+        var sequence = _sequence++;
+        var requestId = row.RequestId ?? $"{runId}-{sequence}";
+        var entityId = row.EntityId ?? $"entity-{_random.Next(entities)}";
         var record = new FeatureRecord
         {
             RequestId = requestId,
             EntityId = entityId,
-            EventTime = Timestamp.FromDateTime(sendTimeUtc),
+            EventTime = Timestamp.FromDateTime(row.EventTime ?? sendTimeUtc),
             FeatureSet = featureSet,
         };
         record.Values.Add(row.Values);

@@ -1,0 +1,18 @@
+using Mesh.Producer.Options;
+
+namespace Mesh.Producer.Csv;
+
+/// <summary>Which columns of a source file hold what (settings <c>Producer:LabelColumn</c> and <c>Producer:Columns:*</c>).</summary>
+internal sealed record ColumnMapping(string Label, string? EntityId, string? RequestId, string? EventTime, IReadOnlyList<string> Features)
+{
+    public static ColumnMapping LabelOnly(string label) => new(label, null, null, null, []);
+
+    public static ColumnMapping From(ProducerOptions o) => new(
+        o.LabelColumn,
+        NullIfEmpty(o.Columns.EntityId),
+        NullIfEmpty(o.Columns.RequestId),
+        NullIfEmpty(o.Columns.EventTime),
+        (o.Columns.Features ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+
+    private static string? NullIfEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
+}
