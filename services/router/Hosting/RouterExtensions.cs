@@ -56,9 +56,27 @@ public static class RouterExtensions
         {
             var lifetime = sp.GetRequiredService<IHostApplicationLifetime>();
             var logger = sp.GetRequiredService<ILoggerFactory>().CreateLogger("Mesh.Router");
-            return sp.GetRequiredService<KafkaClientFactory>().CreateProducer(
-                "mesh-router",
-                error => FatalError.Stop(lifetime, logger, $"Fatal producer error {error.Code}: {error.Reason}"));
+            var kafka = sp.GetRequiredService<KafkaClientFactory>();
+            var router = sp.GetRequiredService<IOptions<RouterOptions>>().Value;
+            Action<Error> onFatal = error => FatalError.Stop(lifetime, logger, $"Fatal producer error {error.Code}: {error.Reason}");
+            if (!router.ExactlyOnce.Enabled)
+            {
+                return kafka.CreateProducer("mesh-router", onFatal);
+            }
+
+            // Exactly-once: every output and the consumed offsets commit together (RouterWorker drives the transactions).
+            var config = kafka.CreateProducerConfig("mesh-router");
+            config.TransactionalId = router.ExactlyOnce.ResolveTransactionalId(router.GroupId);
+            config.EnableIdempotence = true;
+            return new ProducerBuilder<byte[], byte[]>(config)
+                .SetErrorHandler((_, error) =>
+                {
+                    if (error.IsFatal)
+                    {
+                        onFatal(error);
+                    }
+                })
+                .Build();
         });
         builder.Services.AddSingleton(sp => new DeadLetterPublisher(
             sp.GetRequiredService<IProducer<byte[], byte[]>>(),

@@ -33,6 +33,27 @@ internal sealed class RouterOptions
     public AdminOptions Admin { get; set; } = new();
 
     public BackpressureOptions Backpressure { get; set; } = new();
+
+    public ExactlyOnceOptions ExactlyOnce { get; set; } = new();
+}
+
+/// <summary>Consume-transform-produce in Kafka transactions (<c>Router:ExactlyOnce</c>).</summary>
+internal sealed class ExactlyOnceOptions
+{
+    public bool Enabled { get; set; }
+
+    /// <summary>
+    /// The producer's transactional id; empty means <c>{GroupId}-{host name}</c>. A restarted router must reuse its
+    /// id (that aborts what its previous life left open); two routers must never share one.
+    /// </summary>
+    public string? TransactionalId { get; set; }
+
+    /// <summary>How often the consumed offsets and the outputs so far are committed together as one transaction.</summary>
+    [Range(10, 60_000, ErrorMessage = "Router:ExactlyOnce:CommitIntervalMs must be between 10 and 60000.")]
+    public int CommitIntervalMs { get; set; } = 200;
+
+    public string ResolveTransactionalId(string groupId) =>
+        string.IsNullOrWhiteSpace(TransactionalId) ? $"{groupId}-{Environment.MachineName}" : TransactionalId;
 }
 
 /// <summary>Micro-batching per arm (<c>Router:Batching</c>).</summary>

@@ -22,6 +22,8 @@ internal sealed partial class RouterWorker(
     // Records fetched while the partitions were being paused; handled, in order, before the next Consume.
     private readonly Queue<ConsumeResult<byte[], byte[]>> _stash = new();
     private IConsumer<byte[], byte[]>? _consumer;
+    private TransactionalCommitter? _transactions;
+    private volatile bool _lost;
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
         Task.Factory.StartNew(() => Run(stoppingToken), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
@@ -49,23 +51,36 @@ internal sealed partial class RouterWorker(
             return;
         }
 
-        using var consumer = kafka.CreateConsumer(
-            options.Value.GroupId,
-            $"mesh-router-{Environment.MachineName}-{Environment.ProcessId}",
-            onFatal: error => FatalError.Stop(lifetime, logger, $"Fatal consumer error {error.Code}: {error.Reason}"),
-            onRevoked: pipeline.OnPartitionsRevoked);
+        using var consumer = options.Value.ExactlyOnce.Enabled
+            ? CreateTransactionalConsumer(pipeline, producer)
+            : kafka.CreateConsumer(
+                options.Value.GroupId,
+                ClientId,
+                onFatal: error => FatalError.Stop(lifetime, logger, $"Fatal consumer error {error.Code}: {error.Reason}"),
+                onRevoked: pipeline.OnPartitionsRevoked);
         try
         {
             pipeline.Attach(consumer);
             _consumer = consumer;
+            _transactions?.Start();
             pipeline.Pauser = this;
             state.Set(RouterStatus.Consuming);
             Consume(consumer, pipeline, stoppingToken);
             state.Set(RouterStatus.Stopping);
-            Shutdown(consumer, producer, pipeline);
+            if (_transactions is { } transactions)
+            {
+                ShutdownTransactional(consumer, transactions);
+            }
+            else
+            {
+                Shutdown(consumer, producer, pipeline);
+            }
         }
-        catch (KafkaException e) when (e.Error.IsFatal)
+        catch (KafkaException e) when (e.Error.IsFatal || _transactions is not null)
         {
+            // In exactly-once mode any failed transaction call ends the process: the restarted router resumes from
+            // the last committed transaction, which is simpler and safer than rewinding positions in place.
+            _transactions?.Abort();
             state.Set(RouterStatus.Failed);
             FatalError.Stop(lifetime, logger, $"Fatal Kafka error {e.Error.Code}: {e.Error.Reason}", e);
         }
@@ -110,8 +125,15 @@ internal sealed partial class RouterWorker(
         var registry = services.GetRequiredService<ExperimentRegistry>();
         ExperimentSet? subscribedSet = null;
         string[] subscribed = [];
-        while (!stoppingToken.IsCancellationRequested)
+        var transactions = _transactions;
+        var poll = TimeSpan.FromMilliseconds(options.Value.ExactlyOnce.CommitIntervalMs);
+        while (!stoppingToken.IsCancellationRequested && !_lost)
         {
+            if (transactions is not null && transactions.Due)
+            {
+                transactions.Commit(consumer);
+            }
+
             // A reload may name other input topics; the set changes rarely, so this is one reference compare per record.
             var set = registry.Current;
             if (!ReferenceEquals(set, subscribedSet))
@@ -130,7 +152,8 @@ internal sealed partial class RouterWorker(
             ConsumeResult<byte[], byte[]>? result;
             try
             {
-                result = _stash.Count > 0 ? _stash.Dequeue() : consumer.Consume(stoppingToken);
+                // Exactly-once polls with a timeout so that a quiet topic still commits on time.
+                result = _stash.Count > 0 ? _stash.Dequeue() : transactions is null ? consumer.Consume(stoppingToken) : consumer.Consume(poll);
             }
             catch (OperationCanceledException)
             {
@@ -151,6 +174,7 @@ internal sealed partial class RouterWorker(
             try
             {
                 pipeline.Handle(result, stoppingToken);
+                transactions?.OnHandled(result);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -159,6 +183,53 @@ internal sealed partial class RouterWorker(
                 return;
             }
         }
+    }
+
+    private static string ClientId => $"mesh-router-{Environment.MachineName}-{Environment.ProcessId}";
+
+    private IConsumer<byte[], byte[]> CreateTransactionalConsumer(RoutingPipeline pipeline, IProducer<byte[], byte[]> producer)
+    {
+        var config = kafka.CreateConsumerConfig(options.Value.GroupId, ClientId);
+        // Offsets commit inside the transactions, never on a timer.
+        config.EnableAutoCommit = false;
+        var transactions = new TransactionalCommitter(producer, pipeline, TimeSpan.FromMilliseconds(options.Value.ExactlyOnce.CommitIntervalMs), logger);
+        _transactions = transactions;
+        return new ConsumerBuilder<byte[], byte[]>(config)
+            .SetErrorHandler((_, error) =>
+            {
+                if (error.IsFatal)
+                {
+                    FatalError.Stop(lifetime, logger, $"Fatal consumer error {error.Code}: {error.Reason}");
+                }
+            })
+            .SetPartitionsRevokedHandler((consumer, partitions) =>
+            {
+                // Before the partitions move: commit what was done for them, so the new owner starts after it.
+                transactions.Commit(consumer);
+                pipeline.ForgetPartitions(partitions.Select(p => p.TopicPartition));
+            })
+            .SetPartitionsLostHandler((_, partitions) =>
+            {
+                // Another member may already own them: nothing of the open transaction may become visible.
+                _lost = true;
+                FatalError.Stop(lifetime, logger, $"Partitions lost in exactly-once mode ({string.Join(", ", partitions)}); restarting from the last committed transaction.");
+            })
+            .Build();
+    }
+
+    private void ShutdownTransactional(IConsumer<byte[], byte[]> consumer, TransactionalCommitter transactions)
+    {
+        if (_lost)
+        {
+            transactions.Abort();
+        }
+        else
+        {
+            transactions.Commit(consumer);
+        }
+
+        consumer.Close();
+        LogStopped(logger);
     }
 
     private void Shutdown(IConsumer<byte[], byte[]> consumer, IProducer<byte[], byte[]> producer, RoutingPipeline pipeline)

@@ -210,6 +210,9 @@ internal sealed partial class RoutingPipeline(
         offsets.Forget(partitions.Select(p => p.TopicPartition));
     }
 
+    /// <summary>Revoked or lost partitions: their in-flight completions no longer store offsets.</summary>
+    public void ForgetPartitions(IEnumerable<TopicPartition> partitions) => offsets.Forget(partitions);
+
     /// <summary>Closes every open batch and waits for all batches (shadows too) to finish.</summary>
     public Task DrainAsync() => Task.WhenAll(registry.AllArms.Select(a => a.Batcher.DrainAsync()));
 

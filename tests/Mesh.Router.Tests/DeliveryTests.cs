@@ -1,0 +1,174 @@
+using System.Diagnostics;
+using System.Globalization;
+using Mesh.Contracts.V1;
+using Mesh.Testing;
+using Xunit.Abstractions;
+
+namespace Mesh.Router.Tests;
+
+/// <summary>
+/// The router as a real process, killed with SIGKILL mid-stream and started again: no request id may be missing;
+/// in exactly-once mode none may be doubled in the read_committed predictions on a real cluster. The embedded
+/// broker does not store transactional offset commits (ENVIRONMENT.md), so there the router also commits them the
+/// ordinary way after each transaction and the test reports the duplicates it saw instead of failing on them.
+/// </summary>
+public sealed class DeliveryTests(KafkaTestCluster cluster, ITestOutputHelper output) : IClassFixture<KafkaTestCluster>
+{
+    private const int Count = 1500;
+    private static readonly TimeSpan s_patience = TimeSpan.FromSeconds(90);
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Router_KilledMidStreamAndRestarted_NoRequestIdMissing(bool exactlyOnce)
+    {
+        await using var modelHost = await FakeModelHost.StartAsync();
+        var features = KafkaTestCluster.UniqueTopic("router-test.features");
+        var predictions = KafkaTestCluster.UniqueTopic("router-test.predictions");
+        var deadLetters = KafkaTestCluster.UniqueTopic("router-test.dead-letter");
+        await cluster.CreateTopicsAsync(2, features, predictions, deadLetters);
+        var experimentFile = Path.Combine(Path.GetTempPath(), $"router-test-{Guid.NewGuid():N}.yaml");
+        // The rate limit stretches the stream over a few seconds, so the kill lands in the middle of it.
+        await File.WriteAllTextAsync(experimentFile, $"""
+            experiments:
+              - name: delivery
+                strategy: ab
+                rateLimit:
+                  recordsPerSecond: 400
+                arms:
+                  - name: a
+                    weight: 1
+                    endpoint: {modelHost.Endpoint}
+                    model: model-a
+                  - name: b
+                    weight: 1
+                    endpoint: {modelHost.Endpoint}
+                    model: model-b
+            """);
+        var environment = new Dictionary<string, string>
+        {
+            ["Kafka__BootstrapServers"] = cluster.BootstrapServers,
+            ["Kafka__Topics__Features"] = features,
+            ["Kafka__Topics__Predictions"] = predictions,
+            ["Kafka__Topics__DeadLetter"] = deadLetters,
+            ["Router__ExperimentFile"] = experimentFile,
+            ["Router__GroupId"] = "router-delivery-" + Guid.NewGuid().ToString("N"),
+            ["Router__ExactlyOnce__Enabled"] = exactlyOnce ? "true" : "false",
+            ["Router__ExactlyOnce__TransactionalId"] = "router-delivery-" + Guid.NewGuid().ToString("N"),
+            ["Router__ExactlyOnce__CommitIntervalMs"] = "100",
+        };
+        try
+        {
+            var host = new RouterTestHostProducer(cluster, features);
+            host.Produce(RouterTestHost.Records("delivery", Count, 100));
+
+            using (var first = StartRouter(environment))
+            {
+                // Kill once a part of the stream is through (committed, as read_committed readers see it).
+                var deadline = DateTime.UtcNow + s_patience;
+                while (Read(predictions, 300, TimeSpan.FromSeconds(2)).Count < 300 && DateTime.UtcNow < deadline && !first.HasExited)
+                {
+                }
+
+                Assert.False(first.HasExited, "the first router exited by itself");
+                first.Kill();
+                first.WaitForExit(10_000);
+            }
+
+            List<Prediction> all;
+            using (var second = StartRouter(environment))
+            {
+                var deadline = DateTime.UtcNow + s_patience;
+                do
+                {
+                    all = Read(predictions, Count * 2, TimeSpan.FromSeconds(3));
+                }
+                while (all.Select(p => p.RequestId).Distinct().Count() < Count && DateTime.UtcNow < deadline && !second.HasExited);
+
+                second.Kill();
+                second.WaitForExit(10_000);
+            }
+
+            var missing = Enumerable.Range(0, Count).Select(i => $"delivery-{i}").Except(all.Select(p => p.RequestId)).ToList();
+            Assert.True(missing.Count == 0, $"{missing.Count} request ids missing, e.g. {string.Join(", ", missing.Take(5))}");
+            var duplicates = all.Count - Count;
+            output.WriteLine($"{(exactlyOnce ? "exactly-once" : "at-least-once")} on {cluster.Kind}: {Count} request ids, {duplicates} duplicate predictions after SIGKILL and restart");
+            if (exactlyOnce && !cluster.IsEmbedded)
+            {
+                Assert.Equal(0, duplicates);
+            }
+        }
+        finally
+        {
+            File.Delete(experimentFile);
+        }
+    }
+
+    private List<Prediction> Read(string topic, int expected, TimeSpan timeout) =>
+        cluster.ReadAll(topic, expected, timeout).Select(r => Prediction.Parser.ParseFrom(r.Message.Value)).ToList();
+
+    private Process StartRouter(Dictionary<string, string> environment)
+    {
+        var info = new ProcessStartInfo("dotnet", [RouterDll()])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var (key, value) in environment)
+        {
+            info.Environment[key] = value;
+        }
+
+        info.Environment["Urls"] = $"http://127.0.0.1:{RouterTestHost.FreePort().ToString(CultureInfo.InvariantCulture)}";
+        info.Environment["Logging__LogLevel__Default"] = "Warning";
+        var process = Process.Start(info) ?? throw new InvalidOperationException("The router process did not start.");
+        process.OutputDataReceived += (_, e) => { };
+        process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is not null)
+            {
+                try
+                {
+                    output.WriteLine("router: " + e.Data);
+                }
+                catch (InvalidOperationException)
+                {
+                    // The test already finished.
+                }
+            }
+        };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
+    }
+
+    /// <summary>The router built beside this test (same configuration), run as its own process.</summary>
+    private static string RouterDll()
+    {
+        var testBin = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
+        var configuration = testBin.Parent!.Name;
+        var root = testBin;
+        while (root is not null && !File.Exists(Path.Combine(root.FullName, "Mesh.slnx")) && !File.Exists(Path.Combine(root.FullName, "Mesh.sln")))
+        {
+            root = root.Parent;
+        }
+
+        var dll = Path.Combine(root?.FullName ?? throw new InvalidOperationException("The repository root was not found."), "services", "router", "bin", configuration, testBin.Name, "Mesh.Router.dll");
+        return File.Exists(dll) ? dll : throw new FileNotFoundException("Build the router first.", dll);
+    }
+
+    private sealed class RouterTestHostProducer(KafkaTestCluster cluster, string topic)
+    {
+        public void Produce(IEnumerable<FeatureRecord> records)
+        {
+            using var producer = new Confluent.Kafka.ProducerBuilder<byte[], byte[]>(new Confluent.Kafka.ProducerConfig { BootstrapServers = cluster.BootstrapServers }).Build();
+            foreach (var record in records)
+            {
+                producer.Produce(topic, new Confluent.Kafka.Message<byte[], byte[]> { Key = System.Text.Encoding.UTF8.GetBytes(record.EntityId), Value = Google.Protobuf.MessageExtensions.ToByteArray(record) });
+            }
+
+            Assert.Equal(0, producer.Flush(TimeSpan.FromSeconds(30)));
+        }
+    }
+}
