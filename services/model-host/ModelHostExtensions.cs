@@ -22,6 +22,7 @@ internal static class ModelHostExtensions
         builder.Services.AddSingleton<ModelHostTelemetry>();
         builder.Services.AddSingleton<ModelCatalog>();
         builder.Services.AddSingleton<InferenceCore>();
+        builder.Services.AddSingleton<MlflowModelSource>();
         builder.Services.AddHostedService<ModelLoader>();
         builder.Services.AddGrpc();
         builder.Services.AddGrpcHealthChecks();

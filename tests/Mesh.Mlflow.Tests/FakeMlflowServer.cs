@@ -47,7 +47,8 @@ public sealed class FakeMlflowServer : IAsyncDisposable
     {
         var root = Path.Combine(Path.GetTempPath(), "mesh-fake-mlflow-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(root);
-        var builder = WebApplication.CreateSlimBuilder();
+        // Its own content root: a test project's output folder may hold a service's appsettings.json with Kestrel endpoints.
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = root });
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Logging.ClearProviders();
         var app = builder.Build();

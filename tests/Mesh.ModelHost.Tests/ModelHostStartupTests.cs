@@ -43,9 +43,27 @@ public sealed class ModelHostStartupTests : IDisposable
         Assert.Contains("ModelHost:ModelRepository", error.Message);
     }
 
-    private static async Task<OptionsValidationException> StartExpectingFailure(string repository)
+    [Theory]
+    [InlineData("ModelHost:Mlflow:Models:0:Uri", "models:/iris", "ModelHost:Mlflow:Models:0:Uri")]
+    [InlineData("ModelHost:Mlflow:Models:0:Uri", "runs:/abc/model", "ModelHost:Mlflow:Models:0:Name")]
+    [InlineData("ModelHost:Batching:MaxBatchSize", "0", "ModelHost:Batching:MaxBatchSize")]
+    [InlineData("ModelHost:GraphOptimizationLevel", "Turbo", "ModelHost:GraphOptimizationLevel")]
+    public async Task StartAsync_BadSetting_FailsNamingTheSetting(string key, string value, string named)
     {
-        await using var app = ModelHostExtensions.CreateApp(ModelHostFixture.Settings(repository));
+        var error = await StartExpectingFailure(_folder, new() { [key] = value, ["ModelHost:Mlflow:TrackingUri"] = "http://127.0.0.1:1" });
+
+        Assert.Contains(named, error.Message);
+    }
+
+    private static async Task<OptionsValidationException> StartExpectingFailure(string repository, Dictionary<string, string?>? extra = null)
+    {
+        var settings = ModelHostFixture.Settings(repository);
+        foreach (var (key, value) in extra ?? [])
+        {
+            settings[key] = value;
+        }
+
+        await using var app = ModelHostExtensions.CreateApp(settings);
         return await Assert.ThrowsAsync<OptionsValidationException>(() => app.StartAsync());
     }
 }

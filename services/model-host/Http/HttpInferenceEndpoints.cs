@@ -1,9 +1,13 @@
 using System.Buffers.Binary;
+using System.Security.Cryptography;
+using System.Text;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using Grpc.Core;
 using Mesh.ModelHost.Inference;
 using Mesh.ModelHost.Models;
+using Mesh.ModelHost.Options;
+using Microsoft.Extensions.Options;
 using Microsoft.ML.OnnxRuntime.Tensors;
 
 namespace Mesh.ModelHost.Http;
@@ -28,6 +32,32 @@ internal static class HttpInferenceEndpoints
         v2.MapGet("/models/{name}/versions/{version}/ready", (InferenceCore core, string name, string version) => Ready(core, name, version));
         v2.MapPost("/models/{name}/infer", (InferenceCore core, HttpContext context, string name) => Infer(core, context, name, ""));
         v2.MapPost("/models/{name}/versions/{version}/infer", (InferenceCore core, HttpContext context, string name, string version) => Infer(core, context, name, version));
+
+        // Triton's repository extension path: resolve an MLflow model again now (an alias moved) and swap.
+        v2.MapPost("/repository/models/{name}/load", async (MlflowModelSource mlflow, IOptions<ModelHostOptions> options, HttpContext context, string name) =>
+        {
+            var token = options.Value.AdminToken;
+            if (string.IsNullOrEmpty(token))
+            {
+                return Results.Json(new { error = "admin calls are off: set ModelHost:AdminToken" }, statusCode: StatusCodes.Status403Forbidden);
+            }
+
+            if (!CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(context.Request.Headers.Authorization.ToString()), Encoding.UTF8.GetBytes("Bearer " + token)))
+            {
+                return Results.Json(new { error = "missing or wrong bearer token" }, statusCode: StatusCodes.Status401Unauthorized);
+            }
+
+            var refresh = mlflow.RefreshAsync(name, context.RequestAborted);
+            if (refresh is null)
+            {
+                return Results.Json(new { error = $"model '{name}' is not served from MLflow (ModelHost:Mlflow:Models)" }, statusCode: StatusCodes.Status404NotFound);
+            }
+
+            var result = await refresh;
+            return result.Error is null
+                ? Results.Json(new { name = result.Name, version = result.Version, swapped = result.Swapped })
+                : Results.Json(new { name = result.Name, version = result.Version, error = result.Error }, statusCode: StatusCodes.Status502BadGateway);
+        });
         return endpoints;
     }
 

@@ -50,7 +50,13 @@ internal sealed partial class InferenceCore(
         ServedModel model;
         try
         {
-            model = FindModel(request.ModelName, request.ModelVersion);
+            // A version swapped out between the lookup and the lease is looked up again: the swap
+            // published its successor first, so this settles at once.
+            do
+            {
+                model = FindModel(request.ModelName, request.ModelVersion);
+            }
+            while (!model.TryAcquire());
         }
         catch (InferenceException e)
         {
@@ -58,6 +64,19 @@ internal sealed partial class InferenceCore(
             telemetry.RecordRequest(UnresolvedModelTag, "", e.Code.ToString(), 0);
             throw;
         }
+
+        try
+        {
+            return await InferAsync(model, request).ConfigureAwait(false);
+        }
+        finally
+        {
+            model.Release();
+        }
+    }
+
+    private async Task<InferenceResult> InferAsync(ServedModel model, InferenceRequest request)
+    {
 
         using var activity = ModelHostTelemetry.ActivitySource.StartActivity("ModelInfer " + model.Name);
         activity?.SetTag("mesh.model.name", model.Name);

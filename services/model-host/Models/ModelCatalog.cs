@@ -12,7 +12,9 @@ internal sealed record ModelSlot(string Name, string Version, ServedModel? Model
 internal sealed partial class ModelCatalog(ModelHostTelemetry telemetry, ILogger<ModelCatalog> logger) : IDisposable
 {
     private readonly ConcurrentDictionary<(string Name, string Version), ModelSlot> _slots = new();
+    // The version a request without a version gets: the highest in the repository, or the one an MLflow alias points at.
     private readonly ConcurrentDictionary<string, string> _latestVersions = new(StringComparer.Ordinal);
+    private readonly Lock _publishLock = new();
     private volatile bool _ready;
 
     /// <summary>True once every model was tried and at least one is loaded and warmed up.</summary>
@@ -50,10 +52,47 @@ internal sealed partial class ModelCatalog(ModelHostTelemetry telemetry, ILogger
             }
         }
 
+    }
+
+    /// <summary>Every configured model was tried: ready when at least one serves.</summary>
+    public void CompleteLoading(string sources)
+    {
         _ready = !_latestVersions.IsEmpty;
         if (!_ready)
         {
-            LogNothingServed(repository);
+            LogNothingServed(sources);
+        }
+    }
+
+    /// <summary>
+    /// Serves <paramref name="model"/> as <paramref name="name"/>/<paramref name="version"/> and makes it the
+    /// default version, atomically for callers: a request finds either the old version or the new one. The
+    /// version it replaces is retired and released when its requests in flight finish.
+    /// </summary>
+    public void Publish(string name, string version, ServedModel model)
+    {
+        ServedModel? retired = null;
+        lock (_publishLock)
+        {
+            _slots[(name, version)] = new ModelSlot(name, version, model, null);
+            if (_latestVersions.TryGetValue(name, out var previous) && previous != version
+                && _slots.TryRemove((name, previous), out var old))
+            {
+                retired = old.Model;
+            }
+
+            _latestVersions[name] = version;
+        }
+
+        retired?.Retire();
+    }
+
+    /// <summary>Records why a model could not be loaded, unless a version of it is already served.</summary>
+    public void PublishFailure(string name, string version, string error)
+    {
+        if (!_latestVersions.ContainsKey(name))
+        {
+            _slots[(name, version)] = new ModelSlot(name, version, null, error);
         }
     }
 
@@ -99,6 +138,6 @@ internal sealed partial class ModelCatalog(ModelHostTelemetry telemetry, ILogger
     [LoggerMessage(Level = LogLevel.Error, Message = "Model {Model} version {Version} in {Folder} failed to load; the other models are served")]
     private partial void LogLoadFailed(Exception exception, string model, string version, string folder);
 
-    [LoggerMessage(Level = LogLevel.Critical, Message = "No model in {Repository} could be loaded; the host stays not ready")]
-    private partial void LogNothingServed(string repository);
+    [LoggerMessage(Level = LogLevel.Critical, Message = "No model from {Sources} could be loaded; the host stays not ready")]
+    private partial void LogNothingServed(string sources);
 }

@@ -48,7 +48,11 @@ internal sealed class ServedModel : IDisposable
     // encoding N labels is N block copies.
     private byte[][] _encodedClassNames = [];
 
-    private ServedModel(string name, string version, InferenceSession session, ModelConfigFile? config, string source)
+    private int _leases;
+    private int _retired;
+    private int _disposed;
+
+    private ServedModel(string name, string version, InferenceSession session, ModelConfigFile? config, string source, IReadOnlyList<SignatureTensor>? signature)
     {
         Name = name;
         Version = version;
@@ -66,7 +70,7 @@ internal sealed class ServedModel : IDisposable
             inputs.Add(new InputSpec(inputName, datatype, metadata.ElementDataType, ToWireShape(metadata.Dimensions)));
         }
 
-        Inputs = inputs;
+        Inputs = signature is null ? inputs : ApplySignature(inputs, signature, source);
         _inputNames = [.. inputs.Select(i => i.Name)];
 
         if (config?.Input?.Name is { } configInput && FindInput(configInput) is null)
@@ -164,9 +168,16 @@ internal sealed class ServedModel : IDisposable
     /// <summary>Whether concurrent requests to this version are coalesced into one run.</summary>
     public bool IsBatching => _batcher is not null;
 
-    public static ServedModel Load(string name, string version, string folder, ModelSessionSettings settings, BatchingSettings batching, ModelHostTelemetry telemetry)
+    public static ServedModel Load(
+        string name,
+        string version,
+        string folder,
+        ModelSessionSettings settings,
+        BatchingSettings batching,
+        ModelHostTelemetry telemetry,
+        MlmodelFile? mlmodel = null)
     {
-        var modelPath = Path.Combine(folder, RepositoryLayout.ModelFileName);
+        var modelPath = Path.Combine(folder, mlmodel?.OnnxModelFile ?? RepositoryLayout.ModelFileName);
         var configPath = Path.Combine(folder, RepositoryLayout.ConfigFileName);
         var config = ModelConfigFile.Read(configPath);
         settings = config?.SessionSettings(settings, configPath) ?? settings;
@@ -181,7 +192,7 @@ internal sealed class ServedModel : IDisposable
         var session = new InferenceSession(modelPath, sessionOptions);
         try
         {
-            var model = new ServedModel(name, version, session, config, modelPath) { _telemetry = telemetry };
+            var model = new ServedModel(name, version, session, config, modelPath, mlmodel?.Inputs) { _telemetry = telemetry };
             try
             {
                 model.WarmUp();
@@ -445,9 +456,45 @@ internal sealed class ServedModel : IDisposable
         }
     }
 
+    /// <summary>Takes a lease for one request; false once the version is retired (look it up again).</summary>
+    public bool TryAcquire()
+    {
+        Interlocked.Increment(ref _leases);
+        if (Volatile.Read(ref _retired) == 0)
+        {
+            return true;
+        }
+
+        Release();
+        return false;
+    }
+
+    public void Release()
+    {
+        if (Interlocked.Decrement(ref _leases) == 0 && Volatile.Read(ref _retired) != 0)
+        {
+            Dispose();
+        }
+    }
+
+    /// <summary>Swapped out: no new requests; released once the requests in flight finish.</summary>
+    public void Retire()
+    {
+        Interlocked.Exchange(ref _retired, 1);
+        if (Volatile.Read(ref _leases) == 0)
+        {
+            Dispose();
+        }
+    }
+
     /// <summary>Lets queued requests finish, then releases the session.</summary>
     public void Dispose()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         _batcher?.DisposeAsync().AsTask().GetAwaiter().GetResult();
         _session.Dispose();
         _runOptions.Dispose();
@@ -600,6 +647,44 @@ internal sealed class ServedModel : IDisposable
         }
 
         return offset;
+    }
+
+    // The MLflow signature can be stricter than the ONNX graph (a fixed feature count where the graph
+    // leaves it open); it must not contradict it.
+    private static List<InputSpec> ApplySignature(List<InputSpec> inputs, IReadOnlyList<SignatureTensor> signature, string source)
+    {
+        var result = new List<InputSpec>(inputs);
+        foreach (var tensor in signature)
+        {
+            var index = tensor.Name is null && inputs.Count == 1 ? 0 : inputs.FindIndex(i => i.Name == tensor.Name);
+            if (index < 0)
+            {
+                throw new InvalidDataException($"{source}: the MLmodel signature names input '{tensor.Name}', the model has {string.Join(", ", inputs.Select(i => i.Name))}.");
+            }
+
+            var input = inputs[index];
+            if (tensor.Datatype != input.Datatype || tensor.Shape.Length != input.Shape.Length)
+            {
+                throw new InvalidDataException(
+                    $"{source}: the MLmodel signature says input '{input.Name}' is {tensor.Datatype} {TensorDatatype.Format(tensor.Shape)}; the model has {input.Datatype} {TensorDatatype.Format(input.Shape)}.");
+            }
+
+            var shape = new long[input.Shape.Length];
+            for (var d = 0; d < shape.Length; d++)
+            {
+                if (input.Shape[d] >= 0 && tensor.Shape[d] >= 0 && input.Shape[d] != tensor.Shape[d])
+                {
+                    throw new InvalidDataException(
+                        $"{source}: the MLmodel signature gives input '{input.Name}' shape {TensorDatatype.Format(tensor.Shape)}; the model has {TensorDatatype.Format(input.Shape)}.");
+                }
+
+                shape[d] = input.Shape[d] >= 0 ? input.Shape[d] : tensor.Shape[d];
+            }
+
+            result[index] = input with { Shape = shape };
+        }
+
+        return result;
     }
 
     private static TensorElementType? ZipMapValueType(NodeMetadata metadata)

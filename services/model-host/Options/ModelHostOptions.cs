@@ -32,6 +32,12 @@ internal sealed class ModelHostOptions
     /// <summary>Dynamic batching defaults for every model (<c>ModelHost:Batching:*</c>).</summary>
     public BatchingOptions Batching { get; set; } = new();
 
+    /// <summary>Models served from the MLflow registry (<c>ModelHost:Mlflow:*</c>).</summary>
+    public MlflowSourceOptions Mlflow { get; set; } = new();
+
+    /// <summary>Bearer token of the admin calls (<c>POST /v2/repository/models/{name}/load</c>); unset disables them.</summary>
+    public string? AdminToken { get; set; }
+
     /// <summary>The session settings every model gets unless its config.json says otherwise.</summary>
     public ModelSessionSettings DefaultSessionSettings() =>
         new(IntraOpThreads, InterOpThreads, ParseGraphOptimizationLevel(GraphOptimizationLevel) ?? Microsoft.ML.OnnxRuntime.GraphOptimizationLevel.ORT_ENABLE_ALL);
@@ -83,4 +89,51 @@ internal sealed class BatchingOptions
     public int MaxQueueSize { get; set; } = 1024;
 
     public BatchingSettings ToSettings() => new(Enabled, MaxBatchSize, MaxQueueDelayMicroseconds, MaxQueueSize);
+}
+
+internal sealed class MlflowSourceOptions
+{
+    /// <summary><c>ModelHost:Mlflow:Models:N:Uri</c> (models:/name@alias, models:/name/version, runs:/id/path) and optional <c>Name</c>.</summary>
+    public List<MlflowModelOptions> Models { get; set; } = [];
+
+    /// <summary>The tracking server; when empty, <c>MLFLOW_TRACKING_URI</c>.</summary>
+    public string? TrackingUri { get; set; }
+
+    /// <summary>How often aliases are resolved again; 0 turns polling off (the admin call still works).</summary>
+    [Range(0, 86400, ErrorMessage = "ModelHost:Mlflow:PollSeconds must be between 0 and 86400.")]
+    public int PollSeconds { get; set; } = 30;
+
+    /// <summary>Where downloaded model versions are kept.</summary>
+    public string CacheDir { get; set; } = "~/.mesh/mlflow-cache";
+
+    public string ResolveCacheDir()
+    {
+        var path = CacheDir.Trim();
+        if (path == "~" || path.StartsWith("~/", StringComparison.Ordinal))
+        {
+            path = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), path.TrimStart('~').TrimStart('/'));
+        }
+
+        return Path.GetFullPath(path);
+    }
+
+    /// <summary>MLflow's environment variables, with <see cref="TrackingUri"/> on top when set.</summary>
+    public Mesh.Mlflow.MlflowClientOptions ClientOptions()
+    {
+        var options = Mesh.Mlflow.MlflowClientOptions.FromEnvironment();
+        if (!string.IsNullOrWhiteSpace(TrackingUri))
+        {
+            options.TrackingUri = new Uri(TrackingUri.Trim());
+        }
+
+        return options;
+    }
+}
+
+internal sealed class MlflowModelOptions
+{
+    public string Uri { get; set; } = "";
+
+    /// <summary>The name the model is served under; defaults to the registered model's name (required for runs:/ URIs).</summary>
+    public string? Name { get; set; }
 }

@@ -23,6 +23,17 @@ internal sealed class ModelRepositoryValidator : IValidateOptions<ModelHostOptio
                 $"ModelHost:GraphOptimizationLevel: '{options.GraphOptimizationLevel}' is not one of Disabled, Basic, Extended, All.");
         }
 
+        if (ValidateMlflow(options.Mlflow) is { } mlflowError)
+        {
+            return ValidateOptionsResult.Fail(mlflowError);
+        }
+
+        if (options.Mlflow.Models.Count > 0)
+        {
+            // MLflow models are served; the repository folder is optional then.
+            return ValidateOptionsResult.Success;
+        }
+
         if (string.IsNullOrWhiteSpace(options.ModelRepository))
         {
             // DataAnnotations reports the missing value.
@@ -43,5 +54,56 @@ internal sealed class ModelRepositoryValidator : IValidateOptions<ModelHostOptio
         }
 
         return ValidateOptionsResult.Success;
+    }
+
+    private static string? ValidateMlflow(MlflowSourceOptions mlflow)
+    {
+        if (mlflow.PollSeconds is < 0 or > 86400)
+        {
+            return "ModelHost:Mlflow:PollSeconds must be between 0 and 86400.";
+        }
+
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < mlflow.Models.Count; i++)
+        {
+            var model = mlflow.Models[i];
+            if (!Mesh.Mlflow.MlflowModelUri.TryParse(model.Uri, out var uri, out var error))
+            {
+                return $"ModelHost:Mlflow:Models:{i}:Uri: {error}.";
+            }
+
+            var name = string.IsNullOrWhiteSpace(model.Name) ? uri!.Name : model.Name.Trim();
+            if (name.Length == 0)
+            {
+                return $"ModelHost:Mlflow:Models:{i}:Name is required for a runs:/ URI (the name to serve the model under).";
+            }
+
+            if (!names.Add(name))
+            {
+                return $"ModelHost:Mlflow:Models:{i}: the name '{name}' is served twice; set ModelHost:Mlflow:Models:{i}:Name.";
+            }
+        }
+
+        if (mlflow.Models.Count == 0)
+        {
+            return null;
+        }
+
+        if (!string.IsNullOrWhiteSpace(mlflow.TrackingUri)
+            && !(Uri.TryCreate(mlflow.TrackingUri.Trim(), UriKind.Absolute, out var tracking) && (tracking.Scheme == Uri.UriSchemeHttp || tracking.Scheme == Uri.UriSchemeHttps)))
+        {
+            return $"ModelHost:Mlflow:TrackingUri '{mlflow.TrackingUri}' is not an http(s) URL of an MLflow tracking server.";
+        }
+
+        try
+        {
+            return mlflow.ClientOptions().TrackingUri is null
+                ? "ModelHost:Mlflow:Models are set but no tracking server is: set MLFLOW_TRACKING_URI or ModelHost:Mlflow:TrackingUri."
+                : null;
+        }
+        catch (FormatException e)
+        {
+            return e.Message;
+        }
     }
 }

@@ -131,16 +131,17 @@ internal static class TestModels
                 String("post_transform", "NONE")),
         ]);
 
-    public static GraphProto MatMulSoftmaxGraph() => Graph(
+    /// <summary>MatMul+Add+Softmax over 3 features; <paramref name="openFeatures"/> leaves the feature count open in the graph.</summary>
+    public static GraphProto MatMulSoftmaxGraph(float[]? bias = null, bool openFeatures = false) => Graph(
         MatMulSoftmax,
-        [Tensor("x", DataType.Float, -1, 3)],
+        [Tensor("x", DataType.Float, -1, openFeatures ? -1 : 3)],
         [Tensor("probs", DataType.Float, -1, 2)],
         [
             Node("MatMul", ["x", "W"], ["logits_raw"]),
             Node("Add", ["logits_raw", "b"], ["logits"]),
             Node("Softmax", ["logits"], ["probs"], "", Int("axis", 1)),
         ],
-        [Initializer("W", [.. MatMulWeights.Cast<float>()], 3, 2), Initializer("b", MatMulBias, 2)]);
+        [Initializer("W", [.. MatMulWeights.Cast<float>()], 3, 2), Initializer("b", bias ?? MatMulBias, 2)]);
 
     public static GraphProto RegressorGraph() => Graph(
         Regressor,

@@ -1,0 +1,163 @@
+using Mesh.ModelHost.Options;
+using Mesh.ModelHost.Telemetry;
+using Mesh.Mlflow;
+using Microsoft.Extensions.Options;
+
+namespace Mesh.ModelHost.Models;
+
+/// <summary>The outcome of resolving an MLflow model again.</summary>
+internal sealed record RefreshResult(string Name, string? Version, bool Swapped, string? Error);
+
+/// <summary>
+/// Serves models from the MLflow registry (<c>ModelHost:Mlflow:Models</c>): resolves each URI, downloads the
+/// files through the artifact proxy into a cache, reads the MLmodel file and loads the onnx flavor. Aliases
+/// are polled (and refreshed on an admin call): a new version is loaded and warmed beside the old one, then
+/// published atomically; a version that fails to load leaves the old one serving.
+/// </summary>
+internal sealed partial class MlflowModelSource(
+    ModelCatalog catalog,
+    ModelHostTelemetry telemetry,
+    IOptions<ModelHostOptions> options,
+    ILogger<MlflowModelSource> logger) : IDisposable
+{
+    private readonly HttpClient _http = new();
+    private List<Entry>? _entries;
+    private MlflowClient? _client;
+
+    public bool HasModels => options.Value.Mlflow.Models.Count > 0;
+
+    public async Task LoadAllAsync(CancellationToken cancellationToken)
+    {
+        foreach (var entry in Entries())
+        {
+            await RefreshAsync(entry, force: true, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Polls every alias every <c>ModelHost:Mlflow:PollSeconds</c> until the host stops.</summary>
+    public async Task PollAsync(CancellationToken cancellationToken)
+    {
+        var seconds = options.Value.Mlflow.PollSeconds;
+        var aliases = Entries().Where(e => e.Uri.Kind == MlflowModelUriKind.Alias).ToList();
+        if (seconds <= 0 || aliases.Count == 0)
+        {
+            return;
+        }
+
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(seconds));
+        while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
+        {
+            foreach (var entry in aliases)
+            {
+                await RefreshAsync(entry, force: false, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>Resolves a served MLflow model now (the admin call); null when no MLflow model has that name.</summary>
+    public Task<RefreshResult>? RefreshAsync(string servedName, CancellationToken cancellationToken)
+    {
+        var entry = Entries().FirstOrDefault(e => e.ServedName == servedName);
+        return entry is null ? null : RefreshAsync(entry, force: true, cancellationToken);
+    }
+
+    public void Dispose() => _http.Dispose();
+
+    private async Task<RefreshResult> RefreshAsync(Entry entry, bool force, CancellationToken cancellationToken)
+    {
+        await entry.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        string? version = null;
+        try
+        {
+            var resolved = await entry.Uri.ResolveAsync(Client(), cancellationToken).ConfigureAwait(false);
+            version = resolved.Version;
+            if (version == entry.CurrentVersion || (!force && version == entry.FailedVersion))
+            {
+                return new RefreshResult(entry.ServedName, entry.CurrentVersion, false, null);
+            }
+
+            var folder = await DownloadAsync(entry, resolved, cancellationToken).ConfigureAwait(false);
+            var settings = options.Value;
+            var model = await Task.Run(
+                () => ServedModel.Load(entry.ServedName, version, folder, settings.DefaultSessionSettings(), settings.Batching.ToSettings(), telemetry, MlmodelFile.Read(folder)),
+                cancellationToken).ConfigureAwait(false);
+            var previous = entry.CurrentVersion;
+            catalog.Publish(entry.ServedName, version, model);
+            entry.CurrentVersion = version;
+            entry.FailedVersion = null;
+            LogPublished(entry.ServedName, version, entry.Uri.Text, previous ?? "(none)");
+            return new RefreshResult(entry.ServedName, version, previous is not null, null);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            entry.FailedVersion = version;
+            LogLoadFailed(e, entry.ServedName, entry.Uri.Text, version ?? "(unresolved)", entry.CurrentVersion ?? "(none)");
+            catalog.PublishFailure(entry.ServedName, version ?? "", $"{entry.Uri.Text}: {e.Message}");
+            return new RefreshResult(entry.ServedName, entry.CurrentVersion, false, $"{entry.Uri.Text} version {version ?? "(unresolved)"}: {e.Message}");
+        }
+        finally
+        {
+            entry.Gate.Release();
+        }
+    }
+
+    // MLflow versions and run artifacts do not change once written, so a complete download is reused.
+    private async Task<string> DownloadAsync(Entry entry, ResolvedModel resolved, CancellationToken cancellationToken)
+    {
+        var folder = Path.Combine(options.Value.Mlflow.ResolveCacheDir(), entry.ServedName, resolved.Version);
+        if (File.Exists(Path.Combine(folder, MlmodelFile.FileName)))
+        {
+            return folder;
+        }
+
+        var partial = folder + ".partial-" + Guid.NewGuid().ToString("N");
+        try
+        {
+            await Client().DownloadArtifactsAsync(resolved.ArtifactUri, partial, cancellationToken).ConfigureAwait(false);
+            if (Directory.Exists(folder))
+            {
+                Directory.Delete(folder, recursive: true);
+            }
+
+            Directory.Move(partial, folder);
+            return folder;
+        }
+        finally
+        {
+            if (Directory.Exists(partial))
+            {
+                Directory.Delete(partial, recursive: true);
+            }
+        }
+    }
+
+    private MlflowClient Client() => _client ??= new MlflowClient(_http, options.Value.Mlflow.ClientOptions());
+
+    private List<Entry> Entries() => _entries ??=
+    [
+        .. options.Value.Mlflow.Models.Select(m =>
+        {
+            MlflowModelUri.TryParse(m.Uri, out var uri, out _);
+            return new Entry(uri!, string.IsNullOrWhiteSpace(m.Name) ? uri!.Name : m.Name.Trim());
+        }),
+    ];
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Serving {Model} version {Version} from {Uri} (was {Previous})")]
+    private partial void LogPublished(string model, string version, string uri, string previous);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Model {Model} from {Uri} version {Version} failed to load; version {Serving} keeps serving")]
+    private partial void LogLoadFailed(Exception exception, string model, string uri, string version, string serving);
+
+    private sealed class Entry(MlflowModelUri uri, string servedName)
+    {
+        public MlflowModelUri Uri { get; } = uri;
+
+        public string ServedName { get; } = servedName;
+
+        public SemaphoreSlim Gate { get; } = new(1, 1);
+
+        public string? CurrentVersion { get; set; }
+
+        public string? FailedVersion { get; set; }
+    }
+}

@@ -1,0 +1,222 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.Json.Nodes;
+using Grpc.Core;
+using Grpc.Net.Client;
+using Inference;
+using Mesh.Mlflow.Tests;
+using Mesh.ModelHost.Tests.Onnx;
+using Microsoft.AspNetCore.Builder;
+using static Mesh.ModelHost.Tests.InferRequests;
+
+namespace Mesh.ModelHost.Tests;
+
+/// <summary>
+/// A host serving models from an MLflow server that answers as MLflow's REST API documentation specifies:
+/// alias, version and run URIs, the MLmodel signature, an alias move and the swap it triggers.
+/// </summary>
+public sealed class MlflowModelHostTests : IAsyncLifetime
+{
+    private const string AdminToken = "admin-secret";
+    private static readonly float[] s_bias1 = [0.3f, -0.1f];
+    private static readonly float[] s_bias2 = [-2f, 2f];
+
+    private readonly string _cache = Path.Combine(Path.GetTempPath(), "mesh-mlflow-cache-" + Guid.NewGuid().ToString("N"));
+    private FakeMlflowServer _mlflow = null!;
+    private WebApplication _app = null!;
+    private GrpcChannel _channel = null!;
+    private GRPCInferenceService.GRPCInferenceServiceClient _client = null!;
+    private HttpClient _http = null!;
+
+    public async Task InitializeAsync()
+    {
+        _mlflow = await FakeMlflowServer.StartAsync();
+        LogModel("iris-mlflow", "1", "run-1", TestModels.MatMulSoftmaxGraph(s_bias1, openFeatures: true));
+        LogModel("iris-mlflow", "2", "run-2", TestModels.MatMulSoftmaxGraph(s_bias2));
+        _mlflow.SetAlias("iris-mlflow", "champion", "1");
+        LogModel("iris-swap", "1", "swap-1", TestModels.MatMulSoftmaxGraph(s_bias1));
+        LogModel("iris-swap", "2", "swap-2", TestModels.MatMulSoftmaxGraph(s_bias2));
+        var corrupt = _mlflow.AddVersion("iris-swap", "3", "swap-3");
+        await File.WriteAllTextAsync(Path.Combine(corrupt, "MLmodel"), Mlmodel("swap-3"));
+        await File.WriteAllTextAsync(Path.Combine(corrupt, "model.onnx"), "not an ONNX model");
+        _mlflow.SetAlias("iris-swap", "prod", "1");
+
+        _app = ModelHostExtensions.CreateApp(new Dictionary<string, string?>(ModelHostFixture.Settings(Path.Combine(_cache, "no-repository")))
+        {
+            ["ModelHost:Mlflow:TrackingUri"] = _mlflow.Uri.ToString(),
+            ["ModelHost:Mlflow:CacheDir"] = _cache,
+            ["ModelHost:Mlflow:PollSeconds"] = "1",
+            ["ModelHost:Mlflow:Models:0:Uri"] = "models:/iris-mlflow@champion",
+            ["ModelHost:Mlflow:Models:1:Uri"] = "models:/iris-mlflow/2",
+            ["ModelHost:Mlflow:Models:1:Name"] = "iris-pinned",
+            ["ModelHost:Mlflow:Models:2:Uri"] = "runs:/run-2/model",
+            ["ModelHost:Mlflow:Models:2:Name"] = "iris-run",
+            ["ModelHost:Mlflow:Models:3:Uri"] = "models:/iris-swap@prod",
+            ["ModelHost:AdminToken"] = AdminToken,
+        });
+        await _app.StartAsync();
+        _channel = GrpcChannel.ForAddress(_app.GetEndpointUri("Grpc"));
+        _client = new GRPCInferenceService.GRPCInferenceServiceClient(_channel);
+        _http = new HttpClient { BaseAddress = _app.GetEndpointUri("Http") };
+        await WaitUntil(async () => (await _client.ServerReadyAsync(new ServerReadyRequest())).Ready, "the host to become ready");
+    }
+
+    public async Task DisposeAsync()
+    {
+        _http.Dispose();
+        _channel.Dispose();
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+        await _mlflow.DisposeAsync();
+        Directory.Delete(_cache, recursive: true);
+    }
+
+    [Fact]
+    public async Task ModelInfer_AliasVersionAndRunUris_ServeTheResolvedVersions()
+    {
+        var alias = await _client.ModelInferAsync(Latest("iris-mlflow", [1, 2, 3]));
+        var pinned = await _client.ModelInferAsync(Latest("iris-pinned", [1, 2, 3]));
+        var run = await _client.ModelInferAsync(Latest("iris-run", [1, 2, 3]));
+
+        Assert.Equal("1", alias.ModelVersion);
+        AssertSoftmax(alias, [1, 2, 3], s_bias1);
+        Assert.Equal("2", pinned.ModelVersion);
+        AssertSoftmax(pinned, [1, 2, 3], s_bias2);
+        Assert.Equal("run-2", run.ModelVersion);
+        AssertSoftmax(run, [1, 2, 3], s_bias2);
+    }
+
+    [Fact]
+    public async Task ModelInfer_SignatureFixesWhatTheGraphLeavesOpen_InvalidArgumentExpectingThreeFeatures()
+    {
+        var metadata = await _client.ModelMetadataAsync(new ModelMetadataRequest { Name = "iris-mlflow" });
+        var error = await Assert.ThrowsAsync<RpcException>(() => _client.ModelInferAsync(Latest("iris-mlflow", [1, 2])).ResponseAsync);
+
+        Assert.Equal([-1L, 3L], metadata.Inputs[0].Shape);
+        Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
+        Assert.Contains("'x' has shape [1, 2]; expected [N, 3]", error.Status.Detail);
+    }
+
+    [Fact]
+    public async Task AliasMove_PolledThenBrokenVersionOnAdminCall_SwapsWithoutFailuresAndKeepsServingOnLoadError()
+    {
+        var failures = new ConcurrentQueue<string>();
+        var versions = new ConcurrentDictionary<string, int>();
+        using var stop = new CancellationTokenSource();
+        var callers = Enumerable.Range(0, 4).Select(_ => Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                try
+                {
+                    var response = await _client.ModelInferAsync(Latest("iris-swap", [1, 2, 3]));
+                    versions.AddOrUpdate(response.ModelVersion, 1, (_, n) => n + 1);
+                    AssertSoftmax(response, [1, 2, 3], response.ModelVersion == "1" ? s_bias1 : s_bias2);
+                }
+                catch (Exception e)
+                {
+                    failures.Enqueue(e.Message);
+                }
+            }
+        })).ToList();
+        await WaitUntil(() => Task.FromResult(versions.ContainsKey("1")), "requests on version 1");
+
+        _mlflow.SetAlias("iris-swap", "prod", "2");
+        await WaitUntil(() => Task.FromResult(versions.ContainsKey("2")), "the poll to swap in version 2");
+        await Task.Delay(200);
+        stop.Cancel();
+        await Task.WhenAll(callers);
+
+        Assert.Empty(failures);
+        Assert.True(versions["2"] > 0);
+
+        _mlflow.SetAlias("iris-swap", "prod", "3");
+        var unauthorized = await _http.PostAsync("/v2/repository/models/iris-swap/load", null);
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v2/repository/models/iris-swap/load");
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", AdminToken);
+        var load = await _http.SendAsync(request);
+        var body = JsonNode.Parse(await load.Content.ReadAsStringAsync())!;
+        var after = await _client.ModelInferAsync(Latest("iris-swap", [1, 2, 3]));
+
+        Assert.Equal(HttpStatusCode.Unauthorized, unauthorized.StatusCode);
+        Assert.Equal(HttpStatusCode.BadGateway, load.StatusCode);
+        Assert.Contains("version 3", (string?)body["error"]);
+        Assert.Equal("2", (string?)body["version"]);
+        Assert.Equal("2", after.ModelVersion);
+    }
+
+    // No version: the one the URI resolves to now, as the router asks.
+    private static ModelInferRequest Latest(string model, float[] row)
+    {
+        var request = Raw(model, row, 1, inputName: "x");
+        request.ModelVersion = "";
+        return request;
+    }
+
+    private void LogModel(string name, string version, string runId, GraphProto graph)
+    {
+        var folder = _mlflow.AddVersion(name, version, runId);
+        File.WriteAllBytes(Path.Combine(folder, "model.onnx"), OnnxGraphs.Model(graph));
+        File.WriteAllText(Path.Combine(folder, "MLmodel"), Mlmodel(runId));
+    }
+
+    // What mlflow.onnx.log_model writes, with a tensor signature.
+    private static string Mlmodel(string runId) => $$"""
+        artifact_path: model
+        flavors:
+          onnx:
+            code: null
+            onnx_model: model.onnx
+            onnx_version: 1.16.0
+            providers:
+            - CPUExecutionProvider
+          python_function:
+            data: model.onnx
+            env:
+              conda: conda.yaml
+              virtualenv: python_env.yaml
+            loader_module: mlflow.onnx
+            python_version: 3.11.9
+        mlflow_version: 2.16.2
+        model_uuid: 4f3a0e4c5b7d4d3f9a1e2b3c4d5e6f70
+        run_id: {{runId}}
+        signature:
+          inputs: '[{"type": "tensor", "tensor-spec": {"dtype": "float32", "shape": [-1, 3]}, "name": "x"}]'
+          outputs: '[{"type": "tensor", "tensor-spec": {"dtype": "float32", "shape": [-1, 2]}, "name": "probs"}]'
+          params: null
+        utc_time_created: '2026-11-27 14:00:00.000000'
+        """;
+
+    private static void AssertSoftmax(ModelInferResponse response, float[] row, float[] bias)
+    {
+        var weightsByClass = new float[2, 3];
+        for (var f = 0; f < 3; f++)
+        {
+            for (var c = 0; c < 2; c++)
+            {
+                weightsByClass[c, f] = TestModels.MatMulWeights[f, c];
+            }
+        }
+
+        var expected = TestModels.Softmax(weightsByClass, bias, row);
+        var actual = DecodeFp32(Output(response, "probs").Bytes);
+        Assert.Equal(expected[0], actual[0], 1e-5);
+        Assert.Equal(expected[1], actual[1], 1e-5);
+    }
+
+    // Bounded waits for background work (loading, polling); not assertions on time.
+    private static async Task WaitUntil(Func<Task<bool>> condition, string what)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"gave up waiting for {what} after 60 s");
+            }
+
+            await Task.Delay(50);
+        }
+    }
+}
