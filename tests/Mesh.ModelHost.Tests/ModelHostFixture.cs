@@ -22,6 +22,8 @@ public sealed class ModelHostFixture : IAsyncLifetime
 
     public Uri HttpUri { get; private set; } = null!;
 
+    public Uri GrpcUri { get; private set; } = null!;
+
     public async Task InitializeAsync()
     {
         DemoModelTrainer.Train(Mesh.Cli.Tests.IrisData.CsvPath, Repository, TextWriter.Null);
@@ -37,7 +39,8 @@ public sealed class ModelHostFixture : IAsyncLifetime
         _app = ModelHostExtensions.CreateApp(Settings(Repository));
         await _app.StartAsync();
         HttpUri = _app.GetEndpointUri("Http");
-        _channel = GrpcChannel.ForAddress(_app.GetEndpointUri("Grpc"));
+        GrpcUri = _app.GetEndpointUri("Grpc");
+        _channel = GrpcChannel.ForAddress(GrpcUri);
         Client = new GRPCInferenceService.GRPCInferenceServiceClient(_channel);
 
         // Loading runs in the background; wait for readiness as a client would (bounded, not asserted on time).
