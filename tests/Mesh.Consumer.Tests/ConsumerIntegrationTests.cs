@@ -75,6 +75,8 @@ public sealed class ConsumerIntegrationTests(KafkaTestCluster cluster) : IClassF
             ["Consumer:Arm"] = "challenger,boosted",
             ["Consumer:RollMaxBytes"] = "4000",
             ["Consumer:GroupId"] = "consumer-test-" + Guid.NewGuid().ToString("N"),
+            // The embedded broker holds a departed member's partitions until its session times out (45 s by default).
+            ["Kafka:Consumer:SessionTimeoutMs"] = "6000",
         };
 
         // Each round: 10 primary predictions (half boosted) and 10 shadow ones (arm challenger).
