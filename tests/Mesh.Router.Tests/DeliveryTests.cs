@@ -56,6 +56,9 @@ public sealed class DeliveryTests(KafkaTestCluster cluster, ITestOutputHelper ou
             ["Router__ExactlyOnce__Enabled"] = exactlyOnce ? "true" : "false",
             ["Router__ExactlyOnce__TransactionalId"] = "router-delivery-" + Guid.NewGuid().ToString("N"),
             ["Router__ExactlyOnce__CommitIntervalMs"] = "100",
+            // The killed member leaves the group only when its session times out; keep that short.
+            ["Kafka__Consumer__SessionTimeoutMs"] = "6000",
+            ["Kafka__Consumer__HeartbeatIntervalMs"] = "500",
         };
         try
         {
@@ -81,7 +84,8 @@ public sealed class DeliveryTests(KafkaTestCluster cluster, ITestOutputHelper ou
                 var deadline = DateTime.UtcNow + s_patience;
                 do
                 {
-                    all = Read(predictions, Count * 2, TimeSpan.FromSeconds(3));
+                    // Up to twice the count (duplicates included); the read ends after 2 s without more.
+                    all = Read(predictions, Count * 2, TimeSpan.FromSeconds(2));
                 }
                 while (all.Select(p => p.RequestId).Distinct().Count() < Count && DateTime.UtcNow < deadline && !second.HasExited);
 
