@@ -94,9 +94,10 @@ internal sealed partial class PredictionConsumerWorker(
             $"{record.Topic} process", ActivityKind.Consumer, MeshHeaders.ExtractTraceContext(record.Message.Headers));
         activity?.SetTag("messaging.system", "kafka");
         activity?.SetTag("messaging.source.name", record.Topic);
+        var writtenBefore = writer.Written;
         if (writer.TryWrite(record, out var error))
         {
-            telemetry.Written.Add(1);
+            (writer.Written > writtenBefore ? telemetry.Written : telemetry.Filtered).Add(1);
             return;
         }
 

@@ -13,7 +13,8 @@ internal sealed class ConsumerTelemetry
     public ConsumerTelemetry(IMeterFactory meterFactory)
     {
         var meter = meterFactory.Create(Name);
-        Written = meter.CreateCounter<long>("mesh.consumer.records.written", description: "Predictions written as JSON lines.");
+        Written = meter.CreateCounter<long>("mesh.consumer.records.written", description: "Predictions written to the output.");
+        Filtered = meter.CreateCounter<long>("mesh.consumer.records.filtered", description: "Predictions left out by the experiment, arm and model filters.");
         DeadLettered = meter.CreateCounter<long>("mesh.consumer.records.dead_lettered", description: "Records sent to the dead-letter topic.");
         Flushes = meter.CreateCounter<long>("mesh.consumer.flushes", description: "Flushes of the output after which offsets were stored.");
     }
@@ -21,6 +22,8 @@ internal sealed class ConsumerTelemetry
     public static ActivitySource ActivitySource => s_activitySource;
 
     public Counter<long> Written { get; }
+
+    public Counter<long> Filtered { get; }
 
     public Counter<long> DeadLettered { get; }
 
