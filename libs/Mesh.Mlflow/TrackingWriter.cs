@@ -1,0 +1,252 @@
+using System.Collections.Concurrent;
+using System.Threading.Channels;
+
+namespace Mesh.Mlflow;
+
+/// <summary>
+/// What to record for one run: the run is found by <paramref name="RunKey"/> (tag <c>mesh.run_key</c>) in
+/// experiment <paramref name="Experiment"/>, or created with <paramref name="RunName"/>.
+/// </summary>
+/// <param name="Experiment">The experiment's name (created when missing).</param>
+/// <param name="RunKey">Identifies the run across restarts and replicas.</param>
+/// <param name="RunName">The run's display name when it is created.</param>
+/// <param name="Params">Params (logged once per run by this writer; MLflow refuses changing them).</param>
+/// <param name="Tags">Tags (the latest value wins).</param>
+/// <param name="Metrics">Metric values.</param>
+public sealed record TrackingRecord(
+    string Experiment,
+    string RunKey,
+    string RunName,
+    IReadOnlyList<MlflowKeyValue> Params,
+    IReadOnlyList<MlflowKeyValue> Tags,
+    IReadOnlyList<MlflowMetric> Metrics);
+
+/// <summary>How a <see cref="TrackingWriter"/> buffers and retries.</summary>
+public sealed class TrackingWriterOptions
+{
+    /// <summary>Records held while the destination is slow or down; beyond it new records are dropped and counted.</summary>
+    public int Capacity { get; set; } = 10_000;
+
+    /// <summary>Records taken from the buffer per write round.</summary>
+    public int MaxRecordsPerRound { get; set; } = 500;
+
+    /// <summary>The first wait after a failed round; doubles up to <see cref="MaxRetryDelay"/>.</summary>
+    public TimeSpan RetryDelay { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>The longest wait between two rounds that failed.</summary>
+    public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Called when a round fails: the error and whether the records are kept for a retry (false: they are dropped as malformed).</summary>
+    public Action<Exception, bool>? OnError { get; set; }
+
+    /// <summary>Called the first time the buffer overflows after having had room, with the total dropped so far.</summary>
+    public Action<long>? OnOverflow { get; set; }
+
+    /// <summary>Called when writing succeeds again after failures.</summary>
+    public Action? OnRecovered { get; set; }
+}
+
+/// <summary>
+/// Writes <see cref="TrackingRecord"/>s to MLflow (or the local folder) in the background, so tracking never
+/// slows the caller: <see cref="TryEnqueue"/> never blocks. Records wait in a bounded buffer while the
+/// destination is down and are written, in order, when it returns; what does not fit is dropped and counted.
+/// Records of the same run taken in one round are merged into one <c>log-batch</c> (split at MLflow's limits).
+/// </summary>
+public sealed class TrackingWriter : IAsyncDisposable
+{
+    /// <summary>The tag that identifies a run across restarts.</summary>
+    public const string RunKeyTag = "mesh.run_key";
+
+    private readonly IMlflowTracking _tracking;
+    private readonly TrackingWriterOptions _options;
+    private readonly Channel<TrackingRecord> _buffer;
+    private readonly ConcurrentDictionary<string, string> _experimentIds = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, string> _runIds = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _paramsLogged = new(StringComparer.Ordinal);
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly Task _loop;
+    private long _accepted;
+    private long _written;
+    private long _dropped;
+    private long _failed;
+    private int _overflowing;
+
+    /// <summary>Starts the background writer.</summary>
+    public TrackingWriter(IMlflowTracking tracking, TrackingWriterOptions? options = null)
+    {
+        _tracking = tracking;
+        _options = options ?? new TrackingWriterOptions();
+        _buffer = Channel.CreateBounded<TrackingRecord>(new BoundedChannelOptions(Math.Max(1, _options.Capacity))
+        {
+            SingleReader = true,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+        _loop = Task.Run(RunAsync);
+    }
+
+    /// <summary>Where records go.</summary>
+    public string Destination => _tracking.Destination;
+
+    /// <summary>Records accepted into the buffer.</summary>
+    public long Accepted => Interlocked.Read(ref _accepted);
+
+    /// <summary>Records written.</summary>
+    public long Written => Interlocked.Read(ref _written);
+
+    /// <summary>Records dropped because the buffer was full.</summary>
+    public long Dropped => Interlocked.Read(ref _dropped);
+
+    /// <summary>Records the destination refused as malformed (not retried).</summary>
+    public long Failed => Interlocked.Read(ref _failed);
+
+    /// <summary>Records accepted and not yet written or refused.</summary>
+    public long Pending => Accepted - Written - Failed;
+
+    /// <summary>Queues a record without waiting; false (and counted in <see cref="Dropped"/>) when the buffer is full.</summary>
+    public bool TryEnqueue(TrackingRecord record)
+    {
+        if (_buffer.Writer.TryWrite(record))
+        {
+            Interlocked.Increment(ref _accepted);
+            Volatile.Write(ref _overflowing, 0);
+            return true;
+        }
+
+        var dropped = Interlocked.Increment(ref _dropped);
+        if (Interlocked.Exchange(ref _overflowing, 1) == 0)
+        {
+            _options.OnOverflow?.Invoke(dropped);
+        }
+
+        return false;
+    }
+
+    /// <summary>Waits until every accepted record is written or refused, or <paramref name="cancellationToken"/> fires.</summary>
+    public async Task FlushAsync(CancellationToken cancellationToken = default)
+    {
+        while (Pending > 0 && !_loop.IsCompleted)
+        {
+            await Task.Delay(10, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Stops taking records, writes what is buffered within <paramref name="timeout"/>, then stops.</summary>
+    public async Task CompleteAsync(TimeSpan timeout)
+    {
+        _buffer.Writer.TryComplete();
+        try
+        {
+            await _loop.WaitAsync(timeout).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            // The destination is still down: what is left is lost with the process; Pending says how much.
+        }
+
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        try
+        {
+            await _loop.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        await CompleteAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+        _stopping.Dispose();
+    }
+
+    private async Task RunAsync()
+    {
+        var token = _stopping.Token;
+        var round = new List<TrackingRecord>();
+        var delay = _options.RetryDelay;
+        var failing = false;
+        while (await _buffer.Reader.WaitToReadAsync(token).ConfigureAwait(false))
+        {
+            while (round.Count < _options.MaxRecordsPerRound && _buffer.Reader.TryRead(out var record))
+            {
+                round.Add(record);
+            }
+
+            // Keep trying the same round until it is written: later records wait in the buffer, so order holds.
+            while (true)
+            {
+                try
+                {
+                    await WriteRoundAsync(round, token).ConfigureAwait(false);
+                    Interlocked.Add(ref _written, round.Count);
+                    if (failing)
+                    {
+                        failing = false;
+                        _options.OnRecovered?.Invoke();
+                    }
+
+                    delay = _options.RetryDelay;
+                    break;
+                }
+                catch (Exception e) when (IsPermanent(e))
+                {
+                    Interlocked.Add(ref _failed, round.Count);
+                    _options.OnError?.Invoke(e, false);
+                    break;
+                }
+                catch (Exception e) when (e is not OperationCanceledException || !token.IsCancellationRequested)
+                {
+                    failing = true;
+                    _options.OnError?.Invoke(e, true);
+                    await Task.Delay(delay, token).ConfigureAwait(false);
+                    delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, _options.MaxRetryDelay.Ticks));
+                }
+            }
+
+            round.Clear();
+        }
+    }
+
+    private async Task WriteRoundAsync(List<TrackingRecord> round, CancellationToken token)
+    {
+        foreach (var run in round.GroupBy(r => (r.Experiment, r.RunKey)))
+        {
+            var first = run.First();
+            var runId = await RunIdAsync(first, token).ConfigureAwait(false);
+            var parameters = _paramsLogged.Contains(runId) ? [] : run.SelectMany(r => r.Params).DistinctBy(p => p.Key).ToList();
+            // Only the latest value of a tag matters, and MLflow refuses duplicate keys in some stores.
+            var tags = run.SelectMany(r => r.Tags).Reverse().DistinctBy(t => t.Key).Reverse().ToList();
+            var metrics = run.SelectMany(r => r.Metrics).ToList();
+            await _tracking.LogBatchAsync(runId, metrics, parameters, tags, token).ConfigureAwait(false);
+            _paramsLogged.Add(runId);
+        }
+    }
+
+    private async Task<string> RunIdAsync(TrackingRecord record, CancellationToken token)
+    {
+        var key = record.Experiment + "\n" + record.RunKey;
+        if (_runIds.TryGetValue(key, out var cached))
+        {
+            return cached;
+        }
+
+        if (!_experimentIds.TryGetValue(record.Experiment, out var experimentId))
+        {
+            experimentId = await _tracking.GetOrCreateExperimentAsync(record.Experiment, token).ConfigureAwait(false);
+            _experimentIds[record.Experiment] = experimentId;
+        }
+
+        // A restarted sink continues the run it was writing rather than starting another.
+        var filter = $"tags.`{RunKeyTag}` = '{record.RunKey.Replace("'", "''", StringComparison.Ordinal)}'";
+        var found = await _tracking.SearchRunsAsync([experimentId], filter, 1, null, token).ConfigureAwait(false);
+        var runId = found.Runs.Count > 0
+            ? found.Runs[0].Info.RunId
+            : (await _tracking.CreateRunAsync(experimentId, record.RunName, [new(RunKeyTag, record.RunKey)], token).ConfigureAwait(false)).RunId;
+        _runIds[key] = runId;
+        return runId;
+    }
+
+    private static bool IsPermanent(Exception e) =>
+        e is MlflowInvalidParameterException;
+}

@@ -1,0 +1,125 @@
+namespace Mesh.Mlflow.Tests;
+
+/// <summary>The background writer: batching per run, waiting out an MLflow outage, a bounded buffer.</summary>
+public sealed class TrackingWriterTests : IAsyncLifetime
+{
+    private readonly HttpClient _http = new();
+    private FakeMlflowTrackingServer _server = null!;
+
+    public async Task InitializeAsync() => _server = await FakeMlflowTrackingServer.StartAsync();
+
+    public async Task DisposeAsync()
+    {
+        _http.Dispose();
+        await _server.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task TryEnqueue_MlflowDownThenBack_RecordsWaitAndAreAllWritten()
+    {
+        _server.Down = true;
+        var errors = 0;
+        await using var writer = new TrackingWriter(Tracking(), new TrackingWriterOptions
+        {
+            RetryDelay = TimeSpan.FromMilliseconds(5),
+            MaxRetryDelay = TimeSpan.FromMilliseconds(20),
+            OnError = (_, retry) => { Assert.True(retry); Interlocked.Increment(ref errors); },
+        });
+
+        for (var step = 0; step < 10; step++)
+        {
+            Assert.True(writer.TryEnqueue(Record("arm-a", step)));
+        }
+
+        // Wait until the writer has seen the outage, so the test proves the records survived it.
+        while (Volatile.Read(ref errors) < 2)
+        {
+            await Task.Delay(10);
+        }
+
+        Assert.Equal(0, writer.Written);
+        _server.Down = false;
+        await writer.FlushAsync(new CancellationTokenSource(TimeSpan.FromMinutes(1)).Token);
+
+        Assert.Equal(10, writer.Written);
+        Assert.Equal(0, writer.Dropped);
+        var run = _server.RunByName("iris-ab/arm-a")!;
+        Assert.Equal(Enumerable.Range(0, 10).Select(i => (long)i), run.Metrics.Where(m => m.Key == "accuracy").Select(m => m.Step));
+        Assert.Equal("iris-logreg", run.Params["model_name"]);
+        Assert.Equal("iris-ab/arm-a/1", run.Tags[TrackingWriter.RunKeyTag]);
+    }
+
+    [Fact]
+    public async Task TryEnqueue_BufferFull_DropsAndCountsWithoutBlocking()
+    {
+        _server.Down = true;
+        long overflowSeen = 0;
+        await using var writer = new TrackingWriter(Tracking(), new TrackingWriterOptions
+        {
+            Capacity = 3,
+            MaxRecordsPerRound = 1,
+            RetryDelay = TimeSpan.FromMilliseconds(5),
+            MaxRetryDelay = TimeSpan.FromMilliseconds(10),
+            OnOverflow = total => Interlocked.CompareExchange(ref overflowSeen, total, 0),
+        });
+
+        var accepted = Enumerable.Range(0, 20).Count(i => writer.TryEnqueue(Record("arm-a", i)));
+
+        // The buffer holds 3 and the writer's round at most 1 more.
+        Assert.InRange(accepted, 3, 4);
+        Assert.Equal(20 - accepted, writer.Dropped);
+        Assert.Equal(1, Interlocked.Read(ref overflowSeen));
+        _server.Down = false;
+        await writer.FlushAsync(new CancellationTokenSource(TimeSpan.FromMinutes(1)).Token);
+        Assert.Equal(accepted, writer.Written);
+        Assert.Equal(accepted, _server.RunByName("iris-ab/arm-a")!.Metrics.Count(m => m.Key == "accuracy"));
+    }
+
+    [Fact]
+    public async Task TryEnqueue_RunKeyAlreadyInMlflow_ContinuesThatRunAfterARestart()
+    {
+        await using (var first = new TrackingWriter(Tracking()))
+        {
+            first.TryEnqueue(Record("arm-a", 0));
+            await first.FlushAsync(new CancellationTokenSource(TimeSpan.FromMinutes(1)).Token);
+        }
+
+        await using (var second = new TrackingWriter(Tracking()))
+        {
+            second.TryEnqueue(Record("arm-a", 1));
+            second.TryEnqueue(Record("arm-b", 1));
+            await second.FlushAsync(new CancellationTokenSource(TimeSpan.FromMinutes(1)).Token);
+        }
+
+        Assert.Single(_server.Bodies("/api/2.0/mlflow/experiments/create"));
+        Assert.Equal(2, _server.Bodies("/api/2.0/mlflow/runs/create").Count);
+        Assert.Equal([0L, 1L], _server.RunByName("iris-ab/arm-a")!.Metrics.Select(m => m.Step));
+    }
+
+    [Fact]
+    public async Task TryEnqueue_RefusedAsMalformed_IsCountedFailedAndNotRetriedForever()
+    {
+        await using var writer = new TrackingWriter(Tracking());
+        writer.TryEnqueue(Record("arm-a", 0));
+        await writer.FlushAsync(new CancellationTokenSource(TimeSpan.FromMinutes(1)).Token);
+        // A new writer logs params again; a changed value is refused by MLflow.
+        await using var other = new TrackingWriter(Tracking());
+        other.TryEnqueue(Record("arm-a", 1) with { Params = [new("model_name", "something-else")] });
+
+        await other.FlushAsync(new CancellationTokenSource(TimeSpan.FromMinutes(1)).Token);
+
+        Assert.Equal(1, other.Failed);
+        Assert.Equal(0, other.Written);
+    }
+
+    private static TrackingRecord Record(string arm, int step) => new(
+        "iris-ab",
+        $"iris-ab/{arm}/1",
+        $"iris-ab/{arm}",
+        [new("model_name", "iris-logreg"), new("model_version", "1")],
+        [new("mesh.arm", arm)],
+        [new("accuracy", 0.9, 1_764_250_000_000 + step, step)]);
+
+    private MlflowTrackingClient Tracking() =>
+        new(new MlflowClient(_http, new MlflowClientOptions { TrackingUri = _server.Uri, MaxRetries = 0, BackoffFactor = 0.01 }));
+}
