@@ -1,4 +1,6 @@
 using System.Buffers.Binary;
+using System.Numerics;
+using System.Runtime.InteropServices;
 using System.Diagnostics;
 using Grpc.Core;
 using Mesh.ModelHost.Models;
@@ -170,6 +172,10 @@ internal sealed partial class InferenceCore(
             }
 
             ValidateData(input, spec);
+            if (model.RejectNaN)
+            {
+                RejectNaN(model, input, spec);
+            }
         }
 
         return (ordered, rows);
@@ -211,6 +217,37 @@ internal sealed partial class InferenceCore(
             throw InferenceException.InvalidArgument(
                 $"input '{input.Name}' has {input.Data.Length} bytes in {input.Source}; expected {expectedBytes} ({shape} {spec.Datatype}, little-endian)");
         }
+    }
+
+    private static void RejectNaN(ServedModel model, InputTensor input, InputSpec spec)
+    {
+        var index = spec.ElementType switch
+        {
+            TensorElementType.Float => IndexOfNaN(MemoryMarshal.Cast<byte, float>(input.Data.Span)),
+            TensorElementType.Double => IndexOfNaN(MemoryMarshal.Cast<byte, double>(input.Data.Span)),
+            TensorElementType.Float16 => IndexOfNaN(MemoryMarshal.Cast<byte, Half>(input.Data.Span)),
+            _ => -1,
+        };
+        if (index >= 0)
+        {
+            var perRow = input.Shape.Skip(1).Aggregate(1L, (a, b) => a * b);
+            throw InferenceException.InvalidArgument(
+                $"input '{input.Name}' has NaN at element {index} (row {index / perRow}); model '{model.Name}' does not take NaN (rejectNaN)");
+        }
+    }
+
+    private static int IndexOfNaN<T>(ReadOnlySpan<T> values)
+        where T : IFloatingPointIeee754<T>
+    {
+        for (var i = 0; i < values.Length; i++)
+        {
+            if (T.IsNaN(values[i]))
+            {
+                return i;
+            }
+        }
+
+        return -1;
     }
 
     // v2 raw BYTES: each element is a 4-byte little-endian length followed by that many bytes.

@@ -35,6 +35,9 @@ internal sealed class ModelConfigFile
     /// <summary>Overrides <c>ModelHost:GraphOptimizationLevel</c> for this model (Disabled, Basic, Extended, All).</summary>
     public string? GraphOptimizationLevel { get; set; }
 
+    /// <summary>Overrides <c>ModelHost:RejectNaN</c> for this model.</summary>
+    public bool? RejectNaN { get; set; }
+
     /// <summary>Overrides <c>ModelHost:Batching</c> for this model.</summary>
     public ModelConfigBatching? DynamicBatching { get; set; }
 
@@ -53,7 +56,7 @@ internal sealed class ModelConfigFile
             throw new InvalidDataException($"{path}: intraOpThreads and interOpThreads must be between 1 and 64.");
         }
 
-        return new ModelSessionSettings(IntraOpThreads ?? defaults.IntraOpThreads, InterOpThreads ?? defaults.InterOpThreads, level);
+        return new ModelSessionSettings(IntraOpThreads ?? defaults.IntraOpThreads, InterOpThreads ?? defaults.InterOpThreads, level, RejectNaN ?? defaults.RejectNaN);
     }
 
     public static ModelConfigFile? Read(string path)

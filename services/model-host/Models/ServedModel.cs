@@ -162,6 +162,9 @@ internal sealed class ServedModel : IDisposable
 
     public IReadOnlyList<string>? ClassNames { get; private set; }
 
+    /// <summary>Requests with NaN in a floating-point input are refused (<c>ModelHost:RejectNaN</c>, <c>rejectNaN</c> in config.json).</summary>
+    public bool RejectNaN { get; private init; }
+
     /// <summary>The class names as a JSON array, sent as the <c>class_names</c> response parameter.</summary>
     public string? ClassNamesJson { get; private set; }
 
@@ -192,7 +195,7 @@ internal sealed class ServedModel : IDisposable
         var session = new InferenceSession(modelPath, sessionOptions);
         try
         {
-            var model = new ServedModel(name, version, session, config, modelPath, mlmodel?.Inputs) { _telemetry = telemetry };
+            var model = new ServedModel(name, version, session, config, modelPath, mlmodel?.Inputs) { _telemetry = telemetry, RejectNaN = settings.RejectNaN };
             try
             {
                 model.WarmUp();
@@ -728,5 +731,8 @@ internal sealed class ServedModel : IDisposable
 /// <summary>One ONNX output of a run: its shape and bytes in the v2 raw encoding; ZipMap outputs also carry their class labels.</summary>
 internal sealed record RunOutput(long[] Shape, byte[] Data, string[]? ClassLabels);
 
-/// <summary>ONNX Runtime session options of one model.</summary>
-internal sealed record ModelSessionSettings(int IntraOpThreads, int InterOpThreads, GraphOptimizationLevel GraphOptimizationLevel);
+/// <summary>
+/// ONNX Runtime session options of one model, and whether its floating-point inputs may carry NaN (tree
+/// ensembles often read NaN as "missing"; a linear model turns it into NaN scores and a wrong label).
+/// </summary>
+internal sealed record ModelSessionSettings(int IntraOpThreads, int InterOpThreads, GraphOptimizationLevel GraphOptimizationLevel, bool RejectNaN = false);

@@ -32,6 +32,9 @@ internal sealed class ModelHostOptions
     /// <summary>Dynamic batching defaults for every model (<c>ModelHost:Batching:*</c>).</summary>
     public BatchingOptions Batching { get; set; } = new();
 
+    /// <summary>Refuse NaN in floating-point inputs for every model unless its config.json says otherwise.</summary>
+    public bool RejectNaN { get; set; }
+
     /// <summary>Models served from the MLflow registry (<c>ModelHost:Mlflow:*</c>).</summary>
     public MlflowSourceOptions Mlflow { get; set; } = new();
 
@@ -40,7 +43,7 @@ internal sealed class ModelHostOptions
 
     /// <summary>The session settings every model gets unless its config.json says otherwise.</summary>
     public ModelSessionSettings DefaultSessionSettings() =>
-        new(IntraOpThreads, InterOpThreads, ParseGraphOptimizationLevel(GraphOptimizationLevel) ?? Microsoft.ML.OnnxRuntime.GraphOptimizationLevel.ORT_ENABLE_ALL);
+        new(IntraOpThreads, InterOpThreads, ParseGraphOptimizationLevel(GraphOptimizationLevel) ?? Microsoft.ML.OnnxRuntime.GraphOptimizationLevel.ORT_ENABLE_ALL, RejectNaN);
 
     /// <summary>Reads Disabled, Basic, Extended or All (any case); null for anything else.</summary>
     public static Microsoft.ML.OnnxRuntime.GraphOptimizationLevel? ParseGraphOptimizationLevel(string? value) => value?.Trim().ToLowerInvariant() switch

@@ -69,6 +69,7 @@ internal static class TestModels
 
     public const string Batched = "matmul-batched";
     public const string TinyQueue = "matmul-tiny-queue";
+    public const string NoNaN = "matmul-no-nan";
 
     /// <summary>
     /// MatMul+Softmax twice more, with dynamic batching set in config.json: one that waits up to a second
@@ -82,6 +83,8 @@ internal static class TestModels
         Write(repository, TinyQueue, MatMulSoftmaxGraph());
         File.WriteAllText(Path.Combine(repository, TinyQueue, "1", "config.json"),
             """{ "dynamicBatching": { "maxBatchSize": 1000, "maxQueueDelayMicroseconds": 1000000, "maxQueueSize": 1 } }""");
+        Write(repository, NoNaN, MatMulSoftmaxGraph());
+        File.WriteAllText(Path.Combine(repository, NoNaN, "1", "config.json"), """{ "rejectNaN": true }""");
     }
 
     public static void Write(string repository, string name, GraphProto graph, string version = "1")
