@@ -8,6 +8,8 @@ internal static class MeshStackExtensions
         PrepareRunFolder(stack);
         var modelHostHttp = MeshStackSettings.FreePort();
         var modelHostGrpc = MeshStackSettings.FreePort();
+        var metricsSinkHttp = MeshStackSettings.FreePort();
+        WriteEndpoints(stack, metricsSinkHttp);
         WriteExperiment(stack, Loopback(modelHostGrpc));
 
         var broker = builder.AddProject<Projects.Mesh_Cli>("broker", launchProfileName: null)
@@ -26,7 +28,7 @@ internal static class MeshStackExtensions
             .WaitFor(modelHost);
 
         var metricsSink = builder.AddProject<Projects.Mesh_MetricsSink>("metrics-sink", launchProfileName: null)
-            .WithMeshDefaults(stack, MeshStackSettings.FreePort())
+            .WithMeshDefaults(stack, metricsSinkHttp)
             .WithEnvironment("MetricsSink__TrackingDir", stack.TrackingDir)
             .WaitFor(broker);
 
@@ -97,6 +99,14 @@ internal static class MeshStackExtensions
                     endpoint: {endpoint}
                     model: iris-boosted
                     version: "1"
+            """);
+    }
+
+    // Where people look: `mesh demo` prints these.
+    private static void WriteEndpoints(MeshStackSettings stack, int metricsSinkHttp)
+    {
+        File.WriteAllText(stack.EndpointsFile, $$"""
+            { "experimentPage": "{{Loopback(metricsSinkHttp)}}/experiments", "summary": "{{Loopback(metricsSinkHttp)}}/api/summary" }
             """);
     }
 

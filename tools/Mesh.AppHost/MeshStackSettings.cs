@@ -30,6 +30,8 @@ internal sealed record MeshStackSettings(
 
     public string LogDir => Path.Combine(StateDir, "run", "logs");
 
+    public string EndpointsFile => Path.Combine(StateDir, "run", "endpoints.json");
+
     public static MeshStackSettings From(IConfiguration configuration, string appHostDirectory)
     {
         var section = configuration.GetSection("Mesh");

@@ -90,6 +90,8 @@ internal static class DemoCommand
     private static async Task<string> WatchAsync(Process process, string summaryPath, int expected, DemoSettings settings, Stopwatch started, Action<DemoSummary> onSummary, CancellationToken cancellationToken)
     {
         TimeSpan? streamingSince = null;
+        var pageShown = false;
+        var endpoints = Path.Combine(settings.StateDir, "run", "endpoints.json");
         var lastPrinted = TimeSpan.Zero;
         var lastJoined = -1L;
         var lastProgress = TimeSpan.Zero;
@@ -103,6 +105,12 @@ internal static class DemoCommand
 
             var summary = DemoSummary.TryRead(summaryPath);
             var now = started.Elapsed;
+            if (!pageShown && summary is not null && TryReadPage(endpoints) is { } page)
+            {
+                pageShown = true;
+                AnsiConsole.MarkupLine($"Live experiment page: [link]{Markup.Escape(page)}[/]");
+            }
+
             if (summary is not null)
             {
                 onSummary(summary);
@@ -142,6 +150,19 @@ internal static class DemoCommand
             {
                 return $"stalled at {lastJoined:N0} of {expected:N0} joined predictions";
             }
+        }
+    }
+
+    private static string? TryReadPage(string endpoints)
+    {
+        try
+        {
+            using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(endpoints));
+            return json.RootElement.GetProperty("experimentPage").GetString();
+        }
+        catch (Exception e) when (e is IOException or System.Text.Json.JsonException or KeyNotFoundException)
+        {
+            return null;
         }
     }
 
