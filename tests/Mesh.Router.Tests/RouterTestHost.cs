@@ -5,6 +5,7 @@ using Mesh.Contracts.V1;
 using Mesh.Router.Hosting;
 using Mesh.Testing;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
 using ProtoTimestamp = Google.Protobuf.WellKnownTypes.Timestamp;
 
 namespace Mesh.Router.Tests;
@@ -83,6 +84,21 @@ internal sealed class RouterTestHost : IAsyncDisposable
 
         var app = RouterExtensions.CreateRouterApplication([], overrides);
         await app.StartAsync();
+
+        // StartAsync returns with the host up; the experiments are loaded (and the model hosts waited for) on the
+        // consume thread, so wait for it to be consuming before the test talks to the admin API.
+        var state = app.Services.GetRequiredService<RouterState>();
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (state.Status == RouterStatus.Starting && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20);
+        }
+
+        if (state.Status != RouterStatus.Consuming)
+        {
+            await app.DisposeAsync();
+            throw new InvalidOperationException($"The router did not start consuming: {state.Status}.");
+        }
         return new RouterTestHost(cluster, experimentFile, app, features, predictions, shadows, deadLetters, groupId, grpcAddress);
     }
 
