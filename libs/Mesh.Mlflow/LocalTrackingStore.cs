@@ -16,6 +16,7 @@ public sealed partial class LocalTrackingStore : IMlflowTracking
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly string _root;
     private readonly TimeProvider _time;
+    private bool _created;
 
     /// <summary>Uses <paramref name="folder"/> (created when missing), with <c>mlruns</c> inside it.</summary>
     public LocalTrackingStore(string folder, TimeProvider? time = null)
@@ -23,14 +24,10 @@ public sealed partial class LocalTrackingStore : IMlflowTracking
         Folder = Path.GetFullPath(folder);
         _root = Path.Combine(Folder, "mlruns");
         _time = time ?? TimeProvider.System;
-        Directory.CreateDirectory(_root);
-        File.WriteAllText(Path.Combine(Folder, "README.txt"), Readme, s_utf8);
-        if (!Directory.Exists(Path.Combine(_root, "0")))
-        {
-            // MLflow's file store expects the Default experiment; without it 'mlflow ui' creates one itself, racing us.
-            WriteExperimentMeta("0", "Default");
-        }
     }
+
+    /// <summary>The note beside <c>mlruns</c> saying what it holds and how to view it.</summary>
+    public const string ReadmeFileName = "README.mlruns.txt";
 
     /// <summary>The folder holding <c>mlruns</c> and the README.</summary>
     public string Folder { get; }
@@ -44,6 +41,7 @@ public sealed partial class LocalTrackingStore : IMlflowTracking
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            EnsureCreated();
             var ids = new List<long>();
             foreach (var dir in Directory.EnumerateDirectories(_root))
             {
@@ -76,6 +74,7 @@ public sealed partial class LocalTrackingStore : IMlflowTracking
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            EnsureCreated();
             var experiment = Path.Combine(_root, experimentId);
             if (!Directory.Exists(experiment))
             {
@@ -112,6 +111,7 @@ public sealed partial class LocalTrackingStore : IMlflowTracking
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            EnsureCreated();
             var run = FindRun(runId);
             var info = ReadRunInfo(run);
             info.Status = status;
@@ -130,6 +130,7 @@ public sealed partial class LocalTrackingStore : IMlflowTracking
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            EnsureCreated();
             return ReadRun(FindRun(runId));
         }
         finally
@@ -146,6 +147,7 @@ public sealed partial class LocalTrackingStore : IMlflowTracking
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            EnsureCreated();
             var runs = new List<MlflowRun>();
             foreach (var experimentId in experimentIds)
             {
@@ -186,6 +188,7 @@ public sealed partial class LocalTrackingStore : IMlflowTracking
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            EnsureCreated();
             var run = FindRun(runId);
             foreach (var parameter in parameters)
             {
@@ -231,6 +234,7 @@ public sealed partial class LocalTrackingStore : IMlflowTracking
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            EnsureCreated();
             var history = ReadMetric(Path.Combine(FindRun(runId), "metrics", SafeKey(metricKey)), metricKey);
             var skip = int.TryParse(pageToken, NumberStyles.None, CultureInfo.InvariantCulture, out var s) ? s : 0;
             var page = history.Skip(skip).Take(maxResults).ToList();
@@ -240,6 +244,26 @@ public sealed partial class LocalTrackingStore : IMlflowTracking
         {
             _gate.Release();
         }
+    }
+
+    // Created on first use, not in the constructor: a folder that cannot be written yet is an error of the
+    // call (which a writer retries), never of starting the service.
+    private void EnsureCreated()
+    {
+        if (_created)
+        {
+            return;
+        }
+
+        Directory.CreateDirectory(_root);
+        File.WriteAllText(Path.Combine(Folder, ReadmeFileName), Readme, s_utf8);
+        if (!Directory.Exists(Path.Combine(_root, "0")))
+        {
+            // MLflow's file store expects the Default experiment; without it 'mlflow ui' creates one itself, racing us.
+            WriteExperimentMeta("0", "Default");
+        }
+
+        _created = true;
     }
 
     private long Now() => _time.GetUtcNow().ToUnixTimeMilliseconds();

@@ -29,7 +29,7 @@ public sealed class LocalTrackingStoreTests : IDisposable
         Assert.Equal("logreg", await File.ReadAllTextAsync(Path.Combine(runFolder, "tags", "mesh.arm")));
         Assert.Contains("status: 3", await File.ReadAllTextAsync(Path.Combine(runFolder, "meta.yaml")), StringComparison.Ordinal);
         Assert.Contains("name: 'iris-ab'", await File.ReadAllTextAsync(Path.Combine(_folder, "mlruns", experiment, "meta.yaml")), StringComparison.Ordinal);
-        Assert.Contains("mlflow ui --backend-store-uri", await File.ReadAllTextAsync(Path.Combine(_folder, "README.txt")), StringComparison.Ordinal);
+        Assert.Contains("mlflow ui --backend-store-uri", await File.ReadAllTextAsync(Path.Combine(_folder, LocalTrackingStore.ReadmeFileName)), StringComparison.Ordinal);
         var read = await store.GetRunAsync(run.RunId);
         Assert.Equal(0.75, read.Data.Metrics!.Single(m => m.Key == "accuracy").Value);
         Assert.Equal(MlflowRunStatus.Finished, read.Info.Status);
