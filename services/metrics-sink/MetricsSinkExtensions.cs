@@ -5,6 +5,7 @@ using Mesh.MetricsSink.Options;
 using Mesh.MetricsSink.Page;
 using Mesh.MetricsSink.Summary;
 using Mesh.MetricsSink.Telemetry;
+using Mesh.MetricsSink.Tracking;
 using Mesh.ServiceDefaults;
 using Microsoft.Extensions.Options;
 
@@ -30,6 +31,7 @@ internal static class MetricsSinkExtensions
         builder.Services.AddSingleton<MetricsSinkTelemetry>();
         builder.Services.AddHostedService<SummaryFlushService>();
         builder.Services.AddHostedService<MetricsConsumerWorker>();
+        builder.AddOutcomeTracking();
         builder.AddExperimentPage();
         return builder;
     }

@@ -10,7 +10,7 @@ namespace Mesh.MetricsSink.Tests;
 public sealed class SummaryTests
 {
     [Fact]
-    public void Serialize_Summary_HasExactlyTheContractPropertyNames()
+    public void Serialize_Summary_HasTheContractPropertyNamesThenOnlyTheAddedOnes()
     {
         var joiner = new PredictionLabelJoiner(new ManualTimeProvider(), TimeSpan.FromMinutes(10), 100);
         joiner.AddPrediction(Make.Prediction("r1"));
@@ -23,9 +23,11 @@ public sealed class SummaryTests
             ["updated", "predictions", "labels", "joined", "duplicatePredictions", "unmatchedLabels", "pendingPredictions", "pendingLabels", "experiments"],
             root.EnumerateObject().Select(p => p.Name));
         var experiment = root.GetProperty("experiments")[0];
-        Assert.Equal(["experiment", "arms"], experiment.EnumerateObject().Select(p => p.Name));
+        // The contract allows adding fields, never renaming or removing: the contracted ones come first, unchanged.
+        Assert.Equal(["experiment", "arms", "verdict"], experiment.EnumerateObject().Select(p => p.Name));
         Assert.Equal(
-            ["arm", "model", "version", "shadow", "predictions", "joined", "correct", "accuracy", "latencyP50Ms", "latencyP99Ms", "fallbacks"],
+            ["arm", "model", "version", "shadow", "predictions", "joined", "correct", "accuracy", "latencyP50Ms", "latencyP99Ms", "fallbacks",
+             "latencyP95Ms", "logLoss", "rmse", "mae", "fallbackRate", "shadowAgreement"],
             experiment.GetProperty("arms")[0].EnumerateObject().Select(p => p.Name));
         Assert.Equal("2026-11-27T14:00:00Z", root.GetProperty("updated").GetString());
         Assert.Equal("iris-ab", experiment.GetProperty("experiment").GetString());

@@ -1,5 +1,6 @@
 using Mesh.Contracts.V1;
 using Mesh.MetricsSink.Summary;
+using Mesh.MetricsSink.Verdicts;
 
 namespace Mesh.MetricsSink.Aggregation;
 
@@ -43,6 +44,7 @@ internal sealed class PredictionLabelJoiner(TimeProvider time, TimeSpan window, 
     private long _unjoinedPredictions;
     private long _pendingPredictions;
     private long _pendingLabels;
+    private IReadOnlyDictionary<string, ExperimentVerdict> _verdicts = new Dictionary<string, ExperimentVerdict>();
 
     /// <summary>Predictions whose label never came within the window (not in the summary shape; logged and metered).</summary>
     public long UnjoinedPredictions
@@ -69,16 +71,12 @@ internal sealed class PredictionLabelJoiner(TimeProvider time, TimeSpan window, 
             }
 
             _predictions++;
-            arm.Predictions++;
             arm.Model = prediction.ModelName;
             arm.Version = prediction.ModelVersion;
-            if (prediction.Fallback)
-            {
-                arm.Fallbacks++;
-            }
-
-            arm.Latency.Record(prediction.Latency?.EndToEndMs ?? 0);
-            var pending = new PendingPrediction(arm, prediction.Output?.Label ?? "");
+            arm.PolicyVersion = prediction.PolicyVersion;
+            arm.RecordPrediction(prediction.Fallback, prediction.Latency?.EndToEndMs ?? 0);
+            var pending = new PendingPrediction(arm, prediction.Output?.Label ?? "", prediction.Output);
+            CompareWithOtherPath(entry, pending);
             entry.Predictions.Add(pending);
             if (entry.Label is null)
             {
@@ -148,7 +146,7 @@ internal sealed class PredictionLabelJoiner(TimeProvider time, TimeSpan window, 
             var experiments = _arms.Values
                 .GroupBy(a => a.Experiment, StringComparer.Ordinal)
                 .OrderBy(g => g.Key, StringComparer.Ordinal)
-                .Select(g => new ExperimentSummary(g.Key, g
+                .Select(g => new ExperimentSummary(g.Key, [.. g
                     .OrderBy(a => a.Shadow)
                     .ThenBy(a => a.Arm, StringComparer.Ordinal)
                     .Select(a => new ArmSummary(
@@ -162,8 +160,15 @@ internal sealed class PredictionLabelJoiner(TimeProvider time, TimeSpan window, 
                         a.Joined == 0 ? 0 : Math.Round((double)a.Correct / a.Joined, 4),
                         Math.Round(a.Latency.Percentile(0.50), 3),
                         Math.Round(a.Latency.Percentile(0.99), 3),
-                        a.Fallbacks))
-                    .ToList()))
+                        a.Fallbacks)
+                    {
+                        LatencyP95Ms = Math.Round(a.Latency.Percentile(0.95), 3),
+                        LogLoss = Round(a.Total.LogLoss),
+                        Rmse = Round(a.Total.Rmse),
+                        Mae = Round(a.Total.Mae),
+                        FallbackRate = Round(a.Total.FallbackRate),
+                        ShadowAgreement = Round(a.Total.ShadowAgreement),
+                    })], _verdicts.GetValueOrDefault(g.Key)))
                 .ToList();
             return new SummaryDocument(
                 time.GetUtcNow().UtcDateTime,
@@ -177,6 +182,8 @@ internal sealed class PredictionLabelJoiner(TimeProvider time, TimeSpan window, 
                 experiments);
         }
     }
+
+    private static double? Round(double? value) => value is { } v ? Math.Round(v, 6) : null;
 
     private Entry GetOrCreate(string requestId)
     {
@@ -220,14 +227,54 @@ internal sealed class PredictionLabelJoiner(TimeProvider time, TimeSpan window, 
         return new ExpiryResult(entries, labels, predictions);
     }
 
+    /// <summary>Closes the current window of every arm: the figures of the arms that saw anything in it.</summary>
+    public IReadOnlyList<ArmWindow> CloseWindow()
+    {
+        lock (_gate)
+        {
+            var closed = new List<ArmWindow>(_arms.Count);
+            foreach (var arm in _arms.Values.OrderBy(a => a.Experiment, StringComparer.Ordinal).ThenBy(a => a.Shadow).ThenBy(a => a.Arm, StringComparer.Ordinal))
+            {
+                var window = arm.CloseWindow();
+                if (window.Predictions > 0 || window.Joined > 0 || window.ShadowCompared > 0)
+                {
+                    closed.Add(new ArmWindow(arm.Experiment, arm.Arm, arm.Shadow, arm.Model, arm.Version, arm.PolicyVersion, window));
+                }
+            }
+
+            return closed;
+        }
+    }
+
+    /// <summary>The verdicts shown in the summary, replaced by the verdict service after each look.</summary>
+    public void SetVerdicts(IReadOnlyDictionary<string, ExperimentVerdict> verdicts)
+    {
+        lock (_gate)
+        {
+            _verdicts = verdicts;
+        }
+    }
+
+    // Shadow agreement: a shadow and the primary answer of the same request, compared as soon as both are here.
+    private static void CompareWithOtherPath(Entry entry, PendingPrediction added)
+    {
+        foreach (var other in entry.Predictions)
+        {
+            if (other.Arm.Shadow == added.Arm.Shadow || !string.Equals(other.Arm.Experiment, added.Arm.Experiment, StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            var (shadow, primary) = added.Arm.Shadow ? (added, other) : (other, added);
+            shadow.Arm.RecordShadowComparison(string.Equals(shadow.PredictedLabel, primary.PredictedLabel, StringComparison.Ordinal)
+                && (shadow.PredictedLabel.Length > 0 || shadow.Output?.Value == primary.Output?.Value));
+        }
+    }
+
     private void Join(PendingPrediction prediction, string label)
     {
         _joined++;
-        prediction.Arm.Joined++;
-        if (string.Equals(prediction.PredictedLabel, label, StringComparison.Ordinal))
-        {
-            prediction.Arm.Correct++;
-        }
+        prediction.Arm.RecordJoin(OutcomeScoring.Score(prediction.PredictedLabel, prediction.Output, label));
     }
 
     private ArmStatistics Arm(Prediction prediction)
@@ -249,5 +296,5 @@ internal sealed class PredictionLabelJoiner(TimeProvider time, TimeSpan window, 
         public List<PendingPrediction> Predictions { get; } = new(1);
     }
 
-    private readonly record struct PendingPrediction(ArmStatistics Arm, string PredictedLabel);
+    private readonly record struct PendingPrediction(ArmStatistics Arm, string PredictedLabel, PredictionOutput? Output);
 }

@@ -25,6 +25,26 @@ internal sealed class MetricsSinkOptions
     [Range(50, 600_000, ErrorMessage = "MetricsSink:FlushIntervalMs must be between 50 and 600,000.")]
     public int FlushIntervalMs { get; set; } = 1000;
 
+    /// <summary>Length of a metrics window: each closes into one MLflow step per arm (step = Unix time / window, so it survives restarts).</summary>
+    [Range(1, 86_400, ErrorMessage = "MetricsSink:WindowSeconds must be between 1 and 86,400 (a day).")]
+    public int WindowSeconds { get; set; } = 60;
+
+    /// <summary>Tracking records held while MLflow is slow or down; beyond it they are dropped and counted.</summary>
+    [Range(1, 10_000_000, ErrorMessage = "MetricsSink:TrackingBufferSize must be between 1 and 10,000,000.")]
+    public int TrackingBufferSize { get; set; } = 10_000;
+
+    /// <summary>The sequential test's false-positive rate, held however often the verdict is looked at.</summary>
+    [Range(0.0001, 0.5, ErrorMessage = "MetricsSink:VerdictAlpha must be between 0.0001 and 0.5.")]
+    public double VerdictAlpha { get; set; } = 0.05;
+
+    /// <summary>The accuracy difference the test is tuned to detect fastest (the mSPRT mixture's standard deviation).</summary>
+    [Range(0.001, 1.0, ErrorMessage = "MetricsSink:VerdictEffectSize must be between 0.001 and 1.")]
+    public double VerdictEffectSize { get; set; } = 0.05;
+
+    /// <summary>Labelled predictions every primary arm needs before the test runs.</summary>
+    [Range(1, 100_000_000, ErrorMessage = "MetricsSink:VerdictMinJoined must be between 1 and 100,000,000.")]
+    public int VerdictMinJoined { get; set; } = 100;
+
     public string ResolveTrackingDir()
     {
         var dir = TrackingDir;

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Mesh.MetricsSink.Verdicts;
 
 namespace Mesh.MetricsSink.Summary;
 
@@ -14,7 +15,7 @@ internal sealed record SummaryDocument(
     long PendingLabels,
     IReadOnlyList<ExperimentSummary> Experiments);
 
-internal sealed record ExperimentSummary(string Experiment, IReadOnlyList<ArmSummary> Arms);
+internal sealed record ExperimentSummary(string Experiment, IReadOnlyList<ArmSummary> Arms, ExperimentVerdict? Verdict = null);
 
 internal sealed record ArmSummary(
     string Arm,
@@ -27,7 +28,24 @@ internal sealed record ArmSummary(
     double Accuracy,
     double LatencyP50Ms,
     double LatencyP99Ms,
-    long Fallbacks);
+    long Fallbacks)
+{
+    // Added after the first contract: init-only, so the positional shape others construct stays as it was.
+    public double LatencyP95Ms { get; init; }
+
+    /// <summary>Mean −ln p(true class), over joined predictions that carried class scores; null when none did.</summary>
+    public double? LogLoss { get; init; }
+
+    /// <summary>Over joined predictions whose prediction and label are both numbers; null when none were.</summary>
+    public double? Rmse { get; init; }
+
+    public double? Mae { get; init; }
+
+    public double? FallbackRate { get; init; }
+
+    /// <summary>For shadows: the share of requests where the shadow answered as the primary did.</summary>
+    public double? ShadowAgreement { get; init; }
+}
 
 internal static class SummaryJson
 {

@@ -45,7 +45,13 @@ internal sealed class SummaryFileWriter(string trackingDir)
                         pendingLabels         labels still waiting for their prediction
                         experiments[].arms[]  per arm: model, version, shadow, predictions, joined, correct,
                                               accuracy (correct / joined), latencyP50Ms / latencyP99Ms
-                                              (end-to-end, from the producer's event time), fallbacks
+                                              (end-to-end, from the producer's event time), fallbacks;
+                                              since start: latencyP95Ms, logLoss (when predictions carry
+                                              class scores), rmse / mae (numeric labels), fallbackRate,
+                                              shadowAgreement (shadows: share answering as the primary)
+                        experiments[].verdict the sequential test (mSPRT, always-valid p-value): state
+                                              collecting | no difference yet | winner, winner, pValue,
+                                              difference, looks, alpha, text
                       The counts live in the sink's memory: they restart from zero when the sink restarts.
 
         How to view it:
@@ -53,6 +59,11 @@ internal sealed class SummaryFileWriter(string trackingDir)
           - over HTTP:       curl http://127.0.0.1:8095/api/summary   (the same JSON, computed on request)
           - Prometheus:      http://127.0.0.1:8095/metrics (mesh_metrics_sink_* counters)
           - the demo:        'mesh demo' shows it live in the terminal
+
+        mlruns/       Without MLFLOW_TRACKING_URI: one MLflow run per experiment arm and model version, every
+                      MetricsSink:WindowSeconds, in MLflow's file-store layout (see README.mlruns.txt;
+                      view with: mlflow ui --backend-store-uri ./mlruns). With MLFLOW_TRACKING_URI set,
+                      the same runs go to that server instead.
 
         Set MetricsSink:TrackingDir to move this folder (default ~/.mesh/tracking).
         """;

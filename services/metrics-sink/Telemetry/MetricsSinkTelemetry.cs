@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using Mesh.MetricsSink.Aggregation;
 
 namespace Mesh.MetricsSink.Telemetry;
 
@@ -9,6 +10,8 @@ internal sealed class MetricsSinkTelemetry
     public const string Name = "Mesh.MetricsSink";
 
     private static readonly ActivitySource s_activitySource = new(Name);
+
+    private IReadOnlyList<ArmWindow> _latestWindows = [];
 
     public MetricsSinkTelemetry(IMeterFactory meterFactory)
     {
@@ -20,6 +23,43 @@ internal sealed class MetricsSinkTelemetry
         UnmatchedLabels = meter.CreateCounter<long>("mesh.metrics_sink.unmatched_labels", description: "Labels expired without a prediction.");
         UnjoinedPredictions = meter.CreateCounter<long>("mesh.metrics_sink.unjoined_predictions", description: "Predictions expired without a label.");
         DeadLettered = meter.CreateCounter<long>("mesh.metrics_sink.dead_lettered", description: "Records sent to the dead-letter topic.");
+        TrackingDropped = meter.CreateCounter<long>("mesh.metrics_sink.tracking.dropped", description: "Tracking records dropped because the buffer was full while MLflow was down.");
+        // The figures of the last closed window per experiment arm: the same numbers MLflow gets, for Prometheus.
+        Gauge(meter, "predictions", "{prediction}", c => c.Predictions);
+        Gauge(meter, "joined", "{prediction}", c => c.Joined);
+        Gauge(meter, "accuracy", "1", c => c.Accuracy);
+        Gauge(meter, "log_loss", "1", c => c.LogLoss);
+        Gauge(meter, "rmse", "1", c => c.Rmse);
+        Gauge(meter, "mae", "1", c => c.Mae);
+        Gauge(meter, "latency_p50", "ms", c => c.Latency.Count == 0 ? null : c.Latency.Percentile(0.50));
+        Gauge(meter, "latency_p95", "ms", c => c.Latency.Count == 0 ? null : c.Latency.Percentile(0.95));
+        Gauge(meter, "latency_p99", "ms", c => c.Latency.Count == 0 ? null : c.Latency.Percentile(0.99));
+        Gauge(meter, "fallback_rate", "1", c => c.FallbackRate);
+        Gauge(meter, "shadow_agreement", "1", c => c.ShadowAgreement);
+    }
+
+    public Counter<long> TrackingDropped { get; }
+
+    /// <summary>The windows the gauges report, replaced each time a window closes.</summary>
+    public IReadOnlyList<ArmWindow> LatestWindows
+    {
+        get => Volatile.Read(ref _latestWindows);
+        set => Volatile.Write(ref _latestWindows, value);
+    }
+
+    private void Gauge(Meter meter, string name, string unit, Func<OutcomeCounters, double?> value) =>
+        meter.CreateObservableGauge("mesh.metrics_sink.window." + name, () => Observe(value), unit, $"The last closed window's {name.Replace('_', ' ')} per experiment arm.");
+
+    private IEnumerable<Measurement<double>> Observe(Func<OutcomeCounters, double?> value)
+    {
+        foreach (var window in LatestWindows)
+        {
+            if (value(window.Counters) is { } figure)
+            {
+                yield return new Measurement<double>(figure, new KeyValuePair<string, object?>("experiment", window.Experiment),
+                    new KeyValuePair<string, object?>("arm", window.Arm), new KeyValuePair<string, object?>("shadow", window.Shadow));
+            }
+        }
     }
 
     public static ActivitySource ActivitySource => s_activitySource;

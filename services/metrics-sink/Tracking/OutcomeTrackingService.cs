@@ -1,0 +1,194 @@
+using Mesh.MetricsSink.Aggregation;
+using Mesh.MetricsSink.Options;
+using Mesh.MetricsSink.Telemetry;
+using Mesh.MetricsSink.Verdicts;
+using Mesh.Mlflow;
+using Microsoft.Extensions.Options;
+
+namespace Mesh.MetricsSink.Tracking;
+
+/// <summary>
+/// Every <c>MetricsSink:WindowSeconds</c>: closes the window of every experiment arm, looks at each experiment
+/// with the sequential test, and hands the figures to the <see cref="TrackingWriter"/> (one MLflow run per
+/// experiment arm and model version, step = window index) and to the Prometheus gauges. Only queues: the
+/// writer does the I/O in the background, so a slow or absent MLflow never slows the consume loop.
+/// </summary>
+internal sealed partial class OutcomeTrackingService(
+    PredictionLabelJoiner joiner,
+    TrackingWriter writer,
+    SequentialAccuracyTest test,
+    MetricsSinkTelemetry telemetry,
+    IOptions<MetricsSinkOptions> options,
+    TimeProvider time,
+    ILogger<OutcomeTrackingService> logger) : BackgroundService
+{
+    private readonly Dictionary<string, string> _states = new(StringComparer.Ordinal);
+    private readonly object _gate = new();
+    private long _droppedReported;
+
+    public override Task StartAsync(CancellationToken cancellationToken)
+    {
+        LogTrackingTo(writer.Destination, options.Value.WindowSeconds);
+        return base.StartAsync(cancellationToken);
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        // The partial last window counts too; then give the writer a few seconds to deliver.
+        CloseWindow();
+        await writer.CompleteAsync(TimeSpan.FromSeconds(5));
+        if (writer.Pending > 0)
+        {
+            LogUnwritten(writer.Pending, writer.Destination);
+        }
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(options.Value.WindowSeconds), time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken))
+            {
+                CloseWindow();
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    /// <summary>Closes the window now: what the timer does, callable from tests.</summary>
+    public IReadOnlyDictionary<string, ExperimentVerdict> CloseWindow()
+    {
+        lock (_gate)
+        {
+            var now = time.GetUtcNow();
+            var step = now.ToUnixTimeSeconds() / options.Value.WindowSeconds;
+            var timestamp = now.ToUnixTimeMilliseconds();
+            var windows = joiner.CloseWindow();
+            telemetry.LatestWindows = windows;
+
+            var verdicts = Look(joiner.Snapshot());
+            joiner.SetVerdicts(verdicts);
+            foreach (var window in windows)
+            {
+                writer.TryEnqueue(Record(window, verdicts.GetValueOrDefault(window.Experiment), step, timestamp));
+            }
+
+            ReportDrops();
+            return verdicts;
+        }
+    }
+
+    private Dictionary<string, ExperimentVerdict> Look(Summary.SummaryDocument snapshot)
+    {
+        var verdicts = new Dictionary<string, ExperimentVerdict>(StringComparer.Ordinal);
+        foreach (var experiment in snapshot.Experiments)
+        {
+            var arms = experiment.Arms.Where(a => !a.Shadow).Select(a => new ArmOutcomes(a.Arm, a.Joined, a.Correct)).ToList();
+            var verdict = test.Look(experiment.Experiment, arms);
+            verdicts[experiment.Experiment] = verdict;
+            if (_states.GetValueOrDefault(experiment.Experiment) != verdict.State + verdict.Winner)
+            {
+                _states[experiment.Experiment] = verdict.State + verdict.Winner;
+                LogVerdict(experiment.Experiment, verdict.Text);
+            }
+        }
+
+        return verdicts;
+    }
+
+    private static TrackingRecord Record(ArmWindow window, ExperimentVerdict? verdict, long step, long timestamp)
+    {
+        var c = window.Counters;
+        var metrics = new List<MlflowMetric>();
+        void Add(string key, double? value)
+        {
+            if (value is { } v && double.IsFinite(v))
+            {
+                metrics.Add(new MlflowMetric(key, v, timestamp, step));
+            }
+        }
+
+        Add("predictions", c.Predictions);
+        Add("joined", c.Joined);
+        Add("accuracy", c.Accuracy);
+        Add("log_loss", c.LogLoss);
+        Add("rmse", c.Rmse);
+        Add("mae", c.Mae);
+        if (c.Latency.Count > 0)
+        {
+            Add("latency_p50_ms", c.Latency.Percentile(0.50));
+            Add("latency_p95_ms", c.Latency.Percentile(0.95));
+            Add("latency_p99_ms", c.Latency.Percentile(0.99));
+        }
+
+        Add("fallback_rate", c.FallbackRate);
+        Add("shadow_agreement", c.ShadowAgreement);
+        var tags = new List<MlflowKeyValue>
+        {
+            new("mesh.experiment", window.Experiment),
+            new("mesh.arm", window.Arm),
+            new("mesh.shadow", window.Shadow ? "true" : "false"),
+            new("mesh.model_name", window.Model),
+            new("mesh.model_version", window.Version),
+            // The registry's URI of the version: MLflow's UI and clients resolve it to the version and its training run.
+            new("mesh.model_uri", $"models:/{window.Model}/{window.Version}"),
+            new("mesh.policy_version", window.PolicyVersion),
+        };
+        if (verdict is not null && !window.Shadow)
+        {
+            Add("verdict_p_value", verdict.PValue);
+            Add("verdict_difference", verdict.Difference);
+            tags.Add(new("mesh.verdict", verdict.Text));
+            tags.Add(new("mesh.verdict_state", verdict.State));
+            tags.Add(new("mesh.verdict_winner", verdict.Winner ?? ""));
+        }
+
+        var parameters = new List<MlflowKeyValue>
+        {
+            new("model_name", window.Model),
+            new("model_version", window.Version),
+            new("arm", window.Arm),
+            new("shadow", window.Shadow ? "true" : "false"),
+        };
+        if (StrategyOf(window) is { } strategy)
+        {
+            parameters.Add(new("strategy", strategy));
+        }
+
+        // A new model version on the arm is a new run: params cannot change within a run.
+        var runKey = $"{window.Experiment}/{window.Arm}/{(window.Shadow ? "shadow" : "primary")}/{window.Model}/{window.Version}";
+        var runName = $"{window.Arm}{(window.Shadow ? " (shadow)" : "")} {window.Model} v{window.Version}";
+        return new TrackingRecord(window.Experiment, runKey, runName, parameters, tags, metrics);
+    }
+
+    // Predictions do not carry the strategy; what they do say (shadow, the router's ensemble policy version) is logged.
+    private static string? StrategyOf(ArmWindow window) =>
+        window.Shadow ? "shadow" : window.PolicyVersion.StartsWith("ensemble-", StringComparison.Ordinal) ? "ensemble" : null;
+
+    private void ReportDrops()
+    {
+        var dropped = writer.Dropped;
+        if (dropped > _droppedReported)
+        {
+            telemetry.TrackingDropped.Add(dropped - _droppedReported);
+            LogDropped(dropped - _droppedReported, dropped, writer.Destination);
+            _droppedReported = dropped;
+        }
+    }
+
+    [LoggerMessage(EventId = 20, Level = LogLevel.Information, Message = "Recording outcomes to {Destination} every {WindowSeconds} s")]
+    private partial void LogTrackingTo(string destination, int windowSeconds);
+
+    [LoggerMessage(EventId = 21, Level = LogLevel.Information, Message = "Experiment {Experiment}: {Verdict}")]
+    private partial void LogVerdict(string experiment, string verdict);
+
+    [LoggerMessage(EventId = 22, Level = LogLevel.Warning, Message = "Dropped {Count} tracking records ({Total} in all): the buffer (MetricsSink:TrackingBufferSize) is full while {Destination} is not answering")]
+    private partial void LogDropped(long count, long total, string destination);
+
+    [LoggerMessage(EventId = 23, Level = LogLevel.Warning, Message = "{Pending} tracking records were not written to {Destination} before stopping")]
+    private partial void LogUnwritten(long pending, string destination);
+}

@@ -1,0 +1,70 @@
+using Mesh.MetricsSink.Options;
+using Mesh.MetricsSink.Verdicts;
+using Mesh.Mlflow;
+using Microsoft.Extensions.Options;
+
+namespace Mesh.MetricsSink.Tracking;
+
+internal static partial class TrackingExtensions
+{
+    /// <summary>
+    /// Registers outcome tracking: MLflow when <c>MLFLOW_TRACKING_URI</c> is set (MLflow's own variables, read
+    /// from configuration so tests and the command line can set them too), else the local tracking folder
+    /// (<c>MetricsSink:TrackingDir</c>/mlruns); the background writer, the sequential test and the window service.
+    /// </summary>
+    public static IHostApplicationBuilder AddOutcomeTracking(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton<IValidateOptions<MetricsSinkOptions>>(new MlflowEnvironmentValidator(builder.Configuration));
+        builder.Services.AddSingleton<IMlflowTracking>(sp =>
+        {
+            var mlflow = MlflowClientOptions.FromEnvironment(name => builder.Configuration[name]);
+            if (mlflow.TrackingUri is not null)
+            {
+                return new MlflowTrackingClient(new MlflowClient(new HttpClient { Timeout = Timeout.InfiniteTimeSpan }, mlflow));
+            }
+
+            return new LocalTrackingStore(sp.GetRequiredService<IOptions<MetricsSinkOptions>>().Value.ResolveTrackingDir(), sp.GetRequiredService<TimeProvider>());
+        });
+        builder.Services.AddSingleton(sp =>
+        {
+            var logger = sp.GetRequiredService<ILoggerFactory>().CreateLogger<TrackingWriter>();
+            return new TrackingWriter(sp.GetRequiredService<IMlflowTracking>(), new TrackingWriterOptions
+            {
+                Capacity = sp.GetRequiredService<IOptions<MetricsSinkOptions>>().Value.TrackingBufferSize,
+                OnError = (e, retrying) => LogWriteFailed(logger, retrying ? "keeping the records and retrying" : "dropping the records MLflow refused", e.Message),
+                OnRecovered = () => LogRecovered(logger),
+            });
+        });
+        builder.Services.AddSingleton(sp =>
+        {
+            var o = sp.GetRequiredService<IOptions<MetricsSinkOptions>>().Value;
+            return new SequentialAccuracyTest(o.VerdictAlpha, o.VerdictEffectSize, o.VerdictMinJoined);
+        });
+        builder.Services.AddSingleton<OutcomeTrackingService>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<OutcomeTrackingService>());
+        return builder;
+    }
+
+    [LoggerMessage(EventId = 30, Level = LogLevel.Warning, Message = "Writing to the tracker failed, {Action}: {Reason}")]
+    private static partial void LogWriteFailed(ILogger logger, string action, string reason);
+
+    [LoggerMessage(EventId = 31, Level = LogLevel.Information, Message = "Writing to the tracker again")]
+    private static partial void LogRecovered(ILogger logger);
+
+    /// <summary>A malformed MLflow variable stops the service at start, named, like any other bad setting.</summary>
+    private sealed class MlflowEnvironmentValidator(IConfiguration configuration) : IValidateOptions<MetricsSinkOptions>
+    {
+        public ValidateOptionsResult Validate(string? name, MetricsSinkOptions options)
+        {
+            try
+            {
+                MlflowClientOptions.FromEnvironment(key => configuration[key]);
+                return ValidateOptionsResult.Success;
+            }
+            catch (FormatException e)
+            {
+                return ValidateOptionsResult.Fail(e.Message);
+            }
+        }
+    }
+}

@@ -1,0 +1,78 @@
+using Mesh.MetricsSink.Aggregation;
+using Mesh.MetricsSink.Options;
+using Mesh.MetricsSink.Telemetry;
+using Mesh.MetricsSink.Tracking;
+using Mesh.MetricsSink.Verdicts;
+using Mesh.Mlflow;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace Mesh.MetricsSink.Tests;
+
+/// <summary>Windows closing into MLflow runs (here the local tracking folder), one per experiment arm, with verdicts.</summary>
+public sealed class OutcomeTrackingServiceTests : IDisposable
+{
+    private readonly string _folder = Path.Combine(Path.GetTempPath(), "mesh-sink-tracking-" + Guid.NewGuid().ToString("N"));
+    private readonly ManualTimeProvider _time = new();
+    private readonly ServiceProvider _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+
+    public void Dispose()
+    {
+        _services.Dispose();
+        if (Directory.Exists(_folder))
+        {
+            Directory.Delete(_folder, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task CloseWindow_TwoArmsTwoWindows_OneRunPerArmWithStepsParamsTagsAndVerdict()
+    {
+        var joiner = new PredictionLabelJoiner(_time, TimeSpan.FromSeconds(600), 100_000);
+        var store = new LocalTrackingStore(_folder, _time);
+        var writer = new TrackingWriter(store);
+        var options = new MetricsSinkOptions { WindowSeconds = 60, VerdictMinJoined = 100 };
+        var service = new OutcomeTrackingService(joiner, writer, new SequentialAccuracyTest(0.05, 0.05, 100),
+            new MetricsSinkTelemetry(_services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>()),
+            Microsoft.Extensions.Options.Options.Create(options), _time, NullLogger<OutcomeTrackingService>.Instance);
+
+        Feed(joiner, 0, 300, logregCorrectEvery: 2);
+        service.CloseWindow();
+        _time.Advance(TimeSpan.FromSeconds(60));
+        Feed(joiner, 300, 600, logregCorrectEvery: 2);
+        var verdicts = service.CloseWindow();
+        await writer.CompleteAsync(TimeSpan.FromMinutes(1));
+
+        Assert.Equal(0, writer.Pending);
+        var verdict = verdicts["iris-ab"];
+        Assert.Equal(("winner", "boosted"), (verdict.State, verdict.Winner));
+        Assert.Equal("winner", Assert.Single(joiner.Snapshot().Experiments).Verdict!.State);
+        var experiment = await store.GetOrCreateExperimentAsync("iris-ab");
+        var runs = (await store.SearchRunsAsync([experiment], null, 10)).Runs;
+        Assert.Equal(["boosted iris-boosted v1", "logreg iris-logreg v1"], runs.Select(r => r.Info.RunName).Order(StringComparer.Ordinal));
+        var logreg = runs.Single(r => r.Tag("mesh.arm") == "logreg");
+        Assert.Equal("iris-logreg", logreg.Data.Params!.Single(p => p.Key == "model_name").Value);
+        Assert.Equal("1", logreg.Data.Params!.Single(p => p.Key == "model_version").Value);
+        Assert.Equal("models:/iris-logreg/1", logreg.Tag("mesh.model_uri"));
+        Assert.Equal("boosted", logreg.Tag("mesh.verdict_winner"));
+        var accuracy = (await store.GetMetricHistoryAsync(logreg.Info.RunId, "accuracy")).Metrics;
+        var stepZero = _time.GetUtcNow().AddSeconds(-60).ToUnixTimeSeconds() / 60;
+        Assert.Equal([stepZero, stepZero + 1], accuracy.Select(m => m.Step));
+        Assert.Equal([0.5, 0.5], accuracy.Select(m => m.Value));
+        var counts = (await store.GetMetricHistoryAsync(logreg.Info.RunId, "predictions")).Metrics;
+        Assert.Equal([300.0, 300.0], counts.Select(m => m.Value));
+    }
+
+    // Every request goes to both arms' runs by parity; boosted is always right, logreg on every n-th.
+    private static void Feed(PredictionLabelJoiner joiner, int from, int to, int logregCorrectEvery)
+    {
+        for (var i = from; i < to; i++)
+        {
+            joiner.AddPrediction(Make.Prediction($"l{i}", arm: "logreg", predicted: i % logregCorrectEvery == 0 ? "setosa" : "virginica"));
+            joiner.AddPrediction(Make.Prediction($"b{i}", arm: "boosted", predicted: "setosa"));
+            joiner.AddLabel(Make.Label($"l{i}", "setosa"));
+            joiner.AddLabel(Make.Label($"b{i}", "setosa"));
+        }
+    }
+}
