@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;
 using System.Runtime.InteropServices;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using Grpc.Core;
 using Mesh.ModelHost.Inference;
@@ -18,6 +19,9 @@ namespace Mesh.ModelHost.Http;
 /// </summary>
 internal static class HttpInferenceEndpoints
 {
+    // Class names and labels are written as they are (not \u0022-escaped), so curl output reads plainly.
+    private static readonly JsonWriterOptions s_writerOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     public static IEndpointRouteBuilder MapInferenceHttp(this IEndpointRouteBuilder endpoints)
     {
         var v2 = endpoints.MapGroup("/v2");
@@ -110,7 +114,7 @@ internal static class HttpInferenceEndpoints
         }
 
         context.Response.ContentType = "application/json";
-        await using var writer = new Utf8JsonWriter(context.Response.BodyWriter.AsStream());
+        await using var writer = new Utf8JsonWriter(context.Response.BodyWriter.AsStream(), s_writerOptions);
         WriteResult(writer, result);
     }
 
