@@ -4,6 +4,7 @@ using Mesh.MetricsSink.Consuming;
 using Mesh.MetricsSink.Options;
 using Mesh.MetricsSink.Page;
 using Mesh.MetricsSink.Summary;
+using Mesh.MetricsSink.Rewards;
 using Mesh.MetricsSink.Telemetry;
 using Mesh.MetricsSink.Tracking;
 using Mesh.ServiceDefaults;
@@ -32,6 +33,7 @@ internal static class MetricsSinkExtensions
         builder.Services.AddHostedService<SummaryFlushService>();
         builder.Services.AddHostedService<MetricsConsumerWorker>();
         builder.AddOutcomeTracking();
+        builder.AddBanditRewards();
         builder.AddExperimentPage();
         return builder;
     }

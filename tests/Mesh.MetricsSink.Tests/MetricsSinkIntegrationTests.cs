@@ -3,7 +3,9 @@ using Google.Protobuf;
 using Mesh.Contracts.V1;
 using Mesh.Kafka;
 using Mesh.MetricsSink.Summary;
+using Mesh.Mlflow;
 using Mesh.Testing;
+using Microsoft.Extensions.Options;
 
 namespace Mesh.MetricsSink.Tests;
 
@@ -85,7 +87,36 @@ public sealed class MetricsSinkIntegrationTests(KafkaTestCluster cluster) : ICla
         Assert.Equal("decode", DeadLetter.Parser.ParseFrom(Assert.Single(dead).Message.Value).ErrorClass);
         Assert.NotNull(served);
         Assert.Equal(80, served.Joined);
+        // Without MLFLOW_TRACKING_URI the runs are in the folder, one per experiment arm, their windows adding up.
+        var store = new LocalTrackingStore(tracking);
+        var experiment = await store.GetOrCreateExperimentAsync("iris-ab");
+        var runs = (await store.SearchRunsAsync([experiment], null, 100)).Runs.ToDictionary(r => r.Tag("mesh.arm")!);
+        Assert.Equal(["boosted", "challenger", "logreg"], runs.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(20, (await store.GetMetricHistoryAsync(runs["logreg"].Info.RunId, "joined")).Metrics.Sum(m => m.Value));
+        Assert.Equal(40, (await store.GetMetricHistoryAsync(runs["challenger"].Info.RunId, "joined")).Metrics.Sum(m => m.Value));
+        Assert.Equal("true", runs["challenger"].Tag("mesh.shadow"));
         Directory.Delete(tracking, recursive: true);
+    }
+
+    [Theory]
+    [InlineData("MetricsSink:Redis", "no-such-option=1", "MetricsSink:Redis")]
+    [InlineData("MLFLOW_TRACKING_URI", "ftp://mlflow", "MLFLOW_TRACKING_URI")]
+    [InlineData("MetricsSink:WindowSeconds", "0", "MetricsSink:WindowSeconds")]
+    [InlineData("MetricsSink:VerdictAlpha", "0.9", "MetricsSink:VerdictAlpha")]
+    public async Task Start_BadSetting_RefusesNamingIt(string key, string value, string named)
+    {
+        var tracking = Path.Combine(Path.GetTempPath(), "sink-bad-" + Guid.NewGuid().ToString("N"));
+        await using var app = MetricsSinkExtensions.CreateApp(new Dictionary<string, string?>
+        {
+            ["Urls"] = "http://127.0.0.1:0",
+            ["Kafka:BootstrapServers"] = "127.0.0.1:1",
+            ["MetricsSink:TrackingDir"] = tracking,
+            [key] = value,
+        });
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => app.StartAsync());
+
+        Assert.Contains(named, string.Join(" ", error.Failures), StringComparison.Ordinal);
     }
 
     private static void Produce<T>(IProducer<byte[], byte[]> producer, string topic, T message)

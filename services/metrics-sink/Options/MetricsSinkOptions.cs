@@ -45,6 +45,13 @@ internal sealed class MetricsSinkOptions
     [Range(1, 100_000_000, ErrorMessage = "MetricsSink:VerdictMinJoined must be between 1 and 100,000,000.")]
     public int VerdictMinJoined { get; set; } = 100;
 
+    /// <summary>A StackExchange.Redis configuration string: when set, per-arm trials and successes go there for the router's bandits.</summary>
+    public string? Redis { get; set; }
+
+    /// <summary>The router's <c>Router:Bandit:KeyPrefix</c>: the two must match.</summary>
+    [Required(AllowEmptyStrings = false, ErrorMessage = "MetricsSink:BanditKeyPrefix must not be empty.")]
+    public string BanditKeyPrefix { get; set; } = "mesh:bandit:";
+
     public string ResolveTrackingDir()
     {
         var dir = TrackingDir;
