@@ -133,14 +133,15 @@ internal sealed partial class MlflowModelSource(
 
     private MlflowClient Client() => _client ??= new MlflowClient(_http, options.Value.Mlflow.ClientOptions());
 
-    private List<Entry> Entries() => _entries ??=
+    // The admin call can race the loader for the first use: one list must win, or one model would get two gates.
+    private List<Entry> Entries() => LazyInitializer.EnsureInitialized(ref _entries, () =>
     [
         .. options.Value.Mlflow.Models.Select(m =>
         {
             MlflowModelUri.TryParse(m.Uri, out var uri, out _);
             return new Entry(uri!, string.IsNullOrWhiteSpace(m.Name) ? uri!.Name : m.Name.Trim());
         }),
-    ];
+    ]);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Serving {Model} version {Version} from {Uri} (was {Previous})")]
     private partial void LogPublished(string model, string version, string uri, string previous);
