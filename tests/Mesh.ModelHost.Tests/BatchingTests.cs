@@ -14,7 +14,7 @@ public sealed class BatchingTests(ModelHostFixture host)
     [Fact]
     public async Task ModelInfer_EightConcurrentRequests_CoalescedAndEachGetsItsOwnRows()
     {
-        // matmul-batched waits up to a second for 16 rows: 8 requests of 2 rows fill one batch.
+        // matmul-batched waits up to 5 s for 16 rows: 8 requests of 2 rows fill one batch, which then runs at once.
         var batchSizes = new ConcurrentBag<long>();
         var queueWaits = 0;
         using var listener = Listen(TestModels.Batched, (name, value) =>
@@ -57,8 +57,23 @@ public sealed class BatchingTests(ModelHostFixture host)
     [Fact]
     public async Task ModelInfer_QueueFull_ResourceExhaustedNamingTheSettingWhileTheWaitingRequestSucceeds()
     {
-        // matmul-tiny-queue lets one request wait (for up to a second, for more rows); a second one is refused.
+        // matmul-tiny-queue lets one request wait (up to 3 s, for more rows); once it waits, a second is refused.
+        var waiting = 0;
+        using var listener = Listen(TestModels.TinyQueue, (name, value) =>
+        {
+            if (name == "mesh.model_host.queue.waiting")
+            {
+                Volatile.Write(ref waiting, (int)value);
+            }
+        });
         var first = host.Client.ModelInferAsync(Raw(TestModels.TinyQueue, [1, 2, 3], 1, inputName: "x")).ResponseAsync;
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (Volatile.Read(ref waiting) == 0 && !first.IsCompleted && DateTime.UtcNow < deadline)
+        {
+            listener.RecordObservableInstruments();
+            await Task.Delay(5);
+        }
+
         var second = host.Client.ModelInferAsync(Raw(TestModels.TinyQueue, [4, 5, 6], 1, inputName: "x")).ResponseAsync;
 
         var outcomes = await Task.WhenAll(Outcome(first), Outcome(second));
@@ -85,6 +100,7 @@ public sealed class BatchingTests(ModelHostFixture host)
         Assert.Contains(lines, l => l.StartsWith("mesh_model_host_batch_size", StringComparison.Ordinal));
         Assert.Contains(lines, l => l.StartsWith("mesh_model_host_inference_duration_seconds", StringComparison.Ordinal));
         Assert.Contains(lines, l => l.StartsWith("mesh_model_host_queue_duration_seconds", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("mesh_model_host_queue_waiting", StringComparison.Ordinal));
     }
 
     private static double[] Expected(float[] row)
@@ -124,6 +140,7 @@ public sealed class BatchingTests(ModelHostFixture host)
             }
         };
         listener.SetMeasurementEventCallback<long>((instrument, value, tags, state) => Measure(instrument, value, tags));
+        listener.SetMeasurementEventCallback<int>((instrument, value, tags, state) => Measure(instrument, value, tags));
         listener.SetMeasurementEventCallback<double>((instrument, value, tags, state) => Measure(instrument, value, tags));
         listener.Start();
         return listener;

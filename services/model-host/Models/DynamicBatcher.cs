@@ -35,6 +35,7 @@ internal sealed class DynamicBatcher : IAsyncDisposable
         _telemetry = telemetry;
         _delayTicks = settings.MaxQueueDelayMicroseconds * Stopwatch.Frequency / 1_000_000;
         _queue = Channel.CreateUnbounded<PendingRequest>(new UnboundedChannelOptions { SingleReader = true });
+        telemetry.TrackQueue(model.Name, model.Version, () => Volatile.Read(ref _waiting));
         _worker = Task.Factory.StartNew(WorkAsync, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
     }
 
@@ -58,6 +59,7 @@ internal sealed class DynamicBatcher : IAsyncDisposable
     {
         _queue.Writer.TryComplete();
         await _worker.ConfigureAwait(false);
+        _telemetry.UntrackQueue(_model.Name, _model.Version);
     }
 
     private async Task WorkAsync()

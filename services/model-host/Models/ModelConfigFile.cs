@@ -92,9 +92,9 @@ internal sealed class ModelConfigBatching
 
     public BatchingSettings Apply(BatchingSettings defaults, string path)
     {
-        if (MaxBatchSize is < 1 || MaxQueueDelayMicroseconds is < 0 or > 1_000_000 || MaxQueueSize is < 1)
+        if (MaxBatchSize is < 1 || MaxQueueDelayMicroseconds is < 0 or > 10_000_000 || MaxQueueSize is < 1)
         {
-            throw new InvalidDataException($"{path}: dynamicBatching needs maxBatchSize >= 1, maxQueueDelayMicroseconds 0..1000000 and maxQueueSize >= 1.");
+            throw new InvalidDataException($"{path}: dynamicBatching needs maxBatchSize >= 1, maxQueueDelayMicroseconds 0..10000000 and maxQueueSize >= 1.");
         }
 
         return new BatchingSettings(

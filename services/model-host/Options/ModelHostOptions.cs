@@ -84,7 +84,7 @@ internal sealed class BatchingOptions
     /// How long a batch waits for more requests after the first, in microseconds. 0: take only what is
     /// already queued, which adds no latency and still coalesces under load.
     /// </summary>
-    [Range(0, 1_000_000, ErrorMessage = "ModelHost:Batching:MaxQueueDelayMicroseconds must be between 0 and 1000000.")]
+    [Range(0, 10_000_000, ErrorMessage = "ModelHost:Batching:MaxQueueDelayMicroseconds must be between 0 and 10000000.")]
     public int MaxQueueDelayMicroseconds { get; set; }
 
     /// <summary>Requests waiting per model version before new ones are refused with RESOURCE_EXHAUSTED.</summary>

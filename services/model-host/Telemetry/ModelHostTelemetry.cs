@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 
@@ -24,6 +25,7 @@ internal sealed class ModelHostTelemetry
     private readonly Histogram<double> _inferenceDuration;
     private readonly Histogram<double> _queueDuration;
     private readonly Histogram<long> _batchRows;
+    private readonly ConcurrentDictionary<(string Model, string Version), Func<int>> _queues = new();
 
     public ModelHostTelemetry(IMeterFactory meterFactory)
     {
@@ -34,6 +36,7 @@ internal sealed class ModelHostTelemetry
         _inferenceDuration = meter.CreateHistogram("mesh.model_host.inference.duration", "s", "Time of one ONNX Runtime call (one batch).", advice: s_secondsAdvice);
         _queueDuration = meter.CreateHistogram("mesh.model_host.queue.duration", "s", "Time a request waited for its batch to start.", advice: s_secondsAdvice);
         _batchRows = meter.CreateHistogram("mesh.model_host.batch.size", "{row}", "Rows per ONNX Runtime call, after dynamic batching.", advice: s_batchAdvice);
+        meter.CreateObservableGauge("mesh.model_host.queue.waiting", ObserveQueues, "{request}", "Requests waiting for their batch to start, per model version.");
     }
 
     public static ActivitySource ActivitySource { get; } = new(Name);
@@ -59,6 +62,14 @@ internal sealed class ModelHostTelemetry
         _inferenceDuration.Record(seconds, tags);
     }
 
+    /// <summary>Reports a batcher's waiting requests until <see cref="UntrackQueue"/>.</summary>
+    public void TrackQueue(string model, string version, Func<int> waiting) => _queues[(model, version)] = waiting;
+
+    public void UntrackQueue(string model, string version) => _queues.TryRemove((model, version), out _);
+
     public void RecordQueueWait(string model, string version, double seconds) =>
         _queueDuration.Record(seconds, new TagList { { "model", model }, { "version", version } });
+
+    private IEnumerable<Measurement<int>> ObserveQueues() =>
+        _queues.Select(q => new Measurement<int>(q.Value(), new KeyValuePair<string, object?>("model", q.Key.Model), new KeyValuePair<string, object?>("version", q.Key.Version)));
 }

@@ -72,17 +72,18 @@ internal static class TestModels
     public const string NoNaN = "matmul-no-nan";
 
     /// <summary>
-    /// MatMul+Softmax twice more, with dynamic batching set in config.json: one that waits up to a second
-    /// for 16 rows, one whose queue holds a single waiting request.
+    /// MatMul+Softmax three more times, with settings in config.json: one that waits up to 5 s for 16 rows
+    /// (a full batch runs at once), one whose queue holds a single request that waits up to 3 s, one that
+    /// refuses NaN.
     /// </summary>
     public static void WriteBatched(string repository)
     {
         Write(repository, Batched, MatMulSoftmaxGraph());
         File.WriteAllText(Path.Combine(repository, Batched, "1", "config.json"),
-            """{ "dynamicBatching": { "maxBatchSize": 16, "maxQueueDelayMicroseconds": 1000000 } }""");
+            """{ "dynamicBatching": { "maxBatchSize": 16, "maxQueueDelayMicroseconds": 5000000 } }""");
         Write(repository, TinyQueue, MatMulSoftmaxGraph());
         File.WriteAllText(Path.Combine(repository, TinyQueue, "1", "config.json"),
-            """{ "dynamicBatching": { "maxBatchSize": 1000, "maxQueueDelayMicroseconds": 1000000, "maxQueueSize": 1 } }""");
+            """{ "dynamicBatching": { "maxBatchSize": 1000, "maxQueueDelayMicroseconds": 3000000, "maxQueueSize": 1 } }""");
         Write(repository, NoNaN, MatMulSoftmaxGraph());
         File.WriteAllText(Path.Combine(repository, NoNaN, "1", "config.json"), """{ "rejectNaN": true }""");
     }
