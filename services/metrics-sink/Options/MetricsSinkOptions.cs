@@ -52,6 +52,13 @@ internal sealed class MetricsSinkOptions
     [Required(AllowEmptyStrings = false, ErrorMessage = "MetricsSink:BanditKeyPrefix must not be empty.")]
     public string BanditKeyPrefix { get; set; } = "mesh:bandit:";
 
+    /// <summary>Off by default. On: a winner's model version gets <see cref="ChampionAlias"/> in the MLflow registry, with an audit tag.</summary>
+    public bool PromoteWinner { get; set; }
+
+    [Required(AllowEmptyStrings = false, ErrorMessage = "MetricsSink:ChampionAlias must not be empty.")]
+    [RegularExpression(@"^[A-Za-z0-9_\-]+$", ErrorMessage = "MetricsSink:ChampionAlias may hold only letters, digits, '_' and '-'.")]
+    public string ChampionAlias { get; set; } = "champion";
+
     public string ResolveTrackingDir()
     {
         var dir = TrackingDir;

@@ -1,5 +1,6 @@
 using Mesh.MetricsSink.Aggregation;
 using Mesh.MetricsSink.Options;
+using Mesh.MetricsSink.Promotion;
 using Mesh.MetricsSink.Telemetry;
 using Mesh.MetricsSink.Verdicts;
 using Mesh.Mlflow;
@@ -20,7 +21,8 @@ internal sealed partial class OutcomeTrackingService(
     MetricsSinkTelemetry telemetry,
     IOptions<MetricsSinkOptions> options,
     TimeProvider time,
-    ILogger<OutcomeTrackingService> logger) : BackgroundService
+    ILogger<OutcomeTrackingService> logger,
+    ModelPromoter? promoter = null) : BackgroundService
 {
     private readonly Dictionary<string, string> _states = new(StringComparer.Ordinal);
     private readonly object _gate = new();
@@ -90,6 +92,11 @@ internal sealed partial class OutcomeTrackingService(
             var arms = experiment.Arms.Where(a => !a.Shadow).Select(a => new ArmOutcomes(a.Arm, a.Joined, a.Correct)).ToList();
             var verdict = test.Look(experiment.Experiment, arms);
             verdicts[experiment.Experiment] = verdict;
+            if (verdict.Winner is not null && promoter is not null && experiment.Arms.FirstOrDefault(a => !a.Shadow && a.Arm == verdict.Winner) is { } winner)
+            {
+                promoter.Consider(new PromotionRequest(experiment.Experiment, winner.Arm, winner.Model, winner.Version, verdict));
+            }
+
             if (_states.GetValueOrDefault(experiment.Experiment) != verdict.State + verdict.Winner)
             {
                 _states[experiment.Experiment] = verdict.State + verdict.Winner;

@@ -1,4 +1,5 @@
 using Mesh.MetricsSink.Options;
+using Mesh.MetricsSink.Promotion;
 using Mesh.MetricsSink.Verdicts;
 using Mesh.Mlflow;
 using Microsoft.Extensions.Options;
@@ -15,12 +16,18 @@ internal static partial class TrackingExtensions
     public static IHostApplicationBuilder AddOutcomeTracking(this IHostApplicationBuilder builder)
     {
         builder.Services.AddSingleton<IValidateOptions<MetricsSinkOptions>>(new MlflowEnvironmentValidator(builder.Configuration));
+        var mlflow = ReadMlflowOptions(builder.Configuration);
+        if (mlflow?.TrackingUri is not null)
+        {
+            // The client applies its own per-request timeout (MLFLOW_HTTP_REQUEST_TIMEOUT).
+            builder.Services.AddSingleton(_ => new MlflowClient(new HttpClient { Timeout = Timeout.InfiniteTimeSpan }, mlflow));
+        }
+
         builder.Services.AddSingleton<IMlflowTracking>(sp =>
         {
-            var mlflow = MlflowClientOptions.FromEnvironment(name => builder.Configuration[name]);
-            if (mlflow.TrackingUri is not null)
+            if (sp.GetService<MlflowClient>() is { } client)
             {
-                return new MlflowTrackingClient(new MlflowClient(new HttpClient { Timeout = Timeout.InfiniteTimeSpan }, mlflow));
+                return new MlflowTrackingClient(client);
             }
 
             return new LocalTrackingStore(sp.GetRequiredService<IOptions<MetricsSinkOptions>>().Value.ResolveTrackingDir(), sp.GetRequiredService<TimeProvider>());
@@ -40,9 +47,24 @@ internal static partial class TrackingExtensions
             var o = sp.GetRequiredService<IOptions<MetricsSinkOptions>>().Value;
             return new SequentialAccuracyTest(o.VerdictAlpha, o.VerdictEffectSize, o.VerdictMinJoined);
         });
+        builder.Services.AddSingleton<ModelPromoter>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<ModelPromoter>());
         builder.Services.AddSingleton<OutcomeTrackingService>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<OutcomeTrackingService>());
         return builder;
+    }
+
+    // A malformed variable is reported by the validator at start, naming it; here it only means "no server".
+    private static MlflowClientOptions? ReadMlflowOptions(IConfiguration configuration)
+    {
+        try
+        {
+            return MlflowClientOptions.FromEnvironment(key => configuration[key]);
+        }
+        catch (FormatException)
+        {
+            return null;
+        }
     }
 
     [LoggerMessage(EventId = 30, Level = LogLevel.Warning, Message = "Writing to the tracker failed, {Action}: {Reason}")]
