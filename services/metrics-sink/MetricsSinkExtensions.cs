@@ -26,7 +26,7 @@ internal static class MetricsSinkExtensions
         builder.Services.AddSingleton(sp =>
         {
             var o = sp.GetRequiredService<IOptions<MetricsSinkOptions>>().Value;
-            return new PredictionLabelJoiner(sp.GetRequiredService<TimeProvider>(), TimeSpan.FromSeconds(o.JoinWindowSeconds), o.MaxPending);
+            return new PredictionLabelJoiner(sp.GetRequiredService<TimeProvider>(), TimeSpan.FromSeconds(o.JoinWindowSeconds), o.MaxPending, o.JoinBy == "EntityTime");
         });
         builder.Services.AddSingleton(sp => new SummaryFileWriter(sp.GetRequiredService<IOptions<MetricsSinkOptions>>().Value.ResolveTrackingDir()));
         builder.Services.AddSingleton<MetricsSinkTelemetry>();

@@ -49,6 +49,21 @@ public sealed class OutcomeFiguresTests
     }
 
     [Fact]
+    public void Snapshot_LabelWithNumericValue_ScoresAsARegressionLabel()
+    {
+        var joiner = Joiner();
+        var prediction = Make.Prediction("r1");
+        prediction.Output = new PredictionOutput { Value = 4.0 };
+        joiner.AddPrediction(prediction);
+
+        joiner.AddLabel(new Label { RequestId = "r1", NumericValue = 2.5 });
+
+        var arm = Arm(joiner.Snapshot());
+        Assert.Equal(1.5, arm.Mae);
+        Assert.Equal(1.5, arm.Rmse);
+    }
+
+    [Fact]
     public void Snapshot_LatencyFallbacksAndShadows_AsCounted()
     {
         var joiner = Joiner();

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Mesh.Contracts.V1;
 using Mesh.MetricsSink.Summary;
 using Mesh.MetricsSink.Verdicts;
@@ -29,8 +30,16 @@ internal readonly record struct ExpiryResult(int Entries, int UnmatchedLabels, i
 /// redeliveries still meet it), and never more than <c>maxPending</c> ids at once (the oldest go first).
 /// Thread-safe: the consume loop applies records while the flusher and the HTTP endpoint read snapshots.
 /// </summary>
-internal sealed class PredictionLabelJoiner(TimeProvider time, TimeSpan window, int maxPending)
+/// <remarks>
+/// With <paramref name="joinByEntityTime"/> a label joins by entity id and time instead: the latest prediction
+/// of its entity made at or before the label's observed time that has no label yet (labels that come before
+/// any such prediction wait, within the window, for one).
+/// </remarks>
+internal sealed class PredictionLabelJoiner(TimeProvider time, TimeSpan window, int maxPending, bool joinByEntityTime = false)
 {
+    // Bounds what one busy entity can hold in the entity-and-time join.
+    private const int MaxPerEntity = 64;
+    private readonly Dictionary<string, EntityState> _entities = new(StringComparer.Ordinal);
     private readonly object _gate = new();
     private readonly Dictionary<string, Entry> _entries = new(StringComparer.Ordinal);
     private readonly Queue<(string RequestId, long Created)> _byAge = new();
@@ -81,6 +90,14 @@ internal sealed class PredictionLabelJoiner(TimeProvider time, TimeSpan window, 
             if (entry.Label is null)
             {
                 _pendingPredictions++;
+                if (joinByEntityTime && entry.Predictions.Count == 1 && IndexByEntity(prediction, entry) is { } waiting)
+                {
+                    // The label was counted when it arrived; it now stops waiting and joins.
+                    _labels--;
+                    _pendingLabels--;
+                    return ApplyLabelLocked(entry, waiting);
+                }
+
                 return JoinOutcome.Pending;
             }
 
@@ -99,6 +116,13 @@ internal sealed class PredictionLabelJoiner(TimeProvider time, TimeSpan window, 
     {
         lock (_gate)
         {
+            // Regression labels carry a number; it is compared in text like a class name.
+            var value = label.Value.Length > 0 || label.NumericValue == 0 ? label.Value : label.NumericValue.ToString("R", CultureInfo.InvariantCulture);
+            if (joinByEntityTime && label.EntityId.Length > 0)
+            {
+                return AddLabelByEntityLocked(label, value);
+            }
+
             if (string.IsNullOrEmpty(label.RequestId))
             {
                 _labels++;
@@ -106,28 +130,140 @@ internal sealed class PredictionLabelJoiner(TimeProvider time, TimeSpan window, 
                 return JoinOutcome.Unmatchable;
             }
 
-            var entry = GetOrCreate(label.RequestId);
-            if (entry.Label is not null)
-            {
-                return JoinOutcome.Duplicate;
-            }
-
-            _labels++;
-            entry.Label = label.Value;
-            if (entry.Predictions.Count == 0)
-            {
-                _pendingLabels++;
-                return JoinOutcome.Pending;
-            }
-
-            foreach (var prediction in entry.Predictions)
-            {
-                Join(prediction, label.Value);
-            }
-
-            _pendingPredictions -= entry.Predictions.Count;
-            return JoinOutcome.Joined;
+            return ApplyLabelLocked(GetOrCreate(label.RequestId), value);
         }
+    }
+
+    private JoinOutcome ApplyLabelLocked(Entry entry, string value)
+    {
+        if (entry.Label is not null)
+        {
+            return JoinOutcome.Duplicate;
+        }
+
+        _labels++;
+        entry.Label = value;
+        if (entry.Predictions.Count == 0)
+        {
+            _pendingLabels++;
+            return JoinOutcome.Pending;
+        }
+
+        foreach (var prediction in entry.Predictions)
+        {
+            Join(prediction, value);
+        }
+
+        _pendingPredictions -= entry.Predictions.Count;
+        return JoinOutcome.Joined;
+    }
+
+    private JoinOutcome AddLabelByEntityLocked(Label label, string value)
+    {
+        var observed = label.ObservedTime?.ToDateTimeOffset().UtcTicks ?? time.GetUtcNow().UtcTicks;
+        var state = Entity(label.EntityId);
+        if (state.LabelsSeen.Exists(l => l.Observed == observed && l.Value == value))
+        {
+            // A redelivered label would otherwise join the entity's next older prediction.
+            return JoinOutcome.Duplicate;
+        }
+
+        Capped(state.LabelsSeen, (observed, value, time.GetTimestamp()));
+        string? best = null;
+        var bestTicks = long.MinValue;
+        foreach (var (ticks, requestId) in state.Predictions)
+        {
+            if (ticks <= observed && ticks >= bestTicks && _entries.TryGetValue(requestId, out var candidate) && candidate.Label is null)
+            {
+                (best, bestTicks) = (requestId, ticks);
+            }
+        }
+
+        if (best is not null)
+        {
+            return ApplyLabelLocked(_entries[best], value);
+        }
+
+        if (state.Waiting.Count >= MaxPerEntity)
+        {
+            state.Waiting.RemoveAt(0);
+            _pendingLabels--;
+            _unmatchedLabels++;
+        }
+
+        state.Waiting.Add((observed, value, time.GetTimestamp()));
+        _labels++;
+        _pendingLabels++;
+        return JoinOutcome.Pending;
+    }
+
+    // Records the entity's prediction; returns a waiting label it answers, if any.
+    private string? IndexByEntity(Prediction prediction, Entry entry)
+    {
+        if (prediction.EntityId.Length == 0)
+        {
+            return null;
+        }
+
+        var ticks = prediction.EventTime?.ToDateTimeOffset().UtcTicks ?? time.GetUtcNow().UtcTicks;
+        entry.EntityId = prediction.EntityId;
+        var state = Entity(prediction.EntityId);
+        Capped(state.Predictions, (ticks, prediction.RequestId));
+        var index = state.Waiting.FindIndex(w => w.Observed >= ticks);
+        if (index < 0)
+        {
+            return null;
+        }
+
+        var waiting = state.Waiting[index];
+        state.Waiting.RemoveAt(index);
+        return waiting.Value;
+    }
+
+    private EntityState Entity(string entityId)
+    {
+        if (!_entities.TryGetValue(entityId, out var state))
+        {
+            state = new EntityState();
+            _entities[entityId] = state;
+        }
+
+        return state;
+    }
+
+    private static void Capped<T>(List<T> list, T item)
+    {
+        if (list.Count >= MaxPerEntity)
+        {
+            list.RemoveAt(0);
+        }
+
+        list.Add(item);
+    }
+
+    // Entity-and-time join state older than the window goes with the periodic expiry.
+    private int ExpireEntitiesLocked(long now)
+    {
+        var unmatched = 0;
+        List<string>? empty = null;
+        foreach (var (entityId, state) in _entities)
+        {
+            unmatched += state.Waiting.RemoveAll(w => now - w.Seen >= _windowTicks);
+            state.LabelsSeen.RemoveAll(l => now - l.Seen >= _windowTicks);
+            if (state.Predictions.Count == 0 && state.Waiting.Count == 0 && state.LabelsSeen.Count == 0)
+            {
+                (empty ??= []).Add(entityId);
+            }
+        }
+
+        foreach (var entityId in empty ?? [])
+        {
+            _entities.Remove(entityId);
+        }
+
+        _pendingLabels -= unmatched;
+        _unmatchedLabels += unmatched;
+        return unmatched;
     }
 
     /// <summary>Removes request ids older than the window or beyond the pending limit, counting what never joined.</summary>
@@ -135,7 +271,15 @@ internal sealed class PredictionLabelJoiner(TimeProvider time, TimeSpan window, 
     {
         lock (_gate)
         {
-            return EvictLocked(time.GetTimestamp(), maxPending);
+            var now = time.GetTimestamp();
+            var expired = EvictLocked(now, maxPending);
+            if (joinByEntityTime)
+            {
+                var labels = ExpireEntitiesLocked(now);
+                expired = expired with { UnmatchedLabels = expired.UnmatchedLabels + labels };
+            }
+
+            return expired;
         }
     }
 
@@ -210,6 +354,11 @@ internal sealed class PredictionLabelJoiner(TimeProvider time, TimeSpan window, 
             var entry = _entries[requestId];
             _entries.Remove(requestId);
             entries++;
+            if (entry.EntityId is { } entityId && _entities.TryGetValue(entityId, out var state))
+            {
+                state.Predictions.RemoveAll(p => p.RequestId == requestId);
+            }
+
             if (entry.Label is not null && entry.Predictions.Count == 0)
             {
                 labels++;
@@ -293,7 +442,18 @@ internal sealed class PredictionLabelJoiner(TimeProvider time, TimeSpan window, 
     {
         public string? Label { get; set; }
 
+        public string? EntityId { get; set; }
+
         public List<PendingPrediction> Predictions { get; } = new(1);
+    }
+
+    private sealed class EntityState
+    {
+        public List<(long Ticks, string RequestId)> Predictions { get; } = [];
+
+        public List<(long Observed, string Value, long Seen)> Waiting { get; } = [];
+
+        public List<(long Observed, string Value, long Seen)> LabelsSeen { get; } = [];
     }
 
     private readonly record struct PendingPrediction(ArmStatistics Arm, string PredictedLabel, PredictionOutput? Output);

@@ -59,6 +59,10 @@ internal sealed class MetricsSinkOptions
     [RegularExpression(@"^[A-Za-z0-9_\-]+$", ErrorMessage = "MetricsSink:ChampionAlias may hold only letters, digits, '_' and '-'.")]
     public string ChampionAlias { get; set; } = "champion";
 
+    /// <summary><c>RequestId</c> (default) or <c>EntityTime</c>: a label joins its entity's latest prediction made at or before the label's observed time.</summary>
+    [RegularExpression("^(RequestId|EntityTime)$", ErrorMessage = "MetricsSink:JoinBy must be RequestId or EntityTime.")]
+    public string JoinBy { get; set; } = "RequestId";
+
     public string ResolveTrackingDir()
     {
         var dir = TrackingDir;
