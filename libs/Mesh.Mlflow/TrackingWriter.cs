@@ -189,6 +189,15 @@ public sealed class TrackingWriter : IAsyncDisposable
                     delay = _options.RetryDelay;
                     break;
                 }
+                catch (MlflowResourceNotFoundException e)
+                {
+                    // The run or experiment was deleted in MLflow meanwhile: find or create them afresh, then retry.
+                    _runIds.Clear();
+                    _experimentIds.Clear();
+                    _paramsLogged.Clear();
+                    failing = true;
+                    _options.OnError?.Invoke(e, true);
+                }
                 catch (Exception e) when (IsPermanent(e))
                 {
                     Interlocked.Add(ref _failed, round.Count);

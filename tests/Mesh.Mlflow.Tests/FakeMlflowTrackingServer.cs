@@ -68,6 +68,15 @@ public sealed class FakeMlflowTrackingServer : IAsyncDisposable
         }
     }
 
+    /// <summary>Removes a run, as deleting and garbage-collecting it in MLflow would.</summary>
+    public void DeleteRun(string runName)
+    {
+        lock (_gate)
+        {
+            _runs.Remove(_runs.Values.Single(r => r.Name == runName).Id);
+        }
+    }
+
     public string? ExperimentId(string name)
     {
         lock (_gate)

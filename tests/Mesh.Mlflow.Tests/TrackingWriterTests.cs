@@ -97,6 +97,22 @@ public sealed class TrackingWriterTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task TryEnqueue_RunDeletedInMlflow_CreatesItAgainAndWrites()
+    {
+        await using var writer = new TrackingWriter(Tracking(), new TrackingWriterOptions { RetryDelay = TimeSpan.FromMilliseconds(5) });
+        writer.TryEnqueue(Record("arm-a", 0));
+        await writer.FlushAsync(new CancellationTokenSource(TimeSpan.FromMinutes(1)).Token);
+        _server.DeleteRun("iris-ab/arm-a");
+
+        writer.TryEnqueue(Record("arm-a", 1));
+        await writer.FlushAsync(new CancellationTokenSource(TimeSpan.FromMinutes(1)).Token);
+
+        Assert.Equal(2, writer.Written);
+        Assert.Equal([1L], _server.RunByName("iris-ab/arm-a")!.Metrics.Select(m => m.Step));
+        Assert.Equal("iris-logreg", _server.RunByName("iris-ab/arm-a")!.Params["model_name"]);
+    }
+
+    [Fact]
     public async Task TryEnqueue_RefusedAsMalformed_IsCountedFailedAndNotRetriedForever()
     {
         await using var writer = new TrackingWriter(Tracking());
