@@ -4,6 +4,7 @@ using Mesh.Contracts.V1;
 using Mesh.Kafka;
 using Mesh.MetricsSink.Summary;
 using Mesh.Mlflow;
+using Mesh.Mlflow.Tests;
 using Mesh.Testing;
 using Microsoft.Extensions.Options;
 
@@ -11,9 +12,12 @@ namespace Mesh.MetricsSink.Tests;
 
 public sealed class MetricsSinkIntegrationTests(KafkaTestCluster cluster) : IClassFixture<KafkaTestCluster>
 {
-    [Fact]
-    public async Task Run_PredictionsLabelsDuplicatesAndGarbage_WritesExpectedSummary()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Run_PredictionsLabelsDuplicatesAndGarbage_WritesExpectedSummaryAndOneRunPerArm(bool withMlflow)
     {
+        await using var mlflow = withMlflow ? await FakeMlflowTrackingServer.StartAsync() : null;
         var topics = new MeshTopics
         {
             Features = KafkaTestCluster.UniqueTopic("features"),
@@ -58,6 +62,7 @@ public sealed class MetricsSinkIntegrationTests(KafkaTestCluster cluster) : ICla
             ["MetricsSink:TrackingDir"] = tracking,
             ["MetricsSink:GroupId"] = "sink-test-" + Guid.NewGuid().ToString("N"),
             ["MetricsSink:FlushIntervalMs"] = "100",
+            ["MLFLOW_TRACKING_URI"] = mlflow?.Uri.ToString(),
         });
         await app.StartAsync();
 
@@ -87,8 +92,11 @@ public sealed class MetricsSinkIntegrationTests(KafkaTestCluster cluster) : ICla
         Assert.Equal("decode", DeadLetter.Parser.ParseFrom(Assert.Single(dead).Message.Value).ErrorClass);
         Assert.NotNull(served);
         Assert.Equal(80, served.Joined);
-        // Without MLFLOW_TRACKING_URI the runs are in the folder, one per experiment arm, their windows adding up.
-        var store = new LocalTrackingStore(tracking);
+        // One run per experiment arm, their windows adding up: in MLflow when MLFLOW_TRACKING_URI is set, else in the folder.
+        IMlflowTracking store = mlflow is null
+            ? new LocalTrackingStore(tracking)
+            : new MlflowTrackingClient(new MlflowClient(new HttpClient(), new MlflowClientOptions { TrackingUri = mlflow.Uri }));
+        Assert.Equal(withMlflow, !Directory.Exists(Path.Combine(tracking, "mlruns")));
         var experiment = await store.GetOrCreateExperimentAsync("iris-ab");
         var runs = (await store.SearchRunsAsync([experiment], null, 100)).Runs.ToDictionary(r => r.Tag("mesh.arm")!);
         Assert.Equal(["boosted", "challenger", "logreg"], runs.Keys.Order(StringComparer.Ordinal));
