@@ -5,6 +5,23 @@ namespace Mesh.Page.Tests;
 
 public sealed class VerdictCalculatorTests
 {
+    [Theory]
+    [InlineData("winner", "boosted", "significant")]
+    [InlineData("no difference yet", null, "inconclusive")]
+    [InlineData("collecting", null, "collecting")]
+    public void For_SummaryCarriesSequentialVerdict_ShowsItInsteadOfTheZTest(string state, string? winner, string expected)
+    {
+        // Numbers a fixed-sample z-test would call significant: the page must still show the sink's sequential verdict.
+        var sequential = new Mesh.MetricsSink.Verdicts.ExperimentVerdict(state, winner, 0.2, 0.15, 12, 0.05, "sequential: " + state);
+        var experiment = Experiment(Arm("logreg", 400, 320), Arm("boosted", 400, 380)) with { Verdict = sequential };
+
+        var verdict = VerdictCalculator.For(experiment);
+
+        Assert.Equal(expected, verdict.State);
+        Assert.Equal(winner, verdict.Leader);
+        Assert.Equal("sequential: " + state, verdict.Text);
+    }
+
     [Fact]
     public void For_FewLabels_SaysCollecting()
     {

@@ -30,6 +30,8 @@ internal static class MeshStackExtensions
         var metricsSink = builder.AddProject<Projects.Mesh_MetricsSink>("metrics-sink", launchProfileName: null)
             .WithMeshDefaults(stack, metricsSinkHttp)
             .WithEnvironment("MetricsSink__TrackingDir", stack.TrackingDir)
+            // Short windows, so a demo of a minute leaves several steps per arm in the tracking runs.
+            .WithEnvironment("MetricsSink__WindowSeconds", "10")
             .WaitFor(broker);
 
         builder.AddProject<Projects.Mesh_Consumer>("consumer", launchProfileName: null)

@@ -6,8 +6,10 @@ namespace Mesh.MetricsSink.Page;
 internal sealed record Verdict(string Experiment, string State, string? Leader, double DifferencePoints, double Z, string Text);
 
 /// <summary>
-/// Compares the two best primary arms' accuracy with a two-proportion z-test. Shadows are left out: they
-/// answer nobody, so they cannot win the experiment (the page shows them beside it).
+/// Shows the metrics sink's sequential verdict (mSPRT, always valid however often the page refreshes). Only
+/// when a summary carries none does it fall back to comparing the two best primary arms with a fixed-sample
+/// two-proportion z-test, and says so. Shadows are left out: they answer nobody, so they cannot win the
+/// experiment (the page shows them beside it).
 /// </summary>
 internal static class VerdictCalculator
 {
@@ -18,6 +20,17 @@ internal static class VerdictCalculator
 
     public static Verdict For(ExperimentSummary experiment)
     {
+        if (experiment.Verdict is { } sequential)
+        {
+            var state = sequential.State switch
+            {
+                "winner" => "significant",
+                "collecting" => "collecting",
+                _ => "inconclusive",
+            };
+            return new Verdict(experiment.Experiment, state, sequential.Winner, Math.Round(sequential.Difference * 100, 1), 0, sequential.Text);
+        }
+
         var arms = experiment.Arms.Where(a => !a.Shadow).OrderByDescending(a => a.Accuracy).ThenBy(a => a.Arm, StringComparer.Ordinal).ToList();
         if (arms.Count < 2)
         {
@@ -41,7 +54,7 @@ internal static class VerdictCalculator
         if (z >= Z95)
         {
             return new Verdict(experiment.Experiment, "significant", best.Arm, points, Math.Round(z, 2),
-                $"{best.Arm} leads {second.Arm} by {points:0.0} accuracy points (z = {z:0.00}, significant at 95%)");
+                $"{best.Arm} leads {second.Arm} by {points:0.0} accuracy points (fixed-sample z = {z:0.00}, significant at 95% for one look)");
         }
 
         return new Verdict(experiment.Experiment, "inconclusive", best.Arm, points, Math.Round(z, 2),

@@ -113,11 +113,12 @@ internal static class BenchCommand
                 Console.WriteLine($"  run {run}: at {offered:N0}/s offered: p50 {result.P50Ms:F2} ms, p95 {result.P95Ms:F2} ms, p99 {result.P99Ms:F2} ms ({result.Received:N0}/{result.Sent:N0} back)");
             }
 
-            var cpuSeconds = (cpuAfter.Total - cpuBefore.Total).TotalSeconds;
-            var serviceSeconds = (cpuAfter.Services - cpuBefore.Services).TotalSeconds;
+            var per1000 = 1000.0 / Math.Max(1, saturation.Received);
+            var byProcess = cpuAfter.ByProcess.ToDictionary(p => p.Key, p => Math.Round((p.Value - cpuBefore.ByProcess[p.Key]).TotalSeconds * per1000, 4));
             runs.Add(new RunResult(run, saturation, loads,
-                cpuSeconds * 1000 / Math.Max(1, saturation.Received),
-                serviceSeconds * 1000 / Math.Max(1, saturation.Received)));
+                (cpuAfter.Total - cpuBefore.Total).TotalSeconds * per1000,
+                (cpuAfter.Services - cpuBefore.Services).TotalSeconds * per1000,
+                byProcess));
         }
 
         var rss = scenario.Processes.ToDictionary(p => p.Name, p => Math.Round(p.PeakRssMiB(), 1));
@@ -125,10 +126,15 @@ internal static class BenchCommand
         return new ScenarioResult(scenario.Name, scenario.Description, records, runs, rss);
     }
 
-    private static (TimeSpan Total, TimeSpan Services) CpuNow(BenchScenario scenario)
+    // Where the CPU goes: each service process, and this process (the broker, the load driver and, for the
+    // fused scenario, the pipeline itself).
+    private static (TimeSpan Total, TimeSpan Services, Dictionary<string, TimeSpan> ByProcess) CpuNow(BenchScenario scenario)
     {
-        var services = scenario.Processes.Aggregate(TimeSpan.Zero, (sum, p) => sum + p.CpuTime());
-        return (services + Process.GetCurrentProcess().TotalProcessorTime, services);
+        var byProcess = scenario.Processes.ToDictionary(p => p.Name, p => p.CpuTime());
+        var services = byProcess.Values.Aggregate(TimeSpan.Zero, (sum, t) => sum + t);
+        var own = Process.GetCurrentProcess().TotalProcessorTime;
+        byProcess["bench"] = own;
+        return (services + own, services, byProcess);
     }
 
     private static BenchScenario Create(string name) => name switch
@@ -173,7 +179,7 @@ internal static class BenchCommand
 
 internal sealed record LoadPoint(double Offered, bool HalfOfSaturation, LoadResult Result);
 
-internal sealed record RunResult(int Run, LoadResult Saturation, IReadOnlyList<LoadPoint> Loads, double CpuSecondsPer1000, double ServiceCpuSecondsPer1000);
+internal sealed record RunResult(int Run, LoadResult Saturation, IReadOnlyList<LoadPoint> Loads, double CpuSecondsPer1000, double ServiceCpuSecondsPer1000, IReadOnlyDictionary<string, double> CpuSecondsPer1000ByProcess);
 
 internal sealed record ScenarioResult(string Name, string Description, int Records, IReadOnlyList<RunResult> Runs, IReadOnlyDictionary<string, double> PeakRssMiB);
 

@@ -13,15 +13,18 @@ internal static class BenchReportFormatter
         var text = new StringBuilder();
         text.AppendLine(Invariant($"Machine: {report.Machine}; broker: {report.Broker}; {report.Date:yyyy-MM-dd HH:mm} UTC."));
         text.AppendLine();
-        text.AppendLine("| scenario | records/s at saturation (median, min–max) | vs fused | CPU s per 1,000 records (all / services) | peak RSS MiB |");
-        text.AppendLine("|---|---|---|---|---|");
+        text.AppendLine("| scenario | records/s at saturation (median, min–max) | vs fused | p50 / p99 ms at saturation | CPU s per 1,000 records: all (by process) | peak RSS MiB |");
+        text.AppendLine("|---|---|---|---|---|---|");
         foreach (var scenario in report.Scenarios)
         {
             var rates = scenario.Runs.Select(r => r.Saturation.RecordsPerSecond).ToList();
             var rate = Median(rates);
             var rss = string.Join(", ", scenario.PeakRssMiB.Select(p => Invariant($"{p.Key} {p.Value:F0}")));
+            var byProcess = string.Join(", ", scenario.Runs[0].CpuSecondsPer1000ByProcess.Keys
+                .Select(k => Invariant($"{k} {Median(scenario.Runs.Select(r => r.CpuSecondsPer1000ByProcess[k])):F3}")));
+            var saturationLatency = Invariant($"{Median(scenario.Runs.Select(r => r.Saturation.P50Ms)):F1} / {Median(scenario.Runs.Select(r => r.Saturation.P99Ms)):F1}");
             text.AppendLine(Invariant(
-                $"| {scenario.Name} | {rate:N0} ({rates.Min():N0}–{rates.Max():N0}) | {rate / fusedRate:P0} | {Median(scenario.Runs.Select(r => r.CpuSecondsPer1000)):F3} / {Median(scenario.Runs.Select(r => r.ServiceCpuSecondsPer1000)):F3} | {rss} |"));
+                $"| {scenario.Name} | {rate:N0} ({rates.Min():N0}–{rates.Max():N0}) | {rate / fusedRate:P0} | {saturationLatency} | {Median(scenario.Runs.Select(r => r.CpuSecondsPer1000)):F3} ({byProcess}) | {rss} |"));
         }
 
         text.AppendLine();
@@ -58,7 +61,8 @@ internal static class BenchReportFormatter
         model host as their own processes, an A/B experiment over two models), and the mesh with one gRPC call
         per record (the talk's per-message consumer). Latency runs from a record's event time to the moment the
         benchmark reads its prediction back, on one clock. CPU counts every process of the scenario, the broker
-        and the load driver included; "services" counts only the mesh's processes. Shapes, not promises: one
+        and the load driver included ("bench" is the benchmark's own process: the embedded broker, the load
+        driver and, for the fused scenario, the pipeline). Shapes, not promises: one
         machine, a few runs.
 
         Command: `{report.Command}`
