@@ -16,9 +16,9 @@ namespace Mesh.Page.Tests;
 public sealed class ExperimentPageTests(KafkaTestCluster cluster) : IClassFixture<KafkaTestCluster>
 {
     // Debian's Chromium: Playwright must never download a browser of its own (ENVIRONMENT.md).
-    private const string ChromiumPath = "/usr/lib/chromium/chromium";
+    internal const string ChromiumPath = "/usr/lib/chromium/chromium";
 
-    private static readonly string[] s_chromiumFlags =
+    internal static readonly string[] s_chromiumFlags =
     [
         "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run",
@@ -152,14 +152,14 @@ public sealed class ExperimentPageTests(KafkaTestCluster cluster) : IClassFixtur
         Assert.Contains("MetricsSink:Page:SampleIntervalMs", error.Message, StringComparison.Ordinal);
     }
 
-    private static Task WaitUntilAsync(IPage page, string condition) =>
+    internal static Task WaitUntilAsync(IPage page, string condition) =>
         page.WaitForFunctionAsync(
             "condition => { const count = (arm, field) => { const cell = document.querySelector(`tr[data-arm=\"${arm}\"] td[data-field=\"${field}\"]`);"
             + " return cell ? Number(cell.textContent.replace(/,/g, '')) : 0; }; return eval(condition)(0); }",
             condition,
             new PageWaitForFunctionOptions { Timeout = (float)s_wait.TotalMilliseconds, PollingInterval = 100 });
 
-    private static async Task<long> CountAsync(IPage page, string arm) =>
+    internal static async Task<long> CountAsync(IPage page, string arm) =>
         long.Parse((await page.InnerTextAsync($"tr[data-arm={arm}] td[data-field=predictions]")).Replace(",", "", StringComparison.Ordinal),
             System.Globalization.CultureInfo.InvariantCulture);
 

@@ -69,6 +69,7 @@ internal static class DemoCommand
         finally
         {
             await StopAsync(process).ConfigureAwait(false);
+            await WaitForServicesToExitAsync(Path.Combine(runDir, "bootstrap.servers")).ConfigureAwait(false);
         }
 
         summary = DemoSummary.TryRead(summaryPath) ?? summary;
@@ -222,8 +223,9 @@ internal static class DemoCommand
         };
         var env = info.Environment;
         env["DOTNET_ENVIRONMENT"] = "Production";
-        env["ASPNETCORE_URLS"] = "http://127.0.0.1:18888";
-        env["ASPIRE_DASHBOARD_OTLP_ENDPOINT_URL"] = "http://127.0.0.1:18889";
+        // The dashboard gets the usual ports; without it, free ones, so two demos (or a demo and a test) never collide.
+        env["ASPNETCORE_URLS"] = "http://127.0.0.1:" + (settings.Dashboard ? 18888 : ServiceProcess.FreePort()).ToString(CultureInfo.InvariantCulture);
+        env["ASPIRE_DASHBOARD_OTLP_ENDPOINT_URL"] = "http://127.0.0.1:" + (settings.Dashboard ? 18889 : ServiceProcess.FreePort()).ToString(CultureInfo.InvariantCulture);
         env["ASPIRE_ALLOW_UNSECURED_TRANSPORT"] = "true";
         env["MESH_DASHBOARD"] = settings.Dashboard ? "true" : "false";
         env["Mesh__RepositoryRoot"] = root;
@@ -292,6 +294,40 @@ internal static class DemoCommand
         {
             process.Kill(entireProcessTree: true);
             await process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+    }
+
+    // The AppHost's orchestrator stops the services after the AppHost itself has exited; the demo returns only
+    // when no process of this run is left (each got the run's bootstrap file in its environment).
+    private static async Task WaitForServicesToExitAsync(string bootstrapFile)
+    {
+        var marker = System.Text.Encoding.UTF8.GetBytes("Kafka__BootstrapFile=" + bootstrapFile + "\0");
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (DateTime.UtcNow < deadline)
+        {
+            var left = Directory.EnumerateDirectories("/proc")
+                .Where(d => int.TryParse(Path.GetFileName(d), out var pid) && pid != Environment.ProcessId)
+                .Count(d => EnvironmentContains(Path.Combine(d, "environ"), marker));
+            if (left == 0)
+            {
+                return;
+            }
+
+            await Task.Delay(250).ConfigureAwait(false);
+        }
+
+        AnsiConsole.MarkupLine("[yellow]Some service processes of this run were still stopping after 30 s.[/]");
+    }
+
+    private static bool EnvironmentContains(string path, byte[] marker)
+    {
+        try
+        {
+            return File.ReadAllBytes(path).AsSpan().IndexOf(marker) >= 0;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
         }
     }
 

@@ -216,7 +216,8 @@ function renderExperiment(section, experiment, verdict) {
       { name: l.arm + ' p50', color: l.color, points: l.points.map(p => [p.t, p.a.latencyP50Ms]) },
       { name: l.arm + ' p99', color: l.color, dashed: true, legend: false, points: l.points.map(p => [p.t, p.a.latencyP99Ms]) },
     ]),
-    { min: 0, format: v => (v >= 10 || v === 0 ? v.toFixed(0) : v.toFixed(1)) + ' ms' });
+    // Seconds past 1,000 ms, so the tick labels fit the chart's left margin.
+    { min: 0, format: v => v >= 1000 ? (v / 1000).toFixed(v >= 10000 ? 0 : 1) + ' s' : (v >= 10 || v === 0 ? v.toFixed(0) : v.toFixed(1)) + ' ms' });
 }
 
 function rateOver(from, to) {

@@ -1,0 +1,93 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using Microsoft.Playwright;
+
+namespace Mesh.Page.Tests;
+
+/// <summary>
+/// The experiment page while the demo runs: `mesh demo` starts the AppHost, the broker and the five services;
+/// the page it announces is driven in Debian's Chromium while real predictions flow through the real router.
+/// </summary>
+public sealed class DemoPageTests
+{
+    [Fact]
+    public async Task Page_WhileTheDemoRuns_ShowsBothArmsWithGrowingCounts()
+    {
+        var root = RepoPaths.Root();
+        var configuration = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Parent!.Name;
+        var state = Directory.CreateTempSubdirectory("mesh-demo-page-").FullName;
+        var info = new ProcessStartInfo("dotnet")
+        {
+            ArgumentList =
+            {
+                Path.Combine(root, "tools", "Mesh.Cli", "bin", configuration, "net10.0", "mesh.dll"),
+                "demo", "--duration", "120", "--rate", "100", "--configuration", configuration, "--state-dir", state,
+            },
+            WorkingDirectory = root,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        using var demo = Process.Start(info)!;
+        var output = demo.StandardOutput.ReadToEndAsync();
+        var errors = demo.StandardError.ReadToEndAsync();
+        var screenshot = Path.Combine(RepoPaths.Artifacts(), "demo-page.png");
+        try
+        {
+            var url = await WaitForPageUrlAsync(Path.Combine(state, "run", "endpoints.json"), Path.Combine(state, "tracking", "summary.json"), demo);
+
+            using var playwright = await Playwright.CreateAsync();
+            await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+            {
+                ExecutablePath = ExperimentPageTests.ChromiumPath,
+                Headless = true,
+                Args = ExperimentPageTests.s_chromiumFlags,
+            });
+            var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 1000 } });
+            var response = await page.GotoAsync(url);
+            Assert.Equal(200, response!.Status);
+
+            await ExperimentPageTests.WaitUntilAsync(page, "n => count('logreg', 'predictions') > 0 && count('boosted', 'predictions') > 0");
+            var logreg = await ExperimentPageTests.CountAsync(page, "logreg");
+            var boosted = await ExperimentPageTests.CountAsync(page, "boosted");
+            await ExperimentPageTests.WaitUntilAsync(page, $"n => count('logreg', 'predictions') > {logreg} && count('boosted', 'predictions') > {boosted}");
+            // Enough samples that the screenshot shows lines over time, not a single step.
+            await ExperimentPageTests.WaitUntilAsync(page, "n => state.samples.length >= 15");
+            await page.ScreenshotAsync(new PageScreenshotOptions { Path = screenshot, FullPage = true });
+            await page.CloseAsync();
+        }
+        finally
+        {
+            // SIGTERM, as Ctrl-C: the demo stops the AppHost, which stops every process it started.
+            _ = Kill(demo.Id, 15);
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+            await demo.WaitForExitAsync(timeout.Token);
+            Directory.Delete(state, recursive: true);
+        }
+
+        var log = await output + await errors;
+        Assert.True(demo.ExitCode == 130, $"the demo should stop on SIGTERM with 130, got {demo.ExitCode}:\n{log}");
+        Assert.Contains("Live experiment page:", log, StringComparison.Ordinal);
+        Assert.True(new FileInfo(screenshot).Length > 10_000, "the screenshot should hold a rendered page");
+    }
+
+    private static async Task<string> WaitForPageUrlAsync(string endpoints, string summary, Process demo)
+    {
+        var deadline = DateTime.UtcNow.AddMinutes(3);
+        while (DateTime.UtcNow < deadline && !demo.HasExited)
+        {
+            if (File.Exists(endpoints) && File.Exists(summary))
+            {
+                using var json = JsonDocument.Parse(await File.ReadAllTextAsync(endpoints));
+                return json.RootElement.GetProperty("experimentPage").GetString()!;
+            }
+
+            await Task.Delay(250);
+        }
+
+        throw new InvalidOperationException($"The demo announced no experiment page (exited: {demo.HasExited}).");
+    }
+
+    [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int Kill(int pid, int signal);
+}
