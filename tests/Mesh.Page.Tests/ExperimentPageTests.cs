@@ -74,6 +74,9 @@ public sealed class ExperimentPageTests(KafkaTestCluster cluster) : IClassFixtur
                 + " && document.querySelectorAll('[data-chart=accuracy] svg path').length >= 2"
                 + " && !document.querySelector('[data-verdict]').className.includes('collecting')");
             Assert.Equal("true", await page.GetAttributeAsync("tr[data-arm=challenger]", "data-shadow"));
+            // The shadow's agreement with the primary answers for the same records.
+            await WaitUntilAsync(page, "n => document.querySelector('tr[data-arm=challenger] td[data-field=agreement]').textContent.includes('%')");
+            Assert.Equal("–", await page.InnerTextAsync("tr[data-arm=logreg] td[data-field=agreement]"));
             Assert.Contains("%", await page.InnerTextAsync("tr[data-arm=boosted] td[data-field=share]"), StringComparison.Ordinal);
             Assert.Equal("live", (await page.GetAttributeAsync("#status", "class"))?.Split(' ').Last());
             Assert.NotEmpty(await page.InnerTextAsync("[data-verdict]"));

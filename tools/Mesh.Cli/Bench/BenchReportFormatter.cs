@@ -58,7 +58,7 @@ internal static class BenchReportFormatter
         The latest run of `./build.sh --target=Bench` (`mesh bench`). It runs everything on this machine through the
         embedded broker (or `KAFKA_BOOTSTRAP_SERVERS`): the fused baseline (one process: consume, ONNX Runtime
         in-process on batches, produce — the physical limit of Kafka plus the model here), the mesh (router and
-        model host as their own processes, an A/B experiment over two models), and the mesh with one gRPC call
+        model host as their own processes, an A/B experiment over two models plus one shadow), and the mesh with one gRPC call
         per record (the talk's per-message consumer). Latency runs from a record's event time to the moment the
         benchmark reads its prediction back, on one clock. CPU counts every process of the scenario, the broker
         and the load driver included ("bench" is the benchmark's own process: the embedded broker, the load

@@ -113,7 +113,7 @@ function buildSection(name) {
   section.appendChild(el('div', { class: 'verdict', 'data-verdict': '' }));
   const table = el('table', { class: 'arms' });
   const head = el('tr');
-  for (const h of ['arm', 'model', 'predictions', 'traffic share', 'throughput', 'labelled', 'accuracy', 'latency p50', 'latency p99', 'fallbacks']) {
+  for (const h of ['arm', 'model', 'predictions', 'traffic share', 'throughput', 'labelled', 'accuracy', 'agrees with primary', 'latency p50', 'latency p99', 'fallbacks']) {
     head.appendChild(el('th', {}, h));
   }
   table.appendChild(el('thead')).appendChild(head);
@@ -175,6 +175,8 @@ function renderExperiment(section, experiment, verdict) {
     tr.appendChild(el('td', { 'data-field': 'throughput' }, rate.toFixed(1) + ' /s'));
     tr.appendChild(el('td', { 'data-field': 'joined' }, fmtInt(a.joined)));
     tr.appendChild(el('td', { 'data-field': 'accuracy' }, a.joined > 0 ? fmtPct(a.accuracy) : '–'));
+    // Shadows only: how often the shadow's label equals the primary's for the same record.
+    tr.appendChild(el('td', { 'data-field': 'agreement' }, a.shadow && a.shadowAgreement != null ? fmtPct(a.shadowAgreement) : '–'));
     tr.appendChild(el('td', { 'data-field': 'p50' }, fmtMs(a.latencyP50Ms)));
     tr.appendChild(el('td', { 'data-field': 'p99' }, fmtMs(a.latencyP99Ms)));
     tr.appendChild(el('td', { 'data-field': 'fallbacks' }, fmtInt(a.fallbacks)));
