@@ -151,19 +151,18 @@ internal static class BenchCommand
 
     private static async Task CreateTopicsAsync(EmbeddedKafkaBroker? broker, string bootstrap, BenchTopics topics)
     {
-        const int Partitions = 8;
         if (broker is not null)
         {
             foreach (var topic in topics.All)
             {
-                broker.CreateTopic(topic, Partitions);
+                broker.CreateTopic(topic, BenchTopics.Partitions);
             }
 
             return;
         }
 
         using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = bootstrap }).Build();
-        await admin.CreateTopicsAsync(topics.All.Select(t => new TopicSpecification { Name = t, NumPartitions = Partitions, ReplicationFactor = -1 })).ConfigureAwait(false);
+        await admin.CreateTopicsAsync(topics.All.Select(t => new TopicSpecification { Name = t, NumPartitions = BenchTopics.Partitions, ReplicationFactor = -1 })).ConfigureAwait(false);
     }
 
     private static string MachineDescription()

@@ -22,8 +22,13 @@ internal sealed class LoadDriver(string bootstrapServers, BenchTopics topics)
     public LoadResult Run(string runId, int count, double rate, TimeSpan timeout, Action<string>? progress = null)
     {
         using var reader = CreateReader();
-        reader.Subscribe(topics.Predictions);
-        WaitForAssignment(reader);
+        // Pinned to each partition's end before the first record is sent: a subscription with
+        // auto.offset.reset=latest resolves its position lazily and skipped the first predictions of fast runs.
+        reader.Assign(Enumerable.Range(0, BenchTopics.Partitions).Select(p =>
+        {
+            var partition = new TopicPartition(topics.Predictions, p);
+            return new TopicPartitionOffset(partition, reader.QueryWatermarkOffsets(partition, TimeSpan.FromSeconds(10)).High);
+        }).ToList());
 
         var latencies = new double[count];
         var seen = new bool[count];
@@ -159,15 +164,6 @@ internal sealed class LoadDriver(string bootstrapServers, BenchTopics topics)
             SocketNagleDisable = true,
         }).SetLogHandler((_, _) => { }).Build();
 
-    private static void WaitForAssignment(IConsumer<byte[], byte[]> reader)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (reader.Assignment.Count == 0 && DateTime.UtcNow < deadline)
-        {
-            reader.Consume(TimeSpan.FromMilliseconds(100));
-        }
-    }
-
     private static bool TryIndex(string requestId, string runId, out int index)
     {
         index = -1;
@@ -193,6 +189,9 @@ internal sealed record LoadResult(int Sent, int Received, int Duplicates, double
 
 internal sealed record BenchTopics(string Features, string Predictions, string ShadowPredictions, string Labels, string DeadLetter)
 {
+    /// <summary>Partitions of every benchmark topic.</summary>
+    public const int Partitions = 8;
+
     public static BenchTopics Unique(string scenario)
     {
         var id = scenario + "." + Guid.NewGuid().ToString("N")[..8];
