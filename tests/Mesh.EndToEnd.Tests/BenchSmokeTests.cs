@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 
 namespace Mesh.EndToEnd.Tests;
@@ -15,26 +14,10 @@ public sealed class BenchSmokeTests
         var output = Directory.CreateTempSubdirectory("mesh-bench-smoke-").FullName;
         try
         {
-            var info = new ProcessStartInfo("dotnet")
-            {
-                ArgumentList =
-                {
-                    Path.Combine(Repository.Root, "tools", "Mesh.Cli", "bin", Repository.Configuration, "net10.0", "mesh.dll"),
-                    "bench", "--records", "600", "--per-message-records", "200", "--runs", "1", "--load", "300", "--load-seconds", "0.5",
-                    "--configuration", Repository.Configuration, "--output", output,
-                },
-                WorkingDirectory = Repository.Root,
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-            };
-            using var bench = Process.Start(info)!;
-            var stdout = bench.StandardOutput.ReadToEndAsync();
-            var stderr = bench.StandardError.ReadToEndAsync();
-            using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(4));
-            await bench.WaitForExitAsync(timeout.Token);
-            var log = await stdout + await stderr;
+            var (exitCode, log) = await MeshCommand.RunAsync(TimeSpan.FromMinutes(4),
+                "bench", "--records", "600", "--per-message-records", "200", "--runs", "1", "--load", "300", "--load-seconds", "0.5", "--output", output);
 
-            Assert.True(bench.ExitCode == 0, $"mesh bench exited {bench.ExitCode}:\n{log}");
+            Assert.True(exitCode == 0, $"mesh bench exited {exitCode}:\n{log}");
             using var report = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(output, "bench.json")));
             var scenarios = report.RootElement.GetProperty("scenarios").EnumerateArray().ToList();
             Assert.Equal(["fused", "mesh", "mesh-per-message"], scenarios.Select(s => s.GetProperty("name").GetString()));

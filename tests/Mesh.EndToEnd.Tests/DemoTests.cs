@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Mesh.Cli.Demo;
 
 namespace Mesh.EndToEnd.Tests;
@@ -12,25 +11,13 @@ public sealed class DemoTests
     [Fact]
     public async Task Demo_ShortRun_EndsOnItsOwnWithBothArmsAccurateAndEveryRecordJoined()
     {
-        var mesh = Path.Combine(Repository.Root, "tools", "Mesh.Cli", "bin", Repository.Configuration, "net10.0", "mesh.dll");
         var state = Directory.CreateTempSubdirectory("mesh-demo-").FullName;
         try
         {
-            var info = new ProcessStartInfo("dotnet")
-            {
-                ArgumentList = { mesh, "demo", "--duration", "5", "--rate", "100", "--configuration", Repository.Configuration, "--state-dir", state },
-                WorkingDirectory = Repository.Root,
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-            };
-            using var demo = Process.Start(info)!;
-            var stdout = demo.StandardOutput.ReadToEndAsync();
-            var stderr = demo.StandardError.ReadToEndAsync();
-            using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(4));
-            await demo.WaitForExitAsync(timeout.Token);
-            var output = await stdout + await stderr;
+            var (exitCode, output) = await MeshCommand.RunAsync(TimeSpan.FromMinutes(4),
+                "demo", "--duration", "5", "--rate", "100", "--state-dir", state);
 
-            Assert.True(demo.ExitCode == 0, $"mesh demo exited {demo.ExitCode}:\n{output}\n{ReadLogs(state)}");
+            Assert.True(exitCode == 0, $"mesh demo exited {exitCode}:\n{output}\n{ReadLogs(state)}");
             Assert.Contains("every record got a prediction", output, StringComparison.Ordinal);
             var summary = DemoSummary.TryRead(Path.Combine(state, "tracking", "summary.json"));
             Assert.NotNull(summary);

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 
 namespace Mesh.EndToEnd.Tests;
@@ -18,26 +17,10 @@ public sealed class ModelHostBenchSmokeTests
         {
             var docs = Path.Combine(output, "benchmarks.md");
             await File.WriteAllTextAsync(docs, "# Benchmarks\n\nkept\n");
-            var info = new ProcessStartInfo("dotnet")
-            {
-                ArgumentList =
-                {
-                    Path.Combine(Repository.Root, "tools", "Mesh.Cli", "bin", Repository.Configuration, "net10.0", "mesh.dll"),
-                    "bench-model-host", "--duration", "0.5", "--warmup", "0.1", "--callers", "8",
-                    "--configuration", Repository.Configuration, "--output", output, "--docs", docs,
-                },
-                WorkingDirectory = Repository.Root,
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-            };
-            using var bench = Process.Start(info)!;
-            var stdout = bench.StandardOutput.ReadToEndAsync();
-            var stderr = bench.StandardError.ReadToEndAsync();
-            using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(4));
-            await bench.WaitForExitAsync(timeout.Token);
-            var log = await stdout + await stderr;
+            var (exitCode, log) = await MeshCommand.RunAsync(TimeSpan.FromMinutes(4),
+                "bench-model-host", "--duration", "0.5", "--warmup", "0.1", "--callers", "8", "--output", output, "--docs", docs);
 
-            Assert.True(bench.ExitCode == 0, $"mesh bench-model-host exited {bench.ExitCode}:\n{log}");
+            Assert.True(exitCode == 0, $"mesh bench-model-host exited {exitCode}:\n{log}");
             using var report = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(output, "model-host-bench.json")));
             var batchSizes = report.RootElement.GetProperty("batchSizes").EnumerateArray().ToList();
             Assert.Equal([1, 16, 256], batchSizes.Select(b => b.GetProperty("batchSize").GetInt32()));
