@@ -45,6 +45,9 @@ Task("Test")
             NoBuild = true,
             Loggers = { "console;verbosity=normal", "trx" },
             ResultsDirectory = results,
+            // One test project at a time: several of them start a whole mesh (or two model hosts), and on two
+            // cores two such stacks starting at once starve each other past their start-up budgets.
+            ArgumentCustomization = args => args.Append("-m:1"),
         });
     }
     finally

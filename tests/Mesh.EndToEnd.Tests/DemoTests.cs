@@ -39,8 +39,10 @@ public sealed class DemoTests
     private static string ReadLogs(string state)
     {
         var logs = Path.Combine(state, "run", "logs");
-        return Directory.Exists(logs)
+        var appHost = Path.Combine(state, "run", "apphost.log");
+        var appHostTail = File.Exists(appHost) ? "== apphost.log\n" + string.Join("\n", File.ReadLines(appHost).TakeLast(40)) + "\n" : "(no apphost.log)\n";
+        return appHostTail + (Directory.Exists(logs)
             ? string.Join("\n", Directory.GetFiles(logs).Select(f => $"== {Path.GetFileName(f)}\n{string.Join("\n", File.ReadLines(f).TakeLast(30))}"))
-            : "(no service logs)";
+            : "(no service logs)");
     }
 }
