@@ -51,18 +51,8 @@ internal sealed partial class PredictionConsumerWorker(
             var lastFlush = Stopwatch.GetTimestamp();
             while (!stoppingToken.IsCancellationRequested)
             {
-                ConsumeResult<byte[], byte[]>? record;
-                try
-                {
-                    record = consumer.Consume(s_pollTimeout);
-                }
-                catch (ConsumeException e) when (!e.Error.IsFatal)
-                {
-                    LogConsumeError(e.Error.Code, e.Error.Reason);
-                    continue;
-                }
-
-                if (record is not null && !record.IsPartitionEOF)
+                var record = consumer.ConsumeNext(s_pollTimeout, logger);
+                if (record is not null)
                 {
                     Handle(consumer, writer, deadLetters, record);
                 }
@@ -139,9 +129,6 @@ internal sealed partial class PredictionConsumerWorker(
 
     [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Consuming {Topics} as group {GroupId}, writing {Format} to {Output}")]
     private partial void LogStarted(string topics, string groupId, string format, string output);
-
-    [LoggerMessage(EventId = 2, Level = LogLevel.Warning, Message = "Consume error {Code}: {Reason}")]
-    private partial void LogConsumeError(ErrorCode code, string reason);
 
     [LoggerMessage(EventId = 3, Level = LogLevel.Warning, Message = "Could not store offset {Offset}: {Reason}")]
     private partial void LogStoreFailed(string offset, string reason);

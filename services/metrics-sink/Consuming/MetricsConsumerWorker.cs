@@ -45,18 +45,7 @@ internal sealed partial class MetricsConsumerWorker(
 
             while (!stoppingToken.IsCancellationRequested)
             {
-                ConsumeResult<byte[], byte[]>? record;
-                try
-                {
-                    record = consumer.Consume(s_pollTimeout);
-                }
-                catch (ConsumeException e) when (!e.Error.IsFatal)
-                {
-                    LogConsumeError(e.Error.Code, e.Error.Reason);
-                    continue;
-                }
-
-                if (record is not null && !record.IsPartitionEOF)
+                if (consumer.ConsumeNext(s_pollTimeout, logger) is { } record)
                 {
                     Handle(consumer, handler, offsets, deadLetters, record);
                 }
@@ -144,9 +133,6 @@ internal sealed partial class MetricsConsumerWorker(
 
     [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Consuming {Topics} as group {GroupId}")]
     private partial void LogStarted(string topics, string groupId);
-
-    [LoggerMessage(EventId = 2, Level = LogLevel.Warning, Message = "Consume error {Code}: {Reason}")]
-    private partial void LogConsumeError(ErrorCode code, string reason);
 
     [LoggerMessage(EventId = 3, Level = LogLevel.Warning, Message = "Could not store offset {Partition}@{Offset}: {Reason}")]
     private partial void LogStoreFailed(string partition, long offset, string reason);
