@@ -183,20 +183,3 @@ internal sealed record RunResult(int Run, LoadResult Saturation, IReadOnlyList<L
 internal sealed record ScenarioResult(string Name, string Description, int Records, IReadOnlyList<RunResult> Runs, IReadOnlyDictionary<string, double> PeakRssMiB);
 
 internal sealed record BenchReport(DateTimeOffset Date, string Machine, string Broker, string Command, IReadOnlyList<ScenarioResult> Scenarios);
-
-/// <summary>Finds the repository root above the current folder.</summary>
-internal static class RepositoryRoot
-{
-    public static string Find()
-    {
-        for (var dir = new DirectoryInfo(Directory.GetCurrentDirectory()); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Mesh.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("Run this from inside the Mesh repository (no Mesh.sln found above the current folder).");
-    }
-}

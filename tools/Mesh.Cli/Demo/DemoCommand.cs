@@ -26,7 +26,7 @@ internal static class DemoCommand
             AnsiConsole.Profile.Width = 120;
         }
 
-        var root = FindRepositoryRoot();
+        var root = RepositoryRoot.Find();
         var appHost = settings.AppHostPath ?? Path.Combine(root, "tools", "Mesh.AppHost", "bin", settings.Configuration, "net10.0", "Mesh.AppHost.dll");
         if (!File.Exists(appHost))
         {
@@ -329,18 +329,5 @@ internal static class DemoCommand
         {
             return false;
         }
-    }
-
-    private static string FindRepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(Directory.GetCurrentDirectory()); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Mesh.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("Run 'mesh demo' from inside the Mesh repository (no Mesh.sln found above the current folder).");
     }
 }
