@@ -134,6 +134,7 @@ internal sealed partial class ExperimentRegistry(
                 Definition = definition,
                 Assigner = experiment.Assigner is null ? null : new ArmAssigner(experiment.Name, arms.Select(a => a.Weight).ToArray()),
                 EnsembleWeights = arms.Select(a => a.Weight > 0 ? a.Weight : 1).ToArray(),
+                Contexts = PredictionContext.ForExperiment(experiment.Strategy, definition),
             };
             _current = new ExperimentSet(set.All.Select(e => e.Name == experimentName ? changed : e).ToList());
             LogWeightsChanged(logger, experimentName, string.Join(", ", arms.Select(a => $"{a.Name}={a.Weight}")), changed.PolicyVersion);
@@ -239,7 +240,8 @@ internal sealed partial class ExperimentRegistry(
                 _ => EnsembleCombine.Mean,
             },
             definition.Arms.Select(a => a.Weight > 0 ? a.Weight : 1).ToArray(),
-            limiter);
+            limiter,
+            PredictionContext.ForExperiment(strategy, definition));
     }
 
     private async Task<ArmRuntime> GetArmAsync(string experiment, ArmDefinition arm, bool isShadow, CancellationToken cancellationToken)

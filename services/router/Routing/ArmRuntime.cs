@@ -12,10 +12,10 @@ namespace Mesh.Router.Routing;
 internal sealed record ArmIdentity(string Experiment, string Arm, string Model, string Version, string Endpoint);
 
 /// <summary>
-/// One record on its way to one arm, with the probability and policy version its assignment was made with (they
-/// change when weights or bandit state change, so they travel with the record, not with the arm).
+/// One record on its way to one arm, with the probability, policy version and prediction context its assignment was
+/// made with (they change when weights or bandit state change, so they travel with the record, not with the arm).
 /// </summary>
-internal readonly record struct ArmRequest(RoutedRecord Record, double Probability, string PolicyVersion, EnsembleJoin? Join = null, int Member = 0);
+internal readonly record struct ArmRequest(RoutedRecord Record, double Probability, string PolicyVersion, PredictionContext Context, EnsembleJoin? Join = null, int Member = 0);
 
 /// <summary>
 /// One arm (or shadow) at run time: its model client, its model's input shape, its micro-batcher and its circuit
@@ -81,7 +81,8 @@ internal sealed record ExperimentRuntime(
     BanditPolicy? Bandit,
     EnsembleCombine Combine,
     double[] EnsembleWeights,
-    TokenBucket? RateLimiter)
+    TokenBucket? RateLimiter,
+    ExperimentContexts Contexts)
 {
     public string PolicyVersion => Assigner?.PolicyVersion ?? Bandit?.PolicyVersion ?? "ensemble-" + Combine.ToString().ToLowerInvariant();
 

@@ -147,7 +147,9 @@ internal sealed partial class RoutingPipeline(
             {
                 DeadLetter(record, ErrorValidation,
                     $"the record has {feature.Values.Count} feature values; experiment '{experiment.Name}' arm '{arm.Identity.Arm}' " +
-                    $"(model '{arm.Identity.Model}' input '{arm.Input.InputName}') takes {arm.Input.FeatureWidth}.");
+                    $"(model '{arm.Identity.Model}' input '{arm.Input.InputName}') takes {arm.Input.FeatureWidth}.",
+                    experiment.Name,
+                    experiment.Strategy == ExperimentStrategy.Ensemble ? EnsembleJoin.ArmName : arm.Identity.Arm);
                 return;
             }
 
@@ -170,19 +172,21 @@ internal sealed partial class RoutingPipeline(
                 var join = new EnsembleJoin(experiment, experiment.Arms.Count);
                 for (var member = 0; member < experiment.Arms.Count; member++)
                 {
-                    Add(experiment.Arms[member], new ArmRequest(record, 1, _chosenPolicies[i], join, member), cancellationToken);
+                    Add(experiment.Arms[member], new ArmRequest(record, 1, _chosenPolicies[i], experiment.Contexts.Ensemble, join, member), cancellationToken);
                 }
             }
             else
             {
-                Add(experiment.Arms[_chosenArms[i]], new ArmRequest(record, _chosenProbabilities[i], _chosenPolicies[i]), cancellationToken);
+                var chosen = _chosenArms[i];
+                Add(experiment.Arms[chosen], new ArmRequest(record, _chosenProbabilities[i], _chosenPolicies[i], experiment.Contexts.Arms[chosen]), cancellationToken);
             }
 
             // Shadows never wait: a shadow whose batches are all busy does not get this record (shed first).
-            foreach (var shadow in experiment.Shadows)
+            for (var s = 0; s < experiment.Shadows.Count; s++)
             {
+                var shadow = experiment.Shadows[s];
                 if (feature.Values.Count != shadow.Input.FeatureWidth ||
-                    !shadow.Batcher.TryAdd(new ArmRequest(record, 1, _chosenPolicies[i]), TimeSpan.Zero, cancellationToken))
+                    !shadow.Batcher.TryAdd(new ArmRequest(record, 1, _chosenPolicies[i], experiment.Contexts.Shadows[s]), TimeSpan.Zero, cancellationToken))
                 {
                     telemetry.ShadowShed.Add(1, shadow.Tags);
                 }
@@ -382,7 +386,7 @@ internal sealed partial class RoutingPipeline(
 
                 var prediction = PredictionFactory.Create(request.Record, answeredBy, request.Probability, request.PolicyVersion, output, produced, call.InferenceMs, DateTime.UtcNow);
                 prediction.Fallback = isFallback;
-                ProducePrediction(request.Record, prediction, topic, primary: true);
+                ProducePrediction(request.Record, prediction, request.Context, topic, primary: true);
             }
         }
         catch (Exception e)
@@ -423,7 +427,7 @@ internal sealed partial class RoutingPipeline(
                 var request = batch[row];
                 var prediction = PredictionFactory.Create(request.Record, shadow.Identity, 1.0, request.PolicyVersion, output, row, call.InferenceMs, DateTime.UtcNow);
                 prediction.Shadow = true;
-                ProducePrediction(request.Record, prediction, topic, primary: false);
+                ProducePrediction(request.Record, prediction, request.Context, topic, primary: false);
             }
         }
         catch (Exception e)
@@ -512,15 +516,16 @@ internal sealed partial class RoutingPipeline(
     {
         if (join.Combine(record, DateTime.UtcNow) is { } prediction)
         {
-            ProducePrediction(record, prediction, join.Experiment.PredictionsTopic, primary: true);
+            ProducePrediction(record, prediction, join.Experiment.Contexts.Ensemble, join.Experiment.PredictionsTopic, primary: true);
         }
         else
         {
-            DeadLetter(record, ErrorInference, $"experiment '{join.Experiment.Name}': every member of the ensemble failed: {join.FailureReason}");
+            DeadLetter(record, ErrorInference, $"experiment '{join.Experiment.Name}': every member of the ensemble failed: {join.FailureReason}",
+                join.Experiment.Name, EnsembleJoin.ArmName);
         }
     }
 
-    private void ProducePrediction(RoutedRecord record, Prediction prediction, string topic, bool primary)
+    private void ProducePrediction(RoutedRecord record, Prediction prediction, PredictionContext context, string topic, bool primary)
     {
         var headers = MeshHeaders.Create<Prediction>(record.Activity);
         if (record.Activity is null && record.InboundTraceParent is { } traceParent)
@@ -531,7 +536,7 @@ internal sealed partial class RoutingPipeline(
         var message = new Message<byte[], byte[]>
         {
             Key = Encoding.UTF8.GetBytes(prediction.EntityId),
-            Value = prediction.ToByteArray(),
+            Value = context.Serialize(prediction),
             Headers = headers,
         };
         Action<DeliveryReport<byte[], byte[]>> onDelivered = primary
@@ -580,11 +585,15 @@ internal sealed partial class RoutingPipeline(
                 continue;
             }
 
-            DeadLetter(request.Record, ErrorInference, message);
+            DeadLetter(request.Record, ErrorInference, message, arm.Identity.Experiment, arm.Identity.Arm);
         }
     }
 
-    private void DeadLetter(RoutedRecord record, string errorClass, string reason)
+    /// <summary>
+    /// Dead-letters the record; once an arm was chosen, <paramref name="experiment"/> and <paramref name="arm"/> say
+    /// which, so the metrics sink can compute each arm's dead-letter rate.
+    /// </summary>
+    private void DeadLetter(RoutedRecord record, string errorClass, string reason, string experiment = "", string arm = "")
     {
         telemetry.DeadLetters.Add(1, new KeyValuePair<string, object?>("error_class", errorClass));
         var previous = Activity.Current;
@@ -592,8 +601,36 @@ internal sealed partial class RoutingPipeline(
         Activity.Current = record.Activity;
         try
         {
-            ProduceWhenQueueHasRoom((self: this, deadLetters, record, errorClass, reason), static s =>
-                s.deadLetters.Publish(s.record.Source, s.errorClass, s.reason, ok => s.self.OnOutputDelivered(s.record, ok)));
+            if (experiment.Length == 0)
+            {
+                ProduceWhenQueueHasRoom((self: this, deadLetters, record, errorClass, reason), static s =>
+                    s.deadLetters.Publish(s.record.Source, s.errorClass, s.reason, ok => s.self.OnOutputDelivered(s.record, ok)));
+                return;
+            }
+
+            // The shared publisher has no experiment or arm to set: build its dead letter, add them and produce it here.
+            var letter = deadLetters.Create(record.Source, errorClass, reason);
+            letter.Experiment = experiment;
+            letter.Arm = arm;
+            var source = record.Source;
+            LogDeadLetter(logger, source.Topic, source.Partition.Value, source.Offset.Value, experiment, arm, errorClass, reason);
+            var message = new Message<byte[], byte[]>
+            {
+                Key = source.Message.Key ?? [],
+                Value = letter.ToByteArray(),
+                Headers = MeshHeaders.Create<DeadLetter>(record.Activity),
+            };
+            Action<DeliveryReport<byte[], byte[]>> onDelivered = report =>
+            {
+                var ok = report.Error.Code == ErrorCode.NoError;
+                if (!ok)
+                {
+                    LogDeliveryFailed(logger, deadLetters.Topic, source.Topic, source.Partition.Value, source.Offset.Value, report.Error.Reason);
+                }
+
+                OnOutputDelivered(record, ok);
+            };
+            ProduceWhenQueueHasRoom((producer, topic: deadLetters.Topic, message, onDelivered), static s => s.producer.Produce(s.topic, s.message, s.onDelivered));
         }
         finally
         {
@@ -676,6 +713,9 @@ internal sealed partial class RoutingPipeline(
 
     [LoggerMessage(EventId = 107, Level = LogLevel.Warning, Message = "Experiment {Experiment} arm {Arm}: {Rows} records answered by the fallback arm {Fallback}: {Reason}")]
     private static partial void LogFallback(ILogger logger, string experiment, string arm, string fallback, int rows, string reason);
+
+    [LoggerMessage(EventId = 109, Level = LogLevel.Warning, Message = "Dead-lettering {Topic}[{Partition}]@{Offset} of experiment {Experiment} arm {Arm}: {ErrorClass}: {Reason}")]
+    private static partial void LogDeadLetter(ILogger logger, string topic, int partition, long offset, string experiment, string arm, string errorClass, string reason);
 
     [LoggerMessage(EventId = 108, Level = LogLevel.Warning, Message = "Experiment {Experiment} shadow {Shadow}: {Rows} records not scored: {Reason}")]
     private static partial void LogShadowFailed(ILogger logger, string experiment, string shadow, int rows, string reason);
