@@ -55,6 +55,102 @@ public sealed class BatchingTests(ModelHostFixture host)
     }
 
     [Fact]
+    public async Task ModelInfer_SixtyFourConcurrentSingleRowCallersOnTwoWorkers_FullBatchesAndEachGetsItsOwnRow()
+    {
+        // matmul-two-workers runs up to two batches of 16 rows at once and waits up to 5 s for a batch to
+        // fill: 64 single-row callers make four full batches, whichever worker runs each.
+        var batchSizes = new ConcurrentBag<long>();
+        using var listener = Listen(TestModels.TwoWorkers, (name, value) =>
+        {
+            if (name == "mesh.model_host.batch.size")
+            {
+                batchSizes.Add((long)value);
+            }
+        });
+        var rows = Enumerable.Range(0, 64).Select(i => new float[] { i, -0.5f * i, 1 + (i % 7) }).ToArray();
+
+        var responses = await Task.WhenAll(rows.Select((row, i) =>
+            host.Client.ModelInferAsync(Raw(TestModels.TwoWorkers, row, 1, id: i.ToString(System.Globalization.CultureInfo.InvariantCulture), inputName: "x")).ResponseAsync));
+
+        for (var i = 0; i < rows.Length; i++)
+        {
+            Assert.Equal(i.ToString(System.Globalization.CultureInfo.InvariantCulture), responses[i].Id);
+            var (tensor, bytes) = Output(responses[i], "probs");
+            Assert.Equal([1L, 2L], tensor.Shape);
+            var probabilities = DecodeFp32(bytes);
+            var expected = Expected(rows[i]);
+            Assert.Equal(expected[0], probabilities[0], 1e-5);
+            Assert.Equal(expected[1], probabilities[1], 1e-5);
+        }
+
+        Assert.Equal(64, batchSizes.Sum());
+        Assert.All(batchSizes, size => Assert.Equal(16, size));
+    }
+
+    [Fact]
+    public async Task ModelInfer_SingleCallerThenASecond_FirstWaitsTheQueueDelayAndBothShareOneRun()
+    {
+        // matmul-delayed waits 300 ms for more rows. A lone request waits at least that long (it is not
+        // run at once, and the worker sleeps rather than spins); a second request sent while the first
+        // waits joins its batch.
+        var batchSizes = new ConcurrentBag<long>();
+        var queueWaits = new ConcurrentBag<double>();
+        var waiting = 0;
+        using var listener = Listen(TestModels.Delayed, (name, value) =>
+        {
+            switch (name)
+            {
+                case "mesh.model_host.batch.size":
+                    batchSizes.Add((long)value);
+                    break;
+                case "mesh.model_host.queue.duration":
+                    queueWaits.Add(value);
+                    break;
+                case "mesh.model_host.queue.waiting":
+                    Volatile.Write(ref waiting, (int)value);
+                    break;
+            }
+        });
+
+        await host.Client.ModelInferAsync(Raw(TestModels.Delayed, [1, 2, 3], 1, inputName: "x"));
+
+        var lone = Assert.Single(queueWaits);
+        Assert.True(lone >= 0.3, $"a lone request waited {lone:0.000} s for its batch; the queue delay is 0.3 s");
+        Assert.Equal([1L], batchSizes);
+
+        batchSizes.Clear();
+        var first = host.Client.ModelInferAsync(Raw(TestModels.Delayed, [1, 2, 3], 1, id: "first", inputName: "x")).ResponseAsync;
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (Volatile.Read(ref waiting) == 0 && !first.IsCompleted && DateTime.UtcNow < deadline)
+        {
+            listener.RecordObservableInstruments();
+            await Task.Delay(1);
+        }
+
+        var second = host.Client.ModelInferAsync(Raw(TestModels.Delayed, [4, 5, 6, 7, 8, 9], 2, id: "second", inputName: "x")).ResponseAsync;
+        var responses = await Task.WhenAll(first, second);
+
+        Assert.Equal("first", responses[0].Id);
+        Assert.Equal([1L, 2L], Output(responses[0], "probs").Tensor.Shape);
+        Assert.Equal("second", responses[1].Id);
+        Assert.Equal([2L, 2L], Output(responses[1], "probs").Tensor.Shape);
+        var probabilities = DecodeFp32(Output(responses[1], "probs").Bytes);
+        Assert.Equal(Expected([7, 8, 9])[1], probabilities[3], 1e-5);
+        Assert.Equal([3L], batchSizes);
+    }
+
+    [Fact]
+    public async Task ModelReady_BatchingSettingOutOfRange_ModelFailsToLoadNamingTheSetting()
+    {
+        var ready = await host.Client.ModelReadyAsync(new ModelReadyRequest { Name = TestModels.BadBatching, Version = "1" });
+        var error = await Assert.ThrowsAsync<RpcException>(() => host.Client.ModelInferAsync(Raw(TestModels.BadBatching, [1, 2, 3], 1, inputName: "x")).ResponseAsync);
+
+        Assert.False(ready.Ready);
+        Assert.Equal(StatusCode.Unavailable, error.StatusCode);
+        Assert.Contains("maxConcurrentBatches", error.Status.Detail);
+    }
+
+    [Fact]
     public async Task ModelInfer_QueueFull_ResourceExhaustedNamingTheSettingWhileTheWaitingRequestSucceeds()
     {
         // matmul-tiny-queue lets one request wait (up to 3 s, for more rows); once it waits, a second is refused.

@@ -47,6 +47,8 @@ public sealed class ModelHostStartupTests : IDisposable
     [InlineData("ModelHost:Mlflow:Models:0:Uri", "models:/iris", "ModelHost:Mlflow:Models:0:Uri")]
     [InlineData("ModelHost:Mlflow:Models:0:Uri", "runs:/abc/model", "ModelHost:Mlflow:Models:0:Name")]
     [InlineData("ModelHost:Batching:MaxBatchSize", "0", "ModelHost:Batching:MaxBatchSize")]
+    [InlineData("ModelHost:Batching:MaxConcurrentBatches", "0", "ModelHost:Batching:MaxConcurrentBatches")]
+    [InlineData("ModelHost:Batching:MaxConcurrentBatches", "65", "ModelHost:Batching:MaxConcurrentBatches")]
     [InlineData("ModelHost:GraphOptimizationLevel", "Turbo", "ModelHost:GraphOptimizationLevel")]
     public async Task StartAsync_BadSetting_FailsNamingTheSetting(string key, string value, string named)
     {

@@ -79,8 +79,8 @@ internal sealed partial class InferenceCore(
 
     private async Task<InferenceResult> InferAsync(ServedModel model, InferenceRequest request)
     {
-
-        using var activity = ModelHostTelemetry.ActivitySource.StartActivity("ModelInfer " + model.Name);
+        // The span name is only built when someone listens.
+        using var activity = ModelHostTelemetry.ActivitySource.HasListeners() ? ModelHostTelemetry.ActivitySource.StartActivity("ModelInfer " + model.Name) : null;
         activity?.SetTag("mesh.model.name", model.Name);
         activity?.SetTag("mesh.model.version", model.Version);
         activity?.SetTag("mesh.request.id", request.Id);
@@ -123,7 +123,6 @@ internal sealed partial class InferenceCore(
     /// <summary>Checks the request inputs against the model and returns them in the model's input order, with the batch size.</summary>
     private (InputTensor[] Inputs, long Rows) Validate(ServedModel model, List<InputTensor> requestInputs)
     {
-        var expectedNames = string.Join(", ", model.Inputs.Select(i => $"'{i.Name}'"));
         if (requestInputs.Count != model.Inputs.Count)
         {
             var described = string.Join(", ", model.Inputs.Select(i => $"'{i.Name}' {i.Datatype} {TensorDatatype.FormatExpected(i.Shape)}"));
@@ -135,7 +134,8 @@ internal sealed partial class InferenceCore(
         foreach (var input in requestInputs)
         {
             var spec = model.FindInput(input.Name)
-                ?? throw InferenceException.InvalidArgument($"input '{input.Name}' is not an input of model '{model.Name}' version '{model.Version}'; expected {expectedNames}");
+                ?? throw InferenceException.InvalidArgument(
+                    $"input '{input.Name}' is not an input of model '{model.Name}' version '{model.Version}'; expected {string.Join(", ", model.Inputs.Select(i => $"'{i.Name}'"))}");
             var index = IndexOf(model, spec);
             if (ordered[index] is not null)
             {
@@ -183,8 +183,11 @@ internal sealed partial class InferenceCore(
 
     private static void ValidateData(InputTensor input, InputSpec spec)
     {
-        var elements = input.Shape.Aggregate(1L, (a, b) => a * b);
-        var shape = TensorDatatype.Format(input.Shape);
+        var elements = 1L;
+        foreach (var dimension in input.Shape)
+        {
+            elements *= dimension;
+        }
         if (!input.HasData)
         {
             throw InferenceException.InvalidArgument($"input '{input.Name}' has no data; set raw_input_contents or contents.{TypedField(spec.ElementType)}");
@@ -195,7 +198,7 @@ internal sealed partial class InferenceCore(
             input.Elements ??= SplitBytes(input);
             if (input.Elements.Length != elements)
             {
-                throw InferenceException.InvalidArgument($"input '{input.Name}' has {input.Elements.Length} values in {input.Source}; expected {elements} ({shape} BYTES)");
+                throw InferenceException.InvalidArgument($"input '{input.Name}' has {input.Elements.Length} values in {input.Source}; expected {elements} ({TensorDatatype.Format(input.Shape)} BYTES)");
             }
 
             return;
@@ -205,7 +208,7 @@ internal sealed partial class InferenceCore(
         {
             if (count != elements)
             {
-                throw InferenceException.InvalidArgument($"input '{input.Name}' has {count} values in {input.Source}; expected {elements} ({shape} {spec.Datatype})");
+                throw InferenceException.InvalidArgument($"input '{input.Name}' has {count} values in {input.Source}; expected {elements} ({TensorDatatype.Format(input.Shape)} {spec.Datatype})");
             }
 
             return;
@@ -215,7 +218,7 @@ internal sealed partial class InferenceCore(
         if (input.Data.Length != expectedBytes)
         {
             throw InferenceException.InvalidArgument(
-                $"input '{input.Name}' has {input.Data.Length} bytes in {input.Source}; expected {expectedBytes} ({shape} {spec.Datatype}, little-endian)");
+                $"input '{input.Name}' has {input.Data.Length} bytes in {input.Source}; expected {expectedBytes} ({TensorDatatype.Format(input.Shape)} {spec.Datatype}, little-endian)");
         }
     }
 

@@ -90,17 +90,21 @@ internal sealed class ModelConfigBatching
 
     public int? MaxQueueSize { get; set; }
 
+    public int? MaxConcurrentBatches { get; set; }
+
     public BatchingSettings Apply(BatchingSettings defaults, string path)
     {
-        if (MaxBatchSize is < 1 || MaxQueueDelayMicroseconds is < 0 or > 10_000_000 || MaxQueueSize is < 1)
+        if (MaxBatchSize is < 1 || MaxQueueDelayMicroseconds is < 0 or > 10_000_000 || MaxQueueSize is < 1 || MaxConcurrentBatches is < 1 or > 64)
         {
-            throw new InvalidDataException($"{path}: dynamicBatching needs maxBatchSize >= 1, maxQueueDelayMicroseconds 0..10000000 and maxQueueSize >= 1.");
+            throw new InvalidDataException(
+                $"{path}: dynamicBatching needs maxBatchSize >= 1, maxQueueDelayMicroseconds 0..10000000, maxQueueSize >= 1 and maxConcurrentBatches 1..64.");
         }
 
         return new BatchingSettings(
             Enabled ?? defaults.Enabled,
             MaxBatchSize ?? defaults.MaxBatchSize,
             MaxQueueDelayMicroseconds ?? defaults.MaxQueueDelayMicroseconds,
-            MaxQueueSize ?? defaults.MaxQueueSize);
+            MaxQueueSize ?? defaults.MaxQueueSize,
+            MaxConcurrentBatches ?? defaults.MaxConcurrentBatches);
     }
 }

@@ -319,7 +319,12 @@ internal sealed class ServedModel : IDisposable
     /// <summary>Cuts each output of a batched run back into the rows of each request, in order.</summary>
     public RunOutput[][] SplitRows(RunOutput[] outputs, long[] rowCounts)
     {
-        var total = rowCounts.Sum();
+        var total = 0L;
+        foreach (var count in rowCounts)
+        {
+            total += count;
+        }
+
         var split = new RunOutput[rowCounts.Length][];
         for (var r = 0; r < split.Length; r++)
         {
@@ -334,14 +339,16 @@ internal sealed class ServedModel : IDisposable
                 throw new InvalidDataException($"output '{_runOutputNames[o]}' of a batch of {total} rows has shape {TensorDatatype.Format(output.Shape)}; its rows cannot be split back.");
             }
 
-            var elementsPerRow = output.Shape.Skip(1).Aggregate(1L, (a, b) => a * b);
+            var elementsPerRow = ElementCount(output.Shape.AsSpan(1));
             var offset = 0;
             for (var r = 0; r < rowCounts.Length; r++)
             {
                 var length = _runOutputTypes[o] == TensorElementType.String
                     ? BytesLength(output.Data.AsSpan(offset), rowCounts[r] * elementsPerRow)
                     : checked((int)(output.Data.Length / total * rowCounts[r]));
-                split[r][o] = new RunOutput([rowCounts[r], .. output.Shape.Skip(1)], output.Data.AsSpan(offset, length).ToArray(), output.ClassLabels);
+                var shape = (long[])output.Shape.Clone();
+                shape[0] = rowCounts[r];
+                split[r][o] = new RunOutput(shape, output.Data.AsSpan(offset, length).ToArray(), output.ClassLabels);
                 offset += length;
             }
         }
@@ -514,7 +521,7 @@ internal sealed class ServedModel : IDisposable
             for (var i = 0; i < results.Length; i++)
             {
                 long[] shape = [rows, .. rowShapes[i]];
-                var length = shape.Aggregate(1L, (a, b) => a * b) * TensorDatatype.ElementSize(_runOutputTypes[i]);
+                var length = ElementCount(shape) * TensorDatatype.ElementSize(_runOutputTypes[i]);
                 var buffer = GC.AllocateUninitializedArray<byte>(checked((int)length));
                 pins[i] = buffer.AsMemory().Pin();
                 values[i] = CreateValue(pins[i], _runOutputTypes[i], shape, length);
@@ -639,6 +646,17 @@ internal sealed class ServedModel : IDisposable
         ClassNames = [.. classNames];
         ClassNamesJson = JsonSerializer.Serialize(classNames);
         _encodedClassNames = [.. classNames.Select(EncodeBytesElement)];
+    }
+
+    private static long ElementCount(ReadOnlySpan<long> shape)
+    {
+        var count = 1L;
+        foreach (var dimension in shape)
+        {
+            count *= dimension;
+        }
+
+        return count;
     }
 
     private static int BytesLength(ReadOnlySpan<byte> data, long elements)

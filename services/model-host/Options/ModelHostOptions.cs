@@ -91,7 +91,15 @@ internal sealed class BatchingOptions
     [Range(1, 1_000_000, ErrorMessage = "ModelHost:Batching:MaxQueueSize must be between 1 and 1000000.")]
     public int MaxQueueSize { get; set; } = 1024;
 
-    public BatchingSettings ToSettings() => new(Enabled, MaxBatchSize, MaxQueueDelayMicroseconds, MaxQueueSize);
+    /// <summary>
+    /// Batches of one model version that may run at the same time (Triton's instance count). One by default:
+    /// requests that arrive while a batch runs then form the next batch, and on few cores a second batch
+    /// in flight mostly competes with the gRPC server for the same cores.
+    /// </summary>
+    [Range(1, 64, ErrorMessage = "ModelHost:Batching:MaxConcurrentBatches must be between 1 and 64.")]
+    public int MaxConcurrentBatches { get; set; } = 1;
+
+    public BatchingSettings ToSettings() => new(Enabled, MaxBatchSize, MaxQueueDelayMicroseconds, MaxQueueSize, MaxConcurrentBatches);
 }
 
 internal sealed class MlflowSourceOptions

@@ -70,11 +70,15 @@ internal static class TestModels
     public const string Batched = "matmul-batched";
     public const string TinyQueue = "matmul-tiny-queue";
     public const string NoNaN = "matmul-no-nan";
+    public const string TwoWorkers = "matmul-two-workers";
+    public const string Delayed = "matmul-delayed";
+    public const string BadBatching = "matmul-bad-batching";
 
     /// <summary>
-    /// MatMul+Softmax three more times, with settings in config.json: one that waits up to 5 s for 16 rows
+    /// MatMul+Softmax more times, with settings in config.json: one that waits up to 5 s for 16 rows
     /// (a full batch runs at once), one whose queue holds a single request that waits up to 3 s, one that
-    /// refuses NaN.
+    /// refuses NaN, one that runs two batches at a time (16 rows, up to 5 s), one that waits 300 ms for
+    /// more rows, and one whose batching settings are out of range (its load fails).
     /// </summary>
     public static void WriteBatched(string repository)
     {
@@ -86,6 +90,15 @@ internal static class TestModels
             """{ "dynamicBatching": { "maxBatchSize": 1000, "maxQueueDelayMicroseconds": 3000000, "maxQueueSize": 1 } }""");
         Write(repository, NoNaN, MatMulSoftmaxGraph());
         File.WriteAllText(Path.Combine(repository, NoNaN, "1", "config.json"), """{ "rejectNaN": true }""");
+        Write(repository, TwoWorkers, MatMulSoftmaxGraph());
+        File.WriteAllText(Path.Combine(repository, TwoWorkers, "1", "config.json"),
+            """{ "dynamicBatching": { "maxBatchSize": 16, "maxQueueDelayMicroseconds": 5000000, "maxConcurrentBatches": 2 } }""");
+        Write(repository, Delayed, MatMulSoftmaxGraph());
+        File.WriteAllText(Path.Combine(repository, Delayed, "1", "config.json"),
+            """{ "dynamicBatching": { "maxBatchSize": 1000, "maxQueueDelayMicroseconds": 300000 } }""");
+        Write(repository, BadBatching, MatMulSoftmaxGraph());
+        File.WriteAllText(Path.Combine(repository, BadBatching, "1", "config.json"),
+            """{ "dynamicBatching": { "maxConcurrentBatches": 0 } }""");
     }
 
     public static void Write(string repository, string name, GraphProto graph, string version = "1")
