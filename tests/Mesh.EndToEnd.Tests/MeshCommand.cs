@@ -5,7 +5,11 @@ namespace Mesh.EndToEnd.Tests;
 /// <summary>Runs the `mesh` command from this configuration's build output, as a user would, and keeps its output.</summary>
 internal static class MeshCommand
 {
-    public static async Task<(int ExitCode, string Output)> RunAsync(TimeSpan timeout, params string[] arguments)
+    public static Task<(int ExitCode, string Output)> RunAsync(TimeSpan timeout, params string[] arguments) =>
+        RunAsync(timeout, new Dictionary<string, string>(), arguments);
+
+    /// <summary>As above, with <paramref name="environment"/> added to this process's environment (an empty value removes the variable).</summary>
+    public static async Task<(int ExitCode, string Output)> RunAsync(TimeSpan timeout, IReadOnlyDictionary<string, string> environment, params string[] arguments)
     {
         var info = new ProcessStartInfo("dotnet")
         {
@@ -17,6 +21,19 @@ internal static class MeshCommand
         foreach (var argument in arguments.Concat(["--configuration", Repository.Configuration]))
         {
             info.ArgumentList.Add(argument);
+        }
+
+        foreach (var (key, value) in environment)
+        {
+            // Empty means unset: a test that must not inherit a variable from the shell says so.
+            if (value.Length == 0)
+            {
+                info.Environment.Remove(key);
+            }
+            else
+            {
+                info.Environment[key] = value;
+            }
         }
 
         using var mesh = Process.Start(info)!;

@@ -19,7 +19,8 @@ internal static class MeshStackExtensions
             .WithMeshDefaults(stack, modelHostHttp)
             .WithEnvironment("Kestrel__Endpoints__Http__Url", Loopback(modelHostHttp))
             .WithEnvironment("Kestrel__Endpoints__Grpc__Url", Loopback(modelHostGrpc))
-            .WithEnvironment("ModelHost__ModelRepository", stack.ModelRepository);
+            .WithEnvironment("ModelHost__ModelRepository", stack.ModelRepository)
+            .WithMlflowEnvironment();
 
         var router = builder.AddProject<Projects.Mesh_Router>("router", launchProfileName: null)
             .WithMeshDefaults(stack, MeshStackSettings.FreePort())
@@ -32,6 +33,7 @@ internal static class MeshStackExtensions
             .WithEnvironment("MetricsSink__TrackingDir", stack.TrackingDir)
             // Short windows, so a demo of a minute leaves several steps per arm in the tracking runs.
             .WithEnvironment("MetricsSink__WindowSeconds", "10")
+            .WithMlflowEnvironment()
             .WaitFor(broker);
 
         builder.AddProject<Projects.Mesh_Consumer>("consumer", launchProfileName: null)
@@ -51,6 +53,27 @@ internal static class MeshStackExtensions
             .WithEnvironment("Producer__LabelDelayMs", Invariant(stack.LabelDelayMs))
             .WaitFor(router)
             .WaitFor(metricsSink);
+    }
+
+    // MLflow's own variables, as the MLflow client reads them: set in the shell that runs the demo, they send
+    // the sink's runs to that tracking server instead of the local folder.
+    private static readonly string[] s_mlflowVariables =
+    [
+        "MLFLOW_TRACKING_URI", "MLFLOW_TRACKING_TOKEN", "MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD",
+        "MLFLOW_HTTP_REQUEST_MAX_RETRIES", "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", "MLFLOW_HTTP_REQUEST_TIMEOUT",
+    ];
+
+    private static IResourceBuilder<ProjectResource> WithMlflowEnvironment(this IResourceBuilder<ProjectResource> resource)
+    {
+        foreach (var name in s_mlflowVariables)
+        {
+            if (Environment.GetEnvironmentVariable(name) is { Length: > 0 } value)
+            {
+                resource = resource.WithEnvironment(name, value);
+            }
+        }
+
+        return resource;
     }
 
     private static IResourceBuilder<ProjectResource> WithMeshDefaults(this IResourceBuilder<ProjectResource> resource, MeshStackSettings stack, int httpPort)
