@@ -20,14 +20,16 @@ public sealed class SummaryTests
 
         var root = json.RootElement;
         Assert.Equal(
-            ["updated", "predictions", "labels", "joined", "duplicatePredictions", "unmatchedLabels", "pendingPredictions", "pendingLabels", "experiments"],
+            ["updated", "predictions", "labels", "joined", "duplicatePredictions", "unmatchedLabels", "pendingPredictions", "pendingLabels", "experiments",
+            "unattributedDeadLetters"],
             root.EnumerateObject().Select(p => p.Name));
         var experiment = root.GetProperty("experiments")[0];
         // The contract allows adding fields, never renaming or removing: the contracted ones come first, unchanged.
         Assert.Equal(["experiment", "arms", "verdict"], experiment.EnumerateObject().Select(p => p.Name));
         Assert.Equal(
             ["arm", "model", "version", "shadow", "predictions", "joined", "correct", "accuracy", "latencyP50Ms", "latencyP99Ms", "fallbacks",
-             "latencyP95Ms", "logLoss", "rmse", "mae", "fallbackRate", "shadowAgreement"],
+             "latencyP95Ms", "logLoss", "rmse", "mae", "fallbackRate", "shadowAgreement",
+             "deadLetters", "deadLetterRate"],
             experiment.GetProperty("arms")[0].EnumerateObject().Select(p => p.Name));
         Assert.Equal("2026-11-27T14:00:00Z", root.GetProperty("updated").GetString());
         Assert.Equal("iris-ab", experiment.GetProperty("experiment").GetString());

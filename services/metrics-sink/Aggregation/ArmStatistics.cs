@@ -1,8 +1,16 @@
+using Google.Protobuf.Collections;
+
 namespace Mesh.MetricsSink.Aggregation;
 
 /// <summary>The running counts of one experiment arm, since start and in the current window. Guarded by the joiner's lock.</summary>
 internal sealed class ArmStatistics(string experiment, string arm, bool shadow)
 {
+    /// <summary>The context key of the experiment's strategy (set by the router).</summary>
+    public const string StrategyKey = "mesh.strategy";
+
+    /// <summary>The context key of the arm's configured weight (set by the router).</summary>
+    public const string WeightKey = "mesh.weight";
+
     public string Experiment => experiment;
 
     public string Arm => arm;
@@ -15,6 +23,12 @@ internal sealed class ArmStatistics(string experiment, string arm, bool shadow)
     public string Version { get; set; } = "";
 
     public string PolicyVersion { get; set; } = "";
+
+    /// <summary>The latest <c>mesh.strategy</c> the arm's Predictions carried (docs/internal-contracts.md); empty until one did.</summary>
+    public string Strategy => Window.Strategy;
+
+    /// <summary>The latest <c>mesh.weight</c> (the arm's configured weight, invariant-culture text); empty until a Prediction carried it.</summary>
+    public string Weight => Window.Weight;
 
     public OutcomeCounters Total { get; } = new();
 
@@ -30,6 +44,32 @@ internal sealed class ArmStatistics(string experiment, string arm, bool shadow)
     public long Fallbacks => Total.Fallbacks;
 
     public LatencyHistogram Latency => Total.Latency;
+
+    public long DeadLetters => Total.DeadLetters;
+
+    /// <summary>Dead letters / (predictions + dead letters) since start; null for shadows (the router never dead-letters for them).</summary>
+    public double? DeadLetterRate => shadow ? null : Total.DeadLetterRate;
+
+    /// <summary>Takes the strategy and weight the router put in a Prediction's context (no allocation when they did not change).</summary>
+    public void RecordContext(MapField<string, string> context)
+    {
+        if (context.TryGetValue(StrategyKey, out var strategy) && !string.Equals(strategy, Window.Strategy, StringComparison.Ordinal))
+        {
+            Window.Strategy = strategy;
+        }
+
+        if (context.TryGetValue(WeightKey, out var weight) && !string.Equals(weight, Window.Weight, StringComparison.Ordinal))
+        {
+            Window.Weight = weight;
+        }
+    }
+
+    /// <summary>A record the router dead-lettered after choosing this arm.</summary>
+    public void RecordDeadLetter()
+    {
+        Total.RecordDeadLetter();
+        Window.RecordDeadLetter();
+    }
 
     public void RecordPrediction(bool fallback, double latencyMs)
     {
@@ -52,9 +92,34 @@ internal sealed class ArmStatistics(string experiment, string arm, bool shadow)
     public OutcomeCounters CloseWindow()
     {
         var closed = Window;
-        Window = new OutcomeCounters();
+        // The arm keeps its strategy and weight into the next window, which may see no Prediction at all.
+        Window = new OutcomeCounters { Strategy = closed.Strategy, Weight = closed.Weight };
         return closed;
     }
+}
+
+/// <summary>
+/// The router's dead letters that name no arm: per experiment when they name one, else overall (records that failed
+/// before any arm was chosen: decode and validation errors). Guarded by the joiner's lock.
+/// </summary>
+internal sealed class UnattributedDeadLetters
+{
+    private readonly Dictionary<string, long> _byExperiment = new(StringComparer.Ordinal);
+    private long _withoutExperiment;
+
+    public void Record(string experiment)
+    {
+        if (experiment.Length == 0)
+        {
+            _withoutExperiment++;
+        }
+        else
+        {
+            _byExperiment[experiment] = _byExperiment.GetValueOrDefault(experiment) + 1;
+        }
+    }
+
+    public Summary.UnattributedDeadLetterSummary Summarize() => new(_withoutExperiment, new SortedDictionary<string, long>(_byExperiment, StringComparer.Ordinal));
 }
 
 /// <summary>How one joined prediction scored against its label.</summary>
@@ -88,6 +153,15 @@ internal sealed class OutcomeCounters
 
     public long ShadowAgreed { get; private set; }
 
+    /// <summary>Records the router dead-lettered after choosing the arm (inference failed, fallback too).</summary>
+    public long DeadLetters { get; private set; }
+
+    /// <summary>The arm's <c>mesh.strategy</c> as its Predictions said, carried over from window to window.</summary>
+    public string Strategy { get; set; } = "";
+
+    /// <summary>The arm's <c>mesh.weight</c> as its Predictions said (the latest in the window), carried over from window to window.</summary>
+    public string Weight { get; set; } = "";
+
     public LatencyHistogram Latency { get; } = new();
 
     public double? Accuracy => Joined == 0 ? null : (double)Correct / Joined;
@@ -101,6 +175,11 @@ internal sealed class OutcomeCounters
     public double? FallbackRate => Predictions == 0 ? null : (double)Fallbacks / Predictions;
 
     public double? ShadowAgreement => ShadowCompared == 0 ? null : (double)ShadowAgreed / ShadowCompared;
+
+    /// <summary>Dead letters / (predictions + dead letters): the share of the records assigned to the arm that got no Prediction.</summary>
+    public double? DeadLetterRate => Predictions + DeadLetters == 0 ? null : (double)DeadLetters / (Predictions + DeadLetters);
+
+    public void RecordDeadLetter() => DeadLetters++;
 
     public void RecordPrediction(bool fallback, double latencyMs)
     {

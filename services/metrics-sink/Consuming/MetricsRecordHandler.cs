@@ -9,17 +9,31 @@ namespace Mesh.MetricsSink.Consuming;
 internal readonly record struct HandleResult(bool Applied, bool IsLabel, JoinOutcome Outcome, string Error)
 {
     public static HandleResult Undecodable(string error) => new(false, false, default, error);
+
+    /// <summary>A record of the dead-letter topic: never dead-lettered again, whatever it holds.</summary>
+    public bool IsDeadLetter { get; init; }
+
+    /// <summary>The router's dead letter, when one was counted.</summary>
+    public DeadLetter? DeadLetter { get; init; }
 }
 
 /// <summary>
-/// Decodes a record by its topic (labels topic → Label, the prediction topics → Prediction) and applies it to
-/// the join. Transport-free so it is tested without Kafka.
+/// Decodes a record by its topic (labels topic → Label, dead-letter topic → DeadLetter, the prediction topics →
+/// Prediction) and applies it to the join. Transport-free so it is tested without Kafka.
 /// </summary>
-internal sealed class MetricsRecordHandler(PredictionLabelJoiner joiner, string labelsTopic)
+internal sealed class MetricsRecordHandler(PredictionLabelJoiner joiner, string labelsTopic, string? deadLetterTopic = null)
 {
+    /// <summary>The <c>service</c> of the dead letters that count: the router's (RouterExtensions.ServiceName).</summary>
+    public const string RouterService = "router";
+
     public HandleResult Handle(ConsumeResult<byte[], byte[]> record)
     {
         var value = record.Message.Value ?? [];
+        if (record.Topic == deadLetterTopic)
+        {
+            return HandleDeadLetter(value);
+        }
+
         try
         {
             if (record.Topic == labelsTopic)
@@ -40,5 +54,29 @@ internal sealed class MetricsRecordHandler(PredictionLabelJoiner joiner, string 
         {
             return HandleResult.Undecodable($"not a mesh.v1.{(record.Topic == labelsTopic ? "Label" : "Prediction")}: {e.Message}");
         }
+    }
+
+    // Only the router's dead letters are records an experiment owed a Prediction for; the consumer's and this
+    // sink's own (the same topic) are about other things, and a record of this topic is never dead-lettered again
+    // (it would come straight back).
+    private HandleResult HandleDeadLetter(byte[] value)
+    {
+        DeadLetter letter;
+        try
+        {
+            letter = DeadLetter.Parser.ParseFrom(value);
+        }
+        catch (InvalidProtocolBufferException e)
+        {
+            return new HandleResult(true, false, default, $"not a mesh.v1.DeadLetter: {e.Message}") { IsDeadLetter = true };
+        }
+
+        if (letter.Service != RouterService)
+        {
+            return new HandleResult(true, false, default, "") { IsDeadLetter = true };
+        }
+
+        joiner.AddDeadLetter(letter.Experiment, letter.Arm);
+        return new HandleResult(true, false, default, "") { IsDeadLetter = true, DeadLetter = letter };
     }
 }

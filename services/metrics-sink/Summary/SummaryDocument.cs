@@ -13,7 +13,15 @@ internal sealed record SummaryDocument(
     long UnmatchedLabels,
     long PendingPredictions,
     long PendingLabels,
-    IReadOnlyList<ExperimentSummary> Experiments);
+    IReadOnlyList<ExperimentSummary> Experiments)
+{
+    /// <summary>The router's dead letters that name no arm (each arm's own are in its <see cref="ArmSummary.DeadLetters"/>).</summary>
+    public UnattributedDeadLetterSummary? UnattributedDeadLetters { get; init; }
+}
+
+/// <param name="WithoutExperiment">Records the router dead-lettered before choosing any experiment's arm (decode, validation).</param>
+/// <param name="ByExperiment">Dead letters that name an experiment but no arm.</param>
+internal sealed record UnattributedDeadLetterSummary(long WithoutExperiment, IReadOnlyDictionary<string, long> ByExperiment);
 
 internal sealed record ExperimentSummary(string Experiment, IReadOnlyList<ArmSummary> Arms, ExperimentVerdict? Verdict = null);
 
@@ -45,6 +53,12 @@ internal sealed record ArmSummary(
 
     /// <summary>For shadows: the share of requests where the shadow answered as the primary did.</summary>
     public double? ShadowAgreement { get; init; }
+
+    /// <summary>Records the router dead-lettered after choosing this arm.</summary>
+    public long DeadLetters { get; init; }
+
+    /// <summary>Dead letters / (predictions + dead letters); null for shadows and for an arm that saw neither.</summary>
+    public double? DeadLetterRate { get; init; }
 }
 
 internal static class SummaryJson

@@ -23,6 +23,8 @@ internal sealed class MetricsSinkTelemetry
         UnmatchedLabels = meter.CreateCounter<long>("mesh.metrics_sink.unmatched_labels", description: "Labels expired without a prediction.");
         UnjoinedPredictions = meter.CreateCounter<long>("mesh.metrics_sink.unjoined_predictions", description: "Predictions expired without a label.");
         DeadLettered = meter.CreateCounter<long>("mesh.metrics_sink.dead_lettered", description: "Records sent to the dead-letter topic.");
+        RouterDeadLetters = meter.CreateCounter<long>("mesh.metrics_sink.router_dead_letters",
+            description: "The router's dead letters read from the dead-letter topic, by experiment and arm (empty when the record failed before one was chosen).");
         TrackingDropped = meter.CreateCounter<long>("mesh.metrics_sink.tracking.dropped", description: "Tracking records dropped because the buffer was full while MLflow was down.");
         // The figures of the last closed window per experiment arm: the same numbers MLflow gets, for Prometheus.
         Gauge(meter, "predictions", "{prediction}", c => c.Predictions);
@@ -36,6 +38,8 @@ internal sealed class MetricsSinkTelemetry
         Gauge(meter, "latency_p99", "ms", c => c.Latency.Count == 0 ? null : c.Latency.Percentile(0.99));
         Gauge(meter, "fallback_rate", "1", c => c.FallbackRate);
         Gauge(meter, "shadow_agreement", "1", c => c.ShadowAgreement);
+        WindowGauge(meter, "dead_letters", "{record}", w => w.Shadow ? null : w.Counters.DeadLetters);
+        WindowGauge(meter, "dead_letter_rate", "1", w => w.DeadLetterRate);
     }
 
     public Counter<long> TrackingDropped { get; }
@@ -48,13 +52,16 @@ internal sealed class MetricsSinkTelemetry
     }
 
     private void Gauge(Meter meter, string name, string unit, Func<OutcomeCounters, double?> value) =>
+        WindowGauge(meter, name, unit, w => value(w.Counters));
+
+    private void WindowGauge(Meter meter, string name, string unit, Func<ArmWindow, double?> value) =>
         meter.CreateObservableGauge("mesh.metrics_sink.window." + name, () => Observe(value), unit, $"The last closed window's {name.Replace('_', ' ')} per experiment arm.");
 
-    private IEnumerable<Measurement<double>> Observe(Func<OutcomeCounters, double?> value)
+    private IEnumerable<Measurement<double>> Observe(Func<ArmWindow, double?> value)
     {
         foreach (var window in LatestWindows)
         {
-            if (value(window.Counters) is { } figure)
+            if (value(window) is { } figure)
             {
                 yield return new Measurement<double>(figure, new KeyValuePair<string, object?>("experiment", window.Experiment),
                     new KeyValuePair<string, object?>("arm", window.Arm), new KeyValuePair<string, object?>("shadow", window.Shadow));
@@ -77,4 +84,6 @@ internal sealed class MetricsSinkTelemetry
     public Counter<long> UnjoinedPredictions { get; }
 
     public Counter<long> DeadLettered { get; }
+
+    public Counter<long> RouterDeadLetters { get; }
 }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Mesh.MetricsSink.Aggregation;
 using Mesh.MetricsSink.Options;
 using Mesh.MetricsSink.Promotion;
@@ -134,17 +135,35 @@ internal sealed partial class OutcomeTrackingService(
 
         Add("fallback_rate", c.FallbackRate);
         Add("shadow_agreement", c.ShadowAgreement);
+        if (!window.Shadow)
+        {
+            Add("dead_letters", c.DeadLetters);
+            Add("dead_letter_rate", window.DeadLetterRate);
+        }
+
+        // The weight in force at the window's end, as a metric too: a chart of it sits beside the rates it drives.
+        if (double.TryParse(window.Weight, NumberStyles.Float, CultureInfo.InvariantCulture, out var weight))
+        {
+            Add("weight", weight);
+        }
+
+        var modelKnown = window.Model.Length > 0;
         var tags = new List<MlflowKeyValue>
         {
             new("mesh.experiment", window.Experiment),
             new("mesh.arm", window.Arm),
             new("mesh.shadow", window.Shadow ? "true" : "false"),
-            new("mesh.model_name", window.Model),
-            new("mesh.model_version", window.Version),
-            // The registry's URI of the version: MLflow's UI and clients resolve it to the version and its training run.
-            new("mesh.model_uri", $"models:/{window.Model}/{window.Version}"),
             new("mesh.policy_version", window.PolicyVersion),
         };
+        if (modelKnown)
+        {
+            tags.Add(new("mesh.model_name", window.Model));
+            tags.Add(new("mesh.model_version", window.Version));
+            // The registry's URI of the version: MLflow's UI and clients resolve it to the version and its training
+            // run (ModelRunTagger adds mesh.model_run_id when writing to an MLflow server).
+            tags.Add(new("mesh.model_uri", $"models:/{window.Model}/{window.Version}"));
+        }
+
         if (verdict is not null && !window.Shadow)
         {
             Add("verdict_p_value", verdict.PValue);
@@ -156,25 +175,49 @@ internal sealed partial class OutcomeTrackingService(
 
         var parameters = new List<MlflowKeyValue>
         {
-            new("model_name", window.Model),
-            new("model_version", window.Version),
             new("arm", window.Arm),
             new("shadow", window.Shadow ? "true" : "false"),
         };
-        if (StrategyOf(window) is { } strategy)
+        if (modelKnown)
+        {
+            parameters.Add(new("model_name", window.Model));
+            parameters.Add(new("model_version", window.Version));
+        }
+
+        var strategy = StrategyOf(window);
+        if (strategy is not null)
         {
             parameters.Add(new("strategy", strategy));
         }
 
-        // A new model version on the arm is a new run: params cannot change within a run.
+        if (window.Weight.Length > 0)
+        {
+            parameters.Add(new("weight", window.Weight));
+        }
+
+        // Params cannot change within a run, so whatever they say is in the run's key: a new model version on the
+        // arm, a weight changed through the router's admin API or a reload with another strategy start a new run.
         var runKey = $"{window.Experiment}/{window.Arm}/{(window.Shadow ? "shadow" : "primary")}/{window.Model}/{window.Version}";
-        var runName = $"{window.Arm}{(window.Shadow ? " (shadow)" : "")} {window.Model} v{window.Version}";
+        var runName = modelKnown
+            ? $"{window.Arm}{(window.Shadow ? " (shadow)" : "")} {window.Model} v{window.Version}"
+            : $"{window.Arm} (no prediction yet)";
+        if (window.Strategy.Length > 0 || window.Weight.Length > 0)
+        {
+            runKey += $"/{window.Strategy}/w{window.Weight}";
+            if (!window.Shadow && window.Weight.Length > 0)
+            {
+                runName += $" w={window.Weight}";
+            }
+        }
+
         return new TrackingRecord(window.Experiment, runKey, runName, parameters, tags, metrics);
     }
 
-    // Predictions do not carry the strategy; what they do say (shadow, the router's ensemble policy version) is logged.
+    // The router says the strategy in every Prediction (mesh.strategy); for Predictions of an older router, what they
+    // do say (shadow, the ensemble's policy version) is logged.
     private static string? StrategyOf(ArmWindow window) =>
-        window.Shadow ? "shadow" : window.PolicyVersion.StartsWith("ensemble-", StringComparison.Ordinal) ? "ensemble" : null;
+        window.Strategy.Length > 0 ? window.Strategy
+        : window.Shadow ? "shadow" : window.PolicyVersion.StartsWith("ensemble-", StringComparison.Ordinal) ? "ensemble" : null;
 
     private void ReportDrops()
     {

@@ -27,7 +27,9 @@ internal static partial class TrackingExtensions
         {
             if (sp.GetService<MlflowClient>() is { } client)
             {
-                return new MlflowTrackingClient(client);
+                // A real MLflow has the registry too: each arm's run is tagged with its model version's training run.
+                return new ModelRunTagger(new MlflowTrackingClient(client), client.GetModelVersionAsync, sp.GetRequiredService<TimeProvider>(),
+                    sp.GetRequiredService<ILogger<ModelRunTagger>>());
             }
 
             return new LocalTrackingStore(sp.GetRequiredService<IOptions<MetricsSinkOptions>>().Value.ResolveTrackingDir(), sp.GetRequiredService<TimeProvider>());
