@@ -1,6 +1,3 @@
-using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using Mesh.MetricsSink.Aggregation;
 using Mesh.MetricsSink.Options;
 using Mesh.MetricsSink.Rewards;
@@ -12,50 +9,22 @@ namespace Mesh.MetricsSink.Tests;
 /// <summary>Bandit rewards in the hash the router's bandits read, against a real redis-server the test starts.</summary>
 public sealed class BanditRewardWriterTests : IAsyncLifetime
 {
-    private Process? _redis;
+    private RedisServer _redis = null!;
     private ConnectionMultiplexer _connection = null!;
 
     public async Task InitializeAsync()
     {
-        int port;
-        using (var probe = new TcpListener(IPAddress.Loopback, 0))
-        {
-            probe.Start();
-            port = ((IPEndPoint)probe.LocalEndpoint).Port;
-        }
-
-        _redis = Process.Start(new ProcessStartInfo("redis-server", ["--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
-        {
-            RedirectStandardOutput = true,
-            UseShellExecute = false,
-        }) ?? throw new InvalidOperationException("redis-server did not start (apt-get install redis-server)");
-        _redis.OutputDataReceived += (_, _) => { };
-        _redis.BeginOutputReadLine();
-        for (var attempt = 0; ; attempt++)
-        {
-            try
-            {
-                _connection = await ConnectionMultiplexer.ConnectAsync($"127.0.0.1:{port}");
-                return;
-            }
-            catch (RedisConnectionException) when (attempt < 300 && !_redis.HasExited)
-            {
-                await Task.Delay(100);
-            }
-        }
+        _redis = await RedisServer.StartAsync();
+        _connection = await ConnectionMultiplexer.ConnectAsync(_redis.Configuration);
     }
 
-    public Task DisposeAsync()
+    public async Task DisposeAsync()
     {
         _connection?.Dispose();
-        if (_redis is { HasExited: false })
+        if (_redis is not null)
         {
-            _redis.Kill();
-            _redis.WaitForExit(10_000);
+            await _redis.DisposeAsync();
         }
-
-        _redis?.Dispose();
-        return Task.CompletedTask;
     }
 
     [Fact]
