@@ -31,6 +31,8 @@ internal static class MetricsSinkExtensions
         builder.Services.AddSingleton(sp => new SummaryFileWriter(sp.GetRequiredService<IOptions<MetricsSinkOptions>>().Value.ResolveTrackingDir()));
         builder.Services.AddSingleton<MetricsSinkTelemetry>();
         builder.Services.AddHostedService<SummaryFlushService>();
+        // Between the two: hosted services stop in reverse, so the Redis join state drains after the consume loop stops.
+        builder.AddJoinState();
         builder.Services.AddHostedService<MetricsConsumerWorker>();
         builder.AddOutcomeTracking();
         builder.AddBanditRewards();

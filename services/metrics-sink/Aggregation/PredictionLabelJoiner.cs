@@ -19,6 +19,11 @@ internal enum JoinOutcome
 
     /// <summary>Cannot ever join (a label without a request id).</summary>
     Unmatchable,
+
+    /// <summary>
+    /// Queued for the shared join state (Redis): counted, and metered by <see cref="RedisJoinState"/>, once Redis answers.
+    /// </summary>
+    Deferred,
 }
 
 /// <summary>What an expiry pass removed.</summary>
@@ -34,8 +39,13 @@ internal readonly record struct ExpiryResult(int Entries, int UnmatchedLabels, i
 /// With <paramref name="joinByEntityTime"/> a label joins by entity id and time instead: the latest prediction
 /// of its entity made at or before the label's observed time that has no label yet (labels that come before
 /// any such prediction wait, within the window, for one).
+/// With a shared join state (<see cref="UseSharedState"/>, request-id join only), every record that is not a
+/// duplicate already known here is queued for Redis instead of decided at once, so that another instance (or
+/// this one after a restart) holding its partner joins it exactly once; the answers come back in queue order
+/// through <see cref="ApplyShared"/>. Memory stays the cache and the fallback: while Redis is away, or its queue
+/// is full, records are decided here as without Redis.
 /// </remarks>
-internal sealed class PredictionLabelJoiner(TimeProvider time, TimeSpan window, int maxPending, bool joinByEntityTime = false)
+internal sealed partial class PredictionLabelJoiner(TimeProvider time, TimeSpan window, int maxPending, bool joinByEntityTime = false)
 {
     // Bounds what one busy entity can hold in the entity-and-time join.
     private const int MaxPerEntity = 64;
@@ -54,7 +64,50 @@ internal sealed class PredictionLabelJoiner(TimeProvider time, TimeSpan window, 
     private long _pendingPredictions;
     private long _pendingLabels;
     private IReadOnlyDictionary<string, ExperimentVerdict> _verdicts = new Dictionary<string, ExperimentVerdict>();
-    private readonly UnattributedDeadLetters _unattributedDeadLetters = new();
+    private readonly Queue<SharedJoinOperation> _outbox = new();
+    private RedisJoinState? _shared;
+    private int _inFlight;
+    private long _remoteJoins;
+    private long _memoryFallbacks;
+    // Expiries Redis decided since the last Expire(), reported by the next one.
+    private int _sharedUnmatchedLabels;
+    private int _sharedUnjoinedPredictions;
+
+    /// <summary>Predictions joined with a partner that another instance (or an earlier process) stored in Redis.</summary>
+    public long RemoteJoins
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _remoteJoins;
+            }
+        }
+    }
+
+    /// <summary>Records and expiries decided in memory because Redis was away or its queue full.</summary>
+    public long MemoryFallbacks
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _memoryFallbacks;
+            }
+        }
+    }
+
+    /// <summary>Operations queued for Redis and not yet applied.</summary>
+    public int SharedBacklog
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _outbox.Count + _inFlight;
+            }
+        }
+    }
 
     /// <summary>Predictions whose label never came within the window (not in the summary shape; logged and metered).</summary>
     public long UnjoinedPredictions
@@ -72,54 +125,75 @@ internal sealed class PredictionLabelJoiner(TimeProvider time, TimeSpan window, 
     {
         lock (_gate)
         {
-            var entry = GetOrCreate(prediction.RequestId);
-            var arm = Arm(prediction);
-            if (entry.Predictions.Exists(p => ReferenceEquals(p.Arm, arm)))
+            if (_entries.TryGetValue(prediction.RequestId, out var known) && HasArm(known, prediction))
             {
                 _duplicates++;
                 return JoinOutcome.Duplicate;
             }
 
-            _predictions++;
-            arm.Model = prediction.ModelName;
-            arm.Version = prediction.ModelVersion;
-            arm.PolicyVersion = prediction.PolicyVersion;
-            arm.RecordContext(prediction.Context);
-            arm.RecordPrediction(prediction.Fallback, prediction.Latency?.EndToEndMs ?? 0);
-            var pending = new PendingPrediction(arm, prediction.Output?.Label ?? "", prediction.Output);
-            CompareWithOtherPath(entry, pending);
-            entry.Predictions.Add(pending);
-            if (entry.Label is null)
+            if (ShareLocked())
             {
-                _pendingPredictions++;
-                if (joinByEntityTime && entry.Predictions.Count == 1 && IndexByEntity(prediction, entry) is { } waiting)
-                {
-                    // The label was counted when it arrived; it now stops waiting and joins.
-                    _labels--;
-                    _pendingLabels--;
-                    return ApplyLabelLocked(entry, waiting);
-                }
-
-                return JoinOutcome.Pending;
+                Enqueue(new SharedJoinOperation(SharedJoinKind.Prediction, prediction.RequestId) { Prediction = prediction });
+                return JoinOutcome.Deferred;
             }
 
-            if (entry.Predictions.Count == 1)
-            {
-                // The label was waiting alone until now.
-                _pendingLabels--;
-            }
+            return AddPredictionLocked(prediction, GetOrCreate(prediction.RequestId), null);
+        }
+    }
 
-            Join(pending, entry.Label);
+    private bool HasArm(Entry entry, Prediction prediction) =>
+        _arms.TryGetValue((prediction.Experiment, prediction.Arm, prediction.Shadow), out var arm) && entry.Predictions.Exists(p => ReferenceEquals(p.Arm, arm));
+
+    // A new prediction for this process; remoteLabel is a label another instance stored in Redis for its request.
+    private JoinOutcome AddPredictionLocked(Prediction prediction, Entry entry, string? remoteLabel)
+    {
+        var arm = Arm(prediction);
+        _predictions++;
+        arm.Model = prediction.ModelName;
+        arm.Version = prediction.ModelVersion;
+        arm.PolicyVersion = prediction.PolicyVersion;
+        arm.RecordPrediction(prediction.Fallback, prediction.Latency?.EndToEndMs ?? 0);
+        var pending = new PendingPrediction(arm, prediction.Output?.Label ?? "", prediction.Output);
+        CompareWithOtherPath(entry, pending);
+        if (entry.Label is null && remoteLabel is not null)
+        {
+            // Its label came to another instance first; this one joins (Redis decided who, atomically).
+            entry.Predictions.Add(pending with { RemotelyJoined = true });
+            Join(pending, remoteLabel);
+            _remoteJoins++;
             return JoinOutcome.Joined;
         }
+
+        entry.Predictions.Add(pending);
+        if (entry.Label is null)
+        {
+            _pendingPredictions++;
+            if (joinByEntityTime && entry.Predictions.Count == 1 && IndexByEntity(prediction, entry) is { } waiting)
+            {
+                // The label was counted when it arrived; it now stops waiting and joins.
+                _labels--;
+                _pendingLabels--;
+                return ApplyLabelLocked(entry, waiting);
+            }
+
+            return JoinOutcome.Pending;
+        }
+
+        if (LocalPredictions(entry) == 1 && !entry.LabelJoinedRemotely)
+        {
+            // The label was waiting alone until now.
+            _pendingLabels--;
+        }
+
+        Join(pending, entry.Label);
+        return JoinOutcome.Joined;
     }
 
     public JoinOutcome AddLabel(Label label)
     {
         lock (_gate)
         {
-            // Regression labels carry a number; it is compared in text like a class name.
-            var value = label.Value.Length > 0 || label.NumericValue == 0 ? label.Value : label.NumericValue.ToString("R", CultureInfo.InvariantCulture);
+            var value = LabelValue(label);
             if (joinByEntityTime && label.EntityId.Length > 0)
             {
                 return AddLabelByEntityLocked(label, value);
@@ -132,8 +206,38 @@ internal sealed class PredictionLabelJoiner(TimeProvider time, TimeSpan window, 
                 return JoinOutcome.Unmatchable;
             }
 
+            if (_entries.TryGetValue(label.RequestId, out var known) && known.Label is not null)
+            {
+                return JoinOutcome.Duplicate;
+            }
+
+            if (ShareLocked())
+            {
+                Enqueue(new SharedJoinOperation(SharedJoinKind.Label, label.RequestId) { Label = label });
+                return JoinOutcome.Deferred;
+            }
+
             return ApplyLabelLocked(GetOrCreate(label.RequestId), value);
         }
+    }
+
+    // Regression labels carry a number; it is compared in text like a class name.
+    private static string LabelValue(Label label) =>
+        label.Value.Length > 0 || label.NumericValue == 0 ? label.Value : label.NumericValue.ToString("R", CultureInfo.InvariantCulture);
+
+    // Predictions this process holds for the request that a label here would join (not those joined through Redis).
+    private static int LocalPredictions(Entry entry)
+    {
+        var count = 0;
+        foreach (var prediction in entry.Predictions)
+        {
+            if (!prediction.RemotelyJoined)
+            {
+                count++;
+            }
+        }
+
+        return count;
     }
 
     private JoinOutcome ApplyLabelLocked(Entry entry, string value)
@@ -145,18 +249,23 @@ internal sealed class PredictionLabelJoiner(TimeProvider time, TimeSpan window, 
 
         _labels++;
         entry.Label = value;
-        if (entry.Predictions.Count == 0)
+        if (LocalPredictions(entry) == 0)
         {
             _pendingLabels++;
             return JoinOutcome.Pending;
         }
 
+        var joined = 0;
         foreach (var prediction in entry.Predictions)
         {
-            Join(prediction, value);
+            if (!prediction.RemotelyJoined)
+            {
+                Join(prediction, value);
+                joined++;
+            }
         }
 
-        _pendingPredictions -= entry.Predictions.Count;
+        _pendingPredictions -= joined;
         return JoinOutcome.Joined;
     }
 
@@ -281,6 +390,16 @@ internal sealed class PredictionLabelJoiner(TimeProvider time, TimeSpan window, 
                 expired = expired with { UnmatchedLabels = expired.UnmatchedLabels + labels };
             }
 
+            if (_sharedUnmatchedLabels > 0 || _sharedUnjoinedPredictions > 0)
+            {
+                expired = expired with
+                {
+                    UnmatchedLabels = expired.UnmatchedLabels + _sharedUnmatchedLabels,
+                    UnjoinedPredictions = expired.UnjoinedPredictions + _sharedUnjoinedPredictions,
+                };
+                (_sharedUnmatchedLabels, _sharedUnjoinedPredictions) = (0, 0);
+            }
+
             return expired;
         }
     }
@@ -314,8 +433,6 @@ internal sealed class PredictionLabelJoiner(TimeProvider time, TimeSpan window, 
                         Mae = Round(a.Total.Mae),
                         FallbackRate = Round(a.Total.FallbackRate),
                         ShadowAgreement = Round(a.Total.ShadowAgreement),
-                        DeadLetters = a.DeadLetters,
-                        DeadLetterRate = Round(a.DeadLetterRate),
                     })], _verdicts.GetValueOrDefault(g.Key)))
                 .ToList();
             return new SummaryDocument(
@@ -327,7 +444,7 @@ internal sealed class PredictionLabelJoiner(TimeProvider time, TimeSpan window, 
                 _unmatchedLabels,
                 _pendingPredictions,
                 _pendingLabels,
-                experiments) { UnattributedDeadLetters = _unattributedDeadLetters.Summarize() };
+                experiments);
         }
     }
 
@@ -363,45 +480,40 @@ internal sealed class PredictionLabelJoiner(TimeProvider time, TimeSpan window, 
                 state.Predictions.RemoveAll(p => p.RequestId == requestId);
             }
 
-            if (entry.Label is not null && entry.Predictions.Count == 0)
+            var local = LocalPredictions(entry);
+            if (entry.Label is not null && local == 0 && !entry.LabelJoinedRemotely)
             {
-                labels++;
-                _pendingLabels--;
+                // In Redis, the label may have met a prediction on another instance: Redis decides, and counts later.
+                if (!(entry.Shared && ShareLocked()))
+                {
+                    labels++;
+                    _pendingLabels--;
+                }
+                else
+                {
+                    Enqueue(new SharedJoinOperation(SharedJoinKind.ExpireLabel, requestId));
+                }
             }
-            else if (entry.Label is null && entry.Predictions.Count > 0)
+            else if (entry.Label is null && local > 0)
             {
-                predictions += entry.Predictions.Count;
-                _pendingPredictions -= entry.Predictions.Count;
+                if (!(entry.Shared && ShareLocked()))
+                {
+                    predictions += local;
+                    _pendingPredictions -= local;
+                }
+                else
+                {
+                    Enqueue(new SharedJoinOperation(SharedJoinKind.ExpirePredictions, requestId)
+                    {
+                        Fields = [.. entry.Predictions.Where(p => !p.RemotelyJoined).Select(p => SharedJoinOperation.PredictionField(p.Arm.Experiment, p.Arm.Arm, p.Arm.Shadow))],
+                    });
+                }
             }
         }
 
         _unmatchedLabels += labels;
         _unjoinedPredictions += predictions;
         return new ExpiryResult(entries, labels, predictions);
-    }
-
-    /// <summary>
-    /// Counts one of the router's dead letters: against its arm (in the arm's dead-letter rate) when it names one,
-    /// else per experiment or overall.
-    /// </summary>
-    public void AddDeadLetter(string experiment, string arm)
-    {
-        lock (_gate)
-        {
-            if (experiment.Length == 0 || arm.Length == 0)
-            {
-                _unattributedDeadLetters.Record(experiment);
-                return;
-            }
-
-            if (!_arms.TryGetValue((experiment, arm, false), out var statistics))
-            {
-                statistics = new ArmStatistics(experiment, arm, false);
-                _arms[(experiment, arm, false)] = statistics;
-            }
-
-            statistics.RecordDeadLetter();
-        }
     }
 
     /// <summary>Closes the current window of every arm: the figures of the arms that saw anything in it.</summary>
@@ -413,7 +525,7 @@ internal sealed class PredictionLabelJoiner(TimeProvider time, TimeSpan window, 
             foreach (var arm in _arms.Values.OrderBy(a => a.Experiment, StringComparer.Ordinal).ThenBy(a => a.Shadow).ThenBy(a => a.Arm, StringComparer.Ordinal))
             {
                 var window = arm.CloseWindow();
-                if (window.Predictions > 0 || window.Joined > 0 || window.ShadowCompared > 0 || window.DeadLetters > 0)
+                if (window.Predictions > 0 || window.Joined > 0 || window.ShadowCompared > 0)
                 {
                     closed.Add(new ArmWindow(arm.Experiment, arm.Arm, arm.Shadow, arm.Model, arm.Version, arm.PolicyVersion, window));
                 }
@@ -470,6 +582,12 @@ internal sealed class PredictionLabelJoiner(TimeProvider time, TimeSpan window, 
     {
         public string? Label { get; set; }
 
+        /// <summary>Some record of this request is in Redis, so its expiry is Redis's to decide.</summary>
+        public bool Shared { get; set; }
+
+        /// <summary>The label here joined predictions another instance stored in Redis: it is not waiting.</summary>
+        public bool LabelJoinedRemotely { get; set; }
+
         public string? EntityId { get; set; }
 
         public List<PendingPrediction> Predictions { get; } = new(1);
@@ -484,5 +602,9 @@ internal sealed class PredictionLabelJoiner(TimeProvider time, TimeSpan window, 
         public List<(long Observed, string Value, long Seen)> LabelsSeen { get; } = [];
     }
 
-    private readonly record struct PendingPrediction(ArmStatistics Arm, string PredictedLabel, PredictionOutput? Output);
+    private readonly record struct PendingPrediction(ArmStatistics Arm, string PredictedLabel, PredictionOutput? Output)
+    {
+        /// <summary>Joined with a label another instance stored in Redis; a label here would be a duplicate of it.</summary>
+        public bool RemotelyJoined { get; init; }
+    }
 }

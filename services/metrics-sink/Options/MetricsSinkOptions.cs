@@ -63,6 +63,21 @@ internal sealed class MetricsSinkOptions
     [RegularExpression("^(RequestId|EntityTime)$", ErrorMessage = "MetricsSink:JoinBy must be RequestId or EntityTime.")]
     public string JoinBy { get; set; } = "RequestId";
 
+    /// <summary>
+    /// <c>Memory</c> (default): the join state lives in this process only. <c>Redis</c>: predictions and labels also go
+    /// to <see cref="Redis"/> (request-id join only), so another instance, or this one after a restart, joins them.
+    /// </summary>
+    [RegularExpression("^(Memory|Redis)$", ErrorMessage = "MetricsSink:JoinState must be Memory or Redis.")]
+    public string JoinState { get; set; } = "Memory";
+
+    /// <summary>Prefix of the join state's keys in Redis, one hash per request id: <c>{prefix}{requestId}</c>.</summary>
+    [Required(AllowEmptyStrings = false, ErrorMessage = "MetricsSink:JoinKeyPrefix must not be empty.")]
+    public string JoinKeyPrefix { get; set; } = "mesh:join:";
+
+    /// <summary>A join key lives <see cref="JoinWindowSeconds"/> plus this after its last new record, so expiries can still read it.</summary>
+    [Range(1, 86_400, ErrorMessage = "MetricsSink:JoinKeyTtlMarginSeconds must be between 1 and 86,400 (a day).")]
+    public int JoinKeyTtlMarginSeconds { get; set; } = 60;
+
     public string ResolveTrackingDir()
     {
         var dir = TrackingDir;

@@ -1,0 +1,321 @@
+using System.Diagnostics.Metrics;
+using System.Threading.Channels;
+using Google.Protobuf;
+using Mesh.MetricsSink.Options;
+using Mesh.MetricsSink.Telemetry;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
+
+namespace Mesh.MetricsSink.Aggregation;
+
+/// <summary>
+/// The join state in Redis (<c>MetricsSink:JoinState=Redis</c>), shared by every metrics-sink instance and kept
+/// across restarts. One hash per request id, <c>{MetricsSink:JoinKeyPrefix}{requestId}</c>: field <c>l</c> holds the
+/// label and <c>p:{experiment}␟{arm}␟{0|1 shadow}</c> each arm's prediction, as protobuf bytes; an empty value marks a
+/// record given up at expiry. Every new record sets the key's TTL to the join window plus
+/// <c>MetricsSink:JoinKeyTtlMarginSeconds</c>, so Redis holds nothing longer than that after a request's last record.
+/// </summary>
+/// <remarks>
+/// Each record is one Lua script, atomic in Redis: HSETNX tells a duplicate from a new record across instances, and
+/// of a prediction and its label the one stored second joins (its script returns the partner), so a pair is joined
+/// exactly once wherever its halves arrived. The consume loop never waits for Redis: the joiner queues the records,
+/// and this service sends everything queued as one pipelined batch (one round trip), then hands the answers back.
+/// When Redis fails or is away the operations are decided in memory, counted and logged, and the stream goes on.
+/// </remarks>
+internal sealed partial class RedisJoinState : BackgroundService
+{
+    /// <summary>Most operations in one pipelined round trip.</summary>
+    public const int MaxBatch = 8192;
+
+    // KEYS[1] the request's hash; ARGV[1] TTL ms, ARGV[2] the arm's field, ARGV[3] the Prediction.
+    // {0} a duplicate; {1, label} new, with the stored label ('' when none or given up).
+    private const string PredictionScript = """
+        if redis.call('HSETNX', KEYS[1], ARGV[2], ARGV[3]) == 0 then return {0} end
+        redis.call('PEXPIRE', KEYS[1], ARGV[1])
+        local label = redis.call('HGET', KEYS[1], 'l')
+        if not label then label = '' end
+        return {1, label}
+        """;
+
+    // ARGV[1] TTL ms, ARGV[2] the Label. {0} a duplicate; {1, field, prediction, ...} new, with the live predictions it joins.
+    private const string LabelScript = """
+        if redis.call('HSETNX', KEYS[1], 'l', ARGV[2]) == 0 then return {0} end
+        redis.call('PEXPIRE', KEYS[1], ARGV[1])
+        local all = redis.call('HGETALL', KEYS[1])
+        local out = {1}
+        for i = 1, #all, 2 do
+          if all[i] ~= 'l' and all[i + 1] ~= '' then
+            out[#out + 1] = all[i]
+            out[#out + 1] = all[i + 1]
+          end
+        end
+        return out
+        """;
+
+    // ARGV the expired predictions' fields. 1: a label is stored, so its writer joined them; 0: given up (emptied).
+    private const string ExpirePredictionsScript = """
+        local label = redis.call('HGET', KEYS[1], 'l')
+        if label and label ~= '' then return 1 end
+        for i = 1, #ARGV do
+          if redis.call('HEXISTS', KEYS[1], ARGV[i]) == 1 then redis.call('HSET', KEYS[1], ARGV[i], '') end
+        end
+        return 0
+        """;
+
+    // 1: a prediction is stored, so its writer joined the label; 0: given up (emptied).
+    private const string ExpireLabelScript = """
+        local all = redis.call('HGETALL', KEYS[1])
+        for i = 1, #all, 2 do
+          if all[i] ~= 'l' and all[i + 1] ~= '' then return 1 end
+        end
+        if redis.call('HEXISTS', KEYS[1], 'l') == 1 then redis.call('HSET', KEYS[1], 'l', '') end
+        return 0
+        """;
+
+    private readonly PredictionLabelJoiner _joiner;
+    private readonly IConnectionMultiplexer _redis;
+    private readonly MetricsSinkTelemetry? _telemetry;
+    private readonly ILogger<RedisJoinState> _logger;
+    private readonly string _prefix;
+    private readonly RedisValue _ttlMs;
+    private readonly Channel<bool> _signal = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private long _roundTrips;
+    private long _operations;
+    private long _failedOperations;
+    private bool _failing;
+
+    public RedisJoinState(
+        PredictionLabelJoiner joiner,
+        IConnectionMultiplexer redis,
+        IOptions<MetricsSinkOptions> options,
+        ILogger<RedisJoinState> logger,
+        MetricsSinkTelemetry? telemetry = null,
+        IMeterFactory? meterFactory = null)
+    {
+        _joiner = joiner;
+        _redis = redis;
+        _logger = logger;
+        _telemetry = telemetry;
+        _prefix = options.Value.JoinKeyPrefix;
+        _ttlMs = (options.Value.JoinWindowSeconds + (long)options.Value.JoinKeyTtlMarginSeconds) * 1000;
+        if (meterFactory is not null)
+        {
+            var meter = meterFactory.Create(MetricsSinkTelemetry.Name);
+            meter.CreateObservableCounter("mesh.metrics_sink.join_state.round_trips", () => RoundTrips, description: "Pipelined batches sent to the Redis join state.");
+            meter.CreateObservableCounter("mesh.metrics_sink.join_state.operations", () => Operations, description: "Records and expiries sent to the Redis join state.");
+            meter.CreateObservableCounter("mesh.metrics_sink.join_state.failed_operations", () => FailedOperations, description: "Operations Redis did not answer, decided in memory.");
+            meter.CreateObservableCounter("mesh.metrics_sink.join_state.remote_joins", () => _joiner.RemoteJoins, description: "Predictions joined with a partner stored in Redis by another instance or an earlier process.");
+            meter.CreateObservableCounter("mesh.metrics_sink.join_state.memory_fallbacks", () => _joiner.MemoryFallbacks, description: "Records and expiries decided in memory because Redis was away or its queue full.");
+            meter.CreateObservableGauge("mesh.metrics_sink.join_state.backlog", () => _joiner.SharedBacklog, description: "Operations waiting for Redis.");
+        }
+
+        joiner.UseSharedState(this);
+    }
+
+    /// <summary>False while the connection is down: the joiner then decides in memory instead of queueing.</summary>
+    public bool Available => _redis.IsConnected;
+
+    public long RoundTrips => Interlocked.Read(ref _roundTrips);
+
+    public long Operations => Interlocked.Read(ref _operations);
+
+    public long FailedOperations => Interlocked.Read(ref _failedOperations);
+
+    /// <summary>Wakes the sender; called by the joiner under its lock, so it never blocks.</summary>
+    public void Signal() => _signal.Writer.TryWrite(true);
+
+    /// <summary>Sends what the joiner queued (up to <see cref="MaxBatch"/>) in one round trip and applies the answers; returns how many.</summary>
+    public async Task<int> FlushAsync()
+    {
+        await _gate.WaitAsync();
+        try
+        {
+            var operations = _joiner.TakeShared(MaxBatch);
+            if (operations.Count == 0)
+            {
+                return 0;
+            }
+
+            await SendAsync(operations);
+            foreach (var (isLabel, outcome) in _joiner.ApplyShared(operations))
+            {
+                Count(isLabel, outcome);
+            }
+
+            return operations.Count;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private async Task SendAsync(List<SharedJoinOperation> operations)
+    {
+        Interlocked.Add(ref _operations, operations.Count);
+        var replies = new Task<RedisResult>[operations.Count];
+        string? error = null;
+        if (!_redis.IsConnected)
+        {
+            error = "not connected";
+        }
+        else
+        {
+            var batch = _redis.GetDatabase().CreateBatch();
+            for (var i = 0; i < operations.Count; i++)
+            {
+                replies[i] = Send(batch, operations[i]);
+            }
+
+            batch.Execute();
+            Interlocked.Increment(ref _roundTrips);
+            try
+            {
+                await Task.WhenAll(replies);
+            }
+            catch (Exception e) when (e is RedisException or TimeoutException)
+            {
+                error = e.Message;
+            }
+        }
+
+        var failed = 0;
+        for (var i = 0; i < operations.Count; i++)
+        {
+            if (replies[i] is not { IsCompletedSuccessfully: true } reply || !TryRead(operations[i], reply.Result))
+            {
+                operations[i].Failed = true;
+                failed++;
+            }
+        }
+
+        if (failed > 0)
+        {
+            Interlocked.Add(ref _failedOperations, failed);
+            if (!_failing)
+            {
+                _failing = true;
+                LogRedisFailed(failed, error ?? "unexpected replies");
+            }
+        }
+        else if (_failing)
+        {
+            _failing = false;
+            LogRedisRecovered();
+        }
+    }
+
+    private Task<RedisResult> Send(IBatch batch, SharedJoinOperation operation)
+    {
+        RedisKey[] key = [_prefix + operation.RequestId];
+        return operation.Kind switch
+        {
+            SharedJoinKind.Prediction => batch.ScriptEvaluateAsync(PredictionScript, key, [_ttlMs,
+                SharedJoinOperation.PredictionField(operation.Prediction!.Experiment, operation.Prediction.Arm, operation.Prediction.Shadow),
+                operation.Prediction.ToByteArray()]),
+            SharedJoinKind.Label => batch.ScriptEvaluateAsync(LabelScript, key, [_ttlMs, operation.Label!.ToByteArray()]),
+            SharedJoinKind.ExpirePredictions => batch.ScriptEvaluateAsync(ExpirePredictionsScript, key, [.. operation.Fields.Select(f => (RedisValue)f)]),
+            _ => batch.ScriptEvaluateAsync(ExpireLabelScript, key),
+        };
+    }
+
+    private static bool TryRead(SharedJoinOperation operation, RedisResult reply)
+    {
+        if (operation.Kind is SharedJoinKind.ExpirePredictions or SharedJoinKind.ExpireLabel)
+        {
+            if (reply.Resp2Type != ResultType.Integer)
+            {
+                return false;
+            }
+
+            operation.JoinedElsewhere = (long)reply == 1;
+            return true;
+        }
+
+        if (reply.Resp2Type != ResultType.Array || (RedisResult[]?)reply is not { Length: > 0 } items)
+        {
+            return false;
+        }
+
+        operation.Seen = (long)items[0] == 0;
+        if (operation.Seen)
+        {
+            return true;
+        }
+
+        if (operation.Kind == SharedJoinKind.Prediction)
+        {
+            operation.PartnerLabel = items.Length > 1 ? (byte[]?)items[1] : null;
+            return true;
+        }
+
+        var partners = new List<(string Field, byte[] Bytes)>((items.Length - 1) / 2);
+        for (var i = 1; i + 1 < items.Length; i += 2)
+        {
+            partners.Add(((string)items[i]!, (byte[])items[i + 1]!));
+        }
+
+        operation.PartnerPredictions = partners;
+        return true;
+    }
+
+    // As the consume loop counts an outcome decided at once.
+    private void Count(bool isLabel, JoinOutcome outcome)
+    {
+        if (_telemetry is null)
+        {
+            return;
+        }
+
+        switch (outcome)
+        {
+            case JoinOutcome.Duplicate:
+                _telemetry.Duplicates.Add(1);
+                return;
+            case JoinOutcome.Joined:
+                _telemetry.Joined.Add(1);
+                break;
+        }
+
+        (isLabel ? _telemetry.Labels : _telemetry.Predictions).Add(1);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            while (await _signal.Reader.WaitToReadAsync(stoppingToken))
+            {
+                _signal.Reader.TryRead(out _);
+                while (await FlushAsync() == MaxBatch)
+                {
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        // What the consume loop queued last goes to Redis before the process ends.
+        while (await FlushAsync() > 0)
+        {
+        }
+    }
+
+    public override void Dispose()
+    {
+        _gate.Dispose();
+        base.Dispose();
+    }
+
+    [LoggerMessage(EventId = 50, Level = LogLevel.Warning, Message = "The Redis join state did not answer {Count} operations ({Reason}); deciding in memory until it does")]
+    private partial void LogRedisFailed(int count, string reason);
+
+    [LoggerMessage(EventId = 51, Level = LogLevel.Information, Message = "The Redis join state answers again")]
+    private partial void LogRedisRecovered();
+}

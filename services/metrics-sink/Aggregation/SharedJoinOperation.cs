@@ -1,0 +1,59 @@
+using Mesh.Contracts.V1;
+
+namespace Mesh.MetricsSink.Aggregation;
+
+/// <summary>What a joiner asks the shared join state (Redis) to decide.</summary>
+internal enum SharedJoinKind
+{
+    /// <summary>A prediction: new or seen elsewhere, and the label waiting for it, if any.</summary>
+    Prediction,
+
+    /// <summary>A label: new or seen elsewhere, and the predictions waiting for it.</summary>
+    Label,
+
+    /// <summary>This instance's predictions of a request expired unlabelled here: joined elsewhere, or given up.</summary>
+    ExpirePredictions,
+
+    /// <summary>This instance's label of a request expired without a prediction here: joined elsewhere, or given up.</summary>
+    ExpireLabel,
+}
+
+/// <summary>
+/// One record or expiry waiting for the shared join state, queued by the joiner and answered by
+/// <see cref="RedisJoinState"/> in one pipelined batch; the joiner then applies the answer in queue order.
+/// </summary>
+internal sealed class SharedJoinOperation(SharedJoinKind kind, string requestId)
+{
+    /// <summary>The hash field of the label in a request's hash.</summary>
+    public const string LabelField = "l";
+
+    public SharedJoinKind Kind => kind;
+
+    public string RequestId => requestId;
+
+    public Prediction? Prediction { get; init; }
+
+    public Label? Label { get; init; }
+
+    /// <summary>For <see cref="SharedJoinKind.ExpirePredictions"/>: the hash fields of the expired predictions.</summary>
+    public IReadOnlyList<string> Fields { get; init; } = [];
+
+    /// <summary>Redis did not answer: the joiner decides the operation in memory, as without Redis.</summary>
+    public bool Failed { get; set; }
+
+    /// <summary>The record was already in the shared state (a duplicate, possibly seen by another instance).</summary>
+    public bool Seen { get; set; }
+
+    /// <summary>For a new prediction: the label stored for its request (a protobuf <c>Label</c>), or null.</summary>
+    public byte[]? PartnerLabel { get; set; }
+
+    /// <summary>For a new label: the stored predictions of its request, by hash field (protobuf <c>Prediction</c>s).</summary>
+    public IReadOnlyList<(string Field, byte[] Bytes)> PartnerPredictions { get; set; } = [];
+
+    /// <summary>For an expiry: the partner came to another instance, which counted the join.</summary>
+    public bool JoinedElsewhere { get; set; }
+
+    /// <summary>The hash field of one arm's prediction: experiment, arm and shadow, unit-separated.</summary>
+    public static string PredictionField(string experiment, string arm, bool shadow) =>
+        string.Concat("p:", experiment, "\u001f", arm, shadow ? "\u001f1" : "\u001f0");
+}
