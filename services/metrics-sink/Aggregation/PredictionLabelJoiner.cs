@@ -64,6 +64,7 @@ internal sealed partial class PredictionLabelJoiner(TimeProvider time, TimeSpan 
     private long _pendingPredictions;
     private long _pendingLabels;
     private IReadOnlyDictionary<string, ExperimentVerdict> _verdicts = new Dictionary<string, ExperimentVerdict>();
+    private readonly UnattributedDeadLetters _unattributedDeadLetters = new();
     private readonly Queue<SharedJoinOperation> _outbox = new();
     private RedisJoinState? _shared;
     private int _inFlight;
@@ -152,6 +153,7 @@ internal sealed partial class PredictionLabelJoiner(TimeProvider time, TimeSpan 
         arm.Model = prediction.ModelName;
         arm.Version = prediction.ModelVersion;
         arm.PolicyVersion = prediction.PolicyVersion;
+        arm.RecordContext(prediction.Context);
         arm.RecordPrediction(prediction.Fallback, prediction.Latency?.EndToEndMs ?? 0);
         var pending = new PendingPrediction(arm, prediction.Output?.Label ?? "", prediction.Output);
         CompareWithOtherPath(entry, pending);
@@ -433,6 +435,8 @@ internal sealed partial class PredictionLabelJoiner(TimeProvider time, TimeSpan 
                         Mae = Round(a.Total.Mae),
                         FallbackRate = Round(a.Total.FallbackRate),
                         ShadowAgreement = Round(a.Total.ShadowAgreement),
+                        DeadLetters = a.DeadLetters,
+                        DeadLetterRate = Round(a.DeadLetterRate),
                     })], _verdicts.GetValueOrDefault(g.Key)))
                 .ToList();
             return new SummaryDocument(
@@ -444,7 +448,7 @@ internal sealed partial class PredictionLabelJoiner(TimeProvider time, TimeSpan 
                 _unmatchedLabels,
                 _pendingPredictions,
                 _pendingLabels,
-                experiments);
+                experiments) { UnattributedDeadLetters = _unattributedDeadLetters.Summarize() };
         }
     }
 
@@ -516,6 +520,30 @@ internal sealed partial class PredictionLabelJoiner(TimeProvider time, TimeSpan 
         return new ExpiryResult(entries, labels, predictions);
     }
 
+    /// <summary>
+    /// Counts one of the router's dead letters: against its arm (in the arm's dead-letter rate) when it names one,
+    /// else per experiment or overall.
+    /// </summary>
+    public void AddDeadLetter(string experiment, string arm)
+    {
+        lock (_gate)
+        {
+            if (experiment.Length == 0 || arm.Length == 0)
+            {
+                _unattributedDeadLetters.Record(experiment);
+                return;
+            }
+
+            if (!_arms.TryGetValue((experiment, arm, false), out var statistics))
+            {
+                statistics = new ArmStatistics(experiment, arm, false);
+                _arms[(experiment, arm, false)] = statistics;
+            }
+
+            statistics.RecordDeadLetter();
+        }
+    }
+
     /// <summary>Closes the current window of every arm: the figures of the arms that saw anything in it.</summary>
     public IReadOnlyList<ArmWindow> CloseWindow()
     {
@@ -525,7 +553,7 @@ internal sealed partial class PredictionLabelJoiner(TimeProvider time, TimeSpan 
             foreach (var arm in _arms.Values.OrderBy(a => a.Experiment, StringComparer.Ordinal).ThenBy(a => a.Shadow).ThenBy(a => a.Arm, StringComparer.Ordinal))
             {
                 var window = arm.CloseWindow();
-                if (window.Predictions > 0 || window.Joined > 0 || window.ShadowCompared > 0)
+                if (window.Predictions > 0 || window.Joined > 0 || window.ShadowCompared > 0 || window.DeadLetters > 0)
                 {
                     closed.Add(new ArmWindow(arm.Experiment, arm.Arm, arm.Shadow, arm.Model, arm.Version, arm.PolicyVersion, window));
                 }

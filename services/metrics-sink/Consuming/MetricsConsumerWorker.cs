@@ -28,7 +28,7 @@ internal sealed partial class MetricsConsumerWorker(
     private void Run(CancellationToken stoppingToken)
     {
         var topics = kafka.Options.Topics;
-        var handler = new MetricsRecordHandler(joiner, topics.Labels);
+        var handler = new MetricsRecordHandler(joiner, topics.Labels, topics.DeadLetter);
         var offsets = new OffsetTracker();
         IProducer<byte[], byte[]>? producer = null;
         IConsumer<byte[], byte[]>? consumer = null;
@@ -39,7 +39,8 @@ internal sealed partial class MetricsConsumerWorker(
             var deadLetters = new DeadLetterPublisher(producer, topics.DeadLetter, "metrics-sink", logger);
             consumer = kafka.CreateConsumer(options.Value.GroupId, "mesh-metrics-sink", OnFatal,
                 (_, revoked) => offsets.Forget(revoked.Select(p => p.TopicPartition)));
-            string[] subscribed = [topics.Predictions, topics.ShadowPredictions, topics.Labels];
+            // The dead-letter topic too: the router's dead letters give each arm its dead-letter rate.
+            string[] subscribed = [topics.Predictions, topics.ShadowPredictions, topics.Labels, topics.DeadLetter];
             consumer.Subscribe(subscribed);
             LogStarted(string.Join(", ", subscribed), options.Value.GroupId);
 
@@ -100,6 +101,20 @@ internal sealed partial class MetricsConsumerWorker(
 
     private void Count(HandleResult result)
     {
+        if (result.IsDeadLetter)
+        {
+            if (result.DeadLetter is { } letter)
+            {
+                telemetry.RouterDeadLetters.Add(1, new KeyValuePair<string, object?>("experiment", letter.Experiment), new KeyValuePair<string, object?>("arm", letter.Arm));
+            }
+            else if (result.Error.Length > 0)
+            {
+                LogUnreadableDeadLetter(result.Error);
+            }
+
+            return;
+        }
+
         switch (result.Outcome)
         {
             case JoinOutcome.Duplicate:
@@ -136,6 +151,9 @@ internal sealed partial class MetricsConsumerWorker(
 
     [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Consuming {Topics} as group {GroupId}")]
     private partial void LogStarted(string topics, string groupId);
+
+    [LoggerMessage(EventId = 5, Level = LogLevel.Warning, Message = "Skipped a record of the dead-letter topic: {Reason}")]
+    private partial void LogUnreadableDeadLetter(string reason);
 
     [LoggerMessage(EventId = 3, Level = LogLevel.Warning, Message = "Could not store offset {Partition}@{Offset}: {Reason}")]
     private partial void LogStoreFailed(string partition, long offset, string reason);
