@@ -113,7 +113,7 @@ function buildSection(name) {
   section.appendChild(el('div', { class: 'verdict', 'data-verdict': '' }));
   const table = el('table', { class: 'arms' });
   const head = el('tr');
-  for (const h of ['arm', 'model', 'predictions', 'traffic share', 'throughput', 'labelled', 'accuracy', 'agrees with primary', 'latency p50', 'latency p99', 'fallbacks']) {
+  for (const h of ['arm', 'model', 'predictions', 'traffic share', 'throughput', 'labelled', 'accuracy', 'agrees with primary', 'latency p50', 'latency p99', 'fallbacks', 'dead letters']) {
     head.appendChild(el('th', {}, h));
   }
   table.appendChild(el('thead')).appendChild(head);
@@ -180,6 +180,9 @@ function renderExperiment(section, experiment, verdict) {
     tr.appendChild(el('td', { 'data-field': 'p50' }, fmtMs(a.latencyP50Ms)));
     tr.appendChild(el('td', { 'data-field': 'p99' }, fmtMs(a.latencyP99Ms)));
     tr.appendChild(el('td', { 'data-field': 'fallbacks' }, fmtInt(a.fallbacks)));
+    // The router's dead letters for records assigned to the arm, and their share of the arm's records (not for shadows).
+    tr.appendChild(el('td', { 'data-field': 'deadLetters' },
+      a.shadow || a.deadLetterRate == null ? '–' : fmtInt(a.deadLetters) + ' (' + fmtPct(a.deadLetterRate) + ')'));
     return tr;
   });
   tbody.replaceChildren(...rows);
