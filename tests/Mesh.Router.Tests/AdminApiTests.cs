@@ -85,6 +85,9 @@ public sealed class AdminApiTests(KafkaTestCluster cluster) : IClassFixture<Kafk
         Assert.All(after, p => Assert.Equal(changed.PolicyVersion, p.PolicyVersion));
         Assert.All(after, p => Assert.Equal(p.Arm == "a" ? 0.9 : 0.1, p.AssignmentProbability, 12));
         Assert.All(before, p => Assert.NotEqual(changed.PolicyVersion, p.PolicyVersion));
+        // The configured weight in the Prediction's context follows the change too (the metrics sink's run param).
+        Assert.All(before, p => Assert.Equal("50", p.Context["mesh.weight"]));
+        Assert.All(after, p => Assert.Equal(p.Arm == "a" ? "90" : "10", p.Context["mesh.weight"]));
         // Each entity is where the new bucket ranges put it; entities on 'a' stayed on 'a'.
         var assigner = new ArmAssigner("admin-ab", [90, 10]);
         Assert.All(after, p => Assert.Equal(assigner.Assign(p.EntityId) == 0 ? "a" : "b", p.Arm));
