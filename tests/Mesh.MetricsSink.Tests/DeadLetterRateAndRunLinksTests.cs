@@ -113,7 +113,7 @@ public sealed class DeadLetterRateAndRunLinksTests : IDisposable
         await writer.CompleteAsync(TimeSpan.FromMinutes(1));
 
         Assert.Equal((0, 0), (writer.Pending, writer.Failed));
-        var logreg = tracking.RunByName("logreg iris-logreg v1 w=0.25");
+        var logreg = tracking.RunByName("logreg iris-logreg v1");
         Assert.NotNull(logreg);
         Assert.Equal("ab", logreg.Params["strategy"]);
         Assert.Equal("0.25", logreg.Params["weight"]);
@@ -123,7 +123,7 @@ public sealed class DeadLetterRateAndRunLinksTests : IDisposable
         Assert.Equal([3.0, 4.0], logreg.Metrics.Where(m => m.Key == "dead_letters").OrderBy(m => m.Step).Select(m => m.Value));
         Assert.Equal([0.25, 0.25], logreg.Metrics.Where(m => m.Key == "weight").Select(m => m.Value));
         // Not registered: logged, and the run is written all the same, without the link.
-        var boosted = tracking.RunByName("boosted iris-boosted v1 w=0.75");
+        var boosted = tracking.RunByName("boosted iris-boosted v1");
         Assert.NotNull(boosted);
         Assert.Equal(("ab", "0.75"), (boosted.Params["strategy"], boosted.Params["weight"]));
         Assert.False(boosted.Tags.ContainsKey("mesh.model_run_id"));
@@ -152,13 +152,19 @@ public sealed class DeadLetterRateAndRunLinksTests : IDisposable
 
         var experiment = await store.GetOrCreateExperimentAsync("iris-ab");
         var runs = (await store.SearchRunsAsync([experiment], null, 10)).Runs;
-        Assert.Equal(["logreg iris-logreg v1 w=50", "logreg iris-logreg v1 w=80"], runs.Select(r => r.Info.RunName).Order(StringComparer.Ordinal));
-        Assert.All(runs, r =>
+        // Two runs of the arm, with the same name, told apart by their params (and run key).
+        Assert.Equal(["logreg iris-logreg v1", "logreg iris-logreg v1"], runs.Select(r => r.Info.RunName));
+        Assert.Equal(["50", "80"], runs.Select(r => r.Data.Params!.Single(p => p.Key == "weight").Value).Order(StringComparer.Ordinal));
+        Assert.All(runs, r => Assert.Equal("ab", r.Data.Params!.Single(p => p.Key == "strategy").Value));
+        foreach (var run in runs)
         {
-            var weight = r.Data.Params!.Single(p => p.Key == "weight").Value;
-            Assert.EndsWith("w=" + weight, r.Info.RunName, StringComparison.Ordinal);
-            Assert.Equal("ab", r.Data.Params!.Single(p => p.Key == "strategy").Value);
-        });
+            var weight = run.Data.Params!.Single(p => p.Key == "weight").Value;
+            var predictions = (await store.GetMetricHistoryAsync(run.Info.RunId, "predictions")).Metrics;
+            var weights = (await store.GetMetricHistoryAsync(run.Info.RunId, "weight")).Metrics;
+            // Each run holds the one window predicted under its weight.
+            Assert.Equal([10.0], predictions.Select(m => m.Value));
+            Assert.Equal([double.Parse(weight, System.Globalization.CultureInfo.InvariantCulture)], weights.Select(m => m.Value));
+        }
     }
 
     private PredictionLabelJoiner NewJoiner() => new(_time, TimeSpan.FromSeconds(600), 100_000);

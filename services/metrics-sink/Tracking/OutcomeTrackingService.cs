@@ -203,11 +203,8 @@ internal sealed partial class OutcomeTrackingService(
             : $"{window.Arm} (no prediction yet)";
         if (window.Strategy.Length > 0 || window.Weight.Length > 0)
         {
+            // The name stays the arm's and model's (what people and tools look runs up by); the params tell runs apart.
             runKey += $"/{window.Strategy}/w{window.Weight}";
-            if (!window.Shadow && window.Weight.Length > 0)
-            {
-                runName += $" w={window.Weight}";
-            }
         }
 
         return new TrackingRecord(window.Experiment, runKey, runName, parameters, tags, metrics);
