@@ -16,10 +16,11 @@ namespace Mesh.MetricsSink.Aggregation;
 /// <c>MetricsSink:JoinKeyTtlMarginSeconds</c>, so Redis holds nothing longer than that after a request's last record.
 /// </summary>
 /// <remarks>
-/// Each record is one Lua script, atomic in Redis: HSETNX tells a duplicate from a new record across instances, and
-/// of a prediction and its label the one stored second joins (its script returns the partner), so a pair is joined
-/// exactly once wherever its halves arrived. The consume loop never waits for Redis: the joiner queues the records,
-/// and this service sends everything queued as one pipelined batch (one round trip), then hands the answers back.
+/// A Lua script, atomic in Redis, handles each record: HSETNX tells a duplicate from a new record across instances,
+/// and of a prediction and its label the one stored second joins (the script returns the partner), so a pair is
+/// joined exactly once wherever its halves arrived. The consume loop never waits for Redis: the joiner queues the
+/// records, and this service sends everything queued as one pipelined batch (one round trip; one script call per
+/// <see cref="MaxPerScript"/> records), then hands the answers back.
 /// When Redis fails or is away the operations are decided in memory, counted and logged, and the stream goes on.
 /// </remarks>
 internal sealed partial class RedisJoinState : BackgroundService
@@ -27,49 +28,73 @@ internal sealed partial class RedisJoinState : BackgroundService
     /// <summary>Most operations in one pipelined round trip.</summary>
     public const int MaxBatch = 8192;
 
-    // KEYS[1] the request's hash; ARGV[1] TTL ms, ARGV[2] the arm's field, ARGV[3] the Prediction.
-    // {0} a duplicate; {1, label} new, with the stored label ('' when none or given up).
-    private const string PredictionScript = """
-        if redis.call('HSETNX', KEYS[1], ARGV[2], ARGV[3]) == 0 then return {0} end
-        redis.call('PEXPIRE', KEYS[1], ARGV[1])
-        local label = redis.call('HGET', KEYS[1], 'l')
-        if not label then label = '' end
-        return {1, label}
-        """;
+    /// <summary>Most operations in one script call: Redis runs a script alone, so this bounds how long it waits on us.</summary>
+    public const int MaxPerScript = 256;
 
-    // ARGV[1] TTL ms, ARGV[2] the Label. {0} a duplicate; {1, field, prediction, ...} new, with the live predictions it joins.
-    private const string LabelScript = """
-        if redis.call('HSETNX', KEYS[1], 'l', ARGV[2]) == 0 then return {0} end
-        redis.call('PEXPIRE', KEYS[1], ARGV[1])
-        local all = redis.call('HGETALL', KEYS[1])
-        local out = {1}
-        for i = 1, #all, 2 do
-          if all[i] ~= 'l' and all[i + 1] ~= '' then
-            out[#out + 1] = all[i]
-            out[#out + 1] = all[i + 1]
+    // KEYS: one request hash per operation; ARGV[1] the TTL in ms, then per operation, in order:
+    //   'p', field, Prediction -> {0} a duplicate; {1, label} new, with the stored label ('' when none or given up)
+    //   'l', Label             -> {0} a duplicate; {1, field, prediction, ...} new, with the live predictions it joins
+    //   'x', n, n fields       -> 1 a label is stored, so its writer joined them; 0 given up (emptied)
+    //   'y'                    -> 1 a prediction is stored, so its writer joined the label; 0 given up (emptied)
+    // Every new record sets its key's TTL; duplicates and expiries leave it.
+    private const string Script = """
+        local ttl = ARGV[1]
+        local out = {}
+        local a = 2
+        for k = 1, #KEYS do
+          local key = KEYS[k]
+          local kind = ARGV[a]
+          if kind == 'p' then
+            if redis.call('HSETNX', key, ARGV[a + 1], ARGV[a + 2]) == 0 then
+              out[k] = {0}
+            else
+              redis.call('PEXPIRE', key, ttl)
+              out[k] = {1, redis.call('HGET', key, 'l') or ''}
+            end
+            a = a + 3
+          elseif kind == 'l' then
+            if redis.call('HSETNX', key, 'l', ARGV[a + 1]) == 0 then
+              out[k] = {0}
+            else
+              redis.call('PEXPIRE', key, ttl)
+              local all = redis.call('HGETALL', key)
+              local found = {1}
+              for i = 1, #all, 2 do
+                if all[i] ~= 'l' and all[i + 1] ~= '' then
+                  found[#found + 1] = all[i]
+                  found[#found + 1] = all[i + 1]
+                end
+              end
+              out[k] = found
+            end
+            a = a + 2
+          elseif kind == 'x' then
+            local n = tonumber(ARGV[a + 1])
+            local label = redis.call('HGET', key, 'l')
+            if label and label ~= '' then
+              out[k] = 1
+            else
+              for i = a + 2, a + 1 + n do
+                if redis.call('HEXISTS', key, ARGV[i]) == 1 then redis.call('HSET', key, ARGV[i], '') end
+              end
+              out[k] = 0
+            end
+            a = a + 2 + n
+          else
+            local joined = 0
+            local all = redis.call('HGETALL', key)
+            for i = 1, #all, 2 do
+              if all[i] ~= 'l' and all[i + 1] ~= '' then
+                joined = 1
+                break
+              end
+            end
+            if joined == 0 and redis.call('HEXISTS', key, 'l') == 1 then redis.call('HSET', key, 'l', '') end
+            out[k] = joined
+            a = a + 1
           end
         end
         return out
-        """;
-
-    // ARGV the expired predictions' fields. 1: a label is stored, so its writer joined them; 0: given up (emptied).
-    private const string ExpirePredictionsScript = """
-        local label = redis.call('HGET', KEYS[1], 'l')
-        if label and label ~= '' then return 1 end
-        for i = 1, #ARGV do
-          if redis.call('HEXISTS', KEYS[1], ARGV[i]) == 1 then redis.call('HSET', KEYS[1], ARGV[i], '') end
-        end
-        return 0
-        """;
-
-    // 1: a prediction is stored, so its writer joined the label; 0: given up (emptied).
-    private const string ExpireLabelScript = """
-        local all = redis.call('HGETALL', KEYS[1])
-        for i = 1, #all, 2 do
-          if all[i] ~= 'l' and all[i + 1] ~= '' then return 1 end
-        end
-        if redis.call('HEXISTS', KEYS[1], 'l') == 1 then redis.call('HSET', KEYS[1], 'l', '') end
-        return 0
         """;
 
     private readonly PredictionLabelJoiner _joiner;
@@ -154,7 +179,7 @@ internal sealed partial class RedisJoinState : BackgroundService
     private async Task SendAsync(List<SharedJoinOperation> operations)
     {
         Interlocked.Add(ref _operations, operations.Count);
-        var replies = new Task<RedisResult>[operations.Count];
+        var calls = new List<(int[] Operations, Task<RedisResult> Reply)>();
         string? error = null;
         if (!_redis.IsConnected)
         {
@@ -162,17 +187,37 @@ internal sealed partial class RedisJoinState : BackgroundService
         }
         else
         {
-            var batch = _redis.GetDatabase().CreateBatch();
+            // One script call per hash slot and chunk (a cluster runs a script on one slot only; standalone Redis has
+            // none, so everything goes in chunks of MaxPerScript), all in one pipelined round trip.
+            var bySlot = new Dictionary<int, List<int>>();
+            var keys = new RedisKey[operations.Count];
             for (var i = 0; i < operations.Count; i++)
             {
-                replies[i] = Send(batch, operations[i]);
+                keys[i] = _prefix + operations[i].RequestId;
+                var slot = _redis.GetHashSlot(keys[i]);
+                if (!bySlot.TryGetValue(slot, out var indexes))
+                {
+                    indexes = [];
+                    bySlot[slot] = indexes;
+                }
+
+                indexes.Add(i);
+            }
+
+            var batch = _redis.GetDatabase().CreateBatch();
+            foreach (var indexes in bySlot.Values)
+            {
+                foreach (var chunk in indexes.Chunk(MaxPerScript))
+                {
+                    calls.Add((chunk, batch.ScriptEvaluateAsync(Script, [.. chunk.Select(i => keys[i])], Arguments(operations, chunk))));
+                }
             }
 
             batch.Execute();
             Interlocked.Increment(ref _roundTrips);
             try
             {
-                await Task.WhenAll(replies);
+                await Task.WhenAll(calls.Select(c => c.Reply));
             }
             catch (Exception e) when (e is RedisException or TimeoutException)
             {
@@ -180,10 +225,22 @@ internal sealed partial class RedisJoinState : BackgroundService
             }
         }
 
+        var answered = new bool[operations.Count];
+        foreach (var (chunk, reply) in calls)
+        {
+            if (reply.IsCompletedSuccessfully && reply.Result.Resp2Type == ResultType.Array && (RedisResult[]?)reply.Result is { } items && items.Length == chunk.Length)
+            {
+                for (var j = 0; j < chunk.Length; j++)
+                {
+                    answered[chunk[j]] = TryRead(operations[chunk[j]], items[j]);
+                }
+            }
+        }
+
         var failed = 0;
         for (var i = 0; i < operations.Count; i++)
         {
-            if (replies[i] is not { IsCompletedSuccessfully: true } reply || !TryRead(operations[i], reply.Result))
+            if (!answered[i])
             {
                 operations[i].Failed = true;
                 failed++;
@@ -206,18 +263,40 @@ internal sealed partial class RedisJoinState : BackgroundService
         }
     }
 
-    private Task<RedisResult> Send(IBatch batch, SharedJoinOperation operation)
+    private RedisValue[] Arguments(List<SharedJoinOperation> operations, int[] chunk)
     {
-        RedisKey[] key = [_prefix + operation.RequestId];
-        return operation.Kind switch
+        var arguments = new List<RedisValue>(1 + (chunk.Length * 3)) { _ttlMs };
+        foreach (var i in chunk)
         {
-            SharedJoinKind.Prediction => batch.ScriptEvaluateAsync(PredictionScript, key, [_ttlMs,
-                SharedJoinOperation.PredictionField(operation.Prediction!.Experiment, operation.Prediction.Arm, operation.Prediction.Shadow),
-                operation.Prediction.ToByteArray()]),
-            SharedJoinKind.Label => batch.ScriptEvaluateAsync(LabelScript, key, [_ttlMs, operation.Label!.ToByteArray()]),
-            SharedJoinKind.ExpirePredictions => batch.ScriptEvaluateAsync(ExpirePredictionsScript, key, [.. operation.Fields.Select(f => (RedisValue)f)]),
-            _ => batch.ScriptEvaluateAsync(ExpireLabelScript, key),
-        };
+            var operation = operations[i];
+            switch (operation.Kind)
+            {
+                case SharedJoinKind.Prediction:
+                    var prediction = operation.Prediction!;
+                    arguments.Add("p");
+                    arguments.Add(SharedJoinOperation.PredictionField(prediction.Experiment, prediction.Arm, prediction.Shadow));
+                    arguments.Add(prediction.ToByteArray());
+                    break;
+                case SharedJoinKind.Label:
+                    arguments.Add("l");
+                    arguments.Add(operation.Label!.ToByteArray());
+                    break;
+                case SharedJoinKind.ExpirePredictions:
+                    arguments.Add("x");
+                    arguments.Add(operation.Fields.Count);
+                    foreach (var field in operation.Fields)
+                    {
+                        arguments.Add(field);
+                    }
+
+                    break;
+                default:
+                    arguments.Add("y");
+                    break;
+            }
+        }
+
+        return [.. arguments];
     }
 
     private static bool TryRead(SharedJoinOperation operation, RedisResult reply)
