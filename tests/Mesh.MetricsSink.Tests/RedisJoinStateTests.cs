@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using Mesh.MetricsSink.Aggregation;
 using Mesh.MetricsSink.Options;
 using Mesh.MetricsSink.Summary;
@@ -211,7 +212,7 @@ public sealed class RedisJoinStateTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task CreateApp_JoinStateRedis_WiresTheJoinerToRedis()
+    public async Task CreateApp_JoinStateRedis_SendsInTheBackgroundAndMetersWhatRedisDecided()
     {
         await using var app = MetricsSinkExtensions.CreateApp(new Dictionary<string, string?>
         {
@@ -224,10 +225,52 @@ public sealed class RedisJoinStateTests : IAsyncLifetime
         });
         var state = app.Services.GetRequiredService<RedisJoinState>();
         var joiner = app.Services.GetRequiredService<PredictionLabelJoiner>();
+        var meters = app.Services.GetRequiredService<IMeterFactory>();
+        var measured = new Dictionary<string, long>();
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            // Only this app's instruments: other tests' sinks may meter at the same time.
+            if (ReferenceEquals(instrument.Meter.Scope, meters))
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((instrument, value, _, _) =>
+        {
+            lock (measured)
+            {
+                measured[instrument.Name] = measured.GetValueOrDefault(instrument.Name) + value;
+            }
+        });
+        listener.Start();
 
+        await state.StartAsync(CancellationToken.None);
         Assert.Equal(JoinOutcome.Deferred, joiner.AddPrediction(Make.Prediction("r1")));
-        await state.FlushAsync();
-        Assert.True(await Database().HashExistsAsync(_prefix + "r1", "p:iris-ab\u001flogreg\u001f0"));
+        for (var i = 0; i < 300 && joiner.SharedBacklog > 0; i++)
+        {
+            await Task.Delay(100);
+        }
+
+        // Sent by the service's own loop: nothing here flushed.
+        Assert.Equal((0, 1L), (joiner.SharedBacklog, joiner.Snapshot().PendingPredictions));
+        Assert.Equal(JoinOutcome.Deferred, joiner.AddLabel(Make.Label("r1")));
+        Assert.Equal(JoinOutcome.Deferred, joiner.AddPrediction(Make.Prediction("r2")));
+        // Stopping sends what is still queued.
+        await state.StopAsync(CancellationToken.None);
+        listener.RecordObservableInstruments();
+
+        Assert.Equal(0, joiner.SharedBacklog);
+        Assert.True(await Database().HashExistsAsync(_prefix + "r2", "p:iris-ab\u001flogreg\u001f0"));
+        Assert.Equal((2L, 1L, 1L), (joiner.Snapshot().Predictions, joiner.Snapshot().Labels, joiner.Snapshot().Joined));
+        lock (measured)
+        {
+            Assert.Equal(2L, measured["mesh.metrics_sink.predictions"]);
+            Assert.Equal(1L, measured["mesh.metrics_sink.labels"]);
+            Assert.Equal(1L, measured["mesh.metrics_sink.joins"]);
+            Assert.Equal(3L, measured["mesh.metrics_sink.join_state.operations"]);
+            Assert.Equal(0L, measured["mesh.metrics_sink.join_state.failed_operations"]);
+        }
     }
 
     [Theory]

@@ -187,40 +187,41 @@ internal sealed partial class RedisJoinState : BackgroundService
         }
         else
         {
-            // One script call per hash slot and chunk (a cluster runs a script on one slot only; standalone Redis has
-            // none, so everything goes in chunks of MaxPerScript), all in one pipelined round trip.
-            var bySlot = new Dictionary<int, List<int>>();
-            var keys = new RedisKey[operations.Count];
-            for (var i = 0; i < operations.Count; i++)
-            {
-                keys[i] = _prefix + operations[i].RequestId;
-                var slot = _redis.GetHashSlot(keys[i]);
-                if (!bySlot.TryGetValue(slot, out var indexes))
-                {
-                    indexes = [];
-                    bySlot[slot] = indexes;
-                }
-
-                indexes.Add(i);
-            }
-
-            var batch = _redis.GetDatabase().CreateBatch();
-            foreach (var indexes in bySlot.Values)
-            {
-                foreach (var chunk in indexes.Chunk(MaxPerScript))
-                {
-                    calls.Add((chunk, batch.ScriptEvaluateAsync(Script, [.. chunk.Select(i => keys[i])], Arguments(operations, chunk))));
-                }
-            }
-
-            batch.Execute();
-            Interlocked.Increment(ref _roundTrips);
             try
             {
+                // One script call per hash slot and chunk (a cluster runs a script on one slot only; standalone Redis
+                // has none, so everything goes in chunks of MaxPerScript), all in one pipelined round trip.
+                var bySlot = new Dictionary<int, List<int>>();
+                var keys = new RedisKey[operations.Count];
+                for (var i = 0; i < operations.Count; i++)
+                {
+                    keys[i] = _prefix + operations[i].RequestId;
+                    var slot = _redis.GetHashSlot(keys[i]);
+                    if (!bySlot.TryGetValue(slot, out var indexes))
+                    {
+                        indexes = [];
+                        bySlot[slot] = indexes;
+                    }
+
+                    indexes.Add(i);
+                }
+
+                var batch = _redis.GetDatabase().CreateBatch();
+                foreach (var indexes in bySlot.Values)
+                {
+                    foreach (var chunk in indexes.Chunk(MaxPerScript))
+                    {
+                        calls.Add((chunk, batch.ScriptEvaluateAsync(Script, [.. chunk.Select(i => keys[i])], Arguments(operations, chunk))));
+                    }
+                }
+
+                batch.Execute();
+                Interlocked.Increment(ref _roundTrips);
                 await Task.WhenAll(calls.Select(c => c.Reply));
             }
-            catch (Exception e) when (e is RedisException or TimeoutException)
+            catch (Exception e) when (e is RedisException or TimeoutException or ObjectDisposedException)
             {
+                // What did not answer is decided in memory below.
                 error = e.Message;
             }
         }
