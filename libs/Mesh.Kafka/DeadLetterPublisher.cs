@@ -19,8 +19,11 @@ public sealed partial class DeadLetterPublisher(IProducer<byte[], byte[]> produc
 
     public string Topic => topic;
 
-    /// <summary>Builds the dead letter for a consumed record.</summary>
-    public DeadLetter Create(ConsumeResult<byte[], byte[]> record, string errorClass, string errorMessage, int attempt = 1)
+    /// <summary>
+    /// Builds the dead letter for a consumed record; <paramref name="experiment"/> and <paramref name="arm"/> say
+    /// which experiment arm the record had been assigned to, when it had been (empty otherwise).
+    /// </summary>
+    public DeadLetter Create(ConsumeResult<byte[], byte[]> record, string errorClass, string errorMessage, int attempt = 1, string experiment = "", string arm = "")
     {
         var letter = new DeadLetter
         {
@@ -34,6 +37,8 @@ public sealed partial class DeadLetterPublisher(IProducer<byte[], byte[]> produc
             Service = service,
             Time = ProtoTimestamp.FromDateTime(DateTime.UtcNow),
             Attempt = attempt,
+            Experiment = experiment,
+            Arm = arm,
         };
         if (record.Message.Headers is not null)
         {
@@ -50,10 +55,18 @@ public sealed partial class DeadLetterPublisher(IProducer<byte[], byte[]> produc
     /// Produces the dead letter; <paramref name="onDelivered"/> runs once Kafka acknowledged it (true) or
     /// failed it (false), so the caller can store the source offset only after the dead letter is safe.
     /// </summary>
-    public void Publish(ConsumeResult<byte[], byte[]> record, string errorClass, string errorMessage, Action<bool> onDelivered, int attempt = 1)
+    public void Publish(ConsumeResult<byte[], byte[]> record, string errorClass, string errorMessage, Action<bool> onDelivered, int attempt = 1, string experiment = "", string arm = "")
     {
-        var letter = Create(record, errorClass, errorMessage, attempt);
-        LogDeadLetter(logger, record.Topic, record.Partition.Value, record.Offset.Value, errorClass, errorMessage);
+        var letter = Create(record, errorClass, errorMessage, attempt, experiment, arm);
+        if (experiment.Length == 0)
+        {
+            LogDeadLetter(logger, record.Topic, record.Partition.Value, record.Offset.Value, errorClass, errorMessage);
+        }
+        else
+        {
+            LogArmDeadLetter(logger, record.Topic, record.Partition.Value, record.Offset.Value, experiment, arm, errorClass, errorMessage);
+        }
+
         var message = new Message<byte[], byte[]>
         {
             Key = record.Message.Key ?? [],
@@ -78,6 +91,9 @@ public sealed partial class DeadLetterPublisher(IProducer<byte[], byte[]> produc
 
     [LoggerMessage(EventId = 10, Level = LogLevel.Warning, Message = "Dead-lettering {Topic}[{Partition}]@{Offset}: {ErrorClass}: {Reason}")]
     private static partial void LogDeadLetter(ILogger logger, string topic, int partition, long offset, string errorClass, string reason);
+
+    [LoggerMessage(EventId = 12, Level = LogLevel.Warning, Message = "Dead-lettering {Topic}[{Partition}]@{Offset} of experiment {Experiment}, arm {Arm}: {ErrorClass}: {Reason}")]
+    private static partial void LogArmDeadLetter(ILogger logger, string topic, int partition, long offset, string experiment, string arm, string errorClass, string reason);
 
     [LoggerMessage(EventId = 11, Level = LogLevel.Error, Message = "Producing to dead-letter topic {Topic} failed: {Reason}")]
     private static partial void LogDeadLetterFailed(ILogger logger, string topic, string reason);

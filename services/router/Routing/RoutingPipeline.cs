@@ -601,36 +601,8 @@ internal sealed partial class RoutingPipeline(
         Activity.Current = record.Activity;
         try
         {
-            if (experiment.Length == 0)
-            {
-                ProduceWhenQueueHasRoom((self: this, deadLetters, record, errorClass, reason), static s =>
-                    s.deadLetters.Publish(s.record.Source, s.errorClass, s.reason, ok => s.self.OnOutputDelivered(s.record, ok)));
-                return;
-            }
-
-            // The shared publisher has no experiment or arm to set: build its dead letter, add them and produce it here.
-            var letter = deadLetters.Create(record.Source, errorClass, reason);
-            letter.Experiment = experiment;
-            letter.Arm = arm;
-            var source = record.Source;
-            LogDeadLetter(logger, source.Topic, source.Partition.Value, source.Offset.Value, experiment, arm, errorClass, reason);
-            var message = new Message<byte[], byte[]>
-            {
-                Key = source.Message.Key ?? [],
-                Value = letter.ToByteArray(),
-                Headers = MeshHeaders.Create<DeadLetter>(record.Activity),
-            };
-            Action<DeliveryReport<byte[], byte[]>> onDelivered = report =>
-            {
-                var ok = report.Error.Code == ErrorCode.NoError;
-                if (!ok)
-                {
-                    LogDeliveryFailed(logger, deadLetters.Topic, source.Topic, source.Partition.Value, source.Offset.Value, report.Error.Reason);
-                }
-
-                OnOutputDelivered(record, ok);
-            };
-            ProduceWhenQueueHasRoom((producer, topic: deadLetters.Topic, message, onDelivered), static s => s.producer.Produce(s.topic, s.message, s.onDelivered));
+            ProduceWhenQueueHasRoom((self: this, deadLetters, record, errorClass, reason, experiment, arm), static s =>
+                s.deadLetters.Publish(s.record.Source, s.errorClass, s.reason, ok => s.self.OnOutputDelivered(s.record, ok), experiment: s.experiment, arm: s.arm));
         }
         finally
         {
@@ -713,9 +685,6 @@ internal sealed partial class RoutingPipeline(
 
     [LoggerMessage(EventId = 107, Level = LogLevel.Warning, Message = "Experiment {Experiment} arm {Arm}: {Rows} records answered by the fallback arm {Fallback}: {Reason}")]
     private static partial void LogFallback(ILogger logger, string experiment, string arm, string fallback, int rows, string reason);
-
-    [LoggerMessage(EventId = 109, Level = LogLevel.Warning, Message = "Dead-lettering {Topic}[{Partition}]@{Offset} of experiment {Experiment} arm {Arm}: {ErrorClass}: {Reason}")]
-    private static partial void LogDeadLetter(ILogger logger, string topic, int partition, long offset, string experiment, string arm, string errorClass, string reason);
 
     [LoggerMessage(EventId = 108, Level = LogLevel.Warning, Message = "Experiment {Experiment} shadow {Shadow}: {Rows} records not scored: {Reason}")]
     private static partial void LogShadowFailed(ILogger logger, string experiment, string shadow, int rows, string reason);
