@@ -1,5 +1,5 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Threading.Channels;
 using Grpc.Core;
 using Mesh.ModelHost.Inference;
 using Mesh.ModelHost.Telemetry;
@@ -14,24 +14,43 @@ internal sealed record BatchingSettings(bool Enabled, int MaxBatchSize, int MaxQ
 
 /// <summary>
 /// Coalesces concurrent requests to one model version into one ONNX Runtime call, the way Triton's dynamic
-/// batcher does: a worker takes every request already queued (greedily, up to the maximum batch size in
-/// rows), and only when that leaves the batch short does it wait, up to the queue delay counted from the
+/// batcher does. A worker takes every request already queued (greedily, up to the maximum batch size in
+/// rows); only when that leaves the batch short does it wait, up to the queue delay counted from the
 /// oldest request's arrival, for more. Requests that arrive while a batch runs form the next batch, so
-/// under load batches fill without any waiting. The worker never spins: while request handlers are
-/// runnable it yields its thread to them (they are what brings more requests), otherwise it sleeps
-/// until the next request arrives or the delay ends. Each caller is completed with its own rows, on
-/// the thread pool rather than on the worker, so the next batch starts at once.
+/// under load batches fill without any waiting.
+/// <para>
+/// Workers are threads of their own, woken by the request that arrives, never spinning: a worker that
+/// waited for the thread pool would queue behind the very request handlers it serves (on two cores that
+/// cost milliseconds per batch). A delay of a millisecond or more is slept, until the next arrival or the
+/// delay ends; a shorter one is below what timers resolve, so it is only waited out while request
+/// handlers are at work (their requests wake the worker as they arrive), and otherwise the batch runs.
+/// Each caller is completed with its own rows on the thread pool, so the worker goes on to the next batch.
+/// </para>
 /// The queue is bounded: a full queue answers RESOURCE_EXHAUSTED instead of growing without limit.
 /// </summary>
 internal sealed class DynamicBatcher : IAsyncDisposable
 {
+    // Timers (and so timed waits) resolve milliseconds.
+    private static readonly long s_timerTicks = Stopwatch.Frequency / 1000;
+
     private readonly ServedModel _model;
     private readonly BatchingSettings _settings;
     private readonly ModelHostTelemetry _telemetry;
-    private readonly Channel<PendingRequest> _queue;
+    private readonly ConcurrentQueue<PendingRequest> _queue = new();
     private readonly long _delayTicks;
-    private readonly Task[] _workers;
+    private readonly Thread[] _workers;
+
+    // Set by an arriving request when the forming worker sleeps; no spinning before it blocks.
+    private readonly ManualResetEventSlim _arrived = new(initialState: false, spinCount: 0);
+
+    // One batch forms at a time (as Triton's scheduler forms batches for all of a model's instances):
+    // workers forming side by side would split the arrivals between them and each wait out the delay.
+    // Whoever holds it is the queue's only reader, and the only one that sleeps on _arrived.
+    private readonly Lock _forming = new();
+
+    private int _sleeping;
     private int _waiting;
+    private volatile bool _closed;
 
     public DynamicBatcher(ServedModel model, BatchingSettings settings, ModelHostTelemetry telemetry)
     {
@@ -39,13 +58,12 @@ internal sealed class DynamicBatcher : IAsyncDisposable
         _settings = settings;
         _telemetry = telemetry;
         _delayTicks = settings.MaxQueueDelayMicroseconds * Stopwatch.Frequency / 1_000_000;
-        var workers = Math.Max(1, settings.MaxConcurrentBatches);
-        _queue = Channel.CreateUnbounded<PendingRequest>(new UnboundedChannelOptions { SingleReader = workers == 1 });
         telemetry.TrackQueue(model.Name, model.Version, () => Volatile.Read(ref _waiting));
-        _workers = new Task[workers];
-        for (var i = 0; i < workers; i++)
+        _workers = new Thread[Math.Max(1, settings.MaxConcurrentBatches)];
+        for (var i = 0; i < _workers.Length; i++)
         {
-            _workers[i] = Task.Run(WorkAsync);
+            _workers[i] = new Thread(Work) { IsBackground = true, Name = $"batcher {model.Name} v{model.Version} #{i}" };
+            _workers[i].Start();
         }
     }
 
@@ -61,11 +79,21 @@ internal sealed class DynamicBatcher : IAsyncDisposable
                 $"model '{_model.Name}' version '{_model.Version}' has {_settings.MaxQueueSize} requests waiting, the most its queue holds (ModelHost:Batching:MaxQueueSize); retry later");
         }
 
-        var pending = new PendingRequest(inputs, rows, Stopwatch.GetTimestamp());
-        if (!_queue.Writer.TryWrite(pending))
+        if (_closed)
         {
             Interlocked.Decrement(ref _waiting);
             throw new InferenceException(StatusCode.Unavailable, $"model '{_model.Name}' version '{_model.Version}' is being unloaded; retry");
+        }
+
+        var pending = new PendingRequest(inputs, rows, Stopwatch.GetTimestamp());
+        _queue.Enqueue(pending);
+
+        // The fence keeps this read after the enqueue: either the worker about to sleep sees the request
+        // (it checks the queue again after saying it sleeps) or this sees it sleeping and wakes it.
+        Interlocked.MemoryBarrier();
+        if (Volatile.Read(ref _sleeping) != 0)
+        {
+            _arrived.Set();
         }
 
         return pending.Task;
@@ -73,92 +101,115 @@ internal sealed class DynamicBatcher : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        _queue.Writer.TryComplete();
-        await Task.WhenAll(_workers).ConfigureAwait(false);
+        // Workers run what is queued, then end.
+        _closed = true;
+        _arrived.Set();
+        await Task.Run(() =>
+        {
+            foreach (var worker in _workers)
+            {
+                worker.Join();
+            }
+        }).ConfigureAwait(false);
+        _arrived.Dispose();
         _telemetry.UntrackQueue(_model.Name, _model.Version);
     }
 
-    private async Task WorkAsync()
+    private void Work()
     {
-        var reader = _queue.Reader;
         var batch = new Batch();
-
-        // A request read that no longer fits the batch being built opens the next one.
-        PendingRequest? carried = null;
-        using var timeout = new ArrivalTimeout();
-        while (carried is not null || await reader.WaitToReadAsync().ConfigureAwait(false))
+        while (true)
         {
-            batch.Clear();
-            if (carried is not null)
+            lock (_forming)
             {
-                batch.Add(carried);
-                carried = null;
+                while (_queue.IsEmpty)
+                {
+                    if (_closed)
+                    {
+                        return;
+                    }
+
+                    SleepUntilArrival(Timeout.Infinite);
+                }
+
+                TakeQueued(batch);
+                if (batch.Rows < _settings.MaxBatchSize && _delayTicks > 0)
+                {
+                    Fill(batch, batch.OldestEnqueuedAt + _delayTicks);
+                }
             }
 
-            carried = TakeQueued(reader, batch);
-            if (batch.Count == 0)
-            {
-                // Another worker took what woke this one.
-                continue;
-            }
-
-            if (carried is null && batch.Rows < _settings.MaxBatchSize && _delayTicks > 0)
-            {
-                carried = await FillAsync(reader, batch, batch.OldestEnqueuedAt + _delayTicks, timeout).ConfigureAwait(false);
-            }
-
+            // Another worker may form the next batch while this one runs.
             Execute(batch);
         }
     }
 
-    /// <summary>Adds what is queued now, up to the batch size; returns a request that did not fit.</summary>
-    private PendingRequest? TakeQueued(ChannelReader<PendingRequest> reader, Batch batch)
+    /// <summary>Adds what is queued now, up to the batch size; false when the next request does not fit.</summary>
+    private bool TakeQueued(Batch batch)
     {
-        while (batch.Rows < _settings.MaxBatchSize && reader.TryRead(out var next))
+        while (_queue.TryPeek(out var next))
         {
             // The first request always runs, however large; later ones only while the batch has room.
             if (batch.Count > 0 && batch.Rows + next.Rows > _settings.MaxBatchSize)
             {
-                return next;
+                return false;
             }
 
+            _queue.TryDequeue(out _);
             batch.Add(next);
         }
 
-        return null;
+        return true;
     }
 
     /// <summary>Waits, without spinning, for more requests until the batch is full or the deadline passes.</summary>
-    private async Task<PendingRequest?> FillAsync(ChannelReader<PendingRequest> reader, Batch batch, long deadline, ArrivalTimeout timeout)
+    private void Fill(Batch batch, long deadline)
     {
         while (batch.Rows < _settings.MaxBatchSize)
         {
             var remaining = deadline - Stopwatch.GetTimestamp();
-            if (remaining <= 0)
+            if (remaining <= 0 || _closed)
             {
-                return null;
+                return;
             }
 
-            if (ThreadPool.PendingWorkItemCount > 0)
+            int milliseconds;
+            if (_delayTicks >= s_timerTicks)
             {
-                // Runnable work (requests being received and decoded among it) goes first; this worker
-                // comes back behind it. On two cores a worker that held its thread here would keep out
-                // the very requests it waits for.
-                await Task.Yield();
+                // Rounded up: a timer may fire early by its resolution; the deadline is checked again.
+                milliseconds = (int)Math.Max(1, ((remaining * 1000) + Stopwatch.Frequency - 1) / Stopwatch.Frequency);
             }
-            else if (!await timeout.WaitAsync(reader, remaining).ConfigureAwait(false))
+            else if (ThreadPool.PendingWorkItemCount > 0)
             {
-                // The queue is closing: run what is held.
-                return null;
+                // Request handlers are at work: the next arrival wakes this worker at once, the timer only
+                // ends a wait that no arrival ended.
+                milliseconds = 1;
+            }
+            else
+            {
+                // Nothing is on its way that a sub-millisecond delay could still catch.
+                return;
             }
 
-            if (TakeQueued(reader, batch) is { } carried)
+            SleepUntilArrival(milliseconds);
+            if (!TakeQueued(batch))
             {
-                return carried;
+                return;
             }
         }
+    }
 
-        return null;
+    private void SleepUntilArrival(int milliseconds)
+    {
+        _arrived.Reset();
+        Volatile.Write(ref _sleeping, 1);
+        Interlocked.MemoryBarrier();
+        if (_queue.IsEmpty && !_closed)
+        {
+            _arrived.Wait(milliseconds);
+        }
+
+        Volatile.Write(ref _sleeping, 0);
     }
 
     private void Execute(Batch batch)
@@ -246,36 +297,8 @@ internal sealed class DynamicBatcher : IAsyncDisposable
         }
     }
 
-    /// <summary>
-    /// Sleeps until a request arrives or a time passes. Timers resolve milliseconds, so a shorter
-    /// remainder sleeps one millisecond at most, and an arrival ends the sleep at once.
-    /// </summary>
-    private sealed class ArrivalTimeout : IDisposable
-    {
-        private CancellationTokenSource _source = new();
-
-        /// <summary>
-        /// False once the queue is closed; true when a request may be waiting or the time passed (timers run
-        /// on a coarser clock and may end a little early: the caller checks its deadline again).
-        /// </summary>
-        public async Task<bool> WaitAsync(ChannelReader<PendingRequest> reader, long remainingTicks)
-        {
-            if (!_source.TryReset())
-            {
-                _source.Dispose();
-                _source = new CancellationTokenSource();
-            }
-
-            var milliseconds = Math.Max(1, (long)Math.Ceiling(remainingTicks * 1000.0 / Stopwatch.Frequency));
-            _source.CancelAfter(TimeSpan.FromMilliseconds(milliseconds));
-            var wait = reader.WaitToReadAsync(_source.Token).AsTask();
-            await ((Task)wait).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-            return !wait.IsCompletedSuccessfully || wait.Result;
-        }
-
-        public void Dispose() => _source.Dispose();
-    }
-
+    // Completed on the thread pool: the worker goes on to the next batch instead of running each
+    // caller's response on its own thread.
     private sealed class PendingRequest(InputTensor[] inputs, long rows, long enqueuedAt) : TaskCompletionSource<RunOutput[]>(TaskCreationOptions.RunContinuationsAsynchronously)
     {
         public InputTensor[] Inputs { get; } = inputs;

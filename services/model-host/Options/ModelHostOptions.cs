@@ -81,8 +81,10 @@ internal sealed class BatchingOptions
     public int MaxBatchSize { get; set; } = 256;
 
     /// <summary>
-    /// How long a batch waits for more requests after the first, in microseconds. 0: take only what is
-    /// already queued, which adds no latency and still coalesces under load.
+    /// How long a batch that is not full may wait for more requests, in microseconds from its oldest
+    /// request's arrival. 0: take only what is queued, which adds no latency and still coalesces under load.
+    /// Below 1000 (a timer tick) the wait only lasts while request handlers are runnable; from 1000 on the
+    /// batcher sleeps until a request arrives or the delay ends.
     /// </summary>
     [Range(0, 10_000_000, ErrorMessage = "ModelHost:Batching:MaxQueueDelayMicroseconds must be between 0 and 10000000.")]
     public int MaxQueueDelayMicroseconds { get; set; }
