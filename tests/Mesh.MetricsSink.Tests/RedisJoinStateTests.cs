@@ -278,7 +278,8 @@ public sealed class RedisJoinStateTests : IAsyncLifetime
     [InlineData("Redis", "", "RequestId", false)]
     [InlineData("Redis", "127.0.0.1:1", "EntityTime", false)]
     [InlineData("Disk", "", "RequestId", false)]
-    public async Task Start_JoinStateSettings_RefusesABadCombinationNamingIt(string joinState, string redis, string joinBy, bool valid)
+    [InlineData("Redis", "127.0.0.1:1", "RequestId", false, "1")]
+    public async Task Start_JoinStateSettings_RefusesABadCombinationNamingIt(string joinState, string redis, string joinBy, bool valid, string margin = "60")
     {
         var tracking = Path.Combine(Path.GetTempPath(), "sink-bad-" + Guid.NewGuid().ToString("N"));
         await using var app = MetricsSinkExtensions.CreateApp(new Dictionary<string, string?>
@@ -289,6 +290,8 @@ public sealed class RedisJoinStateTests : IAsyncLifetime
             ["MetricsSink:JoinState"] = joinState,
             ["MetricsSink:Redis"] = redis,
             ["MetricsSink:JoinBy"] = joinBy,
+            ["MetricsSink:JoinKeyTtlMarginSeconds"] = margin,
+            ["MetricsSink:FlushIntervalMs"] = "1000",
         });
 
         var options = app.Services.GetRequiredService<IOptionsMonitor<MetricsSinkOptions>>();
@@ -300,7 +303,7 @@ public sealed class RedisJoinStateTests : IAsyncLifetime
         }
 
         var error = Assert.Throws<OptionsValidationException>(() => options.CurrentValue);
-        Assert.Contains("MetricsSink:JoinState", string.Join(" ", error.Failures), StringComparison.Ordinal);
+        Assert.Contains(margin == "60" ? "MetricsSink:JoinState" : "MetricsSink:JoinKeyTtlMarginSeconds (1)", string.Join(" ", error.Failures), StringComparison.Ordinal);
     }
 
     private IDatabase Database() => _admin.GetDatabase();

@@ -47,9 +47,15 @@ internal static class JoinStateExtensions
                 return ValidateOptionsResult.Fail("MetricsSink:JoinState=Redis needs MetricsSink:Redis, a StackExchange.Redis configuration string (e.g. localhost:6379).");
             }
 
-            return options.JoinBy == "RequestId"
+            if (options.JoinBy != "RequestId")
+            {
+                return ValidateOptionsResult.Fail("MetricsSink:JoinState=Redis joins by request id only: set MetricsSink:JoinBy=RequestId or MetricsSink:JoinState=Memory.");
+            }
+
+            // Expiries run every flush, after the window; the key must still be there when they ask Redis.
+            return options.JoinKeyTtlMarginSeconds * 1000L >= 2L * options.FlushIntervalMs
                 ? ValidateOptionsResult.Success
-                : ValidateOptionsResult.Fail("MetricsSink:JoinState=Redis joins by request id only: set MetricsSink:JoinBy=RequestId or MetricsSink:JoinState=Memory.");
+                : ValidateOptionsResult.Fail($"MetricsSink:JoinKeyTtlMarginSeconds ({options.JoinKeyTtlMarginSeconds}) must cover two MetricsSink:FlushIntervalMs ({options.FlushIntervalMs} ms) with MetricsSink:JoinState=Redis.");
         }
     }
 }
