@@ -2,17 +2,18 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Inference;
-using Mesh.Cli.Bench;
 using Mesh.Cli.Processes;
 using Mesh.Cli.Training;
 using Microsoft.ML.OnnxRuntime;
 
 namespace Mesh.Cli.ModelHostBench;
 
+/// <param name="ThroughputCallers">Concurrent callers (and in-process threads) of the per-batch-size throughput comparison.</param>
 internal sealed record ModelHostBenchSettings(
     double DurationSeconds,
     double WarmupSeconds,
@@ -22,18 +23,21 @@ internal sealed record ModelHostBenchSettings(
     int MaxBatchSize,
     string Configuration,
     string Output,
-    string? DocsFile);
+    string? DocsFile,
+    int ThroughputCallers = 4);
+
+/// <summary>A model the benchmark serves, and what it is.</summary>
+internal sealed record BenchModel(string Name, string Version, string InputName, int Features, string ModelPath, string Description);
 
 /// <summary>
-/// `mesh bench-model-host`: the real model host (its build output, as its own process) called over gRPC
-/// by one caller per batch size, next to the same ONNX Runtime call made in this process; then many
-/// concurrent single-row callers against a host with dynamic batching on and one with it off.
+/// `mesh bench-model-host`: the real model host (its build output, as its own process) called over gRPC,
+/// per batch size by one caller and by a few concurrent callers, next to the same ONNX Runtime call made
+/// in this process by as many threads; then many concurrent single-row callers against a host with dynamic
+/// batching on and one with it off. Two models: the tiny iris classifier (where a call is mostly
+/// transport) and an MLP with realistic work per row (where it is mostly compute).
 /// </summary>
-internal static class ModelHostBenchCommand
+internal static partial class ModelHostBenchCommand
 {
-    private const string ModelName = DemoModelTrainer.LogisticRegressionName;
-    private const int FeatureCount = 4;
-
     private static readonly JsonSerializerOptions s_json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
 
     public static async Task<int> RunAsync(ModelHostBenchSettings settings, CancellationToken cancellationToken)
@@ -42,43 +46,69 @@ internal static class ModelHostBenchCommand
         var work = Directory.CreateTempSubdirectory("mesh-bench-model-host-").FullName;
         try
         {
-            var models = Path.Combine(work, "models");
-            var model = DemoModelTrainer.Train(Path.Combine(root, "data", "iris.csv"), models, TextWriter.Null).Single(m => m.Name == ModelName);
+            var repository = Path.Combine(work, "models");
+            var iris = DemoModelTrainer.Train(Path.Combine(root, "data", "iris.csv"), repository, TextWriter.Null)
+                .Single(m => m.Name == DemoModelTrainer.LogisticRegressionName);
+            BenchModel[] models =
+            [
+                new(iris.Name, iris.Version, DemoModelTrainer.InputName, DemoModelTrainer.FeatureNames.Count, iris.ModelPath,
+                    $"ML.NET logistic regression, {DemoModelTrainer.FeatureNames.Count} FP32 features → label + {DemoModelTrainer.ClassNames.Count} probabilities (about 15 multiply-adds per row)"),
+                new(BenchMlpModel.Name, BenchMlpModel.Version, BenchMlpModel.InputName, BenchMlpModel.Features, BenchMlpModel.Write(repository), BenchMlpModel.Describe()),
+            ];
             var dll = ServiceProcess.ServiceDll(root, settings.Configuration, "model-host", "Mesh.ModelHost");
-            Console.WriteLine($"mesh bench-model-host: {ModelName} v{model.Version}, {Environment.ProcessorCount} cores, {settings.DurationSeconds:0.###} s per measurement");
+            var loadBefore = LoadAverage();
+            Console.WriteLine($"mesh bench-model-host: {string.Join(", ", models.Select(m => m.Name))}; {Environment.ProcessorCount} cores, load {loadBefore}; {settings.DurationSeconds:0.###} s per measurement");
 
-            var batchResults = new List<BatchSizeResult>();
-            Throughput unbatched;
-            // The per-batch-size runs use the host without dynamic batching: one caller has nothing to
-            // coalesce with, and a queue delay would only add waiting to the gRPC side of the comparison.
-            await using (var host = await StartHostAsync(dll, models, batching: false, settings, cancellationToken).ConfigureAwait(false))
+            var batchResults = models.ToDictionary(m => m.Name, _ => new List<BatchSizeResult>());
+            var unbatched = new Dictionary<string, Throughput>();
+            // The per-batch-size runs use the host without dynamic batching: their callers send whole
+            // batches already, and a queue delay would only add waiting to the gRPC side of the comparison.
+            // Batching on and off are measured at the same point of each host's life: first, after the
+            // same warm-up, so neither side runs on code the JIT has not finished optimising.
+            await using (var host = await StartHostAsync(dll, repository, models, batching: false, settings, cancellationToken).ConfigureAwait(false))
             {
-                foreach (var rows in settings.BatchSizes)
+                foreach (var model in models)
                 {
-                    var grpc = await MeasureGrpcAsync(host.Client, rows, callers: 1, settings, cancellationToken).ConfigureAwait(false);
-                    var inProcess = MeasureInProcess(model.ModelPath, rows, settings, cancellationToken);
-                    batchResults.Add(BatchSizeResult.Create(rows, grpc, inProcess));
-                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"batch {rows}: gRPC {grpc.RequestsPerSecond:N0} req/s, in-process {inProcess.RequestsPerSecond:N0} calls/s"));
+                    var off = await MeasureGrpcAsync(host, model, 1, settings.Callers, settings, cancellationToken).ConfigureAwait(false);
+                    unbatched[model.Name] = off;
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{model.Name}, {settings.Callers} callers, batching off: {off.RowsPerSecond:N0} rows/s"));
                 }
 
-                unbatched = await MeasureGrpcAsync(host.Client, 1, settings.Callers, settings, cancellationToken).ConfigureAwait(false);
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{settings.Callers} callers, batching off: {unbatched.RowsPerSecond:N0} rows/s"));
+                foreach (var model in models)
+                {
+                    foreach (var rows in settings.BatchSizes)
+                    {
+                        var grpc = await MeasureGrpcAsync(host, model, rows, callers: 1, settings, cancellationToken).ConfigureAwait(false);
+                        var inProcess = MeasureInProcess(model, rows, threads: 1, settings, cancellationToken);
+                        var grpcConcurrent = await MeasureGrpcAsync(host, model, rows, settings.ThroughputCallers, settings, cancellationToken).ConfigureAwait(false);
+                        var inProcessConcurrent = MeasureInProcess(model, rows, settings.ThroughputCallers, settings, cancellationToken);
+                        var result = BatchSizeResult.Create(rows, grpc, inProcess, settings.ThroughputCallers, grpcConcurrent, inProcessConcurrent);
+                        batchResults[model.Name].Add(result);
+                        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                            $"{model.Name} batch {rows}: 1 caller gRPC {grpc.RowsPerSecond:N0} rows/s vs in-process {inProcess.RowsPerSecond:N0} ({result.GrpcOverheadPercent:N0} % overhead); {settings.ThroughputCallers} callers gRPC {grpcConcurrent.RowsPerSecond:N0} vs {inProcessConcurrent.RowsPerSecond:N0} ({result.ConcurrentGrpcOverheadPercent:N0} %)"));
+                    }
+                }
             }
 
-            Throughput batched;
-            await using (var host = await StartHostAsync(dll, models, batching: true, settings, cancellationToken).ConfigureAwait(false))
+            var concurrency = new Dictionary<string, ConcurrencyResult>();
+            await using (var host = await StartHostAsync(dll, repository, models, batching: true, settings, cancellationToken).ConfigureAwait(false))
             {
-                batched = await MeasureGrpcAsync(host.Client, 1, settings.Callers, settings, cancellationToken).ConfigureAwait(false);
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{settings.Callers} callers, batching on: {batched.RowsPerSecond:N0} rows/s"));
+                foreach (var model in models)
+                {
+                    var on = await MeasureGrpcAsync(host, model, 1, settings.Callers, settings, cancellationToken).ConfigureAwait(false);
+                    var off = unbatched[model.Name];
+                    concurrency[model.Name] = new ConcurrencyResult(
+                        settings.Callers, 1, settings.MaxBatchSize, settings.MaxQueueDelayMicroseconds, on, off,
+                        off.RowsPerSecond > 0 ? on.RowsPerSecond / off.RowsPerSecond : 0);
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"{model.Name}, {settings.Callers} callers, batching on: {on.RowsPerSecond:N0} rows/s, {on.MeanRowsPerRun:0.0} rows per ONNX Runtime call"));
+                }
             }
 
-            var concurrency = new ConcurrencyResult(
-                settings.Callers, 1, settings.MaxBatchSize, settings.MaxQueueDelayMicroseconds, batched, unbatched,
-                unbatched.RowsPerSecond > 0 ? batched.RowsPerSecond / unbatched.RowsPerSecond : 0);
             var report = new ModelHostBenchReport(
-                DateTimeOffset.UtcNow, MachineDescription(), Environment.CommandLine, ModelName, model.Version,
-                settings.DurationSeconds, settings.WarmupSeconds, batchResults, concurrency);
+                DateTimeOffset.UtcNow, MachineDescription(), Environment.ProcessorCount, loadBefore, LoadAverage(), Environment.CommandLine,
+                settings.DurationSeconds, settings.WarmupSeconds,
+                [.. models.Select(m => new ModelResult(m.Name, m.Version, m.Description, batchResults[m.Name], concurrency[m.Name]))]);
 
             Directory.CreateDirectory(settings.Output);
             var json = Path.Combine(settings.Output, "model-host-bench.json");
@@ -88,14 +118,15 @@ internal static class ModelHostBenchCommand
             await File.WriteAllTextAsync(markdown, table, cancellationToken).ConfigureAwait(false);
             if (settings.DocsFile is not null)
             {
-                // Appended, never rewritten: the file holds other benchmarks' sections.
-                await File.AppendAllTextAsync(settings.DocsFile, ModelHostBenchFormatter.DocsSection(report, table), cancellationToken).ConfigureAwait(false);
+                // The file holds other benchmarks' sections: only this one is replaced (or added).
+                var existing = File.Exists(settings.DocsFile) ? await File.ReadAllTextAsync(settings.DocsFile, cancellationToken).ConfigureAwait(false) : "";
+                await File.WriteAllTextAsync(settings.DocsFile, ModelHostBenchFormatter.ReplaceSection(existing, ModelHostBenchFormatter.DocsSection(report, table)), cancellationToken).ConfigureAwait(false);
             }
 
             Console.WriteLine();
             Console.WriteLine(table);
-            Console.WriteLine($"Written: {json}, {markdown}{(settings.DocsFile is null ? "" : ", appended to " + settings.DocsFile)}");
-            var errors = batchResults.Sum(b => b.Grpc.Errors) + batched.Errors + unbatched.Errors;
+            Console.WriteLine($"Written: {json}, {markdown}{(settings.DocsFile is null ? "" : ", section \"## Model host\" of " + settings.DocsFile)}");
+            var errors = report.Models.Sum(m => m.BatchSizes.Sum(b => b.Grpc.Errors + b.GrpcConcurrent.Errors) + m.Concurrency.BatchingOn.Errors + m.Concurrency.BatchingOff.Errors);
             if (errors > 0)
             {
                 Console.Error.WriteLine($"error: {errors} call(s) failed; the figures are not trustworthy.");
@@ -110,13 +141,14 @@ internal static class ModelHostBenchCommand
         }
     }
 
-    private static async Task<Host> StartHostAsync(string dll, string models, bool batching, ModelHostBenchSettings settings, CancellationToken cancellationToken)
+    private static async Task<Host> StartHostAsync(string dll, string repository, IReadOnlyList<BenchModel> models, bool batching, ModelHostBenchSettings settings, CancellationToken cancellationToken)
     {
         var grpcPort = ServiceProcess.FreePort();
+        var httpPort = ServiceProcess.FreePort();
         var process = ServiceProcess.Start(batching ? "model-host (batching on)" : "model-host (batching off)", dll, new Dictionary<string, string>
         {
-            ["ModelHost__ModelRepository"] = models,
-            ["Kestrel__Endpoints__Http__Url"] = $"http://127.0.0.1:{ServiceProcess.FreePort()}",
+            ["ModelHost__ModelRepository"] = repository,
+            ["Kestrel__Endpoints__Http__Url"] = $"http://127.0.0.1:{httpPort}",
             ["Kestrel__Endpoints__Grpc__Url"] = $"http://127.0.0.1:{grpcPort}",
             ["ModelHost__Batching__Enabled"] = batching ? "true" : "false",
             ["ModelHost__Batching__MaxBatchSize"] = settings.MaxBatchSize.ToString(CultureInfo.InvariantCulture),
@@ -126,10 +158,20 @@ internal static class ModelHostBenchCommand
             ["Logging__LogLevel__Default"] = "Warning",
         });
         var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{grpcPort}");
-        var host = new Host(process, channel);
+        var host = new Host(process, channel, new Uri($"http://127.0.0.1:{httpPort}"));
         try
         {
-            await WaitForReadyAsync(host, cancellationToken).ConfigureAwait(false);
+            await WaitForReadyAsync(host, models, cancellationToken).ConfigureAwait(false);
+
+            // A fresh process runs its first calls on quickly compiled code and recompiles the hot paths in
+            // the background (tiered compilation), which on two busy cores takes seconds: serve every
+            // model for a while before anything is measured.
+            foreach (var model in models)
+            {
+                var request = Request(model, 1);
+                await RunCallersAsync(host.Client, request, settings.Callers, HostWarmupSeconds(settings), cancellationToken).ConfigureAwait(false);
+            }
+
             return host;
         }
         catch
@@ -139,7 +181,7 @@ internal static class ModelHostBenchCommand
         }
     }
 
-    private static async Task WaitForReadyAsync(Host host, CancellationToken cancellationToken)
+    private static async Task WaitForReadyAsync(Host host, IReadOnlyList<BenchModel> models, CancellationToken cancellationToken)
     {
         var deadline = Stopwatch.StartNew();
         while (true)
@@ -152,9 +194,13 @@ internal static class ModelHostBenchCommand
 
             try
             {
-                var ready = await host.Client.ServerReadyAsync(new ServerReadyRequest(), deadline: DateTime.UtcNow.AddSeconds(2), cancellationToken: cancellationToken).ConfigureAwait(false);
-                var model = await host.Client.ModelReadyAsync(new ModelReadyRequest { Name = ModelName, Version = DemoModelTrainer.ModelVersion }, deadline: DateTime.UtcNow.AddSeconds(2), cancellationToken: cancellationToken).ConfigureAwait(false);
-                if (ready.Ready && model.Ready)
+                var ready = (await host.Client.ServerReadyAsync(new ServerReadyRequest(), deadline: DateTime.UtcNow.AddSeconds(2), cancellationToken: cancellationToken).ConfigureAwait(false)).Ready;
+                foreach (var model in models)
+                {
+                    ready &= (await host.Client.ModelReadyAsync(new ModelReadyRequest { Name = model.Name, Version = model.Version }, deadline: DateTime.UtcNow.AddSeconds(2), cancellationToken: cancellationToken).ConfigureAwait(false)).Ready;
+                }
+
+                if (ready)
                 {
                     return;
                 }
@@ -173,19 +219,33 @@ internal static class ModelHostBenchCommand
         }
     }
 
-    private static async Task<Throughput> MeasureGrpcAsync(GRPCInferenceService.GRPCInferenceServiceClient client, int rows, int callers, ModelHostBenchSettings settings, CancellationToken cancellationToken)
+    private static async Task<Throughput> MeasureGrpcAsync(Host host, BenchModel model, int rows, int callers, ModelHostBenchSettings settings, CancellationToken cancellationToken)
     {
-        var request = new ModelInferRequest { ModelName = ModelName, ModelVersion = DemoModelTrainer.ModelVersion };
-        request.Inputs.Add(new ModelInferRequest.Types.InferInputTensor { Name = DemoModelTrainer.InputName, Datatype = "FP32", Shape = { rows, FeatureCount } });
-        request.RawInputContents.Add(ByteString.CopyFrom(MemoryMarshal.AsBytes(Features(rows).AsSpan())));
+        var request = Request(model, rows);
 
         // Warm-up has the same shape as the measurement, so connections, streams and the host's pools are in place.
-        await RunCallersAsync(client, request, callers, settings.WarmupSeconds, cancellationToken).ConfigureAwait(false);
+        await RunCallersAsync(host.Client, request, callers, settings.WarmupSeconds, cancellationToken).ConfigureAwait(false);
+        var before = await ReadBatchCountersAsync(host, model.Name, cancellationToken).ConfigureAwait(false);
         var elapsed = Stopwatch.StartNew();
-        var perCaller = await RunCallersAsync(client, request, callers, settings.DurationSeconds, cancellationToken).ConfigureAwait(false);
+        var perCaller = await RunCallersAsync(host.Client, request, callers, settings.DurationSeconds, cancellationToken).ConfigureAwait(false);
         var seconds = elapsed.Elapsed.TotalSeconds;
+        var after = await ReadBatchCountersAsync(host, model.Name, cancellationToken).ConfigureAwait(false);
+
+        var runs = after.Runs - before.Runs;
         var latencies = perCaller.SelectMany(c => c.Latencies).ToArray();
-        return Throughput.Create(latencies, rows, seconds, perCaller.Sum(c => c.Errors));
+        return Throughput.Create(latencies, rows, seconds, perCaller.Sum(c => c.Errors), runs > 0 ? (after.Rows - before.Rows) / runs : 0);
+    }
+
+    /// <summary>Seconds each host serves every model before measurements start.</summary>
+    public static double HostWarmupSeconds(ModelHostBenchSettings settings) => Math.Max(5, 2 * settings.WarmupSeconds);
+
+    /// <summary>One request, built once with raw contents and sent again and again, as a router that reuses its buffers would.</summary>
+    private static ModelInferRequest Request(BenchModel model, int rows)
+    {
+        var request = new ModelInferRequest { ModelName = model.Name, ModelVersion = model.Version };
+        request.Inputs.Add(new ModelInferRequest.Types.InferInputTensor { Name = model.InputName, Datatype = "FP32", Shape = { rows, model.Features } });
+        request.RawInputContents.Add(UnsafeByteOperations.UnsafeWrap(MemoryMarshal.AsBytes(Features(rows, model.Features).AsSpan()).ToArray()));
+        return request;
     }
 
     private static async Task<CallerResult[]> RunCallersAsync(GRPCInferenceService.GRPCInferenceServiceClient client, ModelInferRequest request, int callers, double seconds, CancellationToken cancellationToken)
@@ -223,47 +283,68 @@ internal static class ModelHostBenchCommand
         return await Task.WhenAll(tasks).ConfigureAwait(false);
     }
 
-    private static Throughput MeasureInProcess(string modelPath, int rows, ModelHostBenchSettings settings, CancellationToken cancellationToken)
+    /// <summary>
+    /// The same ONNX Runtime call in this process, on <paramref name="threads"/> threads sharing one session
+    /// (as the host's requests share its session), each with its own input.
+    /// </summary>
+    private static Throughput MeasureInProcess(BenchModel model, int rows, int threads, ModelHostBenchSettings settings, CancellationToken cancellationToken)
     {
         // The host's default session settings: one intra-op and one inter-op thread, full graph optimisation.
         using var options = new SessionOptions { IntraOpNumThreads = 1, InterOpNumThreads = 1, GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
-        using var session = new InferenceSession(modelPath, options);
-        using var runOptions = new RunOptions();
-        using var input = OrtValue.CreateTensorValueFromMemory(Features(rows), [rows, FeatureCount]);
-        string[] inputNames = [DemoModelTrainer.InputName];
-        OrtValue[] inputs = [input];
+        using var session = new InferenceSession(model.ModelPath, options);
         var outputNames = session.OutputNames.ToArray();
+        string[] inputNames = [model.InputName];
 
-        void Call()
-        {
-            // All outputs are fetched, as the host returns all of them when none are requested.
-            using var outputs = session.Run(runOptions, inputNames, inputs, outputNames);
-        }
-
-        Loop(settings.WarmupSeconds, null);
-        var latencies = new List<double>();
+        Run(settings.WarmupSeconds, record: false);
         var elapsed = Stopwatch.StartNew();
-        Loop(settings.DurationSeconds, latencies);
-        return Throughput.Create([.. latencies], rows, elapsed.Elapsed.TotalSeconds, 0);
+        var latencies = Run(settings.DurationSeconds, record: true);
+        return Throughput.Create(latencies, rows, elapsed.Elapsed.TotalSeconds, 0);
 
-        void Loop(double seconds, List<double>? record)
+        double[] Run(double seconds, bool record)
         {
             var end = Stopwatch.GetTimestamp() + (long)(seconds * Stopwatch.Frequency);
-            while (Stopwatch.GetTimestamp() < end)
+            var perThread = new List<double>[threads];
+            var workers = new Thread[threads];
+            for (var t = 0; t < threads; t++)
             {
-                cancellationToken.ThrowIfCancellationRequested();
+                var index = t;
+                perThread[index] = [];
+                workers[index] = new Thread(() => Loop(end, record ? perThread[index] : null)) { IsBackground = true, Name = "in-process " + index };
+                workers[index].Start();
+            }
+
+            foreach (var worker in workers)
+            {
+                worker.Join();
+            }
+
+            return [.. perThread.SelectMany(l => l)];
+        }
+
+        void Loop(long end, List<double>? record)
+        {
+            using var runOptions = new RunOptions();
+            using var input = OrtValue.CreateTensorValueFromMemory(Features(rows, model.Features), [rows, model.Features]);
+            OrtValue[] inputs = [input];
+            while (Stopwatch.GetTimestamp() < end && !cancellationToken.IsCancellationRequested)
+            {
                 var start = Stopwatch.GetTimestamp();
-                Call();
+
+                // All outputs are fetched, as the host returns all of them when none are requested.
+                using (session.Run(runOptions, inputNames, inputs, outputNames))
+                {
+                }
+
                 record?.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
             }
         }
     }
 
-    /// <summary>Iris-like rows, the same every run, so both sides score identical inputs.</summary>
-    private static float[] Features(int rows)
+    /// <summary>Rows of plausible feature values, the same every run, so both sides score identical inputs.</summary>
+    private static float[] Features(int rows, int features)
     {
         var random = new Random(20261127);
-        var values = new float[rows * FeatureCount];
+        var values = new float[rows * features];
         for (var i = 0; i < values.Length; i++)
         {
             values[i] = (float)(0.1 + (random.NextDouble() * 7.8));
@@ -271,6 +352,46 @@ internal static class ModelHostBenchCommand
 
         return values;
     }
+
+    /// <summary>
+    /// Rows and ONNX Runtime calls of one model so far, from the host's own batch-size histogram on
+    /// <c>/metrics</c>: their quotient over a measurement is the rows per call dynamic batching achieved.
+    /// </summary>
+    private static async Task<(double Rows, double Runs)> ReadBatchCountersAsync(Host host, string model, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var text = await host.Http.GetStringAsync(new Uri(host.HttpUri, "/metrics"), cancellationToken).ConfigureAwait(false);
+            double rows = 0, runs = 0;
+            foreach (Match match in BatchSizeLine().Matches(text))
+            {
+                if (match.Groups["labels"].Value.Contains($"model=\"{model}\"", StringComparison.Ordinal))
+                {
+                    var value = double.Parse(match.Groups["value"].Value, CultureInfo.InvariantCulture);
+                    if (match.Groups["kind"].Value == "sum")
+                    {
+                        rows += value;
+                    }
+                    else
+                    {
+                        runs += value;
+                    }
+                }
+            }
+
+            return (rows, runs);
+        }
+        catch (HttpRequestException)
+        {
+            return (0, 0);
+        }
+    }
+
+    [GeneratedRegex(@"^mesh_model_host_batch_size\w*?_(?<kind>sum|count)\{(?<labels>[^}]*)\} (?<value>\S+)", RegexOptions.Multiline)]
+    private static partial Regex BatchSizeLine();
+
+    private static string LoadAverage() =>
+        File.Exists("/proc/loadavg") ? string.Join(" / ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) + " (1 / 5 / 15 min)" : "unknown";
 
     private static string MachineDescription()
     {
@@ -289,15 +410,20 @@ internal static class ModelHostBenchCommand
         public int Errors { get; set; }
     }
 
-    /// <summary>A started host and the one channel (h2c) every caller shares.</summary>
-    private sealed class Host(ServiceProcess process, GrpcChannel channel) : IAsyncDisposable
+    /// <summary>A started host, the one channel (h2c) every caller shares, and its HTTP port for <c>/metrics</c>.</summary>
+    private sealed class Host(ServiceProcess process, GrpcChannel channel, Uri httpUri) : IAsyncDisposable
     {
         public ServiceProcess Process { get; } = process;
 
         public GRPCInferenceService.GRPCInferenceServiceClient Client { get; } = new(channel);
 
+        public Uri HttpUri { get; } = httpUri;
+
+        public HttpClient Http { get; } = new();
+
         public async ValueTask DisposeAsync()
         {
+            Http.Dispose();
             channel.Dispose();
             await Process.DisposeAsync().ConfigureAwait(false);
         }
