@@ -69,6 +69,24 @@ public sealed class RedisJoinStateTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task FlushAsync_DeferredRecords_CountAsDecidedOnlyOnceRedisAnswered()
+    {
+        // The consume loop stores a deferred record's offset only when AppliedThrough reaches the sequence it was
+        // given: a crash before Redis answered replays the record instead of losing its shared copy.
+        var (joiner, state) = await SinkAsync(new ManualTimeProvider());
+
+        Assert.Equal(JoinOutcome.Deferred, joiner.AddPrediction(Make.Prediction("r1")));
+        var prediction = joiner.EnqueuedThrough;
+        Assert.Equal(JoinOutcome.Deferred, joiner.AddLabel(Make.Label("r1")));
+        var label = joiner.EnqueuedThrough;
+        Assert.Equal((1L, 2L, 0L), (prediction, label, joiner.AppliedThrough));
+
+        Assert.Equal(2, await state.FlushAsync());
+        Assert.Equal(2L, joiner.AppliedThrough);
+        Assert.Equal(1L, joiner.Snapshot().Joined);
+    }
+
+    [Fact]
     public async Task FlushAsync_RestartedJoiner_JoinsALabelToThePredictionsTheOldOneStored()
     {
         var time = new ManualTimeProvider();

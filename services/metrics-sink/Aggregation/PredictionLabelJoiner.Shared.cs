@@ -78,6 +78,11 @@ internal sealed partial class PredictionLabelJoiner
                 }
             }
 
+            if (operations.Count > 0)
+            {
+                Volatile.Write(ref _appliedThrough, operations[^1].Sequence);
+            }
+
             return outcomes;
         }
     }
@@ -99,8 +104,20 @@ internal sealed partial class PredictionLabelJoiner
         return false;
     }
 
+    /// <summary>
+    /// The sequence of the operation queued last. A consumer that got <see cref="JoinOutcome.Deferred"/> stores the
+    /// record's offset only once <see cref="AppliedThrough"/> reaches it, so a crash before Redis answered replays the
+    /// record (Redis then tells it apart as a duplicate) instead of losing it.
+    /// </summary>
+    public long EnqueuedThrough => Volatile.Read(ref _enqueuedThrough);
+
+    /// <summary>The sequence of the last operation applied: every operation up to it was decided, by Redis or in memory.</summary>
+    public long AppliedThrough => Volatile.Read(ref _appliedThrough);
+
     private void Enqueue(SharedJoinOperation operation)
     {
+        operation.Sequence = _enqueuedThrough + 1;
+        Volatile.Write(ref _enqueuedThrough, operation.Sequence);
         _outbox.Enqueue(operation);
         _shared!.Signal();
     }

@@ -68,6 +68,8 @@ internal sealed partial class PredictionLabelJoiner(TimeProvider time, TimeSpan 
     private readonly Queue<SharedJoinOperation> _outbox = new();
     private RedisJoinState? _shared;
     private int _inFlight;
+    private long _enqueuedThrough;
+    private long _appliedThrough;
     private long _remoteJoins;
     private long _memoryFallbacks;
     // Expiries Redis decided since the last Expire(), reported by the next one.

@@ -38,6 +38,9 @@ internal sealed class SharedJoinOperation(SharedJoinKind kind, string requestId)
     /// <summary>For <see cref="SharedJoinKind.ExpirePredictions"/>: the hash fields of the expired predictions.</summary>
     public IReadOnlyList<string> Fields { get; init; } = [];
 
+    /// <summary>Position in the joiner's queue (from 1); operations are applied in this order.</summary>
+    public long Sequence { get; set; }
+
     /// <summary>Redis did not answer: the joiner decides the operation in memory, as without Redis.</summary>
     public bool Failed { get; set; }
 

@@ -9,8 +9,9 @@ using Microsoft.Extensions.Options;
 namespace Mesh.MetricsSink.Consuming;
 
 /// <summary>
-/// One consumer on the predictions, shadow-predictions and labels topics, on its own long-running thread. A
-/// record's offset is stored once it was applied to the join state (or its dead letter acknowledged).
+/// One consumer on the predictions, shadow-predictions, labels and dead-letter topics, on its own long-running
+/// thread. A record's offset is stored once it was applied to the join state (with Redis: once Redis decided it),
+/// or its dead letter acknowledged.
 /// </summary>
 internal sealed partial class MetricsConsumerWorker(
     IOptions<MetricsSinkOptions> options,
@@ -30,6 +31,8 @@ internal sealed partial class MetricsConsumerWorker(
         var topics = kafka.Options.Topics;
         var handler = new MetricsRecordHandler(joiner, topics.Labels, topics.DeadLetter);
         var offsets = new OffsetTracker();
+        // Records handed to the shared join state (Redis): their offsets are stored once it decided them.
+        var deferred = new Queue<(long Sequence, TopicPartition Partition, long Offset)>();
         IProducer<byte[], byte[]>? producer = null;
         IConsumer<byte[], byte[]>? consumer = null;
         try
@@ -48,8 +51,10 @@ internal sealed partial class MetricsConsumerWorker(
             {
                 if (consumer.ConsumeNext(s_pollTimeout, logger) is { } record)
                 {
-                    Handle(consumer, handler, offsets, deadLetters, record);
+                    Handle(consumer, handler, offsets, deadLetters, deferred, record);
                 }
+
+                StoreDecided(consumer, offsets, deferred);
             }
         }
         catch (KafkaException e)
@@ -67,6 +72,7 @@ internal sealed partial class MetricsConsumerWorker(
         MetricsRecordHandler handler,
         OffsetTracker offsets,
         DeadLetterPublisher deadLetters,
+        Queue<(long Sequence, TopicPartition Partition, long Offset)> deferred,
         ConsumeResult<byte[], byte[]> record)
     {
         using var activity = MetricsSinkTelemetry.ActivitySource.StartActivity(
@@ -80,6 +86,12 @@ internal sealed partial class MetricsConsumerWorker(
         if (result.Applied)
         {
             Count(result);
+            if (result.Outcome == JoinOutcome.Deferred && !result.IsDeadLetter)
+            {
+                deferred.Enqueue((joiner.EnqueuedThrough, partition, offset));
+                return;
+            }
+
             Store(consumer, partition, offsets.Complete(partition, offset));
             return;
         }
@@ -97,6 +109,16 @@ internal sealed partial class MetricsConsumerWorker(
                 LogDeadLetterLost(partition.ToString(), offset);
             }
         });
+    }
+
+    private void StoreDecided(IConsumer<byte[], byte[]> consumer, OffsetTracker offsets, Queue<(long Sequence, TopicPartition Partition, long Offset)> deferred)
+    {
+        var applied = joiner.AppliedThrough;
+        while (deferred.TryPeek(out var next) && next.Sequence <= applied)
+        {
+            deferred.Dequeue();
+            Store(consumer, next.Partition, offsets.Complete(next.Partition, next.Offset));
+        }
     }
 
     private void Count(HandleResult result)

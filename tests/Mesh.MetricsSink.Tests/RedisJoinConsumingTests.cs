@@ -1,0 +1,104 @@
+using Confluent.Kafka;
+using Google.Protobuf;
+using Mesh.Kafka;
+using Mesh.MetricsSink.Summary;
+using Mesh.Testing;
+
+namespace Mesh.MetricsSink.Tests;
+
+/// <summary>The running sink with its join state in a real redis-server, over the Kafka-protocol broker.</summary>
+public sealed class RedisJoinConsumingTests(KafkaTestCluster cluster) : IClassFixture<KafkaTestCluster>, IAsyncLifetime
+{
+    private RedisServer _redis = null!;
+
+    public async Task InitializeAsync() => _redis = await RedisServer.StartAsync();
+
+    public async Task DisposeAsync() => await _redis.DisposeAsync();
+
+    [Fact]
+    public async Task Run_JoinStateRedis_JoinsEveryPairAndCommitsEveryOffsetOnceRedisDecided()
+    {
+        const int Count = 40;
+        var topics = new MeshTopics
+        {
+            Features = KafkaTestCluster.UniqueTopic("features"),
+            Predictions = KafkaTestCluster.UniqueTopic("predictions"),
+            ShadowPredictions = KafkaTestCluster.UniqueTopic("shadow"),
+            Labels = KafkaTestCluster.UniqueTopic("labels"),
+            DeadLetter = KafkaTestCluster.UniqueTopic("dead-letter"),
+        };
+        await cluster.CreateTopicsAsync(2, [.. topics.All]);
+        using (var producer = new ProducerBuilder<byte[], byte[]>(new ProducerConfig { BootstrapServers = cluster.BootstrapServers }).Build())
+        {
+            for (var n = 0; n < Count; n++)
+            {
+                var key = System.Text.Encoding.UTF8.GetBytes($"e{n}");
+                producer.Produce(topics.Predictions, new Message<byte[], byte[]> { Key = key, Value = Make.Prediction($"r{n}", predicted: "setosa").ToByteArray() });
+                // Every fourth label disagrees: accuracy 30 / 40.
+                producer.Produce(topics.Labels, new Message<byte[], byte[]> { Key = key, Value = Make.Label($"r{n}", n % 4 == 0 ? "virginica" : "setosa").ToByteArray() });
+            }
+
+            producer.Flush(TimeSpan.FromSeconds(10));
+        }
+
+        var group = "sink-redis-" + Guid.NewGuid().ToString("N");
+        var tracking = Path.Combine(Path.GetTempPath(), "sink-redis-it-" + Guid.NewGuid().ToString("N"));
+        await using var app = MetricsSinkExtensions.CreateApp(new Dictionary<string, string?>
+        {
+            ["Urls"] = "http://127.0.0.1:0",
+            ["Kafka:BootstrapServers"] = cluster.BootstrapServers,
+            ["Kafka:Topics:Features"] = topics.Features,
+            ["Kafka:Topics:Predictions"] = topics.Predictions,
+            ["Kafka:Topics:ShadowPredictions"] = topics.ShadowPredictions,
+            ["Kafka:Topics:Labels"] = topics.Labels,
+            ["Kafka:Topics:DeadLetter"] = topics.DeadLetter,
+            ["MetricsSink:TrackingDir"] = tracking,
+            ["MetricsSink:GroupId"] = group,
+            ["MetricsSink:FlushIntervalMs"] = "100",
+            ["MetricsSink:Redis"] = _redis.Configuration,
+            ["MetricsSink:JoinState"] = "Redis",
+            ["MetricsSink:JoinKeyPrefix"] = "it:" + group + ":",
+        });
+        await app.StartAsync();
+        try
+        {
+            var path = Path.Combine(tracking, SummaryFileWriter.FileName);
+            SummaryDocument? summary = null;
+            IReadOnlyList<(TopicPartition Partition, long Committed, long End)> positions = [];
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
+            while (DateTime.UtcNow < deadline)
+            {
+                summary = File.Exists(path) ? SummaryJson.Deserialize(await File.ReadAllTextAsync(path)) : null;
+                positions = Positions(group, [topics.Predictions, topics.Labels]);
+                if (summary is { Joined: Count } && positions.All(p => p.Committed == p.End))
+                {
+                    break;
+                }
+
+                await Task.Delay(200);
+            }
+
+            Assert.NotNull(summary);
+            Assert.Equal((40L, 40L, 40L, 0L), (summary.Predictions, summary.Labels, summary.Joined, summary.DuplicatePredictions));
+            var arm = Assert.Single(Assert.Single(summary.Experiments).Arms);
+            Assert.Equal((30L, 0.75), (arm.Correct, arm.Accuracy));
+            // Every record's offset was stored, after Redis decided it, and committed.
+            Assert.Equal(2 * Count, positions.Sum(p => p.End));
+            Assert.All(positions, p => Assert.True(p.Committed == p.End, $"{p.Partition}: committed {p.Committed}, end {p.End}"));
+        }
+        finally
+        {
+            await app.StopAsync();
+            Directory.Delete(tracking, recursive: true);
+        }
+    }
+
+    private List<(TopicPartition Partition, long Committed, long End)> Positions(string group, string[] topics)
+    {
+        using var consumer = new ConsumerBuilder<byte[], byte[]>(new ConsumerConfig { BootstrapServers = cluster.BootstrapServers, GroupId = group }).Build();
+        var partitions = topics.SelectMany(t => Enumerable.Range(0, 2).Select(p => new TopicPartition(t, p))).ToList();
+        var committed = consumer.Committed(partitions, TimeSpan.FromSeconds(10));
+        return committed.Select(c => (c.TopicPartition, c.Offset.Value < 0 ? 0 : c.Offset.Value,
+            consumer.QueryWatermarkOffsets(c.TopicPartition, TimeSpan.FromSeconds(10)).High.Value)).ToList();
+    }
+}
