@@ -131,7 +131,7 @@ internal static class ModelHostBenchFormatter
             if (ModelShare(report, model) is { } share)
             {
                 text.AppendLine();
-                Line(text, $"What batching can save here: in-process, one row costs {share.AloneUs:0.0} µs scored alone and {share.BatchedUs:0.00} µs in a batch of 256; the unbatched {c.Callers}-caller run spent {share.RequestUs:0} µs of the {report.Cores} cores per row (client, HTTP/2, protobuf, host and model together). The model call is {share.Share:P0} of that, and only that share (plus some transport, as batched responses leave in bursts) is what running rows together removes: a 3× gain needs it to be at least two thirds.");
+                Line(text, $"Where the time goes: in-process, one row costs {share.AloneUs:0.0} µs scored alone and {share.BatchedUs:0.00} µs in a batch of 256, while the unbatched {c.Callers}-caller run spent {share.RequestUs:0} µs of the {report.Cores} cores per row (callers, HTTP/2, protobuf, host and model together): the model call is {share.Share:P0} of a single-row request. Batching removes most of that share, and some transport besides (a batch's responses leave together, in fewer writes); the per-request HTTP/2 and protobuf work on both sides stays. So single-row callers cannot get 3× from the host batching for them while the model is this small a part of a request; callers that send batches themselves (the router micro-batches) get the large gains the batch-size tables show.");
             }
         }
 
