@@ -38,6 +38,9 @@ internal sealed record BenchModel(string Name, string Version, string InputName,
 /// </summary>
 internal static partial class ModelHostBenchCommand
 {
+    // Alternating rounds of the batching comparison.
+    private const int ConcurrencyRounds = 3;
+
     private static readonly JsonSerializerOptions s_json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
 
     public static async Task<int> RunAsync(ModelHostBenchSettings settings, CancellationToken cancellationToken)
@@ -60,50 +63,45 @@ internal static partial class ModelHostBenchCommand
             Console.WriteLine($"mesh bench-model-host: {string.Join(", ", models.Select(m => m.Name))}; {Environment.ProcessorCount} cores, load {loadBefore}; {settings.DurationSeconds:0.###} s per measurement");
 
             var batchResults = models.ToDictionary(m => m.Name, _ => new List<BatchSizeResult>());
-            var unbatched = new Dictionary<string, Throughput>();
+            var rounds = models.ToDictionary(m => m.Name, _ => new List<ConcurrencyRound>());
+
+            // Both hosts run side by side (the one not measured sits idle), each warmed the same way, and
+            // the batching comparison alternates between them round by round, so load from elsewhere on
+            // the machine falls on both sides alike and the spread between rounds is shown.
+            await using var unbatchedHost = await StartHostAsync(dll, repository, models, batching: false, settings, cancellationToken).ConfigureAwait(false);
+            await using var batchedHost = await StartHostAsync(dll, repository, models, batching: true, settings, cancellationToken).ConfigureAwait(false);
+            for (var round = 1; round <= ConcurrencyRounds; round++)
+            {
+                foreach (var model in models)
+                {
+                    var off = await MeasureGrpcAsync(unbatchedHost, model, 1, settings.Callers, settings, cancellationToken).ConfigureAwait(false);
+                    var on = await MeasureGrpcAsync(batchedHost, model, 1, settings.Callers, settings, cancellationToken).ConfigureAwait(false);
+                    rounds[model.Name].Add(new ConcurrencyRound(round, on, off, off.RowsPerSecond > 0 ? on.RowsPerSecond / off.RowsPerSecond : 0));
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"{model.Name}, {settings.Callers} callers, round {round}: batching on {on.RowsPerSecond:N0} rows/s ({on.MeanRowsPerRun:0.0} rows per ONNX Runtime call), off {off.RowsPerSecond:N0} rows/s"));
+                }
+            }
+
             // The per-batch-size runs use the host without dynamic batching: their callers send whole
             // batches already, and a queue delay would only add waiting to the gRPC side of the comparison.
-            // Batching on and off are measured at the same point of each host's life: first, after the
-            // same warm-up, so neither side runs on code the JIT has not finished optimising.
-            await using (var host = await StartHostAsync(dll, repository, models, batching: false, settings, cancellationToken).ConfigureAwait(false))
+            foreach (var model in models)
             {
-                foreach (var model in models)
+                foreach (var rows in settings.BatchSizes)
                 {
-                    var off = await MeasureGrpcAsync(host, model, 1, settings.Callers, settings, cancellationToken).ConfigureAwait(false);
-                    unbatched[model.Name] = off;
-                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{model.Name}, {settings.Callers} callers, batching off: {off.RowsPerSecond:N0} rows/s"));
-                }
-
-                foreach (var model in models)
-                {
-                    foreach (var rows in settings.BatchSizes)
-                    {
-                        var grpc = await MeasureGrpcAsync(host, model, rows, callers: 1, settings, cancellationToken).ConfigureAwait(false);
-                        var inProcess = MeasureInProcess(model, rows, threads: 1, settings, cancellationToken);
-                        var grpcConcurrent = await MeasureGrpcAsync(host, model, rows, settings.ThroughputCallers, settings, cancellationToken).ConfigureAwait(false);
-                        var inProcessConcurrent = MeasureInProcess(model, rows, settings.ThroughputCallers, settings, cancellationToken);
-                        var result = BatchSizeResult.Create(rows, grpc, inProcess, settings.ThroughputCallers, grpcConcurrent, inProcessConcurrent);
-                        batchResults[model.Name].Add(result);
-                        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                            $"{model.Name} batch {rows}: 1 caller gRPC {grpc.RowsPerSecond:N0} rows/s vs in-process {inProcess.RowsPerSecond:N0} ({result.GrpcOverheadPercent:N0} % overhead); {settings.ThroughputCallers} callers gRPC {grpcConcurrent.RowsPerSecond:N0} vs {inProcessConcurrent.RowsPerSecond:N0} ({result.ConcurrentGrpcOverheadPercent:N0} %)"));
-                    }
-                }
-            }
-
-            var concurrency = new Dictionary<string, ConcurrencyResult>();
-            await using (var host = await StartHostAsync(dll, repository, models, batching: true, settings, cancellationToken).ConfigureAwait(false))
-            {
-                foreach (var model in models)
-                {
-                    var on = await MeasureGrpcAsync(host, model, 1, settings.Callers, settings, cancellationToken).ConfigureAwait(false);
-                    var off = unbatched[model.Name];
-                    concurrency[model.Name] = new ConcurrencyResult(
-                        settings.Callers, 1, settings.MaxBatchSize, settings.MaxQueueDelayMicroseconds, on, off,
-                        off.RowsPerSecond > 0 ? on.RowsPerSecond / off.RowsPerSecond : 0);
+                    var grpc = await MeasureGrpcAsync(unbatchedHost, model, rows, callers: 1, settings, cancellationToken).ConfigureAwait(false);
+                    var inProcess = MeasureInProcess(model, rows, threads: 1, settings, cancellationToken);
+                    var grpcConcurrent = await MeasureGrpcAsync(unbatchedHost, model, rows, settings.ThroughputCallers, settings, cancellationToken).ConfigureAwait(false);
+                    var inProcessConcurrent = MeasureInProcess(model, rows, settings.ThroughputCallers, settings, cancellationToken);
+                    var result = BatchSizeResult.Create(rows, grpc, inProcess, settings.ThroughputCallers, grpcConcurrent, inProcessConcurrent);
+                    batchResults[model.Name].Add(result);
                     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"{model.Name}, {settings.Callers} callers, batching on: {on.RowsPerSecond:N0} rows/s, {on.MeanRowsPerRun:0.0} rows per ONNX Runtime call"));
+                        $"{model.Name} batch {rows}: 1 caller gRPC {grpc.RowsPerSecond:N0} rows/s vs in-process {inProcess.RowsPerSecond:N0} ({result.GrpcOverheadPercent:N0} % overhead); {settings.ThroughputCallers} callers gRPC {grpcConcurrent.RowsPerSecond:N0} vs {inProcessConcurrent.RowsPerSecond:N0} ({result.ConcurrentGrpcOverheadPercent:N0} %)"));
                 }
             }
+
+            var concurrency = models.ToDictionary(
+                m => m.Name,
+                m => ConcurrencyResult.Create(settings.Callers, 1, settings.MaxBatchSize, settings.MaxQueueDelayMicroseconds, rounds[m.Name]));
 
             var report = new ModelHostBenchReport(
                 DateTimeOffset.UtcNow, MachineDescription(), Environment.ProcessorCount, loadBefore, LoadAverage(), Environment.CommandLine,
@@ -126,7 +124,7 @@ internal static partial class ModelHostBenchCommand
             Console.WriteLine();
             Console.WriteLine(table);
             Console.WriteLine($"Written: {json}, {markdown}{(settings.DocsFile is null ? "" : ", section \"## Model host\" of " + settings.DocsFile)}");
-            var errors = report.Models.Sum(m => m.BatchSizes.Sum(b => b.Grpc.Errors + b.GrpcConcurrent.Errors) + m.Concurrency.BatchingOn.Errors + m.Concurrency.BatchingOff.Errors);
+            var errors = report.Models.Sum(m => m.BatchSizes.Sum(b => b.Grpc.Errors + b.GrpcConcurrent.Errors) + m.Concurrency.Rounds.Sum(r => r.BatchingOn.Errors + r.BatchingOff.Errors));
             if (errors > 0)
             {
                 Console.Error.WriteLine($"error: {errors} call(s) failed; the figures are not trustworthy.");

@@ -70,7 +70,40 @@ internal sealed record BatchSizeResult(
     }
 }
 
-internal sealed record ConcurrencyResult(int Callers, int BatchSize, int MaxBatchSize, int MaxQueueDelayMicroseconds, Throughput BatchingOn, Throughput BatchingOff, double Speedup);
+/// <summary>One round of the batching comparison: the same callers against the batching host, then the other.</summary>
+internal sealed record ConcurrencyRound(int Round, Throughput BatchingOn, Throughput BatchingOff, double Speedup);
+
+/// <param name="BatchingOn">The batching host over all rounds (rows and seconds summed; latencies of the median round).</param>
+/// <param name="Speedup">Rows/s with batching on over rows/s with it off, over all rounds.</param>
+internal sealed record ConcurrencyResult(
+    int Callers,
+    int BatchSize,
+    int MaxBatchSize,
+    int MaxQueueDelayMicroseconds,
+    Throughput BatchingOn,
+    Throughput BatchingOff,
+    double Speedup,
+    IReadOnlyList<ConcurrencyRound> Rounds)
+{
+    public static ConcurrencyResult Create(int callers, int batchSize, int maxBatchSize, int maxQueueDelayMicroseconds, IReadOnlyList<ConcurrencyRound> rounds)
+    {
+        var median = rounds.OrderBy(r => r.Speedup).ElementAt(rounds.Count / 2);
+        var on = Pool(rounds.Select(r => r.BatchingOn).ToList(), median.BatchingOn);
+        var off = Pool(rounds.Select(r => r.BatchingOff).ToList(), median.BatchingOff);
+        return new ConcurrencyResult(callers, batchSize, maxBatchSize, maxQueueDelayMicroseconds, on, off, off.RowsPerSecond > 0 ? on.RowsPerSecond / off.RowsPerSecond : 0, rounds);
+    }
+
+    private static Throughput Pool(IReadOnlyList<Throughput> runs, Throughput median)
+    {
+        var requests = runs.Sum(r => r.Requests);
+        var rows = runs.Sum(r => r.Rows);
+        var seconds = runs.Sum(r => r.Seconds);
+        var runsWithRows = runs.Where(r => r.MeanRowsPerRun > 0).ToList();
+        return new Throughput(
+            requests, rows, seconds, requests / seconds, rows / seconds, median.P50Ms, median.P99Ms, runs.Sum(r => r.Errors),
+            runsWithRows.Count > 0 ? runsWithRows.Average(r => r.MeanRowsPerRun) : 0);
+    }
+}
 
 internal static class ModelHostBenchFormatter
 {
@@ -120,14 +153,18 @@ internal static class ModelHostBenchFormatter
 
             var c = model.Concurrency;
             text.AppendLine();
-            Line(text, $"{c.Callers} concurrent callers, batch {c.BatchSize} each, {report.DurationSeconds:0.###} s (batching on: MaxBatchSize {c.MaxBatchSize}, MaxQueueDelayMicroseconds {c.MaxQueueDelayMicroseconds}, MaxConcurrentBatches 1):");
+            Line(text, $"{c.Callers} concurrent callers, batch {c.BatchSize} each, {c.Rounds.Count} rounds of {report.DurationSeconds:0.###} s against each host in turn (batching on: MaxBatchSize {c.MaxBatchSize}, MaxQueueDelayMicroseconds {c.MaxQueueDelayMicroseconds}, MaxConcurrentBatches 1):");
             text.AppendLine();
-            text.AppendLine("| dynamic batching | rows/s | p50 / p99 ms | rows per ONNX Runtime call | errors |");
-            text.AppendLine("|---|---|---|---|---|");
-            Line(text, $"| on | {c.BatchingOn.RowsPerSecond:N0} | {Ms(c.BatchingOn)} | {c.BatchingOn.MeanRowsPerRun:0.0} | {c.BatchingOn.Errors} |");
-            Line(text, $"| off | {c.BatchingOff.RowsPerSecond:N0} | {Ms(c.BatchingOff)} | {c.BatchingOff.MeanRowsPerRun:0.0} | {c.BatchingOff.Errors} |");
+            text.AppendLine("| round | batching on rows/s | p50 / p99 ms | rows per ONNX Runtime call | batching off rows/s | p50 / p99 ms | on / off |");
+            text.AppendLine("|---|---|---|---|---|---|---|");
+            foreach (var r in c.Rounds)
+            {
+                Line(text, $"| {r.Round} | {r.BatchingOn.RowsPerSecond:N0} | {Ms(r.BatchingOn)} | {r.BatchingOn.MeanRowsPerRun:0.0} | {r.BatchingOff.RowsPerSecond:N0} | {Ms(r.BatchingOff)} | {r.Speedup:0.00}× |");
+            }
+
+            Line(text, $"| all | {c.BatchingOn.RowsPerSecond:N0} | | {c.BatchingOn.MeanRowsPerRun:0.0} | {c.BatchingOff.RowsPerSecond:N0} | | {c.Speedup:0.00}× |");
             text.AppendLine();
-            Line(text, $"Dynamic batching: {c.Speedup:0.00}× the rows/s of unbatched serving.");
+            Line(text, $"Dynamic batching: {c.Speedup:0.00}× the rows/s of unbatched serving over all rounds (rounds from {c.Rounds.Min(r => r.Speedup):0.00}× to {c.Rounds.Max(r => r.Speedup):0.00}×); errors: {c.BatchingOn.Errors} on, {c.BatchingOff.Errors} off.");
             if (ModelShare(report, model) is { } share)
             {
                 text.AppendLine();
@@ -153,8 +190,9 @@ internal static class ModelHostBenchFormatter
             model. The MLP does thousands of times more arithmetic per row, as models users bring tend to: there the same
             transport is a smaller share of a call, and running rows together (one matrix product instead of many vector products)
             makes each row several times cheaper. The one-caller table is latency-bound; the concurrent tables compare throughput
-            with the cores busy. Each host first serves every model for a few seconds (tiered compilation finishes), and batching
-            on and off are both measured first thing in their host, so neither side runs on code still being optimised.
+            with the cores busy. Each host first serves every model for a few seconds (tiered compilation finishes); the batching
+            and the unbatched host run side by side and are measured in alternating rounds, so neither side runs on code still
+            being optimised and load from elsewhere falls on both alike.
 
             {table}
             """);
