@@ -111,6 +111,15 @@ internal sealed class DynamicBatcher : IAsyncDisposable
                 worker.Join();
             }
         }).ConfigureAwait(false);
+
+        // A request that slipped in as the workers ended must not wait forever (leases make this rare:
+        // a version is disposed once no request holds it).
+        while (_queue.TryDequeue(out var stranded))
+        {
+            Interlocked.Decrement(ref _waiting);
+            stranded.TrySetException(new InferenceException(StatusCode.Unavailable, $"model '{_model.Name}' version '{_model.Version}' was unloaded; retry"));
+        }
+
         _arrived.Dispose();
         _telemetry.UntrackQueue(_model.Name, _model.Version);
     }
