@@ -18,10 +18,11 @@ internal static class ModelHostBenchCommands
         var maxBatch = new Option<int>("--max-batch-size") { Description = "ModelHost:Batching:MaxBatchSize of the batching host.", DefaultValueFactory = _ => 256 };
         var configuration = new Option<string>("--configuration") { Description = "Build configuration of the model host.", DefaultValueFactory = _ => "Release" };
         var output = new Option<string>("--output") { Description = "Folder for model-host-bench.json and model-host-bench.md.", DefaultValueFactory = _ => Path.Combine("artifacts", "bench-model-host") };
-        var docs = new Option<string?>("--docs") { Description = "Append a \"## Model host\" section to this Markdown file (e.g. docs/benchmarks.md)." };
+        var docs = new Option<string?>("--docs") { Description = "Write the \"## Model host\" section of this Markdown file (e.g. docs/benchmarks.md), replacing the one already there." };
+        var models = new Option<string[]>("--model") { Description = "Measure only this model (repeatable): iris-logreg, bench-mlp, bench-mlp-large. Default: all three.", DefaultValueFactory = _ => [], AllowMultipleArgumentsPerToken = true };
         var command = new Command("bench-model-host", "Measure the model host over gRPC against the same ONNX Runtime call in-process, and dynamic batching on vs off under concurrent callers.")
         {
-            duration, warmup, batchSizes, callers, queueDelay, maxBatch, configuration, output, docs,
+            duration, warmup, batchSizes, callers, queueDelay, maxBatch, configuration, output, docs, models,
         };
         command.SetAction((result, token) =>
         {
@@ -43,7 +44,8 @@ internal static class ModelHostBenchCommands
                     result.GetValue(maxBatch),
                     result.GetValue(configuration)!,
                     Path.GetFullPath(result.GetValue(output)!),
-                    result.GetValue(docs) is { } d ? Path.GetFullPath(d) : null),
+                    result.GetValue(docs) is { } d ? Path.GetFullPath(d) : null,
+                    result.GetValue(models)!),
                 token);
         });
         return command;

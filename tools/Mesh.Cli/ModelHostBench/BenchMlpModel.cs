@@ -3,26 +3,39 @@ using Google.Protobuf;
 namespace Mesh.Cli.ModelHostBench;
 
 /// <summary>
-/// The benchmark's second model: a multilayer perceptron with a realistic amount of work per row
-/// (64 inputs → 256 → 256 → 10, MatMul+Add+Relu twice, then MatMul+Add+Softmax; about 84 k multiply-adds
-/// per row), where the iris model does about 15. Written as ONNX here, field by field with protobuf's
-/// wire format, so the CLI needs no ONNX schema compiled into it (the tests compile their own subset).
-/// Weights are seeded random numbers scaled by 1/√fan-in, so the outputs stay well inside float range.
+/// The benchmark's multilayer perceptrons, with a realistic amount of work per row where the iris model does
+/// about 15 multiply-adds: <see cref="Small"/> (64 inputs → 256 → 256 → 10, about 84 k multiply-adds per row)
+/// and <see cref="Large"/> (512 → 4096 → 4096 → 10, about 19 M multiply-adds per row and 76 MB of weights, a
+/// mid-size dense network: a row scored alone streams every weight from memory, so batching pays most). MatMul+Add+Relu per hidden layer,
+/// then MatMul+Add+Softmax. Written as ONNX here, field by field with protobuf's wire format, so the CLI needs
+/// no ONNX schema compiled into it (the tests compile their own subset). Weights are seeded random numbers
+/// scaled by 1/√fan-in, so the outputs stay well inside float range.
 /// </summary>
-internal static class BenchMlpModel
+internal sealed class BenchMlpModel
 {
-    public const string Name = "bench-mlp";
     public const string Version = "1";
     public const string InputName = "x";
     public const string OutputName = "probs";
 
-    public static IReadOnlyList<int> Layers { get; } = [64, 256, 256, 10];
+    private BenchMlpModel(string name, IReadOnlyList<int> layers)
+    {
+        Name = name;
+        Layers = layers;
+    }
 
-    public static int Features => Layers[0];
+    public static BenchMlpModel Small { get; } = new("bench-mlp", [64, 256, 256, 10]);
 
-    public static string Describe() => $"{string.Join(" → ", Layers)} MLP (MatMul+Add+Relu ×{Layers.Count - 2}, MatMul+Add+Softmax; {MultiplyAddsPerRow():N0} multiply-adds per row)";
+    public static BenchMlpModel Large { get; } = new("bench-mlp-large", [512, 4096, 4096, 10]);
 
-    public static long MultiplyAddsPerRow()
+    public string Name { get; }
+
+    public IReadOnlyList<int> Layers { get; }
+
+    public int Features => Layers[0];
+
+    public string Describe() => $"{string.Join(" → ", Layers)} MLP (MatMul+Add+Relu ×{Layers.Count - 2}, MatMul+Add+Softmax; {MultiplyAddsPerRow():N0} multiply-adds per row)";
+
+    public long MultiplyAddsPerRow()
     {
         var total = 0L;
         for (var i = 0; i + 1 < Layers.Count; i++)
@@ -33,8 +46,8 @@ internal static class BenchMlpModel
         return total;
     }
 
-    /// <summary>Writes <c>&lt;repository&gt;/bench-mlp/1/model.onnx</c> and returns its path.</summary>
-    public static string Write(string repository)
+    /// <summary>Writes <c>&lt;repository&gt;/&lt;name&gt;/1/model.onnx</c> and returns its path.</summary>
+    public string Write(string repository)
     {
         var folder = Directory.CreateDirectory(Path.Combine(repository, Name, Version)).FullName;
         var path = Path.Combine(folder, "model.onnx");
@@ -42,7 +55,7 @@ internal static class BenchMlpModel
         return path;
     }
 
-    private static byte[] Build()
+    private byte[] Build()
     {
         var random = new Random(20261127);
         var graph = new Proto().String(GraphName, Name);

@@ -13,6 +13,7 @@ using Microsoft.ML.OnnxRuntime;
 
 namespace Mesh.Cli.ModelHostBench;
 
+/// <param name="Models">Names of the models to measure; empty for all.</param>
 /// <param name="ThroughputCallers">Concurrent callers (and in-process threads) of the per-batch-size throughput comparison.</param>
 internal sealed record ModelHostBenchSettings(
     double DurationSeconds,
@@ -24,6 +25,7 @@ internal sealed record ModelHostBenchSettings(
     string Configuration,
     string Output,
     string? DocsFile,
+    IReadOnlyList<string> Models,
     int ThroughputCallers = 4);
 
 /// <summary>A model the benchmark serves, and what it is.</summary>
@@ -33,8 +35,8 @@ internal sealed record BenchModel(string Name, string Version, string InputName,
 /// `mesh bench-model-host`: the real model host (its build output, as its own process) called over gRPC,
 /// per batch size by one caller and by a few concurrent callers, next to the same ONNX Runtime call made
 /// in this process by as many threads; then many concurrent single-row callers against a host with dynamic
-/// batching on and one with it off. Two models: the tiny iris classifier (where a call is mostly
-/// transport) and an MLP with realistic work per row (where it is mostly compute).
+/// batching on and one with it off. Three models: the tiny iris classifier (where a call is mostly
+/// transport) and two MLPs with realistic work per row (where it is mostly compute).
 /// </summary>
 internal static partial class ModelHostBenchCommand
 {
@@ -56,8 +58,16 @@ internal static partial class ModelHostBenchCommand
             [
                 new(iris.Name, iris.Version, DemoModelTrainer.InputName, DemoModelTrainer.FeatureNames.Count, iris.ModelPath,
                     $"ML.NET logistic regression, {DemoModelTrainer.FeatureNames.Count} FP32 features → label + {DemoModelTrainer.ClassNames.Count} probabilities (about 15 multiply-adds per row)"),
-                new(BenchMlpModel.Name, BenchMlpModel.Version, BenchMlpModel.InputName, BenchMlpModel.Features, BenchMlpModel.Write(repository), BenchMlpModel.Describe()),
+                .. new[] { BenchMlpModel.Small, BenchMlpModel.Large }.Select(mlp =>
+                    new BenchModel(mlp.Name, BenchMlpModel.Version, BenchMlpModel.InputName, mlp.Features, mlp.Write(repository), mlp.Describe())),
             ];
+            models = [.. models.Where(m => settings.Models.Count == 0 || settings.Models.Contains(m.Name))];
+            if (models.Length == 0)
+            {
+                Console.Error.WriteLine($"error: --model names none of the benchmark's models ({string.Join(", ", settings.Models)}); they are iris-logreg, {BenchMlpModel.Small.Name} and {BenchMlpModel.Large.Name}.");
+                return 2;
+            }
+
             var dll = ServiceProcess.ServiceDll(root, settings.Configuration, "model-host", "Mesh.ModelHost");
             var loadBefore = LoadAverage();
             Console.WriteLine($"mesh bench-model-host: {string.Join(", ", models.Select(m => m.Name))}; {Environment.ProcessorCount} cores, load {loadBefore}; {settings.DurationSeconds:0.###} s per measurement");
