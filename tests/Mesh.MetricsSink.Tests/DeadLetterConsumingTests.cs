@@ -13,15 +13,7 @@ public sealed class DeadLetterConsumingTests(KafkaTestCluster cluster) : IClassF
     [Fact]
     public async Task Run_RoutersDeadLettersBesidePredictions_ArmRateInSummaryOtherServicesIgnored()
     {
-        var topics = new MeshTopics
-        {
-            Features = KafkaTestCluster.UniqueTopic("features"),
-            Predictions = KafkaTestCluster.UniqueTopic("predictions"),
-            ShadowPredictions = KafkaTestCluster.UniqueTopic("shadow"),
-            Labels = KafkaTestCluster.UniqueTopic("labels"),
-            DeadLetter = KafkaTestCluster.UniqueTopic("dead-letter"),
-        };
-        await cluster.CreateTopicsAsync(2, [.. topics.All]);
+        var topics = await SinkOverKafka.CreateTopicsAsync(cluster);
         // Arm logreg: 9 predictions and 1 of the router's dead letters → 1 / (9 + 1) = 0.1. Arm boosted: 10 and none.
         // The consumer's dead letter is about its own output, not about a record an arm owed: not counted.
         using (var producer = new ProducerBuilder<byte[], byte[]>(new ProducerConfig { BootstrapServers = cluster.BootstrapServers }).Build())
@@ -43,19 +35,7 @@ public sealed class DeadLetterConsumingTests(KafkaTestCluster cluster) : IClassF
         }
 
         var tracking = Path.Combine(Path.GetTempPath(), "sink-dl-it-" + Guid.NewGuid().ToString("N"));
-        await using var app = MetricsSinkExtensions.CreateApp(new Dictionary<string, string?>
-        {
-            ["Urls"] = "http://127.0.0.1:0",
-            ["Kafka:BootstrapServers"] = cluster.BootstrapServers,
-            ["Kafka:Topics:Features"] = topics.Features,
-            ["Kafka:Topics:Predictions"] = topics.Predictions,
-            ["Kafka:Topics:ShadowPredictions"] = topics.ShadowPredictions,
-            ["Kafka:Topics:Labels"] = topics.Labels,
-            ["Kafka:Topics:DeadLetter"] = topics.DeadLetter,
-            ["MetricsSink:TrackingDir"] = tracking,
-            ["MetricsSink:GroupId"] = "sink-test-" + Guid.NewGuid().ToString("N"),
-            ["MetricsSink:FlushIntervalMs"] = "100",
-        });
+        await using var app = MetricsSinkExtensions.CreateApp(SinkOverKafka.Settings(cluster, topics, tracking, "sink-test-" + Guid.NewGuid().ToString("N")));
         await app.StartAsync();
         try
         {

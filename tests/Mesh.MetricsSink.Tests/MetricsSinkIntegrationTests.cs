@@ -18,15 +18,7 @@ public sealed class MetricsSinkIntegrationTests(KafkaTestCluster cluster) : ICla
     public async Task Run_PredictionsLabelsDuplicatesAndGarbage_WritesExpectedSummaryAndOneRunPerArm(bool withMlflow)
     {
         await using var mlflow = withMlflow ? await FakeMlflowTrackingServer.StartAsync() : null;
-        var topics = new MeshTopics
-        {
-            Features = KafkaTestCluster.UniqueTopic("features"),
-            Predictions = KafkaTestCluster.UniqueTopic("predictions"),
-            ShadowPredictions = KafkaTestCluster.UniqueTopic("shadow"),
-            Labels = KafkaTestCluster.UniqueTopic("labels"),
-            DeadLetter = KafkaTestCluster.UniqueTopic("dead-letter"),
-        };
-        await cluster.CreateTopicsAsync(2, [.. topics.All]);
+        var topics = await SinkOverKafka.CreateTopicsAsync(cluster);
         // 40 requests, each on arm logreg (even) or boosted (odd), predicted right unless n % 10 == 0;
         // a shadow on every request; every label; 5 redelivered predictions; one undecodable label record.
         using (var producer = new ProducerBuilder<byte[], byte[]>(new ProducerConfig { BootstrapServers = cluster.BootstrapServers }).Build())
@@ -50,20 +42,9 @@ public sealed class MetricsSinkIntegrationTests(KafkaTestCluster cluster) : ICla
         }
 
         var tracking = Path.Combine(Path.GetTempPath(), "sink-it-" + Guid.NewGuid().ToString("N"));
-        await using var app = MetricsSinkExtensions.CreateApp(new Dictionary<string, string?>
-        {
-            ["Urls"] = "http://127.0.0.1:0",
-            ["Kafka:BootstrapServers"] = cluster.BootstrapServers,
-            ["Kafka:Topics:Features"] = topics.Features,
-            ["Kafka:Topics:Predictions"] = topics.Predictions,
-            ["Kafka:Topics:ShadowPredictions"] = topics.ShadowPredictions,
-            ["Kafka:Topics:Labels"] = topics.Labels,
-            ["Kafka:Topics:DeadLetter"] = topics.DeadLetter,
-            ["MetricsSink:TrackingDir"] = tracking,
-            ["MetricsSink:GroupId"] = "sink-test-" + Guid.NewGuid().ToString("N"),
-            ["MetricsSink:FlushIntervalMs"] = "100",
-            ["MLFLOW_TRACKING_URI"] = mlflow?.Uri.ToString(),
-        });
+        var settings = SinkOverKafka.Settings(cluster, topics, tracking, "sink-test-" + Guid.NewGuid().ToString("N"));
+        settings["MLFLOW_TRACKING_URI"] = mlflow?.Uri.ToString();
+        await using var app = MetricsSinkExtensions.CreateApp(settings);
         await app.StartAsync();
 
         var summary = await WaitForSummaryAsync(Path.Combine(tracking, SummaryFileWriter.FileName), s => s.Joined >= 80 && s.DuplicatePredictions >= 5, TimeSpan.FromSeconds(60));

@@ -19,15 +19,7 @@ public sealed class RedisJoinConsumingTests(KafkaTestCluster cluster) : IClassFi
     public async Task Run_JoinStateRedis_JoinsEveryPairAndCommitsEveryOffsetOnceRedisDecided()
     {
         const int Count = 40;
-        var topics = new MeshTopics
-        {
-            Features = KafkaTestCluster.UniqueTopic("features"),
-            Predictions = KafkaTestCluster.UniqueTopic("predictions"),
-            ShadowPredictions = KafkaTestCluster.UniqueTopic("shadow"),
-            Labels = KafkaTestCluster.UniqueTopic("labels"),
-            DeadLetter = KafkaTestCluster.UniqueTopic("dead-letter"),
-        };
-        await cluster.CreateTopicsAsync(2, [.. topics.All]);
+        var topics = await SinkOverKafka.CreateTopicsAsync(cluster);
         using (var producer = new ProducerBuilder<byte[], byte[]>(new ProducerConfig { BootstrapServers = cluster.BootstrapServers }).Build())
         {
             for (var n = 0; n < Count; n++)
@@ -43,22 +35,11 @@ public sealed class RedisJoinConsumingTests(KafkaTestCluster cluster) : IClassFi
 
         var group = "sink-redis-" + Guid.NewGuid().ToString("N");
         var tracking = Path.Combine(Path.GetTempPath(), "sink-redis-it-" + Guid.NewGuid().ToString("N"));
-        await using var app = MetricsSinkExtensions.CreateApp(new Dictionary<string, string?>
-        {
-            ["Urls"] = "http://127.0.0.1:0",
-            ["Kafka:BootstrapServers"] = cluster.BootstrapServers,
-            ["Kafka:Topics:Features"] = topics.Features,
-            ["Kafka:Topics:Predictions"] = topics.Predictions,
-            ["Kafka:Topics:ShadowPredictions"] = topics.ShadowPredictions,
-            ["Kafka:Topics:Labels"] = topics.Labels,
-            ["Kafka:Topics:DeadLetter"] = topics.DeadLetter,
-            ["MetricsSink:TrackingDir"] = tracking,
-            ["MetricsSink:GroupId"] = group,
-            ["MetricsSink:FlushIntervalMs"] = "100",
-            ["MetricsSink:Redis"] = _redis.Configuration,
-            ["MetricsSink:JoinState"] = "Redis",
-            ["MetricsSink:JoinKeyPrefix"] = "it:" + group + ":",
-        });
+        var settings = SinkOverKafka.Settings(cluster, topics, tracking, group);
+        settings["MetricsSink:Redis"] = _redis.Configuration;
+        settings["MetricsSink:JoinState"] = "Redis";
+        settings["MetricsSink:JoinKeyPrefix"] = "it:" + group + ":";
+        await using var app = MetricsSinkExtensions.CreateApp(settings);
         await app.StartAsync();
         try
         {

@@ -185,18 +185,7 @@ internal sealed partial class PredictionLabelJoiner
         _labels++;
         entry.Label = value;
         entry.LabelJoinedRemotely = true;
-        var joined = 0;
-        foreach (var prediction in entry.Predictions)
-        {
-            if (!prediction.RemotelyJoined)
-            {
-                Join(prediction, value);
-                joined++;
-            }
-        }
-
-        _pendingPredictions -= joined;
-        return JoinOutcome.Joined;
+        return JoinHeldPredictions(entry, value);
     }
 
     private static T? TryParse<T>(MessageParser<T> parser, byte[]? bytes) where T : class, IMessage<T>

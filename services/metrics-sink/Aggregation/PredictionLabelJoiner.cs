@@ -259,6 +259,12 @@ internal sealed partial class PredictionLabelJoiner(TimeProvider time, TimeSpan 
             return JoinOutcome.Pending;
         }
 
+        return JoinHeldPredictions(entry, value);
+    }
+
+    /// <summary>Joins the label to every prediction of the request this instance holds and no other instance joined.</summary>
+    private JoinOutcome JoinHeldPredictions(Entry entry, string value)
+    {
         var joined = 0;
         foreach (var prediction in entry.Predictions)
         {

@@ -1,0 +1,38 @@
+using Mesh.Kafka;
+using Mesh.Testing;
+
+namespace Mesh.MetricsSink.Tests;
+
+/// <summary>What the tests that run the whole sink over the Kafka-protocol broker share: fresh topics and the app's settings.</summary>
+internal static class SinkOverKafka
+{
+    /// <summary>A fresh topic (two partitions) for each of the mesh's topics, so tests do not read each other's records.</summary>
+    public static async Task<MeshTopics> CreateTopicsAsync(KafkaTestCluster cluster)
+    {
+        var topics = new MeshTopics
+        {
+            Features = KafkaTestCluster.UniqueTopic("features"),
+            Predictions = KafkaTestCluster.UniqueTopic("predictions"),
+            ShadowPredictions = KafkaTestCluster.UniqueTopic("shadow"),
+            Labels = KafkaTestCluster.UniqueTopic("labels"),
+            DeadLetter = KafkaTestCluster.UniqueTopic("dead-letter"),
+        };
+        await cluster.CreateTopicsAsync(2, [.. topics.All]);
+        return topics;
+    }
+
+    /// <summary>The sink on those topics, as its own consumer group, writing its summary to <paramref name="tracking"/> every 100 ms.</summary>
+    public static Dictionary<string, string?> Settings(KafkaTestCluster cluster, MeshTopics topics, string tracking, string group) => new()
+    {
+        ["Urls"] = "http://127.0.0.1:0",
+        ["Kafka:BootstrapServers"] = cluster.BootstrapServers,
+        ["Kafka:Topics:Features"] = topics.Features,
+        ["Kafka:Topics:Predictions"] = topics.Predictions,
+        ["Kafka:Topics:ShadowPredictions"] = topics.ShadowPredictions,
+        ["Kafka:Topics:Labels"] = topics.Labels,
+        ["Kafka:Topics:DeadLetter"] = topics.DeadLetter,
+        ["MetricsSink:TrackingDir"] = tracking,
+        ["MetricsSink:GroupId"] = group,
+        ["MetricsSink:FlushIntervalMs"] = "100",
+    };
+}
