@@ -35,7 +35,7 @@ public sealed class PythonExampleTests(KafkaTestCluster cluster) : IClassFixture
             producer.Flush(TimeSpan.FromSeconds(10));
         }
 
-        var example = Path.Combine(RepoRoot(), "examples", "python");
+        var example = Path.Combine(TestRepository.Root, "examples", "python");
         var generated = Path.Combine(Path.GetTempPath(), "mesh-python-" + Guid.NewGuid().ToString("N"));
         var generate = await RunAsync("/bin/sh", [Path.Combine(example, "generate.sh"), generated]);
         Assert.True(generate.ExitCode == 0, "generate.sh failed: " + generate.Error);
@@ -71,17 +71,6 @@ public sealed class PythonExampleTests(KafkaTestCluster cluster) : IClassFixture
 
     // Debian installs its Python packages for the system interpreter, not for a pyenv python3 first on PATH.
     private static string Python() => Environment.GetEnvironmentVariable("MESH_PYTHON") is { Length: > 0 } python ? python : "/usr/bin/python3";
-
-    private static string RepoRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Mesh.sln")))
-        {
-            dir = dir.Parent;
-        }
-
-        return dir?.FullName ?? throw new InvalidOperationException("Mesh.sln not found above " + AppContext.BaseDirectory);
-    }
 
     private static async Task<(int ExitCode, string Output, string Error)> RunAsync(string file, IEnumerable<string> arguments)
     {

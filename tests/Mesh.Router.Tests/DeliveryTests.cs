@@ -150,15 +150,7 @@ public sealed class DeliveryTests(KafkaTestCluster cluster, ITestOutputHelper ou
     /// <summary>The router built beside this test (same configuration), run as its own process.</summary>
     private static string RouterDll()
     {
-        var testBin = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
-        var configuration = testBin.Parent!.Name;
-        var root = testBin;
-        while (root is not null && !File.Exists(Path.Combine(root.FullName, "Mesh.slnx")) && !File.Exists(Path.Combine(root.FullName, "Mesh.sln")))
-        {
-            root = root.Parent;
-        }
-
-        var dll = Path.Combine(root?.FullName ?? throw new InvalidOperationException("The repository root was not found."), "services", "router", "bin", configuration, testBin.Name, "Mesh.Router.dll");
+        var dll = Path.Combine(TestRepository.Root, "services", "router", "bin", TestRepository.Configuration, new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Name, "Mesh.Router.dll");
         return File.Exists(dll) ? dll : throw new FileNotFoundException("Build the router first.", dll);
     }
 

@@ -25,7 +25,7 @@ public sealed class FallbackProcessTests(KafkaTestCluster cluster) : IClassFixtu
     public async Task Fallback_ChallengerHostProcessKilledMidStreamAndRestarted_NoneMissingChampionAnswersThenChallengerAgain()
     {
         var models = Path.Combine(_work, "models");
-        DemoModelTrainer.Train(Path.Combine(RepositoryRoot(), "data", "iris.csv"), models, TextWriter.Null);
+        DemoModelTrainer.Train(Path.Combine(TestRepository.Root, "data", "iris.csv"), models, TextWriter.Null);
         var championGrpcPort = ServiceProcess.FreePort();
         var challengerGrpcPort = ServiceProcess.FreePort();
         await using var champion = StartModelHost("champion-model-host", models, championGrpcPort);
@@ -152,7 +152,7 @@ public sealed class FallbackProcessTests(KafkaTestCluster cluster) : IClassFixtu
     }
 
     private static ServiceProcess StartModelHost(string name, string models, int grpcPort) =>
-        ServiceProcess.Start(name, ServiceProcess.ServiceDll(RepositoryRoot(), Configuration(), "model-host", "Mesh.ModelHost"), new Dictionary<string, string>
+        ServiceProcess.Start(name, ServiceProcess.ServiceDll(TestRepository.Root, TestRepository.Configuration, "model-host", "Mesh.ModelHost"), new Dictionary<string, string>
         {
             ["ModelHost__ModelRepository"] = models,
             ["Kestrel__Endpoints__Http__Url"] = $"http://127.0.0.1:{ServiceProcess.FreePort()}",
@@ -183,22 +183,5 @@ public sealed class FallbackProcessTests(KafkaTestCluster cluster) : IClassFixtu
         }
 
         return false;
-    }
-
-    /// <summary>The configuration this assembly was built in (<c>bin/&lt;configuration&gt;/net10.0/</c>).</summary>
-    private static string Configuration() =>
-        new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Parent!.Name;
-
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Mesh.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("Mesh.sln not found above " + AppContext.BaseDirectory);
     }
 }
