@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
-using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 using Confluent.Kafka;
@@ -62,7 +60,7 @@ internal static class BenchCommand
             Directory.Delete(work, recursive: true);
         }
 
-        var report = new BenchReport(DateTimeOffset.UtcNow, MachineDescription(), broker is null ? "kafka" : "embedded", Environment.CommandLine, results);
+        var report = new BenchReport(DateTimeOffset.UtcNow, MachineInfo.Describe(), broker is null ? "kafka" : "embedded", Environment.CommandLine, results);
         Directory.CreateDirectory(settings.Output);
         var json = Path.Combine(settings.Output, "bench.json");
         var markdown = Path.Combine(settings.Output, "bench.md");
@@ -163,16 +161,6 @@ internal static class BenchCommand
 
         using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = bootstrap }).Build();
         await admin.CreateTopicsAsync(topics.All.Select(t => new TopicSpecification { Name = t, NumPartitions = BenchTopics.Partitions, ReplicationFactor = -1 })).ConfigureAwait(false);
-    }
-
-    private static string MachineDescription()
-    {
-        var cpu = File.Exists("/proc/cpuinfo")
-            ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim()
-            : null;
-        var memory = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / (1024.0 * 1024 * 1024);
-        return string.Create(CultureInfo.InvariantCulture,
-            $"{Environment.ProcessorCount} cores ({cpu ?? RuntimeInformation.ProcessArchitecture.ToString()}), {memory:F0} GiB, {RuntimeInformation.OSDescription}, .NET {Environment.Version}");
     }
 }
 

@@ -69,7 +69,7 @@ internal static partial class ModelHostBenchCommand
             }
 
             var dll = ServiceProcess.ServiceDll(root, settings.Configuration, "model-host", "Mesh.ModelHost");
-            var loadBefore = LoadAverage();
+            var loadBefore = MachineInfo.LoadAverage();
             Console.WriteLine($"mesh bench-model-host: {string.Join(", ", models.Select(m => m.Name))}; {Environment.ProcessorCount} cores, load {loadBefore}; {settings.DurationSeconds:0.###} s per measurement");
 
             var batchResults = models.ToDictionary(m => m.Name, _ => new List<BatchSizeResult>());
@@ -114,7 +114,7 @@ internal static partial class ModelHostBenchCommand
                 m => ConcurrencyResult.Create(settings.Callers, 1, settings.MaxBatchSize, settings.MaxQueueDelayMicroseconds, rounds[m.Name]));
 
             var report = new ModelHostBenchReport(
-                DateTimeOffset.UtcNow, MachineDescription(), Environment.ProcessorCount, loadBefore, LoadAverage(), Environment.CommandLine,
+                DateTimeOffset.UtcNow, MachineInfo.Describe(), Environment.ProcessorCount, loadBefore, MachineInfo.LoadAverage(), Environment.CommandLine,
                 settings.DurationSeconds, settings.WarmupSeconds,
                 [.. models.Select(m => new ModelResult(m.Name, m.Version, m.Description, batchResults[m.Name], concurrency[m.Name]))]);
 
@@ -397,19 +397,6 @@ internal static partial class ModelHostBenchCommand
 
     [GeneratedRegex(@"^mesh_model_host_batch_size\w*?_(?<kind>sum|count)\{(?<labels>[^}]*)\} (?<value>\S+)", RegexOptions.Multiline)]
     private static partial Regex BatchSizeLine();
-
-    private static string LoadAverage() =>
-        File.Exists("/proc/loadavg") ? string.Join(" / ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) + " (1 / 5 / 15 min)" : "unknown";
-
-    private static string MachineDescription()
-    {
-        var cpu = File.Exists("/proc/cpuinfo")
-            ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim()
-            : null;
-        var memory = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / (1024.0 * 1024 * 1024);
-        return string.Create(CultureInfo.InvariantCulture,
-            $"{Environment.ProcessorCount} cores ({cpu ?? RuntimeInformation.ProcessArchitecture.ToString()}), {memory:F0} GiB, {RuntimeInformation.OSDescription}, .NET {Environment.Version}");
-    }
 
     private sealed class CallerResult
     {
