@@ -37,10 +37,11 @@ internal sealed class LoadDriver(string bootstrapServers, BenchTopics topics)
         var readerDone = new ManualResetEventSlim();
         var stopwatch = Stopwatch.StartNew();
         TimeSpan lastPrediction = default;
+        var stopReading = false;
         var readerThread = new Thread(() =>
         {
             var deadline = DateTime.UtcNow + timeout;
-            while (received < count && DateTime.UtcNow < deadline)
+            while (received < count && DateTime.UtcNow < deadline && !Volatile.Read(ref stopReading))
             {
                 var record = reader.Consume(TimeSpan.FromMilliseconds(100));
                 if (record is null)
@@ -73,9 +74,24 @@ internal sealed class LoadDriver(string bootstrapServers, BenchTopics topics)
         readerThread.Start();
 
         var sendStarted = stopwatch.Elapsed;
-        Send(runId, count, rate, progress, () => received);
-        var sendEnded = stopwatch.Elapsed;
-        readerDone.Wait();
+        TimeSpan sendEnded;
+        try
+        {
+            Send(runId, count, rate, progress, () => received);
+            sendEnded = stopwatch.Elapsed;
+        }
+        catch
+        {
+            // The reader must be done with the consumer before it is disposed, or its next poll throws on
+            // its own thread and takes the process down, hiding this exception.
+            Volatile.Write(ref stopReading, true);
+            throw;
+        }
+        finally
+        {
+            readerDone.Wait();
+        }
+
         reader.Close();
 
         var ok = latencies.Where((_, i) => seen[i]).ToArray();
