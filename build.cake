@@ -1,4 +1,4 @@
-// Mesh build script (Cake). Targets: Build, Train, Test, Demo, Bench, MicroBench. Run through ./build.sh --target=<name>.
+// Mesh build script (Cake). Targets: Prerequisites, Build, Train, Test, Demo, Bench, MicroBench. Run through ./build.sh --target=<name>.
 var target = Argument("target", "Build");
 var configuration = Argument("configuration", "Release");
 var duration = Argument("duration", 45);
@@ -8,6 +8,81 @@ var dashboard = HasArgument("dashboard");
 var solution = File("./Mesh.sln");
 var mesh = $"./tools/Mesh.Cli/bin/{configuration}/net10.0/mesh.dll";
 var models = "./.mesh/models";
+
+// What the tests need beyond the .NET SDK, on Debian. The one list: .ci/run installs nothing itself, it runs the
+// Test target, which depends on Prerequisites.
+var debianPackages = new[]
+{
+    "redis-server",            // bandit state and the sink's join state (a real Redis, started by the tests)
+    "chromium",                // the experiment page, driven headless by Playwright
+    "python3-confluent-kafka", // data teams outside .NET: the Python example and the Schema Registry interop test
+    "python3-protobuf",
+    "python3-grpcio",          // a non-grpc-dotnet client of the model host's Open Inference Protocol API
+    "protobuf-compiler",       // protoc, for the Python classes
+    "protobuf-compiler-grpc",  // grpc_python_plugin
+    "libprotobuf-dev",         // google/protobuf/*.proto (timestamp.proto): Debian's protoc ships none of them
+};
+
+Task("Prerequisites")
+    .Description("Install the Debian packages the tests need (as root, after apt-get update), or say exactly what to run.")
+    .Does(() =>
+{
+    if (!IsRunningOnLinux() || !System.IO.File.Exists("/usr/bin/dpkg-query"))
+    {
+        Warning($"Not a Debian machine: install the equivalents of {string.Join(", ", debianPackages)} yourself.");
+        return;
+    }
+
+    var missing = debianPackages.Where(package => !DebianPackageInstalled(package)).ToArray();
+    if (missing.Length > 0)
+    {
+        var install = $"apt-get install -y --no-install-recommends {string.Join(" ", missing)}";
+        if (RunningAsRoot())
+        {
+            Information($"Installing {string.Join(", ", missing)} (apt-get update first)");
+            RunOrThrow("apt-get", "update -qq");
+            RunOrThrow("apt-get", "install -y -qq --no-install-recommends " + string.Join(" ", missing));
+        }
+        else
+        {
+            throw new Exception($"The tests need Debian packages that are missing: {string.Join(", ", missing)}. Run as root: apt-get update && {install}");
+        }
+    }
+
+    // kubectl (with its built-in kustomize) renders the Kubernetes manifests the tests check. Debian's own
+    // kubernetes-client is far too old (1.20); it comes from Kubernetes' or Google Cloud's packages.
+    if (StartProcess("sh", new ProcessSettings { Arguments = "-c \"command -v kubectl >/dev/null\"" }) != 0)
+    {
+        throw new Exception("The tests need kubectl 1.27 or newer (with kustomize) on PATH: see https://kubernetes.io/docs/tasks/tools/install-kubectl-linux/");
+    }
+});
+
+bool DebianPackageInstalled(string package)
+{
+    var exitCode = StartProcess("dpkg-query", new ProcessSettings
+    {
+        Arguments = $"-W -f=${{Status}} {package}",
+        RedirectStandardOutput = true,
+        RedirectStandardError = true,
+    }, out var output);
+    return exitCode == 0 && string.Join("", output).Contains("install ok installed");
+}
+
+bool RunningAsRoot()
+{
+    StartProcess("id", new ProcessSettings { Arguments = "-u", RedirectStandardOutput = true }, out var output);
+    return string.Join("", output).Trim() == "0";
+}
+
+void RunOrThrow(string tool, string arguments)
+{
+    var settings = new ProcessSettings { Arguments = arguments, EnvironmentVariables = new Dictionary<string, string> { ["DEBIAN_FRONTEND"] = "noninteractive" } };
+    var exitCode = StartProcess(tool, settings);
+    if (exitCode != 0)
+    {
+        throw new Exception($"{tool} {arguments} failed (exit code {exitCode}).");
+    }
+}
 
 Task("Clean")
     .Does(() =>
@@ -31,6 +106,7 @@ Task("Train")
 
 Task("Test")
     .Description("Every test: unit, integration (embedded broker or KAFKA_BOOTSTRAP_SERVERS) and end to end.")
+    .IsDependentOn("Prerequisites")
     .IsDependentOn("Build")
     .Does(() =>
 {
