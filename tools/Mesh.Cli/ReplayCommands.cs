@@ -16,6 +16,7 @@ internal static class ReplayCommands
     {
         var command = new Command("dead-letters", "Inspect the dead-letter topic and send chosen dead letters back into the stream.");
         command.Subcommands.Add(DeadLettersList());
+        command.Subcommands.Add(DeadLettersReplay());
         return command;
     }
 
@@ -32,6 +33,47 @@ internal static class ReplayCommands
             new DeadLetterListSettings(kafka.Resolve(result), result.GetValue(kafka.Topic)!, filter.Read(result), IsJson(result.GetValue(format))),
             Console.Out,
             token)));
+        return command;
+    }
+
+    public static Command DeadLettersReplay()
+    {
+        var kafka = new KafkaArguments();
+        var filter = new FilterArguments();
+        var to = new Option<string?>("--to") { Description = "Send every record to this topic instead of its dead letter's source topic." };
+        var fixes = new Option<string[]>("--fix") { Description = $"Repair each FeatureRecord before sending (repeatable, applied in order): {FeatureFixUp.Names}.", AllowMultipleArgumentsPerToken = true };
+        var maxAttempts = new Option<int>("--max-attempts") { Description = "Do not send a dead letter whose failed attempt reached this.", DefaultValueFactory = _ => 3 };
+        var dryRun = new Option<bool>("--dry-run") { Description = "Print what would be sent, send nothing." };
+        var skipPredicted = new Option<bool>("--skip-predicted") { Description = "Skip dead letters whose request id already has a Prediction (reads the predictions topic once)." };
+        var predictions = new Option<string>("--predictions-topic") { Description = "The predictions topic --skip-predicted reads.", DefaultValueFactory = _ => new MeshTopics().Predictions };
+        var command = new Command("replay", "Send chosen dead letters back to their source topic (or --to), unchanged or through a fix-up, with replay headers. Exit 1 when any could not be sent.")
+        {
+            to, fixes, maxAttempts, dryRun, skipPredicted, predictions,
+        };
+        kafka.AddTo(command);
+        filter.AddTo(command);
+        command.SetAction((result, token) => Guarded(() =>
+        {
+            var attempts = result.GetValue(maxAttempts);
+            if (attempts <= 0)
+            {
+                throw new ArgumentException($"--max-attempts must be positive, got {attempts}.");
+            }
+
+            var rules = new ReplayRules(
+                string.IsNullOrWhiteSpace(result.GetValue(to)) ? null : result.GetValue(to),
+                [.. (result.GetValue(fixes) ?? []).Select(FeatureFixUp.Parse)],
+                attempts,
+                Predicted: null);
+            var settings = new DeadLetterReplaySettings(
+                kafka.Resolve(result),
+                result.GetValue(kafka.Topic)!,
+                filter.Read(result),
+                rules,
+                result.GetValue(dryRun),
+                result.GetValue(skipPredicted) ? result.GetValue(predictions) : null);
+            return DeadLetterReplayCommand.Run(settings, Console.Out, Console.IsErrorRedirected ? null : Console.Error, token);
+        }));
         return command;
     }
 

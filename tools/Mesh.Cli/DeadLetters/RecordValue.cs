@@ -13,11 +13,19 @@ internal static class RecordValue
     /// The request id: field 1, a string, in FeatureRecord, Prediction and Label alike, so it is read straight off
     /// the wire. Empty when the bytes carry none or are not protobuf at all.
     /// </summary>
-    public static string RequestId(ByteString value)
+    public static string RequestId(ByteString value) => RequestId(value.ToByteArray());
+
+    /// <inheritdoc cref="RequestId(ByteString)"/>
+    public static string RequestId(byte[]? value)
     {
+        if (value is null)
+        {
+            return "";
+        }
+
         try
         {
-            var input = new CodedInputStream(value.ToByteArray());
+            var input = new CodedInputStream(value);
             uint tag;
             while ((tag = input.ReadTag()) != 0)
             {
