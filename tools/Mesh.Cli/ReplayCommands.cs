@@ -1,6 +1,8 @@
 using System.CommandLine;
 using Mesh.Cli.DeadLetters;
+using Mesh.Cli.PolicyEvaluation;
 using Mesh.Kafka;
+using Mesh.Mlflow;
 
 namespace Mesh.Cli;
 
@@ -23,14 +25,15 @@ internal static class ReplayCommands
     public static Command DeadLettersList()
     {
         var kafka = new KafkaArguments();
+        var topic = DeadLetterTopicOption();
         var filter = new FilterArguments();
         var format = FormatOption();
-        var command = new Command("list", "Group what is in the dead-letter topic by reason, service, experiment and arm, with counts and a sample. Reads to the end once; commits nothing.");
+        var command = new Command("list", "Group what is in the dead-letter topic by reason, service, experiment and arm, with counts and a sample. Reads to the end once; commits nothing.") { topic };
         kafka.AddTo(command);
         filter.AddTo(command);
         command.Options.Add(format);
         command.SetAction((result, token) => Guarded(() => DeadLetterListCommand.Run(
-            new DeadLetterListSettings(kafka.Resolve(result), result.GetValue(kafka.Topic)!, filter.Read(result), IsJson(result.GetValue(format))),
+            new DeadLetterListSettings(kafka.Resolve(result), result.GetValue(topic)!, filter.Read(result), IsJson(result.GetValue(format))),
             Console.Out,
             token)));
         return command;
@@ -39,6 +42,7 @@ internal static class ReplayCommands
     public static Command DeadLettersReplay()
     {
         var kafka = new KafkaArguments();
+        var topic = DeadLetterTopicOption();
         var filter = new FilterArguments();
         var to = new Option<string?>("--to") { Description = "Send every record to this topic instead of its dead letter's source topic." };
         var fixes = new Option<string[]>("--fix") { Description = $"Repair each FeatureRecord before sending (repeatable, applied in order): {FeatureFixUp.Names}.", AllowMultipleArgumentsPerToken = true };
@@ -48,7 +52,7 @@ internal static class ReplayCommands
         var predictions = new Option<string>("--predictions-topic") { Description = "The predictions topic --skip-predicted reads.", DefaultValueFactory = _ => new MeshTopics().Predictions };
         var command = new Command("replay", "Send chosen dead letters back to their source topic (or --to), unchanged or through a fix-up, with replay headers. Exit 1 when any could not be sent.")
         {
-            to, fixes, maxAttempts, dryRun, skipPredicted, predictions,
+            topic, to, fixes, maxAttempts, dryRun, skipPredicted, predictions,
         };
         kafka.AddTo(command);
         filter.AddTo(command);
@@ -67,7 +71,7 @@ internal static class ReplayCommands
                 Predicted: null);
             var settings = new DeadLetterReplaySettings(
                 kafka.Resolve(result),
-                result.GetValue(kafka.Topic)!,
+                result.GetValue(topic)!,
                 filter.Read(result),
                 rules,
                 result.GetValue(dryRun),
@@ -76,6 +80,103 @@ internal static class ReplayCommands
         }));
         return command;
     }
+
+    public static Command EvaluatePolicy()
+    {
+        var kafka = new KafkaArguments();
+        var topics = new MeshTopics();
+        var predictionsFile = new Option<string?>("--predictions") { Description = "Read Predictions from this file instead of the topic: the consumer's JSON lines or Parquet (.parquet)." };
+        var predictionsTopic = new Option<string>("--predictions-topic") { Description = "The predictions topic.", DefaultValueFactory = _ => topics.Predictions };
+        var labelsFile = new Option<string?>("--labels") { Description = "Read Labels from this JSON-lines file instead of the topic." };
+        var labelsTopic = new Option<string>("--labels-topic") { Description = "The labels topic.", DefaultValueFactory = _ => topics.Labels };
+        var experiment = new Option<string?>("--experiment") { Description = "The experiment whose traffic to use (needed when the predictions hold several)." };
+        var always = new Option<string[]>("--always") { Description = "Candidate: always this arm (repeatable).", AllowMultipleArgumentsPerToken = true };
+        var weights = new Option<string[]>("--weights") { Description = "Candidate: A/B weights, e.g. logreg=80,boosted=20 (repeatable).", AllowMultipleArgumentsPerToken = true };
+        var epsilon = new Option<double[]>("--epsilon-greedy") { Description = "Candidate: an epsilon-greedy bandit with this epsilon, greedy on the logged mean rewards (repeatable).", AllowMultipleArgumentsPerToken = true };
+        var reward = new Option<string>("--reward") { Description = "correct (the prediction matches the label: 1/0) or numeric (the label's numeric value).", DefaultValueFactory = _ => "correct" };
+        var minPropensity = new Option<double>("--min-propensity") { Description = "Warn when the candidate uses an arm the logging policy chose with a probability below this.", DefaultValueFactory = _ => 0.05 };
+        var format = FormatOption();
+        var mlflow = new Option<bool>("--mlflow") { Description = "Log one MLflow run per candidate: to MLFLOW_TRACKING_URI when set, else to --tracking-dir." };
+        var mlflowExperiment = new Option<string>("--mlflow-experiment") { Description = "The MLflow experiment for those runs.", DefaultValueFactory = _ => "mesh-policy-evaluation" };
+        var trackingDir = new Option<string>("--tracking-dir") { Description = "Local tracking folder (MLflow's file layout) when MLFLOW_TRACKING_URI is not set.", DefaultValueFactory = _ => "~/.mesh/tracking" };
+        var command = new Command("evaluate-policy", "Estimate how candidate policies would have done on logged Predictions joined with Labels: IPS, self-normalised IPS, doubly robust. Exit 2 when a candidate needs an arm never logged.")
+        {
+            predictionsFile, predictionsTopic, labelsFile, labelsTopic, experiment, always, weights, epsilon, reward, minPropensity, format, mlflow, mlflowExperiment, trackingDir,
+        };
+        kafka.AddTo(command);
+        command.SetAction((result, token) => GuardedAsync(() =>
+        {
+            var candidates = new List<CandidateFactory>();
+            foreach (var arm in result.GetValue(always) ?? [])
+            {
+                var policy = CandidatePolicy.Always(arm);
+                candidates.Add(_ => policy);
+            }
+
+            foreach (var text in result.GetValue(weights) ?? [])
+            {
+                var policy = CandidatePolicy.Weights(text);
+                candidates.Add(_ => policy);
+            }
+
+            foreach (var e in result.GetValue(epsilon) ?? [])
+            {
+                if (!(e >= 0 && e <= 1))
+                {
+                    throw new FormatException($"--epsilon-greedy {e}: epsilon must be between 0 and 1.");
+                }
+
+                candidates.Add(decisions => CandidatePolicy.EpsilonGreedy(e, OffPolicyEstimator.ArmMeans(decisions)));
+            }
+
+            var min = result.GetValue(minPropensity);
+            if (!(min >= 0 && min < 1))
+            {
+                throw new ArgumentException($"--min-propensity must be in [0, 1), got {min}.");
+            }
+
+            var settings = new EvaluatePolicySettings(
+                () => kafka.Resolve(result),
+                result.GetValue(predictionsFile),
+                result.GetValue(predictionsTopic)!,
+                result.GetValue(labelsFile),
+                result.GetValue(labelsTopic)!,
+                result.GetValue(experiment),
+                candidates,
+                result.GetValue(reward)?.ToLowerInvariant() switch
+                {
+                    "correct" => RewardKind.Correct,
+                    "numeric" => RewardKind.Numeric,
+                    var other => throw new FormatException($"--reward '{other}' is not one of: correct, numeric."),
+                },
+                new EstimatorSettings(MinPropensity: min),
+                IsJson(result.GetValue(format)),
+                result.GetValue(mlflowExperiment)!);
+            var tracking = result.GetValue(mlflow) ? Tracking(result.GetValue(trackingDir)!) : null;
+            return EvaluatePolicyCommand.RunAsync(settings, Console.Out, Console.Error, tracking, token);
+        }));
+        return command;
+    }
+
+    // As the metrics sink chooses: a tracking server when MLFLOW_TRACKING_URI is set, else MLflow's file layout in a folder.
+    private static IMlflowTracking Tracking(string folder)
+    {
+        var options = MlflowClientOptions.FromEnvironment();
+        if (options.TrackingUri is not null)
+        {
+            return new MlflowTrackingClient(new MlflowClient(new HttpClient { Timeout = Timeout.InfiniteTimeSpan }, options));
+        }
+
+        if (folder == "~" || folder.StartsWith("~/", StringComparison.Ordinal))
+        {
+            folder = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), folder.Length > 2 ? folder[2..] : "");
+        }
+
+        return new LocalTrackingStore(folder);
+    }
+
+    private static Option<string> DeadLetterTopicOption() =>
+        new("--topic") { Description = "The dead-letter topic.", DefaultValueFactory = _ => new MeshTopics().DeadLetter };
 
     private static Option<string> FormatOption() =>
         new("--format") { Description = "table or json.", DefaultValueFactory = _ => "table" };
@@ -101,6 +202,19 @@ internal static class ReplayCommands
         }
     }
 
+    private static async Task<int> GuardedAsync(Func<Task<int>> run)
+    {
+        try
+        {
+            return await run().ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is FormatException or ArgumentException or InvalidOperationException)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return BadConfiguration;
+        }
+    }
+
     /// <summary>Where the cluster is: <c>--bootstrap-servers</c>, else the file the embedded broker writes, as the services do.</summary>
     private sealed class KafkaArguments
     {
@@ -108,13 +222,10 @@ internal static class ReplayCommands
 
         public Option<string> File { get; } = new("--bootstrap-file") { Description = "Where the embedded broker publishes its address.", DefaultValueFactory = _ => KafkaOptions.DefaultBootstrapFile };
 
-        public Option<string> Topic { get; } = new("--topic") { Description = "The dead-letter topic.", DefaultValueFactory = _ => new MeshTopics().DeadLetter };
-
         public void AddTo(Command command)
         {
             command.Options.Add(Servers);
             command.Options.Add(File);
-            command.Options.Add(Topic);
         }
 
         public string Resolve(ParseResult result) => BootstrapResolver.Resolve(new KafkaOptions
