@@ -1,7 +1,5 @@
 namespace Mesh.Cli.DeadLetters;
 
-internal sealed record DeadLetterListSettings(string BootstrapServers, string Topic, DeadLetterFilter Filter, bool Json);
-
 /// <summary><c>mesh dead-letters list</c>: what is in the dead-letter topic, grouped, read to its end once.</summary>
 internal static class DeadLetterListCommand
 {

@@ -11,14 +11,7 @@ internal static class DeadLetterListReport
 
     public static void WriteTable(TextWriter output, string topic, IReadOnlyList<DeadLetterGroup> groups, int total, int unreadable)
     {
-        var console = AnsiConsole.Create(new AnsiConsoleSettings
-        {
-            Ansi = AnsiSupport.No,
-            ColorSystem = ColorSystemSupport.NoColors,
-            Out = new AnsiConsoleOutput(output),
-            Interactive = InteractionSupport.No,
-        });
-        console.Profile.Width = 240;
+        var console = PlainConsole.Create(output, 240);
         var table = new Table().AddColumns("count", "reason", "service", "experiment", "arm", "first", "last", "sample");
         foreach (var g in groups)
         {

@@ -2,14 +2,6 @@ using Confluent.Kafka;
 
 namespace Mesh.Cli.DeadLetters;
 
-internal sealed record DeadLetterReplaySettings(
-    string BootstrapServers,
-    string Topic,
-    DeadLetterFilter Filter,
-    ReplayRules Rules,
-    bool DryRun,
-    string? SkipPredictedTopic);
-
 /// <summary>
 /// <c>mesh dead-letters replay</c>: the chosen dead letters back to their source topic (or <c>--to</c>), with their
 /// key, request id, headers and value (after fix-ups), plus the replay headers. Exit 1 when any record could not be sent.

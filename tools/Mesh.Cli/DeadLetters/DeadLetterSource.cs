@@ -26,5 +26,3 @@ internal sealed class DeadLetterSource(TopicSnapshotReader reader)
         return new DeadLetterSnapshot(entries, unreadable);
     }
 }
-
-internal sealed record DeadLetterSnapshot(IReadOnlyList<DeadLetterEntry> Entries, int Unreadable);

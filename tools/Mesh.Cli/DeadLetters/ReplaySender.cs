@@ -2,9 +2,6 @@ using Confluent.Kafka;
 
 namespace Mesh.Cli.DeadLetters;
 
-/// <summary>What sending a plan achieved: acknowledged by Kafka, or failed with the delivery report's reason.</summary>
-internal sealed record ReplayDelivery(int Acknowledged, IReadOnlyList<(ReplayItem Item, string Reason)> Failures);
-
 /// <summary>Sends a plan's records and waits for every delivery report; the reports, not the sends, are counted.</summary>
 internal sealed class ReplaySender(IProducer<byte[], byte[]> producer)
 {

@@ -1,8 +1,5 @@
 namespace Mesh.Cli.PolicyEvaluation;
 
-/// <summary>What joining left out, and why, so a user can tell the estimate's base from the traffic's.</summary>
-internal sealed record JoinCounts(int Predictions, int Shadow, int Fallback, int OtherExperiments, int BadPropensity, int Duplicates, int Unlabelled, int Decisions);
-
 /// <summary>
 /// Joins logged Predictions with Labels by request id into decisions. Shadows (never served) and fallbacks (served
 /// by another arm than the one drawn, so their propensity does not describe them) are left out; so are repeats of a

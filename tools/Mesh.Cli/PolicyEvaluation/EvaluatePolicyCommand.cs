@@ -2,22 +2,6 @@ using Mesh.Mlflow;
 
 namespace Mesh.Cli.PolicyEvaluation;
 
-/// <summary>A candidate to evaluate; built from the decisions, since a bandit's next move depends on what it has seen.</summary>
-internal delegate CandidatePolicy CandidateFactory(IReadOnlyList<LoggedDecision> decisions);
-
-internal sealed record EvaluatePolicySettings(
-    Func<string> BootstrapServers,
-    string? PredictionsFile,
-    string PredictionsTopic,
-    string? LabelsFile,
-    string LabelsTopic,
-    string? Experiment,
-    IReadOnlyList<CandidateFactory> Candidates,
-    RewardKind Reward,
-    EstimatorSettings Estimators,
-    bool Json,
-    string MlflowExperiment);
-
 /// <summary>
 /// <c>mesh evaluate-policy</c>: how candidate policies would have done on the logged traffic. Exit 2 when a
 /// candidate had to be refused (it needs an arm the logging policy never chose), with the reason.

@@ -2,9 +2,6 @@ using System.Globalization;
 
 namespace Mesh.Cli.PolicyEvaluation;
 
-/// <summary>Settings of the estimators: the interval's z (1.96 for 95 %) and the propensity below which support is called thin.</summary>
-internal sealed record EstimatorSettings(double Z = 1.96, double MinPropensity = 0.05);
-
 /// <summary>
 /// Off-policy estimators of a candidate's mean reward from decisions logged with their propensities: inverse
 /// propensity scoring, self-normalised IPS and doubly robust, each with a normal-approximation interval from

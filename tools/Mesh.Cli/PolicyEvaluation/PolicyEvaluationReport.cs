@@ -16,14 +16,7 @@ internal static class PolicyEvaluationReport
 
     public static void WriteTable(TextWriter output, string experiment, JoinCounts counts, IReadOnlyList<PolicyEvaluationResult> results)
     {
-        var console = AnsiConsole.Create(new AnsiConsoleSettings
-        {
-            Ansi = AnsiSupport.No,
-            ColorSystem = ColorSystemSupport.NoColors,
-            Out = new AnsiConsoleOutput(output),
-            Interactive = InteractionSupport.No,
-        });
-        console.Profile.Width = 200;
+        var console = PlainConsole.Create(output, 200);
         console.WriteLine(Describe(experiment, counts));
         foreach (var result in results)
         {
