@@ -90,6 +90,47 @@ public sealed class OffPolicyEstimatorTests
         Assert.Equal(0.05, policy.ProbabilityOf("a"), 9);
     }
 
+    [Fact]
+    public void Thompson_ClearWinner_GetsNearlyAllWeightAndTiedArmsShare()
+    {
+        var clear = CandidatePolicy.Thompson(new Dictionary<string, (int, double)> { ["a"] = (1000, 600), ["b"] = (1000, 900) });
+        var tied = CandidatePolicy.Thompson(new Dictionary<string, (int, double)> { ["a"] = (400, 200), ["b"] = (400, 200) });
+
+        Assert.True(clear.ProbabilityOf("b") > 0.999, $"b: {clear.ProbabilityOf("b")}");
+        Assert.Equal(1, clear.Probabilities.Values.Sum(), 9);
+        Assert.InRange(tied.ProbabilityOf("a"), 0.45, 0.55);
+    }
+
+    [Fact]
+    public void Thompson_OnSimulatedTraffic_TrueValueInsideTheIntervals()
+    {
+        var covered = 0;
+        for (var seed = 1; seed <= 100; seed++)
+        {
+            var decisions = LoggedTrafficSimulation.Generate(seed, Decisions, withScores: false);
+            var candidate = CandidatePolicy.Thompson(OffPolicyEstimator.ArmRewards(decisions));
+            var dr = OffPolicyEstimator.Evaluate(decisions, candidate, new EstimatorSettings()).Estimates.Single(e => e.Estimator == "dr");
+            var truth = LoggedTrafficSimulation.TrueValue(candidate);
+            covered += dr.Lower <= truth && truth <= dr.Upper ? 1 : 0;
+        }
+
+        Assert.True(covered >= 90, $"{covered}/100");
+    }
+
+    [Fact]
+    public void BetaDraw_MeanAndSpread_MatchTheDistribution()
+    {
+        var random = new Random(42);
+        var draws = Enumerable.Range(0, 40_000).Select(_ => BetaDraw.Next(random, 3, 7)).ToList();
+        var mean = draws.Average();
+        var variance = draws.Sum(d => (d - mean) * (d - mean)) / draws.Count;
+
+        // Beta(3, 7): mean 0.3, variance ab / ((a+b)^2 (a+b+1)) = 21 / 1100.
+        Assert.Equal(0.3, mean, 2);
+        Assert.Equal(21.0 / 1100, variance, 3);
+        Assert.All(draws, d => Assert.InRange(d, 0, 1));
+    }
+
     [Theory]
     [InlineData("logreg=80,logreg=20")]
     [InlineData("logreg=-1")]

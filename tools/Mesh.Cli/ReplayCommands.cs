@@ -93,6 +93,7 @@ internal static class ReplayCommands
         var always = new Option<string[]>("--always") { Description = "Candidate: always this arm (repeatable).", AllowMultipleArgumentsPerToken = true };
         var weights = new Option<string[]>("--weights") { Description = "Candidate: A/B weights, e.g. logreg=80,boosted=20 (repeatable).", AllowMultipleArgumentsPerToken = true };
         var epsilon = new Option<double[]>("--epsilon-greedy") { Description = "Candidate: an epsilon-greedy bandit with this epsilon, greedy on the logged mean rewards (repeatable).", AllowMultipleArgumentsPerToken = true };
+        var thompson = new Option<bool>("--thompson") { Description = "Candidate: a Thompson-sampling bandit (Beta-Bernoulli) after the logged rewards, which must be in [0, 1]." };
         var reward = new Option<string>("--reward") { Description = "correct (the prediction matches the label: 1/0) or numeric (the label's numeric value).", DefaultValueFactory = _ => "correct" };
         var minPropensity = new Option<double>("--min-propensity") { Description = "Warn when the candidate uses an arm the logging policy chose with a probability below this.", DefaultValueFactory = _ => 0.05 };
         var format = FormatOption();
@@ -101,7 +102,7 @@ internal static class ReplayCommands
         var trackingDir = new Option<string>("--tracking-dir") { Description = "Local tracking folder (MLflow's file layout) when MLFLOW_TRACKING_URI is not set.", DefaultValueFactory = _ => "~/.mesh/tracking" };
         var command = new Command("evaluate-policy", "Estimate how candidate policies would have done on logged Predictions joined with Labels: IPS, self-normalised IPS, doubly robust. Exit 2 when a candidate needs an arm never logged.")
         {
-            predictionsFile, predictionsTopic, labelsFile, labelsTopic, experiment, always, weights, epsilon, reward, minPropensity, format, mlflow, mlflowExperiment, trackingDir,
+            predictionsFile, predictionsTopic, labelsFile, labelsTopic, experiment, always, weights, epsilon, thompson, reward, minPropensity, format, mlflow, mlflowExperiment, trackingDir,
         };
         kafka.AddTo(command);
         command.SetAction((result, token) => GuardedAsync(() =>
@@ -127,6 +128,13 @@ internal static class ReplayCommands
                 }
 
                 candidates.Add(decisions => CandidatePolicy.EpsilonGreedy(e, OffPolicyEstimator.ArmMeans(decisions)));
+            }
+
+            if (result.GetValue(thompson))
+            {
+                candidates.Add(decisions => decisions.All(d => d.Reward is >= 0 and <= 1)
+                    ? CandidatePolicy.Thompson(OffPolicyEstimator.ArmRewards(decisions))
+                    : throw new ArgumentException("--thompson needs rewards in [0, 1]; these labels' numeric values are not."));
             }
 
             var min = result.GetValue(minPropensity);

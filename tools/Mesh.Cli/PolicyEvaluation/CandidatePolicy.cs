@@ -64,4 +64,36 @@ internal sealed record CandidatePolicy(string Description, IReadOnlyDictionary<s
             $"epsilon-greedy {epsilon.ToString(CultureInfo.InvariantCulture)} (greedy arm {best})",
             armMeans.Keys.ToDictionary(a => a, a => a == best ? 1 - epsilon + explore : explore, StringComparer.Ordinal));
     }
+
+    /// <summary>
+    /// A Thompson-sampling bandit (Beta-Bernoulli from a uniform prior, as the router's) as it would act next: each
+    /// arm's probability of drawing the highest sample given the logged rewards, estimated with a fixed seed.
+    /// </summary>
+    /// <param name="armRewards">Per arm: the decisions and the sum of their rewards, each in [0, 1].</param>
+    public static CandidatePolicy Thompson(IReadOnlyDictionary<string, (int Decisions, double RewardSum)> armRewards, int draws = 20_000, int seed = 12345)
+    {
+        var arms = armRewards.Keys.Order(StringComparer.Ordinal).ToArray();
+        var wins = new int[arms.Length];
+        var random = new Random(seed);
+        for (var draw = 0; draw < draws && arms.Length > 0; draw++)
+        {
+            var best = 0;
+            var bestSample = double.NegativeInfinity;
+            for (var i = 0; i < arms.Length; i++)
+            {
+                var (n, sum) = armRewards[arms[i]];
+                var successes = Math.Clamp(sum, 0, n);
+                var sample = BetaDraw.Next(random, 1 + successes, 1 + n - successes);
+                if (sample > bestSample)
+                {
+                    bestSample = sample;
+                    best = i;
+                }
+            }
+
+            wins[best]++;
+        }
+
+        return new CandidatePolicy("thompson", arms.Select((a, i) => (a, i)).ToDictionary(x => x.a, x => (double)wins[x.i] / draws, StringComparer.Ordinal));
+    }
 }

@@ -14,7 +14,7 @@ internal static class EvaluatePolicyCommand
     {
         if (settings.Candidates.Count == 0)
         {
-            throw new ArgumentException("No candidate policy: give --always <arm>, --weights <arm=weight,...> or --epsilon-greedy <epsilon>.");
+            throw new ArgumentException("No candidate policy: give --always <arm>, --weights <arm=weight,...>, --epsilon-greedy <epsilon> or --thompson.");
         }
 
         var source = new LoggedTrafficSource(settings.BootstrapServers);

@@ -56,6 +56,10 @@ internal static class OffPolicyEstimator
     public static IReadOnlyDictionary<string, double> ArmMeans(IReadOnlyList<LoggedDecision> decisions) =>
         decisions.GroupBy(d => d.Arm, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Average(d => d.Reward), StringComparer.Ordinal);
 
+    /// <summary>Per arm: the decisions that chose it and the sum of their rewards, what a Beta-Bernoulli bandit keeps.</summary>
+    public static IReadOnlyDictionary<string, (int Decisions, double RewardSum)> ArmRewards(IReadOnlyList<LoggedDecision> decisions) =>
+        decisions.GroupBy(d => d.Arm, StringComparer.Ordinal).ToDictionary(g => g.Key, g => (g.Count(), g.Sum(d => d.Reward)), StringComparer.Ordinal);
+
     private static List<ArmSupport> Support(IReadOnlyList<LoggedDecision> decisions, CandidatePolicy candidate)
     {
         var logged = decisions.GroupBy(d => d.Arm, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.ToList(), StringComparer.Ordinal);
