@@ -114,6 +114,30 @@ public sealed class DeadLetterReplayCommandTests(KafkaTestCluster cluster) : ICl
         Assert.Contains("replayed 1; skipped as already predicted 2;", output.ToString(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Run_RecordTheProducerCannotSend_CountsItFailedAndExitsNonZero()
+    {
+        var (dlq, source) = await TopicsAsync();
+        var big = DeadLetterTraffic.Letter(DeadLetterTraffic.Feature("big"), source, "Timeout", "model host");
+        big.Value = Google.Protobuf.ByteString.CopyFrom(new byte[1_100_000]);
+        using (var producer = new ProducerBuilder<byte[], byte[]>(new ProducerConfig { BootstrapServers = cluster.BootstrapServers, MessageMaxBytes = 2_000_000 }).Build())
+        {
+            producer.Produce(new TopicPartition(dlq, 0), new Message<byte[], byte[]> { Key = [], Value = big.ToByteArray() });
+            Assert.Equal(0, producer.Flush(TimeSpan.FromSeconds(30)));
+        }
+
+        DeadLetterTraffic.Produce(cluster.BootstrapServers, dlq, [DeadLetterTraffic.Letter(DeadLetterTraffic.Feature("small"), source, "Timeout", "model host")]);
+        var output = new StringWriter();
+
+        var exit = DeadLetterReplayCommand.Run(new DeadLetterReplaySettings(cluster.BootstrapServers, dlq, DeadLetterFilter.All, s_rules, DryRun: false, null), output, null, CancellationToken.None);
+
+        Assert.Equal(1, exit);
+        Assert.Equal(["small"], ReadTopic(source).Select(r => RecordValue.RequestId(r.Message.Value)));
+        Assert.Contains($"failed {dlq}/0/0 -> {source}", output.ToString(), StringComparison.Ordinal);
+        Assert.Contains("replayed 1;", output.ToString(), StringComparison.Ordinal);
+        Assert.EndsWith("failed 1", output.ToString().TrimEnd(), StringComparison.Ordinal);
+    }
+
     private async Task<(string DeadLetters, string Source)> TopicsAsync()
     {
         var dlq = KafkaTestCluster.UniqueTopic("replay-dlq");
