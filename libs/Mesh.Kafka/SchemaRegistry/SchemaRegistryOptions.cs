@@ -46,8 +46,11 @@ public sealed class SchemaRegistryOptions
     [Range(1, 600_000)]
     public int RequestTimeoutMs { get; set; } = 30_000;
 
-    /// <summary>Retries of a failed registry request, with Confluent's client's exponential back-off.</summary>
-    [Range(0, 100)]
+    /// <summary>
+    /// Attempts of a failed registry request, with Confluent's client's exponential back-off. At least 1: with 0,
+    /// Confluent.SchemaRegistry 2.16's client sends no request and fails every call with a NullReferenceException.
+    /// </summary>
+    [Range(1, 100)]
     public int MaxRetries { get; set; } = 3;
 
     /// <summary>Whether a registry is configured, so writers frame their values.</summary>
