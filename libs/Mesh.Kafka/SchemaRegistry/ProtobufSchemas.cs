@@ -55,6 +55,37 @@ public static class ProtobufSchemas
     public static async Task<Schema> ForFileAsync(ISchemaRegistryClient client, FileDescriptor file, bool register) =>
         new(SchemaString(file), await ResolveReferencesAsync(client, file, register).ConfigureAwait(false), SchemaType.Protobuf);
 
+    /// <summary>
+    /// Registers the message's file under the subject with its imports (or, without <paramref name="register"/>, looks
+    /// it up) and returns it with its id and version. Throws <see cref="SchemaRegistrationException"/> when the
+    /// registry refuses it as incompatible or invalid, or does not hold it when only looking up.
+    /// </summary>
+    public static async Task<RegisteredSchema> RegisterOrLookUpAsync(ISchemaRegistryClient client, string subject, MessageDescriptor descriptor, bool register)
+    {
+        var file = descriptor.File.Name;
+        try
+        {
+            var schema = await ForFileAsync(client, descriptor.File, register).ConfigureAwait(false);
+            if (register)
+            {
+                await client.RegisterSchemaAsync(subject, schema).ConfigureAwait(false);
+            }
+
+            return await client.LookupSchemaAsync(subject, schema, ignoreDeletedSchemas: true).ConfigureAwait(false);
+        }
+        catch (SchemaRegistryException e) when (e.ErrorCode == 409 || e.ErrorCode / 100 == 422)
+        {
+            throw new SchemaRegistrationException(subject,
+                $"the schema registry refused {file} ({descriptor.FullName}) under subject '{subject}': {e.Message}", e);
+        }
+        catch (SchemaRegistryException e) when (!register && e.ErrorCode is 40401 or 40403)
+        {
+            throw new SchemaRegistrationException(subject,
+                $"subject '{subject}' does not hold {file} ({descriptor.FullName}) and {SchemaRegistryOptions.SectionName}:AutoRegister is false: " +
+                $"register it first (mesh schemas register). The registry said: {e.Message}", e);
+        }
+    }
+
     private static int IndexOf(IList<MessageDescriptor> messages, MessageDescriptor message)
     {
         for (var i = 0; i < messages.Count; i++)

@@ -60,37 +60,11 @@ public sealed class WireFormatWriter(ISchemaRegistryClient? client, SchemaRegist
 
         cancellationToken.ThrowIfCancellationRequested();
         var subject = SubjectNames.For(options.SubjectNameStrategy, schema.Topic, schema.Descriptor);
-        var registered = await RegisterOrLookUpAsync(client, subject, schema.Descriptor, options.AutoRegister).ConfigureAwait(false);
+        var registered = await ProtobufSchemas.RegisterOrLookUpAsync(client, subject, schema.Descriptor, options.AutoRegister).ConfigureAwait(false);
         var indexes = ProtobufSchemas.MessageIndexes(schema.Descriptor);
         var header = new byte[ConfluentWireFormat.GetHeaderLength(indexes)];
         ConfluentWireFormat.WriteHeader(header, registered.Id, indexes);
         _headers[(schema.Topic, schema.Descriptor)] = header;
         return registered;
-    }
-
-    internal static async Task<RegisteredSchema> RegisterOrLookUpAsync(ISchemaRegistryClient client, string subject, MessageDescriptor descriptor, bool register)
-    {
-        var file = descriptor.File.Name;
-        try
-        {
-            var schema = await ProtobufSchemas.ForFileAsync(client, descriptor.File, register).ConfigureAwait(false);
-            if (register)
-            {
-                await client.RegisterSchemaAsync(subject, schema).ConfigureAwait(false);
-            }
-
-            return await client.LookupSchemaAsync(subject, schema, ignoreDeletedSchemas: true).ConfigureAwait(false);
-        }
-        catch (SchemaRegistryException e) when (e.ErrorCode == 409 || e.ErrorCode / 100 == 422)
-        {
-            throw new SchemaRegistrationException(subject,
-                $"the schema registry refused {file} ({descriptor.FullName}) under subject '{subject}': {e.Message}", e);
-        }
-        catch (SchemaRegistryException e) when (!register && e.ErrorCode is 40401 or 40403)
-        {
-            throw new SchemaRegistrationException(subject,
-                $"subject '{subject}' does not hold {file} ({descriptor.FullName}) and {SchemaRegistryOptions.SectionName}:AutoRegister is false: " +
-                $"register it first (mesh schemas register). The registry said: {e.Message}", e);
-        }
     }
 }

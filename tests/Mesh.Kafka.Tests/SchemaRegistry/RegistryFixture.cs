@@ -1,5 +1,6 @@
 using Confluent.SchemaRegistry;
 using Mesh.Kafka.SchemaRegistry;
+using Mesh.Kafka.Tests.SchemaRegistry.StandIn;
 
 namespace Mesh.Kafka.Tests.SchemaRegistry;
 

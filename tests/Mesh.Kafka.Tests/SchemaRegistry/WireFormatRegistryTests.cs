@@ -1,8 +1,9 @@
 using System.Buffers.Binary;
-using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
+using Google.Protobuf;
 using Mesh.Contracts.V1;
 using Mesh.Kafka.SchemaRegistry;
+using Mesh.Kafka.Tests.SchemaRegistry.StandIn;
 
 namespace Mesh.Kafka.Tests.SchemaRegistry;
 

@@ -8,7 +8,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
-namespace Mesh.Kafka.Tests.SchemaRegistry;
+namespace Mesh.Kafka.Tests.SchemaRegistry.StandIn;
 
 /// <summary>
 /// A stand-in for Confluent Schema Registry (a JVM service that cannot run here), on 127.0.0.1 and a free port. It

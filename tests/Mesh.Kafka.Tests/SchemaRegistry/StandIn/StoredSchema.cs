@@ -1,4 +1,4 @@
-namespace Mesh.Kafka.Tests.SchemaRegistry;
+namespace Mesh.Kafka.Tests.SchemaRegistry.StandIn;
 
 /// <summary>A registered schema and its global id.</summary>
 internal sealed record StoredSchema(int Id, SchemaRequest Request)

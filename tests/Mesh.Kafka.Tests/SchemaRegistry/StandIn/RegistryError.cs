@@ -1,4 +1,4 @@
-namespace Mesh.Kafka.Tests.SchemaRegistry;
+namespace Mesh.Kafka.Tests.SchemaRegistry.StandIn;
 
 /// <summary>An error answer: HTTP status, Confluent error code and message.</summary>
 internal sealed record RegistryError(int Status, int ErrorCode, string Message)

@@ -1,7 +1,7 @@
 using Google.Protobuf;
 using Google.Protobuf.Reflection;
 
-namespace Mesh.Kafka.Tests.SchemaRegistry;
+namespace Mesh.Kafka.Tests.SchemaRegistry.StandIn;
 
 /// <summary>The stand-in registry's schemas, subjects and compatibility settings (see <see cref="StandInSchemaRegistry"/>).</summary>
 internal sealed class RegistryStore

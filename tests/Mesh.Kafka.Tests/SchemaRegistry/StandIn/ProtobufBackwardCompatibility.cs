@@ -1,6 +1,6 @@
 using Google.Protobuf.Reflection;
 
-namespace Mesh.Kafka.Tests.SchemaRegistry;
+namespace Mesh.Kafka.Tests.SchemaRegistry.StandIn;
 
 /// <summary>
 /// The stand-in registry's protobuf compatibility check, after the rules of Confluent's ProtobufSchema difference

@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 
-namespace Mesh.Kafka.Tests.SchemaRegistry;
+namespace Mesh.Kafka.Tests.SchemaRegistry.StandIn;
 
 /// <summary>A schema as a client sent it: type, schema string and references.</summary>
 internal sealed record SchemaRequest(string SchemaType, string Schema, IReadOnlyList<SchemaRef> References)
