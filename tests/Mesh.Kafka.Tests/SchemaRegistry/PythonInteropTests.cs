@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using Google.Protobuf.WellKnownTypes;
 using Mesh.Contracts.V1;
@@ -111,44 +110,15 @@ public sealed class PythonInteropTests
         try
         {
             var protos = Path.Combine(TestRepository.Root, "protos");
-            var protoc = await RunAsync("protoc", ["-I", protos, "-I", "/usr/include", "--python_out=" + generated,
-                .. Directory.GetFiles(Path.Combine(protos, "mesh", "v1"), "*.proto")]);
+            var protoc = await ExternalProcess.RunAsync("protoc", ["-I", protos, "-I", "/usr/include", "--python_out=" + generated,
+                .. Directory.GetFiles(Path.Combine(protos, "mesh", "v1"), "*.proto")], s_processTimeout);
             Assert.True(protoc.ExitCode == 0, "protoc failed: " + protoc.Error);
             var script = Path.Combine(TestRepository.Root, "tests", "Mesh.Kafka.Tests", "SchemaRegistry", "confluent_interop.py");
-            return await RunAsync(Python(), [script, mode, "--url", url, "--topic", topic, "--generated", generated, .. more]);
+            return await ExternalProcess.RunAsync(ExternalProcess.Python, [script, mode, "--url", url, "--topic", topic, "--generated", generated, .. more], s_processTimeout);
         }
         finally
         {
             Directory.Delete(generated, recursive: true);
         }
-    }
-
-    // Debian installs its Python packages for the system interpreter, not for a pyenv python3 first on PATH.
-    private static string Python() => Environment.GetEnvironmentVariable("MESH_PYTHON") is { Length: > 0 } python ? python : "/usr/bin/python3";
-
-    private static async Task<(int ExitCode, string Output, string Error)> RunAsync(string file, IEnumerable<string> arguments)
-    {
-        var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(start) ?? throw new InvalidOperationException("could not start " + file);
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(s_processTimeout);
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync();
-            return (-1, await output, $"{file} did not finish within {s_processTimeout}: " + await error);
-        }
-
-        return (process.ExitCode, await output, await error);
     }
 }
