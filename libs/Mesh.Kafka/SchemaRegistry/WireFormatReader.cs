@@ -15,6 +15,12 @@ public sealed class WireFormatReader(ISchemaRegistryClient? client, SchemaRegist
     private readonly ConcurrentDictionary<int, SchemaMessageNames> _schemas = new();
 
     /// <summary>
+    /// A reader without a registry: plain values, and framed ones by skipping their header. What a handler uses when
+    /// none is given (unit tests, a service without <c>Kafka:SchemaRegistry:Url</c>).
+    /// </summary>
+    public static WireFormatReader Unchecked { get; } = new(null, new SchemaRegistryOptions());
+
+    /// <summary>
     /// The value as a <typeparamref name="T"/>. Throws <see cref="UndecodableValueException"/> when its schema id is
     /// unknown or names another message, <see cref="InvalidProtocolBufferException"/> when the bytes are not protobuf.
     /// </summary>

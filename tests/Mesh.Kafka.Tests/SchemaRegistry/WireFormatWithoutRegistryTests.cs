@@ -20,7 +20,7 @@ public sealed class WireFormatWithoutRegistryTests
     [Fact]
     public void Decode_NoRegistryConfigured_ReadsPlainAndFramedValues()
     {
-        var reader = new WireFormatReader(null, new SchemaRegistryOptions());
+        var reader = WireFormatReader.Unchecked;
         var framed = new byte[] { 0, 0, 0, 0, 9, 0 }.Concat(s_record.ToByteArray()).ToArray();
 
         Assert.Equal(s_record, reader.Decode<FeatureRecord>("features", s_record.ToByteArray()));
