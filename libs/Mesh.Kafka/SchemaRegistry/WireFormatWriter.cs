@@ -32,8 +32,19 @@ public sealed class WireFormatWriter(ISchemaRegistryClient? client, SchemaRegist
             return header;
         }
 
-        // A topic nobody declared at start: register now (Confluent's client retries a registry that is down).
-        RegisterAsync(new MeshSchema(topic, descriptor), CancellationToken.None).GetAwaiter().GetResult();
+        // A topic nobody declared at start: register now (Confluent's client retries a registry that is down, with
+        // back-off, MaxRetries times); the record is not written unframed when that fails.
+        try
+        {
+            RegisterAsync(new MeshSchema(topic, descriptor), CancellationToken.None).GetAwaiter().GetResult();
+        }
+        catch (Exception e) when (e is not SchemaRegistrationException)
+        {
+            throw new SchemaRegistrationException(SubjectNames.For(options.SubjectNameStrategy, topic, descriptor),
+                $"{SchemaRegistryOptions.SectionName}:Url: the schema registry at '{options.Url}' did not answer while registering " +
+                $"subject '{SubjectNames.For(options.SubjectNameStrategy, topic, descriptor)}' ({descriptor.FullName}): {e.Message}", e);
+        }
+
         return _headers[(topic, descriptor)];
     }
 

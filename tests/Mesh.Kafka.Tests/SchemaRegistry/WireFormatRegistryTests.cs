@@ -93,6 +93,20 @@ public sealed class WireFormatRegistryTests
     }
 
     [Fact]
+    public async Task Encode_RegistryDownAndTopicNotYetRegistered_ThrowsNamingTheSubjectAndKeepsCachedTopicsWorking()
+    {
+        await using var fixture = await RegistryFixture.StartAsync();
+        var cached = fixture.Writer.Encode("features", s_record);
+        await fixture.Registry.StopAsync();
+
+        var error = Assert.Throws<SchemaRegistrationException>(() => fixture.Writer.Encode("other-features", s_record));
+
+        Assert.Equal("other-features-value", error.Subject);
+        Assert.StartsWith("Kafka:SchemaRegistry:Url:", error.Message);
+        Assert.Equal(cached, fixture.Writer.Encode("features", s_record));
+    }
+
+    [Fact]
     public async Task Decode_UnknownSchemaId_ThrowsNamingTheIdAndSubject()
     {
         await using var fixture = await RegistryFixture.StartAsync();
