@@ -1,0 +1,93 @@
+using System.Collections.Concurrent;
+using Confluent.SchemaRegistry;
+using Google.Protobuf;
+
+namespace Mesh.Kafka.SchemaRegistry;
+
+/// <summary>
+/// Decodes a mesh topic's values whether they are framed in Confluent's wire format or plain protobuf (a topic can
+/// migrate without downtime). The message names of each schema id are fetched once and kept, so reading costs no
+/// registry call after the first record of a schema. Without a registry, a framed value is read by skipping its header
+/// (its schema cannot be checked).
+/// </summary>
+public sealed class WireFormatReader(ISchemaRegistryClient? client, SchemaRegistryOptions options)
+{
+    private readonly ConcurrentDictionary<int, SchemaMessageNames> _schemas = new();
+
+    /// <summary>
+    /// A reader without a registry: plain values, and framed ones by skipping their header. What a handler uses when
+    /// none is given (unit tests, a service without <c>Kafka:SchemaRegistry:Url</c>).
+    /// </summary>
+    public static WireFormatReader Unchecked { get; } = new(null, new SchemaRegistryOptions());
+
+    /// <summary>
+    /// The value as a <typeparamref name="T"/>. Throws <see cref="UndecodableValueException"/> when its schema id is
+    /// unknown or names another message, <see cref="InvalidProtocolBufferException"/> when the bytes are not protobuf.
+    /// </summary>
+    public T Decode<T>(string topic, ReadOnlySpan<byte> value)
+        where T : IMessage<T>, new()
+    {
+        if (!ConfluentWireFormat.IsFramed(value))
+        {
+            return MessageType<T>.Parser.ParseFrom(value);
+        }
+
+        Span<int> path = stackalloc int[ConfluentWireFormat.MaxMessageDepth];
+        if (!ConfluentWireFormat.TryReadHeader(value, out var schemaId, path, out var depth, out var headerLength))
+        {
+            throw new UndecodableValueException(schemaId, Subject<T>(topic),
+                $"the value starts with the wire format's magic byte 0 but its header is cut short or malformed (schema id {schemaId}, subject '{Subject<T>(topic)}').");
+        }
+
+        if (client is not null)
+        {
+            var names = _schemas.TryGetValue(schemaId, out var known) ? known : Fetch<T>(client, topic, schemaId);
+            var expected = MessageType<T>.Descriptor.FullName;
+            var actual = names.Find(path[..depth]);
+            if (!string.Equals(actual, expected, StringComparison.Ordinal))
+            {
+                throw new UndecodableValueException(schemaId, Subject<T>(topic),
+                    $"schema id {schemaId} (subject '{Subject<T>(topic)}') describes {actual ?? "no message at index path [" + string.Join(",", path[..depth].ToArray()) + "]"}, not {expected}.");
+            }
+        }
+
+        return MessageType<T>.Parser.ParseFrom(value[headerLength..]);
+    }
+
+    private SchemaMessageNames Fetch<T>(ISchemaRegistryClient registry, string topic, int schemaId)
+        where T : IMessage<T>, new()
+    {
+        Schema schema;
+        try
+        {
+            // The serialized form (base64 FileDescriptorProto) whatever form the schema was registered in.
+            schema = registry.GetSchemaAsync(schemaId, "serialized").GetAwaiter().GetResult();
+        }
+        catch (SchemaRegistryException e) when (e.ErrorCode == 40403 || e.Status == System.Net.HttpStatusCode.NotFound)
+        {
+            throw new UndecodableValueException(schemaId, Subject<T>(topic),
+                $"schema id {schemaId} is not in the schema registry (subject '{Subject<T>(topic)}'): {e.Message}");
+        }
+
+        var names = schema.SchemaType == SchemaType.Protobuf ? SchemaMessageNames.TryParse(schema.SchemaString) : null;
+        if (names is null)
+        {
+            throw new UndecodableValueException(schemaId, Subject<T>(topic),
+                $"schema id {schemaId} (subject '{Subject<T>(topic)}') is a {schema.SchemaType} schema, not a protobuf one the reader can check.");
+        }
+
+        _schemas[schemaId] = names;
+        return names;
+    }
+
+    private string Subject<T>(string topic)
+        where T : IMessage<T>, new() => SubjectNames.For(options.SubjectNameStrategy, topic, MessageType<T>.Descriptor);
+
+    private static class MessageType<T>
+        where T : IMessage<T>, new()
+    {
+        public static readonly MessageParser<T> Parser = new(() => new T());
+
+        public static readonly Google.Protobuf.Reflection.MessageDescriptor Descriptor = new T().Descriptor;
+    }
+}

@@ -1,0 +1,81 @@
+using System.Collections.Concurrent;
+using Confluent.SchemaRegistry;
+using Google.Protobuf;
+using Google.Protobuf.Reflection;
+
+namespace Mesh.Kafka.SchemaRegistry;
+
+/// <summary>
+/// Frames the values a service writes in Confluent's wire format when a registry is configured, and writes them plain
+/// when not. Each topic's header (magic byte, schema id, message index path) is built once, at start for the topics
+/// a service declares (<see cref="RegisterAsync"/>) or on first use, and kept: a record costs one array of exactly
+/// header plus message size, as many as <c>ToByteArray</c>, and no registry call, so a registry that goes down
+/// mid-stream stops nothing already registered.
+/// </summary>
+public sealed class WireFormatWriter(ISchemaRegistryClient? client, SchemaRegistryOptions options)
+{
+    private readonly ConcurrentDictionary<(string Topic, MessageDescriptor Descriptor), byte[]> _headers = new();
+
+    /// <summary>Whether values are framed (a registry is configured).</summary>
+    public bool Enabled => client is not null;
+
+    /// <summary>The bytes to put before the message's bytes on this topic: empty when values are written plain.</summary>
+    public ReadOnlySpan<byte> Header(string topic, MessageDescriptor descriptor)
+    {
+        if (client is null)
+        {
+            return default;
+        }
+
+        if (_headers.TryGetValue((topic, descriptor), out var header))
+        {
+            return header;
+        }
+
+        // A topic nobody declared at start: register now (Confluent's client retries a registry that is down, with
+        // back-off, MaxRetries times); the record is not written unframed when that fails.
+        try
+        {
+            RegisterAsync(new MeshSchema(topic, descriptor), CancellationToken.None).GetAwaiter().GetResult();
+        }
+        catch (Exception e) when (e is not SchemaRegistrationException)
+        {
+            throw new SchemaRegistrationException(SubjectNames.For(options.SubjectNameStrategy, topic, descriptor),
+                $"{SchemaRegistryOptions.SectionName}:Url: the schema registry at '{options.Url}' did not answer while registering " +
+                $"subject '{SubjectNames.For(options.SubjectNameStrategy, topic, descriptor)}' ({descriptor.FullName}): {e.Message}", e);
+        }
+
+        return _headers[(topic, descriptor)];
+    }
+
+    /// <summary>The value to produce for this message on this topic.</summary>
+    public byte[] Encode(string topic, IMessage message)
+    {
+        var header = Header(topic, message.Descriptor);
+        var value = new byte[header.Length + message.CalculateSize()];
+        header.CopyTo(value);
+        message.WriteTo(value.AsSpan(header.Length));
+        return value;
+    }
+
+    /// <summary>
+    /// Registers the topic's schema with its imports (or only looks it up when <c>AutoRegister</c> is off) and keeps
+    /// its header. Throws <see cref="SchemaRegistrationException"/> when the registry refuses it.
+    /// </summary>
+    public async Task<RegisteredSchema> RegisterAsync(MeshSchema schema, CancellationToken cancellationToken)
+    {
+        if (client is null)
+        {
+            throw new InvalidOperationException($"{SchemaRegistryOptions.SectionName}:Url is not set: there is no registry to register {schema.Descriptor.FullName} in.");
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        var subject = SubjectNames.For(options.SubjectNameStrategy, schema.Topic, schema.Descriptor);
+        var registered = await ProtobufSchemas.RegisterOrLookUpAsync(client, subject, schema.Descriptor, options.AutoRegister).ConfigureAwait(false);
+        var indexes = ProtobufSchemas.MessageIndexes(schema.Descriptor);
+        var header = new byte[ConfluentWireFormat.GetHeaderLength(indexes)];
+        ConfluentWireFormat.WriteHeader(header, registered.Id, indexes);
+        _headers[(schema.Topic, schema.Descriptor)] = header;
+        return registered;
+    }
+}

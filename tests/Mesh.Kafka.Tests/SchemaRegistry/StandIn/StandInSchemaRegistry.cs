@@ -1,0 +1,188 @@
+using System.Runtime.CompilerServices;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Mesh.Kafka.Tests.SchemaRegistry.StandIn;
+
+/// <summary>
+/// A stand-in for Confluent Schema Registry (a JVM service that cannot run here), on 127.0.0.1 and a free port. It
+/// answers the endpoints of Confluent's Schema Registry API reference (docs.confluent.io, "Schema Registry API
+/// Reference") the way they are documented, with content type application/vnd.schemaregistry.v1+json:
+/// <list type="bullet">
+/// <item><c>POST /subjects/{subject}/versions</c>: <c>{"id":N}</c>; the same schema under any subject keeps its id
+/// and an identical schema adds no version; 409 with error_code 409 ("Schema being registered is incompatible with an
+/// earlier schema for subject ..., details: [...]") under the subject's compatibility level (BACKWARD by default);
+/// 422 with 42201 for an invalid schema or a reference to a subject version that does not exist.</item>
+/// <item><c>POST /subjects/{subject}</c> (lookup): subject, id, version, schemaType, schema, references; 404 with
+/// 40401 "Subject '...' not found." or 40403 "Schema not found".</item>
+/// <item><c>GET /schemas/ids/{id}</c> (<c>format</c>, <c>subject</c> accepted): schemaType, schema, references;
+/// 404 with 40403 "Schema N not found".</item>
+/// <item><c>GET /subjects</c>, <c>GET /subjects/{subject}/versions</c>, <c>GET /subjects/{subject}/versions/{version}</c>
+/// (a number or <c>latest</c>; 40402 "Version N not found.", 422 with 42202 for an invalid version).</item>
+/// <item><c>POST /compatibility/subjects/{subject}/versions/{version}</c>: <c>{"is_compatible":bool}</c>, with
+/// <c>messages</c> when <c>verbose=true</c>.</item>
+/// <item><c>GET /config</c> (<c>{"compatibilityLevel":...}</c>), <c>PUT /config</c> and <c>PUT /config/{subject}</c>
+/// (<c>{"compatibility":...}</c>; 42203 for an unknown level), <c>GET /config/{subject}</c> (40408 "Subject '...'
+/// does not have subject-level compatibility configured" unless <c>defaultToGlobal=true</c>).</item>
+/// <item>Any other path: 404 with error_code 404 "HTTP 404 Not Found".</item>
+/// </list>
+/// Protobuf schemas are accepted in the serialized form Confluent's own .NET and Python serializers register
+/// (base64 FileDescriptorProto), which is also what <c>format=serialized</c> returns; .proto text is refused with
+/// 42201 (the real registry parses it). The compatibility rules are in <see cref="ProtobufBackwardCompatibility"/>.
+/// </summary>
+internal sealed class StandInSchemaRegistry : IAsyncDisposable
+{
+    private const string ContentType = "application/vnd.schemaregistry.v1+json";
+
+    private readonly WebApplication _app;
+    private readonly StrongBox<int> _requests;
+
+    private StandInSchemaRegistry(WebApplication app, RegistryStore store, StrongBox<int> requests)
+    {
+        _app = app;
+        Store = store;
+        _requests = requests;
+        Url = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+    }
+
+    public string Url { get; }
+
+    public RegistryStore Store { get; }
+
+    /// <summary>How many requests the registry has answered: a cached client asks nothing more.</summary>
+    public int Requests => Volatile.Read(ref _requests.Value);
+
+    public static async Task<StandInSchemaRegistry> StartAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        var app = builder.Build();
+        var store = new RegistryStore();
+        var requests = new StrongBox<int>();
+        Map(app, store, requests);
+        await app.StartAsync().ConfigureAwait(false);
+        return new StandInSchemaRegistry(app, store, requests);
+    }
+
+    /// <summary>Takes the registry down (a registry outage); its port stops answering.</summary>
+    public Task StopAsync() => _app.StopAsync();
+
+    public async ValueTask DisposeAsync() => await _app.DisposeAsync().ConfigureAwait(false);
+
+    private static void Map(WebApplication app, RegistryStore store, StrongBox<int> requests)
+    {
+        app.Use(async (context, next) =>
+        {
+            Interlocked.Increment(ref requests.Value);
+            await next(context).ConfigureAwait(false);
+        });
+        app.MapGet("/subjects", () => Json(new JsonArray([.. store.Subjects().Select(s => (JsonNode)s)])));
+        app.MapGet("/subjects/{subject}/versions", (string subject) =>
+            store.Versions(Unescape(subject)) is { } versions ? Json(new JsonArray([.. versions.Select(v => (JsonNode)v)])) : Error(RegistryError.SubjectNotFound(Unescape(subject))));
+        app.MapGet("/subjects/{subject}/versions/{version}", (string subject, string version) =>
+            ParseVersion(version) is not { } v ? Error(InvalidVersion(version))
+            : store.At(Unescape(subject), v) is { Error: null } found ? Json(Registered(Unescape(subject), found.Schema!, found.Version))
+            : Error(store.At(Unescape(subject), v).Error!));
+        app.MapPost("/subjects/{subject}/versions", async (string subject, HttpRequest request) =>
+        {
+            var schema = await ReadSchemaAsync(request).ConfigureAwait(false);
+            var (id, error) = store.Register(Unescape(subject), schema);
+            return error is null ? Json(new JsonObject { ["id"] = id }) : Error(error);
+        });
+        app.MapPost("/subjects/{subject}", async (string subject, HttpRequest request) =>
+        {
+            var (schema, version, error) = store.Lookup(Unescape(subject), await ReadSchemaAsync(request).ConfigureAwait(false));
+            return error is null ? Json(Registered(Unescape(subject), schema!, version)) : Error(error);
+        });
+        app.MapGet("/schemas/ids/{id:int}", (int id) => store.ById(id) is { } schema
+            ? Json(WithSchema(new JsonObject(), schema))
+            : Error(new RegistryError(404, 40403, $"Schema {id} not found")));
+        app.MapPost("/compatibility/subjects/{subject}/versions/{version}", async (string subject, string version, HttpRequest request) =>
+        {
+            if (ParseVersion(version) is not { } v)
+            {
+                return Error(InvalidVersion(version));
+            }
+
+            var (problems, error) = store.Check(Unescape(subject), v, await ReadSchemaAsync(request).ConfigureAwait(false));
+            if (error is not null)
+            {
+                return Error(error);
+            }
+
+            var answer = new JsonObject { ["is_compatible"] = problems.Count == 0 };
+            if (request.Query["verbose"] == "true")
+            {
+                answer["messages"] = new JsonArray([.. problems.Select(p => (JsonNode)p)]);
+            }
+
+            return Json(answer);
+        });
+        app.MapGet("/config", () => Json(new JsonObject { ["compatibilityLevel"] = store.CompatibilityConfig(null) }));
+        app.MapGet("/config/{subject}", (string subject, HttpRequest request) =>
+            store.CompatibilityConfig(Unescape(subject)) is { } level ? Json(new JsonObject { ["compatibilityLevel"] = level })
+            : request.Query["defaultToGlobal"] == "true" ? Json(new JsonObject { ["compatibilityLevel"] = store.CompatibilityConfig(null) })
+            : Error(new RegistryError(404, 40408, $"Subject '{Unescape(subject)}' does not have subject-level compatibility configured")));
+        app.MapPut("/config", (HttpRequest request) => SetConfigAsync(store, null, request));
+        app.MapPut("/config/{subject}", (string subject, HttpRequest request) => SetConfigAsync(store, Unescape(subject), request));
+        app.MapFallback(() => Error(new RegistryError(404, 404, "HTTP 404 Not Found")));
+    }
+
+    private static async Task<IResult> SetConfigAsync(RegistryStore store, string? subject, HttpRequest request)
+    {
+        var body = await JsonNode.ParseAsync(request.Body).ConfigureAwait(false);
+        var level = body?["compatibility"]?.GetValue<string>()?.ToUpperInvariant();
+        if (level is null || !RegistryStore.Levels.Contains(level))
+        {
+            return Error(new RegistryError(422, 42203,
+                "Invalid compatibility level. Valid values are none, backward, forward, full, backward_transitive, forward_transitive, and full_transitive"));
+        }
+
+        store.SetCompatibility(subject, level);
+        return Json(new JsonObject { ["compatibility"] = level });
+    }
+
+    private static async Task<SchemaRequest> ReadSchemaAsync(HttpRequest request)
+    {
+        var body = await JsonNode.ParseAsync(request.Body).ConfigureAwait(false);
+        var references = body?["references"]?.AsArray().Select(r => new SchemaRef(
+            r!["name"]!.GetValue<string>(), r["subject"]!.GetValue<string>(), r["version"]!.GetValue<int>())).ToArray() ?? [];
+        return new SchemaRequest(body?["schemaType"]?.GetValue<string>() ?? "AVRO", body?["schema"]?.GetValue<string>() ?? "", references);
+    }
+
+    private static JsonObject Registered(string subject, StoredSchema schema, int version) =>
+        WithSchema(new JsonObject { ["subject"] = subject, ["version"] = version, ["id"] = schema.Id }, schema);
+
+    private static JsonObject WithSchema(JsonObject answer, StoredSchema schema)
+    {
+        answer["schemaType"] = schema.Request.SchemaType;
+        answer["schema"] = schema.Request.Schema;
+        if (schema.Request.References.Count > 0)
+        {
+            answer["references"] = schema.Request.ReferencesJson();
+        }
+
+        return answer;
+    }
+
+    private static int? ParseVersion(string version) =>
+        version == "latest" ? -1 : int.TryParse(version, out var v) && v >= 1 ? v : null;
+
+    private static RegistryError InvalidVersion(string version) => new(422, 42202,
+        $"The specified version '{version}' is not a valid version id. Allowed values are between [1, 2^31-1] and the string \"latest\"");
+
+    // Clients escape '/' in subjects (google/protobuf/timestamp.proto); the server leaves %2F in route values.
+    private static string Unescape(string subject) => Uri.UnescapeDataString(subject);
+
+    private static IResult Json(JsonNode body) => Results.Text(body.ToJsonString(), ContentType, statusCode: 200);
+
+    private static IResult Error(RegistryError error) =>
+        Results.Text(new JsonObject { ["error_code"] = error.ErrorCode, ["message"] = error.Message }.ToJsonString(), ContentType, statusCode: error.Status);
+}
