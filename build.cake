@@ -21,6 +21,7 @@ var debianPackages = new[]
     "protobuf-compiler",       // protoc, for the Python classes
     "protobuf-compiler-grpc",  // grpc_python_plugin
     "libprotobuf-dev",         // google/protobuf/*.proto (timestamp.proto): Debian's protoc ships none of them
+    "python3-requests",        // confluent_kafka.schema_registry imports it (only a Suggests of python3-confluent-kafka)
 };
 
 Task("Prerequisites")
