@@ -106,7 +106,7 @@ public sealed class KafkaClientFactory(IOptions<KafkaOptions> options, IConfigur
         config.StatisticsIntervalMs ??= options.Value.Health.StatisticsIntervalMs;
         return new ProducerBuilder<byte[], byte[]>(config)
             .SetErrorHandler((_, error) => OnError(logger, tracker, error, onFatal))
-            .SetLogHandler((_, message) => KafkaLog.OnLog(logger, message))
+            .SetLogHandler((_, message) => KafkaLog.OnLog(logger, message, tracker))
             .SetStatisticsHandler((_, json) => tracker.OnStatistics(json))
             .Build();
     }
@@ -130,7 +130,7 @@ public sealed class KafkaClientFactory(IOptions<KafkaOptions> options, IConfigur
         config.StatisticsIntervalMs ??= options.Value.Health.StatisticsIntervalMs;
         return new ConsumerBuilder<byte[], byte[]>(config)
             .SetErrorHandler((_, error) => OnError(logger, tracker, error, handlers.OnFatal))
-            .SetLogHandler((_, message) => KafkaLog.OnLog(logger, message))
+            .SetLogHandler((_, message) => KafkaLog.OnLog(logger, message, tracker))
             .SetStatisticsHandler((_, json) => tracker.OnStatistics(json))
             .SetPartitionsAssignedHandler((consumer, partitions) =>
             {

@@ -1,4 +1,5 @@
 using Confluent.Kafka;
+using Mesh.Kafka.Health;
 using Microsoft.Extensions.Logging;
 
 namespace Mesh.Kafka;
@@ -20,6 +21,17 @@ internal static partial class KafkaLog
     }
 
     public static void OnRepeatedError(ILogger logger, Error error) => Repeated(logger, error.Code, error.Reason);
+
+    public static void OnLog(ILogger logger, LogMessage message, KafkaClientHealth tracker)
+    {
+        if (message.Facility == "FAIL" && !tracker.IsFirstConnectFailure())
+        {
+            Librdkafka(logger, LogLevel.Debug, message.Facility, message.Message);
+            return;
+        }
+
+        OnLog(logger, message);
+    }
 
     public static void OnLog(ILogger logger, LogMessage message)
     {

@@ -2,6 +2,7 @@ using Mesh.Kafka.Health;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 
 namespace Mesh.Kafka;
 
@@ -27,6 +28,7 @@ public static class KafkaServiceCollectionExtensions
             .Validate(o => o.Topics.All.Distinct(StringComparer.Ordinal).Count() == o.Topics.All.Count,
                 "Kafka:Topics: every mesh topic must have a distinct name.")
             .ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<KafkaOptions>, KafkaBootstrapValidator>();
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<KafkaHealth>();
         builder.Services.AddSingleton(sp => ActivatorUtilities.CreateInstance<KafkaClientFactory>(sp, sp.GetRequiredService<KafkaHealth>()));

@@ -101,6 +101,17 @@ public sealed class KafkaHealthTests
     }
 
     [Fact]
+    public void IsFirstConnectFailure_OncePerOutage()
+    {
+        var producer = Health().Register("producer", isConsumer: false);
+
+        Assert.True(producer.IsFirstConnectFailure());
+        Assert.False(producer.IsFirstConnectFailure());
+        producer.OnStatistics(Up);
+        Assert.True(producer.IsFirstConnectFailure());
+    }
+
+    [Fact]
     public void AnyBrokerUp_OnlyTheInternalBroker_SaysNothing()
     {
         Assert.Null(KafkaClientHealth.AnyBrokerUp("""{"brokers":{":0/internal":{"source":"internal","state":"UP"}}}"""));

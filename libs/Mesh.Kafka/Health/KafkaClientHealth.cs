@@ -15,6 +15,7 @@ public sealed class KafkaClientHealth
     private DateTimeOffset? _unreachableSince;
     private bool _everReached;
     private bool _assigned;
+    private bool _connectFailureLogged;
 
     internal KafkaClientHealth(string name, bool isConsumer, TimeProvider time)
     {
@@ -48,6 +49,20 @@ public sealed class KafkaClientHealth
         }
     }
 
+    /// <summary>
+    /// Whether librdkafka's "connect failed" log line is worth showing: the first one since a broker last answered
+    /// is; the rest of the outage (one per reconnect attempt, every 50 ms at first) is not.
+    /// </summary>
+    public bool IsFirstConnectFailure()
+    {
+        lock (_gate)
+        {
+            var first = !_connectFailureLogged;
+            _connectFailureLogged = true;
+            return first;
+        }
+    }
+
     /// <summary>Reads librdkafka's statistics JSON: reachable when any real broker connection is <c>UP</c>.</summary>
     public void OnStatistics(string json)
     {
@@ -63,6 +78,7 @@ public sealed class KafkaClientHealth
             {
                 _everReached = true;
                 _unreachableSince = null;
+                _connectFailureLogged = false;
             }
             else
             {
@@ -79,6 +95,7 @@ public sealed class KafkaClientHealth
             _assigned = true;
             _everReached = true;
             _unreachableSince = null;
+            _connectFailureLogged = false;
         }
     }
 
