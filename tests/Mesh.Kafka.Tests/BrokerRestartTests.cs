@@ -3,19 +3,14 @@ using System.Net.Sockets;
 using System.Text;
 using Confluent.Kafka;
 using Mesh.EmbeddedBroker;
-using Mesh.Kafka.Health;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
 
 namespace Mesh.Kafka.Tests;
 
 /// <summary>An embedded broker started on fixed ports comes back at the same address after a restart.</summary>
 public sealed class BrokerRestartTests
 {
-    private static readonly TimeSpan s_patience = TimeSpan.FromSeconds(90);
-
     [Fact]
     public void Start_FixedPort_AdvertisesAndServesThatPort()
     {
@@ -38,7 +33,7 @@ public sealed class BrokerRestartTests
         try
         {
             broker.CreateTopic("restart", 1);
-            var factory = Factory(broker.BootstrapServers);
+            var factory = SharedClients.Factory(broker.BootstrapServers, unhealthyAfterSeconds: 15);
             using var producer = factory.CreateProducer("restart-producer");
             using var consumer = factory.CreateConsumer("restart-group", "restart-consumer");
             consumer.Subscribe("restart");
@@ -55,7 +50,7 @@ public sealed class BrokerRestartTests
             Produce(producer, "after");
             Produce(producer, "after");
             Assert.Equal("after", ReadOne(consumer));
-            Assert.True(PollUntil(consumer, () => factory.Health.Evaluate().Status == HealthStatus.Healthy));
+            Assert.True(SharedClients.PollUntil([consumer], () => factory.Health.Evaluate().Status == HealthStatus.Healthy));
         }
         finally
         {
@@ -65,7 +60,7 @@ public sealed class BrokerRestartTests
 
     private static void Produce(IProducer<byte[], byte[]> producer, string value)
     {
-        var deadline = DateTime.UtcNow + s_patience;
+        var deadline = DateTime.UtcNow + SharedClients.Patience;
         while (true)
         {
             try
@@ -82,7 +77,7 @@ public sealed class BrokerRestartTests
 
     private static string? ReadOne(IConsumer<byte[], byte[]> consumer)
     {
-        var deadline = DateTime.UtcNow + s_patience;
+        var deadline = DateTime.UtcNow + SharedClients.Patience;
         while (DateTime.UtcNow < deadline)
         {
             var record = consumer.ConsumeNext(TimeSpan.FromMilliseconds(200), NullLogger.Instance);
@@ -95,35 +90,10 @@ public sealed class BrokerRestartTests
         return null;
     }
 
-    private static bool PollUntil(IConsumer<byte[], byte[]> consumer, Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow + s_patience;
-        while (DateTime.UtcNow < deadline)
-        {
-            consumer.ConsumeNext(TimeSpan.FromMilliseconds(100), NullLogger.Instance);
-            if (condition())
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
-
     private static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    private static KafkaClientFactory Factory(string bootstrap)
-    {
-        var options = Options.Create(new KafkaOptions
-        {
-            BootstrapServers = bootstrap,
-            Health = new KafkaHealthOptions { StatisticsIntervalMs = 200 },
-        });
-        return new KafkaClientFactory(options, new ConfigurationBuilder().Build(), NullLoggerFactory.Instance, new KafkaHealth(options, TimeProvider.System));
     }
 }

@@ -3,11 +3,7 @@ using System.Globalization;
 using System.Text;
 using Confluent.Kafka;
 using Mesh.EmbeddedBroker;
-using Mesh.Kafka.Health;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
-using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
 
 namespace Mesh.Kafka.Tests;
 
@@ -23,14 +19,13 @@ public sealed class FaultInjectionTests
     private const int NotLeaderOrFollower = 6;
     private const int RequestTimedOut = 7;
     private const int PerPhase = 200;
-    private static readonly TimeSpan s_patience = TimeSpan.FromSeconds(90);
 
     [Fact]
     public void ProducerAndGroup_ProduceErrorsLatencyAndBrokerDown_NothingLostAndHealthTruthful()
     {
         using var broker = EmbeddedKafkaBroker.Start();
         broker.CreateTopic(Topic, partitions: 2);
-        var factory = Factory(broker.BootstrapServers);
+        var factory = SharedClients.Factory(broker.BootstrapServers);
         using var producer = factory.CreateProducer("fault-producer");
         using var consumer = factory.CreateConsumer("fault-group", "fault-consumer");
         consumer.Subscribe(Topic);
@@ -83,34 +78,11 @@ public sealed class FaultInjectionTests
         Assert.True(ConsumeUntil(consumer, received, () => factory.Health.Evaluate().Status == HealthStatus.Healthy), "healthy again after the outage");
     }
 
-    // Consumes (storing offsets, as the services do) until the condition holds; false when patience ran out.
-    private static bool ConsumeUntil(IConsumer<byte[], byte[]> consumer, HashSet<int> received, Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow + s_patience;
-        while (DateTime.UtcNow < deadline)
+    // Consumes, storing offsets as the services do, until the condition holds; false when patience ran out.
+    private static bool ConsumeUntil(IConsumer<byte[], byte[]> consumer, HashSet<int> received, Func<bool> condition) =>
+        SharedClients.PollUntil([consumer], condition, (c, record) =>
         {
-            if (consumer.ConsumeNext(TimeSpan.FromMilliseconds(100), NullLogger.Instance) is { } record)
-            {
-                received.Add(int.Parse(Encoding.UTF8.GetString(record.Message.Value), CultureInfo.InvariantCulture));
-                consumer.StoreOffset(record);
-            }
-
-            if (condition())
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
-
-    private static KafkaClientFactory Factory(string bootstrap)
-    {
-        var options = Options.Create(new KafkaOptions
-        {
-            BootstrapServers = bootstrap,
-            Health = new KafkaHealthOptions { UnhealthyAfterSeconds = 0, StatisticsIntervalMs = 200 },
+            received.Add(int.Parse(Encoding.UTF8.GetString(record.Message.Value), CultureInfo.InvariantCulture));
+            c.StoreOffset(record);
         });
-        return new KafkaClientFactory(options, new ConfigurationBuilder().Build(), NullLoggerFactory.Instance, new KafkaHealth(options, TimeProvider.System));
-    }
 }

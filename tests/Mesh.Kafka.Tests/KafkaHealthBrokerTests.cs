@@ -1,17 +1,12 @@
+using Confluent.Kafka;
 using Mesh.EmbeddedBroker;
-using Mesh.Kafka.Health;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
-using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
 
 namespace Mesh.Kafka.Tests;
 
 /// <summary>What the shared clients report on the embedded broker, whose fault API takes the broker down and up.</summary>
 public sealed class KafkaHealthBrokerTests
 {
-    private static readonly TimeSpan s_patience = TimeSpan.FromSeconds(60);
-
     [Fact]
     public void Evaluate_ConsumerThroughJoinOutageAndReturn_ReportsEachStateTruthfully()
     {
@@ -51,42 +46,9 @@ public sealed class KafkaHealthBrokerTests
         Assert.Equal(1, a.Assignment.Count + b.Assignment.Count);
     }
 
-    private static bool PollUntil(Confluent.Kafka.IConsumer<byte[], byte[]> consumer, Func<bool> condition) => PollUntil([consumer], condition);
+    private static bool PollUntil(IConsumer<byte[], byte[]> consumer, Func<bool> condition) => SharedClients.PollUntil([consumer], condition);
 
-    // The consumer's callbacks (statistics, rebalances) run inside Consume, as in a service's consume loop.
-    private static bool PollUntil(Confluent.Kafka.IConsumer<byte[], byte[]>[] consumers, Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow + s_patience;
-        while (DateTime.UtcNow < deadline)
-        {
-            foreach (var consumer in consumers)
-            {
-                try
-                {
-                    consumer.Consume(TimeSpan.FromMilliseconds(100));
-                }
-                catch (Confluent.Kafka.ConsumeException)
-                {
-                }
-            }
+    private static bool PollUntil(IConsumer<byte[], byte[]>[] consumers, Func<bool> condition) => SharedClients.PollUntil(consumers, condition);
 
-            if (condition())
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
-
-    private static KafkaClientFactory Factory(string bootstrap)
-    {
-        var options = new KafkaOptions
-        {
-            BootstrapServers = bootstrap,
-            Health = new KafkaHealthOptions { UnhealthyAfterSeconds = 0, StatisticsIntervalMs = 200 },
-        };
-        var configuration = new ConfigurationBuilder().Build();
-        return new KafkaClientFactory(Options.Create(options), configuration, NullLoggerFactory.Instance, new KafkaHealth(Options.Create(options), TimeProvider.System));
-    }
+    private static KafkaClientFactory Factory(string bootstrap) => SharedClients.Factory(bootstrap);
 }
