@@ -1,3 +1,4 @@
+using System.Net;
 using System.Runtime.InteropServices;
 
 namespace Mesh.EmbeddedBroker;
@@ -10,16 +11,19 @@ namespace Mesh.EmbeddedBroker;
 public sealed class EmbeddedKafkaBroker : IDisposable
 {
     private readonly object _gate = new();
+    private readonly IReadOnlyList<TcpForwarder> _forwarders;
     private IntPtr _handle;
     private IntPtr _cluster;
 
-    private EmbeddedKafkaBroker(IntPtr handle, IntPtr cluster, int brokerCount)
+    private EmbeddedKafkaBroker(IntPtr handle, IntPtr cluster, int brokerCount, int? firstPort)
     {
         _handle = handle;
         _cluster = cluster;
         BrokerCount = brokerCount;
-        BootstrapServers = Marshal.PtrToStringUTF8(NativeMock.rd_kafka_mock_cluster_bootstraps(cluster))
+        var own = Marshal.PtrToStringUTF8(NativeMock.rd_kafka_mock_cluster_bootstraps(cluster))
             ?? throw new InvalidOperationException("The mock cluster returned no bootstrap address.");
+        _forwarders = firstPort is { } port ? Forward(cluster, own, port) : [];
+        BootstrapServers = _forwarders.Count == 0 ? own : string.Join(",", _forwarders.Select(f => $"127.0.0.1:{f.Port}"));
     }
 
     /// <summary>The comma-separated <c>host:port</c> list clients use as <c>bootstrap.servers</c>.</summary>
@@ -32,9 +36,21 @@ public sealed class EmbeddedKafkaBroker : IDisposable
     /// Starts a mock cluster with <paramref name="brokerCount"/> brokers, a controller (so admin metadata
     /// calls work) and no initial rebalance delay (so a new consumer group reads at once).
     /// </summary>
-    public static EmbeddedKafkaBroker Start(int brokerCount = 1)
+    public static EmbeddedKafkaBroker Start(int brokerCount = 1) => Start(brokerCount, firstPort: null);
+
+    /// <summary>
+    /// As <see cref="Start(int)"/>, but broker <c>n</c> is reached at 127.0.0.1:<c>firstPort + n - 1</c> (a forwarder
+    /// in front of the mock's own port) and advertised there, so a broker restarted on the same ports is found again
+    /// by clients that kept the old address.
+    /// </summary>
+    public static EmbeddedKafkaBroker Start(int brokerCount, int? firstPort)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(brokerCount, 1);
+        if (firstPort is { } first)
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(first, 1);
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(first + brokerCount - 1, IPEndPoint.MaxPort);
+        }
 
         // Touch Confluent.Kafka first so it loads its native library; ours resolves to the same file.
         _ = Confluent.Kafka.Library.Version;
@@ -62,7 +78,16 @@ public sealed class EmbeddedKafkaBroker : IDisposable
 
             NativeMock.rd_kafka_mock_set_controller_id(cluster, 1);
             NativeMock.rd_kafka_mock_group_initial_rebalance_delay_ms(cluster, 0);
-            return new EmbeddedKafkaBroker(handle, cluster, brokerCount);
+            try
+            {
+                return new EmbeddedKafkaBroker(handle, cluster, brokerCount, firstPort);
+            }
+            catch
+            {
+                NativeMock.rd_kafka_mock_cluster_destroy(cluster);
+                NativeMock.rd_kafka_destroy(handle);
+                throw;
+            }
         }
         finally
         {
@@ -92,10 +117,28 @@ public sealed class EmbeddedKafkaBroker : IDisposable
     /// <summary>Adds a round-trip time to every request a broker answers.</summary>
     public void SetBrokerRtt(int brokerId, int rttMs) => Check(NativeMock.rd_kafka_mock_broker_set_rtt(Cluster(), brokerId, rttMs), "broker rtt");
 
+    /// <summary>
+    /// Makes the next <paramref name="errors"/>.Length requests of type <paramref name="apiKey"/> (0 = Produce,
+    /// 1 = Fetch) fail with those Kafka error codes, in order.
+    /// </summary>
+    public void PushRequestErrors(short apiKey, params int[] errors)
+    {
+        ArgumentNullException.ThrowIfNull(errors);
+        NativeMock.rd_kafka_mock_push_request_errors_array(Cluster(), apiKey, (UIntPtr)errors.Length, errors);
+    }
+
+    /// <summary>Drops the errors still pushed for <paramref name="apiKey"/>.</summary>
+    public void ClearRequestErrors(short apiKey) => NativeMock.rd_kafka_mock_clear_request_errors(Cluster(), apiKey);
+
     public void Dispose()
     {
         lock (_gate)
         {
+            foreach (var forwarder in _forwarders)
+            {
+                forwarder.Dispose();
+            }
+
             if (_cluster != IntPtr.Zero)
             {
                 NativeMock.rd_kafka_mock_cluster_destroy(_cluster);
@@ -107,6 +150,30 @@ public sealed class EmbeddedKafkaBroker : IDisposable
                 NativeMock.rd_kafka_destroy(_handle);
                 _handle = IntPtr.Zero;
             }
+        }
+    }
+
+    // Broker ids are 1..N in the order of the mock's bootstrap list.
+    private static List<TcpForwarder> Forward(IntPtr cluster, string own, int firstPort)
+    {
+        var forwarders = new List<TcpForwarder>();
+        try
+        {
+            var id = 1;
+            foreach (var address in own.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+            {
+                var forwarder = new TcpForwarder(firstPort + id - 1, IPEndPoint.Parse(address));
+                forwarders.Add(forwarder);
+                NativeMock.rd_kafka_mock_broker_set_host_port(cluster, id, "127.0.0.1", forwarder.Port);
+                id++;
+            }
+
+            return forwarders;
+        }
+        catch
+        {
+            forwarders.ForEach(f => f.Dispose());
+            throw;
         }
     }
 

@@ -56,6 +56,15 @@ internal static partial class NativeMock
     [LibraryImport(Library)]
     internal static partial int rd_kafka_mock_broker_set_rtt(IntPtr cluster, int brokerId, int rttMs);
 
+    [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial void rd_kafka_mock_broker_set_host_port(IntPtr cluster, int brokerId, string host, int port);
+
+    [LibraryImport(Library)]
+    internal static partial void rd_kafka_mock_push_request_errors_array(IntPtr cluster, short apiKey, UIntPtr count, int[] errors);
+
+    [LibraryImport(Library)]
+    internal static partial void rd_kafka_mock_clear_request_errors(IntPtr cluster, short apiKey);
+
     [LibraryImport(Library)]
     internal static partial IntPtr rd_kafka_err2str(int err);
 

@@ -27,9 +27,9 @@ public static class BootstrapResolver
             if (DateTime.UtcNow >= deadline)
             {
                 throw new InvalidOperationException(
-                    $"No Kafka cluster configured: set Kafka:BootstrapServers (env Kafka__BootstrapServers), " +
-                    $"or start the embedded broker ('mesh broker'), which writes its address to Kafka:BootstrapFile " +
-                    $"('{options.BootstrapFile}'); waited {options.BootstrapWaitSeconds} s for that file.");
+                    $"Kafka:BootstrapServers: not set, and the embedded broker's address file Kafka:BootstrapFile " +
+                    $"('{options.BootstrapFile}') did not appear within {options.BootstrapWaitSeconds} s (Kafka:BootstrapWaitSeconds); " +
+                    "expected Kafka:BootstrapServers (env Kafka__BootstrapServers) to name the cluster, or the embedded broker running ('mesh broker').");
             }
 
             cancellationToken.WaitHandle.WaitOne(200);

@@ -12,6 +12,9 @@ public static class FatalError
     /// <summary>The exit code of a service stopped by a fatal error.</summary>
     public const int ExitCode = 70;
 
+    /// <summary>The exit code of a service that cannot start with its configuration (EX_CONFIG).</summary>
+    public const int ConfigurationExitCode = 78;
+
     public static void Stop(IHostApplicationLifetime lifetime, ILogger logger, string reason, Exception? exception = null)
     {
         logger.LogCritical(exception, "Stopping: {Reason}", reason);

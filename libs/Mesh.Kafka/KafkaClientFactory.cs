@@ -1,4 +1,6 @@
+using System.Collections.Concurrent;
 using Confluent.Kafka;
+using Mesh.Kafka.Health;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -8,16 +10,33 @@ namespace Mesh.Kafka;
 /// <summary>
 /// Builds Kafka clients from configuration: <c>Kafka:Producer</c> binds into <see cref="ProducerConfig"/>,
 /// <c>Kafka:Consumer</c> into <see cref="ConsumerConfig"/>, over the mesh's defaults. The same code runs on
-/// the embedded broker and on a real cluster; only configuration differs.
+/// the embedded broker and on a real cluster; only configuration differs. Every client it builds reports to
+/// <see cref="KafkaHealth"/>, which backs <c>/health</c>.
 /// </summary>
-public sealed class KafkaClientFactory(IOptions<KafkaOptions> options, IConfiguration configuration, ILoggerFactory loggerFactory)
+public sealed class KafkaClientFactory(IOptions<KafkaOptions> options, IConfiguration configuration, ILoggerFactory loggerFactory, KafkaHealth health)
 {
+    /// <summary>librdkafka's default is 45 s: a killed member's partitions would sit idle that long.</summary>
+    public const int DefaultSessionTimeoutMs = 10_000;
+
+    // Per process, so two consumers of one group in one process (tests, side-by-side hosts) get distinct ids,
+    // while a restarted process makes its consumers in the same order and reclaims the same ids.
+    private static readonly ConcurrentDictionary<string, int> s_groupOrdinals = new(StringComparer.Ordinal);
+
     private readonly Lazy<string> _bootstrap = new(() => BootstrapResolver.Resolve(options.Value));
+
+    /// <summary>A factory with its own <see cref="KafkaHealth"/> (not shown on <c>/health</c>).</summary>
+    public KafkaClientFactory(IOptions<KafkaOptions> options, IConfiguration configuration, ILoggerFactory loggerFactory)
+        : this(options, configuration, loggerFactory, new KafkaHealth(options, TimeProvider.System))
+    {
+    }
 
     public KafkaOptions Options => options.Value;
 
     /// <summary>The resolved bootstrap servers.</summary>
     public string BootstrapServers => _bootstrap.Value;
+
+    /// <summary>What the clients of this factory report about the cluster.</summary>
+    public KafkaHealth Health => health;
 
     /// <summary>
     /// Producer settings: idempotent, acks=all, lz4, a short linger so hot paths batch; configuration overrides.
@@ -41,7 +60,8 @@ public sealed class KafkaClientFactory(IOptions<KafkaOptions> options, IConfigur
 
     /// <summary>
     /// Consumer settings for at-least-once: auto-commit on, auto offset store off (offsets are stored only after
-    /// the output is acknowledged), cooperative-sticky assignment, earliest reset; configuration overrides.
+    /// the output is acknowledged), cooperative-sticky assignment, earliest reset, a 10 s session and a static
+    /// <c>group.instance.id</c> (see <see cref="StaticMembershipOptions"/>); <c>Kafka:Consumer</c> overrides.
     /// </summary>
     public ConsumerConfig CreateConsumerConfig(string groupId, string clientId)
     {
@@ -57,18 +77,37 @@ public sealed class KafkaClientFactory(IOptions<KafkaOptions> options, IConfigur
             PartitionAssignmentStrategy = PartitionAssignmentStrategy.CooperativeSticky,
             FetchWaitMaxMs = 10,
             SocketNagleDisable = true,
+            SessionTimeoutMs = DefaultSessionTimeoutMs,
         };
+        var membership = options.Value.StaticMembership;
+        if (membership.Enabled)
+        {
+            var instance = GroupInstanceId.ResolveInstanceName(membership.InstanceName, Environment.GetEnvironmentVariable, Environment.ProcessId);
+            var ordinal = s_groupOrdinals.AddOrUpdate(groupId, 0, (_, n) => n + 1);
+            config.GroupInstanceId = GroupInstanceId.Create(groupId, instance, ordinal);
+        }
+
         configuration.GetSection($"{KafkaOptions.SectionName}:Consumer").Bind(config);
         return config;
     }
 
     /// <summary>A byte-valued producer that logs client errors and treats fatal ones as fatal.</summary>
-    public IProducer<byte[], byte[]> CreateProducer(string clientId, Action<Error>? onFatal = null)
+    public IProducer<byte[], byte[]> CreateProducer(string clientId, Action<Error>? onFatal = null) =>
+        CreateProducer(CreateProducerConfig(clientId), onFatal);
+
+    /// <summary>
+    /// A byte-valued producer from settings the caller adjusted (e.g. a transactional id), with the same error
+    /// handling and health reporting as <see cref="CreateProducer(string, Action{Error}?)"/>.
+    /// </summary>
+    public IProducer<byte[], byte[]> CreateProducer(ProducerConfig config, Action<Error>? onFatal = null)
     {
         var logger = loggerFactory.CreateLogger("Mesh.Kafka.Producer");
-        return new ProducerBuilder<byte[], byte[]>(CreateProducerConfig(clientId))
-            .SetErrorHandler((_, error) => KafkaLog.OnError(logger, error, onFatal))
-            .SetLogHandler((_, message) => KafkaLog.OnLog(logger, message))
+        var tracker = health.Register($"producer {config.ClientId}", isConsumer: false);
+        config.StatisticsIntervalMs ??= options.Value.Health.StatisticsIntervalMs;
+        return new ProducerBuilder<byte[], byte[]>(config)
+            .SetErrorHandler((_, error) => OnError(logger, tracker, error, onFatal))
+            .SetLogHandler((_, message) => KafkaLog.OnLog(logger, message, tracker))
+            .SetStatisticsHandler((_, json) => tracker.OnStatistics(json))
             .Build();
     }
 
@@ -77,59 +116,52 @@ public sealed class KafkaClientFactory(IOptions<KafkaOptions> options, IConfigur
         string groupId,
         string clientId,
         Action<Error>? onFatal = null,
-        Action<IConsumer<byte[], byte[]>, List<TopicPartitionOffset>>? onRevoked = null)
+        Action<IConsumer<byte[], byte[]>, List<TopicPartitionOffset>>? onRevoked = null) =>
+        CreateConsumer(CreateConsumerConfig(groupId, clientId), new ConsumerHandlers(onFatal, OnRevoked: onRevoked));
+
+    /// <summary>
+    /// A byte-valued consumer from settings the caller adjusted (e.g. auto-commit off), with rebalance logging and
+    /// health reporting; <paramref name="handlers"/> run after the factory's own. The caller subscribes it.
+    /// </summary>
+    public IConsumer<byte[], byte[]> CreateConsumer(ConsumerConfig config, ConsumerHandlers handlers)
     {
         var logger = loggerFactory.CreateLogger("Mesh.Kafka.Consumer");
-        var builder = new ConsumerBuilder<byte[], byte[]>(CreateConsumerConfig(groupId, clientId))
-            .SetErrorHandler((_, error) => KafkaLog.OnError(logger, error, onFatal))
-            .SetLogHandler((_, message) => KafkaLog.OnLog(logger, message))
-            .SetPartitionsAssignedHandler((_, partitions) =>
-                logger.LogInformation("Assigned {Partitions}", string.Join(", ", partitions)))
+        var tracker = health.Register($"consumer {config.ClientId} of group {config.GroupId}", isConsumer: true);
+        config.StatisticsIntervalMs ??= options.Value.Health.StatisticsIntervalMs;
+        return new ConsumerBuilder<byte[], byte[]>(config)
+            .SetErrorHandler((_, error) => OnError(logger, tracker, error, handlers.OnFatal))
+            .SetLogHandler((_, message) => KafkaLog.OnLog(logger, message, tracker))
+            .SetStatisticsHandler((_, json) => tracker.OnStatistics(json))
+            .SetPartitionsAssignedHandler((consumer, partitions) =>
+            {
+                logger.LogInformation("Assigned {Partitions}", string.Join(", ", partitions));
+                tracker.OnAssigned();
+                handlers.OnAssigned?.Invoke(consumer, partitions);
+            })
             .SetPartitionsRevokedHandler((consumer, partitions) =>
             {
                 logger.LogInformation("Revoked {Partitions}", string.Join(", ", partitions));
-                onRevoked?.Invoke(consumer, partitions);
+                handlers.OnRevoked?.Invoke(consumer, partitions);
             })
-            .SetPartitionsLostHandler((_, partitions) =>
-                logger.LogWarning("Lost {Partitions}", string.Join(", ", partitions)));
-        return builder.Build();
+            .SetPartitionsLostHandler((consumer, partitions) =>
+            {
+                logger.LogWarning("Lost {Partitions}", string.Join(", ", partitions));
+                tracker.OnLost();
+                handlers.OnLost?.Invoke(consumer, partitions);
+            })
+            .Build();
     }
-}
 
-internal static partial class KafkaLog
-{
-    public static void OnError(ILogger logger, Error error, Action<Error>? onFatal)
+    // librdkafka reports every failed reconnect; one line per outage is enough, the rest goes to debug.
+    private static void OnError(ILogger logger, KafkaClientHealth tracker, Error error, Action<Error>? onFatal)
     {
-        if (error.IsFatal)
+        if (tracker.OnError(error))
         {
-            Fatal(logger, error.Code, error.Reason);
-            onFatal?.Invoke(error);
+            KafkaLog.OnError(logger, error, onFatal);
         }
         else
         {
-            // Transient errors (a broker restarting, a timeout) are retried by librdkafka itself.
-            Transient(logger, error.Code, error.Reason);
+            KafkaLog.OnRepeatedError(logger, error);
         }
     }
-
-    public static void OnLog(ILogger logger, LogMessage message)
-    {
-        var level = message.Level switch
-        {
-            SyslogLevel.Emergency or SyslogLevel.Alert or SyslogLevel.Critical or SyslogLevel.Error => LogLevel.Error,
-            SyslogLevel.Warning => LogLevel.Warning,
-            SyslogLevel.Notice or SyslogLevel.Info => LogLevel.Information,
-            _ => LogLevel.Debug,
-        };
-        Librdkafka(logger, level, message.Facility, message.Message);
-    }
-
-    [LoggerMessage(EventId = 1, Level = LogLevel.Critical, Message = "Fatal Kafka error {Code}: {Reason}")]
-    private static partial void Fatal(ILogger logger, ErrorCode code, string reason);
-
-    [LoggerMessage(EventId = 2, Level = LogLevel.Warning, Message = "Kafka error {Code}: {Reason}")]
-    private static partial void Transient(ILogger logger, ErrorCode code, string reason);
-
-    [LoggerMessage(EventId = 3, Message = "librdkafka {Facility}: {Text}")]
-    private static partial void Librdkafka(ILogger logger, LogLevel level, string facility, string text);
 }

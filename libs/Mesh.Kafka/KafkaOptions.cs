@@ -30,6 +30,14 @@ public sealed class KafkaOptions
     [Required]
     public MeshTopics Topics { get; set; } = new();
 
+    /// <summary>Static group membership of every consumer (<c>Kafka:StaticMembership</c>).</summary>
+    [Required]
+    public StaticMembershipOptions StaticMembership { get; set; } = new();
+
+    /// <summary>When Kafka makes the service unhealthy, and when it ends it (<c>Kafka:Health</c>).</summary>
+    [Required]
+    public KafkaHealthOptions Health { get; set; } = new();
+
     /// <summary>The default location shared by the embedded broker and the services.</summary>
     public static string DefaultBootstrapFile =>
         Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".mesh", "bootstrap.servers");

@@ -3,7 +3,12 @@ namespace Mesh.Cli;
 /// <summary>Finds the repository root above the current folder.</summary>
 internal static class RepositoryRoot
 {
-    public static string Find()
+    /// <summary>What to tell a user who ran a repository-bound command elsewhere.</summary>
+    public const string NotFoundMessage = "Run this from inside the Mesh repository (no Mesh.sln found above the current folder).";
+
+    public static string Find() => TryFind() ?? throw new InvalidOperationException(NotFoundMessage);
+
+    public static string? TryFind()
     {
         for (var dir = new DirectoryInfo(Directory.GetCurrentDirectory()); dir is not null; dir = dir.Parent)
         {
@@ -13,6 +18,6 @@ internal static class RepositoryRoot
             }
         }
 
-        throw new InvalidOperationException("Run this from inside the Mesh repository (no Mesh.sln found above the current folder).");
+        return null;
     }
 }

@@ -5,13 +5,14 @@ namespace Mesh.Cli.Broker;
 
 /// <summary>
 /// `mesh broker`: runs the embedded Kafka-protocol broker until SIGTERM or Ctrl-C, with the mesh topics
-/// created, its address printed and written where the services look for it, and a lag watch.
+/// created, its address printed and written where the services look for it, and a lag watch. With
+/// <c>--port</c> it listens on fixed ports, so services keep their address across a broker restart.
 /// </summary>
 internal static class BrokerCommand
 {
     public static async Task<int> RunAsync(BrokerSettings settings, CancellationToken cancellationToken)
     {
-        using var broker = EmbeddedKafkaBroker.Start(settings.Brokers);
+        using var broker = EmbeddedKafkaBroker.Start(settings.Brokers, settings.Port);
         foreach (var topic in settings.Topics)
         {
             broker.CreateTopic(topic, settings.Partitions);
@@ -76,4 +77,5 @@ internal sealed record BrokerSettings(
     IReadOnlyList<string> Topics,
     IReadOnlyList<string> WatchGroups,
     long LagWarnMessages,
-    int LagCheckSeconds);
+    int LagCheckSeconds,
+    int? Port = null);

@@ -17,6 +17,7 @@ internal sealed class LagWatch : IDisposable
     private readonly TextWriter _error;
     private readonly List<(string Group, IConsumer<byte[], byte[]> Client)> _clients = [];
     private readonly IAdminClient _admin;
+    private readonly Dictionary<(string Group, TopicPartition Partition), LagObservation> _previous = [];
 
     public LagWatch(string bootstrapServers, IReadOnlyList<string> groups, IReadOnlyList<string> topics, long warnMessages, TextWriter error)
     {
@@ -70,7 +71,10 @@ internal sealed class LagWatch : IDisposable
             foreach (var position in committed.Where(c => c.Offset.Value >= 0))
             {
                 var marks = client.QueryWatermarkOffsets(position.TopicPartition, TimeSpan.FromSeconds(2));
-                var warning = Assess(group, position.TopicPartition, position.Offset.Value, marks.Low.Value, marks.High.Value, _warnMessages);
+                var key = (group, position.TopicPartition);
+                var observation = new LagObservation(position.Offset.Value, marks.Low.Value);
+                var warning = Assess(group, position.TopicPartition, observation.Committed, observation.Low, marks.High.Value, _warnMessages, _previous.GetValueOrDefault(key));
+                _previous[key] = observation;
                 if (warning is not null)
                 {
                     warnings.Add(warning);
@@ -83,16 +87,25 @@ internal sealed class LagWatch : IDisposable
     }
 
     /// <summary>
-    /// The lag rule: data already lost when the committed offset is below the log start; a warning when the
-    /// lag exceeds <paramref name="warnMessages"/> or 80% of what the partition currently retains.
+    /// The lag rule. A committed offset below the log start is not yet a loss: commits trail reading (by the
+    /// auto-commit interval), so the group may have read those records already; it is reported as committed lag.
+    /// It is a loss when the previous check (<paramref name="previous"/>) already saw the commit below the log start
+    /// and the commit has still not passed that log start: those records were gone before the group got past them.
+    /// Otherwise a warning when the lag exceeds <paramref name="warnMessages"/> or 80% of what the partition retains.
     /// </summary>
-    public static string? Assess(string group, TopicPartition partition, long committed, long low, long high, long warnMessages)
+    public static string? Assess(string group, TopicPartition partition, long committed, long low, long high, long warnMessages, LagObservation? previous = null)
     {
         var lag = high - committed;
+        if (previous is { } before && before.Committed < before.Low && committed < before.Low)
+        {
+            return $"warning: consumer group '{group}' lost records on {partition}: its committed offset stayed below the " +
+                $"embedded broker's log start (now {committed} < {before.Low}) across two checks ({before.Low - committed} records dropped before they were read).";
+        }
+
         if (committed < low)
         {
-            return $"warning: consumer group '{group}' lost records on {partition}: committed offset {committed} is below " +
-                $"the embedded broker's log start {low} ({low - committed} records dropped before they were read).";
+            return $"warning: consumer group '{group}' has committed lag on {partition}: committed offset {committed} is below the " +
+                $"embedded broker's log start {low}; records it read but has not committed yet are safe, the next check tells whether any were dropped unread.";
         }
 
         var retained = high - low;

@@ -26,7 +26,12 @@ internal static class DemoCommand
             AnsiConsole.Profile.Width = 120;
         }
 
-        var root = RepositoryRoot.Find();
+        if (RepositoryRoot.TryFind() is not { } root)
+        {
+            Console.Error.WriteLine($"error: {RepositoryRoot.NotFoundMessage}");
+            return 78;
+        }
+
         var appHost = settings.AppHostPath ?? Path.Combine(root, "tools", "Mesh.AppHost", "bin", settings.Configuration, "net10.0", "Mesh.AppHost.dll");
         if (!File.Exists(appHost))
         {

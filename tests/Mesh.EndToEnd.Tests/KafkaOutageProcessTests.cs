@@ -1,0 +1,89 @@
+using System.Net;
+using Mesh.Cli.Processes;
+using Mesh.EmbeddedBroker;
+using Mesh.Testing;
+
+namespace Mesh.EndToEnd.Tests;
+
+/// <summary>
+/// A real service process (the consumer, which has no Kafka health code of its own: it comes from the shared
+/// registration) against an embedded broker that the test takes down with the mock's fault API.
+/// </summary>
+public sealed class KafkaOutageProcessTests
+{
+    private static readonly TimeSpan s_patience = TimeSpan.FromSeconds(90);
+
+    [Fact]
+    public async Task Consumer_BrokerDownThenUp_HealthGoesUnhealthyThenHealthy()
+    {
+        using var broker = EmbeddedKafkaBroker.Start();
+        var port = ServiceProcess.FreePort();
+        await using var service = StartConsumer(broker, port, unhealthyAfterSeconds: 0, exitAfterSeconds: 600);
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+
+        Assert.True(await HealthBecomesAsync(http, service, HttpStatusCode.OK), "ready once joined: " + service.Output);
+
+        broker.SetBrokerDown(1);
+        Assert.True(await HealthBecomesAsync(http, service, HttpStatusCode.ServiceUnavailable), "unhealthy while the broker is down: " + service.Output);
+
+        broker.SetBrokerUp(1);
+        Assert.True(await HealthBecomesAsync(http, service, HttpStatusCode.OK), "healthy once the broker is back: " + service.Output);
+        Assert.False(service.HasExited);
+    }
+
+    [Fact]
+    public async Task Consumer_BrokerDownPastTheExitBound_ExitsNonZero()
+    {
+        using var broker = EmbeddedKafkaBroker.Start();
+        var port = ServiceProcess.FreePort();
+        await using var service = StartConsumer(broker, port, unhealthyAfterSeconds: 1, exitAfterSeconds: 3);
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+        Assert.True(await HealthBecomesAsync(http, service, HttpStatusCode.OK), "ready once joined: " + service.Output);
+
+        broker.SetBrokerDown(1);
+
+        Assert.Equal(70, await service.WaitForExitAsync(s_patience));
+        Assert.Contains("Kafka:Health:ExitAfterSeconds", service.Output, StringComparison.Ordinal);
+    }
+
+    private static ServiceProcess StartConsumer(EmbeddedKafkaBroker broker, int port, int unhealthyAfterSeconds, int exitAfterSeconds)
+    {
+        var predictions = KafkaTestCluster.UniqueTopic("outage.predictions");
+        broker.CreateTopic(predictions, 2);
+        return Services.Start("consumer", "Mesh.Consumer", new Dictionary<string, string>
+        {
+            ["Urls"] = $"http://127.0.0.1:{port}",
+            ["Kafka__BootstrapServers"] = broker.BootstrapServers,
+            ["Kafka__Topics__Predictions"] = predictions,
+            ["Kafka__Topics__DeadLetter"] = KafkaTestCluster.UniqueTopic("outage.dead-letter"),
+            ["Kafka__Health__UnhealthyAfterSeconds"] = unhealthyAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Kafka__Health__ExitAfterSeconds"] = exitAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Kafka__Health__StatisticsIntervalMs"] = "200",
+            ["Consumer__GroupId"] = KafkaTestCluster.UniqueTopic("outage-group"),
+        });
+    }
+
+    private static async Task<bool> HealthBecomesAsync(HttpClient http, ServiceProcess service, HttpStatusCode expected)
+    {
+        var deadline = DateTime.UtcNow + s_patience;
+        while (DateTime.UtcNow < deadline && !service.HasExited)
+        {
+            try
+            {
+                using var response = await http.GetAsync("/health");
+                if (response.StatusCode == expected)
+                {
+                    return true;
+                }
+            }
+            catch (HttpRequestException)
+            {
+                // Not listening yet.
+            }
+
+            await Task.Delay(200);
+        }
+
+        return false;
+    }
+}
