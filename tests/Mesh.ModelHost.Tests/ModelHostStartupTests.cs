@@ -65,7 +65,7 @@ public sealed class ModelHostStartupTests : IDisposable
             settings[key] = value;
         }
 
-        await using var app = ModelHostExtensions.CreateApp(settings);
+        await using var app = ModelHostApp.Create([], settings);
         return await Assert.ThrowsAsync<OptionsValidationException>(() => app.StartAsync());
     }
 }
