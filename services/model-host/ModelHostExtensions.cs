@@ -1,7 +1,8 @@
+using Mesh.ModelHost.Grpc;
 using Mesh.ModelHost.Http;
-using Mesh.ModelHost.Inference;
 using Mesh.ModelHost.Models;
 using Mesh.ModelHost.Options;
+using Mesh.ModelHost.Serving;
 using Mesh.ModelHost.Telemetry;
 using Mesh.ServiceDefaults;
 using Microsoft.Extensions.Options;

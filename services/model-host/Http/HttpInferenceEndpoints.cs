@@ -5,9 +5,11 @@ using System.Runtime.InteropServices;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using Grpc.Core;
+using Mesh.ModelHost.Grpc;
 using Mesh.ModelHost.Inference;
 using Mesh.ModelHost.Models;
 using Mesh.ModelHost.Options;
+using Mesh.ModelHost.Serving;
 using Microsoft.Extensions.Options;
 using Microsoft.ML.OnnxRuntime.Tensors;
 

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using Mesh.ModelHost.Batching;
 using Mesh.ModelHost.Options;
 using Mesh.ModelHost.Telemetry;
 

@@ -1,4 +1,6 @@
 using System.Text.Json;
+using Mesh.ModelHost.Batching;
+using Mesh.ModelHost.Options;
 
 namespace Mesh.ModelHost.Models;
 
@@ -47,7 +49,7 @@ internal sealed class ModelConfigFile
         var level = defaults.GraphOptimizationLevel;
         if (GraphOptimizationLevel is not null)
         {
-            level = Options.ModelHostOptions.ParseGraphOptimizationLevel(GraphOptimizationLevel)
+            level = ModelHostOptions.ParseGraphOptimizationLevel(GraphOptimizationLevel)
                 ?? throw new InvalidDataException($"{path}: graphOptimizationLevel '{GraphOptimizationLevel}' is not one of Disabled, Basic, Extended, All.");
         }
 

@@ -1,5 +1,5 @@
 using System.ComponentModel.DataAnnotations;
-using Mesh.ModelHost.Models;
+using Mesh.ModelHost.Batching;
 
 namespace Mesh.ModelHost.Options;
 

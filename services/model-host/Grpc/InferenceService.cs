@@ -3,10 +3,12 @@ using System.Runtime.InteropServices;
 using Google.Protobuf;
 using Grpc.Core;
 using Inference;
+using Mesh.ModelHost.Inference;
 using Mesh.ModelHost.Models;
+using Mesh.ModelHost.Serving;
 using Microsoft.ML.OnnxRuntime.Tensors;
 
-namespace Mesh.ModelHost.Inference;
+namespace Mesh.ModelHost.Grpc;
 
 /// <summary>The Open Inference Protocol (KServe v2) gRPC service: decodes and encodes around <see cref="InferenceCore"/>.</summary>
 internal sealed class InferenceService(InferenceCore core) : GRPCInferenceService.GRPCInferenceServiceBase
@@ -145,7 +147,7 @@ internal sealed class InferenceService(InferenceCore core) : GRPCInferenceServic
     // buffer in the v2 raw layout, narrowing int_contents/uint_contents to the declared width.
     private static void DecodeTyped(InputTensor input, TensorElementType type, InferTensorContents contents)
     {
-        var source = "contents." + InferenceCore.TypedField(type);
+        var source = "contents." + TensorDatatype.TypedField(type);
         var size = TensorDatatype.ElementSize(type);
         switch (type)
         {
