@@ -1,8 +1,16 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
+using System.Runtime.InteropServices;
 using Grpc.Core;
 using Inference;
+using Mesh.ModelHost.Inference;
+using Mesh.ModelHost.Models;
+using Mesh.ModelHost.Options;
+using Mesh.ModelHost.Serving;
+using Mesh.ModelHost.Telemetry;
 using Mesh.ModelHost.Tests.Onnx;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
 using static Mesh.ModelHost.Tests.InferRequests;
 
 namespace Mesh.ModelHost.Tests;
@@ -90,13 +98,12 @@ public sealed class BatchingTests(ModelHostFixture host)
     [Fact]
     public async Task ModelInfer_SingleCallerThenASecond_FirstWaitsTheQueueDelayAndBothShareOneRun()
     {
-        // matmul-delayed waits 300 ms for more rows. A lone request waits at least that long (it is not
-        // run at once, and the worker sleeps rather than spins); a second request sent while the first
-        // waits joins its batch.
+        // matmul-delayed waits 300 ms for more rows, on a clock the test moves. A lone request is not run
+        // until the delay has passed on that clock; a second request sent while the first waits joins its batch.
+        const string model = "matmul-delayed-manual-clock";
         var batchSizes = new ConcurrentBag<long>();
         var queueWaits = new ConcurrentBag<double>();
-        var waiting = 0;
-        using var listener = Listen(TestModels.Delayed, (name, value) =>
+        using var listener = Listen(model, (name, value) =>
         {
             switch (name)
             {
@@ -106,35 +113,39 @@ public sealed class BatchingTests(ModelHostFixture host)
                 case "mesh.model_host.queue.duration":
                     queueWaits.Add(value);
                     break;
-                case "mesh.model_host.queue.waiting":
-                    Volatile.Write(ref waiting, (int)value);
-                    break;
             }
         });
+        var clock = new ManualTimeProvider();
+        using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        var telemetry = new ModelHostTelemetry(services.GetRequiredService<IMeterFactory>());
+        using var catalog = new ModelCatalog(telemetry, NullLogger<ModelCatalog>.Instance);
+        var options = new ModelHostOptions();
+        catalog.Publish(model, "1", ServedModel.Load(
+            model, "1", Path.Combine(host.Repository, TestModels.Delayed, "1"), options.DefaultSessionSettings(), options.Batching.ToSettings(), telemetry, time: clock));
+        var core = new InferenceCore(catalog, telemetry, Microsoft.Extensions.Options.Options.Create(options), NullLogger<InferenceCore>.Instance);
 
-        await host.Client.ModelInferAsync(Raw(TestModels.Delayed, [1, 2, 3], 1, inputName: "x"));
+        var alone = core.InferAsync(Request(model, "alone", [1, 2, 3], 1));
+        await clock.WaitForTimersCreatedAsync(1).WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.False(alone.IsCompleted, "a lone request ran before its queue delay passed");
+        clock.Advance(TimeSpan.FromMilliseconds(300));
+        await alone;
 
         var lone = Assert.Single(queueWaits);
         Assert.True(lone >= 0.3, $"a lone request waited {lone:0.000} s for its batch; the queue delay is 0.3 s");
         Assert.Equal([1L], batchSizes);
 
         batchSizes.Clear();
-        var first = host.Client.ModelInferAsync(Raw(TestModels.Delayed, [1, 2, 3], 1, id: "first", inputName: "x")).ResponseAsync;
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (Volatile.Read(ref waiting) == 0 && !first.IsCompleted && DateTime.UtcNow < deadline)
-        {
-            listener.RecordObservableInstruments();
-            await Task.Delay(1);
-        }
-
-        var second = host.Client.ModelInferAsync(Raw(TestModels.Delayed, [4, 5, 6, 7, 8, 9], 2, id: "second", inputName: "x")).ResponseAsync;
+        var first = core.InferAsync(Request(model, "first", [1, 2, 3], 1));
+        await clock.WaitForTimersCreatedAsync(2).WaitAsync(TimeSpan.FromSeconds(60));
+        var second = core.InferAsync(Request(model, "second", [4, 5, 6, 7, 8, 9], 2));
+        clock.Advance(TimeSpan.FromMilliseconds(300));
         var responses = await Task.WhenAll(first, second);
 
         Assert.Equal("first", responses[0].Id);
-        Assert.Equal([1L, 2L], Output(responses[0], "probs").Tensor.Shape);
+        Assert.Equal([1L, 2L], responses[0].Outputs.Single(o => o.Name == "probs").Shape);
         Assert.Equal("second", responses[1].Id);
-        Assert.Equal([2L, 2L], Output(responses[1], "probs").Tensor.Shape);
-        var probabilities = DecodeFp32(Output(responses[1], "probs").Bytes);
+        Assert.Equal([2L, 2L], responses[1].Outputs.Single(o => o.Name == "probs").Shape);
+        var probabilities = MemoryMarshal.Cast<byte, float>(responses[1].Outputs.Single(o => o.Name == "probs").Data.AsSpan()).ToArray();
         Assert.Equal(Expected([7, 8, 9])[1], probabilities[3], 1e-5);
         Assert.Equal([3L], batchSizes);
     }
@@ -211,6 +222,13 @@ public sealed class BatchingTests(ModelHostFixture host)
         }
 
         return TestModels.Softmax(weightsByClass, TestModels.MatMulBias, row);
+    }
+
+    private static InferenceRequest Request(string model, string id, float[] rowMajor, int rows)
+    {
+        var input = new InputTensor("x", "FP32", [rows, rowMajor.Length / rows]);
+        input.SetRaw(MemoryMarshal.AsBytes(rowMajor.AsSpan()).ToArray(), "raw_input_contents[0]");
+        return new InferenceRequest(model, "", id, [input], []);
     }
 
     private static async Task<(ModelInferResponse? Response, RpcException? Error)> Outcome(Task<ModelInferResponse> call)
