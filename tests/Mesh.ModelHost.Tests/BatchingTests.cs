@@ -4,13 +4,7 @@ using System.Runtime.InteropServices;
 using Grpc.Core;
 using Inference;
 using Mesh.ModelHost.Inference;
-using Mesh.ModelHost.Models;
-using Mesh.ModelHost.Options;
-using Mesh.ModelHost.Serving;
-using Mesh.ModelHost.Telemetry;
 using Mesh.ModelHost.Tests.Onnx;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging.Abstractions;
 using static Mesh.ModelHost.Tests.InferRequests;
 
 namespace Mesh.ModelHost.Tests;
@@ -115,16 +109,10 @@ public sealed class BatchingTests(ModelHostFixture host)
                     break;
             }
         });
-        var clock = new ManualTimeProvider();
-        using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
-        var telemetry = new ModelHostTelemetry(services.GetRequiredService<IMeterFactory>());
-        using var catalog = new ModelCatalog(telemetry, NullLogger<ModelCatalog>.Instance);
-        var options = new ModelHostOptions();
-        catalog.Publish(model, "1", ServedModel.Load(
-            model, "1", Path.Combine(host.Repository, TestModels.Delayed, "1"), options.DefaultSessionSettings(), options.Batching.ToSettings(), telemetry, time: clock));
-        var core = new InferenceCore(catalog, telemetry, Microsoft.Extensions.Options.Options.Create(options), NullLogger<InferenceCore>.Instance);
+        using var served = new ClockedModel(host.Repository, TestModels.Delayed, model);
+        var clock = served.Clock;
 
-        var alone = core.InferAsync(Request(model, "alone", [1, 2, 3], 1));
+        var alone = served.InferAsync("alone", [1, 2, 3], 1);
         await clock.WaitForTimersCreatedAsync(1).WaitAsync(TimeSpan.FromSeconds(60));
         Assert.False(alone.IsCompleted, "a lone request ran before its queue delay passed");
         clock.Advance(TimeSpan.FromMilliseconds(300));
@@ -135,9 +123,9 @@ public sealed class BatchingTests(ModelHostFixture host)
         Assert.Equal([1L], batchSizes);
 
         batchSizes.Clear();
-        var first = core.InferAsync(Request(model, "first", [1, 2, 3], 1));
+        var first = served.InferAsync("first", [1, 2, 3], 1);
         await clock.WaitForTimersCreatedAsync(2).WaitAsync(TimeSpan.FromSeconds(60));
-        var second = core.InferAsync(Request(model, "second", [4, 5, 6, 7, 8, 9], 2));
+        var second = served.InferAsync("second", [4, 5, 6, 7, 8, 9], 2);
         clock.Advance(TimeSpan.FromMilliseconds(300));
         var responses = await Task.WhenAll(first, second);
 
@@ -164,32 +152,21 @@ public sealed class BatchingTests(ModelHostFixture host)
     [Fact]
     public async Task ModelInfer_QueueFull_ResourceExhaustedNamingTheSettingWhileTheWaitingRequestSucceeds()
     {
-        // matmul-tiny-queue lets one request wait (up to 3 s, for more rows); once it waits, a second is refused.
-        var waiting = 0;
-        using var listener = Listen(TestModels.TinyQueue, (name, value) =>
-        {
-            if (name == "mesh.model_host.queue.waiting")
-            {
-                Volatile.Write(ref waiting, (int)value);
-            }
-        });
-        var first = host.Client.ModelInferAsync(Raw(TestModels.TinyQueue, [1, 2, 3], 1, inputName: "x")).ResponseAsync;
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (Volatile.Read(ref waiting) == 0 && !first.IsCompleted && DateTime.UtcNow < deadline)
-        {
-            listener.RecordObservableInstruments();
-            await Task.Delay(5);
-        }
+        // matmul-tiny-queue lets one request wait (3 s on a clock the test moves, for more rows); once it
+        // waits, a second is refused.
+        using var served = new ClockedModel(host.Repository, TestModels.TinyQueue, TestModels.TinyQueue + "-manual-clock");
+        var first = served.InferAsync("first", [1, 2, 3], 1);
+        await served.Clock.WaitForTimersCreatedAsync(1).WaitAsync(TimeSpan.FromSeconds(60));
 
-        var second = host.Client.ModelInferAsync(Raw(TestModels.TinyQueue, [4, 5, 6], 1, inputName: "x")).ResponseAsync;
-
+        var second = served.InferAsync("second", [4, 5, 6], 1);
+        served.Clock.Advance(TimeSpan.FromSeconds(3));
         var outcomes = await Task.WhenAll(Outcome(first), Outcome(second));
 
         var refused = Assert.Single(outcomes, o => o.Error is not null).Error!;
-        Assert.Equal(StatusCode.ResourceExhausted, refused.StatusCode);
-        Assert.Contains(TestModels.TinyQueue, refused.Status.Detail);
-        Assert.Contains("MaxQueueSize", refused.Status.Detail);
-        Assert.Single(outcomes, o => o.Response is not null);
+        Assert.Equal(StatusCode.ResourceExhausted, refused.Code);
+        Assert.Contains(TestModels.TinyQueue, refused.Message);
+        Assert.Contains("MaxQueueSize", refused.Message);
+        Assert.Single(outcomes, o => o.Result is not null);
     }
 
     [Fact]
@@ -224,20 +201,13 @@ public sealed class BatchingTests(ModelHostFixture host)
         return TestModels.Softmax(weightsByClass, TestModels.MatMulBias, row);
     }
 
-    private static InferenceRequest Request(string model, string id, float[] rowMajor, int rows)
-    {
-        var input = new InputTensor("x", "FP32", [rows, rowMajor.Length / rows]);
-        input.SetRaw(MemoryMarshal.AsBytes(rowMajor.AsSpan()).ToArray(), "raw_input_contents[0]");
-        return new InferenceRequest(model, "", id, [input], []);
-    }
-
-    private static async Task<(ModelInferResponse? Response, RpcException? Error)> Outcome(Task<ModelInferResponse> call)
+    private static async Task<(InferenceResult? Result, InferenceException? Error)> Outcome(Task<InferenceResult> call)
     {
         try
         {
             return (await call, null);
         }
-        catch (RpcException e)
+        catch (InferenceException e)
         {
             return (null, e);
         }
