@@ -344,11 +344,41 @@ public sealed class OnnxModelTests(ModelHostFixture host)
         float[] rows = [1, 2, 3, 4, float.NaN, 6];
 
         var error = await InvalidArgument(Raw(TestModels.NoNaN, rows, 2, inputName: "x"));
-        var accepted = await Client.ModelInferAsync(Raw(TestModels.MatMulSoftmax, rows, 2, inputName: "x"));
+        var accepted = await Client.ModelInferAsync(Raw(TestModels.AcceptsNonFinite, rows, 2, inputName: "x"));
 
         Assert.Contains("'x' has NaN at element 4 (row 1)", error.Status.Detail);
         Assert.Contains(TestModels.NoNaN, error.Status.Detail);
         Assert.True(float.IsNaN(DecodeFp32(Output(accepted, "probs").Bytes)[2]));
+    }
+
+    [Fact]
+    public async Task ModelInfer_NonFiniteInputsByDefault_InvalidArgumentNamingTensorElementAndValue()
+    {
+        var fp32 = await InvalidArgument(Raw(TestModels.MatMulSoftmax, [1, 2, float.PositiveInfinity], 1, inputName: "x"));
+        var fp32NaN = await InvalidArgument(Raw(TestModels.MatMulSoftmax, [1, 2, 3, float.NaN, 5, 6], 2, inputName: "x"));
+        var fp64Request = new ModelInferRequest { ModelName = TestModels.Regressor };
+        fp64Request.Inputs.Add(Input("x", "FP64", 2, 2));
+        fp64Request.RawInputContents.Add(ByteString.CopyFrom(Bytes(1.0, 2.0, double.NegativeInfinity, 4.0)));
+        var fp64 = await InvalidArgument(fp64Request);
+        var fp16Request = new ModelInferRequest { ModelName = TestModels.HalfIdentity };
+        fp16Request.Inputs.Add(Input("in_FP16", "FP16", 1, 2));
+        fp16Request.RawInputContents.Add(ByteString.CopyFrom(Bytes((Half)1, Half.NaN)));
+        var fp16 = await InvalidArgument(fp16Request);
+
+        Assert.Contains("'x' has +Infinity at element 2 (row 0)", fp32.Status.Detail);
+        Assert.Contains(TestModels.MatMulSoftmax, fp32.Status.Detail);
+        Assert.Contains("acceptNonFinite", fp32.Status.Detail);
+        Assert.Contains("'x' has NaN at element 3 (row 1)", fp32NaN.Status.Detail);
+        Assert.Contains("has -Infinity at element 2 (row 1)", fp64.Status.Detail);
+        Assert.Contains("'in_FP16' has NaN at element 1 (row 0)", fp16.Status.Detail);
+    }
+
+    [Fact]
+    public async Task ModelInfer_InfinityForModelThatAcceptsNonFinite_Scored()
+    {
+        var response = await Client.ModelInferAsync(Raw(TestModels.AcceptsNonFinite, [float.NegativeInfinity, 0, 0], 1, inputName: "x"));
+
+        Assert.Equal([1L, 2L], Output(response, "probs").Tensor.Shape);
     }
 
     private static byte[] Bytes<T>(params T[] values)

@@ -105,6 +105,10 @@ internal static class HttpInferenceEndpoints
             using var document = await ParseBody(context);
             using var request = JsonRequestReader.Decode(document.RootElement, name, version);
             result = await core.InferAsync(request);
+            if (JsonResultWriter.FindNonFinite(result) is { } nonFinite)
+            {
+                throw new InferenceException(StatusCode.Internal, nonFinite);
+            }
         }
         catch (InferenceException e)
         {

@@ -7,7 +7,7 @@ using Microsoft.ML.OnnxRuntime.Tensors;
 
 namespace Mesh.ModelHost.Http;
 
-/// <summary>Writes a v2 JSON inference response: outputs as flat JSON arrays in the raw encoding's order.</summary>
+/// <summary>Writes a v2 JSON inference response: outputs as flat JSON arrays in the raw encoding's order (finite numbers only: see <see cref="FindNonFinite"/>).</summary>
 internal static class JsonResultWriter
 {
     public static void WriteResult(Utf8JsonWriter writer, InferenceResult result)
@@ -76,35 +76,50 @@ internal static class JsonResultWriter
             case TensorElementType.UInt16: Numbers(writer, MemoryMarshal.Cast<byte, ushort>(data), static (w, v) => w.WriteNumberValue(v)); break;
             case TensorElementType.UInt32: Numbers(writer, MemoryMarshal.Cast<byte, uint>(data), static (w, v) => w.WriteNumberValue(v)); break;
             case TensorElementType.UInt64: Numbers(writer, MemoryMarshal.Cast<byte, ulong>(data), static (w, v) => w.WriteNumberValue(v)); break;
-            case TensorElementType.Float16: Numbers(writer, MemoryMarshal.Cast<byte, Half>(data), static (w, v) => WriteFloat(w, (double)v)); break;
-            case TensorElementType.Float: Numbers(writer, MemoryMarshal.Cast<byte, float>(data), static (w, v) => WriteFloat(w, v)); break;
-            case TensorElementType.Double: Numbers(writer, MemoryMarshal.Cast<byte, double>(data), static (w, v) => WriteFloat(w, v)); break;
+            case TensorElementType.Float16: Numbers(writer, MemoryMarshal.Cast<byte, Half>(data), static (w, v) => w.WriteNumberValue((double)v)); break;
+            case TensorElementType.Float: Numbers(writer, MemoryMarshal.Cast<byte, float>(data), static (w, v) => w.WriteNumberValue(v)); break;
+            case TensorElementType.Double: Numbers(writer, MemoryMarshal.Cast<byte, double>(data), static (w, v) => w.WriteNumberValue(v)); break;
         }
     }
 
-    // JSON has no NaN or infinity; write them as the strings Python's json and KServe servers accept.
-    private static void WriteFloat(Utf8JsonWriter writer, double value)
+    /// <summary>
+    /// JSON numbers cannot be NaN or ±Infinity, and this server refuses the strings some servers write
+    /// instead ("NaN"), so it does not send them either: the first non-finite output value, or null.
+    /// </summary>
+    public static string? FindNonFinite(InferenceResult result)
     {
-        if (double.IsFinite(value))
+        foreach (var output in result.Outputs)
         {
-            writer.WriteNumberValue(value);
+            TensorDatatype.TryFromV2(output.Datatype, out var type);
+            var index = type switch
+            {
+                TensorElementType.Float16 => IndexOfNonFinite(MemoryMarshal.Cast<byte, Half>(output.Data)),
+                TensorElementType.Float => IndexOfNonFinite(MemoryMarshal.Cast<byte, float>(output.Data)),
+                TensorElementType.Double => IndexOfNonFinite(MemoryMarshal.Cast<byte, double>(output.Data)),
+                _ => -1,
+            };
+            if (index >= 0)
+            {
+                return $"output '{output.Name}' of model '{result.ModelName}' version '{result.ModelVersion}' has a non-finite value (NaN or Infinity) at element {index}, "
+                    + "which JSON cannot carry; call ModelInfer over gRPC, whose raw contents carry it";
+            }
         }
-        else
-        {
-            writer.WriteStringValue(double.IsNaN(value) ? "NaN" : value > 0 ? "Infinity" : "-Infinity");
-        }
+
+        return null;
     }
 
-    private static void WriteFloat(Utf8JsonWriter writer, float value)
+    private static int IndexOfNonFinite<T>(ReadOnlySpan<T> values)
+        where T : System.Numerics.IFloatingPointIeee754<T>
     {
-        if (float.IsFinite(value))
+        for (var i = 0; i < values.Length; i++)
         {
-            writer.WriteNumberValue(value);
+            if (!T.IsFinite(values[i]))
+            {
+                return i;
+            }
         }
-        else
-        {
-            WriteFloat(writer, (double)value);
-        }
+
+        return -1;
     }
 
     private delegate void NumberWriter<T>(Utf8JsonWriter writer, T value);

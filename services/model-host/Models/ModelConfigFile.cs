@@ -37,8 +37,11 @@ internal sealed class ModelConfigFile
     /// <summary>Overrides <c>ModelHost:GraphOptimizationLevel</c> for this model (Disabled, Basic, Extended, All).</summary>
     public string? GraphOptimizationLevel { get; set; }
 
-    /// <summary>Overrides <c>ModelHost:RejectNaN</c> for this model.</summary>
-    public bool? RejectNaN { get; set; }
+    /// <summary>
+    /// True when the model takes NaN and ±Infinity in its floating-point inputs (a tree ensemble that reads
+    /// NaN as missing); overrides <c>ModelHost:AcceptNonFinite</c>.
+    /// </summary>
+    public bool? AcceptNonFinite { get; set; }
 
     /// <summary>Overrides <c>ModelHost:Batching</c> for this model.</summary>
     public ModelConfigBatching? DynamicBatching { get; set; }
@@ -58,7 +61,7 @@ internal sealed class ModelConfigFile
             throw new InvalidDataException($"{path}: intraOpThreads and interOpThreads must be between 1 and 64.");
         }
 
-        return new ModelSessionSettings(IntraOpThreads ?? defaults.IntraOpThreads, InterOpThreads ?? defaults.InterOpThreads, level, RejectNaN ?? defaults.RejectNaN);
+        return new ModelSessionSettings(IntraOpThreads ?? defaults.IntraOpThreads, InterOpThreads ?? defaults.InterOpThreads, level, AcceptNonFinite ?? defaults.AcceptNonFinite);
     }
 
     public static ModelConfigFile? Read(string path)

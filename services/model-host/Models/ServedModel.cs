@@ -34,7 +34,7 @@ internal sealed class ServedModel : IDisposable
         LabelEncoder? labels,
         DynamicBatcher? batcher,
         ModelHostTelemetry telemetry,
-        bool rejectNaN)
+        bool acceptsNonFinite)
     {
         Name = name;
         Version = version;
@@ -43,7 +43,7 @@ internal sealed class ServedModel : IDisposable
         _labels = labels;
         _batcher = batcher;
         _telemetry = telemetry;
-        RejectNaN = rejectNaN;
+        AcceptsNonFinite = acceptsNonFinite;
     }
 
     public string Name { get; }
@@ -56,8 +56,8 @@ internal sealed class ServedModel : IDisposable
 
     public IReadOnlyList<string>? ClassNames => _labels?.ClassNames;
 
-    /// <summary>Requests with NaN in a floating-point input are refused (<c>ModelHost:RejectNaN</c>, <c>rejectNaN</c> in config.json).</summary>
-    public bool RejectNaN { get; }
+    /// <summary>Whether NaN and ±Infinity may reach this model (<c>acceptNonFinite</c> in config.json, <c>ModelHost:AcceptNonFinite</c>); else they are refused.</summary>
+    public bool AcceptsNonFinite { get; }
 
     /// <summary>The class names as a JSON array, sent as the <c>class_names</c> response parameter.</summary>
     public string? ClassNamesJson => _labels?.ClassNamesJson;
@@ -131,7 +131,7 @@ internal sealed class ServedModel : IDisposable
             var batcher = batching.Enabled && signature.RowsStack && warmUp.All(o => o.Shape is [OnnxRunner.WarmUpRows, ..])
                 ? new DynamicBatcher(name, version, runner, new RowBatcher(signature.Inputs, signature.RunOutputNames, signature.RunOutputTypes), batching, telemetry, time ?? TimeProvider.System)
                 : null;
-            return new ServedModel(name, version, signature, runner, labels, batcher, telemetry, settings.RejectNaN);
+            return new ServedModel(name, version, signature, runner, labels, batcher, telemetry, settings.AcceptNonFinite);
         }
         catch
         {

@@ -32,8 +32,11 @@ internal sealed class ModelHostOptions
     /// <summary>Dynamic batching defaults for every model (<c>ModelHost:Batching:*</c>).</summary>
     public BatchingOptions Batching { get; set; } = new();
 
-    /// <summary>Refuse NaN in floating-point inputs for every model unless its config.json says otherwise.</summary>
-    public bool RejectNaN { get; set; }
+    /// <summary>
+    /// Let NaN and ±Infinity through in FP16/FP32/FP64 inputs for every model; off by default, so they are
+    /// refused (INVALID_ARGUMENT / 400) unless a model's config.json says <c>acceptNonFinite: true</c>.
+    /// </summary>
+    public bool AcceptNonFinite { get; set; }
 
     /// <summary>Models served from the MLflow registry (<c>ModelHost:Mlflow:*</c>).</summary>
     public MlflowSourceOptions Mlflow { get; set; } = new();
@@ -43,7 +46,7 @@ internal sealed class ModelHostOptions
 
     /// <summary>The session settings every model gets unless its config.json says otherwise.</summary>
     public ModelSessionSettings DefaultSessionSettings() =>
-        new(IntraOpThreads, InterOpThreads, ParseGraphOptimizationLevel(GraphOptimizationLevel) ?? Microsoft.ML.OnnxRuntime.GraphOptimizationLevel.ORT_ENABLE_ALL, RejectNaN);
+        new(IntraOpThreads, InterOpThreads, ParseGraphOptimizationLevel(GraphOptimizationLevel) ?? Microsoft.ML.OnnxRuntime.GraphOptimizationLevel.ORT_ENABLE_ALL, AcceptNonFinite);
 
     /// <summary>Reads Disabled, Basic, Extended or All (any case); null for anything else.</summary>
     public static Microsoft.ML.OnnxRuntime.GraphOptimizationLevel? ParseGraphOptimizationLevel(string? value) => value?.Trim().ToLowerInvariant() switch

@@ -3,7 +3,8 @@ using Microsoft.ML.OnnxRuntime;
 namespace Mesh.ModelHost.Options;
 
 /// <summary>
-/// ONNX Runtime session options of one model, and whether its floating-point inputs may carry NaN (tree
-/// ensembles often read NaN as "missing"; a linear model turns it into NaN scores and a wrong label).
+/// ONNX Runtime session options of one model, and whether its floating-point inputs may carry NaN or
+/// ±Infinity. Refused unless the model says it takes them: a linear model turns NaN into NaN scores and a
+/// wrong label, while tree ensembles often read NaN as "missing" and declare <c>acceptNonFinite</c>.
 /// </summary>
-internal sealed record ModelSessionSettings(int IntraOpThreads, int InterOpThreads, GraphOptimizationLevel GraphOptimizationLevel, bool RejectNaN = false);
+internal sealed record ModelSessionSettings(int IntraOpThreads, int InterOpThreads, GraphOptimizationLevel GraphOptimizationLevel, bool AcceptNonFinite = false);

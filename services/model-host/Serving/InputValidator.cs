@@ -64,9 +64,9 @@ internal static class InputValidator
             }
 
             ValidateData(input, spec);
-            if (model.RejectNaN)
+            if (!model.AcceptsNonFinite)
             {
-                RejectNaN(model, input, spec);
+                RejectNonFinite(model, input, spec);
             }
         }
 
@@ -114,35 +114,36 @@ internal static class InputValidator
         }
     }
 
-    private static void RejectNaN(ServedModel model, InputTensor input, InputSpec spec)
+    private static void RejectNonFinite(ServedModel model, InputTensor input, InputSpec spec)
     {
-        var index = spec.ElementType switch
+        var (index, value) = spec.ElementType switch
         {
-            TensorElementType.Float => IndexOfNaN(MemoryMarshal.Cast<byte, float>(input.Data.Span)),
-            TensorElementType.Double => IndexOfNaN(MemoryMarshal.Cast<byte, double>(input.Data.Span)),
-            TensorElementType.Float16 => IndexOfNaN(MemoryMarshal.Cast<byte, Half>(input.Data.Span)),
-            _ => -1,
+            TensorElementType.Float => IndexOfNonFinite(MemoryMarshal.Cast<byte, float>(input.Data.Span)),
+            TensorElementType.Double => IndexOfNonFinite(MemoryMarshal.Cast<byte, double>(input.Data.Span)),
+            TensorElementType.Float16 => IndexOfNonFinite(MemoryMarshal.Cast<byte, Half>(input.Data.Span)),
+            _ => (-1, ""),
         };
         if (index >= 0)
         {
-            var perRow = input.Shape.Skip(1).Aggregate(1L, (a, b) => a * b);
+            var perRow = Math.Max(1, TensorDatatype.ElementCount(input.Shape.AsSpan(Math.Min(1, input.Shape.Length))));
             throw InferenceException.InvalidArgument(
-                $"input '{input.Name}' has NaN at element {index} (row {index / perRow}); model '{model.Name}' does not take NaN (rejectNaN)");
+                $"input '{input.Name}' has {value} at element {index} (row {index / perRow}); model '{model.Name}' does not take non-finite values (acceptNonFinite in its config.json)");
         }
     }
 
-    private static int IndexOfNaN<T>(ReadOnlySpan<T> values)
+    private static (int Index, string Value) IndexOfNonFinite<T>(ReadOnlySpan<T> values)
         where T : IFloatingPointIeee754<T>
     {
         for (var i = 0; i < values.Length; i++)
         {
-            if (T.IsNaN(values[i]))
+            var value = values[i];
+            if (!T.IsFinite(value))
             {
-                return i;
+                return (i, T.IsNaN(value) ? "NaN" : T.IsPositive(value) ? "+Infinity" : "-Infinity");
             }
         }
 
-        return -1;
+        return (-1, "");
     }
 
     // v2 raw BYTES: each element is a 4-byte little-endian length followed by that many bytes.
