@@ -178,6 +178,17 @@ public sealed class HttpInferenceTests(ModelHostFixture host) : IDisposable
         Assert.Equal([0.0, 0.0], finite.Json!["outputs"]![0]!["data"]!.AsArray().Select(v => (double)v!));
     }
 
+    [Fact]
+    public async Task PostInfer_Fp16PastItsFiniteRange_BadRequestNamingTheValue()
+    {
+        var response = await Post("/v2/models/half-identity/infer", """
+            { "inputs": [ { "name": "in_FP16", "datatype": "FP16", "shape": [1, 2], "data": [1.5, 70000] } ] }
+            """);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.Status);
+        Assert.Contains("data[1] (70000)", (string?)response.Json!["error"]);
+    }
+
     private async Task<(HttpStatusCode Status, string Text)> PostText(string path, string body)
     {
         using var content = new StringContent(body, Encoding.UTF8, "application/json");

@@ -115,6 +115,36 @@ public sealed class OnnxModelTests(ModelHostFixture host)
         }
     }
 
+    [Theory]
+    [InlineData("INT8", 300L)]
+    [InlineData("INT8", -129L)]
+    [InlineData("INT16", 40000L)]
+    [InlineData("INT16", -32769L)]
+    [InlineData("UINT8", 256L)]
+    [InlineData("UINT16", 70000L)]
+    public async Task ModelInfer_TypedIntegerOutsideTheDatatype_InvalidArgumentNamingTensorAndValue(string datatype, long value)
+    {
+        var request = new ModelInferRequest { ModelName = TestModels.Identity };
+        var input = Input("in_" + datatype, datatype, 1, 2);
+        input.Contents = new InferTensorContents();
+        if (datatype.StartsWith('U'))
+        {
+            input.Contents.UintContents.AddRange([1, (uint)value]);
+        }
+        else
+        {
+            input.Contents.IntContents.AddRange([1, (int)value]);
+        }
+
+        request.Inputs.Add(input);
+
+        var error = await InvalidArgument(request);
+
+        Assert.Contains($"input 'in_{datatype}'", error.Status.Detail);
+        Assert.Contains($"[1] ({value})", error.Status.Detail);
+        Assert.Contains($"outside the range of {datatype}", error.Status.Detail);
+    }
+
     [Fact]
     public async Task ModelMetadata_IdentityModel_ListsEveryInputAndOutputWithDatatypeAndShape()
     {

@@ -94,9 +94,10 @@ internal static class JsonRequestReader
                 TensorElementType.UInt16 => value.TryGetUInt16(out var v) && Write(slot, v),
                 TensorElementType.UInt32 => value.TryGetUInt32(out var v) && Write(slot, v),
                 TensorElementType.UInt64 => value.TryGetUInt64(out var v) && Write(slot, v),
-                TensorElementType.Float16 => value.TryGetDouble(out var v) && Write(slot, (Half)v),
-                TensorElementType.Float => value.TryGetSingle(out var v) && Write(slot, v),
-                TensorElementType.Double => value.TryGetDouble(out var v) && Write(slot, v),
+                // A number past a type's finite range would be stored as Infinity: refused like a wrong type.
+                TensorElementType.Float16 => value.TryGetDouble(out var v) && Half.IsFinite((Half)v) && Write(slot, (Half)v),
+                TensorElementType.Float => value.TryGetSingle(out var v) && float.IsFinite(v) && Write(slot, v),
+                TensorElementType.Double => value.TryGetDouble(out var v) && double.IsFinite(v) && Write(slot, v),
                 _ => false,
             };
             if (!ok)
