@@ -1,5 +1,3 @@
-using System.Buffers;
-
 namespace Mesh.ModelHost.Inference;
 
 /// <summary>
@@ -36,13 +34,13 @@ internal sealed class InputTensor(string name, string datatype, long[] shape) : 
         Source = source;
     }
 
-    /// <summary>Typed values converted into a pooled buffer, returned when the tensor is disposed.</summary>
+    /// <summary>Typed values converted into a buffer of <see cref="TensorBufferPool.Shared"/>, returned when the tensor is disposed.</summary>
     public Span<byte> RentTyped(long count, int elementSize, string source)
     {
         ValueCount = count;
         Source = source;
         var length = checked((int)(count * elementSize));
-        _rented = ArrayPool<byte>.Shared.Rent(Math.Max(length, 1));
+        _rented = TensorBufferPool.Shared.Rent(length);
         Data = _rented.AsMemory(0, length);
         return _rented.AsSpan(0, length);
     }
@@ -58,7 +56,7 @@ internal sealed class InputTensor(string name, string datatype, long[] shape) : 
     {
         if (_rented is not null)
         {
-            ArrayPool<byte>.Shared.Return(_rented);
+            TensorBufferPool.Shared.Return(_rented);
             _rented = null;
         }
     }
