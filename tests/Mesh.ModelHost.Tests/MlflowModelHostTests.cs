@@ -18,7 +18,7 @@ namespace Mesh.ModelHost.Tests;
 /// </summary>
 public sealed class MlflowModelHostTests : IAsyncLifetime
 {
-    private const string AdminToken = "admin-secret";
+    private const string AdminToken = "admin-secret-of-24-chars";
     private static readonly float[] s_bias1 = [0.3f, -0.1f];
     private static readonly float[] s_bias2 = [-2f, 2f];
 

@@ -41,7 +41,10 @@ internal sealed class ModelHostOptions
     /// <summary>Models served from the MLflow registry (<c>ModelHost:Mlflow:*</c>).</summary>
     public MlflowSourceOptions Mlflow { get; set; } = new();
 
-    /// <summary>Bearer token of the admin calls (<c>POST /v2/repository/models/{name}/load</c>); unset disables them.</summary>
+    /// <summary>The shortest admin token accepted, as for the router's.</summary>
+    public const int MinAdminTokenLength = 16;
+
+    /// <summary>Bearer token of the admin calls (<c>POST /v2/repository/models/{name}/load</c>), 16 characters or more; unset disables them.</summary>
     public string? AdminToken { get; set; }
 
     /// <summary>The session settings every model gets unless its config.json says otherwise.</summary>
