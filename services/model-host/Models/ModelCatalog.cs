@@ -16,10 +16,13 @@ internal sealed partial class ModelCatalog(ModelHostTelemetry telemetry, ILogger
     // The version a request without a version gets: the highest in the repository, or the one an MLflow alias points at.
     private readonly ConcurrentDictionary<string, string> _latestVersions = new(StringComparer.Ordinal);
     private readonly Lock _publishLock = new();
-    private volatile bool _ready;
+    private volatile bool _loadingComplete;
 
-    /// <summary>True once every model was tried and at least one is loaded and warmed up.</summary>
-    public bool IsReady => _ready;
+    /// <summary>
+    /// True once every model was tried and a version serves now. Read from the current slots, not fixed when
+    /// loading ends: a model whose first version failed turns the host ready when a later version loads.
+    /// </summary>
+    public bool IsReady => _loadingComplete && _slots.Values.Any(s => s.Model is not null);
 
     public IEnumerable<ModelSlot> Slots => _slots.Values;
 
@@ -55,11 +58,11 @@ internal sealed partial class ModelCatalog(ModelHostTelemetry telemetry, ILogger
 
     }
 
-    /// <summary>Every configured model was tried: ready when at least one serves.</summary>
+    /// <summary>Every configured model was tried: ready from now on while at least one serves.</summary>
     public void CompleteLoading(string sources)
     {
-        _ready = !_latestVersions.IsEmpty;
-        if (!_ready)
+        _loadingComplete = true;
+        if (!IsReady)
         {
             LogNothingServed(sources);
         }
@@ -139,6 +142,6 @@ internal sealed partial class ModelCatalog(ModelHostTelemetry telemetry, ILogger
     [LoggerMessage(Level = LogLevel.Error, Message = "Model {Model} version {Version} in {Folder} failed to load; the other models are served")]
     private partial void LogLoadFailed(Exception exception, string model, string version, string folder);
 
-    [LoggerMessage(Level = LogLevel.Critical, Message = "No model from {Sources} could be loaded; the host stays not ready")]
+    [LoggerMessage(Level = LogLevel.Critical, Message = "No model from {Sources} could be loaded; the host is not ready until one is")]
     private partial void LogNothingServed(string sources);
 }
