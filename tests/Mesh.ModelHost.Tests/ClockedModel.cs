@@ -23,8 +23,8 @@ internal sealed class ClockedModel : IDisposable
     {
         _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
         var telemetry = new ModelHostTelemetry(_services.GetRequiredService<IMeterFactory>());
-        _catalog = new ModelCatalog(telemetry, NullLogger<ModelCatalog>.Instance);
         var options = new ModelHostOptions();
+        _catalog = new ModelCatalog(telemetry, Microsoft.Extensions.Options.Options.Create(options), NullLogger<ModelCatalog>.Instance);
         _catalog.Publish(servedName, "1", ServedModel.Load(
             servedName, "1", Path.Combine(repository, model, "1"), options.DefaultSessionSettings(), options.Batching.ToSettings(), telemetry, time: Clock));
         Core = new InferenceCore(_catalog, telemetry, Microsoft.Extensions.Options.Options.Create(options), NullLogger<InferenceCore>.Instance);

@@ -39,15 +39,9 @@ internal static class HttpInferenceEndpoints
         // Triton's repository extension path: resolve an MLflow model again now (an alias moved) and swap.
         v2.MapPost("/repository/models/{name}/load", async (MlflowModelSource mlflow, IOptions<ModelHostOptions> options, HttpContext context, string name) =>
         {
-            var token = options.Value.AdminToken;
-            if (string.IsNullOrEmpty(token))
+            if (RefuseAdmin(options.Value, context) is { } refused)
             {
-                return Results.Json(new { error = "admin calls are off: set ModelHost:AdminToken" }, statusCode: StatusCodes.Status403Forbidden);
-            }
-
-            if (!CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(context.Request.Headers.Authorization.ToString()), Encoding.UTF8.GetBytes("Bearer " + token)))
-            {
-                return Results.Json(new { error = "missing or wrong bearer token" }, statusCode: StatusCodes.Status401Unauthorized);
+                return refused;
             }
 
             var refresh = mlflow.RefreshAsync(name, context.RequestAborted);
@@ -61,7 +55,30 @@ internal static class HttpInferenceEndpoints
                 ? Results.Json(new { name = result.Name, version = result.Version, swapped = result.Swapped })
                 : Results.Json(new { name = result.Name, version = result.Version, error = result.Error }, statusCode: StatusCodes.Status502BadGateway);
         });
+
+        // Retained earlier versions (ModelHost:RetainPreviousVersions) stay until pushed out or unloaded here.
+        v2.MapPost("/repository/models/{name}/versions/{version}/unload", (ModelCatalog catalog, IOptions<ModelHostOptions> options, HttpContext context, string name, string version) =>
+            RefuseAdmin(options.Value, context) ?? catalog.Unload(name, version) switch
+            {
+                UnloadOutcome.Unloaded => Results.Json(new { name, version, unloaded = true }),
+                UnloadOutcome.DefaultVersion => Results.Json(
+                    new { error = $"version '{version}' is the one model '{name}' serves by default; publish another version first" }, statusCode: StatusCodes.Status409Conflict),
+                _ => Results.Json(new { error = $"model '{name}' has no version '{version}'" }, statusCode: StatusCodes.Status404NotFound),
+            });
         return endpoints;
+    }
+
+    private static IResult? RefuseAdmin(ModelHostOptions options, HttpContext context)
+    {
+        var token = options.AdminToken;
+        if (string.IsNullOrEmpty(token))
+        {
+            return Results.Json(new { error = "admin calls are off: set ModelHost:AdminToken" }, statusCode: StatusCodes.Status403Forbidden);
+        }
+
+        return CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(context.Request.Headers.Authorization.ToString()), Encoding.UTF8.GetBytes("Bearer " + token))
+            ? null
+            : Results.Json(new { error = "missing or wrong bearer token" }, statusCode: StatusCodes.Status401Unauthorized);
     }
 
     private static IResult Metadata(InferenceCore core, string name, string version)

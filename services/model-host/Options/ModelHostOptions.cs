@@ -29,6 +29,13 @@ internal sealed class ModelHostOptions
     [Range(1, 10_000_000, ErrorMessage = "ModelHost:MaxBatchRows must be between 1 and 10000000.")]
     public int MaxBatchRows { get; set; } = 65536;
 
+    /// <summary>
+    /// Earlier versions of a model that keep serving after a new version is published (an MLflow alias
+    /// moved), so routers pinned to them are not cut off; the oldest beyond this many are unloaded.
+    /// </summary>
+    [Range(0, 100, ErrorMessage = "ModelHost:RetainPreviousVersions must be between 0 and 100.")]
+    public int RetainPreviousVersions { get; set; } = 1;
+
     /// <summary>Dynamic batching defaults for every model (<c>ModelHost:Batching:*</c>).</summary>
     public BatchingOptions Batching { get; set; } = new();
 
