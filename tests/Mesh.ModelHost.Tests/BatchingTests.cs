@@ -1,7 +1,9 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
+using System.Runtime.InteropServices;
 using Grpc.Core;
 using Inference;
+using Mesh.ModelHost.Inference;
 using Mesh.ModelHost.Tests.Onnx;
 using static Mesh.ModelHost.Tests.InferRequests;
 
@@ -90,13 +92,12 @@ public sealed class BatchingTests(ModelHostFixture host)
     [Fact]
     public async Task ModelInfer_SingleCallerThenASecond_FirstWaitsTheQueueDelayAndBothShareOneRun()
     {
-        // matmul-delayed waits 300 ms for more rows. A lone request waits at least that long (it is not
-        // run at once, and the worker sleeps rather than spins); a second request sent while the first
-        // waits joins its batch.
+        // matmul-delayed waits 300 ms for more rows, on a clock the test moves. A lone request is not run
+        // until the delay has passed on that clock; a second request sent while the first waits joins its batch.
+        const string model = "matmul-delayed-manual-clock";
         var batchSizes = new ConcurrentBag<long>();
         var queueWaits = new ConcurrentBag<double>();
-        var waiting = 0;
-        using var listener = Listen(TestModels.Delayed, (name, value) =>
+        using var listener = Listen(model, (name, value) =>
         {
             switch (name)
             {
@@ -106,35 +107,33 @@ public sealed class BatchingTests(ModelHostFixture host)
                 case "mesh.model_host.queue.duration":
                     queueWaits.Add(value);
                     break;
-                case "mesh.model_host.queue.waiting":
-                    Volatile.Write(ref waiting, (int)value);
-                    break;
             }
         });
+        using var served = new ClockedModel(host.Repository, TestModels.Delayed, model);
+        var clock = served.Clock;
 
-        await host.Client.ModelInferAsync(Raw(TestModels.Delayed, [1, 2, 3], 1, inputName: "x"));
+        var alone = served.InferAsync("alone", [1, 2, 3], 1);
+        await clock.WaitForTimersCreatedAsync(1).WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.False(alone.IsCompleted, "a lone request ran before its queue delay passed");
+        clock.Advance(TimeSpan.FromMilliseconds(300));
+        await alone;
 
         var lone = Assert.Single(queueWaits);
         Assert.True(lone >= 0.3, $"a lone request waited {lone:0.000} s for its batch; the queue delay is 0.3 s");
         Assert.Equal([1L], batchSizes);
 
         batchSizes.Clear();
-        var first = host.Client.ModelInferAsync(Raw(TestModels.Delayed, [1, 2, 3], 1, id: "first", inputName: "x")).ResponseAsync;
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (Volatile.Read(ref waiting) == 0 && !first.IsCompleted && DateTime.UtcNow < deadline)
-        {
-            listener.RecordObservableInstruments();
-            await Task.Delay(1);
-        }
-
-        var second = host.Client.ModelInferAsync(Raw(TestModels.Delayed, [4, 5, 6, 7, 8, 9], 2, id: "second", inputName: "x")).ResponseAsync;
+        var first = served.InferAsync("first", [1, 2, 3], 1);
+        await clock.WaitForTimersCreatedAsync(2).WaitAsync(TimeSpan.FromSeconds(60));
+        var second = served.InferAsync("second", [4, 5, 6, 7, 8, 9], 2);
+        clock.Advance(TimeSpan.FromMilliseconds(300));
         var responses = await Task.WhenAll(first, second);
 
         Assert.Equal("first", responses[0].Id);
-        Assert.Equal([1L, 2L], Output(responses[0], "probs").Tensor.Shape);
+        Assert.Equal([1L, 2L], responses[0].Outputs.Single(o => o.Name == "probs").Shape);
         Assert.Equal("second", responses[1].Id);
-        Assert.Equal([2L, 2L], Output(responses[1], "probs").Tensor.Shape);
-        var probabilities = DecodeFp32(Output(responses[1], "probs").Bytes);
+        Assert.Equal([2L, 2L], responses[1].Outputs.Single(o => o.Name == "probs").Shape);
+        var probabilities = MemoryMarshal.Cast<byte, float>(responses[1].Outputs.Single(o => o.Name == "probs").Data.AsSpan()).ToArray();
         Assert.Equal(Expected([7, 8, 9])[1], probabilities[3], 1e-5);
         Assert.Equal([3L], batchSizes);
     }
@@ -153,32 +152,21 @@ public sealed class BatchingTests(ModelHostFixture host)
     [Fact]
     public async Task ModelInfer_QueueFull_ResourceExhaustedNamingTheSettingWhileTheWaitingRequestSucceeds()
     {
-        // matmul-tiny-queue lets one request wait (up to 3 s, for more rows); once it waits, a second is refused.
-        var waiting = 0;
-        using var listener = Listen(TestModels.TinyQueue, (name, value) =>
-        {
-            if (name == "mesh.model_host.queue.waiting")
-            {
-                Volatile.Write(ref waiting, (int)value);
-            }
-        });
-        var first = host.Client.ModelInferAsync(Raw(TestModels.TinyQueue, [1, 2, 3], 1, inputName: "x")).ResponseAsync;
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (Volatile.Read(ref waiting) == 0 && !first.IsCompleted && DateTime.UtcNow < deadline)
-        {
-            listener.RecordObservableInstruments();
-            await Task.Delay(5);
-        }
+        // matmul-tiny-queue lets one request wait (3 s on a clock the test moves, for more rows); once it
+        // waits, a second is refused.
+        using var served = new ClockedModel(host.Repository, TestModels.TinyQueue, TestModels.TinyQueue + "-manual-clock");
+        var first = served.InferAsync("first", [1, 2, 3], 1);
+        await served.Clock.WaitForTimersCreatedAsync(1).WaitAsync(TimeSpan.FromSeconds(60));
 
-        var second = host.Client.ModelInferAsync(Raw(TestModels.TinyQueue, [4, 5, 6], 1, inputName: "x")).ResponseAsync;
-
+        var second = served.InferAsync("second", [4, 5, 6], 1);
+        served.Clock.Advance(TimeSpan.FromSeconds(3));
         var outcomes = await Task.WhenAll(Outcome(first), Outcome(second));
 
         var refused = Assert.Single(outcomes, o => o.Error is not null).Error!;
-        Assert.Equal(StatusCode.ResourceExhausted, refused.StatusCode);
-        Assert.Contains(TestModels.TinyQueue, refused.Status.Detail);
-        Assert.Contains("MaxQueueSize", refused.Status.Detail);
-        Assert.Single(outcomes, o => o.Response is not null);
+        Assert.Equal(StatusCode.ResourceExhausted, refused.Code);
+        Assert.Contains(TestModels.TinyQueue, refused.Message);
+        Assert.Contains("MaxQueueSize", refused.Message);
+        Assert.Single(outcomes, o => o.Result is not null);
     }
 
     [Fact]
@@ -213,13 +201,13 @@ public sealed class BatchingTests(ModelHostFixture host)
         return TestModels.Softmax(weightsByClass, TestModels.MatMulBias, row);
     }
 
-    private static async Task<(ModelInferResponse? Response, RpcException? Error)> Outcome(Task<ModelInferResponse> call)
+    private static async Task<(InferenceResult? Result, InferenceException? Error)> Outcome(Task<InferenceResult> call)
     {
         try
         {
             return (await call, null);
         }
-        catch (RpcException e)
+        catch (InferenceException e)
         {
             return (null, e);
         }

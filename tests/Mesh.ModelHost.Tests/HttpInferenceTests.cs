@@ -153,6 +153,49 @@ public sealed class HttpInferenceTests(ModelHostFixture host) : IDisposable
 
     private static JsonArray Data(JsonNode response, string name) => OutputOf(response, name)["data"]!.AsArray();
 
+    [Fact]
+    public async Task PostInfer_NonFiniteInputOrOutput_RefusedNamingTheTensorNeverWritingNaNStrings()
+    {
+        // log(0) and log(-1) are -Infinity and NaN: JSON cannot carry them, and "NaN" strings are refused as input.
+        var output = await PostText("/v2/models/log-of-input/infer", """
+            { "inputs": [ { "name": "x", "datatype": "FP32", "shape": [1, 2], "data": [0, -1] } ] }
+            """);
+        var input = await Post("/v2/models/matmul-softmax/infer", """
+            { "inputs": [ { "name": "x", "datatype": "FP32", "shape": [1, 3], "data": [1, "NaN", 3] } ] }
+            """);
+        var finite = await Post("/v2/models/log-of-input/infer", """
+            { "inputs": [ { "name": "x", "datatype": "FP32", "shape": [1, 2], "data": [1, 1] } ] }
+            """);
+
+        Assert.Equal(HttpStatusCode.InternalServerError, output.Status);
+        Assert.Contains("output 'y'", output.Text);
+        Assert.Contains("element 0", output.Text);
+        Assert.DoesNotContain("\"NaN\"", output.Text);
+        Assert.DoesNotContain("\"-Infinity\"", output.Text);
+        Assert.Equal(HttpStatusCode.BadRequest, input.Status);
+        Assert.Contains("data[1]", (string?)input.Json!["error"]);
+        Assert.Equal(HttpStatusCode.OK, finite.Status);
+        Assert.Equal([0.0, 0.0], finite.Json!["outputs"]![0]!["data"]!.AsArray().Select(v => (double)v!));
+    }
+
+    [Fact]
+    public async Task PostInfer_Fp16PastItsFiniteRange_BadRequestNamingTheValue()
+    {
+        var response = await Post("/v2/models/half-identity/infer", """
+            { "inputs": [ { "name": "in_FP16", "datatype": "FP16", "shape": [1, 2], "data": [1.5, 70000] } ] }
+            """);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.Status);
+        Assert.Contains("data[1] (70000)", (string?)response.Json!["error"]);
+    }
+
+    private async Task<(HttpStatusCode Status, string Text)> PostText(string path, string body)
+    {
+        using var content = new StringContent(body, Encoding.UTF8, "application/json");
+        using var response = await _http.PostAsync(path, content);
+        return (response.StatusCode, await response.Content.ReadAsStringAsync());
+    }
+
     private async Task<(HttpStatusCode Status, JsonNode? Json)> Post(string path, string body)
     {
         using var content = new StringContent(body, Encoding.UTF8, "application/json");

@@ -64,4 +64,8 @@ internal static class InferRequests
     public static float[] DecodeFp32(ByteString raw) => MemoryMarshal.Cast<byte, float>(raw.Span).ToArray();
 
     public static float[] Concat(params float[][] rows) => [.. rows.SelectMany(r => r)];
+
+    /// <summary>Values in the v2 raw (little-endian) encoding.</summary>
+    public static byte[] RawBytes<T>(params T[] values)
+        where T : unmanaged => MemoryMarshal.AsBytes(values.AsSpan()).ToArray();
 }

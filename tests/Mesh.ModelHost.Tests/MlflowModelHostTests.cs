@@ -18,7 +18,7 @@ namespace Mesh.ModelHost.Tests;
 /// </summary>
 public sealed class MlflowModelHostTests : IAsyncLifetime
 {
-    private const string AdminToken = "admin-secret";
+    private const string AdminToken = "admin-secret-of-24-chars";
     private static readonly float[] s_bias1 = [0.3f, -0.1f];
     private static readonly float[] s_bias2 = [-2f, 2f];
 
@@ -42,7 +42,7 @@ public sealed class MlflowModelHostTests : IAsyncLifetime
         await File.WriteAllTextAsync(Path.Combine(corrupt, "model.onnx"), "not an ONNX model");
         _mlflow.SetAlias("iris-swap", "prod", "1");
 
-        _app = ModelHostExtensions.CreateApp(new Dictionary<string, string?>(ModelHostFixture.Settings(Path.Combine(_cache, "no-repository")))
+        _app = ModelHostApp.Create([], new Dictionary<string, string?>(ModelHostFixture.Settings(Path.Combine(_cache, "no-repository")))
         {
             ["ModelHost:Mlflow:TrackingUri"] = _mlflow.Uri.ToString(),
             ["ModelHost:Mlflow:CacheDir"] = _cache,

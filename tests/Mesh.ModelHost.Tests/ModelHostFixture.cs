@@ -36,7 +36,7 @@ public sealed class ModelHostFixture : IAsyncLifetime
         Onnx.TestModels.WriteAll(Repository);
         Onnx.TestModels.WriteBatched(Repository);
 
-        _app = ModelHostExtensions.CreateApp(Settings(Repository));
+        _app = ModelHostApp.Create([], Settings(Repository));
         await _app.StartAsync();
         HttpUri = _app.GetEndpointUri("Http");
         GrpcUri = _app.GetEndpointUri("Grpc");

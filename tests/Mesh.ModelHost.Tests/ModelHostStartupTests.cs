@@ -50,6 +50,8 @@ public sealed class ModelHostStartupTests : IDisposable
     [InlineData("ModelHost:Batching:MaxConcurrentBatches", "0", "ModelHost:Batching:MaxConcurrentBatches")]
     [InlineData("ModelHost:Batching:MaxConcurrentBatches", "65", "ModelHost:Batching:MaxConcurrentBatches")]
     [InlineData("ModelHost:GraphOptimizationLevel", "Turbo", "ModelHost:GraphOptimizationLevel")]
+    [InlineData("ModelHost:AdminToken", "secret", "ModelHost:AdminToken")]
+    [InlineData("ModelHost:AdminToken", "fifteen-chars!!", "at least 16 characters")]
     public async Task StartAsync_BadSetting_FailsNamingTheSetting(string key, string value, string named)
     {
         var error = await StartExpectingFailure(_folder, new() { [key] = value, ["ModelHost:Mlflow:TrackingUri"] = "http://127.0.0.1:1" });
@@ -65,7 +67,7 @@ public sealed class ModelHostStartupTests : IDisposable
             settings[key] = value;
         }
 
-        await using var app = ModelHostExtensions.CreateApp(settings);
+        await using var app = ModelHostApp.Create([], settings);
         return await Assert.ThrowsAsync<OptionsValidationException>(() => app.StartAsync());
     }
 }

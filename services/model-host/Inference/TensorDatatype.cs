@@ -63,4 +63,30 @@ internal static class TensorDatatype
         "[" + string.Join(", ", shape.Select((d, i) => d >= 0 ? d.ToString(System.Globalization.CultureInfo.InvariantCulture) : i == 0 ? "N" : "-1")) + "]";
 
     public static string Format(IEnumerable<long> shape) => "[" + string.Join(", ", shape) + "]";
+
+    /// <summary>How many elements a tensor of this shape holds.</summary>
+    public static long ElementCount(ReadOnlySpan<long> shape)
+    {
+        var count = 1L;
+        foreach (var dimension in shape)
+        {
+            count *= dimension;
+        }
+
+        return count;
+    }
+
+    /// <summary>The typed contents field that carries a datatype (FP16 has none: it travels raw).</summary>
+    public static string TypedField(TensorElementType type) => type switch
+    {
+        TensorElementType.Bool => "bool_contents",
+        TensorElementType.Int8 or TensorElementType.Int16 or TensorElementType.Int32 => "int_contents",
+        TensorElementType.Int64 => "int64_contents",
+        TensorElementType.UInt8 or TensorElementType.UInt16 or TensorElementType.UInt32 => "uint_contents",
+        TensorElementType.UInt64 => "uint64_contents",
+        TensorElementType.Float => "fp32_contents",
+        TensorElementType.Double => "fp64_contents",
+        TensorElementType.String => "bytes_contents",
+        _ => "(none: send FP16 in raw_input_contents)",
+    };
 }

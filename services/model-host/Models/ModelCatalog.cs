@@ -1,7 +1,9 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using Mesh.ModelHost.Batching;
 using Mesh.ModelHost.Options;
 using Mesh.ModelHost.Telemetry;
+using Microsoft.Extensions.Options;
 
 namespace Mesh.ModelHost.Models;
 
@@ -9,16 +11,22 @@ namespace Mesh.ModelHost.Models;
 internal sealed record ModelSlot(string Name, string Version, ServedModel? Model, string? LoadError);
 
 /// <summary>Every model version of the repository, by name and version.</summary>
-internal sealed partial class ModelCatalog(ModelHostTelemetry telemetry, ILogger<ModelCatalog> logger) : IDisposable
+internal sealed partial class ModelCatalog(ModelHostTelemetry telemetry, IOptions<ModelHostOptions> options, ILogger<ModelCatalog> logger) : IDisposable
 {
     private readonly ConcurrentDictionary<(string Name, string Version), ModelSlot> _slots = new();
     // The version a request without a version gets: the highest in the repository, or the one an MLflow alias points at.
     private readonly ConcurrentDictionary<string, string> _latestVersions = new(StringComparer.Ordinal);
     private readonly Lock _publishLock = new();
-    private volatile bool _ready;
 
-    /// <summary>True once every model was tried and at least one is loaded and warmed up.</summary>
-    public bool IsReady => _ready;
+    // Per model, the published versions still served, oldest first (guarded by _publishLock).
+    private readonly Dictionary<string, List<string>> _published = new(StringComparer.Ordinal);
+    private volatile bool _loadingComplete;
+
+    /// <summary>
+    /// True once every model was tried and a version serves now. Read from the current slots, not fixed when
+    /// loading ends: a model whose first version failed turns the host ready when a later version loads.
+    /// </summary>
+    public bool IsReady => _loadingComplete && _slots.Values.Any(s => s.Model is not null);
 
     public IEnumerable<ModelSlot> Slots => _slots.Values;
 
@@ -54,11 +62,11 @@ internal sealed partial class ModelCatalog(ModelHostTelemetry telemetry, ILogger
 
     }
 
-    /// <summary>Every configured model was tried: ready when at least one serves.</summary>
+    /// <summary>Every configured model was tried: ready from now on while at least one serves.</summary>
     public void CompleteLoading(string sources)
     {
-        _ready = !_latestVersions.IsEmpty;
-        if (!_ready)
+        _loadingComplete = true;
+        if (!IsReady)
         {
             LogNothingServed(sources);
         }
@@ -66,25 +74,78 @@ internal sealed partial class ModelCatalog(ModelHostTelemetry telemetry, ILogger
 
     /// <summary>
     /// Serves <paramref name="model"/> as <paramref name="name"/>/<paramref name="version"/> and makes it the
-    /// default version, atomically for callers: a request finds either the old version or the new one. The
-    /// version it replaces is retired and released when its requests in flight finish.
+    /// default version, atomically for callers: a request finds either the old version or the new one.
+    /// Callers that pin an earlier version (a router's <c>version: "1"</c>) keep being served: the
+    /// <c>ModelHost:RetainPreviousVersions</c> most recent earlier versions stay; older ones are retired and
+    /// released when their requests in flight finish.
     /// </summary>
     public void Publish(string name, string version, ServedModel model)
     {
-        ServedModel? retired = null;
+        var retired = new List<ServedModel>();
         lock (_publishLock)
         {
-            _slots[(name, version)] = new ModelSlot(name, version, model, null);
-            if (_latestVersions.TryGetValue(name, out var previous) && previous != version
-                && _slots.TryRemove((name, previous), out var old))
+            if (_slots.TryGetValue((name, version), out var replaced) && replaced.Model is { } same && !ReferenceEquals(same, model))
             {
-                retired = old.Model;
+                retired.Add(same);
             }
 
+            _slots[(name, version)] = new ModelSlot(name, version, model, null);
+            if (!_published.TryGetValue(name, out var order))
+            {
+                // A version served before the first publish (loaded from the repository) is the oldest.
+                order = _latestVersions.TryGetValue(name, out var previous) && previous != version ? [previous] : [];
+                _published[name] = order;
+            }
+
+            order.Remove(version);
+            order.Add(version);
             _latestVersions[name] = version;
+            while (order.Count > 1 + options.Value.RetainPreviousVersions)
+            {
+                if (_slots.TryRemove((name, order[0]), out var old) && old.Model is not null)
+                {
+                    retired.Add(old.Model);
+                }
+
+                order.RemoveAt(0);
+            }
+        }
+
+        foreach (var old in retired)
+        {
+            old.Retire();
+        }
+    }
+
+    /// <summary>
+    /// Stops serving an earlier version (an explicit unload); the default version cannot be unloaded, only
+    /// replaced by publishing another.
+    /// </summary>
+    public UnloadOutcome Unload(string name, string version)
+    {
+        ServedModel? retired;
+        lock (_publishLock)
+        {
+            if (_latestVersions.TryGetValue(name, out var latest) && latest == version)
+            {
+                return UnloadOutcome.DefaultVersion;
+            }
+
+            if (!_slots.TryRemove((name, version), out var slot))
+            {
+                return UnloadOutcome.NotFound;
+            }
+
+            if (_published.TryGetValue(name, out var order))
+            {
+                order.Remove(version);
+            }
+
+            retired = slot.Model;
         }
 
         retired?.Retire();
+        return UnloadOutcome.Unloaded;
     }
 
     /// <summary>Records why a model could not be loaded, unless a version of it is already served.</summary>
@@ -138,6 +199,6 @@ internal sealed partial class ModelCatalog(ModelHostTelemetry telemetry, ILogger
     [LoggerMessage(Level = LogLevel.Error, Message = "Model {Model} version {Version} in {Folder} failed to load; the other models are served")]
     private partial void LogLoadFailed(Exception exception, string model, string version, string folder);
 
-    [LoggerMessage(Level = LogLevel.Critical, Message = "No model from {Sources} could be loaded; the host stays not ready")]
+    [LoggerMessage(Level = LogLevel.Critical, Message = "No model from {Sources} could be loaded; the host is not ready until one is")]
     private partial void LogNothingServed(string sources);
 }

@@ -1,4 +1,6 @@
 using System.Text.Json;
+using Mesh.ModelHost.Batching;
+using Mesh.ModelHost.Options;
 
 namespace Mesh.ModelHost.Models;
 
@@ -35,8 +37,11 @@ internal sealed class ModelConfigFile
     /// <summary>Overrides <c>ModelHost:GraphOptimizationLevel</c> for this model (Disabled, Basic, Extended, All).</summary>
     public string? GraphOptimizationLevel { get; set; }
 
-    /// <summary>Overrides <c>ModelHost:RejectNaN</c> for this model.</summary>
-    public bool? RejectNaN { get; set; }
+    /// <summary>
+    /// True when the model takes NaN and ±Infinity in its floating-point inputs (a tree ensemble that reads
+    /// NaN as missing); overrides <c>ModelHost:AcceptNonFinite</c>.
+    /// </summary>
+    public bool? AcceptNonFinite { get; set; }
 
     /// <summary>Overrides <c>ModelHost:Batching</c> for this model.</summary>
     public ModelConfigBatching? DynamicBatching { get; set; }
@@ -47,7 +52,7 @@ internal sealed class ModelConfigFile
         var level = defaults.GraphOptimizationLevel;
         if (GraphOptimizationLevel is not null)
         {
-            level = Options.ModelHostOptions.ParseGraphOptimizationLevel(GraphOptimizationLevel)
+            level = ModelHostOptions.ParseGraphOptimizationLevel(GraphOptimizationLevel)
                 ?? throw new InvalidDataException($"{path}: graphOptimizationLevel '{GraphOptimizationLevel}' is not one of Disabled, Basic, Extended, All.");
         }
 
@@ -56,7 +61,7 @@ internal sealed class ModelConfigFile
             throw new InvalidDataException($"{path}: intraOpThreads and interOpThreads must be between 1 and 64.");
         }
 
-        return new ModelSessionSettings(IntraOpThreads ?? defaults.IntraOpThreads, InterOpThreads ?? defaults.InterOpThreads, level, RejectNaN ?? defaults.RejectNaN);
+        return new ModelSessionSettings(IntraOpThreads ?? defaults.IntraOpThreads, InterOpThreads ?? defaults.InterOpThreads, level, AcceptNonFinite ?? defaults.AcceptNonFinite);
     }
 
     public static ModelConfigFile? Read(string path)

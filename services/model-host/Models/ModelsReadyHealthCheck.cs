@@ -7,5 +7,5 @@ internal sealed class ModelsReadyHealthCheck(ModelCatalog catalog) : IHealthChec
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
         Task.FromResult(catalog.IsReady
             ? HealthCheckResult.Healthy($"{catalog.Slots.Count(s => s.Model is not null)} model version(s) loaded")
-            : HealthCheckResult.Unhealthy("models are loading, or none could be loaded"));
+            : HealthCheckResult.Unhealthy("models are loading, or no version of any model serves now"));
 }

@@ -1,5 +1,5 @@
 using System.ComponentModel.DataAnnotations;
-using Mesh.ModelHost.Models;
+using Mesh.ModelHost.Batching;
 
 namespace Mesh.ModelHost.Options;
 
@@ -29,21 +29,34 @@ internal sealed class ModelHostOptions
     [Range(1, 10_000_000, ErrorMessage = "ModelHost:MaxBatchRows must be between 1 and 10000000.")]
     public int MaxBatchRows { get; set; } = 65536;
 
+    /// <summary>
+    /// Earlier versions of a model that keep serving after a new version is published (an MLflow alias
+    /// moved), so routers pinned to them are not cut off; the oldest beyond this many are unloaded.
+    /// </summary>
+    [Range(0, 100, ErrorMessage = "ModelHost:RetainPreviousVersions must be between 0 and 100.")]
+    public int RetainPreviousVersions { get; set; } = 1;
+
     /// <summary>Dynamic batching defaults for every model (<c>ModelHost:Batching:*</c>).</summary>
     public BatchingOptions Batching { get; set; } = new();
 
-    /// <summary>Refuse NaN in floating-point inputs for every model unless its config.json says otherwise.</summary>
-    public bool RejectNaN { get; set; }
+    /// <summary>
+    /// Let NaN and ±Infinity through in FP16/FP32/FP64 inputs for every model; off by default, so they are
+    /// refused (INVALID_ARGUMENT / 400) unless a model's config.json says <c>acceptNonFinite: true</c>.
+    /// </summary>
+    public bool AcceptNonFinite { get; set; }
 
     /// <summary>Models served from the MLflow registry (<c>ModelHost:Mlflow:*</c>).</summary>
     public MlflowSourceOptions Mlflow { get; set; } = new();
 
-    /// <summary>Bearer token of the admin calls (<c>POST /v2/repository/models/{name}/load</c>); unset disables them.</summary>
+    /// <summary>The shortest admin token accepted, as for the router's.</summary>
+    public const int MinAdminTokenLength = 16;
+
+    /// <summary>Bearer token of the admin calls (<c>POST /v2/repository/models/{name}/load</c>), 16 characters or more; unset disables them.</summary>
     public string? AdminToken { get; set; }
 
     /// <summary>The session settings every model gets unless its config.json says otherwise.</summary>
     public ModelSessionSettings DefaultSessionSettings() =>
-        new(IntraOpThreads, InterOpThreads, ParseGraphOptimizationLevel(GraphOptimizationLevel) ?? Microsoft.ML.OnnxRuntime.GraphOptimizationLevel.ORT_ENABLE_ALL, RejectNaN);
+        new(IntraOpThreads, InterOpThreads, ParseGraphOptimizationLevel(GraphOptimizationLevel) ?? Microsoft.ML.OnnxRuntime.GraphOptimizationLevel.ORT_ENABLE_ALL, AcceptNonFinite);
 
     /// <summary>Reads Disabled, Basic, Extended or All (any case); null for anything else.</summary>
     public static Microsoft.ML.OnnxRuntime.GraphOptimizationLevel? ParseGraphOptimizationLevel(string? value) => value?.Trim().ToLowerInvariant() switch

@@ -23,6 +23,13 @@ internal sealed class ModelRepositoryValidator : IValidateOptions<ModelHostOptio
                 $"ModelHost:GraphOptimizationLevel: '{options.GraphOptimizationLevel}' is not one of Disabled, Basic, Extended, All.");
         }
 
+        // The same floor as the router's admin token: a short bearer token is guessed, and it swaps models.
+        if (!string.IsNullOrEmpty(options.AdminToken) && options.AdminToken.Length < ModelHostOptions.MinAdminTokenLength)
+        {
+            return ValidateOptionsResult.Fail(
+                $"ModelHost:AdminToken must be at least {ModelHostOptions.MinAdminTokenLength} characters (it has {options.AdminToken.Length}); leave it unset to turn admin calls off.");
+        }
+
         if (ValidateMlflow(options.Mlflow) is { } mlflowError)
         {
             return ValidateOptionsResult.Fail(mlflowError);

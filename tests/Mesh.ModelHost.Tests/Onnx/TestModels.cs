@@ -17,6 +17,7 @@ internal static class TestModels
     public const string Regressor = "linear-regressor";
     public const string StringEncoder = "string-encoder";
     public const string UnsupportedOperator = "unsupported-op";
+    public const string LogOfInput = "log-of-input";
 
     /// <summary>
     /// Every v2 datatype that has typed contents, with its ONNX element type; the identity model has one
@@ -65,11 +66,15 @@ internal static class TestModels
             [Tensor("x", DataType.Float, -1, 2)],
             [Tensor("y", DataType.Float, -1, 2)],
             [Node("NoSuchOperator", ["x"], ["y"])]));
+
+        // y = log(x): finite inputs 0 and -1 give -Infinity and NaN outputs.
+        Write(repository, LogOfInput, Graph(LogOfInput, [Tensor("x", DataType.Float, -1, 2)], [Tensor("y", DataType.Float, -1, 2)], [Node("Log", ["x"], ["y"])]));
     }
 
     public const string Batched = "matmul-batched";
     public const string TinyQueue = "matmul-tiny-queue";
     public const string NoNaN = "matmul-no-nan";
+    public const string AcceptsNonFinite = "matmul-accepts-non-finite";
     public const string TwoWorkers = "matmul-two-workers";
     public const string Delayed = "matmul-delayed";
     public const string BadBatching = "matmul-bad-batching";
@@ -77,7 +82,8 @@ internal static class TestModels
     /// <summary>
     /// MatMul+Softmax more times, with settings in config.json: one that waits up to 5 s for 16 rows
     /// (a full batch runs at once), one whose queue holds a single request that waits up to 3 s, one that
-    /// refuses NaN, one that runs two batches at a time (16 rows, up to 5 s), one that waits 300 ms for
+    /// refuses NaN (an old setting: every model refuses them unless it accepts them), one that accepts NaN and
+    /// ±Infinity, one that runs two batches at a time (16 rows, up to 5 s), one that waits 300 ms for
     /// more rows, and one whose batching settings are out of range (its load fails).
     /// </summary>
     public static void WriteBatched(string repository)
@@ -90,6 +96,8 @@ internal static class TestModels
             """{ "dynamicBatching": { "maxBatchSize": 1000, "maxQueueDelayMicroseconds": 3000000, "maxQueueSize": 1 } }""");
         Write(repository, NoNaN, MatMulSoftmaxGraph());
         File.WriteAllText(Path.Combine(repository, NoNaN, "1", "config.json"), """{ "rejectNaN": true }""");
+        Write(repository, AcceptsNonFinite, MatMulSoftmaxGraph());
+        File.WriteAllText(Path.Combine(repository, AcceptsNonFinite, "1", "config.json"), """{ "acceptNonFinite": true }""");
         Write(repository, TwoWorkers, MatMulSoftmaxGraph());
         File.WriteAllText(Path.Combine(repository, TwoWorkers, "1", "config.json"),
             """{ "dynamicBatching": { "maxBatchSize": 16, "maxQueueDelayMicroseconds": 5000000, "maxConcurrentBatches": 2 } }""");

@@ -3,10 +3,12 @@ using System.Runtime.InteropServices;
 using Google.Protobuf;
 using Grpc.Core;
 using Inference;
+using Mesh.ModelHost.Inference;
 using Mesh.ModelHost.Models;
+using Mesh.ModelHost.Serving;
 using Microsoft.ML.OnnxRuntime.Tensors;
 
-namespace Mesh.ModelHost.Inference;
+namespace Mesh.ModelHost.Grpc;
 
 /// <summary>The Open Inference Protocol (KServe v2) gRPC service: decodes and encodes around <see cref="InferenceCore"/>.</summary>
 internal sealed class InferenceService(InferenceCore core) : GRPCInferenceService.GRPCInferenceServiceBase
@@ -145,7 +147,7 @@ internal sealed class InferenceService(InferenceCore core) : GRPCInferenceServic
     // buffer in the v2 raw layout, narrowing int_contents/uint_contents to the declared width.
     private static void DecodeTyped(InputTensor input, TensorElementType type, InferTensorContents contents)
     {
-        var source = "contents." + InferenceCore.TypedField(type);
+        var source = "contents." + TensorDatatype.TypedField(type);
         var size = TensorDatatype.ElementSize(type);
         switch (type)
         {
@@ -157,44 +159,46 @@ internal sealed class InferenceService(InferenceCore core) : GRPCInferenceServic
 
                 break;
             case TensorElementType.Bool:
-                Fill(contents.BoolContents, input, size, source, static (span, i, v) => span[i] = v ? (byte)1 : (byte)0);
+                Fill(contents.BoolContents, input, size, source, static (span, i, v) => Store(span, i, v ? (byte)1 : (byte)0));
                 break;
             case TensorElementType.Int8:
-                Fill(contents.IntContents, input, size, source, static (span, i, v) => span[i] = unchecked((byte)(sbyte)v));
+                Fill(contents.IntContents, input, size, source, static (span, i, v) => v is >= sbyte.MinValue and <= sbyte.MaxValue && Store(span, i, (sbyte)v));
                 break;
             case TensorElementType.Int16:
-                Fill(contents.IntContents, input, size, source, static (span, i, v) => MemoryMarshal.Cast<byte, short>(span)[i] = unchecked((short)v));
+                Fill(contents.IntContents, input, size, source, static (span, i, v) => v is >= short.MinValue and <= short.MaxValue && Store(span, i, (short)v));
                 break;
             case TensorElementType.Int32:
-                Fill(contents.IntContents, input, size, source, static (span, i, v) => MemoryMarshal.Cast<byte, int>(span)[i] = v);
+                Fill(contents.IntContents, input, size, source, static (span, i, v) => Store(span, i, v));
                 break;
             case TensorElementType.Int64:
-                Fill(contents.Int64Contents, input, size, source, static (span, i, v) => MemoryMarshal.Cast<byte, long>(span)[i] = v);
+                Fill(contents.Int64Contents, input, size, source, static (span, i, v) => Store(span, i, v));
                 break;
             case TensorElementType.UInt8:
-                Fill(contents.UintContents, input, size, source, static (span, i, v) => span[i] = unchecked((byte)v));
+                Fill(contents.UintContents, input, size, source, static (span, i, v) => v <= byte.MaxValue && Store(span, i, (byte)v));
                 break;
             case TensorElementType.UInt16:
-                Fill(contents.UintContents, input, size, source, static (span, i, v) => MemoryMarshal.Cast<byte, ushort>(span)[i] = unchecked((ushort)v));
+                Fill(contents.UintContents, input, size, source, static (span, i, v) => v <= ushort.MaxValue && Store(span, i, (ushort)v));
                 break;
             case TensorElementType.UInt32:
-                Fill(contents.UintContents, input, size, source, static (span, i, v) => MemoryMarshal.Cast<byte, uint>(span)[i] = v);
+                Fill(contents.UintContents, input, size, source, static (span, i, v) => Store(span, i, v));
                 break;
             case TensorElementType.UInt64:
-                Fill(contents.Uint64Contents, input, size, source, static (span, i, v) => MemoryMarshal.Cast<byte, ulong>(span)[i] = v);
+                Fill(contents.Uint64Contents, input, size, source, static (span, i, v) => Store(span, i, v));
                 break;
             case TensorElementType.Float:
-                Fill(contents.Fp32Contents, input, size, source, static (span, i, v) => MemoryMarshal.Cast<byte, float>(span)[i] = v);
+                Fill(contents.Fp32Contents, input, size, source, static (span, i, v) => Store(span, i, v));
                 break;
             case TensorElementType.Double:
-                Fill(contents.Fp64Contents, input, size, source, static (span, i, v) => MemoryMarshal.Cast<byte, double>(span)[i] = v);
+                Fill(contents.Fp64Contents, input, size, source, static (span, i, v) => Store(span, i, v));
                 break;
             default:
                 throw InferenceException.InvalidArgument($"input '{input.Name}' is {input.Datatype}, which has no typed contents; send it in raw_input_contents");
         }
     }
 
-    private delegate void Writer<in T>(Span<byte> span, int index, T value);
+    // False when the value does not fit the declared datatype: int_contents and uint_contents carry INT8,
+    // INT16, UINT8 and UINT16 in 32-bit fields, and a silent cast would wrap (INT8 300 would become 44).
+    private delegate bool Writer<in T>(Span<byte> span, int index, T value);
 
     private static void Fill<T>(IList<T> values, InputTensor input, int size, string source, Writer<T> write)
     {
@@ -206,7 +210,18 @@ internal sealed class InferenceService(InferenceCore core) : GRPCInferenceServic
         var span = input.RentTyped(values.Count, size, source);
         for (var i = 0; i < values.Count; i++)
         {
-            write(span, i, values[i]);
+            if (!write(span, i, values[i]))
+            {
+                throw InferenceException.InvalidArgument(
+                    $"input '{input.Name}' is {input.Datatype}: {source}[{i}] ({values[i]}) is outside the range of {input.Datatype}");
+            }
         }
+    }
+
+    private static bool Store<T>(Span<byte> span, int index, T value)
+        where T : unmanaged
+    {
+        MemoryMarshal.Cast<byte, T>(span)[index] = value;
+        return true;
     }
 }

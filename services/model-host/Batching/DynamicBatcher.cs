@@ -1,16 +1,9 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using Grpc.Core;
 using Mesh.ModelHost.Inference;
 using Mesh.ModelHost.Telemetry;
 
-namespace Mesh.ModelHost.Models;
-
-/// <summary>
-/// Dynamic batching of one model version (<c>ModelHost:Batching</c>, or <c>dynamicBatching</c> in config.json).
-/// <paramref name="MaxConcurrentBatches"/> is how many batches of this version may run at the same time.
-/// </summary>
-internal sealed record BatchingSettings(bool Enabled, int MaxBatchSize, int MaxQueueDelayMicroseconds, int MaxQueueSize, int MaxConcurrentBatches = 1);
+namespace Mesh.ModelHost.Batching;
 
 /// <summary>
 /// Coalesces concurrent requests to one model version into one ONNX Runtime call, the way Triton's dynamic
@@ -27,17 +20,25 @@ internal sealed record BatchingSettings(bool Enabled, int MaxBatchSize, int MaxQ
 /// Each caller is completed with its own rows on the thread pool, so the worker goes on to the next batch.
 /// </para>
 /// The queue is bounded: a full queue answers RESOURCE_EXHAUSTED instead of growing without limit.
+/// <para>
+/// Arrival times, the queue delay and its timer come from the <see cref="TimeProvider"/> given, so a test
+/// can move the clock instead of waiting on it.
+/// </para>
 /// </summary>
 internal sealed class DynamicBatcher : IAsyncDisposable
 {
-    // Timers (and so timed waits) resolve milliseconds.
-    private static readonly long s_timerTicks = Stopwatch.Frequency / 1000;
-
-    private readonly ServedModel _model;
+    private readonly string _modelName;
+    private readonly string _modelVersion;
+    private readonly IModelRunner _runner;
+    private readonly RowBatcher _rows;
     private readonly BatchingSettings _settings;
     private readonly ModelHostTelemetry _telemetry;
+    private readonly TimeProvider _time;
     private readonly ConcurrentQueue<PendingRequest> _queue = new();
     private readonly long _delayTicks;
+
+    // Timers (and so timed waits) resolve milliseconds.
+    private readonly long _timerTicks;
     private readonly Thread[] _workers;
 
     // Set by an arriving request when the forming worker sleeps; no spinning before it blocks.
@@ -52,17 +53,29 @@ internal sealed class DynamicBatcher : IAsyncDisposable
     private int _waiting;
     private volatile bool _closed;
 
-    public DynamicBatcher(ServedModel model, BatchingSettings settings, ModelHostTelemetry telemetry)
+    public DynamicBatcher(
+        string modelName,
+        string modelVersion,
+        IModelRunner runner,
+        RowBatcher rows,
+        BatchingSettings settings,
+        ModelHostTelemetry telemetry,
+        TimeProvider time)
     {
-        _model = model;
+        _modelName = modelName;
+        _modelVersion = modelVersion;
+        _runner = runner;
+        _rows = rows;
         _settings = settings;
         _telemetry = telemetry;
-        _delayTicks = settings.MaxQueueDelayMicroseconds * Stopwatch.Frequency / 1_000_000;
-        telemetry.TrackQueue(model.Name, model.Version, () => Volatile.Read(ref _waiting));
+        _time = time;
+        _delayTicks = settings.MaxQueueDelayMicroseconds * time.TimestampFrequency / 1_000_000;
+        _timerTicks = time.TimestampFrequency / 1000;
+        telemetry.TrackQueue(modelName, modelVersion, () => Volatile.Read(ref _waiting));
         _workers = new Thread[Math.Max(1, settings.MaxConcurrentBatches)];
         for (var i = 0; i < _workers.Length; i++)
         {
-            _workers[i] = new Thread(Work) { IsBackground = true, Name = $"batcher {model.Name} v{model.Version} #{i}" };
+            _workers[i] = new Thread(Work) { IsBackground = true, Name = $"batcher {modelName} v{modelVersion} #{i}" };
             _workers[i].Start();
         }
     }
@@ -76,16 +89,16 @@ internal sealed class DynamicBatcher : IAsyncDisposable
             Interlocked.Decrement(ref _waiting);
             throw new InferenceException(
                 StatusCode.ResourceExhausted,
-                $"model '{_model.Name}' version '{_model.Version}' has {_settings.MaxQueueSize} requests waiting, the most its queue holds (ModelHost:Batching:MaxQueueSize); retry later");
+                $"model '{_modelName}' version '{_modelVersion}' has {_settings.MaxQueueSize} requests waiting, the most its queue holds (ModelHost:Batching:MaxQueueSize); retry later");
         }
 
         if (_closed)
         {
             Interlocked.Decrement(ref _waiting);
-            throw new InferenceException(StatusCode.Unavailable, $"model '{_model.Name}' version '{_model.Version}' is being unloaded; retry");
+            throw new InferenceException(StatusCode.Unavailable, $"model '{_modelName}' version '{_modelVersion}' is being unloaded; retry");
         }
 
-        var pending = new PendingRequest(inputs, rows, Stopwatch.GetTimestamp());
+        var pending = new PendingRequest(inputs, rows, _time.GetTimestamp());
         _queue.Enqueue(pending);
 
         // The fence keeps this read after the enqueue: either the worker about to sleep sees the request
@@ -117,11 +130,11 @@ internal sealed class DynamicBatcher : IAsyncDisposable
         while (_queue.TryDequeue(out var stranded))
         {
             Interlocked.Decrement(ref _waiting);
-            stranded.TrySetException(new InferenceException(StatusCode.Unavailable, $"model '{_model.Name}' version '{_model.Version}' was unloaded; retry"));
+            stranded.TrySetException(new InferenceException(StatusCode.Unavailable, $"model '{_modelName}' version '{_modelVersion}' was unloaded; retry"));
         }
 
         _arrived.Dispose();
-        _telemetry.UntrackQueue(_model.Name, _model.Version);
+        _telemetry.UntrackQueue(_modelName, _modelVersion);
     }
 
     private void Work()
@@ -138,7 +151,7 @@ internal sealed class DynamicBatcher : IAsyncDisposable
                         return;
                     }
 
-                    SleepUntilArrival(Timeout.Infinite);
+                    SleepUntilArrival(Timeout.Infinite, null);
                 }
 
                 TakeQueued(batch);
@@ -174,21 +187,22 @@ internal sealed class DynamicBatcher : IAsyncDisposable
     /// <summary>Waits, without spinning, for more requests until the batch is full or the deadline passes.</summary>
     private void Fill(Batch batch, long deadline)
     {
+        if (_delayTicks >= _timerTicks)
+        {
+            FillUntilTimer(batch, deadline);
+            return;
+        }
+
         while (batch.Rows < _settings.MaxBatchSize)
         {
-            var remaining = deadline - Stopwatch.GetTimestamp();
+            var remaining = deadline - _time.GetTimestamp();
             if (remaining <= 0 || _closed)
             {
                 return;
             }
 
             int milliseconds;
-            if (_delayTicks >= s_timerTicks)
-            {
-                // Rounded up: a timer may fire early by its resolution; the deadline is checked again.
-                milliseconds = (int)Math.Max(1, ((remaining * 1000) + Stopwatch.Frequency - 1) / Stopwatch.Frequency);
-            }
-            else if (ThreadPool.PendingWorkItemCount > 0)
+            if (ThreadPool.PendingWorkItemCount > 0)
             {
                 // Request handlers are at work: the next arrival wakes this worker at once, the timer only
                 // ends a wait that no arrival ended.
@@ -200,7 +214,7 @@ internal sealed class DynamicBatcher : IAsyncDisposable
                 return;
             }
 
-            SleepUntilArrival(milliseconds);
+            SleepUntilArrival(milliseconds, null);
             if (!TakeQueued(batch))
             {
                 return;
@@ -208,12 +222,37 @@ internal sealed class DynamicBatcher : IAsyncDisposable
         }
     }
 
-    private void SleepUntilArrival(int milliseconds)
+    /// <summary>
+    /// Sleeps until a request arrives or a timer of the clock says the deadline passed. The timer is what
+    /// ends the wait (not a re-read of the clock), so a timer that fires a little early cannot leave the
+    /// batch waiting for an arrival that never comes.
+    /// </summary>
+    private void FillUntilTimer(Batch batch, long deadline)
+    {
+        var remaining = deadline - _time.GetTimestamp();
+        if (remaining <= 0)
+        {
+            return;
+        }
+
+        var expiry = new Expiry(_arrived);
+        using var timer = _time.CreateTimer(static state => ((Expiry)state!).Pass(), expiry, TimeSpan.FromTicks(remaining * TimeSpan.TicksPerSecond / _time.TimestampFrequency), Timeout.InfiniteTimeSpan);
+        while (batch.Rows < _settings.MaxBatchSize && !expiry.Passed && !_closed)
+        {
+            SleepUntilArrival(Timeout.Infinite, expiry);
+            if (!TakeQueued(batch))
+            {
+                return;
+            }
+        }
+    }
+
+    private void SleepUntilArrival(int milliseconds, Expiry? expiry)
     {
         _arrived.Reset();
         Volatile.Write(ref _sleeping, 1);
         Interlocked.MemoryBarrier();
-        if (_queue.IsEmpty && !_closed)
+        if (_queue.IsEmpty && !_closed && expiry?.Passed != true)
         {
             _arrived.Wait(milliseconds);
         }
@@ -227,10 +266,10 @@ internal sealed class DynamicBatcher : IAsyncDisposable
         var rows = batch.Rows;
         var requests = batch.Requests;
         Interlocked.Add(ref _waiting, -count);
-        var started = Stopwatch.GetTimestamp();
+        var started = _time.GetTimestamp();
         for (var i = 0; i < count; i++)
         {
-            _telemetry.RecordQueueWait(_model.Name, _model.Version, Stopwatch.GetElapsedTime(requests[i].EnqueuedAt, started).TotalSeconds);
+            _telemetry.RecordQueueWait(_modelName, _modelVersion, _time.GetElapsedTime(requests[i].EnqueuedAt, started).TotalSeconds);
         }
 
         InputTensor[]? combined = null;
@@ -238,8 +277,8 @@ internal sealed class DynamicBatcher : IAsyncDisposable
         {
             if (count == 1)
             {
-                var outputs = _model.Run(requests[0].Inputs);
-                _telemetry.RecordBatch(_model.Name, _model.Version, rows, Stopwatch.GetElapsedTime(started).TotalSeconds);
+                var outputs = _runner.Run(requests[0].Inputs);
+                _telemetry.RecordBatch(_modelName, _modelVersion, rows, _time.GetElapsedTime(started).TotalSeconds);
                 requests[0].TrySetResult(outputs);
                 return;
             }
@@ -252,10 +291,10 @@ internal sealed class DynamicBatcher : IAsyncDisposable
                 rowCounts[i] = requests[i].Rows;
             }
 
-            combined = _model.Concatenate(inputs, rows);
-            var results = _model.Run(combined);
-            _telemetry.RecordBatch(_model.Name, _model.Version, rows, Stopwatch.GetElapsedTime(started).TotalSeconds);
-            var split = _model.SplitRows(results, rowCounts);
+            combined = _rows.Concatenate(inputs, rows);
+            var results = _runner.Run(combined);
+            _telemetry.RecordBatch(_modelName, _modelVersion, rows, _time.GetElapsedTime(started).TotalSeconds);
+            var split = _rows.SplitRows(results, rowCounts);
             for (var i = 0; i < count; i++)
             {
                 requests[i].TrySetResult(split[i]);
@@ -303,6 +342,27 @@ internal sealed class DynamicBatcher : IAsyncDisposable
         {
             Requests.Clear();
             Rows = 0;
+        }
+    }
+
+    /// <summary>The deadline of one batch's wait, set by its timer; a late callback of an earlier timer only wakes the worker.</summary>
+    private sealed class Expiry(ManualResetEventSlim arrived)
+    {
+        private volatile bool _passed;
+
+        public bool Passed => _passed;
+
+        public void Pass()
+        {
+            _passed = true;
+            try
+            {
+                arrived.Set();
+            }
+            catch (ObjectDisposedException)
+            {
+                // A callback that was already on its way when the batcher shut down: nobody waits any more.
+            }
         }
     }
 

@@ -1,18 +1,4 @@
-using System.Buffers;
-using Grpc.Core;
-
 namespace Mesh.ModelHost.Inference;
-
-/// <summary>
-/// A request failure with the status both transports answer with (gRPC status; HTTP maps it), and a
-/// message that names the tensor and what was expected.
-/// </summary>
-internal sealed class InferenceException(StatusCode code, string message) : Exception(message)
-{
-    public StatusCode Code { get; } = code;
-
-    public static InferenceException InvalidArgument(string message) => new(StatusCode.InvalidArgument, message);
-}
 
 /// <summary>
 /// One request input as it came off the wire. <see cref="Data"/> holds fixed-size elements in the v2
@@ -48,13 +34,13 @@ internal sealed class InputTensor(string name, string datatype, long[] shape) : 
         Source = source;
     }
 
-    /// <summary>Typed values converted into a pooled buffer, returned when the tensor is disposed.</summary>
+    /// <summary>Typed values converted into a buffer of <see cref="TensorBufferPool.Shared"/>, returned when the tensor is disposed.</summary>
     public Span<byte> RentTyped(long count, int elementSize, string source)
     {
         ValueCount = count;
         Source = source;
         var length = checked((int)(count * elementSize));
-        _rented = ArrayPool<byte>.Shared.Rent(Math.Max(length, 1));
+        _rented = TensorBufferPool.Shared.Rent(length);
         Data = _rented.AsMemory(0, length);
         return _rented.AsSpan(0, length);
     }
@@ -70,36 +56,8 @@ internal sealed class InputTensor(string name, string datatype, long[] shape) : 
     {
         if (_rented is not null)
         {
-            ArrayPool<byte>.Shared.Return(_rented);
+            TensorBufferPool.Shared.Return(_rented);
             _rented = null;
         }
     }
 }
-
-/// <summary>One answered output: its v2 datatype and shape, and its data in the v2 raw encoding.</summary>
-internal sealed record OutputTensor(string Name, string Datatype, long[] Shape, byte[] Data);
-
-/// <summary>What both transports hand the inference core.</summary>
-internal sealed class InferenceRequest(string modelName, string modelVersion, string id, List<InputTensor> inputs, IReadOnlyList<string> requestedOutputs) : IDisposable
-{
-    public string ModelName { get; } = modelName;
-
-    public string ModelVersion { get; } = modelVersion;
-
-    public string Id { get; } = id;
-
-    public List<InputTensor> Inputs { get; } = inputs;
-
-    public IReadOnlyList<string> RequestedOutputs { get; } = requestedOutputs;
-
-    public void Dispose()
-    {
-        foreach (var input in Inputs)
-        {
-            input.Dispose();
-        }
-    }
-}
-
-/// <summary>What the inference core answers: outputs in the order asked and response parameters.</summary>
-internal sealed record InferenceResult(string ModelName, string ModelVersion, string Id, IReadOnlyList<OutputTensor> Outputs, string? ClassNamesJson);

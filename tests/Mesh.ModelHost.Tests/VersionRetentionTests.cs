@@ -1,0 +1,96 @@
+using System.Net;
+using System.Net.Http.Headers;
+using Grpc.Core;
+using Grpc.Net.Client;
+using Inference;
+using Mesh.Mlflow.Tests;
+using Mesh.ModelHost.Tests.Onnx;
+using Microsoft.AspNetCore.Builder;
+using static Mesh.ModelHost.Tests.InferRequests;
+
+namespace Mesh.ModelHost.Tests;
+
+/// <summary>
+/// A router pinned to <c>version: "1"</c> while the alias moves to version 2: the host keeps version 1
+/// serving (<c>ModelHost:RetainPreviousVersions</c>) until it is unloaded.
+/// </summary>
+public sealed class VersionRetentionTests : IAsyncLifetime
+{
+    private const string Model = "iris-retained";
+    private const string AdminToken = "retention-test-admin-token";
+
+    private readonly string _cache = Path.Combine(Path.GetTempPath(), "mesh-retention-cache-" + Guid.NewGuid().ToString("N"));
+    private FakeMlflowServer _mlflow = null!;
+    private WebApplication _app = null!;
+    private GrpcChannel _channel = null!;
+    private GRPCInferenceService.GRPCInferenceServiceClient _client = null!;
+    private HttpClient _http = null!;
+
+    public async Task InitializeAsync()
+    {
+        _mlflow = await FakeMlflowServer.StartAsync();
+        foreach (var (version, bias) in new[] { ("1", new[] { 0.3f, -0.1f }), ("2", new[] { -2f, 2f }) })
+        {
+            var folder = _mlflow.AddVersion(Model, version, "run-" + version);
+            await File.WriteAllBytesAsync(Path.Combine(folder, "model.onnx"), OnnxGraphs.Model(TestModels.MatMulSoftmaxGraph(bias)));
+            await File.WriteAllTextAsync(Path.Combine(folder, "MLmodel"), $"artifact_path: model\nflavors:\n  onnx:\n    data: model.onnx\n    onnx_model: model.onnx\nrun_id: run-{version}\n");
+        }
+
+        _mlflow.SetAlias(Model, "prod", "1");
+
+        // Polling is off: the alias move is taken by the admin call, so the test decides when the swap happens.
+        _app = ModelHostApp.Create([], new Dictionary<string, string?>(ModelHostFixture.Settings(Path.Combine(_cache, "no-repository")))
+        {
+            ["ModelHost:Mlflow:TrackingUri"] = _mlflow.Uri.ToString(),
+            ["ModelHost:Mlflow:CacheDir"] = _cache,
+            ["ModelHost:Mlflow:PollSeconds"] = "0",
+            ["ModelHost:Mlflow:Models:0:Uri"] = $"models:/{Model}@prod",
+            ["ModelHost:AdminToken"] = AdminToken,
+        });
+        await _app.StartAsync();
+        _channel = GrpcChannel.ForAddress(_app.GetEndpointUri("Grpc"));
+        _client = new GRPCInferenceService.GRPCInferenceServiceClient(_channel);
+        _http = new HttpClient { BaseAddress = _app.GetEndpointUri("Http") };
+        _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminToken);
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (!(await _client.ServerReadyAsync(new ServerReadyRequest())).Ready)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the host did not become ready within 60 s");
+            await Task.Delay(50);
+        }
+    }
+
+    public async Task DisposeAsync()
+    {
+        _http.Dispose();
+        _channel.Dispose();
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+        await _mlflow.DisposeAsync();
+        Directory.Delete(_cache, recursive: true);
+    }
+
+    [Fact]
+    public async Task AliasMove_RouterPinnedToVersionOne_KeepsBeingServedUntilUnloaded()
+    {
+        _mlflow.SetAlias(Model, "prod", "2");
+        var load = await _http.PostAsync($"/v2/repository/models/{Model}/load", null);
+
+        var pinned = await _client.ModelInferAsync(Raw(Model, [1, 2, 3], 1, inputName: "x"));
+        var latest = await _client.ModelInferAsync(new ModelInferRequest(Raw(Model, [1, 2, 3], 1, inputName: "x")) { ModelVersion = "" });
+        var metadata = await _client.ModelMetadataAsync(new ModelMetadataRequest { Name = Model, Version = "1" });
+        var ready = await _client.ModelReadyAsync(new ModelReadyRequest { Name = Model, Version = "1" });
+        var unloadDefault = await _http.PostAsync($"/v2/repository/models/{Model}/versions/2/unload", null);
+        var unload = await _http.PostAsync($"/v2/repository/models/{Model}/versions/1/unload", null);
+        var gone = await Assert.ThrowsAsync<RpcException>(() => _client.ModelInferAsync(Raw(Model, [1, 2, 3], 1, inputName: "x")).ResponseAsync);
+
+        Assert.Equal(HttpStatusCode.OK, load.StatusCode);
+        Assert.Equal("1", pinned.ModelVersion);
+        Assert.Equal("2", latest.ModelVersion);
+        Assert.Equal(["1", "2"], metadata.Versions);
+        Assert.True(ready.Ready);
+        Assert.Equal(HttpStatusCode.Conflict, unloadDefault.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, unload.StatusCode);
+        Assert.Equal(StatusCode.NotFound, gone.StatusCode);
+    }
+}
