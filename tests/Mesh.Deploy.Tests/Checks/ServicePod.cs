@@ -4,8 +4,8 @@ using Mesh.Deploy.Tests.Services;
 
 namespace Mesh.Deploy.Tests.Checks;
 
-/// <summary>One setting a container gets: a literal (from the Deployment or a ConfigMap) or a Secret reference.</summary>
-internal sealed record EnvSetting(string Name, string? Value, string Source);
+/// <summary>One setting a container gets: a literal (from the Deployment or a ConfigMap) or a Secret's key.</summary>
+internal sealed record EnvSetting(string Name, string? Value, string Source, string? SecretKey = null);
 
 /// <summary>A service's rendered Deployment, its container and every environment variable it resolves to.</summary>
 internal sealed record ServicePod(MeshService Service, ManifestObject Object, V1Deployment Deployment, V1Container Container, IReadOnlyList<EnvSetting> Environment)
@@ -47,8 +47,8 @@ internal sealed record ServicePod(MeshService Service, ManifestObject Object, V1
 
         foreach (var variable in container.Env ?? [])
         {
-            var source = variable.ValueFrom?.SecretKeyRef is { } secret ? $"Secret/{secret.Name}" : "env";
-            settings.Add(new EnvSetting(variable.Name, variable.Value, source));
+            var secret = variable.ValueFrom?.SecretKeyRef;
+            settings.Add(new EnvSetting(variable.Name, variable.Value, secret is null ? "env" : $"Secret/{secret.Name}", secret?.Key));
         }
 
         return settings;
