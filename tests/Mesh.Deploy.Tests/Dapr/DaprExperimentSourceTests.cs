@@ -5,7 +5,7 @@ namespace Mesh.Deploy.Tests.Dapr;
 /// <summary>
 /// The router from overlays/dapr (Router:Experiments:Source=Dapr), its real binary and the real Dapr.Client, against
 /// a stand-in sidecar: the spec comes from the store, follows live changes, refuses a bad one, and survives the
-/// sidecar going away and coming back.
+/// sidecar going away and coming back, with the rendered producer's records flowing through it.
 /// </summary>
 public sealed class DaprExperimentSourceTests(LaunchEnvironment environment) : IClassFixture<LaunchEnvironment>
 {
@@ -30,10 +30,14 @@ public sealed class DaprExperimentSourceTests(LaunchEnvironment environment) : I
         var initial = await MeshPods.ExperimentsAsync(router);
         Assert.Contains("\"iris-dapr\"", initial);
         Assert.DoesNotContain("\"iris-ab\"", initial);
+        using var producer = pods.Start(Overlay, "producer");
+        await MeshPods.AssertReadyAndAliveAsync(producer);
+        Assert.True(environment.SawPrediction("iris-dapr", TimeSpan.FromMinutes(2)), "no predictions of the store's experiment. " + router.Output);
 
-        // A live change.
+        // A live change, pushed while records flow: the predictions follow it.
         sidecar.Store.Set(Key, Spec("iris-dapr-live", endpoint));
         Assert.True(await MeshPods.EventuallyAsync(() => MeshPods.ExperimentsAsync(router), "\"iris-dapr-live\""), "the live change was not applied. " + router.Output);
+        Assert.True(environment.SawPrediction("iris-dapr-live", TimeSpan.FromMinutes(2)), "no predictions of the changed experiment. " + router.Output);
 
         // A bad change: rejected by the spec loader, logged, and the last good spec stays.
         sidecar.Store.Set(Key, "experiments:\n  - name: broken\n    strategy: nonsense\n");

@@ -1,4 +1,6 @@
+using Confluent.Kafka;
 using Mesh.Cli.Training;
+using Mesh.Contracts.V1;
 using Mesh.Testing;
 
 namespace Mesh.Deploy.Tests.Launch;
@@ -22,6 +24,29 @@ public sealed class LaunchEnvironment : IAsyncLifetime
         ["mesh-kafka-bootstrap:9092"] = _kafka.BootstrapServers,
         ["redis:6379"] = _redis!.Address,
     };
+
+    /// <summary>True once a prediction of <paramref name="experiment"/> is on the predictions topic (read from the start, bounded).</summary>
+    internal bool SawPrediction(string experiment, TimeSpan bound)
+    {
+        using var consumer = new ConsumerBuilder<byte[], byte[]>(new ConsumerConfig
+        {
+            BootstrapServers = _kafka.BootstrapServers,
+            GroupId = "deploy-reader-" + Guid.NewGuid().ToString("N"),
+            AutoOffsetReset = AutoOffsetReset.Earliest,
+            EnableAutoCommit = false,
+        }).Build();
+        consumer.Subscribe("mesh.predictions.v1");
+        var deadline = DateTime.UtcNow + bound;
+        while (DateTime.UtcNow < deadline)
+        {
+            if (consumer.Consume(TimeSpan.FromMilliseconds(200)) is { Message.Value: { } value } && Prediction.Parser.ParseFrom(value).Experiment == experiment)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     public async Task InitializeAsync()
     {
