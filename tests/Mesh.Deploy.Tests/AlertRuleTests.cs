@@ -40,6 +40,20 @@ public sealed partial class AlertRuleTests
         Failures.None(failures, "PrometheusRule");
     }
 
+    [Fact]
+    public void Dashboard_EveryMeshMetric_IsOneAServiceExports()
+    {
+        var exported = MeshService.All.SelectMany(ExportedMetrics.For).ToHashSet(StringComparer.Ordinal);
+        var map = Kustomize.Render("base").Find("ConfigMap", "mesh-dashboard")!;
+        var dashboard = System.Text.Json.Nodes.JsonNode.Parse(YamlPaths.StringMap(YamlPaths.Mapping(map.Root, "data"))["dashboard.json"])!;
+        var expressions = dashboard["panels"]!.AsArray().SelectMany(p => p!["targets"]!.AsArray().Select(t => (Panel: (string)p["title"]!, Expr: (string)t!["expr"]!))).ToList();
+
+        Assert.NotEmpty(expressions);
+        Failures.None(
+            expressions.SelectMany(e => MeshMetric().Matches(e.Expr).Select(m => m.Value).Where(m => !exported.Contains(m)).Select(m => $"{map.Id}: panel '{e.Panel}' uses {m}, which no service exports")),
+            "dashboard");
+    }
+
     [GeneratedRegex(@"\bmesh_[a-z0-9_]+")]
     private static partial Regex MeshMetric();
 }
