@@ -3,6 +3,7 @@ using Mesh.Kafka;
 using Mesh.Router.Admin;
 using Mesh.Router.Bandits;
 using Mesh.Router.Experiments;
+using Mesh.Router.Experiments.Dapr;
 using Mesh.Router.Inference;
 using Mesh.Router.Routing;
 using Mesh.Router.Telemetry;
@@ -24,6 +25,8 @@ public static class RouterExtensions
     public static IHostApplicationBuilder AddRouter(this IHostApplicationBuilder builder)
     {
         builder.AddMeshKafka();
+        // Before RouterOptions bind: with Router:Experiments:Source=Dapr it points Router:ExperimentFile at the store's spec.
+        builder.AddDaprExperimentSource();
         builder.Services.AddOptions<RouterOptions>()
             .BindConfiguration(RouterOptions.SectionName)
             .ValidateDataAnnotations()
