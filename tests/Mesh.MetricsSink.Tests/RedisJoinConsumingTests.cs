@@ -39,7 +39,7 @@ public sealed class RedisJoinConsumingTests(KafkaTestCluster cluster) : IClassFi
         settings["MetricsSink:Redis"] = _redis.Configuration;
         settings["MetricsSink:JoinState"] = "Redis";
         settings["MetricsSink:JoinKeyPrefix"] = "it:" + group + ":";
-        await using var app = MetricsSinkExtensions.CreateApp(settings);
+        await using var app = MetricsSinkApp.Create([], settings);
         await app.StartAsync();
         try
         {

@@ -230,9 +230,9 @@ public sealed class RedisJoinStateTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task CreateApp_JoinStateRedis_SendsInTheBackgroundAndMetersWhatRedisDecided()
+    public async Task Create_JoinStateRedis_SendsInTheBackgroundAndMetersWhatRedisDecided()
     {
-        await using var app = MetricsSinkExtensions.CreateApp(new Dictionary<string, string?>
+        await using var app = MetricsSinkApp.Create([], new Dictionary<string, string?>
         {
             ["Urls"] = "http://127.0.0.1:0",
             ["Kafka:BootstrapServers"] = "127.0.0.1:1",
@@ -300,7 +300,7 @@ public sealed class RedisJoinStateTests : IAsyncLifetime
     public async Task Start_JoinStateSettings_RefusesABadCombinationNamingIt(string joinState, string redis, string joinBy, bool valid, string margin = "60")
     {
         var tracking = Path.Combine(Path.GetTempPath(), "sink-bad-" + Guid.NewGuid().ToString("N"));
-        await using var app = MetricsSinkExtensions.CreateApp(new Dictionary<string, string?>
+        await using var app = MetricsSinkApp.Create([], new Dictionary<string, string?>
         {
             ["Urls"] = "http://127.0.0.1:0",
             ["Kafka:BootstrapServers"] = "127.0.0.1:1",
@@ -336,7 +336,8 @@ public sealed class RedisJoinStateTests : IAsyncLifetime
         var connection = await ConnectionMultiplexer.ConnectAsync(configuration);
         _connections.Add(connection);
         var options = new MetricsSinkOptions { JoinState = "Redis", JoinKeyPrefix = _prefix, JoinWindowSeconds = windowSeconds, JoinKeyTtlMarginSeconds = marginSeconds };
-        var joiner = new PredictionLabelJoiner(time, TimeSpan.FromSeconds(windowSeconds), 1000);
-        return (joiner, new RedisJoinState(joiner, connection, Microsoft.Extensions.Options.Options.Create(options), NullLogger<RedisJoinState>.Instance));
+        var queue = new SharedJoinQueue(() => connection.IsConnected, 1000);
+        var joiner = new PredictionLabelJoiner(time, TimeSpan.FromSeconds(windowSeconds), 1000, JoinBy.RequestId, queue);
+        return (joiner, new RedisJoinState(queue, joiner, connection, Microsoft.Extensions.Options.Options.Create(options), NullLogger<RedisJoinState>.Instance));
     }
 }

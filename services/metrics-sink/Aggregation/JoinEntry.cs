@@ -1,0 +1,33 @@
+namespace Mesh.MetricsSink.Aggregation;
+
+/// <summary>What the request-id join holds for one request id. Guarded by the joiner's lock.</summary>
+internal sealed class JoinEntry
+{
+    public string? Label { get; set; }
+
+    /// <summary>Some record of this request is in Redis, so its expiry is Redis's to decide.</summary>
+    public bool Shared { get; set; }
+
+    /// <summary>The label here joined predictions another instance stored in Redis: it is not waiting.</summary>
+    public bool LabelJoinedRemotely { get; set; }
+
+    public List<PendingPrediction> Predictions { get; } = new(1);
+
+    /// <summary>Predictions this process holds that a label here would join (not those joined through Redis).</summary>
+    public int LocalPredictions
+    {
+        get
+        {
+            var count = 0;
+            foreach (var prediction in Predictions)
+            {
+                if (!prediction.RemotelyJoined)
+                {
+                    count++;
+                }
+            }
+
+            return count;
+        }
+    }
+}

@@ -1,0 +1,97 @@
+namespace Mesh.MetricsSink.Aggregation;
+
+/// <summary>Counts and sums from which every per-arm figure is computed.</summary>
+internal sealed class OutcomeCounters
+{
+    public long Predictions { get; private set; }
+
+    public long Joined { get; private set; }
+
+    public long Correct { get; private set; }
+
+    public long Fallbacks { get; private set; }
+
+    public long LogLossCount { get; private set; }
+
+    public double LogLossSum { get; private set; }
+
+    public long NumericCount { get; private set; }
+
+    public double SquaredErrorSum { get; private set; }
+
+    public double AbsoluteErrorSum { get; private set; }
+
+    public long ShadowCompared { get; private set; }
+
+    public long ShadowAgreed { get; private set; }
+
+    /// <summary>Records the router dead-lettered after choosing the arm (inference failed, fallback too).</summary>
+    public long DeadLetters { get; private set; }
+
+    /// <summary>The arm's <c>mesh.strategy</c> as its Predictions said, carried over from window to window.</summary>
+    public string Strategy { get; set; } = "";
+
+    /// <summary>The arm's <c>mesh.weight</c> as its Predictions said (the latest in the window), carried over from window to window.</summary>
+    public string Weight { get; set; } = "";
+
+    public LatencyHistogram Latency { get; } = new();
+
+    public double? Accuracy => Joined == 0 ? null : (double)Correct / Joined;
+
+    public double? LogLoss => LogLossCount == 0 ? null : LogLossSum / LogLossCount;
+
+    public double? Rmse => NumericCount == 0 ? null : Math.Sqrt(SquaredErrorSum / NumericCount);
+
+    public double? Mae => NumericCount == 0 ? null : AbsoluteErrorSum / NumericCount;
+
+    public double? FallbackRate => Predictions == 0 ? null : (double)Fallbacks / Predictions;
+
+    public double? ShadowAgreement => ShadowCompared == 0 ? null : (double)ShadowAgreed / ShadowCompared;
+
+    /// <summary>Dead letters / (predictions + dead letters): the share of the records assigned to the arm that got no Prediction.</summary>
+    public double? DeadLetterRate => Predictions + DeadLetters == 0 ? null : (double)DeadLetters / (Predictions + DeadLetters);
+
+    public void RecordDeadLetter() => DeadLetters++;
+
+    public void RecordPrediction(bool fallback, double latencyMs)
+    {
+        Predictions++;
+        if (fallback)
+        {
+            Fallbacks++;
+        }
+
+        Latency.Record(latencyMs);
+    }
+
+    public void RecordJoin(in JoinScore score)
+    {
+        Joined++;
+        if (score.Correct)
+        {
+            Correct++;
+        }
+
+        if (score.LogLoss is { } logLoss)
+        {
+            LogLossCount++;
+            LogLossSum += logLoss;
+        }
+
+        if (score.Error is { } error)
+        {
+            NumericCount++;
+            SquaredErrorSum += error * error;
+            AbsoluteErrorSum += Math.Abs(error);
+        }
+    }
+
+    public void RecordShadowComparison(bool agrees)
+    {
+        ShadowCompared++;
+        if (agrees)
+        {
+            ShadowAgreed++;
+        }
+    }
+}
