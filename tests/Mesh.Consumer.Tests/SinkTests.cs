@@ -111,15 +111,15 @@ public sealed class SinkTests : IDisposable
     public async Task Parquet_BeforeTheRoll_IsNotDurableAndReleasesNoOffset_ThenWritesOneReadableFile()
     {
         var sink = new ParquetPredictionSink(Path.Combine(_dir, "preds.parquet"), 0, TimeSpan.FromSeconds(60), _time);
-        var writer = new PredictionLineWriter(sink, new OffsetTracker());
+        var handler = new PredictionRecordHandler(sink, new OffsetTracker());
         for (var i = 0; i < 5; i++)
         {
-            writer.TryWrite(Records.Consumed("p", 0, i, Records.Prediction($"r{i}")), out _);
+            handler.TryHandle(Records.Consumed("p", 0, i, Records.Prediction($"r{i}")), out _);
         }
 
-        var early = writer.Flush();
+        var early = handler.Flush();
         _time.Advance(TimeSpan.FromSeconds(61));
-        var rolled = writer.Flush();
+        var rolled = handler.Flush();
 
         Assert.Empty(early);
         Assert.Equal([new Confluent.Kafka.TopicPartitionOffset("p", 0, 5)], rolled);
@@ -137,19 +137,19 @@ public sealed class SinkTests : IDisposable
     public void Writer_FilterByArm_WritesOnlyThatArmAndStillReleasesSkippedOffsets()
     {
         var lines = new MemoryLineSink();
-        var writer = new PredictionLineWriter(new LinePredictionSink(lines, PredictionLineFormat.Json), new OffsetTracker(), new PredictionFilter([], ["boosted"], []));
+        var handler = new PredictionRecordHandler(new LinePredictionSink(lines, PredictionLineFormat.Json), new OffsetTracker(), new PredictionFilter([], ["boosted"], []));
         for (var i = 0; i < 6; i++)
         {
             var prediction = Records.Prediction($"r{i}");
             prediction.Arm = i % 3 == 0 ? "boosted" : "logreg";
-            writer.TryWrite(Records.Consumed("p", 0, i, prediction), out _);
+            handler.TryHandle(Records.Consumed("p", 0, i, prediction), out _);
         }
 
-        var released = writer.Flush();
+        var released = handler.Flush();
 
         Assert.Equal(["r0", "r3"], lines.Flushed.Select(l => PredictionLineFormatter.Parse(l).RequestId));
         Assert.Equal([new Confluent.Kafka.TopicPartitionOffset("p", 0, 6)], released);
-        Assert.Equal(4, writer.Filtered);
+        Assert.Equal(4, handler.Filtered);
     }
 
     [Fact]

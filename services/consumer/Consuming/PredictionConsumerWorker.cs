@@ -30,7 +30,7 @@ internal sealed partial class PredictionConsumerWorker(
     {
         var o = options.Value;
         var topics = o.ResolveTopics(kafka.Options.Topics.Predictions, kafka.Options.Topics.ShadowPredictions);
-        var writer = new PredictionLineWriter(sink, new OffsetTracker(), PredictionFilter.From(o));
+        var handler = new PredictionRecordHandler(sink, new OffsetTracker(), PredictionFilter.From(o));
         IProducer<byte[], byte[]>? producer = null;
         IConsumer<byte[], byte[]>? consumer = null;
         try
@@ -41,8 +41,8 @@ internal sealed partial class PredictionConsumerWorker(
             consumer = kafka.CreateConsumer(o.GroupId, "mesh-consumer", OnFatal, (c, revoked) =>
             {
                 // Still assigned while this runs: flush and store what is done before the partitions move.
-                Store(c, writer.Flush(force: true));
-                writer.Forget(revoked.Select(p => p.TopicPartition));
+                Store(c, handler.Flush(force: true));
+                handler.Forget(revoked.Select(p => p.TopicPartition));
             });
             consumer.Subscribe(topics);
             LogStarted(string.Join(", ", topics), o.GroupId, o.ParsedFormat.ToString(), sink.Description);
@@ -54,19 +54,19 @@ internal sealed partial class PredictionConsumerWorker(
                 var record = consumer.ConsumeNext(s_pollTimeout, logger);
                 if (record is not null)
                 {
-                    Handle(consumer, writer, deadLetters, record);
+                    Handle(consumer, handler, deadLetters, record);
                 }
 
                 // Flush when idle (low latency for a trickle) or on the interval (batched writes under load).
-                if (writer.Unflushed > 0 && (record is null || Stopwatch.GetElapsedTime(lastFlush) >= flushInterval))
+                if (handler.Unflushed > 0 && (record is null || Stopwatch.GetElapsedTime(lastFlush) >= flushInterval))
                 {
-                    Store(consumer, writer.Flush());
+                    Store(consumer, handler.Flush());
                     telemetry.Flushes.Add(1);
                     lastFlush = Stopwatch.GetTimestamp();
                 }
             }
 
-            Store(consumer, writer.Flush(force: true));
+            Store(consumer, handler.Flush(force: true));
         }
         catch (Exception e) when (e is KafkaException or IOException or UnauthorizedAccessException)
         {
@@ -78,16 +78,16 @@ internal sealed partial class PredictionConsumerWorker(
         }
     }
 
-    private void Handle(IConsumer<byte[], byte[]> consumer, PredictionLineWriter writer, DeadLetterPublisher deadLetters, ConsumeResult<byte[], byte[]> record)
+    private void Handle(IConsumer<byte[], byte[]> consumer, PredictionRecordHandler handler, DeadLetterPublisher deadLetters, ConsumeResult<byte[], byte[]> record)
     {
         using var activity = ConsumerTelemetry.ActivitySource.StartActivity(
             $"{record.Topic} process", ActivityKind.Consumer, MeshHeaders.ExtractTraceContext(record.Message.Headers));
         activity?.SetTag("messaging.system", "kafka");
         activity?.SetTag("messaging.source.name", record.Topic);
-        var writtenBefore = writer.Written;
-        if (writer.TryWrite(record, out var error))
+        var writtenBefore = handler.Written;
+        if (handler.TryHandle(record, out var error))
         {
-            (writer.Written > writtenBefore ? telemetry.Written : telemetry.Filtered).Add(1);
+            (handler.Written > writtenBefore ? telemetry.Written : telemetry.Filtered).Add(1);
             return;
         }
 
@@ -98,7 +98,7 @@ internal sealed partial class PredictionConsumerWorker(
         {
             if (ok)
             {
-                if (writer.CompleteDeadLetter(partition, offset) is { } next)
+                if (handler.CompleteDeadLetter(partition, offset) is { } next)
                 {
                     Store(consumer, [next]);
                 }

@@ -7,11 +7,11 @@ using Mesh.Kafka;
 namespace Mesh.Consumer.Handling;
 
 /// <summary>
-/// Decodes consumed records, keeps those the filter wants and writes them to the sink; releases offsets only for
-/// what the sink made durable (or what was filtered out, or dead-lettered and acknowledged), in partition order,
-/// so a crash never skips an unwritten record.
+/// The consumer's record handler: decodes consumed records, keeps those the filter wants and writes them to the
+/// sink; releases offsets only for what the sink made durable (or what was filtered out, or dead-lettered and
+/// acknowledged), in partition order, so a crash never skips an unwritten record.
 /// </summary>
-internal sealed class PredictionLineWriter(IPredictionSink sink, OffsetTracker offsets, PredictionFilter? filter = null)
+internal sealed class PredictionRecordHandler(IPredictionSink sink, OffsetTracker offsets, PredictionFilter? filter = null)
 {
     private readonly PredictionFilter _filter = filter ?? PredictionFilter.All;
 
@@ -25,7 +25,7 @@ internal sealed class PredictionLineWriter(IPredictionSink sink, OffsetTracker o
     /// Tracks the record and writes its line. Returns false with the reason when it cannot be decoded; the caller
     /// dead-letters it and calls <see cref="CompleteDeadLetter"/> once that is acknowledged.
     /// </summary>
-    public bool TryWrite(ConsumeResult<byte[], byte[]> record, out string error)
+    public bool TryHandle(ConsumeResult<byte[], byte[]> record, out string error)
     {
         offsets.Track(record.TopicPartition, record.Offset.Value);
         var contentType = MeshHeaders.GetString(record.Message.Headers, MeshHeaders.ContentType);
