@@ -7,7 +7,8 @@ namespace Mesh.MetricsSink.Aggregation;
 /// The per-arm book: every experiment arm's statistics (<see cref="ArmStatistics"/>), keyed by experiment, arm and
 /// shadow, and the dead letters that name no arm. Guarded by the joiner's lock.
 /// </summary>
-internal sealed class ArmBook
+/// <param name="journal">Keep each arm's changes for the durable join state (<see cref="TakeWrites"/>).</param>
+internal sealed class ArmBook(bool journal = false)
 {
     private readonly Dictionary<(string Experiment, string Arm, bool Shadow), ArmStatistics> _arms = new();
     private readonly UnattributedDeadLetters _unattributedDeadLetters = new();
@@ -20,7 +21,7 @@ internal sealed class ArmBook
         var key = (experiment, arm, shadow);
         if (!_arms.TryGetValue(key, out var statistics))
         {
-            statistics = new ArmStatistics(experiment, arm, shadow);
+            statistics = new ArmStatistics(experiment, arm, shadow, journal);
             _arms[key] = statistics;
         }
 
@@ -59,6 +60,46 @@ internal sealed class ArmBook
         }
 
         return closed;
+    }
+
+    /// <summary>Adds what every arm's journal holds to <paramref name="writes"/> (or, when null, drops it); the journals start again.</summary>
+    public void TakeWrites(List<AggregateWrite>? writes)
+    {
+        if (!journal)
+        {
+            return;
+        }
+
+        foreach (var arm in _arms.Values)
+        {
+            var events = arm.TakeJournal();
+            if (writes is not null && events.Count > 0)
+            {
+                DurableFigures.Add(arm, events, writes);
+            }
+        }
+    }
+
+    /// <summary>Adds one arm figure read back from the durable join state.</summary>
+    public void Restore(string experiment, string arm, bool shadow, string figure, string value)
+    {
+        var statistics = Arm(experiment, arm, shadow);
+        switch (figure)
+        {
+            case DurableFigures.Model:
+                statistics.Model = value;
+                break;
+            case DurableFigures.Version:
+                statistics.Version = value;
+                break;
+            default:
+                if (double.TryParse(value, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var number))
+                {
+                    statistics.Total.Restore(figure, number);
+                }
+
+                break;
+        }
     }
 
     /// <summary>The summary's experiments: their arms' figures since start and the verdict shown for each.</summary>

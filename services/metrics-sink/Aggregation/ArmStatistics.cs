@@ -3,8 +3,12 @@ using Google.Protobuf.Collections;
 namespace Mesh.MetricsSink.Aggregation;
 
 /// <summary>The running counts of one experiment arm, since start and in the current window. Guarded by the joiner's lock.</summary>
-internal sealed class ArmStatistics(string experiment, string arm, bool shadow)
+/// <param name="journal">Also keep what changed the totals since <see cref="TakeJournal"/>: the durable join state
+/// persists it with the records that caused it.</param>
+internal sealed class ArmStatistics(string experiment, string arm, bool shadow, bool journal = false)
 {
+    private readonly List<ArmEvent>? _journal = journal ? [] : null;
+
     /// <summary>The context key of the experiment's strategy (set by the router).</summary>
     public const string StrategyKey = "mesh.strategy";
 
@@ -75,18 +79,21 @@ internal sealed class ArmStatistics(string experiment, string arm, bool shadow)
     {
         Total.RecordPrediction(fallback, latencyMs);
         Window.RecordPrediction(fallback, latencyMs);
+        _journal?.Add(new ArmEvent(ArmEventKind.Prediction, fallback, latencyMs, default));
     }
 
     public void RecordJoin(in JoinScore score)
     {
         Total.RecordJoin(score);
         Window.RecordJoin(score);
+        _journal?.Add(new ArmEvent(ArmEventKind.Join, false, 0, score));
     }
 
     public void RecordShadowComparison(bool agrees)
     {
         Total.RecordShadowComparison(agrees);
         Window.RecordShadowComparison(agrees);
+        _journal?.Add(new ArmEvent(ArmEventKind.ShadowComparison, agrees, 0, default));
     }
 
     public OutcomeCounters CloseWindow()
@@ -95,5 +102,18 @@ internal sealed class ArmStatistics(string experiment, string arm, bool shadow)
         // The arm keeps its strategy and weight into the next window, which may see no Prediction at all.
         Window = new OutcomeCounters { Strategy = closed.Strategy, Weight = closed.Weight };
         return closed;
+    }
+
+    /// <summary>What changed the totals since the last call (empty without a journal); the journal starts again.</summary>
+    public IReadOnlyList<ArmEvent> TakeJournal()
+    {
+        if (_journal is not { Count: > 0 })
+        {
+            return [];
+        }
+
+        ArmEvent[] taken = [.. _journal];
+        _journal.Clear();
+        return taken;
     }
 }

@@ -13,6 +13,12 @@ internal sealed class JoinEntry
 
     public List<PendingPrediction> Predictions { get; } = new(1);
 
+    /// <summary>
+    /// The Redis fields of the predictions the label here joined without holding them: read again here (a restarted
+    /// reader of a record whose counts never reached Redis), such a prediction is counted, not joined a second time.
+    /// </summary>
+    public HashSet<string>? JoinedFromRedis { get; set; }
+
     /// <summary>Predictions this process holds that a label here would join (not those joined through Redis).</summary>
     public int LocalPredictions
     {

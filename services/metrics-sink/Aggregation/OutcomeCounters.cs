@@ -94,4 +94,31 @@ internal sealed class OutcomeCounters
             ShadowAgreed++;
         }
     }
+
+    /// <summary>Adds a figure read back from the durable join state (names: <see cref="DurableFigures"/>).</summary>
+    public void Restore(string figure, double value)
+    {
+        var count = (long)Math.Round(value);
+        switch (figure)
+        {
+            case DurableFigures.Predictions: Predictions += count; break;
+            case DurableFigures.Fallbacks: Fallbacks += count; break;
+            case DurableFigures.Joined: Joined += count; break;
+            case DurableFigures.Correct: Correct += count; break;
+            case DurableFigures.LogLossCount: LogLossCount += count; break;
+            case DurableFigures.LogLossSum: LogLossSum += value; break;
+            case DurableFigures.NumericCount: NumericCount += count; break;
+            case DurableFigures.SquaredErrorSum: SquaredErrorSum += value; break;
+            case DurableFigures.AbsoluteErrorSum: AbsoluteErrorSum += value; break;
+            case DurableFigures.ShadowCompared: ShadowCompared += count; break;
+            case DurableFigures.ShadowAgreed: ShadowAgreed += count; break;
+            default:
+                if (DurableFigures.LatencyBucket(figure) is int bucket)
+                {
+                    Latency.Restore(bucket, count);
+                }
+
+                break;
+        }
+    }
 }

@@ -61,9 +61,12 @@ internal sealed partial class PredictionLabelJoiner
     {
         lock (_gate)
         {
+            // What records decided in memory since the last batch changed is not Redis's to persist.
+            _book.TakeWrites(null);
             var outcomes = new List<(bool IsLabel, JoinOutcome Outcome)>(operations.Count);
             foreach (var operation in operations)
             {
+                var before = (_counts.Predictions, _counts.Labels, _counts.Joined, _counts.UnmatchedLabels);
                 switch (operation.Kind)
                 {
                     case SharedJoinKind.Prediction:
@@ -91,10 +94,86 @@ internal sealed partial class PredictionLabelJoiner
 
                         break;
                 }
+
+                Journal(operation, before);
             }
 
-            _shared?.Applied(operations);
             return outcomes;
+        }
+    }
+
+    /// <summary>
+    /// Marks operations applied earlier as done, once what they changed in the aggregates was persisted (or could not
+    /// be): only then may the consumer store the offsets of their records.
+    /// </summary>
+    public void CompleteShared(IReadOnlyList<SharedJoinOperation> operations)
+    {
+        lock (_gate)
+        {
+            _shared?.Applied(operations);
+        }
+    }
+
+    /// <summary>Adds the aggregates the durable join state persisted (an earlier process's counts) to this one's.</summary>
+    public void Restore(IEnumerable<(string Field, string Value)> fields)
+    {
+        lock (_gate)
+        {
+            foreach (var (field, value) in fields)
+            {
+                if (DurableFigures.TryParseArm(field, out var arm))
+                {
+                    _book.Restore(arm.Experiment, arm.Arm, arm.Shadow, arm.Figure, value);
+                }
+                else if (DurableFigures.GlobalFigure(field) is { } figure && double.TryParse(value, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var count))
+                {
+                    RestoreCount(figure, count);
+                }
+            }
+        }
+    }
+
+    private void RestoreCount(string figure, double value)
+    {
+        var count = (long)Math.Round(value);
+        switch (figure)
+        {
+            case DurableFigures.Predictions: _counts.Predictions += count; break;
+            case DurableFigures.Labels: _counts.Labels += count; break;
+            case DurableFigures.Joined: _counts.Joined += count; break;
+            case DurableFigures.UnmatchedLabels: _counts.UnmatchedLabels += count; break;
+        }
+    }
+
+    // What an operation Redis decided changed in the counts and the arms, for Redis to persist with it, once.
+    private void Journal(SharedJoinOperation operation, (long Predictions, long Labels, long Joined, long Unmatched) before)
+    {
+        var writes = new List<AggregateWrite>();
+        AddCount(writes, DurableFigures.Predictions, _counts.Predictions - before.Predictions);
+        AddCount(writes, DurableFigures.Labels, _counts.Labels - before.Labels);
+        AddCount(writes, DurableFigures.Joined, _counts.Joined - before.Joined);
+        AddCount(writes, DurableFigures.UnmatchedLabels, _counts.UnmatchedLabels - before.Unmatched);
+        _book.TakeWrites(operation.Failed ? null : writes);
+        if (operation.Failed || writes.Count == 0)
+        {
+            return;
+        }
+
+        operation.Writes = writes;
+        operation.CountedMark = operation.Kind switch
+        {
+            SharedJoinKind.Prediction => "c:" + SharedJoinOperation.PredictionField(operation.Prediction!.Experiment, operation.Prediction.Arm, operation.Prediction.Shadow),
+            SharedJoinKind.Label => "c:" + SharedJoinOperation.LabelField,
+            SharedJoinKind.ExpirePredictions => "c:x",
+            _ => "c:y",
+        };
+    }
+
+    private static void AddCount(List<AggregateWrite> writes, string figure, long delta)
+    {
+        if (delta != 0)
+        {
+            writes.Add(new AggregateWrite(DurableFigures.Global(figure), delta));
         }
     }
 
@@ -128,7 +207,8 @@ internal sealed partial class PredictionLabelJoiner
         var entry = _requests.GetOrCreate(operation.RequestId);
         entry.Shared |= !operation.Failed;
         var remoteLabel = !operation.Failed && TryParse(Label.Parser, operation.PartnerLabel) is { } label ? LabelValue(label) : null;
-        return _requests.AddPrediction(prediction, entry, remoteLabel);
+        var joinedAlready = entry.JoinedFromRedis?.Contains(SharedJoinOperation.PredictionField(prediction.Experiment, prediction.Arm, prediction.Shadow)) == true;
+        return _requests.AddPrediction(prediction, entry, remoteLabel, joinedAlready);
     }
 
     private JoinOutcome ApplySharedLabel(SharedJoinOperation operation)
@@ -167,10 +247,11 @@ internal sealed partial class PredictionLabelJoiner
 
             _requests.Join(new PendingPrediction(arm, prediction.Output?.Label ?? "", prediction.Output), value);
             _requests.RemoteJoins++;
+            (entry.JoinedFromRedis ??= new HashSet<string>(StringComparer.Ordinal)).Add(field);
             remote++;
         }
 
-        if (remote == 0)
+        if (remote == 0 && !(entry.LocalPredictions == 0 && entry.Predictions.Count > 0))
         {
             return _requests.ApplyLabel(entry, value);
         }

@@ -24,7 +24,7 @@ internal sealed partial class PredictionLabelJoiner
     private readonly object _gate = new();
     private readonly TimeProvider _time;
     private readonly int _maxPending;
-    private readonly ArmBook _book = new();
+    private readonly ArmBook _book;
     private readonly JoinCounts _counts = new();
     private readonly VerdictBoard _verdicts = new();
     private readonly RequestIdJoin _requests;
@@ -41,6 +41,7 @@ internal sealed partial class PredictionLabelJoiner
         _time = time;
         _maxPending = maxPending;
         _shared = shared;
+        _book = new ArmBook(journal: shared is not null);
         var windowTicks = (long)(window.TotalSeconds * time.TimestampFrequency);
         _requests = new RequestIdJoin(time, windowTicks, maxPending, _book, _counts, shared);
         _entities = joinBy == JoinBy.EntityTime ? new EntityTimeJoin(time, windowTicks, _requests, _counts) : null;
@@ -70,7 +71,8 @@ internal sealed partial class PredictionLabelJoiner
         }
     }
 
-    public JoinOutcome AddPrediction(Prediction prediction)
+    /// <param name="origin">Where the record was read (topic and partition); see <see cref="SharedJoinOperation.Origin"/>.</param>
+    public JoinOutcome AddPrediction(Prediction prediction, string origin = "")
     {
         lock (_gate)
         {
@@ -82,12 +84,13 @@ internal sealed partial class PredictionLabelJoiner
 
             if (_shared?.TryShare() == true)
             {
-                _shared.Enqueue(new SharedJoinOperation(SharedJoinKind.Prediction, prediction.RequestId) { Prediction = prediction });
+                _shared.Enqueue(new SharedJoinOperation(SharedJoinKind.Prediction, prediction.RequestId) { Prediction = prediction, Origin = origin });
                 return JoinOutcome.Deferred;
             }
 
             var entry = _requests.GetOrCreate(prediction.RequestId);
             var outcome = _requests.AddPrediction(prediction, entry, null);
+            DropJournal();
             if (outcome == JoinOutcome.Pending && _entities is not null && entry.Predictions.Count == 1 && _entities.AddPrediction(prediction) is { } waiting)
             {
                 // The label was counted when it arrived; it now stops waiting and joins.
@@ -100,7 +103,17 @@ internal sealed partial class PredictionLabelJoiner
         }
     }
 
-    public JoinOutcome AddLabel(Label label)
+    // Decided in memory while Redis is away: nothing for Redis to persist, and the journal must not grow meanwhile.
+    private void DropJournal()
+    {
+        if (_shared is not null)
+        {
+            _book.TakeWrites(null);
+        }
+    }
+
+    /// <param name="origin">Where the record was read (topic and partition); see <see cref="SharedJoinOperation.Origin"/>.</param>
+    public JoinOutcome AddLabel(Label label, string origin = "")
     {
         lock (_gate)
         {
@@ -124,11 +137,13 @@ internal sealed partial class PredictionLabelJoiner
 
             if (_shared?.TryShare() == true)
             {
-                _shared.Enqueue(new SharedJoinOperation(SharedJoinKind.Label, label.RequestId) { Label = label });
+                _shared.Enqueue(new SharedJoinOperation(SharedJoinKind.Label, label.RequestId) { Label = label, Origin = origin });
                 return JoinOutcome.Deferred;
             }
 
-            return _requests.ApplyLabel(_requests.GetOrCreate(label.RequestId), value);
+            var applied = _requests.ApplyLabel(_requests.GetOrCreate(label.RequestId), value);
+            DropJournal();
+            return applied;
         }
     }
 

@@ -12,11 +12,16 @@ namespace Mesh.MetricsSink.Aggregation;
 internal static class RedisJoinScript
 {
     // KEYS: one request hash per operation; ARGV[1] the TTL in ms, then per operation, in order:
-    //   'p', field, Prediction -> {0} a duplicate; {1, label} new, with the stored label ('' when none or given up)
-    //   'l', Label             -> {0} a duplicate; {1, field, prediction, ...} new, with the live predictions it joins
+    //   'p', field, Prediction, origin -> {0} a duplicate; {1, label} new, with the stored label ('' when none or given up)
+    //   'l', Label, origin             -> {0} a duplicate; {1, field, prediction, ...} new, with the live predictions it joins
     //   'x', n, n fields       -> 1 a label is stored, so its writer joined them; 0 given up (emptied)
     //   'y'                    -> 1 a prediction is stored, so its writer joined the label; 0 given up (emptied)
-    // Every new record sets its key's TTL; duplicates and expiries leave it.
+    // Every new record sets its key's TTL; duplicates and expiries leave it. Besides the records, a hash holds
+    // 'j:{field}' (who joined a prediction: 'p' its own writer, 'l' the label's) and 'c:{field}' (the record's counts
+    // are in the aggregates, set by AccountScript) and 'o:{field}' (the origin, topic and partition, it was read from).
+    // A record stored but never counted (its process died between the two scripts), read again from the same origin,
+    // is answered again as the first time, partners included: only one consumer at a time reads a partition, so
+    // that is its restarted reader, not another instance counting it right now (that one sees a duplicate).
     public const string Script = """
         local ttl = ARGV[1]
         local out = {}
@@ -25,29 +30,53 @@ internal static class RedisJoinScript
           local key = KEYS[k]
           local kind = ARGV[a]
           if kind == 'p' then
-            if redis.call('HSETNX', key, ARGV[a + 1], ARGV[a + 2]) == 0 then
-              out[k] = {0}
+            local field = ARGV[a + 1]
+            local origin = ARGV[a + 3]
+            if redis.call('HSETNX', key, field, ARGV[a + 2]) == 0 then
+              if redis.call('HEXISTS', key, 'c:' .. field) == 1 or origin == '' or redis.call('HGET', key, 'o:' .. field) ~= origin then
+                out[k] = {0}
+              elseif redis.call('HGET', key, 'j:' .. field) == 'p' then
+                out[k] = {1, redis.call('HGET', key, 'l') or ''}
+              else
+                out[k] = {1, ''}
+              end
             else
               redis.call('PEXPIRE', key, ttl)
-              out[k] = {1, redis.call('HGET', key, 'l') or ''}
+              if origin ~= '' then redis.call('HSET', key, 'o:' .. field, origin) end
+              local label = redis.call('HGET', key, 'l') or ''
+              if label ~= '' then redis.call('HSET', key, 'j:' .. field, 'p') end
+              out[k] = {1, label}
             end
-            a = a + 3
+            a = a + 4
           elseif kind == 'l' then
-            if redis.call('HSETNX', key, 'l', ARGV[a + 1]) == 0 then
+            local origin = ARGV[a + 2]
+            local new = redis.call('HSETNX', key, 'l', ARGV[a + 1]) == 1
+            if not new and (redis.call('HEXISTS', key, 'c:l') == 1 or origin == '' or redis.call('HGET', key, 'o:l') ~= origin) then
               out[k] = {0}
             else
-              redis.call('PEXPIRE', key, ttl)
+              if new then
+                redis.call('PEXPIRE', key, ttl)
+                if origin ~= '' then redis.call('HSET', key, 'o:l', origin) end
+              end
               local all = redis.call('HGETALL', key)
               local found = {1}
               for i = 1, #all, 2 do
-                if all[i] ~= 'l' and all[i + 1] ~= '' then
-                  found[#found + 1] = all[i]
-                  found[#found + 1] = all[i + 1]
+                local field = all[i]
+                if string.sub(field, 1, 2) == 'p:' and all[i + 1] ~= '' then
+                  local joiner = redis.call('HGET', key, 'j:' .. field)
+                  if new and not joiner then
+                    redis.call('HSET', key, 'j:' .. field, 'l')
+                    joiner = 'l'
+                  end
+                  if joiner == 'l' then
+                    found[#found + 1] = field
+                    found[#found + 1] = all[i + 1]
+                  end
                 end
               end
               out[k] = found
             end
-            a = a + 2
+            a = a + 3
           elseif kind == 'x' then
             local n = tonumber(ARGV[a + 1])
             local label = redis.call('HGET', key, 'l')
@@ -64,7 +93,7 @@ internal static class RedisJoinScript
             local joined = 0
             local all = redis.call('HGETALL', key)
             for i = 1, #all, 2 do
-              if all[i] ~= 'l' and all[i + 1] ~= '' then
+              if string.sub(all[i], 1, 2) == 'p:' and all[i + 1] ~= '' then
                 joined = 1
                 break
               end
@@ -77,9 +106,57 @@ internal static class RedisJoinScript
         return out
         """;
 
+    // KEYS[1] the aggregates hash, then one request hash per operation; ARGV[1] the TTL in ms, then per operation:
+    //   mark, n, then n triples ('i', field, increment) or ('s', field, text)
+    // An operation whose mark is already set was counted before (by this process before a restart, or another
+    // instance that read the same record): its writes are skipped, so each record's counts are added once.
+    public const string AccountScript = """
+        local aggregates = KEYS[1]
+        local ttl = ARGV[1]
+        local a = 2
+        for k = 2, #KEYS do
+          local key = KEYS[k]
+          local fresh = redis.call('HSETNX', key, ARGV[a], '1') == 1
+          if fresh and redis.call('PTTL', key) < 0 then redis.call('PEXPIRE', key, ttl) end
+          local n = tonumber(ARGV[a + 1])
+          a = a + 2
+          for i = 1, n do
+            if fresh then
+              if ARGV[a] == 's' then
+                redis.call('HSET', aggregates, ARGV[a + 1], ARGV[a + 2])
+              else
+                redis.call('HINCRBYFLOAT', aggregates, ARGV[a + 1], ARGV[a + 2])
+              end
+            end
+            a = a + 3
+          end
+        end
+        return 1
+        """;
+
+    /// <summary>The arguments of <see cref="AccountScript"/> for <paramref name="operations"/>, each with a mark.</summary>
+    public static RedisValue[] AccountArguments(RedisValue ttlMs, IEnumerable<SharedJoinOperation> operations)
+    {
+        var arguments = new List<RedisValue> { ttlMs };
+        foreach (var operation in operations)
+        {
+            arguments.Add(operation.CountedMark);
+            arguments.Add(operation.Writes.Count);
+            foreach (var write in operation.Writes)
+            {
+                arguments.Add(write.Text is null ? "i" : "s");
+                arguments.Add(write.Field);
+                arguments.Add(write.Text is { } text ? text : write.Increment.ToString("R", System.Globalization.CultureInfo.InvariantCulture));
+            }
+        }
+
+        return [.. arguments];
+    }
+
+
     public static RedisValue[] Arguments(RedisValue ttlMs, List<SharedJoinOperation> operations, int[] chunk)
     {
-        var arguments = new List<RedisValue>(1 + (chunk.Length * 3)) { ttlMs };
+        var arguments = new List<RedisValue>(1 + (chunk.Length * 4)) { ttlMs };
         foreach (var i in chunk)
         {
             var operation = operations[i];
@@ -90,10 +167,12 @@ internal static class RedisJoinScript
                     arguments.Add("p");
                     arguments.Add(SharedJoinOperation.PredictionField(prediction.Experiment, prediction.Arm, prediction.Shadow));
                     arguments.Add(prediction.ToByteArray());
+                    arguments.Add(operation.Origin);
                     break;
                 case SharedJoinKind.Label:
                     arguments.Add("l");
                     arguments.Add(operation.Label!.ToByteArray());
+                    arguments.Add(operation.Origin);
                     break;
                 case SharedJoinKind.ExpirePredictions:
                     arguments.Add("x");

@@ -36,6 +36,7 @@ internal sealed partial class RedisJoinState : BackgroundService
     private readonly ILogger<RedisJoinState> _logger;
     private readonly string _prefix;
     private readonly RedisValue _ttlMs;
+    private readonly RedisAggregates _aggregates;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private long _roundTrips;
     private long _operations;
@@ -58,6 +59,7 @@ internal sealed partial class RedisJoinState : BackgroundService
         _telemetry = telemetry;
         _prefix = options.Value.JoinKeyPrefix;
         _ttlMs = (options.Value.JoinWindowSeconds + (long)options.Value.JoinKeyTtlMarginSeconds) * 1000;
+        _aggregates = new RedisAggregates(redis, _prefix, _ttlMs, logger);
         if (meterFactory is not null)
         {
             var meter = meterFactory.Create(MetricsSinkTelemetry.Name);
@@ -94,6 +96,9 @@ internal sealed partial class RedisJoinState : BackgroundService
                 Count(isLabel, outcome);
             }
 
+            // The records' offsets may be stored only once what they counted is in Redis too.
+            await _aggregates.PersistAsync(operations);
+            _joiner.CompleteShared(operations);
             return operations.Count;
         }
         finally
@@ -209,6 +214,13 @@ internal sealed partial class RedisJoinState : BackgroundService
         }
 
         (isLabel ? _telemetry.Labels : _telemetry.Predictions).Add(1);
+    }
+
+    /// <summary>Reads back what earlier processes counted before the consume loop (registered after this) starts.</summary>
+    public override async Task StartAsync(CancellationToken cancellationToken)
+    {
+        _joiner.Restore(await _aggregates.LoadAsync());
+        await base.StartAsync(cancellationToken);
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)

@@ -42,8 +42,11 @@ internal sealed class RequestIdJoin(TimeProvider time, long windowTicks, int max
         return entry;
     }
 
-    /// <summary>A new prediction for this process; <paramref name="remoteLabel"/> is a label another instance stored in Redis for its request.</summary>
-    public JoinOutcome AddPrediction(Prediction prediction, JoinEntry entry, string? remoteLabel)
+    /// <summary>
+    /// A new prediction for this process; <paramref name="remoteLabel"/> is a label another instance stored in Redis for
+    /// its request. <paramref name="joinedAlready"/>: the label here joined it from Redis, so it is only counted.
+    /// </summary>
+    public JoinOutcome AddPrediction(Prediction prediction, JoinEntry entry, string? remoteLabel, bool joinedAlready = false)
     {
         var arm = book.Arm(prediction);
         counts.Predictions++;
@@ -54,6 +57,13 @@ internal sealed class RequestIdJoin(TimeProvider time, long windowTicks, int max
         arm.RecordPrediction(prediction.Fallback, prediction.Latency?.EndToEndMs ?? 0);
         var pending = new PendingPrediction(arm, prediction.Output?.Label ?? "", prediction.Output);
         CompareWithOtherPath(entry, pending);
+        if (joinedAlready)
+        {
+            // Its join was counted with the label; the meters count it as a prediction only.
+            entry.Predictions.Add(pending with { RemotelyJoined = true });
+            return JoinOutcome.Pending;
+        }
+
         if (entry.Label is null && remoteLabel is not null)
         {
             // Its label came to another instance first; this one joins (Redis decided who, atomically).

@@ -35,6 +35,9 @@ internal sealed class SharedJoinOperation(SharedJoinKind kind, string requestId)
 
     public Label? Label { get; init; }
 
+    /// <summary>Where the record was read (topic and partition), so that its restarted reader can be told apart from another instance; empty when unknown.</summary>
+    public string Origin { get; init; } = "";
+
     /// <summary>For <see cref="SharedJoinKind.ExpirePredictions"/>: the hash fields of the expired predictions.</summary>
     public IReadOnlyList<string> Fields { get; init; } = [];
 
@@ -55,6 +58,15 @@ internal sealed class SharedJoinOperation(SharedJoinKind kind, string requestId)
 
     /// <summary>For an expiry: the partner came to another instance, which counted the join.</summary>
     public bool JoinedElsewhere { get; set; }
+
+    /// <summary>
+    /// The request-hash field that marks this operation's effect on the aggregates as persisted; null when it had none
+    /// (a duplicate, or decided in memory).
+    /// </summary>
+    public string? CountedMark { get; set; }
+
+    /// <summary>What this operation added to the aggregates, persisted with <see cref="CountedMark"/> once.</summary>
+    public IReadOnlyList<AggregateWrite> Writes { get; set; } = [];
 
     /// <summary>The hash field of one arm's prediction: experiment, arm and shadow, unit-separated.</summary>
     public static string PredictionField(string experiment, string arm, bool shadow) =>

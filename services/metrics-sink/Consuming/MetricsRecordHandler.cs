@@ -34,12 +34,14 @@ internal sealed class MetricsRecordHandler(PredictionLabelJoiner joiner, string 
             return HandleDeadLetter(value);
         }
 
+        var origin = string.Concat(record.Topic, "/", record.Partition.Value.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
         try
         {
             if (record.Topic == labelsTopic)
             {
                 var label = Label.Parser.ParseFrom(value);
-                return new HandleResult(true, true, joiner.AddLabel(label), "");
+                return new HandleResult(true, true, joiner.AddLabel(label, origin), "");
             }
 
             var prediction = Prediction.Parser.ParseFrom(value);
@@ -48,7 +50,7 @@ internal sealed class MetricsRecordHandler(PredictionLabelJoiner joiner, string 
                 return HandleResult.Undecodable("a mesh.v1.Prediction needs request_id and arm");
             }
 
-            return new HandleResult(true, false, joiner.AddPrediction(prediction), "");
+            return new HandleResult(true, false, joiner.AddPrediction(prediction, origin), "");
         }
         catch (InvalidProtocolBufferException e)
         {
