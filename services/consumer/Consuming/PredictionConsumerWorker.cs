@@ -21,6 +21,9 @@ internal sealed partial class PredictionConsumerWorker(
     IHostApplicationLifetime lifetime,
     ILogger<PredictionConsumerWorker> logger) : BackgroundService
 {
+    /// <summary>How often a dead letter is produced before the process gives up and stops.</summary>
+    public const int MaxDeadLetterAttempts = 3;
+
     private static readonly TimeSpan s_pollTimeout = TimeSpan.FromMilliseconds(100);
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
@@ -92,6 +95,13 @@ internal sealed partial class PredictionConsumerWorker(
         }
 
         telemetry.DeadLettered.Add(1);
+        PublishDeadLetter(consumer, handler, deadLetters, record, error, 1);
+    }
+
+    // Kafka already retried inside the producer; a dead letter it still failed is sent again a few times, then the
+    // process stops: left unstored, its offset would hold back every later offset of the partition for good.
+    private void PublishDeadLetter(IConsumer<byte[], byte[]> consumer, PredictionRecordHandler handler, DeadLetterPublisher deadLetters, ConsumeResult<byte[], byte[]> record, string error, int attempt)
+    {
         var partition = record.TopicPartition;
         var offset = record.Offset.Value;
         deadLetters.Publish(record, "decode", error, ok =>
@@ -103,10 +113,15 @@ internal sealed partial class PredictionConsumerWorker(
                     Store(consumer, [next]);
                 }
             }
+            else if (attempt < MaxDeadLetterAttempts)
+            {
+                LogDeadLetterRetry(partition.ToString(), offset, attempt);
+                PublishDeadLetter(consumer, handler, deadLetters, record, error, attempt + 1);
+            }
             else
             {
-                // Its offset stays unreleased: after a restart the record is read and dead-lettered again.
-                LogDeadLetterLost(partition.ToString(), offset);
+                // Restarted, the process reads the record again and dead-letters it again.
+                FatalError.Stop(lifetime, logger, $"the dead letter for {partition}@{offset} was not acknowledged after {attempt} attempts");
             }
         });
     }
@@ -133,7 +148,7 @@ internal sealed partial class PredictionConsumerWorker(
     [LoggerMessage(EventId = 3, Level = LogLevel.Warning, Message = "Could not store offset {Offset}: {Reason}")]
     private partial void LogStoreFailed(string offset, string reason);
 
-    [LoggerMessage(EventId = 4, Level = LogLevel.Error, Message = "Dead letter for {Partition}@{Offset} was not acknowledged; its offset stays unstored")]
-    private partial void LogDeadLetterLost(string partition, long offset);
+    [LoggerMessage(EventId = 4, Level = LogLevel.Warning, Message = "Dead letter for {Partition}@{Offset} was not acknowledged (attempt {Attempt}); sending it again")]
+    private partial void LogDeadLetterRetry(string partition, long offset, int attempt);
 
 }
