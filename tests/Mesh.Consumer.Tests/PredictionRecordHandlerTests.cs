@@ -83,4 +83,26 @@ public sealed class PredictionRecordHandlerTests
         Assert.False(decoded);
         Assert.Contains("mesh.v1.Label", error, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void TryHandle_Tombstone_SkipsItCountedAndReleasesItsOffsetInOrder()
+    {
+        var handler = new PredictionRecordHandler(new LinePredictionSink(_sink, PredictionLineFormat.Json), _offsets);
+        handler.TryHandle(Records.Consumed("p", 0, 0, Records.Prediction("a")), out _);
+        var tombstone = new ConsumeResult<byte[], byte[]>
+        {
+            TopicPartitionOffset = new TopicPartitionOffset("p", 0, 1),
+            Message = new Message<byte[], byte[]> { Key = "k"u8.ToArray(), Value = null! },
+        };
+
+        var handled = handler.TryHandle(tombstone, out var error);
+        handler.TryHandle(Records.Consumed("p", 0, 2, Records.Prediction("c")), out _);
+        var released = handler.Flush();
+
+        Assert.True(handled, error);
+        Assert.Equal((1L, 2L), (handler.Tombstones, handler.Written));
+        // Two lines, both real predictions: no empty one for the tombstone.
+        Assert.Equal(["a", "c"], _sink.Flushed.Select(l => PredictionLineFormatter.Parse(l).RequestId));
+        Assert.Equal(new TopicPartitionOffset("p", 0, 3), Assert.Single(released));
+    }
 }

@@ -87,10 +87,10 @@ internal sealed partial class PredictionConsumerWorker(
             $"{record.Topic} process", ActivityKind.Consumer, MeshHeaders.ExtractTraceContext(record.Message.Headers));
         activity?.SetTag("messaging.system", "kafka");
         activity?.SetTag("messaging.source.name", record.Topic);
-        var writtenBefore = handler.Written;
+        var (writtenBefore, tombstonesBefore) = (handler.Written, handler.Tombstones);
         if (handler.TryHandle(record, out var error))
         {
-            (handler.Written > writtenBefore ? telemetry.Written : telemetry.Filtered).Add(1);
+            (handler.Written > writtenBefore ? telemetry.Written : handler.Tombstones > tombstonesBefore ? telemetry.Tombstones : telemetry.Filtered).Add(1);
             return;
         }
 
