@@ -83,6 +83,46 @@ public sealed class SinkTests : IDisposable
     }
 
     [Fact]
+    public void RollingFile_WithFsync_FsyncsTheDirectoryOfEachNewFile()
+    {
+        var sink = new RollingFileSink(Path.Combine(_dir, "out.jsonl"), maxBytes: 10, TimeSpan.Zero, fsync: true, null, _time);
+        for (var i = 0; i < 3; i++)
+        {
+            sink.WriteLine($"line number {i}");
+            sink.Flush();
+        }
+
+        sink.Dispose();
+
+        Assert.Equal(3, Directory.GetFiles(_dir, "out-*.jsonl").Length);
+        Assert.Equal(OperatingSystem.IsLinux() ? 3 : 0, sink.DirectorySyncs);
+    }
+
+    [Fact]
+    public void RollingFile_WithoutFsync_LeavesTheDirectoryAlone()
+    {
+        var sink = new RollingFileSink(Path.Combine(_dir, "out.jsonl"), 0, TimeSpan.Zero, fsync: false, null, _time);
+        sink.WriteLine("a");
+        sink.Flush();
+        sink.Dispose();
+
+        Assert.Equal(0, sink.DirectorySyncs);
+    }
+
+    [Fact]
+    public void DirectorySync_MissingDirectory_Throws()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return;
+        }
+
+        Directory.CreateDirectory(_dir);
+        Assert.True(DirectorySync.Flush(_dir));
+        Assert.Throws<IOException>(() => DirectorySync.Flush(Path.Combine(_dir, "missing")));
+    }
+
+    [Fact]
     public void RollingFile_ByTime_RollsOnlyAtAFlushAfterTheInterval()
     {
         var sink = new RollingFileSink(Path.Combine(_dir, "p.jsonl"), 0, TimeSpan.FromSeconds(60), fsync: false, null, _time);
@@ -125,6 +165,8 @@ public sealed class SinkTests : IDisposable
         Assert.Equal([new Confluent.Kafka.TopicPartitionOffset("p", 0, 5)], rolled);
         var file = Assert.Single(sink.Written);
         Assert.Empty(Directory.GetFiles(_dir, ".*.tmp"));
+        // The rename reached the directory on disk too.
+        Assert.Equal(OperatingSystem.IsLinux() ? 1 : 0, sink.DirectorySyncs);
         await using var stream = File.OpenRead(file);
         var rows = (await ParquetSerializer.DeserializeAsync<PredictionRow>(stream)).Data;
         Assert.Equal(Enumerable.Range(0, 5).Select(i => $"r{i}"), rows.Select(r => r.RequestId));

@@ -73,6 +73,9 @@ internal sealed class ParquetPredictionSink(string pathTemplate, long maxBytes, 
 
     public List<string> Written { get; } = [];
 
+    /// <summary>Directory fsyncs done (one per file, where the OS supports it).</summary>
+    public int DirectorySyncs { get; private set; }
+
     public void Write(Prediction prediction, byte[] raw)
     {
         if (_rows.Count == 0)
@@ -116,6 +119,12 @@ internal sealed class ParquetPredictionSink(string pathTemplate, long maxBytes, 
         }
 
         File.Move(temporary, path);
+        // The rename itself is on disk before the rows' offsets are stored.
+        if (DirectorySync.Flush(_directory))
+        {
+            DirectorySyncs++;
+        }
+
         Written.Add(path);
         _rows.Clear();
         return true;
