@@ -28,8 +28,35 @@ internal sealed class ArmBook(bool journal = false)
         return statistics;
     }
 
-    /// <summary>The arm a prediction names, if it was seen.</summary>
-    public ArmStatistics? Find(Prediction prediction) => _arms.GetValueOrDefault((prediction.Experiment, prediction.Arm, prediction.Shadow));
+    /// <summary>
+    /// The arm whose figures a prediction goes to: the arm it names, unless the fallback answered for that arm
+    /// (<see cref="Prediction.Fallback"/>, with the fallback's model in it): then the experiment's primary arm that
+    /// serves that model, and <paramref name="owedBy"/> the arm it was assigned to. A fallback model no arm was seen
+    /// serving yet stays with the named arm (a fallback there, as the Prediction says).
+    /// </summary>
+    public ArmStatistics Answering(Prediction prediction, out ArmStatistics? owedBy)
+    {
+        var named = Arm(prediction);
+        owedBy = null;
+        if (!prediction.Fallback || prediction.Shadow)
+        {
+            return named;
+        }
+
+        foreach (var candidate in _arms.Values)
+        {
+            if (!candidate.Shadow && !ReferenceEquals(candidate, named)
+                && string.Equals(candidate.Experiment, prediction.Experiment, StringComparison.Ordinal)
+                && string.Equals(candidate.Model, prediction.ModelName, StringComparison.Ordinal)
+                && (prediction.ModelVersion.Length == 0 || string.Equals(candidate.Version, prediction.ModelVersion, StringComparison.Ordinal)))
+            {
+                owedBy = named;
+                return candidate;
+            }
+        }
+
+        return named;
+    }
 
     /// <summary>
     /// Counts one of the router's dead letters: against its arm (in the arm's dead-letter rate) when it names one,

@@ -6,4 +6,5 @@ internal enum ArmEventKind
     Prediction,
     Join,
     ShadowComparison,
+    AnsweredElsewhere,
 }

@@ -82,6 +82,14 @@ internal sealed class ArmStatistics(string experiment, string arm, bool shadow, 
         _journal?.Add(new ArmEvent(ArmEventKind.Prediction, fallback, latencyMs, default));
     }
 
+    /// <summary>A record assigned to this arm that the fallback arm answered: counted here as a fallback, scored there.</summary>
+    public void RecordAnsweredElsewhere()
+    {
+        Total.RecordAnsweredElsewhere();
+        Window.RecordAnsweredElsewhere();
+        _journal?.Add(new ArmEvent(ArmEventKind.AnsweredElsewhere, true, 0, default));
+    }
+
     public void RecordJoin(in JoinScore score)
     {
         Total.RecordJoin(score);

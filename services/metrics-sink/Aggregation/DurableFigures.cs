@@ -13,6 +13,7 @@ internal static class DurableFigures
     public const string Predictions = "n";
     public const string Labels = "l";
     public const string Fallbacks = "f";
+    public const string FallbacksElsewhere = "fe";
     public const string Joined = "j";
     public const string Correct = "c";
     public const string LogLossCount = "lc";
@@ -78,6 +79,10 @@ internal static class DurableFigures
                         writes.Add(new(Arm(arm, AbsoluteErrorSum), Math.Abs(error)));
                     }
 
+                    break;
+                case ArmEventKind.AnsweredElsewhere:
+                    writes.Add(new(Arm(arm, Fallbacks), 1));
+                    writes.Add(new(Arm(arm, FallbacksElsewhere), 1));
                     break;
                 case ArmEventKind.ShadowComparison:
                     writes.Add(new(Arm(arm, ShadowCompared), 1));

@@ -11,6 +11,9 @@ internal sealed class OutcomeCounters
 
     public long Fallbacks { get; private set; }
 
+    /// <summary>Of <see cref="Fallbacks"/>, those the fallback arm answered and counts as its own predictions.</summary>
+    public long FallbacksElsewhere { get; private set; }
+
     public long LogLossCount { get; private set; }
 
     public double LogLossSum { get; private set; }
@@ -44,7 +47,8 @@ internal sealed class OutcomeCounters
 
     public double? Mae => NumericCount == 0 ? null : AbsoluteErrorSum / NumericCount;
 
-    public double? FallbackRate => Predictions == 0 ? null : (double)Fallbacks / Predictions;
+    /// <summary>The share of the records assigned to the arm that a fallback answered (here, or as the fallback arm's own).</summary>
+    public double? FallbackRate => Predictions + FallbacksElsewhere == 0 ? null : (double)Fallbacks / (Predictions + FallbacksElsewhere);
 
     public double? ShadowAgreement => ShadowCompared == 0 ? null : (double)ShadowAgreed / ShadowCompared;
 
@@ -62,6 +66,12 @@ internal sealed class OutcomeCounters
         }
 
         Latency.Record(latencyMs);
+    }
+
+    public void RecordAnsweredElsewhere()
+    {
+        Fallbacks++;
+        FallbacksElsewhere++;
     }
 
     public void RecordJoin(in JoinScore score)
@@ -103,6 +113,7 @@ internal sealed class OutcomeCounters
         {
             case DurableFigures.Predictions: Predictions += count; break;
             case DurableFigures.Fallbacks: Fallbacks += count; break;
+            case DurableFigures.FallbacksElsewhere: FallbacksElsewhere += count; break;
             case DurableFigures.Joined: Joined += count; break;
             case DurableFigures.Correct: Correct += count; break;
             case DurableFigures.LogLossCount: LogLossCount += count; break;

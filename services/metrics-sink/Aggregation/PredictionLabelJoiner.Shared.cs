@@ -230,14 +230,14 @@ internal sealed partial class PredictionLabelJoiner
         foreach (var (field, bytes) in operation.PartnerPredictions)
         {
             // One held here is joined below like any local prediction.
-            if (entry.Predictions.Exists(p => SharedJoinOperation.PredictionField(p.Arm.Experiment, p.Arm.Arm, p.Arm.Shadow) == field)
+            if (entry.Predictions.Exists(p => p.Field == field)
                 || TryParse(Prediction.Parser, bytes) is not { } prediction)
             {
                 continue;
             }
 
             // Another instance counted this prediction; the join is counted here, once (Redis gave it to this label only).
-            var arm = _book.Arm(prediction);
+            var arm = _book.Answering(prediction, out _);
             if (arm.Model.Length == 0)
             {
                 arm.Model = prediction.ModelName;
@@ -245,7 +245,7 @@ internal sealed partial class PredictionLabelJoiner
                 arm.PolicyVersion = prediction.PolicyVersion;
             }
 
-            _requests.Join(new PendingPrediction(arm, prediction.Output?.Label ?? "", prediction.Output), value);
+            _requests.Join(new PendingPrediction(arm, prediction.Arm, prediction.Output?.Label ?? "", prediction.Output), value);
             _requests.RemoteJoins++;
             (entry.JoinedFromRedis ??= new HashSet<string>(StringComparer.Ordinal)).Add(field);
             remote++;

@@ -21,7 +21,8 @@ internal sealed class RequestIdJoin(TimeProvider time, long windowTicks, int max
 
     /// <summary>This arm's prediction of the request is held already.</summary>
     public bool Holds(Prediction prediction) =>
-        _entries.TryGetValue(prediction.RequestId, out var entry) && book.Find(prediction) is { } arm && entry.Predictions.Exists(p => ReferenceEquals(p.Arm, arm));
+        _entries.TryGetValue(prediction.RequestId, out var entry) && entry.Predictions.Exists(p =>
+            p.Arm.Shadow == prediction.Shadow && string.Equals(p.DeclaredArm, prediction.Arm, StringComparison.Ordinal) && string.Equals(p.Arm.Experiment, prediction.Experiment, StringComparison.Ordinal));
 
     /// <summary>A label of the request is held already.</summary>
     public bool HasLabel(string requestId) => _entries.TryGetValue(requestId, out var entry) && entry.Label is not null;
@@ -48,14 +49,24 @@ internal sealed class RequestIdJoin(TimeProvider time, long windowTicks, int max
     /// </summary>
     public JoinOutcome AddPrediction(Prediction prediction, JoinEntry entry, string? remoteLabel, bool joinedAlready = false)
     {
-        var arm = book.Arm(prediction);
+        var arm = book.Answering(prediction, out var owedBy);
         counts.Predictions++;
         arm.Model = prediction.ModelName;
         arm.Version = prediction.ModelVersion;
         arm.PolicyVersion = prediction.PolicyVersion;
-        arm.RecordContext(prediction.Context);
-        arm.RecordPrediction(prediction.Fallback, prediction.Latency?.EndToEndMs ?? 0);
-        var pending = new PendingPrediction(arm, prediction.Output?.Label ?? "", prediction.Output);
+        if (owedBy is null)
+        {
+            arm.RecordContext(prediction.Context);
+        }
+        else
+        {
+            // The arm whose host failed keeps the count of its records the fallback answered, nothing more.
+            owedBy.RecordContext(prediction.Context);
+            owedBy.RecordAnsweredElsewhere();
+        }
+
+        arm.RecordPrediction(owedBy is null && prediction.Fallback, prediction.Latency?.EndToEndMs ?? 0);
+        var pending = new PendingPrediction(arm, prediction.Arm, prediction.Output?.Label ?? "", prediction.Output);
         CompareWithOtherPath(entry, pending);
         if (joinedAlready)
         {
@@ -166,7 +177,7 @@ internal sealed class RequestIdJoin(TimeProvider time, long windowTicks, int max
                 {
                     shared.Enqueue(new SharedJoinOperation(SharedJoinKind.ExpirePredictions, requestId)
                     {
-                        Fields = [.. entry.Predictions.Where(p => !p.RemotelyJoined).Select(p => SharedJoinOperation.PredictionField(p.Arm.Experiment, p.Arm.Arm, p.Arm.Shadow))],
+                        Fields = [.. entry.Predictions.Where(p => !p.RemotelyJoined).Select(p => p.Field)],
                     });
                 }
             }
