@@ -109,7 +109,7 @@ public sealed class DurableOutcomeTests(KafkaTestCluster cluster) : IClassFixtur
                 while (DateTime.UtcNow < deadline && !restarted.HasExited)
                 {
                     summary = ReadSummary(second);
-                    if (summary is { Joined: >= Count } && Positions(group, [topics.Predictions, topics.Labels]).All(p => p.Committed == p.End))
+                    if (summary is { Joined: >= Count } && SinkOverKafka.Positions(cluster, group, [topics.Predictions, topics.Labels]).All(p => p.Committed == p.End))
                     {
                         break;
                     }
@@ -179,15 +179,6 @@ public sealed class DurableOutcomeTests(KafkaTestCluster cluster) : IClassFixtur
             // Read while being replaced: the next poll reads it whole.
             return null;
         }
-    }
-
-    private List<(TopicPartition Partition, long Committed, long End)> Positions(string group, string[] topics)
-    {
-        using var consumer = new ConsumerBuilder<byte[], byte[]>(new ConsumerConfig { BootstrapServers = cluster.BootstrapServers, GroupId = group }).Build();
-        var partitions = topics.SelectMany(t => Enumerable.Range(0, 2).Select(p => new TopicPartition(t, p))).ToList();
-        var committed = consumer.Committed(partitions, TimeSpan.FromSeconds(10));
-        return committed.Select(c => (c.TopicPartition, c.Offset.Value < 0 ? 0 : c.Offset.Value,
-            consumer.QueryWatermarkOffsets(c.TopicPartition, TimeSpan.FromSeconds(10)).High.Value)).ToList();
     }
 
     private async Task<(PredictionLabelJoiner Joiner, RedisJoinState State)> SinkAsync(TimeProvider time)
