@@ -3,7 +3,6 @@ using Mesh.Consumer.Options;
 using Mesh.Consumer.Output;
 using Mesh.Consumer.Telemetry;
 using Mesh.Kafka;
-using Mesh.ServiceDefaults;
 using Microsoft.Extensions.Logging.Console;
 using Microsoft.Extensions.Options;
 
@@ -32,17 +31,5 @@ internal static class ConsumerExtensions
         builder.Services.AddSingleton<ConsumerTelemetry>();
         builder.Services.AddHostedService<PredictionConsumerWorker>();
         return builder;
-    }
-
-    /// <summary>Builds the consumer as Program.cs does, with configuration overrides, for in-process hosting.</summary>
-    public static WebApplication CreateApp(IReadOnlyDictionary<string, string?> overrides, string[]? args = null)
-    {
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args ?? [], ContentRootPath = AppContext.BaseDirectory });
-        builder.Configuration.AddInMemoryCollection(overrides);
-        builder.AddServiceDefaults("consumer");
-        builder.AddConsumer();
-        var app = builder.Build();
-        app.MapDefaultEndpoints();
-        return app;
     }
 }

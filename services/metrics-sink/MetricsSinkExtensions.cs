@@ -7,7 +7,6 @@ using Mesh.MetricsSink.Summary;
 using Mesh.MetricsSink.Rewards;
 using Mesh.MetricsSink.Telemetry;
 using Mesh.MetricsSink.Tracking;
-using Mesh.ServiceDefaults;
 using Microsoft.Extensions.Options;
 
 namespace Mesh.MetricsSink;
@@ -22,11 +21,14 @@ internal static class MetricsSinkExtensions
             .BindConfiguration(MetricsSinkOptions.SectionName)
             .ValidateDataAnnotations()
             .ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<MetricsSinkOptions>, RedisSettingValidator>();
+        builder.Services.AddSingleton<IValidateOptions<MetricsSinkOptions>, JoinStateSettingValidator>();
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton(sp =>
         {
             var o = sp.GetRequiredService<IOptions<MetricsSinkOptions>>().Value;
-            return new PredictionLabelJoiner(sp.GetRequiredService<TimeProvider>(), TimeSpan.FromSeconds(o.JoinWindowSeconds), o.MaxPending, o.JoinBy == "EntityTime");
+            // The queue to Redis exists only with MetricsSink:JoinState=Redis (AddJoinState).
+            return new PredictionLabelJoiner(sp.GetRequiredService<TimeProvider>(), TimeSpan.FromSeconds(o.JoinWindowSeconds), o.MaxPending, o.JoinBy, sp.GetService<SharedJoinQueue>());
         });
         builder.Services.AddSingleton(sp => new SummaryFileWriter(sp.GetRequiredService<IOptions<MetricsSinkOptions>>().Value.ResolveTrackingDir()));
         builder.Services.AddSingleton<MetricsSinkTelemetry>();
@@ -46,19 +48,6 @@ internal static class MetricsSinkExtensions
         app.MapGet("/api/summary", (PredictionLabelJoiner joiner) =>
             Results.Text(SummaryJson.Serialize(joiner.Snapshot()), "application/json"));
         app.MapExperimentPage();
-        return app;
-    }
-
-    /// <summary>Builds the metrics sink as Program.cs does, with configuration overrides, for in-process hosting.</summary>
-    public static WebApplication CreateApp(IReadOnlyDictionary<string, string?> overrides, string[]? args = null)
-    {
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args ?? [], ContentRootPath = AppContext.BaseDirectory });
-        builder.Configuration.AddInMemoryCollection(overrides);
-        builder.AddServiceDefaults("metrics-sink");
-        builder.AddMetricsSink();
-        var app = builder.Build();
-        app.MapDefaultEndpoints();
-        app.MapMetricsSinkEndpoints();
         return app;
     }
 }

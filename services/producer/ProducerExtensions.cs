@@ -2,7 +2,6 @@ using Mesh.Kafka;
 using Mesh.Producer.Options;
 using Mesh.Producer.Publishing;
 using Mesh.Producer.Telemetry;
-using Mesh.ServiceDefaults;
 using Microsoft.Extensions.Options;
 
 namespace Mesh.Producer;
@@ -23,20 +22,5 @@ internal static class ProducerExtensions
         builder.Services.AddSingleton<PublishProgress>();
         builder.Services.AddHostedService<PublishWorker>();
         return builder;
-    }
-
-    /// <summary>
-    /// Builds the producer exactly as Program.cs does, with configuration overrides on top, so tests and tools
-    /// can host it in-process.
-    /// </summary>
-    public static WebApplication CreateApp(IReadOnlyDictionary<string, string?> overrides, string[]? args = null)
-    {
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args ?? [], ContentRootPath = AppContext.BaseDirectory });
-        builder.Configuration.AddInMemoryCollection(overrides);
-        builder.AddServiceDefaults("producer");
-        builder.AddProducer();
-        var app = builder.Build();
-        app.MapDefaultEndpoints();
-        return app;
     }
 }

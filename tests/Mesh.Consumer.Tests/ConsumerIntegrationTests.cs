@@ -29,7 +29,7 @@ public sealed class ConsumerIntegrationTests(KafkaTestCluster cluster) : IClassF
         }
 
         var output = Path.Combine(Path.GetTempPath(), $"consumer-{Guid.NewGuid():N}", "predictions.jsonl");
-        await using (var app = ConsumerExtensions.CreateApp(new Dictionary<string, string?>
+        await using (var app = ConsumerApp.Create([], new Dictionary<string, string?>
         {
             ["Urls"] = "http://127.0.0.1:0",
             ["Kafka:BootstrapServers"] = cluster.BootstrapServers,
@@ -112,7 +112,7 @@ public sealed class ConsumerIntegrationTests(KafkaTestCluster cluster) : IClassF
 
     private static async Task RunUntilAsync(Dictionary<string, string?> settings, string output, int rows)
     {
-        await using var app = ConsumerExtensions.CreateApp(settings);
+        await using var app = ConsumerApp.Create([], settings);
         await app.StartAsync();
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
         while (DateTime.UtcNow < deadline && (!Directory.Exists(output) || ReadCsvRows(output).Count < rows))
@@ -143,7 +143,7 @@ public sealed class ConsumerIntegrationTests(KafkaTestCluster cluster) : IClassF
     [Fact]
     public async Task Start_UnknownFormat_RefusesNamingTheSetting()
     {
-        await using var app = ConsumerExtensions.CreateApp(new Dictionary<string, string?>
+        await using var app = ConsumerApp.Create([], new Dictionary<string, string?>
         {
             ["Urls"] = "http://127.0.0.1:0",
             ["Kafka:BootstrapServers"] = cluster.BootstrapServers,

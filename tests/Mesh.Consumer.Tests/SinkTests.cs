@@ -83,6 +83,46 @@ public sealed class SinkTests : IDisposable
     }
 
     [Fact]
+    public void RollingFile_WithFsync_FsyncsTheDirectoryOfEachNewFile()
+    {
+        var sink = new RollingFileSink(Path.Combine(_dir, "out.jsonl"), maxBytes: 10, TimeSpan.Zero, fsync: true, null, _time);
+        for (var i = 0; i < 3; i++)
+        {
+            sink.WriteLine($"line number {i}");
+            sink.Flush();
+        }
+
+        sink.Dispose();
+
+        Assert.Equal(3, Directory.GetFiles(_dir, "out-*.jsonl").Length);
+        Assert.Equal(OperatingSystem.IsLinux() ? 3 : 0, sink.DirectorySyncs);
+    }
+
+    [Fact]
+    public void RollingFile_WithoutFsync_LeavesTheDirectoryAlone()
+    {
+        var sink = new RollingFileSink(Path.Combine(_dir, "out.jsonl"), 0, TimeSpan.Zero, fsync: false, null, _time);
+        sink.WriteLine("a");
+        sink.Flush();
+        sink.Dispose();
+
+        Assert.Equal(0, sink.DirectorySyncs);
+    }
+
+    [Fact]
+    public void DirectorySync_MissingDirectory_Throws()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return;
+        }
+
+        Directory.CreateDirectory(_dir);
+        Assert.True(DirectorySync.Flush(_dir));
+        Assert.Throws<IOException>(() => DirectorySync.Flush(Path.Combine(_dir, "missing")));
+    }
+
+    [Fact]
     public void RollingFile_ByTime_RollsOnlyAtAFlushAfterTheInterval()
     {
         var sink = new RollingFileSink(Path.Combine(_dir, "p.jsonl"), 0, TimeSpan.FromSeconds(60), fsync: false, null, _time);
@@ -111,20 +151,22 @@ public sealed class SinkTests : IDisposable
     public async Task Parquet_BeforeTheRoll_IsNotDurableAndReleasesNoOffset_ThenWritesOneReadableFile()
     {
         var sink = new ParquetPredictionSink(Path.Combine(_dir, "preds.parquet"), 0, TimeSpan.FromSeconds(60), _time);
-        var writer = new PredictionLineWriter(sink, new OffsetTracker());
+        var handler = new PredictionRecordHandler(sink, new OffsetTracker());
         for (var i = 0; i < 5; i++)
         {
-            writer.TryWrite(Records.Consumed("p", 0, i, Records.Prediction($"r{i}")), out _);
+            handler.TryHandle(Records.Consumed("p", 0, i, Records.Prediction($"r{i}")), out _);
         }
 
-        var early = writer.Flush();
+        var early = handler.Flush();
         _time.Advance(TimeSpan.FromSeconds(61));
-        var rolled = writer.Flush();
+        var rolled = handler.Flush();
 
         Assert.Empty(early);
         Assert.Equal([new Confluent.Kafka.TopicPartitionOffset("p", 0, 5)], rolled);
         var file = Assert.Single(sink.Written);
         Assert.Empty(Directory.GetFiles(_dir, ".*.tmp"));
+        // The rename reached the directory on disk too.
+        Assert.Equal(OperatingSystem.IsLinux() ? 1 : 0, sink.DirectorySyncs);
         await using var stream = File.OpenRead(file);
         var rows = (await ParquetSerializer.DeserializeAsync<PredictionRow>(stream)).Data;
         Assert.Equal(Enumerable.Range(0, 5).Select(i => $"r{i}"), rows.Select(r => r.RequestId));
@@ -137,19 +179,19 @@ public sealed class SinkTests : IDisposable
     public void Writer_FilterByArm_WritesOnlyThatArmAndStillReleasesSkippedOffsets()
     {
         var lines = new MemoryLineSink();
-        var writer = new PredictionLineWriter(new LinePredictionSink(lines, PredictionLineFormat.Json), new OffsetTracker(), new PredictionFilter([], ["boosted"], []));
+        var handler = new PredictionRecordHandler(new LinePredictionSink(lines, PredictionLineFormat.Json), new OffsetTracker(), new PredictionFilter([], ["boosted"], []));
         for (var i = 0; i < 6; i++)
         {
             var prediction = Records.Prediction($"r{i}");
             prediction.Arm = i % 3 == 0 ? "boosted" : "logreg";
-            writer.TryWrite(Records.Consumed("p", 0, i, prediction), out _);
+            handler.TryHandle(Records.Consumed("p", 0, i, prediction), out _);
         }
 
-        var released = writer.Flush();
+        var released = handler.Flush();
 
         Assert.Equal(["r0", "r3"], lines.Flushed.Select(l => PredictionLineFormatter.Parse(l).RequestId));
         Assert.Equal([new Confluent.Kafka.TopicPartitionOffset("p", 0, 6)], released);
-        Assert.Equal(4, writer.Filtered);
+        Assert.Equal(4, handler.Filtered);
     }
 
     [Fact]

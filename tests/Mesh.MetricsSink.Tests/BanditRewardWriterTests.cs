@@ -58,4 +58,43 @@ public sealed class BanditRewardWriterTests : IAsyncLifetime
             ["boosted:s"] = "1",
         }, hash);
     }
+
+    [Fact]
+    public async Task StartAsync_CountsRestoredFromAnEarlierProcess_WritesOnlyWhatThisProcessJoined()
+    {
+        var joiner = new PredictionLabelJoiner(new ManualTimeProvider(), TimeSpan.FromMinutes(10), 1000);
+        // What the durable join state reads back at start: 40 trials, 30 successes, written by the earlier process.
+        joiner.Restore([("a\u001firis-ab\u001flogreg\u001f0\u001fj", "40"), ("a\u001firis-ab\u001flogreg\u001f0\u001fc", "30")]);
+        var writer = new BanditRewardWriter(joiner, _connection, Microsoft.Extensions.Options.Options.Create(new MetricsSinkOptions { BanditKeyPrefix = "test:restored:", FlushIntervalMs = 600_000 }),
+            TimeProvider.System, NullLogger<BanditRewardWriter>.Instance);
+        await writer.StartAsync(CancellationToken.None);
+        joiner.AddPrediction(Make.Prediction("r1", arm: "logreg", predicted: "setosa"));
+        joiner.AddLabel(Make.Label("r1", "setosa"));
+        Assert.True(await writer.WriteAsync(CancellationToken.None));
+        await writer.StopAsync(CancellationToken.None);
+
+        var hash = (await _connection.GetDatabase().HashGetAllAsync("test:restored:iris-ab")).ToDictionary(e => e.Name.ToString(), e => e.Value.ToString());
+        Assert.Equal(new Dictionary<string, string> { ["logreg:n"] = "1", ["logreg:s"] = "1" }, hash);
+    }
+
+    [Fact]
+    public async Task WriteAsync_FallbackAnsweredForAnArm_RewardsTheFallbackArm()
+    {
+        var joiner = new PredictionLabelJoiner(new ManualTimeProvider(), TimeSpan.FromMinutes(10), 1000);
+        var writer = new BanditRewardWriter(joiner, _connection, Microsoft.Extensions.Options.Options.Create(new MetricsSinkOptions { BanditKeyPrefix = "test:fallback:" }),
+            TimeProvider.System, NullLogger<BanditRewardWriter>.Instance);
+        joiner.AddPrediction(Make.Prediction("c0", arm: "logreg", predicted: "setosa"));
+        joiner.AddLabel(Make.Label("c0", "setosa"));
+        joiner.AddPrediction(Make.Prediction("b0", arm: "boosted", predicted: "virginica"));
+        joiner.AddLabel(Make.Label("b0", "setosa"));
+        var answered = Make.Prediction("b1", arm: "boosted", predicted: "setosa", fallback: true);
+        answered.ModelName = "iris-logreg";
+        joiner.AddPrediction(answered);
+        joiner.AddLabel(Make.Label("b1", "setosa"));
+
+        Assert.True(await writer.WriteAsync(CancellationToken.None));
+
+        var hash = (await _connection.GetDatabase().HashGetAllAsync("test:fallback:iris-ab")).ToDictionary(e => e.Name.ToString(), e => e.Value.ToString());
+        Assert.Equal(new Dictionary<string, string> { ["logreg:n"] = "2", ["logreg:s"] = "2", ["boosted:n"] = "1", ["boosted:s"] = "0" }, hash);
+    }
 }

@@ -35,7 +35,7 @@ public sealed class DeadLetterConsumingTests(KafkaTestCluster cluster) : IClassF
         }
 
         var tracking = Path.Combine(Path.GetTempPath(), "sink-dl-it-" + Guid.NewGuid().ToString("N"));
-        await using var app = MetricsSinkExtensions.CreateApp(SinkOverKafka.Settings(cluster, topics, tracking, "sink-test-" + Guid.NewGuid().ToString("N")));
+        await using var app = MetricsSinkApp.Create([], SinkOverKafka.Settings(cluster, topics, tracking, "sink-test-" + Guid.NewGuid().ToString("N")));
         await app.StartAsync();
         try
         {

@@ -1,6 +1,7 @@
 using Google.Protobuf.WellKnownTypes;
 using Mesh.Contracts.V1;
 using Mesh.MetricsSink.Aggregation;
+using Mesh.MetricsSink.Options;
 
 namespace Mesh.MetricsSink.Tests;
 
@@ -64,7 +65,7 @@ public sealed class EntityTimeJoinTests
         Assert.Equal(1, expired.UnmatchedLabels);
     }
 
-    private PredictionLabelJoiner Joiner() => new(_time, TimeSpan.FromSeconds(600), 1000, joinByEntityTime: true);
+    private PredictionLabelJoiner Joiner() => new(_time, TimeSpan.FromSeconds(600), 1000, JoinBy.EntityTime);
 
     private static Prediction At(string requestId, string entity, int seconds, string predicted)
     {

@@ -44,7 +44,7 @@ public sealed class MetricsSinkIntegrationTests(KafkaTestCluster cluster) : ICla
         var tracking = Path.Combine(Path.GetTempPath(), "sink-it-" + Guid.NewGuid().ToString("N"));
         var settings = SinkOverKafka.Settings(cluster, topics, tracking, "sink-test-" + Guid.NewGuid().ToString("N"));
         settings["MLFLOW_TRACKING_URI"] = mlflow?.Uri.ToString();
-        await using var app = MetricsSinkExtensions.CreateApp(settings);
+        await using var app = MetricsSinkApp.Create([], settings);
         await app.StartAsync();
 
         var summary = await WaitForSummaryAsync(Path.Combine(tracking, SummaryFileWriter.FileName), s => s.Joined >= 80 && s.DuplicatePredictions >= 5, TimeSpan.FromSeconds(60));
@@ -95,7 +95,7 @@ public sealed class MetricsSinkIntegrationTests(KafkaTestCluster cluster) : ICla
     public async Task Start_BadSetting_RefusesNamingIt(string key, string value, string named)
     {
         var tracking = Path.Combine(Path.GetTempPath(), "sink-bad-" + Guid.NewGuid().ToString("N"));
-        await using var app = MetricsSinkExtensions.CreateApp(new Dictionary<string, string?>
+        await using var app = MetricsSinkApp.Create([], new Dictionary<string, string?>
         {
             ["Urls"] = "http://127.0.0.1:0",
             ["Kafka:BootstrapServers"] = "127.0.0.1:1",

@@ -160,4 +160,48 @@ public sealed class PredictionLabelJoinerTests
 
         Assert.Equal(1, joiner.Snapshot().UnmatchedLabels);
     }
+
+    [Fact]
+    public void Snapshot_FallbackAnsweredForTheChallenger_CountsTheAnswerAsTheFallbackArmsInEveryFigure()
+    {
+        var joiner = Joiner();
+        // The champion logreg answers two of its own records, correctly, in 5 ms.
+        for (var i = 0; i < 2; i++)
+        {
+            joiner.AddPrediction(Make.Prediction($"c{i}", arm: "logreg", predicted: "setosa", latencyMs: 5));
+            joiner.AddLabel(Make.Label($"c{i}", "setosa"));
+        }
+
+        // The challenger boosted answers one of its records itself (wrong, 10 ms); the champion answers three more
+        // for it, as the router says: the arm it was assigned, fallback=true and the champion's model (right, 40 ms).
+        joiner.AddPrediction(Make.Prediction("b0", arm: "boosted", predicted: "virginica", latencyMs: 10));
+        joiner.AddLabel(Make.Label("b0", "setosa"));
+        for (var i = 1; i <= 3; i++)
+        {
+            var answered = Make.Prediction($"b{i}", arm: "boosted", predicted: "setosa", latencyMs: 40, fallback: true);
+            answered.ModelName = "iris-logreg";
+            joiner.AddPrediction(answered);
+            joiner.AddLabel(Make.Label($"b{i}", "setosa"));
+        }
+
+        // Redelivered: still the same prediction, a duplicate.
+        var again = Make.Prediction("b1", arm: "boosted", predicted: "setosa", latencyMs: 40, fallback: true);
+        again.ModelName = "iris-logreg";
+        Assert.Equal(JoinOutcome.Duplicate, joiner.AddPrediction(again));
+
+        var summary = joiner.Snapshot();
+        var arms = summary.Experiments.Single().Arms.ToDictionary(a => a.Arm);
+        Assert.Equal((6L, 6L, 6L), (summary.Predictions, summary.Labels, summary.Joined));
+        Assert.Equal((5L, 5L, 5L, 1.0, 0L), (arms["logreg"].Predictions, arms["logreg"].Joined, arms["logreg"].Correct, arms["logreg"].Accuracy, arms["logreg"].Fallbacks));
+        Assert.Equal("iris-logreg", arms["logreg"].Model);
+        Assert.InRange(arms["logreg"].LatencyP99Ms, 40 * 0.995, 40 * 1.005);
+        // The challenger: only its own answer is its accuracy and latency; the three it owed are its fallbacks.
+        Assert.Equal((1L, 1L, 0L, 0.0, 3L), (arms["boosted"].Predictions, arms["boosted"].Joined, arms["boosted"].Correct, arms["boosted"].Accuracy, arms["boosted"].Fallbacks));
+        Assert.Equal("iris-boosted", arms["boosted"].Model);
+        Assert.InRange(arms["boosted"].LatencyP99Ms, 10 * 0.995, 10 * 1.005);
+        Assert.Equal(0.75, arms["boosted"].FallbackRate);
+        var windows = joiner.CloseWindow().ToDictionary(w => w.Arm);
+        Assert.Equal((5L, 5L), (windows["logreg"].Counters.Predictions, windows["logreg"].Counters.Correct));
+        Assert.Equal((1L, 3L), (windows["boosted"].Counters.Predictions, windows["boosted"].Counters.Fallbacks));
+    }
 }

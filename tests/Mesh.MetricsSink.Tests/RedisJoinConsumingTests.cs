@@ -39,7 +39,7 @@ public sealed class RedisJoinConsumingTests(KafkaTestCluster cluster) : IClassFi
         settings["MetricsSink:Redis"] = _redis.Configuration;
         settings["MetricsSink:JoinState"] = "Redis";
         settings["MetricsSink:JoinKeyPrefix"] = "it:" + group + ":";
-        await using var app = MetricsSinkExtensions.CreateApp(settings);
+        await using var app = MetricsSinkApp.Create([], settings);
         await app.StartAsync();
         try
         {
@@ -50,7 +50,7 @@ public sealed class RedisJoinConsumingTests(KafkaTestCluster cluster) : IClassFi
             while (DateTime.UtcNow < deadline)
             {
                 summary = File.Exists(path) ? SummaryJson.Deserialize(await File.ReadAllTextAsync(path)) : null;
-                positions = Positions(group, [topics.Predictions, topics.Labels]);
+                positions = SinkOverKafka.Positions(cluster, group, [topics.Predictions, topics.Labels]);
                 if (summary is { Joined: Count } && positions.All(p => p.Committed == p.End))
                 {
                     break;
@@ -72,14 +72,5 @@ public sealed class RedisJoinConsumingTests(KafkaTestCluster cluster) : IClassFi
             await app.StopAsync();
             Directory.Delete(tracking, recursive: true);
         }
-    }
-
-    private List<(TopicPartition Partition, long Committed, long End)> Positions(string group, string[] topics)
-    {
-        using var consumer = new ConsumerBuilder<byte[], byte[]>(new ConsumerConfig { BootstrapServers = cluster.BootstrapServers, GroupId = group }).Build();
-        var partitions = topics.SelectMany(t => Enumerable.Range(0, 2).Select(p => new TopicPartition(t, p))).ToList();
-        var committed = consumer.Committed(partitions, TimeSpan.FromSeconds(10));
-        return committed.Select(c => (c.TopicPartition, c.Offset.Value < 0 ? 0 : c.Offset.Value,
-            consumer.QueryWatermarkOffsets(c.TopicPartition, TimeSpan.FromSeconds(10)).High.Value)).ToList();
     }
 }

@@ -105,7 +105,8 @@ public sealed class RedisJoinStateTests : IAsyncLifetime
         Assert.Equal((1L, 1L, "iris-logreg"), (arms["logreg"].Joined, arms["logreg"].Correct, arms["logreg"].Model));
         Assert.Equal((1L, 0L, true), (arms["candidate"].Joined, arms["candidate"].Correct, arms["candidate"].Shadow));
         Assert.Equal(2L, after.RemoteJoins);
-        var fields = (await Database().HashKeysAsync(_prefix + "r1")).Select(f => f.ToString()).Order(StringComparer.Ordinal);
+        // The records (beside them, the marks of who joined each prediction and of what was counted).
+        var fields = (await Database().HashKeysAsync(_prefix + "r1")).Select(f => f.ToString()).Where(f => f == "l" || f.StartsWith("p:", StringComparison.Ordinal)).Order(StringComparer.Ordinal);
         Assert.Equal(["l", "p:iris-ab\u001fcandidate\u001f1", "p:iris-ab\u001flogreg\u001f0"], fields);
     }
 
@@ -230,9 +231,9 @@ public sealed class RedisJoinStateTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task CreateApp_JoinStateRedis_SendsInTheBackgroundAndMetersWhatRedisDecided()
+    public async Task Create_JoinStateRedis_SendsInTheBackgroundAndMetersWhatRedisDecided()
     {
-        await using var app = MetricsSinkExtensions.CreateApp(new Dictionary<string, string?>
+        await using var app = MetricsSinkApp.Create([], new Dictionary<string, string?>
         {
             ["Urls"] = "http://127.0.0.1:0",
             ["Kafka:BootstrapServers"] = "127.0.0.1:1",
@@ -300,7 +301,7 @@ public sealed class RedisJoinStateTests : IAsyncLifetime
     public async Task Start_JoinStateSettings_RefusesABadCombinationNamingIt(string joinState, string redis, string joinBy, bool valid, string margin = "60")
     {
         var tracking = Path.Combine(Path.GetTempPath(), "sink-bad-" + Guid.NewGuid().ToString("N"));
-        await using var app = MetricsSinkExtensions.CreateApp(new Dictionary<string, string?>
+        await using var app = MetricsSinkApp.Create([], new Dictionary<string, string?>
         {
             ["Urls"] = "http://127.0.0.1:0",
             ["Kafka:BootstrapServers"] = "127.0.0.1:1",
@@ -336,7 +337,8 @@ public sealed class RedisJoinStateTests : IAsyncLifetime
         var connection = await ConnectionMultiplexer.ConnectAsync(configuration);
         _connections.Add(connection);
         var options = new MetricsSinkOptions { JoinState = "Redis", JoinKeyPrefix = _prefix, JoinWindowSeconds = windowSeconds, JoinKeyTtlMarginSeconds = marginSeconds };
-        var joiner = new PredictionLabelJoiner(time, TimeSpan.FromSeconds(windowSeconds), 1000);
-        return (joiner, new RedisJoinState(joiner, connection, Microsoft.Extensions.Options.Options.Create(options), NullLogger<RedisJoinState>.Instance));
+        var queue = new SharedJoinQueue(() => connection.IsConnected, 1000);
+        var joiner = new PredictionLabelJoiner(time, TimeSpan.FromSeconds(windowSeconds), 1000, JoinBy.RequestId, queue);
+        return (joiner, new RedisJoinState(queue, joiner, connection, Microsoft.Extensions.Options.Options.Create(options), NullLogger<RedisJoinState>.Instance));
     }
 }

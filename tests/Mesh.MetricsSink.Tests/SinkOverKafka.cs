@@ -1,3 +1,4 @@
+using Confluent.Kafka;
 using Mesh.Kafka;
 using Mesh.Testing;
 
@@ -35,4 +36,14 @@ internal static class SinkOverKafka
         ["MetricsSink:GroupId"] = group,
         ["MetricsSink:FlushIntervalMs"] = "100",
     };
+
+    /// <summary>Per partition (two per topic) of <paramref name="topics"/>: the group's committed offset and the end.</summary>
+    public static List<(TopicPartition Partition, long Committed, long End)> Positions(KafkaTestCluster cluster, string group, string[] topics)
+    {
+        using var consumer = new ConsumerBuilder<byte[], byte[]>(new ConsumerConfig { BootstrapServers = cluster.BootstrapServers, GroupId = group }).Build();
+        var partitions = topics.SelectMany(t => Enumerable.Range(0, 2).Select(p => new TopicPartition(t, p))).ToList();
+        var committed = consumer.Committed(partitions, TimeSpan.FromSeconds(10));
+        return committed.Select(c => (c.TopicPartition, c.Offset.Value < 0 ? 0 : c.Offset.Value,
+            consumer.QueryWatermarkOffsets(c.TopicPartition, TimeSpan.FromSeconds(10)).High.Value)).ToList();
+    }
 }

@@ -181,7 +181,7 @@ public sealed class ExperimentPageTests(KafkaTestCluster cluster) : IClassFixtur
     }
 
     private WebApplication CreateSink(MeshTopics topics, string sampleIntervalMs = "250") =>
-        MetricsSinkExtensions.CreateApp(new Dictionary<string, string?>
+        MetricsSinkApp.Create([], new Dictionary<string, string?>
         {
             ["Urls"] = "http://127.0.0.1:0",
             ["Kafka:BootstrapServers"] = cluster.BootstrapServers,

@@ -22,7 +22,7 @@ public sealed class ProducerIntegrationTests(KafkaTestCluster cluster) : IClassF
         lines.Insert(3, "1.0,oops,1.0,1.0,setosa");
         await File.WriteAllLinesAsync(csv, lines);
 
-        await using var app = ProducerExtensions.CreateApp(Overrides(features, labels, csv, Count));
+        await using var app = ProducerApp.Create([], Overrides(features, labels, csv, Count));
         await app.StartAsync();
         var summary = await app.Services.GetRequiredService<PublishProgress>().Completion.WaitAsync(TimeSpan.FromSeconds(60));
 
@@ -51,7 +51,7 @@ public sealed class ProducerIntegrationTests(KafkaTestCluster cluster) : IClassF
     public async Task Start_MissingFile_FailsNamingProducerFile()
     {
         var overrides = new Dictionary<string, string?>(Overrides("f", "l", "", 1)) { ["Producer:File"] = "/nonexistent/iris.csv" };
-        await using var app = ProducerExtensions.CreateApp(overrides);
+        await using var app = ProducerApp.Create([], overrides);
 
         var e = await Assert.ThrowsAsync<OptionsValidationException>(() => app.StartAsync());
 
@@ -75,7 +75,7 @@ public sealed class ProducerIntegrationTests(KafkaTestCluster cluster) : IClassF
         overrides["Producer:LabelDelayJitterMs"] = "300";
         overrides["Producer:ProgressBar"] = "off";
 
-        await using var app = ProducerExtensions.CreateApp(overrides);
+        await using var app = ProducerApp.Create([], overrides);
         await app.StartAsync();
         var summary = await app.Services.GetRequiredService<PublishProgress>().Completion.WaitAsync(TimeSpan.FromSeconds(60));
 
@@ -98,7 +98,7 @@ public sealed class ProducerIntegrationTests(KafkaTestCluster cluster) : IClassF
         var overrides = Overrides(features, labels, csv, 2);
         overrides["Producer:OnBadRow"] = "stop";
 
-        await using var app = ProducerExtensions.CreateApp(overrides);
+        await using var app = ProducerApp.Create([], overrides);
         await app.StartAsync();
         var e = await Assert.ThrowsAsync<InvalidDataException>(() => app.Services.GetRequiredService<PublishProgress>().Completion.WaitAsync(TimeSpan.FromSeconds(60)));
 
@@ -113,7 +113,7 @@ public sealed class ProducerIntegrationTests(KafkaTestCluster cluster) : IClassF
         var overrides = Overrides("f", "l", RepoPaths.IrisCsv, 1);
         overrides["Producer:Format"] = "xlsx";
         overrides["Producer:Profile"] = "ramp";
-        await using var app = ProducerExtensions.CreateApp(overrides);
+        await using var app = ProducerApp.Create([], overrides);
 
         var e = await Assert.ThrowsAsync<OptionsValidationException>(() => app.StartAsync());
 
@@ -125,7 +125,7 @@ public sealed class ProducerIntegrationTests(KafkaTestCluster cluster) : IClassF
     public async Task Start_MalformedRate_FailsNamingProducerRate()
     {
         var overrides = new Dictionary<string, string?>(Overrides("f", "l", RepoPaths.IrisCsv, 1)) { ["Producer:Rate"] = "-5" };
-        await using var app = ProducerExtensions.CreateApp(overrides);
+        await using var app = ProducerApp.Create([], overrides);
 
         var e = await Assert.ThrowsAsync<OptionsValidationException>(() => app.StartAsync());
 

@@ -21,6 +21,9 @@ internal sealed partial class PredictionConsumerWorker(
     IHostApplicationLifetime lifetime,
     ILogger<PredictionConsumerWorker> logger) : BackgroundService
 {
+    /// <summary>How often a dead letter is produced before the process gives up and stops.</summary>
+    public const int MaxDeadLetterAttempts = 3;
+
     private static readonly TimeSpan s_pollTimeout = TimeSpan.FromMilliseconds(100);
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
@@ -30,7 +33,7 @@ internal sealed partial class PredictionConsumerWorker(
     {
         var o = options.Value;
         var topics = o.ResolveTopics(kafka.Options.Topics.Predictions, kafka.Options.Topics.ShadowPredictions);
-        var writer = new PredictionLineWriter(sink, new OffsetTracker(), PredictionFilter.From(o));
+        var handler = new PredictionRecordHandler(sink, new OffsetTracker(), PredictionFilter.From(o));
         IProducer<byte[], byte[]>? producer = null;
         IConsumer<byte[], byte[]>? consumer = null;
         try
@@ -41,8 +44,8 @@ internal sealed partial class PredictionConsumerWorker(
             consumer = kafka.CreateConsumer(o.GroupId, "mesh-consumer", OnFatal, (c, revoked) =>
             {
                 // Still assigned while this runs: flush and store what is done before the partitions move.
-                Store(c, writer.Flush(force: true));
-                writer.Forget(revoked.Select(p => p.TopicPartition));
+                Store(c, handler.Flush(force: true));
+                handler.Forget(revoked.Select(p => p.TopicPartition));
             });
             consumer.Subscribe(topics);
             LogStarted(string.Join(", ", topics), o.GroupId, o.ParsedFormat.ToString(), sink.Description);
@@ -54,19 +57,19 @@ internal sealed partial class PredictionConsumerWorker(
                 var record = consumer.ConsumeNext(s_pollTimeout, logger);
                 if (record is not null)
                 {
-                    Handle(consumer, writer, deadLetters, record);
+                    Handle(consumer, handler, deadLetters, record);
                 }
 
                 // Flush when idle (low latency for a trickle) or on the interval (batched writes under load).
-                if (writer.Unflushed > 0 && (record is null || Stopwatch.GetElapsedTime(lastFlush) >= flushInterval))
+                if (handler.Unflushed > 0 && (record is null || Stopwatch.GetElapsedTime(lastFlush) >= flushInterval))
                 {
-                    Store(consumer, writer.Flush());
+                    Store(consumer, handler.Flush());
                     telemetry.Flushes.Add(1);
                     lastFlush = Stopwatch.GetTimestamp();
                 }
             }
 
-            Store(consumer, writer.Flush(force: true));
+            Store(consumer, handler.Flush(force: true));
         }
         catch (Exception e) when (e is KafkaException or IOException or UnauthorizedAccessException)
         {
@@ -78,35 +81,47 @@ internal sealed partial class PredictionConsumerWorker(
         }
     }
 
-    private void Handle(IConsumer<byte[], byte[]> consumer, PredictionLineWriter writer, DeadLetterPublisher deadLetters, ConsumeResult<byte[], byte[]> record)
+    private void Handle(IConsumer<byte[], byte[]> consumer, PredictionRecordHandler handler, DeadLetterPublisher deadLetters, ConsumeResult<byte[], byte[]> record)
     {
         using var activity = ConsumerTelemetry.ActivitySource.StartActivity(
             $"{record.Topic} process", ActivityKind.Consumer, MeshHeaders.ExtractTraceContext(record.Message.Headers));
         activity?.SetTag("messaging.system", "kafka");
         activity?.SetTag("messaging.source.name", record.Topic);
-        var writtenBefore = writer.Written;
-        if (writer.TryWrite(record, out var error))
+        var (writtenBefore, tombstonesBefore) = (handler.Written, handler.Tombstones);
+        if (handler.TryHandle(record, out var error))
         {
-            (writer.Written > writtenBefore ? telemetry.Written : telemetry.Filtered).Add(1);
+            (handler.Written > writtenBefore ? telemetry.Written : handler.Tombstones > tombstonesBefore ? telemetry.Tombstones : telemetry.Filtered).Add(1);
             return;
         }
 
         telemetry.DeadLettered.Add(1);
+        PublishDeadLetter(consumer, handler, deadLetters, record, error, 1);
+    }
+
+    // Kafka already retried inside the producer; a dead letter it still failed is sent again a few times, then the
+    // process stops: left unstored, its offset would hold back every later offset of the partition for good.
+    private void PublishDeadLetter(IConsumer<byte[], byte[]> consumer, PredictionRecordHandler handler, DeadLetterPublisher deadLetters, ConsumeResult<byte[], byte[]> record, string error, int attempt)
+    {
         var partition = record.TopicPartition;
         var offset = record.Offset.Value;
         deadLetters.Publish(record, "decode", error, ok =>
         {
             if (ok)
             {
-                if (writer.CompleteDeadLetter(partition, offset) is { } next)
+                if (handler.CompleteDeadLetter(partition, offset) is { } next)
                 {
                     Store(consumer, [next]);
                 }
             }
+            else if (attempt < MaxDeadLetterAttempts)
+            {
+                LogDeadLetterRetry(partition.ToString(), offset, attempt);
+                PublishDeadLetter(consumer, handler, deadLetters, record, error, attempt + 1);
+            }
             else
             {
-                // Its offset stays unreleased: after a restart the record is read and dead-lettered again.
-                LogDeadLetterLost(partition.ToString(), offset);
+                // Restarted, the process reads the record again and dead-letters it again.
+                FatalError.Stop(lifetime, logger, $"the dead letter for {partition}@{offset} was not acknowledged after {attempt} attempts");
             }
         });
     }
@@ -133,7 +148,7 @@ internal sealed partial class PredictionConsumerWorker(
     [LoggerMessage(EventId = 3, Level = LogLevel.Warning, Message = "Could not store offset {Offset}: {Reason}")]
     private partial void LogStoreFailed(string offset, string reason);
 
-    [LoggerMessage(EventId = 4, Level = LogLevel.Error, Message = "Dead letter for {Partition}@{Offset} was not acknowledged; its offset stays unstored")]
-    private partial void LogDeadLetterLost(string partition, long offset);
+    [LoggerMessage(EventId = 4, Level = LogLevel.Warning, Message = "Dead letter for {Partition}@{Offset} was not acknowledged (attempt {Attempt}); sending it again")]
+    private partial void LogDeadLetterRetry(string partition, long offset, int attempt);
 
 }

@@ -105,12 +105,3 @@ internal sealed class ConsumerOptions : IValidatableObject
         }
     }
 }
-
-internal enum OutputFormat
-{
-    Unknown,
-    JsonLines,
-    Csv,
-    Parquet,
-    Table,
-}

@@ -2,13 +2,6 @@ using Mesh.Contracts.V1;
 
 namespace Mesh.Consumer.Output;
 
-/// <summary>How a line-oriented sink writes a prediction.</summary>
-internal enum PredictionLineFormat
-{
-    Json,
-    Csv,
-}
-
 /// <summary>Predictions as text lines (JSON or CSV) into a line target: stdout, one file, or rolling files.</summary>
 internal sealed class LinePredictionSink(ILineSink lines, PredictionLineFormat format) : IPredictionSink
 {

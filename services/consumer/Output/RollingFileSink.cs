@@ -54,6 +54,9 @@ internal sealed class RollingFileSink(string pathTemplate, long maxBytes, TimeSp
         }
     }
 
+    /// <summary>Directory fsyncs done (one per file created, with fsync on and where the OS supports it).</summary>
+    public int DirectorySyncs { get; private set; }
+
     public void Dispose() => Close();
 
     private void Open()
@@ -68,6 +71,12 @@ internal sealed class RollingFileSink(string pathTemplate, long maxBytes, TimeSp
         while (File.Exists(path));
 
         _file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.Read, 1 << 16);
+        if (fsync && DirectorySync.Flush(_directory))
+        {
+            // The new file's name is on disk too, before any of its lines is reported kept.
+            DirectorySyncs++;
+        }
+
         _writer = new StreamWriter(_file, s_utf8, 1 << 16) { AutoFlush = false, NewLine = "\n" };
         _bytes = 0;
         _openedAt = time.GetTimestamp();

@@ -15,6 +15,7 @@ internal sealed class ConsumerTelemetry
         var meter = meterFactory.Create(Name);
         Written = meter.CreateCounter<long>("mesh.consumer.records.written", description: "Predictions written to the output.");
         Filtered = meter.CreateCounter<long>("mesh.consumer.records.filtered", description: "Predictions left out by the experiment, arm and model filters.");
+        Tombstones = meter.CreateCounter<long>("mesh.consumer.records.tombstones", description: "Records without a value (tombstones), skipped.");
         DeadLettered = meter.CreateCounter<long>("mesh.consumer.records.dead_lettered", description: "Records sent to the dead-letter topic.");
         Flushes = meter.CreateCounter<long>("mesh.consumer.flushes", description: "Flushes of the output after which offsets were stored.");
     }
@@ -24,6 +25,8 @@ internal sealed class ConsumerTelemetry
     public Counter<long> Written { get; }
 
     public Counter<long> Filtered { get; }
+
+    public Counter<long> Tombstones { get; }
 
     public Counter<long> DeadLettered { get; }
 

@@ -3,8 +3,12 @@ using Google.Protobuf.Collections;
 namespace Mesh.MetricsSink.Aggregation;
 
 /// <summary>The running counts of one experiment arm, since start and in the current window. Guarded by the joiner's lock.</summary>
-internal sealed class ArmStatistics(string experiment, string arm, bool shadow)
+/// <param name="journal">Also keep what changed the totals since <see cref="TakeJournal"/>: the durable join state
+/// persists it with the records that caused it.</param>
+internal sealed class ArmStatistics(string experiment, string arm, bool shadow, bool journal = false)
 {
+    private readonly List<ArmEvent>? _journal = journal ? [] : null;
+
     /// <summary>The context key of the experiment's strategy (set by the router).</summary>
     public const string StrategyKey = "mesh.strategy";
 
@@ -75,18 +79,29 @@ internal sealed class ArmStatistics(string experiment, string arm, bool shadow)
     {
         Total.RecordPrediction(fallback, latencyMs);
         Window.RecordPrediction(fallback, latencyMs);
+        _journal?.Add(new ArmEvent(ArmEventKind.Prediction, fallback, latencyMs, default));
+    }
+
+    /// <summary>A record assigned to this arm that the fallback arm answered: counted here as a fallback, scored there.</summary>
+    public void RecordAnsweredElsewhere()
+    {
+        Total.RecordAnsweredElsewhere();
+        Window.RecordAnsweredElsewhere();
+        _journal?.Add(new ArmEvent(ArmEventKind.AnsweredElsewhere, true, 0, default));
     }
 
     public void RecordJoin(in JoinScore score)
     {
         Total.RecordJoin(score);
         Window.RecordJoin(score);
+        _journal?.Add(new ArmEvent(ArmEventKind.Join, false, 0, score));
     }
 
     public void RecordShadowComparison(bool agrees)
     {
         Total.RecordShadowComparison(agrees);
         Window.RecordShadowComparison(agrees);
+        _journal?.Add(new ArmEvent(ArmEventKind.ShadowComparison, agrees, 0, default));
     }
 
     public OutcomeCounters CloseWindow()
@@ -96,130 +111,17 @@ internal sealed class ArmStatistics(string experiment, string arm, bool shadow)
         Window = new OutcomeCounters { Strategy = closed.Strategy, Weight = closed.Weight };
         return closed;
     }
-}
 
-/// <summary>
-/// The router's dead letters that name no arm: per experiment when they name one, else overall (records that failed
-/// before any arm was chosen: decode and validation errors). Guarded by the joiner's lock.
-/// </summary>
-internal sealed class UnattributedDeadLetters
-{
-    private readonly Dictionary<string, long> _byExperiment = new(StringComparer.Ordinal);
-    private long _withoutExperiment;
-
-    public void Record(string experiment)
+    /// <summary>What changed the totals since the last call (empty without a journal); the journal starts again.</summary>
+    public IReadOnlyList<ArmEvent> TakeJournal()
     {
-        if (experiment.Length == 0)
+        if (_journal is not { Count: > 0 })
         {
-            _withoutExperiment++;
-        }
-        else
-        {
-            _byExperiment[experiment] = _byExperiment.GetValueOrDefault(experiment) + 1;
-        }
-    }
-
-    public Summary.UnattributedDeadLetterSummary Summarize() => new(_withoutExperiment, new SortedDictionary<string, long>(_byExperiment, StringComparer.Ordinal));
-}
-
-/// <summary>How one joined prediction scored against its label.</summary>
-/// <param name="Correct">The predicted class (or value's text) equals the label.</param>
-/// <param name="LogLoss">−ln p(true class), when the prediction carried class scores.</param>
-/// <param name="Error">Predicted minus observed, when both are numbers.</param>
-internal readonly record struct JoinScore(bool Correct, double? LogLoss, double? Error);
-
-/// <summary>Counts and sums from which every per-arm figure is computed.</summary>
-internal sealed class OutcomeCounters
-{
-    public long Predictions { get; private set; }
-
-    public long Joined { get; private set; }
-
-    public long Correct { get; private set; }
-
-    public long Fallbacks { get; private set; }
-
-    public long LogLossCount { get; private set; }
-
-    public double LogLossSum { get; private set; }
-
-    public long NumericCount { get; private set; }
-
-    public double SquaredErrorSum { get; private set; }
-
-    public double AbsoluteErrorSum { get; private set; }
-
-    public long ShadowCompared { get; private set; }
-
-    public long ShadowAgreed { get; private set; }
-
-    /// <summary>Records the router dead-lettered after choosing the arm (inference failed, fallback too).</summary>
-    public long DeadLetters { get; private set; }
-
-    /// <summary>The arm's <c>mesh.strategy</c> as its Predictions said, carried over from window to window.</summary>
-    public string Strategy { get; set; } = "";
-
-    /// <summary>The arm's <c>mesh.weight</c> as its Predictions said (the latest in the window), carried over from window to window.</summary>
-    public string Weight { get; set; } = "";
-
-    public LatencyHistogram Latency { get; } = new();
-
-    public double? Accuracy => Joined == 0 ? null : (double)Correct / Joined;
-
-    public double? LogLoss => LogLossCount == 0 ? null : LogLossSum / LogLossCount;
-
-    public double? Rmse => NumericCount == 0 ? null : Math.Sqrt(SquaredErrorSum / NumericCount);
-
-    public double? Mae => NumericCount == 0 ? null : AbsoluteErrorSum / NumericCount;
-
-    public double? FallbackRate => Predictions == 0 ? null : (double)Fallbacks / Predictions;
-
-    public double? ShadowAgreement => ShadowCompared == 0 ? null : (double)ShadowAgreed / ShadowCompared;
-
-    /// <summary>Dead letters / (predictions + dead letters): the share of the records assigned to the arm that got no Prediction.</summary>
-    public double? DeadLetterRate => Predictions + DeadLetters == 0 ? null : (double)DeadLetters / (Predictions + DeadLetters);
-
-    public void RecordDeadLetter() => DeadLetters++;
-
-    public void RecordPrediction(bool fallback, double latencyMs)
-    {
-        Predictions++;
-        if (fallback)
-        {
-            Fallbacks++;
+            return [];
         }
 
-        Latency.Record(latencyMs);
-    }
-
-    public void RecordJoin(in JoinScore score)
-    {
-        Joined++;
-        if (score.Correct)
-        {
-            Correct++;
-        }
-
-        if (score.LogLoss is { } logLoss)
-        {
-            LogLossCount++;
-            LogLossSum += logLoss;
-        }
-
-        if (score.Error is { } error)
-        {
-            NumericCount++;
-            SquaredErrorSum += error * error;
-            AbsoluteErrorSum += Math.Abs(error);
-        }
-    }
-
-    public void RecordShadowComparison(bool agrees)
-    {
-        ShadowCompared++;
-        if (agrees)
-        {
-            ShadowAgreed++;
-        }
+        ArmEvent[] taken = [.. _journal];
+        _journal.Clear();
+        return taken;
     }
 }

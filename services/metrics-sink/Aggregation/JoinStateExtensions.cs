@@ -13,16 +13,23 @@ internal static class JoinStateExtensions
     /// </summary>
     public static IHostApplicationBuilder AddJoinState(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddSingleton<IValidateOptions<MetricsSinkOptions>, JoinStateSettingValidator>();
         var section = builder.Configuration.GetSection(MetricsSinkOptions.SectionName);
-        if (section["JoinState"] != "Redis" || string.IsNullOrWhiteSpace(section["Redis"]) || (section["JoinBy"] ?? "RequestId") != "RequestId")
+        var joinBy = section["JoinBy"];
+        if (section["JoinState"] != "Redis" || string.IsNullOrWhiteSpace(section["Redis"])
+            || (joinBy is not null && !string.Equals(joinBy.Trim(), nameof(JoinBy.RequestId), StringComparison.OrdinalIgnoreCase)))
         {
             // A Redis join state without a connection string, or joining by entity and time, is refused at start by the validator.
             return builder;
         }
 
         // The IConnectionMultiplexer is the one AddBanditRewards registers for MetricsSink:Redis.
+        builder.Services.AddSingleton(sp =>
+        {
+            var redis = sp.GetRequiredService<IConnectionMultiplexer>();
+            return new SharedJoinQueue(() => redis.IsConnected, sp.GetRequiredService<IOptions<MetricsSinkOptions>>().Value.MaxPending);
+        });
         builder.Services.AddSingleton(sp => new RedisJoinState(
+            sp.GetRequiredService<SharedJoinQueue>(),
             sp.GetRequiredService<PredictionLabelJoiner>(),
             sp.GetRequiredService<IConnectionMultiplexer>(),
             sp.GetRequiredService<IOptions<MetricsSinkOptions>>(),
@@ -31,31 +38,5 @@ internal static class JoinStateExtensions
             sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>()));
         builder.Services.AddHostedService(sp => sp.GetRequiredService<RedisJoinState>());
         return builder;
-    }
-
-    private sealed class JoinStateSettingValidator : IValidateOptions<MetricsSinkOptions>
-    {
-        public ValidateOptionsResult Validate(string? name, MetricsSinkOptions options)
-        {
-            if (options.JoinState != "Redis")
-            {
-                return ValidateOptionsResult.Success;
-            }
-
-            if (string.IsNullOrWhiteSpace(options.Redis))
-            {
-                return ValidateOptionsResult.Fail("MetricsSink:JoinState=Redis needs MetricsSink:Redis, a StackExchange.Redis configuration string (e.g. localhost:6379).");
-            }
-
-            if (options.JoinBy != "RequestId")
-            {
-                return ValidateOptionsResult.Fail("MetricsSink:JoinState=Redis joins by request id only: set MetricsSink:JoinBy=RequestId or MetricsSink:JoinState=Memory.");
-            }
-
-            // Expiries run every flush, after the window; the key must still be there when they ask Redis.
-            return options.JoinKeyTtlMarginSeconds * 1000L >= 2L * options.FlushIntervalMs
-                ? ValidateOptionsResult.Success
-                : ValidateOptionsResult.Fail($"MetricsSink:JoinKeyTtlMarginSeconds ({options.JoinKeyTtlMarginSeconds}) must cover two MetricsSink:FlushIntervalMs ({options.FlushIntervalMs} ms) with MetricsSink:JoinState=Redis.");
-        }
     }
 }

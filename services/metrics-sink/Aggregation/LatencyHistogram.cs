@@ -19,12 +19,7 @@ internal sealed class LatencyHistogram
 
     public void Record(double ms)
     {
-        if (!double.IsFinite(ms) || ms < 0)
-        {
-            // Clock skew between hosts can make a latency negative; it is still a sample, at zero.
-            ms = 0;
-        }
-
+        ms = Clamp(ms);
         _buckets[BucketOf(ms)]++;
         _min = Math.Min(_min, ms);
         _max = Math.Max(_max, ms);
@@ -55,8 +50,28 @@ internal sealed class LatencyHistogram
         return _max;
     }
 
-    private static int BucketOf(double ms) =>
+    /// <summary>Adds <paramref name="count"/> samples to a bucket: totals read back from the durable join state.</summary>
+    public void Restore(int bucket, long count)
+    {
+        if (bucket < 0 || bucket >= BucketCount || count <= 0)
+        {
+            return;
+        }
+
+        _buckets[bucket] += count;
+        // The samples themselves are gone: the bucket's bounds stand for them.
+        var lower = bucket == 0 ? 0 : MinMs * Math.Pow(Growth, bucket - 1);
+        _min = Math.Min(_min, lower);
+        _max = Math.Max(_max, bucket == 0 ? MinMs : lower * Growth);
+        Count += count;
+    }
+
+    /// <summary>The bucket a sample falls in (after the clamping <see cref="Record"/> applies).</summary>
+    public static int BucketOf(double ms) =>
         ms <= MinMs ? 0 : Math.Min(BucketCount - 1, 1 + (int)(Math.Log(ms / MinMs) / s_logGrowth));
+
+    // Clock skew between hosts can make a latency negative; it is still a sample, at zero.
+    public static double Clamp(double ms) => !double.IsFinite(ms) || ms < 0 ? 0 : ms;
 
     private static double Midpoint(int bucket)
     {

@@ -1,6 +1,4 @@
 using System.Diagnostics.Metrics;
-using System.Threading.Channels;
-using Google.Protobuf;
 using Mesh.MetricsSink.Options;
 using Mesh.MetricsSink.Telemetry;
 using Microsoft.Extensions.Options;
@@ -31,79 +29,14 @@ internal sealed partial class RedisJoinState : BackgroundService
     /// <summary>Most operations in one script call: Redis runs a script alone, so this bounds how long it waits on us.</summary>
     public const int MaxPerScript = 256;
 
-    // KEYS: one request hash per operation; ARGV[1] the TTL in ms, then per operation, in order:
-    //   'p', field, Prediction -> {0} a duplicate; {1, label} new, with the stored label ('' when none or given up)
-    //   'l', Label             -> {0} a duplicate; {1, field, prediction, ...} new, with the live predictions it joins
-    //   'x', n, n fields       -> 1 a label is stored, so its writer joined them; 0 given up (emptied)
-    //   'y'                    -> 1 a prediction is stored, so its writer joined the label; 0 given up (emptied)
-    // Every new record sets its key's TTL; duplicates and expiries leave it.
-    private const string Script = """
-        local ttl = ARGV[1]
-        local out = {}
-        local a = 2
-        for k = 1, #KEYS do
-          local key = KEYS[k]
-          local kind = ARGV[a]
-          if kind == 'p' then
-            if redis.call('HSETNX', key, ARGV[a + 1], ARGV[a + 2]) == 0 then
-              out[k] = {0}
-            else
-              redis.call('PEXPIRE', key, ttl)
-              out[k] = {1, redis.call('HGET', key, 'l') or ''}
-            end
-            a = a + 3
-          elseif kind == 'l' then
-            if redis.call('HSETNX', key, 'l', ARGV[a + 1]) == 0 then
-              out[k] = {0}
-            else
-              redis.call('PEXPIRE', key, ttl)
-              local all = redis.call('HGETALL', key)
-              local found = {1}
-              for i = 1, #all, 2 do
-                if all[i] ~= 'l' and all[i + 1] ~= '' then
-                  found[#found + 1] = all[i]
-                  found[#found + 1] = all[i + 1]
-                end
-              end
-              out[k] = found
-            end
-            a = a + 2
-          elseif kind == 'x' then
-            local n = tonumber(ARGV[a + 1])
-            local label = redis.call('HGET', key, 'l')
-            if label and label ~= '' then
-              out[k] = 1
-            else
-              for i = a + 2, a + 1 + n do
-                if redis.call('HEXISTS', key, ARGV[i]) == 1 then redis.call('HSET', key, ARGV[i], '') end
-              end
-              out[k] = 0
-            end
-            a = a + 2 + n
-          else
-            local joined = 0
-            local all = redis.call('HGETALL', key)
-            for i = 1, #all, 2 do
-              if all[i] ~= 'l' and all[i + 1] ~= '' then
-                joined = 1
-                break
-              end
-            end
-            if joined == 0 and redis.call('HEXISTS', key, 'l') == 1 then redis.call('HSET', key, 'l', '') end
-            out[k] = joined
-            a = a + 1
-          end
-        end
-        return out
-        """;
-
+    private readonly SharedJoinQueue _queue;
     private readonly PredictionLabelJoiner _joiner;
     private readonly IConnectionMultiplexer _redis;
     private readonly MetricsSinkTelemetry? _telemetry;
     private readonly ILogger<RedisJoinState> _logger;
     private readonly string _prefix;
     private readonly RedisValue _ttlMs;
-    private readonly Channel<bool> _signal = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+    private readonly RedisAggregates _aggregates;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private long _roundTrips;
     private long _operations;
@@ -111,6 +44,7 @@ internal sealed partial class RedisJoinState : BackgroundService
     private bool _failing;
 
     public RedisJoinState(
+        SharedJoinQueue queue,
         PredictionLabelJoiner joiner,
         IConnectionMultiplexer redis,
         IOptions<MetricsSinkOptions> options,
@@ -118,12 +52,14 @@ internal sealed partial class RedisJoinState : BackgroundService
         MetricsSinkTelemetry? telemetry = null,
         IMeterFactory? meterFactory = null)
     {
+        _queue = queue;
         _joiner = joiner;
         _redis = redis;
         _logger = logger;
         _telemetry = telemetry;
         _prefix = options.Value.JoinKeyPrefix;
         _ttlMs = (options.Value.JoinWindowSeconds + (long)options.Value.JoinKeyTtlMarginSeconds) * 1000;
+        _aggregates = new RedisAggregates(redis, _prefix, _ttlMs, logger);
         if (meterFactory is not null)
         {
             var meter = meterFactory.Create(MetricsSinkTelemetry.Name);
@@ -134,21 +70,13 @@ internal sealed partial class RedisJoinState : BackgroundService
             meter.CreateObservableCounter("mesh.metrics_sink.join_state.memory_fallbacks", () => _joiner.MemoryFallbacks, description: "Records and expiries decided in memory because Redis was away or its queue full.");
             meter.CreateObservableGauge("mesh.metrics_sink.join_state.backlog", () => _joiner.SharedBacklog, description: "Operations waiting for Redis.");
         }
-
-        joiner.UseSharedState(this);
     }
-
-    /// <summary>False while the connection is down: the joiner then decides in memory instead of queueing.</summary>
-    public bool Available => _redis.IsConnected;
 
     public long RoundTrips => Interlocked.Read(ref _roundTrips);
 
     public long Operations => Interlocked.Read(ref _operations);
 
     public long FailedOperations => Interlocked.Read(ref _failedOperations);
-
-    /// <summary>Wakes the sender; called by the joiner under its lock, so it never blocks.</summary>
-    public void Signal() => _signal.Writer.TryWrite(true);
 
     /// <summary>Sends what the joiner queued (up to <see cref="MaxBatch"/>) in one round trip and applies the answers; returns how many.</summary>
     public async Task<int> FlushAsync()
@@ -168,6 +96,9 @@ internal sealed partial class RedisJoinState : BackgroundService
                 Count(isLabel, outcome);
             }
 
+            // The records' offsets may be stored only once what they counted is in Redis too.
+            await _aggregates.PersistAsync(operations);
+            _joiner.CompleteShared(operations);
             return operations.Count;
         }
         finally
@@ -211,7 +142,7 @@ internal sealed partial class RedisJoinState : BackgroundService
                 {
                     foreach (var chunk in indexes.Chunk(MaxPerScript))
                     {
-                        calls.Add((chunk, batch.ScriptEvaluateAsync(Script, [.. chunk.Select(i => keys[i])], Arguments(operations, chunk))));
+                        calls.Add((chunk, batch.ScriptEvaluateAsync(RedisJoinScript.Script, [.. chunk.Select(i => keys[i])], RedisJoinScript.Arguments(_ttlMs, operations, chunk))));
                     }
                 }
 
@@ -233,7 +164,7 @@ internal sealed partial class RedisJoinState : BackgroundService
             {
                 for (var j = 0; j < chunk.Length; j++)
                 {
-                    answered[chunk[j]] = TryRead(operations[chunk[j]], items[j]);
+                    answered[chunk[j]] = RedisJoinScript.TryRead(operations[chunk[j]], items[j]);
                 }
             }
         }
@@ -264,82 +195,6 @@ internal sealed partial class RedisJoinState : BackgroundService
         }
     }
 
-    private RedisValue[] Arguments(List<SharedJoinOperation> operations, int[] chunk)
-    {
-        var arguments = new List<RedisValue>(1 + (chunk.Length * 3)) { _ttlMs };
-        foreach (var i in chunk)
-        {
-            var operation = operations[i];
-            switch (operation.Kind)
-            {
-                case SharedJoinKind.Prediction:
-                    var prediction = operation.Prediction!;
-                    arguments.Add("p");
-                    arguments.Add(SharedJoinOperation.PredictionField(prediction.Experiment, prediction.Arm, prediction.Shadow));
-                    arguments.Add(prediction.ToByteArray());
-                    break;
-                case SharedJoinKind.Label:
-                    arguments.Add("l");
-                    arguments.Add(operation.Label!.ToByteArray());
-                    break;
-                case SharedJoinKind.ExpirePredictions:
-                    arguments.Add("x");
-                    arguments.Add(operation.Fields.Count);
-                    foreach (var field in operation.Fields)
-                    {
-                        arguments.Add(field);
-                    }
-
-                    break;
-                default:
-                    arguments.Add("y");
-                    break;
-            }
-        }
-
-        return [.. arguments];
-    }
-
-    private static bool TryRead(SharedJoinOperation operation, RedisResult reply)
-    {
-        if (operation.Kind is SharedJoinKind.ExpirePredictions or SharedJoinKind.ExpireLabel)
-        {
-            if (reply.Resp2Type != ResultType.Integer)
-            {
-                return false;
-            }
-
-            operation.JoinedElsewhere = (long)reply == 1;
-            return true;
-        }
-
-        if (reply.Resp2Type != ResultType.Array || (RedisResult[]?)reply is not { Length: > 0 } items)
-        {
-            return false;
-        }
-
-        operation.Seen = (long)items[0] == 0;
-        if (operation.Seen)
-        {
-            return true;
-        }
-
-        if (operation.Kind == SharedJoinKind.Prediction)
-        {
-            operation.PartnerLabel = items.Length > 1 ? (byte[]?)items[1] : null;
-            return true;
-        }
-
-        var partners = new List<(string Field, byte[] Bytes)>((items.Length - 1) / 2);
-        for (var i = 1; i + 1 < items.Length; i += 2)
-        {
-            partners.Add(((string)items[i]!, (byte[])items[i + 1]!));
-        }
-
-        operation.PartnerPredictions = partners;
-        return true;
-    }
-
     // As the consume loop counts an outcome decided at once.
     private void Count(bool isLabel, JoinOutcome outcome)
     {
@@ -361,13 +216,19 @@ internal sealed partial class RedisJoinState : BackgroundService
         (isLabel ? _telemetry.Labels : _telemetry.Predictions).Add(1);
     }
 
+    /// <summary>Reads back what earlier processes counted before the consume loop (registered after this) starts.</summary>
+    public override async Task StartAsync(CancellationToken cancellationToken)
+    {
+        _joiner.Restore(await _aggregates.LoadAsync());
+        await base.StartAsync(cancellationToken);
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         try
         {
-            while (await _signal.Reader.WaitToReadAsync(stoppingToken))
+            while (await _queue.WaitAsync(stoppingToken))
             {
-                _signal.Reader.TryRead(out _);
                 while (await FlushAsync() == MaxBatch)
                 {
                 }

@@ -2,22 +2,6 @@ using Mesh.Contracts.V1;
 
 namespace Mesh.MetricsSink.Aggregation;
 
-/// <summary>What a joiner asks the shared join state (Redis) to decide.</summary>
-internal enum SharedJoinKind
-{
-    /// <summary>A prediction: new or seen elsewhere, and the label waiting for it, if any.</summary>
-    Prediction,
-
-    /// <summary>A label: new or seen elsewhere, and the predictions waiting for it.</summary>
-    Label,
-
-    /// <summary>This instance's predictions of a request expired unlabelled here: joined elsewhere, or given up.</summary>
-    ExpirePredictions,
-
-    /// <summary>This instance's label of a request expired without a prediction here: joined elsewhere, or given up.</summary>
-    ExpireLabel,
-}
-
 /// <summary>
 /// One record or expiry waiting for the shared join state, queued by the joiner and answered by
 /// <see cref="RedisJoinState"/> in one pipelined batch; the joiner then applies the answer in queue order.
@@ -34,6 +18,9 @@ internal sealed class SharedJoinOperation(SharedJoinKind kind, string requestId)
     public Prediction? Prediction { get; init; }
 
     public Label? Label { get; init; }
+
+    /// <summary>Where the record was read (topic and partition), so that its restarted reader can be told apart from another instance; empty when unknown.</summary>
+    public string Origin { get; init; } = "";
 
     /// <summary>For <see cref="SharedJoinKind.ExpirePredictions"/>: the hash fields of the expired predictions.</summary>
     public IReadOnlyList<string> Fields { get; init; } = [];
@@ -55,6 +42,15 @@ internal sealed class SharedJoinOperation(SharedJoinKind kind, string requestId)
 
     /// <summary>For an expiry: the partner came to another instance, which counted the join.</summary>
     public bool JoinedElsewhere { get; set; }
+
+    /// <summary>
+    /// The request-hash field that marks this operation's effect on the aggregates as persisted; null when it had none
+    /// (a duplicate, or decided in memory).
+    /// </summary>
+    public string? CountedMark { get; set; }
+
+    /// <summary>What this operation added to the aggregates, persisted with <see cref="CountedMark"/> once.</summary>
+    public IReadOnlyList<AggregateWrite> Writes { get; set; } = [];
 
     /// <summary>The hash field of one arm's prediction: experiment, arm and shadow, unit-separated.</summary>
     public static string PredictionField(string experiment, string arm, bool shadow) =>

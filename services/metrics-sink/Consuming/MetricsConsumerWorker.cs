@@ -21,6 +21,9 @@ internal sealed partial class MetricsConsumerWorker(
     IHostApplicationLifetime lifetime,
     ILogger<MetricsConsumerWorker> logger) : BackgroundService
 {
+    /// <summary>How often a dead letter is produced before the process gives up and stops.</summary>
+    public const int MaxDeadLetterAttempts = 3;
+
     private static readonly TimeSpan s_pollTimeout = TimeSpan.FromMilliseconds(100);
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
@@ -97,16 +100,30 @@ internal sealed partial class MetricsConsumerWorker(
         }
 
         telemetry.DeadLettered.Add(1);
-        deadLetters.Publish(record, "decode", result.Error, ok =>
+        PublishDeadLetter(consumer, offsets, deadLetters, record, result.Error, 1);
+    }
+
+    // Kafka already retried inside the producer; a dead letter it still failed is sent again a few times, then the
+    // process stops: left unstored, its offset would hold back every later offset of the partition for good.
+    private void PublishDeadLetter(IConsumer<byte[], byte[]> consumer, OffsetTracker offsets, DeadLetterPublisher deadLetters, ConsumeResult<byte[], byte[]> record, string error, int attempt)
+    {
+        var partition = record.TopicPartition;
+        var offset = record.Offset.Value;
+        deadLetters.Publish(record, "decode", error, ok =>
         {
             if (ok)
             {
                 Store(consumer, partition, offsets.Complete(partition, offset));
             }
+            else if (attempt < MaxDeadLetterAttempts)
+            {
+                LogDeadLetterRetry(partition.ToString(), offset, attempt);
+                PublishDeadLetter(consumer, offsets, deadLetters, record, error, attempt + 1);
+            }
             else
             {
-                // Left unstored: after a restart the record is read and dead-lettered again.
-                LogDeadLetterLost(partition.ToString(), offset);
+                // Restarted, the process reads the record again and dead-letters it again.
+                FatalError.Stop(lifetime, logger, $"the dead letter for {partition}@{offset} was not acknowledged after {attempt} attempts");
             }
         });
     }
@@ -180,7 +197,7 @@ internal sealed partial class MetricsConsumerWorker(
     [LoggerMessage(EventId = 3, Level = LogLevel.Warning, Message = "Could not store offset {Partition}@{Offset}: {Reason}")]
     private partial void LogStoreFailed(string partition, long offset, string reason);
 
-    [LoggerMessage(EventId = 4, Level = LogLevel.Error, Message = "Dead letter for {Partition}@{Offset} was not acknowledged; its offset stays unstored")]
-    private partial void LogDeadLetterLost(string partition, long offset);
+    [LoggerMessage(EventId = 4, Level = LogLevel.Warning, Message = "Dead letter for {Partition}@{Offset} was not acknowledged (attempt {Attempt}); sending it again")]
+    private partial void LogDeadLetterRetry(string partition, long offset, int attempt);
 
 }

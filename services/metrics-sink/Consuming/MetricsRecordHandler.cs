@@ -5,18 +5,6 @@ using Mesh.MetricsSink.Aggregation;
 
 namespace Mesh.MetricsSink.Consuming;
 
-/// <summary>The result of handling one record: applied to the join state, or undecodable with the reason.</summary>
-internal readonly record struct HandleResult(bool Applied, bool IsLabel, JoinOutcome Outcome, string Error)
-{
-    public static HandleResult Undecodable(string error) => new(false, false, default, error);
-
-    /// <summary>A record of the dead-letter topic: never dead-lettered again, whatever it holds.</summary>
-    public bool IsDeadLetter { get; init; }
-
-    /// <summary>The router's dead letter, when one was counted.</summary>
-    public DeadLetter? DeadLetter { get; init; }
-}
-
 /// <summary>
 /// Decodes a record by its topic (labels topic → Label, dead-letter topic → DeadLetter, the prediction topics →
 /// Prediction) and applies it to the join. Transport-free so it is tested without Kafka.
@@ -34,12 +22,14 @@ internal sealed class MetricsRecordHandler(PredictionLabelJoiner joiner, string 
             return HandleDeadLetter(value);
         }
 
+        var origin = string.Concat(record.Topic, "/", record.Partition.Value.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
         try
         {
             if (record.Topic == labelsTopic)
             {
                 var label = Label.Parser.ParseFrom(value);
-                return new HandleResult(true, true, joiner.AddLabel(label), "");
+                return new HandleResult(true, true, joiner.AddLabel(label, origin), "");
             }
 
             var prediction = Prediction.Parser.ParseFrom(value);
@@ -48,7 +38,7 @@ internal sealed class MetricsRecordHandler(PredictionLabelJoiner joiner, string 
                 return HandleResult.Undecodable("a mesh.v1.Prediction needs request_id and arm");
             }
 
-            return new HandleResult(true, false, joiner.AddPrediction(prediction), "");
+            return new HandleResult(true, false, joiner.AddPrediction(prediction, origin), "");
         }
         catch (InvalidProtocolBufferException e)
         {

@@ -60,8 +60,8 @@ internal sealed class MetricsSinkOptions
     public string ChampionAlias { get; set; } = "champion";
 
     /// <summary><c>RequestId</c> (default) or <c>EntityTime</c>: a label joins its entity's latest prediction made at or before the label's observed time.</summary>
-    [RegularExpression("^(RequestId|EntityTime)$", ErrorMessage = "MetricsSink:JoinBy must be RequestId or EntityTime.")]
-    public string JoinBy { get; set; } = "RequestId";
+    [EnumDataType(typeof(JoinBy), ErrorMessage = "MetricsSink:JoinBy must be RequestId or EntityTime.")]
+    public JoinBy JoinBy { get; set; } = JoinBy.RequestId;
 
     /// <summary>
     /// <c>Memory</c> (default): the join state lives in this process only. <c>Redis</c>: predictions and labels also go

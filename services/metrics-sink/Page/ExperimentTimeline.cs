@@ -2,21 +2,6 @@ using Mesh.MetricsSink.Summary;
 
 namespace Mesh.MetricsSink.Page;
 
-/// <summary>One arm's running totals at one instant; the page derives rates and windowed accuracy from two of them.</summary>
-internal sealed record ArmSample(
-    string Experiment,
-    string Arm,
-    bool Shadow,
-    long Predictions,
-    long Joined,
-    long Correct,
-    long Fallbacks,
-    double LatencyP50Ms,
-    double LatencyP99Ms);
-
-/// <summary>The totals of every arm at one instant (<see cref="T"/>: Unix milliseconds).</summary>
-internal sealed record TimelineSample(long T, IReadOnlyList<ArmSample> Arms);
-
 /// <summary>
 /// The page's time series: a ring of the last <c>capacity</c> samples of the joiner's totals. Totals, not
 /// deltas, so a client that missed samples still computes correct rates over the gap. Thread-safe.

@@ -100,6 +100,23 @@ internal sealed partial class BanditRewardWriter(
         }
     }
 
+    /// <summary>
+    /// Starts from what the joiner holds already: with the durable join state those are an earlier process's counts,
+    /// whose rewards that process wrote (all but its last flush interval's), so they must not be added again.
+    /// </summary>
+    public override Task StartAsync(CancellationToken cancellationToken)
+    {
+        foreach (var experiment in joiner.Snapshot().Experiments)
+        {
+            foreach (var arm in experiment.Arms.Where(a => !a.Shadow))
+            {
+                _written[(experiment.Experiment, arm.Arm)] = (arm.Joined, arm.Correct);
+            }
+        }
+
+        return base.StartAsync(cancellationToken);
+    }
+
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         await base.StopAsync(cancellationToken);

@@ -9,7 +9,6 @@ internal static class RewardExtensions
     /// <summary>With <c>MetricsSink:Redis</c> set: bandit rewards written to Redis every flush. Without it: nothing.</summary>
     public static IHostApplicationBuilder AddBanditRewards(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddSingleton<IValidateOptions<MetricsSinkOptions>, RedisSettingValidator>();
         var redis = builder.Configuration[MetricsSinkOptions.SectionName + ":Redis"];
         if (string.IsNullOrWhiteSpace(redis))
         {
@@ -25,26 +24,5 @@ internal static class RewardExtensions
         });
         builder.Services.AddHostedService<BanditRewardWriter>();
         return builder;
-    }
-
-    private sealed class RedisSettingValidator : IValidateOptions<MetricsSinkOptions>
-    {
-        public ValidateOptionsResult Validate(string? name, MetricsSinkOptions options)
-        {
-            if (string.IsNullOrWhiteSpace(options.Redis))
-            {
-                return ValidateOptionsResult.Success;
-            }
-
-            try
-            {
-                ConfigurationOptions.Parse(options.Redis);
-                return ValidateOptionsResult.Success;
-            }
-            catch (Exception e) when (e is ArgumentException or RedisConnectionException)
-            {
-                return ValidateOptionsResult.Fail($"MetricsSink:Redis is not a Redis configuration string: {e.Message}");
-            }
-        }
     }
 }

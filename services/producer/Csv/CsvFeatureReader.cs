@@ -1,28 +1,4 @@
-using System.Globalization;
-
 namespace Mesh.Producer.Csv;
-
-/// <summary>
-/// One good row: its feature values in column order and its label, and where the file maps them, its own entity
-/// id, request id and event time (otherwise the producer makes them up).
-/// </summary>
-internal sealed record FeatureRow(int LineNumber, float[] Values, string Label)
-{
-    public string? EntityId { get; init; }
-
-    public string? RequestId { get; init; }
-
-    public DateTime? EventTime { get; init; }
-}
-
-/// <summary>A row that was skipped, with where it is (file and line, or row for Parquet) and why.</summary>
-internal sealed record CsvRowError(string File, int LineNumber, string Reason)
-{
-    public override string ToString() => $"{File}:{LineNumber}: {Reason}";
-}
-
-/// <summary>The rows of a source file: feature names, good rows and skipped ones.</summary>
-internal sealed record FeatureTable(string File, IReadOnlyList<string> FeatureNames, IReadOnlyList<FeatureRow> Rows, IReadOnlyList<CsvRowError> Errors);
 
 /// <summary>
 /// Reads a simple comma-separated file with a header. Columns are mapped by <see cref="ColumnMapping"/>: without

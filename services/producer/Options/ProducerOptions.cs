@@ -102,25 +102,3 @@ internal sealed class ProducerOptions
         _ => SourceFormat.Unknown,
     };
 }
-
-internal enum SourceFormat
-{
-    Unknown,
-    Csv,
-    JsonLines,
-    Parquet,
-    Synthetic,
-}
-
-/// <summary>Column mapping (section <c>Producer:Columns</c>); a name the file lacks stops the run naming the setting.</summary>
-internal sealed class ColumnOptions
-{
-    public string? EntityId { get; set; }
-
-    public string? RequestId { get; set; }
-
-    public string? EventTime { get; set; }
-
-    /// <summary>Comma-separated feature columns, in order; empty: every column not mapped to something else.</summary>
-    public string? Features { get; set; }
-}

@@ -7,11 +7,11 @@ using Mesh.Kafka;
 namespace Mesh.Consumer.Handling;
 
 /// <summary>
-/// Decodes consumed records, keeps those the filter wants and writes them to the sink; releases offsets only for
-/// what the sink made durable (or what was filtered out, or dead-lettered and acknowledged), in partition order,
-/// so a crash never skips an unwritten record.
+/// The consumer's record handler: decodes consumed records, keeps those the filter wants and writes them to the
+/// sink; releases offsets only for what the sink made durable (or what was filtered out, or dead-lettered and
+/// acknowledged), in partition order, so a crash never skips an unwritten record.
 /// </summary>
-internal sealed class PredictionLineWriter(IPredictionSink sink, OffsetTracker offsets, PredictionFilter? filter = null)
+internal sealed class PredictionRecordHandler(IPredictionSink sink, OffsetTracker offsets, PredictionFilter? filter = null)
 {
     private readonly PredictionFilter _filter = filter ?? PredictionFilter.All;
 
@@ -25,9 +25,19 @@ internal sealed class PredictionLineWriter(IPredictionSink sink, OffsetTracker o
     /// Tracks the record and writes its line. Returns false with the reason when it cannot be decoded; the caller
     /// dead-letters it and calls <see cref="CompleteDeadLetter"/> once that is acknowledged.
     /// </summary>
-    public bool TryWrite(ConsumeResult<byte[], byte[]> record, out string error)
+    public bool TryHandle(ConsumeResult<byte[], byte[]> record, out string error)
     {
         offsets.Track(record.TopicPartition, record.Offset.Value);
+        error = "";
+        if (record.Message.Value is null)
+        {
+            // A tombstone (compaction's delete marker) is no prediction: an empty line would read as one, and a dead
+            // letter would call a normal Kafka record an error. Skipped, counted, its offset released in order.
+            Tombstones++;
+            _unflushed.Add(record.TopicPartitionOffset);
+            return true;
+        }
+
         var contentType = MeshHeaders.GetString(record.Message.Headers, MeshHeaders.ContentType);
         if (contentType is not null && contentType != s_contentType)
         {
@@ -36,7 +46,7 @@ internal sealed class PredictionLineWriter(IPredictionSink sink, OffsetTracker o
         }
 
         Prediction prediction;
-        var raw = record.Message.Value ?? [];
+        var raw = record.Message.Value;
         try
         {
             prediction = Prediction.Parser.ParseFrom(raw);
@@ -59,7 +69,6 @@ internal sealed class PredictionLineWriter(IPredictionSink sink, OffsetTracker o
 
         // Filtered records release their offsets with the written ones around them, in order.
         _unflushed.Add(record.TopicPartitionOffset);
-        error = "";
         return true;
     }
 
@@ -68,6 +77,9 @@ internal sealed class PredictionLineWriter(IPredictionSink sink, OffsetTracker o
 
     /// <summary>Predictions the filter left out.</summary>
     public long Filtered { get; private set; }
+
+    /// <summary>Records without a value (tombstones): skipped, not written and not dead-lettered.</summary>
+    public long Tombstones { get; private set; }
 
     /// <summary>
     /// Flushes the sink, then returns the offsets that may now be stored (one per partition): none while the sink

@@ -1,0 +1,10 @@
+namespace Mesh.Consumer.Options;
+
+internal enum OutputFormat
+{
+    Unknown,
+    JsonLines,
+    Csv,
+    Parquet,
+    Table,
+}

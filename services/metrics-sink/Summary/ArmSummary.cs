@@ -1,0 +1,37 @@
+namespace Mesh.MetricsSink.Summary;
+
+internal sealed record ArmSummary(
+    string Arm,
+    string Model,
+    string Version,
+    bool Shadow,
+    long Predictions,
+    long Joined,
+    long Correct,
+    double Accuracy,
+    double LatencyP50Ms,
+    double LatencyP99Ms,
+    long Fallbacks)
+{
+    // Added after the first contract: init-only, so the positional shape others construct stays as it was.
+    public double LatencyP95Ms { get; init; }
+
+    /// <summary>Mean −ln p(true class), over joined predictions that carried class scores; null when none did.</summary>
+    public double? LogLoss { get; init; }
+
+    /// <summary>Over joined predictions whose prediction and label are both numbers; null when none were.</summary>
+    public double? Rmse { get; init; }
+
+    public double? Mae { get; init; }
+
+    public double? FallbackRate { get; init; }
+
+    /// <summary>For shadows: the share of requests where the shadow answered as the primary did.</summary>
+    public double? ShadowAgreement { get; init; }
+
+    /// <summary>Records the router dead-lettered after choosing this arm.</summary>
+    public long DeadLetters { get; init; }
+
+    /// <summary>Dead letters / (predictions + dead letters); null for shadows and for an arm that saw neither.</summary>
+    public double? DeadLetterRate { get; init; }
+}

@@ -1,0 +1,10 @@
+namespace Mesh.Producer.Options;
+
+internal enum SourceFormat
+{
+    Unknown,
+    Csv,
+    JsonLines,
+    Parquet,
+    Synthetic,
+}

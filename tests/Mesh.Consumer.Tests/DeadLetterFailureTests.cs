@@ -1,0 +1,84 @@
+using Confluent.Kafka;
+using Google.Protobuf;
+using Mesh.Contracts.V1;
+using Mesh.Kafka;
+using Mesh.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace Mesh.Consumer.Tests;
+
+/// <summary>
+/// A dead letter Kafka never acknowledges, on the embedded broker: every request to it takes longer than the
+/// producer's message timeout, so each attempt times out. Its own broker (class fixture): the delay would slow others.
+/// </summary>
+public sealed class DeadLetterFailureTests(KafkaTestCluster cluster) : IClassFixture<KafkaTestCluster>
+{
+    [Fact]
+    public async Task Run_DeadLetterNeverAcknowledged_RetriesThenStopsTheProcessNonZero()
+    {
+        if (cluster.Embedded is not { } broker)
+        {
+            // Delaying a real cluster's broker is not ours to do.
+            return;
+        }
+
+        var predictions = KafkaTestCluster.UniqueTopic("predictions");
+        var deadLetters = KafkaTestCluster.UniqueTopic("dead-letter");
+        await cluster.CreateTopicsAsync(1, predictions, deadLetters);
+        using var producer = new ProducerBuilder<byte[], byte[]>(new ProducerConfig { BootstrapServers = cluster.BootstrapServers }).Build();
+        await producer.ProduceAsync(predictions, new Message<byte[], byte[]> { Key = [], Value = Records.Prediction("first").ToByteArray(), Headers = MeshHeaders.Create<Prediction>(null) });
+
+        var output = Path.Combine(Path.GetTempPath(), $"consumer-dl-{Guid.NewGuid():N}", "predictions.jsonl");
+        await using var app = ConsumerApp.Create([], new Dictionary<string, string?>
+        {
+            ["Urls"] = "http://127.0.0.1:0",
+            ["Kafka:BootstrapServers"] = cluster.BootstrapServers,
+            ["Kafka:Topics:Predictions"] = predictions,
+            ["Kafka:Topics:DeadLetter"] = deadLetters,
+            ["Kafka:Producer:MessageTimeoutMs"] = "1000",
+            ["Kafka:Producer:LingerMs"] = "0",
+            ["Consumer:Output"] = output,
+            ["Consumer:GroupId"] = "consumer-dl-" + Guid.NewGuid().ToString("N"),
+        });
+        var lifetime = app.Services.GetRequiredService<IHostApplicationLifetime>();
+        await app.StartAsync();
+        try
+        {
+            // The consumer is assigned and reading once the first line is written.
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+            while (DateTime.UtcNow < deadline && !(File.Exists(output) && new FileInfo(output).Length > 0))
+            {
+                await Task.Delay(100);
+            }
+
+            Assert.True(File.Exists(output), "the consumer never wrote the first prediction");
+            for (var id = 1; id <= broker.BrokerCount; id++)
+            {
+                broker.SetBrokerRtt(id, 4000);
+            }
+
+            await producer.ProduceAsync(predictions, new Message<byte[], byte[]> { Key = [], Value = [0xFF, 0x01, 0xFF] });
+            var stopping = new TaskCompletionSource();
+            using (lifetime.ApplicationStopping.Register(() => stopping.TrySetResult()))
+            {
+                // Three attempts of about a second each, once the record arrives through the delayed broker.
+                await Task.WhenAny(stopping.Task, Task.Delay(TimeSpan.FromSeconds(90)));
+            }
+
+            Assert.True(lifetime.ApplicationStopping.IsCancellationRequested, "the consumer kept running with a dead letter Kafka did not take");
+            Assert.Equal(FatalError.ExitCode, Environment.ExitCode);
+        }
+        finally
+        {
+            // The test host's own exit code is not this app's.
+            Environment.ExitCode = 0;
+            for (var id = 1; id <= broker.BrokerCount; id++)
+            {
+                broker.SetBrokerRtt(id, 0);
+            }
+
+            await app.StopAsync();
+        }
+    }
+}
