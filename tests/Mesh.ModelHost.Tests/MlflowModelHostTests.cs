@@ -41,6 +41,9 @@ public sealed class MlflowModelHostTests : IAsyncLifetime
         await File.WriteAllTextAsync(Path.Combine(corrupt, "MLmodel"), Mlmodel("swap-3"));
         await File.WriteAllTextAsync(Path.Combine(corrupt, "model.onnx"), "not an ONNX model");
         _mlflow.SetAlias("iris-swap", "prod", "1");
+        var logged = _mlflow.AddLoggedModel("m-7e1d2c3b");
+        File.WriteAllBytes(Path.Combine(logged, "model.onnx"), OnnxGraphs.Model(TestModels.MatMulSoftmaxGraph(s_bias2)));
+        File.WriteAllText(Path.Combine(logged, "MLmodel"), Mlmodel("logged"));
 
         _app = ModelHostExtensions.CreateApp(new Dictionary<string, string?>(ModelHostFixture.Settings(Path.Combine(_cache, "no-repository")))
         {
@@ -53,6 +56,10 @@ public sealed class MlflowModelHostTests : IAsyncLifetime
             ["ModelHost:Mlflow:Models:2:Uri"] = "runs:/run-2/model",
             ["ModelHost:Mlflow:Models:2:Name"] = "iris-run",
             ["ModelHost:Mlflow:Models:3:Uri"] = "models:/iris-swap@prod",
+            ["ModelHost:Mlflow:Models:4:Uri"] = "models:/iris-mlflow/latest",
+            ["ModelHost:Mlflow:Models:4:Name"] = "iris-latest",
+            ["ModelHost:Mlflow:Models:5:Uri"] = "models:/m-7e1d2c3b",
+            ["ModelHost:Mlflow:Models:5:Name"] = "iris-logged",
             ["ModelHost:AdminToken"] = AdminToken,
         });
         await _app.StartAsync();
@@ -85,6 +92,18 @@ public sealed class MlflowModelHostTests : IAsyncLifetime
         AssertSoftmax(pinned, [1, 2, 3], s_bias2);
         Assert.Equal("run-2", run.ModelVersion);
         AssertSoftmax(run, [1, 2, 3], s_bias2);
+    }
+
+    [Fact]
+    public async Task ModelInfer_LatestAndLoggedModelUris_ServeHighestVersionAndLoggedModel()
+    {
+        var latest = await _client.ModelInferAsync(Latest("iris-latest", [1, 2, 3]));
+        var logged = await _client.ModelInferAsync(Latest("iris-logged", [1, 2, 3]));
+
+        Assert.Equal("2", latest.ModelVersion);
+        AssertSoftmax(latest, [1, 2, 3], s_bias2);
+        Assert.Equal("m-7e1d2c3b", logged.ModelVersion);
+        AssertSoftmax(logged, [1, 2, 3], s_bias2);
     }
 
     [Fact]

@@ -38,7 +38,8 @@ internal sealed partial class MlflowModelSource(
     public async Task PollAsync(CancellationToken cancellationToken)
     {
         var seconds = options.Value.Mlflow.PollSeconds;
-        var aliases = Entries().Where(e => e.Uri.Kind == MlflowModelUriKind.Alias).ToList();
+        // Aliases and latest move; versions, runs and logged models do not.
+        var aliases = Entries().Where(e => e.Uri.Kind is MlflowModelUriKind.Alias or MlflowModelUriKind.Latest).ToList();
         if (seconds <= 0 || aliases.Count == 0)
         {
             return;
