@@ -167,7 +167,9 @@ public sealed class MlflowClient
             var files = await ListProxiedArtifactsAsync(path, cancellationToken).ConfigureAwait(false);
             if (files.Count == 0)
             {
-                // A file lists empty: fetch it as one.
+                // A file lists empty, and so does a missing path; the proxy answers a missing file with a 500, which
+                // would be retried as if the server were failing. The parent's listing tells the two apart.
+                await EnsureProxiedFileExistsAsync(path, artifactUri, cancellationToken).ConfigureAwait(false);
                 await DownloadProxiedArtifactAsync(path, Path.Combine(destination, LastSegment(path)), cancellationToken).ConfigureAwait(false);
                 return;
             }
@@ -185,6 +187,19 @@ public sealed class MlflowClient
 
         throw new MlflowException("UNSUPPORTED_ARTIFACT_URI",
             $"cannot download '{artifactUri}': only mlflow-artifacts: (the tracking server's artifact proxy) and local paths are supported");
+    }
+
+    private async Task EnsureProxiedFileExistsAsync(string path, string artifactUri, CancellationToken cancellationToken)
+    {
+        var slash = path.LastIndexOf('/');
+        var parent = slash < 0 ? "" : path[..slash];
+        var name = LastSegment(path);
+        var siblings = await ListProxiedArtifactsAsync(parent, cancellationToken).ConfigureAwait(false);
+        if (!siblings.Any(f => !f.IsDir && LastSegment(f.Path) == name))
+        {
+            throw new MlflowResourceNotFoundException(
+                $"'{artifactUri}' does not exist: the artifact proxy lists nothing under it and '{(parent.Length == 0 ? "/" : parent)}' holds no file '{name}'", null);
+        }
     }
 
     private async Task DownloadFolderAsync(string path, IReadOnlyList<ArtifactFile> files, string destination, CancellationToken cancellationToken)

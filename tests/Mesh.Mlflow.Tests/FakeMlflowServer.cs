@@ -21,6 +21,8 @@ namespace Mesh.Mlflow.Tests;
 /// - <c>model-versions/get-download-uri</c> hands back the version's <c>source</c> unchanged (a version
 ///   registered from a run: <c>runs:/&lt;run_id&gt;/model</c>); the run's <c>artifact_uri</c> (runs/get) is
 ///   <c>mlflow-artifacts:/&lt;experiment_id&gt;/&lt;run_id&gt;/artifacts</c>.
+/// - A missing file through the artifact proxy (<c>GET mlflow-artifacts/artifacts/&lt;path&gt;</c>) answers HTTP 500
+///   <c>INTERNAL_ERROR</c>, not 404; listing a missing folder (or a file) answers <c>{}</c> with 200.
 /// - A logged model's <c>artifact_uri</c> is <c>mlflow-artifacts:/&lt;experiment_id&gt;/models/&lt;model_id&gt;/artifacts</c>.
 /// </summary>
 public sealed class FakeMlflowServer : IAsyncDisposable
@@ -233,7 +235,7 @@ public sealed class FakeMlflowServer : IAsyncDisposable
             var file = Resolve(path);
             return file is not null && File.Exists(file)
                 ? Results.File(file, "application/octet-stream")
-                : MlflowError(404, "RESOURCE_DOES_NOT_EXIST", $"File {path} not found");
+                : MlflowError(500, "INTERNAL_ERROR", $"[Errno 2] No such file or directory: '/mlartifacts/{path}'");
         });
     }
 

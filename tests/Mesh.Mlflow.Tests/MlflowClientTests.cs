@@ -91,6 +91,34 @@ public sealed class MlflowClientTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task DownloadArtifactsAsync_MissingPathBehindProxy_NotFoundWithoutRetrying()
+    {
+        var folder = _server.AddVersion("iris", "1", "run-a");
+        await File.WriteAllBytesAsync(Path.Combine(folder, "model.onnx"), [1]);
+        var before = _server.Requests;
+
+        var missingFile = await Assert.ThrowsAsync<MlflowResourceNotFoundException>(() => Client().DownloadArtifactsAsync("mlflow-artifacts:/0/run-a/artifacts/model/weights.bin", _destination));
+        var requests = _server.Requests - before;
+        var missingFolder = await Assert.ThrowsAsync<MlflowResourceNotFoundException>(() => Client().DownloadArtifactsAsync("mlflow-artifacts:/0/run-zzz/artifacts/model", _destination));
+
+        // One listing of the path, one of its folder; no download answered 500 and retried five times.
+        Assert.Equal(2, requests);
+        Assert.Contains("'mlflow-artifacts:/0/run-a/artifacts/model/weights.bin' does not exist", missingFile.Message);
+        Assert.Contains("does not exist", missingFolder.Message);
+    }
+
+    [Fact]
+    public async Task DownloadArtifactsAsync_SingleFileBehindProxy_DownloadsIt()
+    {
+        var folder = _server.AddVersion("iris", "1", "run-a");
+        await File.WriteAllBytesAsync(Path.Combine(folder, "model.onnx"), [7, 8]);
+
+        await Client().DownloadArtifactsAsync("mlflow-artifacts:/0/run-a/artifacts/model/model.onnx", _destination);
+
+        Assert.Equal([7, 8], await File.ReadAllBytesAsync(Path.Combine(_destination, "model.onnx")));
+    }
+
+    [Fact]
     public async Task GetModelVersionByAliasAsync_UnknownAlias_ResourceNotFoundWithServerMessage()
     {
         _server.AddVersion("iris", "1", "run-a");
