@@ -45,11 +45,8 @@ public sealed class MlflowModelHostTests : IAsyncLifetime
         File.WriteAllBytes(Path.Combine(logged, "model.onnx"), OnnxGraphs.Model(TestModels.MatMulSoftmaxGraph(s_bias2)));
         File.WriteAllText(Path.Combine(logged, "MLmodel"), Mlmodel("logged"));
 
-        _app = ModelHostExtensions.CreateApp(new Dictionary<string, string?>(ModelHostFixture.Settings(Path.Combine(_cache, "no-repository")))
+        _app = CreateHost(new Dictionary<string, string?>
         {
-            ["ModelHost:Mlflow:TrackingUri"] = _mlflow.Uri.ToString(),
-            ["ModelHost:Mlflow:CacheDir"] = _cache,
-            ["ModelHost:Mlflow:PollSeconds"] = "1",
             ["ModelHost:Mlflow:Models:0:Uri"] = "models:/iris-mlflow@champion",
             ["ModelHost:Mlflow:Models:1:Uri"] = "models:/iris-mlflow/2",
             ["ModelHost:Mlflow:Models:1:Name"] = "iris-pinned",
@@ -60,7 +57,6 @@ public sealed class MlflowModelHostTests : IAsyncLifetime
             ["ModelHost:Mlflow:Models:4:Name"] = "iris-latest",
             ["ModelHost:Mlflow:Models:5:Uri"] = "models:/m-7e1d2c3b",
             ["ModelHost:Mlflow:Models:5:Name"] = "iris-logged",
-            ["ModelHost:AdminToken"] = AdminToken,
         });
         await _app.StartAsync();
         _channel = GrpcChannel.ForAddress(_app.GetEndpointUri("Grpc"));
@@ -163,6 +159,52 @@ public sealed class MlflowModelHostTests : IAsyncLifetime
         Assert.Contains("version 3", (string?)body["error"]);
         Assert.Equal("2", (string?)body["version"]);
         Assert.Equal("2", after.ModelVersion);
+    }
+
+    [Fact]
+    public async Task Restart_RegisteredModelDeletedAndCreatedAgain_ServesTheNewVersionOneNotTheCachedOld()
+    {
+        LogModel("iris-again", "1", "again-old", TestModels.MatMulSoftmaxGraph(s_bias1));
+        var models = new Dictionary<string, string?> { ["ModelHost:Mlflow:Models:0:Uri"] = "models:/iris-again/1" };
+        var before = await InferOnFreshHostAsync(models, "iris-again");
+        _mlflow.DeleteRegisteredModel("iris-again");
+        LogModel("iris-again", "1", "again-new", TestModels.MatMulSoftmaxGraph(s_bias2));
+
+        var after = await InferOnFreshHostAsync(models, "iris-again");
+
+        AssertSoftmax(before, [1, 2, 3], s_bias1);
+        Assert.Equal("1", after.ModelVersion);
+        AssertSoftmax(after, [1, 2, 3], s_bias2);
+    }
+
+    // A host of its own on the same cache folder, started, asked once and stopped: what a restart sees.
+    private async Task<ModelInferResponse> InferOnFreshHostAsync(Dictionary<string, string?> models, string model)
+    {
+        await using var app = CreateHost(models);
+        await app.StartAsync();
+        using var channel = GrpcChannel.ForAddress(app.GetEndpointUri("Grpc"));
+        var client = new GRPCInferenceService.GRPCInferenceServiceClient(channel);
+        await WaitUntil(async () => (await client.ServerReadyAsync(new ServerReadyRequest())).Ready, "the fresh host to become ready");
+        var response = await client.ModelInferAsync(Latest(model, [1, 2, 3]));
+        await app.StopAsync();
+        return response;
+    }
+
+    private WebApplication CreateHost(Dictionary<string, string?> models)
+    {
+        var settings = new Dictionary<string, string?>(ModelHostFixture.Settings(Path.Combine(_cache, "no-repository")))
+        {
+            ["ModelHost:Mlflow:TrackingUri"] = _mlflow.Uri.ToString(),
+            ["ModelHost:Mlflow:CacheDir"] = _cache,
+            ["ModelHost:Mlflow:PollSeconds"] = "1",
+            ["ModelHost:AdminToken"] = AdminToken,
+        };
+        foreach (var (key, value) in models)
+        {
+            settings[key] = value;
+        }
+
+        return ModelHostExtensions.CreateApp(settings);
     }
 
     // No version: the one the URI resolves to now, as the router asks.

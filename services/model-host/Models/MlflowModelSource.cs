@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+using System.Text;
 using Mesh.ModelHost.Options;
 using Mesh.ModelHost.Telemetry;
 using Mesh.Mlflow;
@@ -102,10 +104,13 @@ internal sealed partial class MlflowModelSource(
         }
     }
 
-    // MLflow versions and run artifacts do not change once written, so a complete download is reused.
+    // Run and logged-model artifacts do not change once written, so a complete download is reused. A version
+    // number does not name them: a registered model deleted and created again starts at version 1 with other
+    // files, so the folder is keyed by what identifies the content (creation time, run, source).
     private async Task<string> DownloadAsync(Entry entry, ResolvedModel resolved, CancellationToken cancellationToken)
     {
-        var folder = Path.Combine(options.Value.Mlflow.ResolveCacheDir(), entry.ServedName, resolved.Version);
+        var content = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(resolved.ContentId + "|" + resolved.ArtifactUri)))[..16];
+        var folder = Path.Combine(options.Value.Mlflow.ResolveCacheDir(), entry.ServedName, resolved.Version + "-" + content);
         if (File.Exists(Path.Combine(folder, MlmodelFile.FileName)))
         {
             return folder;
