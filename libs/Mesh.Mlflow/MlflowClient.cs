@@ -58,9 +58,21 @@ public sealed class MlflowClient
     }
 
     /// <summary>The version an alias points at (<c>GET mlflow/registered-models/alias</c>).</summary>
+    /// <exception cref="MlflowResourceNotFoundException">No such alias (whatever status the server answered it with).</exception>
     public async Task<ModelVersion> GetModelVersionByAliasAsync(string name, string alias, CancellationToken cancellationToken = default)
     {
-        var response = await GetAsync<ModelVersionResponse>("mlflow/registered-models/alias", [new("name", name), new("alias", alias)], cancellationToken).ConfigureAwait(false);
+        ModelVersionResponse response;
+        try
+        {
+            response = await GetAsync<ModelVersionResponse>("mlflow/registered-models/alias", [new("name", name), new("alias", alias)], cancellationToken).ConfigureAwait(false);
+        }
+        catch (MlflowInvalidParameterException e) when (e.ServerMessage.Contains("not found", StringComparison.OrdinalIgnoreCase))
+        {
+            // A real MLflow 3 server answers a missing alias with 400 INVALID_PARAMETER_VALUE
+            // ("Registered model alias champion not found."), not RESOURCE_DOES_NOT_EXIST: it is the same fact.
+            throw new MlflowResourceNotFoundException(e.ServerMessage, e.StatusCode);
+        }
+
         return response.ModelVersion ?? throw Malformed("mlflow/registered-models/alias", "model_version");
     }
 

@@ -21,6 +21,8 @@ namespace Mesh.Mlflow.Tests;
 /// - <c>model-versions/get-download-uri</c> hands back the version's <c>source</c> unchanged (a version
 ///   registered from a run: <c>runs:/&lt;run_id&gt;/model</c>); the run's <c>artifact_uri</c> (runs/get) is
 ///   <c>mlflow-artifacts:/&lt;experiment_id&gt;/&lt;run_id&gt;/artifacts</c>.
+/// - <c>registered-models/alias</c> for a missing alias answers HTTP 400 <c>INVALID_PARAMETER_VALUE</c>
+///   ("Registered model alias champion not found."), not 404.
 /// - A missing file through the artifact proxy (<c>GET mlflow-artifacts/artifacts/&lt;path&gt;</c>) answers HTTP 500
 ///   <c>INTERNAL_ERROR</c>, not 404; listing a missing folder (or a file) answers <c>{}</c> with 200.
 /// - A logged model's <c>artifact_uri</c> is <c>mlflow-artifacts:/&lt;experiment_id&gt;/models/&lt;model_id&gt;/artifacts</c>.
@@ -108,6 +110,8 @@ public sealed class FakeMlflowServer : IAsyncDisposable
 
     public void SetAlias(string name, string alias, string version) => _aliases[(name, alias)] = version;
 
+    public void DeleteAlias(string name, string alias) => _aliases.TryRemove((name, alias), out _);
+
     /// <summary>The next <paramref name="count"/> calls answer <paramref name="status"/> (429 or 503 with MLflow's error body).</summary>
     public void FailNext(int count, int status)
     {
@@ -151,7 +155,7 @@ public sealed class FakeMlflowServer : IAsyncDisposable
             var alias = context.Request.Query["alias"].ToString();
             return _aliases.TryGetValue((name, alias), out var version)
                 ? Results.Json(new JsonObject { ["model_version"] = VersionJson(name, version) })
-                : MlflowError(404, "RESOURCE_DOES_NOT_EXIST", $"Registered model alias {alias} not found.");
+                : MlflowError(400, "INVALID_PARAMETER_VALUE", $"Registered model alias {alias} not found.");
         });
         app.MapGet("/api/2.0/mlflow/model-versions/get", (HttpContext context) =>
         {

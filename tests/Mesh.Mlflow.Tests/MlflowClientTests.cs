@@ -125,8 +125,9 @@ public sealed class MlflowClientTests : IAsyncLifetime
 
         var error = await Assert.ThrowsAsync<MlflowResourceNotFoundException>(() => Client().GetModelVersionByAliasAsync("iris", "nope"));
 
+        // The real server's answer: 400 INVALID_PARAMETER_VALUE, which the client names for what it is.
         Assert.Equal(MlflowErrorCodes.ResourceDoesNotExist, error.ErrorCode);
-        Assert.Equal(HttpStatusCode.NotFound, error.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, error.StatusCode);
         Assert.Contains("alias nope not found", error.Message);
     }
 

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json.Nodes;
@@ -8,6 +9,9 @@ using Inference;
 using Mesh.Mlflow.Tests;
 using Mesh.ModelHost.Tests.Onnx;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Logging;
 using static Mesh.ModelHost.Tests.InferRequests;
 
 namespace Mesh.ModelHost.Tests;
@@ -41,6 +45,8 @@ public sealed class MlflowModelHostTests : IAsyncLifetime
         await File.WriteAllTextAsync(Path.Combine(corrupt, "MLmodel"), Mlmodel("swap-3"));
         await File.WriteAllTextAsync(Path.Combine(corrupt, "model.onnx"), "not an ONNX model");
         _mlflow.SetAlias("iris-swap", "prod", "1");
+        LogModel("iris-gone", "1", "gone-1", TestModels.MatMulSoftmaxGraph(s_bias1));
+        _mlflow.SetAlias("iris-gone", "prod", "1");
         var logged = _mlflow.AddLoggedModel("m-7e1d2c3b");
         File.WriteAllBytes(Path.Combine(logged, "model.onnx"), OnnxGraphs.Model(TestModels.MatMulSoftmaxGraph(s_bias2)));
         File.WriteAllText(Path.Combine(logged, "MLmodel"), Mlmodel("logged"));
@@ -57,6 +63,7 @@ public sealed class MlflowModelHostTests : IAsyncLifetime
             ["ModelHost:Mlflow:Models:4:Name"] = "iris-latest",
             ["ModelHost:Mlflow:Models:5:Uri"] = "models:/m-7e1d2c3b",
             ["ModelHost:Mlflow:Models:5:Name"] = "iris-logged",
+            ["ModelHost:Mlflow:Models:6:Uri"] = "models:/iris-gone@prod",
         });
         await _app.StartAsync();
         _channel = GrpcChannel.ForAddress(_app.GetEndpointUri("Grpc"));
@@ -177,6 +184,61 @@ public sealed class MlflowModelHostTests : IAsyncLifetime
         AssertSoftmax(after, [1, 2, 3], s_bias2);
     }
 
+    [Fact]
+    public async Task AliasDeleted_PolledAndReloaded_OneWarningGaugeAndDegradedHealthWhileTheOldVersionServes()
+    {
+        var logs = new CapturedLogs();
+        _app.Services.GetRequiredService<ILoggerFactory>().AddProvider(logs);
+        using var gauge = new MeterListener();
+        var unresolved = new ConcurrentDictionary<string, int>();
+        gauge.InstrumentPublished = (instrument, listener) =>
+        {
+            if (instrument.Name == "mesh.model_host.mlflow.unresolved")
+            {
+                listener.EnableMeasurementEvents(instrument);
+            }
+        };
+        gauge.SetMeasurementEventCallback<int>((_, value, tags, _) => unresolved[(string)tags.ToArray().Single(t => t.Key == "model").Value!] = value);
+        gauge.Start();
+
+        _mlflow.DeleteAlias("iris-gone", "prod");
+        for (var i = 0; i < 3; i++)
+        {
+            await AdminLoadAsync("iris-gone");
+        }
+
+        var health = await _app.Services.GetRequiredService<HealthCheckService>().CheckHealthAsync();
+        var healthText = await _http.GetStringAsync("/health");
+        var served = await _client.ModelInferAsync(Latest("iris-gone", [1, 2, 3]));
+        gauge.RecordObservableInstruments();
+        var gaugeWhileGone = unresolved.GetValueOrDefault("iris-gone", -1);
+
+        _mlflow.SetAlias("iris-gone", "prod", "1");
+        await AdminLoadAsync("iris-gone");
+        var healthAfter = await _app.Services.GetRequiredService<HealthCheckService>().CheckHealthAsync();
+        gauge.RecordObservableInstruments();
+
+        // What the model source says about it (the health check service reports each degraded check itself).
+        var about = logs.Entries.Where(e => e.Category.EndsWith("MlflowModelSource", StringComparison.Ordinal) && e.Message.Contains("iris-gone", StringComparison.Ordinal)).ToList();
+        Assert.Single(about, e => e.Level == LogLevel.Warning && e.Exception is null);
+        Assert.DoesNotContain(about, e => e.Level >= LogLevel.Error);
+        Assert.Equal(1, gaugeWhileGone);
+        Assert.Equal(0, unresolved["iris-gone"]);
+        Assert.Equal("Degraded", healthText);
+        Assert.Equal(HealthStatus.Degraded, health.Entries["mlflow"].Status);
+        Assert.Contains("iris-gone keeps serving version 1", health.Entries["mlflow"].Description);
+        Assert.Contains("alias prod not found", health.Entries["mlflow"].Description);
+        Assert.Equal("1", served.ModelVersion);
+        Assert.Equal(HealthStatus.Healthy, healthAfter.Entries["mlflow"].Status);
+    }
+
+    private async Task AdminLoadAsync(string model)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"/v2/repository/models/{model}/load");
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", AdminToken);
+        using var _ = await _http.SendAsync(request);
+    }
+
     // A host of its own on the same cache folder, started, asked once and stopped: what a restart sees.
     private async Task<ModelInferResponse> InferOnFreshHostAsync(Dictionary<string, string?> models, string model)
     {
@@ -278,6 +340,28 @@ public sealed class MlflowModelHostTests : IAsyncLifetime
             }
 
             await Task.Delay(50);
+        }
+    }
+
+    private sealed class CapturedLogs : ILoggerProvider
+    {
+        public ConcurrentQueue<(string Category, LogLevel Level, string Message, Exception? Exception)> Entries { get; } = new();
+
+        public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
+
+        public void Dispose()
+        {
+        }
+
+        private sealed class Logger(CapturedLogs owner, string category) : ILogger
+        {
+            public IDisposable? BeginScope<TState>(TState state)
+                where TState : notnull => null;
+
+            public bool IsEnabled(LogLevel logLevel) => true;
+
+            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+                owner.Entries.Enqueue((category, logLevel, formatter(state, exception), exception));
         }
     }
 }

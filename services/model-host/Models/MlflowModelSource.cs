@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using System.Security.Cryptography;
 using System.Text;
 using Mesh.ModelHost.Options;
@@ -20,9 +21,11 @@ internal sealed partial class MlflowModelSource(
     ModelCatalog catalog,
     ModelHostTelemetry telemetry,
     IOptions<ModelHostOptions> options,
+    IMeterFactory meterFactory,
     ILogger<MlflowModelSource> logger) : IDisposable
 {
     private readonly HttpClient _http = new();
+    private readonly UnresolvedModels _unresolved = new(meterFactory);
     private List<Entry>? _entries;
     private MlflowClient? _client;
 
@@ -57,6 +60,9 @@ internal sealed partial class MlflowModelSource(
         }
     }
 
+    /// <summary>Served models whose URI no longer resolves (a deleted alias, say), with the reason; their version keeps serving.</summary>
+    public IReadOnlyList<(string Model, string Version, string Reason)> Unresolved => _unresolved.Snapshot;
+
     /// <summary>Resolves a served MLflow model now (the admin call); null when no MLflow model has that name.</summary>
     public Task<RefreshResult>? RefreshAsync(string servedName, CancellationToken cancellationToken)
     {
@@ -72,7 +78,20 @@ internal sealed partial class MlflowModelSource(
         string? version = null;
         try
         {
-            var resolved = await entry.Uri.ResolveAsync(Client(), cancellationToken).ConfigureAwait(false);
+            ResolvedModel resolved;
+            try
+            {
+                resolved = await entry.Uri.ResolveAsync(Client(), cancellationToken).ConfigureAwait(false);
+            }
+            catch (MlflowException e) when (entry.CurrentVersion is not null)
+            {
+                // A deleted alias or an unreachable server: the version served stays right to serve, so this is
+                // reported once per change (log, gauge, /health), not as a failure on every poll.
+                MarkUnresolved(entry, e.Message);
+                return new RefreshResult(entry.ServedName, entry.CurrentVersion, false, $"{entry.Uri.Text}: {e.Message}");
+            }
+
+            MarkResolved(entry);
             version = resolved.Version;
             if (version == entry.CurrentVersion || (!force && version == entry.FailedVersion))
             {
@@ -101,6 +120,22 @@ internal sealed partial class MlflowModelSource(
         finally
         {
             entry.Gate.Release();
+        }
+    }
+
+    private void MarkUnresolved(Entry entry, string reason)
+    {
+        if (_unresolved.Mark(entry.ServedName, entry.CurrentVersion!, reason))
+        {
+            LogUnresolved(entry.ServedName, entry.Uri.Text, entry.CurrentVersion!, reason);
+        }
+    }
+
+    private void MarkResolved(Entry entry)
+    {
+        if (_unresolved.Clear(entry.ServedName))
+        {
+            LogResolvedAgain(entry.ServedName, entry.Uri.Text);
         }
     }
 
@@ -151,6 +186,12 @@ internal sealed partial class MlflowModelSource(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Serving {Model} version {Version} from {Uri} (was {Previous})")]
     private partial void LogPublished(string model, string version, string uri, string previous);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Model {Model}: {Uri} does not resolve ({Reason}); version {Serving} keeps serving")]
+    private partial void LogUnresolved(string model, string uri, string serving, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Model {Model}: {Uri} resolves again")]
+    private partial void LogResolvedAgain(string model, string uri);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Model {Model} from {Uri} version {Version} failed to load; version {Serving} keeps serving")]
     private partial void LogLoadFailed(Exception exception, string model, string uri, string version, string serving);
