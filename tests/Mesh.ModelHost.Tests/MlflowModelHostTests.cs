@@ -46,6 +46,7 @@ public sealed class MlflowModelHostTests : IAsyncLifetime
         await File.WriteAllTextAsync(Path.Combine(corrupt, "model.onnx"), "not an ONNX model");
         _mlflow.SetAlias("iris-swap", "prod", "1");
         LogModel("iris-gone", "1", "gone-1", TestModels.MatMulSoftmaxGraph(s_bias1));
+        LogModelWithExternalWeights("iris-external", "1", "external-1", TestModels.MatMulSoftmaxGraph(s_bias2));
         _mlflow.SetAlias("iris-gone", "prod", "1");
         var logged = _mlflow.AddLoggedModel("m-7e1d2c3b");
         File.WriteAllBytes(Path.Combine(logged, "model.onnx"), OnnxGraphs.Model(TestModels.MatMulSoftmaxGraph(s_bias2)));
@@ -64,6 +65,7 @@ public sealed class MlflowModelHostTests : IAsyncLifetime
             ["ModelHost:Mlflow:Models:5:Uri"] = "models:/m-7e1d2c3b",
             ["ModelHost:Mlflow:Models:5:Name"] = "iris-logged",
             ["ModelHost:Mlflow:Models:6:Uri"] = "models:/iris-gone@prod",
+            ["ModelHost:Mlflow:Models:7:Uri"] = "models:/iris-external/1",
         });
         await _app.StartAsync();
         _channel = GrpcChannel.ForAddress(_app.GetEndpointUri("Grpc"));
@@ -107,6 +109,15 @@ public sealed class MlflowModelHostTests : IAsyncLifetime
         AssertSoftmax(latest, [1, 2, 3], s_bias2);
         Assert.Equal("m-7e1d2c3b", logged.ModelVersion);
         AssertSoftmax(logged, [1, 2, 3], s_bias2);
+    }
+
+    [Fact]
+    public async Task ModelInfer_OnnxDataKeyWithExternalWeights_LoadsTheNamedFileAndItsWeights()
+    {
+        var response = await _client.ModelInferAsync(Latest("iris-external", [1, 2, 3]));
+
+        Assert.Equal("1", response.ModelVersion);
+        AssertSoftmax(response, [1, 2, 3], s_bias2);
     }
 
     [Fact]
@@ -284,24 +295,42 @@ public sealed class MlflowModelHostTests : IAsyncLifetime
         File.WriteAllText(Path.Combine(folder, "MLmodel"), Mlmodel(runId));
     }
 
-    // What mlflow.onnx.log_model writes, with a tensor signature.
-    private static string Mlmodel(string runId) => $$"""
+    // As onnx.save_model(..., save_as_external_data=True) leaves it: the weights in a file beside the graph,
+    // which is not called model.onnx, in a sub-folder the download must bring along.
+    private void LogModelWithExternalWeights(string name, string version, string runId, GraphProto graph)
+    {
+        var folder = _mlflow.AddVersion(name, version, runId);
+        var weights = graph.Initializer.Single(i => i.Name == "W");
+        var bytes = weights.FloatData.SelectMany(BitConverter.GetBytes).ToArray();
+        Directory.CreateDirectory(Path.Combine(folder, "weights"));
+        File.WriteAllBytes(Path.Combine(folder, "weights", "iris.onnx.data"), bytes);
+        weights.FloatData.Clear();
+        weights.DataLocation = 1;
+        weights.ExternalData.Add(new StringStringEntryProto { Key = "location", Value = "weights/iris.onnx.data" });
+        weights.ExternalData.Add(new StringStringEntryProto { Key = "offset", Value = "0" });
+        weights.ExternalData.Add(new StringStringEntryProto { Key = "length", Value = bytes.Length.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+        File.WriteAllBytes(Path.Combine(folder, "iris.onnx"), OnnxGraphs.Model(graph));
+        File.WriteAllText(Path.Combine(folder, "MLmodel"), Mlmodel(runId, "iris.onnx"));
+    }
+
+    // What mlflow.onnx.log_model writes (MLflow 3: flavors.onnx.data, no onnx_model key), with a tensor signature.
+    private static string Mlmodel(string runId, string modelFile = "model.onnx") => $$"""
         artifact_path: model
         flavors:
           onnx:
             code: null
-            onnx_model: model.onnx
+            data: {{modelFile}}
             onnx_version: 1.16.0
             providers:
             - CPUExecutionProvider
           python_function:
-            data: model.onnx
+            data: {{modelFile}}
             env:
               conda: conda.yaml
               virtualenv: python_env.yaml
             loader_module: mlflow.onnx
             python_version: 3.11.9
-        mlflow_version: 2.16.2
+        mlflow_version: 3.6.0
         model_uuid: 4f3a0e4c5b7d4d3f9a1e2b3c4d5e6f70
         run_id: {{runId}}
         signature:

@@ -99,10 +99,7 @@ internal sealed partial class MlflowModelSource(
             }
 
             var folder = await DownloadAsync(entry, resolved, cancellationToken).ConfigureAwait(false);
-            var settings = options.Value;
-            var model = await Task.Run(
-                () => ServedModel.Load(entry.ServedName, version, folder, settings.DefaultSessionSettings(), settings.Batching.ToSettings(), telemetry, MlmodelFile.Read(folder)),
-                cancellationToken).ConfigureAwait(false);
+            var model = await Task.Run(() => Load(entry.ServedName, version, folder), cancellationToken).ConfigureAwait(false);
             var previous = entry.CurrentVersion;
             catalog.Publish(entry.ServedName, version, model);
             entry.CurrentVersion = version;
@@ -120,6 +117,23 @@ internal sealed partial class MlflowModelSource(
         finally
         {
             entry.Gate.Release();
+        }
+    }
+
+    private ServedModel Load(string servedName, string version, string folder)
+    {
+        var settings = options.Value;
+        var mlmodel = MlmodelFile.Read(folder);
+        var model = ServedModel.Load(servedName, version, folder, settings.DefaultSessionSettings(), settings.Batching.ToSettings(), telemetry, mlmodel);
+        try
+        {
+            mlmodel.CheckOutputs(model.Outputs, Path.Combine(folder, MlmodelFile.FileName));
+            return model;
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
         }
     }
 
