@@ -3,8 +3,8 @@ using System.Text.RegularExpressions;
 namespace Mesh.Mlflow;
 
 /// <summary>
-/// One clause of the run filters <see cref="LocalTrackingStore"/> understands: <c>tags.&lt;key&gt; = '&lt;value&gt;'</c>
-/// and <c>attributes.run_name = '&lt;value&gt;'</c>, joined by AND (what the services send).
+/// One clause of the run filters <see cref="LocalTrackingStore"/> understands: <c>tags.&lt;key&gt; = '&lt;value&gt;'</c>,
+/// <c>attributes.run_name = '&lt;value&gt;'</c> and <c>attributes.status = '&lt;value&gt;'</c>, joined by AND (what the services send).
 /// </summary>
 internal sealed partial record LocalRunFilter(string Key, string Value, bool IsTag)
 {
@@ -22,7 +22,7 @@ internal sealed partial record LocalRunFilter(string Key, string Value, bool IsT
             if (!match.Success)
             {
                 throw new MlflowInvalidParameterException(MlflowErrorCodes.InvalidParameterValue,
-                    $"The local tracking folder supports only tags.<key> = '<value>' and attributes.run_name = '<value>' joined by AND; got '{clause.Trim()}'", null);
+                    $"The local tracking folder supports only tags.<key> = '<value>', attributes.run_name = '<value>' and attributes.status = '<value>' joined by AND; got '{clause.Trim()}'", null);
             }
 
             var key = match.Groups["key"].Value.Trim('`', '"');
@@ -35,7 +35,12 @@ internal sealed partial record LocalRunFilter(string Key, string Value, bool IsT
 
     public bool Matches(MlflowRun run) => IsTag
         ? run.Tag(Key) == Value
-        : Key == "run_name" && run.Info.RunName == Value;
+        : Key switch
+        {
+            "run_name" => run.Info.RunName == Value,
+            "status" => run.Info.Status == Value,
+            _ => false,
+        };
 
     [GeneratedRegex(@"\s+AND\s+", RegexOptions.IgnoreCase)]
     private static partial Regex AndSplitter();

@@ -12,7 +12,8 @@ namespace Mesh.MetricsSink.Tracking;
 /// <summary>
 /// Every <c>MetricsSink:WindowSeconds</c>: closes the window of every experiment arm, looks at each experiment
 /// with the sequential test, and hands the figures to the <see cref="TrackingWriter"/> (one MLflow run per
-/// experiment arm and model version, step = window index) and to the Prometheus gauges. Only queues: the
+/// experiment arm and model version each time the sink starts, step = window index, strictly increasing) and to the
+/// Prometheus gauges. The writer ends the runs FINISHED when the sink stops. Only queues: the
 /// writer does the I/O in the background, so a slow or absent MLflow never slows the consume loop.
 /// </summary>
 internal sealed partial class OutcomeTrackingService(
@@ -28,6 +29,7 @@ internal sealed partial class OutcomeTrackingService(
     private readonly Dictionary<string, string> _states = new(StringComparer.Ordinal);
     private readonly object _gate = new();
     private long _droppedReported;
+    private long _lastStep = long.MinValue;
 
     public override Task StartAsync(CancellationToken cancellationToken)
     {
@@ -68,7 +70,10 @@ internal sealed partial class OutcomeTrackingService(
         lock (_gate)
         {
             var now = time.GetUtcNow();
-            var step = now.ToUnixTimeSeconds() / options.Value.WindowSeconds;
+            // The window index of the clock, but never a step already used: the partial window closed on stop
+            // (or a tick that came late) can fall in the same index as the window before it.
+            var step = Math.Max(now.ToUnixTimeSeconds() / options.Value.WindowSeconds, _lastStep == long.MinValue ? long.MinValue : _lastStep + 1);
+            _lastStep = step;
             var timestamp = now.ToUnixTimeMilliseconds();
             var windows = joiner.CloseWindow();
             telemetry.LatestWindows = windows;
