@@ -29,6 +29,10 @@ public sealed class ModelVersion
     [JsonPropertyName("creation_timestamp")]
     public long? CreationTimestamp { get; set; }
 
+    /// <summary>The version's tags.</summary>
+    [JsonPropertyName("tags")]
+    public List<MlflowKeyValue>? Tags { get; set; }
+
     /// <summary>Aliases pointing at this version.</summary>
     [JsonPropertyName("aliases")]
     public List<string>? Aliases { get; set; }

@@ -31,6 +31,7 @@ public sealed class FakeMlflowServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly ConcurrentDictionary<(string Name, string Version), RegisteredVersion> _versions = new();
+    private readonly ConcurrentDictionary<(string Name, string Version, string Key), string> _versionTags = new();
     private readonly ConcurrentDictionary<string, string> _loggedModels = new(StringComparer.Ordinal);
     private long _registrations;
     private readonly ConcurrentDictionary<(string Name, string Alias), string> _aliases = new();
@@ -112,6 +113,10 @@ public sealed class FakeMlflowServer : IAsyncDisposable
 
     public void DeleteAlias(string name, string alias) => _aliases.TryRemove((name, alias), out _);
 
+    public string? Alias(string name, string alias) => _aliases.GetValueOrDefault((name, alias));
+
+    public string? VersionTag(string name, string version, string key) => _versionTags.GetValueOrDefault((name, version, key));
+
     /// <summary>The next <paramref name="count"/> calls answer <paramref name="status"/> (429 or 503 with MLflow's error body).</summary>
     public void FailNext(int count, int status)
     {
@@ -156,6 +161,30 @@ public sealed class FakeMlflowServer : IAsyncDisposable
             return _aliases.TryGetValue((name, alias), out var version)
                 ? Results.Json(new JsonObject { ["model_version"] = VersionJson(name, version) })
                 : MlflowError(400, "INVALID_PARAMETER_VALUE", $"Registered model alias {alias} not found.");
+        });
+        app.MapPost("/api/2.0/mlflow/registered-models/alias", async (HttpContext context) =>
+        {
+            var body = await JsonNode.ParseAsync(context.Request.Body);
+            var (name, alias, version) = ((string?)body?["name"] ?? "", (string?)body?["alias"] ?? "", (string?)body?["version"] ?? "");
+            if (!_versions.ContainsKey((name, version)))
+            {
+                return MlflowError(404, "RESOURCE_DOES_NOT_EXIST", $"Model Version (name={name}, version={version}) not found");
+            }
+
+            _aliases[(name, alias)] = version;
+            return Results.Json(new JsonObject());
+        });
+        app.MapPost("/api/2.0/mlflow/model-versions/set-tag", async (HttpContext context) =>
+        {
+            var body = await JsonNode.ParseAsync(context.Request.Body);
+            var (name, version) = ((string?)body?["name"] ?? "", (string?)body?["version"] ?? "");
+            if (!_versions.ContainsKey((name, version)))
+            {
+                return MlflowError(404, "RESOURCE_DOES_NOT_EXIST", $"Model Version (name={name}, version={version}) not found");
+            }
+
+            _versionTags[(name, version, (string?)body?["key"] ?? "")] = (string?)body?["value"] ?? "";
+            return Results.Json(new JsonObject());
         });
         app.MapGet("/api/2.0/mlflow/model-versions/get", (HttpContext context) =>
         {
@@ -262,6 +291,8 @@ public sealed class FakeMlflowServer : IAsyncDisposable
             ["run_id"] = registered.RunId,
             ["status"] = "READY",
             ["aliases"] = aliases,
+            ["tags"] = new JsonArray([.. _versionTags.Where(t => t.Key.Name == name && t.Key.Version == version)
+                .Select(t => (JsonNode)new JsonObject { ["key"] = t.Key.Key, ["value"] = t.Value })]),
         };
     }
 

@@ -7,6 +7,7 @@ root.Subcommands.Add(Commands.Train());
 root.Subcommands.Add(Commands.Demo());
 root.Subcommands.Add(Commands.Bench());
 root.Subcommands.Add(ModelHostBenchCommands.Create());
+root.Subcommands.Add(Mesh.Cli.Promote.PromoteCommand.Create());
 // On Ctrl-C, give a command time to stop what it started (the demo stops the whole stack) instead of the default 2 s.
 var invocation = new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(45) };
 return await root.Parse(args).InvokeAsync(invocation).ConfigureAwait(false);

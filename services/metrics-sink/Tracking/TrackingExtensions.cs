@@ -53,6 +53,10 @@ internal static partial class TrackingExtensions
             var o = sp.GetRequiredService<IOptions<MetricsSinkOptions>>().Value;
             return new SequentialAccuracyTest(o.VerdictAlpha, o.VerdictEffectSize, o.VerdictMinJoined);
         });
+        builder.Services.AddOptions<PromotionOptions>()
+            .BindConfiguration("MetricsSink")
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
         builder.Services.AddSingleton<ModelPromoter>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ModelPromoter>());
         builder.Services.AddSingleton<OutcomeTrackingService>();
