@@ -88,6 +88,7 @@ public sealed class TrackingWriter : IAsyncDisposable
     private long _dropped;
     private long _failed;
     private long _killed;
+    private int _ended;
     private int _overflowing;
 
     /// <summary>Starts the background writer.</summary>
@@ -166,7 +167,8 @@ public sealed class TrackingWriter : IAsyncDisposable
         try
         {
             await _loop.WaitAsync(deadline.Token).ConfigureAwait(false);
-            if (_options.StartId is not null)
+            // Once: a host stops the writer and then disposes it.
+            if (_options.StartId is not null && Interlocked.Exchange(ref _ended, 1) == 0)
             {
                 await EndRunsAsync(MlflowRunStatus.Finished, deadline.Token).ConfigureAwait(false);
             }
@@ -176,8 +178,9 @@ public sealed class TrackingWriter : IAsyncDisposable
             // The destination is still down: what is left is lost with the process; Pending says how much. Runs
             // not ended here stay RUNNING until the next start ends them KILLED.
         }
-        catch (MlflowException e)
+        catch (Exception e) when (e is MlflowException or IOException or HttpRequestException or UnauthorizedAccessException)
         {
+            // Stopping must not fail because the destination did: the next start ends what is left KILLED.
             _options.OnError?.Invoke(e, false);
         }
 
