@@ -36,6 +36,7 @@ internal static class ModelHostExtensions
     {
         app.MapGrpcService<InferenceService>();
         app.MapInferenceHttp();
+        app.MapMlflowWebhook();
         app.MapGrpcHealthChecksService();
         return app;
     }

@@ -70,6 +70,18 @@ internal sealed partial class MlflowModelSource(
         return entry is null ? null : RefreshAsync(entry, force: true, cancellationToken);
     }
 
+    /// <summary>Resolves now every served model that follows <paramref name="name"/>@<paramref name="alias"/> (a webhook said it moved).</summary>
+    public async Task<IReadOnlyList<RefreshResult>> RefreshAliasAsync(string name, string alias, CancellationToken cancellationToken)
+    {
+        var results = new List<RefreshResult>();
+        foreach (var entry in Entries().Where(e => e.Uri.Kind == MlflowModelUriKind.Alias && e.Uri.Name == name && e.Uri.Alias == alias))
+        {
+            results.Add(await RefreshAsync(entry, force: false, cancellationToken).ConfigureAwait(false));
+        }
+
+        return results;
+    }
+
     public void Dispose() => _http.Dispose();
 
     private async Task<RefreshResult> RefreshAsync(Entry entry, bool force, CancellationToken cancellationToken)
