@@ -20,7 +20,7 @@ namespace Mesh.ModelHost.Tests;
 /// A host serving models from an MLflow server that answers as MLflow's REST API documentation specifies:
 /// alias, version and run URIs, the MLmodel signature, an alias move and the swap it triggers.
 /// </summary>
-public sealed class MlflowModelHostTests : IAsyncLifetime
+public sealed partial class MlflowModelHostTests : IAsyncLifetime
 {
     private const string AdminToken = "admin-secret";
     private static readonly float[] s_bias1 = [0.3f, -0.1f];
@@ -243,50 +243,6 @@ public sealed class MlflowModelHostTests : IAsyncLifetime
         Assert.Equal(HealthStatus.Healthy, healthAfter.Entries["mlflow"].Status);
     }
 
-    [Fact]
-    public async Task Webhook_AliasCreatedWithoutPolling_SwapsOnlyWhenTheSignatureIsMlflows()
-    {
-        LogModel("iris-hook", "1", "hook-1", TestModels.MatMulSoftmaxGraph(s_bias1));
-        LogModel("iris-hook", "2", "hook-2", TestModels.MatMulSoftmaxGraph(s_bias2));
-        _mlflow.SetAlias("iris-hook", "prod", "1");
-        await using var app = CreateHost(new Dictionary<string, string?>
-        {
-            ["ModelHost:Mlflow:Models:0:Uri"] = "models:/iris-hook@prod",
-            ["ModelHost:Mlflow:PollSeconds"] = "0",
-            ["ModelHost:Mlflow:WebhookSecret"] = "s3cret",
-        });
-        await app.StartAsync();
-        using var channel = GrpcChannel.ForAddress(app.GetEndpointUri("Grpc"));
-        var client = new GRPCInferenceService.GRPCInferenceServiceClient(channel);
-        using var http = new HttpClient { BaseAddress = app.GetEndpointUri("Http") };
-        await WaitUntil(async () => (await client.ServerReadyAsync(new ServerReadyRequest())).Ready, "the webhook host to become ready");
-        _mlflow.SetAlias("iris-hook", "prod", "2");
-        const string Body = """{"entity": "model_version_alias", "action": "created", "timestamp": "2026-12-01T16:00:00Z", "data": {"name": "iris-hook", "alias": "prod", "version": "2"}}""";
-
-        var forged = await PostWebhookAsync(http, Body, "wrong-secret");
-        var before = await client.ModelInferAsync(Latest("iris-hook", [1, 2, 3]));
-        var signed = await PostWebhookAsync(http, Body, "s3cret");
-        var after = await client.ModelInferAsync(Latest("iris-hook", [1, 2, 3]));
-        await app.StopAsync();
-
-        Assert.Equal(HttpStatusCode.Unauthorized, forged.StatusCode);
-        Assert.Equal("1", before.ModelVersion);
-        Assert.Equal(HttpStatusCode.OK, signed.StatusCode);
-        Assert.Equal("2", after.ModelVersion);
-        AssertSoftmax(after, [1, 2, 3], s_bias2);
-    }
-
-    private static async Task<HttpResponseMessage> PostWebhookAsync(HttpClient http, string body, string secret)
-    {
-        var delivery = Guid.NewGuid().ToString("N");
-        var timestamp = DateTimeOffset.UtcNow.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture);
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/v2/mlflow/webhook") { Content = new StringContent(body, System.Text.Encoding.UTF8, "application/json") };
-        request.Headers.Add(Mesh.Mlflow.MlflowWebhookSignature.DeliveryIdHeader, delivery);
-        request.Headers.Add(Mesh.Mlflow.MlflowWebhookSignature.TimestampHeader, timestamp);
-        request.Headers.Add(Mesh.Mlflow.MlflowWebhookSignature.SignatureHeader, Mesh.Mlflow.MlflowWebhookSignature.Sign(secret, delivery, timestamp, body));
-        return await http.SendAsync(request);
-    }
-
     private async Task AdminLoadAsync(string model)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, $"/v2/repository/models/{model}/load");
@@ -413,28 +369,6 @@ public sealed class MlflowModelHostTests : IAsyncLifetime
             }
 
             await Task.Delay(50);
-        }
-    }
-
-    private sealed class CapturedLogs : ILoggerProvider
-    {
-        public ConcurrentQueue<(string Category, LogLevel Level, string Message, Exception? Exception)> Entries { get; } = new();
-
-        public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
-
-        public void Dispose()
-        {
-        }
-
-        private sealed class Logger(CapturedLogs owner, string category) : ILogger
-        {
-            public IDisposable? BeginScope<TState>(TState state)
-                where TState : notnull => null;
-
-            public bool IsEnabled(LogLevel logLevel) => true;
-
-            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-                owner.Entries.Enqueue((category, logLevel, formatter(state, exception), exception));
         }
     }
 }
