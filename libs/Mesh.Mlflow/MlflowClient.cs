@@ -58,9 +58,21 @@ public sealed class MlflowClient
     }
 
     /// <summary>The version an alias points at (<c>GET mlflow/registered-models/alias</c>).</summary>
+    /// <exception cref="MlflowResourceNotFoundException">No such alias (whatever status the server answered it with).</exception>
     public async Task<ModelVersion> GetModelVersionByAliasAsync(string name, string alias, CancellationToken cancellationToken = default)
     {
-        var response = await GetAsync<ModelVersionResponse>("mlflow/registered-models/alias", [new("name", name), new("alias", alias)], cancellationToken).ConfigureAwait(false);
+        ModelVersionResponse response;
+        try
+        {
+            response = await GetAsync<ModelVersionResponse>("mlflow/registered-models/alias", [new("name", name), new("alias", alias)], cancellationToken).ConfigureAwait(false);
+        }
+        catch (MlflowInvalidParameterException e) when (e.ServerMessage.Contains("not found", StringComparison.OrdinalIgnoreCase))
+        {
+            // A real MLflow 3 server answers a missing alias with 400 INVALID_PARAMETER_VALUE
+            // ("Registered model alias champion not found."), not RESOURCE_DOES_NOT_EXIST: it is the same fact.
+            throw new MlflowResourceNotFoundException(e.ServerMessage, e.StatusCode);
+        }
+
         return response.ModelVersion ?? throw Malformed("mlflow/registered-models/alias", "model_version");
     }
 
@@ -71,7 +83,56 @@ public sealed class MlflowClient
         return response.ModelVersion ?? throw Malformed("mlflow/model-versions/get", "model_version");
     }
 
-    /// <summary>Where a model version's files are (<c>GET mlflow/model-versions/get-download-uri</c>), for example <c>mlflow-artifacts:/1/abc/artifacts/model</c>.</summary>
+    /// <summary>
+    /// The highest version of a registered model, as MLflow's clients resolve <c>models:/&lt;name&gt;/latest</c>
+    /// (<c>POST mlflow/registered-models/get-latest-versions</c>, the latest of each stage, the highest of those).
+    /// </summary>
+    public async Task<ModelVersion> GetLatestModelVersionAsync(string name, CancellationToken cancellationToken = default)
+    {
+        const string Endpoint = "mlflow/registered-models/get-latest-versions";
+        var response = await PostAsync<ModelVersionsResponse>(Endpoint, new Dictionary<string, object> { ["name"] = name }, cancellationToken).ConfigureAwait(false);
+        return response.ModelVersions?.OrderByDescending(v => long.TryParse(v.Version, out var n) ? n : 0).FirstOrDefault()
+            ?? throw new MlflowResourceNotFoundException($"Registered model '{name}' has no versions ({Endpoint})", null);
+    }
+
+    /// <summary>The artifact root of an MLflow 3 logged model (<c>GET mlflow/logged-models/{model_id}</c>, <c>model.info.artifact_uri</c>).</summary>
+    public async Task<string> GetLoggedModelArtifactUriAsync(string modelId, CancellationToken cancellationToken = default)
+    {
+        var endpoint = "mlflow/logged-models/" + Uri.EscapeDataString(modelId);
+        var response = await GetAsync<LoggedModelResponse>(endpoint, [], cancellationToken).ConfigureAwait(false);
+        return response.Model?.Info?.ArtifactUri ?? throw Malformed(endpoint, "model.info.artifact_uri");
+    }
+
+    /// <summary>
+    /// Turns a URI MLflow hands back as a version's files into one that can be downloaded: <c>runs:/&lt;run&gt;/&lt;path&gt;</c>
+    /// through the run's <c>artifact_uri</c>, <c>models:/m-&lt;id&gt;</c> through the logged model's; others unchanged.
+    /// </summary>
+    public async Task<string> ResolveArtifactUriAsync(string uri, CancellationToken cancellationToken = default)
+    {
+        if (uri.StartsWith("runs:/", StringComparison.Ordinal))
+        {
+            var rest = uri["runs:/".Length..].Trim('/');
+            var slash = rest.IndexOf('/');
+            var runId = slash < 0 ? rest : rest[..slash];
+            var root = (await GetRunArtifactUriAsync(runId, cancellationToken).ConfigureAwait(false)).TrimEnd('/');
+            return slash < 0 ? root : root + "/" + rest[(slash + 1)..];
+        }
+
+        if (uri.StartsWith("models:/m-", StringComparison.Ordinal))
+        {
+            var rest = uri["models:/".Length..].Trim('/');
+            var slash = rest.IndexOf('/');
+            var root = (await GetLoggedModelArtifactUriAsync(slash < 0 ? rest : rest[..slash], cancellationToken).ConfigureAwait(false)).TrimEnd('/');
+            return slash < 0 ? root : root + "/" + rest[(slash + 1)..];
+        }
+
+        return uri;
+    }
+
+    /// <summary>
+    /// What <c>GET mlflow/model-versions/get-download-uri</c> answers: the version's source unchanged (a real MLflow 3
+    /// server hands back <c>runs:/&lt;run_id&gt;/model</c>), which <see cref="ResolveArtifactUriAsync"/> makes downloadable.
+    /// </summary>
     public async Task<string> GetModelVersionDownloadUriAsync(string name, string version, CancellationToken cancellationToken = default)
     {
         var response = await GetAsync<DownloadUriResponse>("mlflow/model-versions/get-download-uri", [new("name", name), new("version", version)], cancellationToken).ConfigureAwait(false);
@@ -103,20 +164,24 @@ public sealed class MlflowClient
     }
 
     /// <summary>
-    /// Copies everything under an artifact URI into <paramref name="destination"/>: <c>mlflow-artifacts:</c> URIs
+    /// Copies everything under an artifact URI into <paramref name="destination"/>: <c>runs:/</c> and <c>models:/m-</c>
+    /// URIs resolved first, <c>mlflow-artifacts:</c> URIs
     /// through the proxy (folders recursively), <c>file:</c> URIs and local paths by copying. Cloud store URIs
     /// (<c>s3://</c>, ...) are refused: run the tracking server with artifact proxying (MLflow's default).
     /// </summary>
     public async Task DownloadArtifactsAsync(string artifactUri, string destination, CancellationToken cancellationToken = default)
     {
         Directory.CreateDirectory(destination);
+        artifactUri = await ResolveArtifactUriAsync(artifactUri, cancellationToken).ConfigureAwait(false);
         if (artifactUri.StartsWith("mlflow-artifacts:", StringComparison.Ordinal))
         {
             var path = ProxyPath(artifactUri);
             var files = await ListProxiedArtifactsAsync(path, cancellationToken).ConfigureAwait(false);
             if (files.Count == 0)
             {
-                // A file lists empty: fetch it as one.
+                // A file lists empty, and so does a missing path; the proxy answers a missing file with a 500, which
+                // would be retried as if the server were failing. The parent's listing tells the two apart.
+                await EnsureProxiedFileExistsAsync(path, artifactUri, cancellationToken).ConfigureAwait(false);
                 await DownloadProxiedArtifactAsync(path, Path.Combine(destination, LastSegment(path)), cancellationToken).ConfigureAwait(false);
                 return;
             }
@@ -134,6 +199,19 @@ public sealed class MlflowClient
 
         throw new MlflowException("UNSUPPORTED_ARTIFACT_URI",
             $"cannot download '{artifactUri}': only mlflow-artifacts: (the tracking server's artifact proxy) and local paths are supported");
+    }
+
+    private async Task EnsureProxiedFileExistsAsync(string path, string artifactUri, CancellationToken cancellationToken)
+    {
+        var slash = path.LastIndexOf('/');
+        var parent = slash < 0 ? "" : path[..slash];
+        var name = LastSegment(path);
+        var siblings = await ListProxiedArtifactsAsync(parent, cancellationToken).ConfigureAwait(false);
+        if (!siblings.Any(f => !f.IsDir && LastSegment(f.Path) == name))
+        {
+            throw new MlflowResourceNotFoundException(
+                $"'{artifactUri}' does not exist: the artifact proxy lists nothing under it and '{(parent.Length == 0 ? "/" : parent)}' holds no file '{name}'", null);
+        }
     }
 
     private async Task DownloadFolderAsync(string path, IReadOnlyList<ArtifactFile> files, string destination, CancellationToken cancellationToken)

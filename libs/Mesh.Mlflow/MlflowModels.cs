@@ -25,6 +25,14 @@ public sealed class ModelVersion
     [JsonPropertyName("status")]
     public string? Status { get; set; }
 
+    /// <summary>When the version was registered (ms since the epoch): tells a re-created version 1 from the deleted one.</summary>
+    [JsonPropertyName("creation_timestamp")]
+    public long? CreationTimestamp { get; set; }
+
+    /// <summary>The version's tags.</summary>
+    [JsonPropertyName("tags")]
+    public List<MlflowKeyValue>? Tags { get; set; }
+
     /// <summary>Aliases pointing at this version.</summary>
     [JsonPropertyName("aliases")]
     public List<string>? Aliases { get; set; }
@@ -50,6 +58,24 @@ internal sealed class ModelVersionResponse
 {
     [JsonPropertyName("model_version")]
     public ModelVersion? ModelVersion { get; set; }
+}
+
+internal sealed class ModelVersionsResponse
+{
+    [JsonPropertyName("model_versions")]
+    public List<ModelVersion>? ModelVersions { get; set; }
+}
+
+internal sealed class LoggedModelResponse
+{
+    [JsonPropertyName("model")]
+    public LoggedModelEnvelope? Model { get; set; }
+}
+
+internal sealed class LoggedModelEnvelope
+{
+    [JsonPropertyName("info")]
+    public RunInfoBody? Info { get; set; }
 }
 
 internal sealed class DownloadUriResponse

@@ -44,6 +44,17 @@ public sealed class TrackingWriterOptions
 
     /// <summary>Called when writing succeeds again after failures.</summary>
     public Action? OnRecovered { get; set; }
+
+    /// <summary>
+    /// When set, this process's runs are its own: each run key gets a new run per start (tagged
+    /// <see cref="TrackingWriter.StartIdTag"/>), <see cref="TrackingWriter.CompleteAsync"/> ends them FINISHED, and runs
+    /// an earlier start left RUNNING (it died) are ended KILLED when their experiment is first written to.
+    /// When null, a run key names one run across restarts, which a restarted writer continues.
+    /// </summary>
+    public string? StartId { get; set; }
+
+    /// <summary>The clock for run end times.</summary>
+    public TimeProvider Time { get; set; } = TimeProvider.System;
 }
 
 /// <summary>
@@ -57,6 +68,13 @@ public sealed class TrackingWriter : IAsyncDisposable
     /// <summary>The tag that identifies a run across restarts.</summary>
     public const string RunKeyTag = "mesh.run_key";
 
+    /// <summary>The tag naming the start of the writer (<see cref="TrackingWriterOptions.StartId"/>) that made a run.</summary>
+    public const string StartIdTag = "mesh.start_id";
+
+    // MLflow's search pages; a start sweeps at most this many pages of RUNNING runs per experiment.
+    private const int SweepPageSize = 200;
+    private const int SweepMaxPages = 50;
+
     private readonly IMlflowTracking _tracking;
     private readonly TrackingWriterOptions _options;
     private readonly Channel<TrackingRecord> _buffer;
@@ -69,6 +87,8 @@ public sealed class TrackingWriter : IAsyncDisposable
     private long _written;
     private long _dropped;
     private long _failed;
+    private long _killed;
+    private int _ended;
     private int _overflowing;
 
     /// <summary>Starts the background writer.</summary>
@@ -98,6 +118,12 @@ public sealed class TrackingWriter : IAsyncDisposable
 
     /// <summary>Records the destination refused as malformed (not retried).</summary>
     public long Failed => Interlocked.Read(ref _failed);
+
+    /// <summary>This start's id, or null when run keys continue across restarts.</summary>
+    public string? StartId => _options.StartId;
+
+    /// <summary>Runs an earlier start left RUNNING that this one ended KILLED.</summary>
+    public long RunsKilled => Interlocked.Read(ref _killed);
 
     /// <summary>Records accepted and not yet written or refused.</summary>
     public long Pending => Accepted - Written - Failed;
@@ -131,16 +157,31 @@ public sealed class TrackingWriter : IAsyncDisposable
     }
 
     /// <summary>Stops taking records, writes what is buffered within <paramref name="timeout"/>, then stops.</summary>
+    /// <remarks>
+    /// With a <see cref="TrackingWriterOptions.StartId"/>, the runs it wrote are then ended FINISHED.
+    /// </remarks>
     public async Task CompleteAsync(TimeSpan timeout)
     {
         _buffer.Writer.TryComplete();
+        using var deadline = new CancellationTokenSource(timeout);
         try
         {
-            await _loop.WaitAsync(timeout).ConfigureAwait(false);
+            await _loop.WaitAsync(deadline.Token).ConfigureAwait(false);
+            // Once: a host stops the writer and then disposes it.
+            if (_options.StartId is not null && Interlocked.Exchange(ref _ended, 1) == 0)
+            {
+                await EndRunsAsync(MlflowRunStatus.Finished, deadline.Token).ConfigureAwait(false);
+            }
         }
-        catch (TimeoutException)
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested)
         {
-            // The destination is still down: what is left is lost with the process; Pending says how much.
+            // The destination is still down: what is left is lost with the process; Pending says how much. Runs
+            // not ended here stay RUNNING until the next start ends them KILLED.
+        }
+        catch (Exception e) when (e is MlflowException or IOException or HttpRequestException or UnauthorizedAccessException)
+        {
+            // Stopping must not fail because the destination did: the next start ends what is left KILLED.
+            _options.OnError?.Invoke(e, false);
         }
 
         await _stopping.CancelAsync().ConfigureAwait(false);
@@ -243,17 +284,60 @@ public sealed class TrackingWriter : IAsyncDisposable
         if (!_experimentIds.TryGetValue(record.Experiment, out var experimentId))
         {
             experimentId = await _tracking.GetOrCreateExperimentAsync(record.Experiment, token).ConfigureAwait(false);
+            if (_options.StartId is not null)
+            {
+                await KillLeftRunsAsync(experimentId, token).ConfigureAwait(false);
+            }
+
             _experimentIds[record.Experiment] = experimentId;
         }
 
-        // A restarted sink continues the run it was writing rather than starting another.
-        var filter = $"tags.`{RunKeyTag}` = '{record.RunKey.Replace("'", "''", StringComparison.Ordinal)}'";
+        // Without a start id a restarted writer continues the run it was writing; with one, the key holds the start.
+        var runKey = _options.StartId is { } start ? record.RunKey + "@" + start : record.RunKey;
+        var filter = $"tags.`{RunKeyTag}` = '{runKey.Replace("'", "''", StringComparison.Ordinal)}'";
         var found = await _tracking.SearchRunsAsync([experimentId], filter, 1, null, token).ConfigureAwait(false);
+        List<MlflowKeyValue> tags = _options.StartId is { } id ? [new(RunKeyTag, runKey), new(StartIdTag, id)] : [new(RunKeyTag, runKey)];
         var runId = found.Runs.Count > 0
             ? found.Runs[0].Info.RunId
-            : (await _tracking.CreateRunAsync(experimentId, record.RunName, [new(RunKeyTag, record.RunKey)], token).ConfigureAwait(false)).RunId;
+            : (await _tracking.CreateRunAsync(experimentId, record.RunName, tags, token).ConfigureAwait(false)).RunId;
         _runIds[key] = runId;
         return runId;
+    }
+
+    // A start that died left its runs RUNNING (nothing ended them): end those of this writer's kind (they carry a
+    // run key and another start's id) KILLED, so MLflow shows they stopped without finishing.
+    private async Task KillLeftRunsAsync(string experimentId, CancellationToken token)
+    {
+        var left = new List<string>();
+        string? page = null;
+        for (var i = 0; i < SweepMaxPages; i++)
+        {
+            var runs = await _tracking.SearchRunsAsync([experimentId], $"attributes.status = '{MlflowRunStatus.Running}'", SweepPageSize, page, token).ConfigureAwait(false);
+            left.AddRange(runs.Runs
+                .Where(r => r.Info.Status == MlflowRunStatus.Running && r.Tag(RunKeyTag) is not null && r.Tag(StartIdTag) is { } start && start != _options.StartId)
+                .Select(r => r.Info.RunId));
+            page = runs.NextPageToken;
+            if (page is null)
+            {
+                break;
+            }
+        }
+
+        var now = _options.Time.GetUtcNow().ToUnixTimeMilliseconds();
+        foreach (var runId in left)
+        {
+            await _tracking.UpdateRunAsync(runId, MlflowRunStatus.Killed, now, token).ConfigureAwait(false);
+            Interlocked.Increment(ref _killed);
+        }
+    }
+
+    private async Task EndRunsAsync(string status, CancellationToken token)
+    {
+        var now = _options.Time.GetUtcNow().ToUnixTimeMilliseconds();
+        foreach (var runId in _runIds.Values.Distinct(StringComparer.Ordinal))
+        {
+            await _tracking.UpdateRunAsync(runId, status, now, token).ConfigureAwait(false);
+        }
     }
 
     private static bool IsPermanent(Exception e) =>

@@ -26,7 +26,8 @@ internal static class ModelHostExtensions
         builder.Services.AddHostedService<ModelLoader>();
         builder.Services.AddGrpc();
         builder.Services.AddGrpcHealthChecks();
-        builder.Services.AddHealthChecks().AddCheck<ModelsReadyHealthCheck>("models");
+        builder.Services.AddHealthChecks().AddCheck<ModelsReadyHealthCheck>("models")
+            .AddCheck<MlflowResolveHealthCheck>("mlflow");
         return builder;
     }
 
@@ -35,6 +36,7 @@ internal static class ModelHostExtensions
     {
         app.MapGrpcService<InferenceService>();
         app.MapInferenceHttp();
+        app.MapMlflowWebhook();
         app.MapGrpcHealthChecksService();
         return app;
     }

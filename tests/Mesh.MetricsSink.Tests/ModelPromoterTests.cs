@@ -1,88 +1,160 @@
-using System.Collections.Concurrent;
-using System.Net;
-using System.Text;
-using System.Text.Json.Nodes;
 using Mesh.MetricsSink.Options;
 using Mesh.MetricsSink.Promotion;
+using Mesh.MetricsSink.Summary;
 using Mesh.MetricsSink.Verdicts;
 using Mesh.Mlflow;
+using Mesh.Mlflow.Tests;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Mesh.MetricsSink.Tests;
 
-/// <summary>Promotion of a winning challenger in the MLflow registry, answered as MLflow's REST API documents.</summary>
-public sealed class ModelPromoterTests
+/// <summary>
+/// Promotion of a winning challenger in the MLflow registry, against the stand-in answering as a real MLflow 3
+/// server does (a missing alias is 400 INVALID_PARAMETER_VALUE); the runs are in the local tracking folder.
+/// </summary>
+public sealed class ModelPromoterTests : IAsyncLifetime
 {
-    private static readonly ExperimentVerdict s_winner = new("winner", "boosted", 0.001, 0.08, 12, 0.05, "winner boosted");
+    private static readonly ExperimentVerdict s_winner = new("winner", "challenger", 0.001, 0.08, 12, 0.05, "winner challenger");
+
+    private readonly string _folder = Path.Combine(Path.GetTempPath(), "mesh-promoter-" + Guid.NewGuid().ToString("N"));
+    private readonly HttpClient _http = new();
+    private FakeMlflowServer _mlflow = null!;
+    private LocalTrackingStore _store = null!;
+    private TrackingWriter _writer = null!;
+
+    public async Task InitializeAsync()
+    {
+        _mlflow = await FakeMlflowServer.StartAsync();
+        _mlflow.AddVersion("iris", "1", "run-1");
+        _mlflow.AddVersion("iris", "2", "run-2");
+        _store = new LocalTrackingStore(_folder);
+        _writer = new TrackingWriter(_store);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _writer.DisposeAsync();
+        _http.Dispose();
+        await _mlflow.DisposeAsync();
+        if (Directory.Exists(_folder))
+        {
+            Directory.Delete(_folder, recursive: true);
+        }
+    }
 
     [Fact]
-    public async Task PromoteAsync_ChallengerWins_MovesTheAliasAndTagsTheVersionOnce()
+    public async Task PromoteAsync_NoChampionYet_ServerAnswers400_PromotesTheFirstChampion()
     {
-        var registry = new RegistryStub { Champion = "1" };
-        var promoter = Promoter(registry, enabled: true);
-        var request = new PromotionRequest("iris-ab", "boosted", "iris-boosted", "2", s_winner);
+        var promoter = Promoter();
+
+        Assert.True(await promoter.PromoteAsync(Request(), CancellationToken.None));
+
+        Assert.Equal("2", _mlflow.Alias("iris", "champion"));
+        Assert.Equal("", _mlflow.VersionTag("iris", "2", ChampionAlias.PromotedFromTag));
+    }
+
+    [Fact]
+    public async Task PromoteAsync_ChallengerWins_MovesTheRegisteredModelsAliasOnceAndTagsTheVersionAndBothRuns()
+    {
+        _mlflow.SetAlias("iris", "champion", "1");
+        var promoter = Promoter();
+        var request = Request();
 
         Assert.True(await promoter.PromoteAsync(request, CancellationToken.None));
         Assert.False(await promoter.PromoteAsync(request, CancellationToken.None));
+        await _writer.FlushAsync(new CancellationTokenSource(TimeSpan.FromMinutes(1)).Token);
 
-        var alias = Assert.Single(registry.Posts, p => p.Path.EndsWith("registered-models/alias", StringComparison.Ordinal)).Body;
-        Assert.Equal(("iris-boosted", "champion", "2"), ((string?)alias["name"], (string?)alias["alias"], (string?)alias["version"]));
-        var tag = Assert.Single(registry.Posts, p => p.Path.EndsWith("model-versions/set-tag", StringComparison.Ordinal)).Body;
-        Assert.Equal(ModelPromoter.AuditTag, (string?)tag["key"]);
-        Assert.Contains("experiment iris-ab", (string?)tag["value"], StringComparison.Ordinal);
+        // The registered model 'iris', not the served names 'iris-challenger' / 'iris-champion'.
+        Assert.Equal("2", _mlflow.Alias("iris", "champion"));
+        Assert.Equal("1", _mlflow.VersionTag("iris", "2", ChampionAlias.PromotedFromTag));
+        Assert.Equal("0.001", _mlflow.VersionTag("iris", "2", "mesh.promotion_p_value"));
+        Assert.Equal("challenger 720/800, champion 640/800", _mlflow.VersionTag("iris", "2", "mesh.promotion_counts"));
+        Assert.Contains("experiment iris-ab", _mlflow.VersionTag("iris", "2", ModelPromoter.AuditTag), StringComparison.Ordinal);
+        var experiment = await _store.GetOrCreateExperimentAsync("iris-ab");
+        var runs = (await _store.SearchRunsAsync([experiment], null, 10)).Runs;
+        Assert.Equal(["challenger run", "champion run"], runs.Select(r => r.Info.RunName).Order(StringComparer.Ordinal));
+        Assert.All(runs, r => Assert.Equal("iris v1", r.Tag(ChampionAlias.PromotedFromTag)));
+        Assert.All(runs, r => Assert.Equal("iris v2 @champion", r.Tag("mesh.promoted_to")));
+    }
+
+    [Theory]
+    [InlineData("few", "has 499 of the 500 joined outcomes")]
+    [InlineData("slow", "p99 latency 13 ms is more than 25% above champion's 10 ms")]
+    [InlineData("dead letters", "dead-letter rate 3.00% is more than 1.00% above champion's 1.00%")]
+    [InlineData("other winner", "the verdict does not name this arm")]
+    public async Task PromoteAsync_TooFewOutcomesARegressionOrAnotherDirection_DoesNotPromote(string case_, string reason)
+    {
+        _mlflow.SetAlias("iris", "champion", "1");
+        var request = case_ switch
+        {
+            "few" => Request(winner: Arm("challenger", "iris-challenger", "2", joined: 499)),
+            "slow" => Request(winner: Arm("challenger", "iris-challenger", "2", p99: 13)),
+            "dead letters" => Request(winner: Arm("challenger", "iris-challenger", "2", deadLetterRate: 0.03)),
+            _ => Request() with { Verdict = s_winner with { Winner = "champion" } },
+        };
+        var logs = new Logs();
+
+        Assert.False(await Promoter(logs).PromoteAsync(request, CancellationToken.None));
+
+        Assert.Equal("1", _mlflow.Alias("iris", "champion"));
+        Assert.Contains(logs.Messages, m => m.Contains(reason, StringComparison.Ordinal));
     }
 
     [Fact]
     public async Task PromoteAsync_WinnerIsAlreadyChampion_ChangesNothing()
     {
-        var registry = new RegistryStub { Champion = "2" };
+        _mlflow.SetAlias("iris", "champion", "2");
 
-        Assert.False(await Promoter(registry, enabled: true).PromoteAsync(new PromotionRequest("iris-ab", "boosted", "iris-boosted", "2", s_winner), CancellationToken.None));
-        Assert.Empty(registry.Posts);
+        Assert.False(await Promoter().PromoteAsync(Request(), CancellationToken.None));
+        Assert.Null(_mlflow.VersionTag("iris", "2", ChampionAlias.PromotedFromTag));
     }
 
     [Fact]
     public void Enabled_DefaultOptions_IsOff()
     {
-        Assert.False(Promoter(new RegistryStub(), enabled: null).Enabled);
+        Assert.False(Promoter(enabled: null).Enabled);
     }
 
-    private static ModelPromoter Promoter(RegistryStub registry, bool? enabled)
+    private static PromotionRequest Request(ArmSummary? winner = null) => new(
+        "iris-ab",
+        winner ?? Arm("challenger", "iris-challenger", "2"),
+        [Arm("champion", "iris-champion", "1", correct: 640)],
+        s_winner,
+        new Dictionary<string, ArmRun>
+        {
+            ["challenger"] = new("iris-ab/challenger/1", "challenger run"),
+            ["champion"] = new("iris-ab/champion/1", "champion run"),
+        });
+
+    private static ArmSummary Arm(string arm, string model, string version, long joined = 800, long correct = 720, double p99 = 10, double deadLetterRate = 0.01) =>
+        new(arm, model, version, false, joined, joined, correct, (double)correct / joined, 5, p99, 0) { DeadLetterRate = deadLetterRate };
+
+    private ModelPromoter Promoter(Logs? logs = null, bool? enabled = true)
     {
         var services = new ServiceCollection()
-            .AddSingleton(new MlflowClient(new HttpClient(registry), new MlflowClientOptions { TrackingUri = new Uri("http://mlflow.test/"), MaxRetries = 0 }))
+            .AddSingleton(new MlflowClient(_http, new MlflowClientOptions { TrackingUri = _mlflow.Uri, MaxRetries = 0 }))
             .BuildServiceProvider();
-        return new ModelPromoter(services, Microsoft.Extensions.Options.Options.Create(enabled is { } on ? new MetricsSinkOptions { PromoteWinner = on } : new MetricsSinkOptions()),
-            new ManualTimeProvider(), NullLogger<ModelPromoter>.Instance);
+        var promotion = new PromotionOptions
+        {
+            ModelUris = { ["iris-challenger"] = "models:/iris@challenger", ["iris-champion"] = "models:/iris@champion" },
+        };
+        return new ModelPromoter(services,
+            Microsoft.Extensions.Options.Options.Create(enabled is { } on ? new MetricsSinkOptions { PromoteWinner = on } : new MetricsSinkOptions()),
+            Microsoft.Extensions.Options.Options.Create(promotion), _writer, new ManualTimeProvider(),
+            logs is null ? NullLogger<ModelPromoter>.Instance : logs);
     }
 
-    private sealed class RegistryStub : HttpMessageHandler
+    private sealed class Logs : Microsoft.Extensions.Logging.ILogger<ModelPromoter>
     {
-        public string? Champion { get; init; }
+        public List<string> Messages { get; } = [];
 
-        public ConcurrentQueue<(string Path, JsonNode Body)> Posts { get; } = new();
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
 
-        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
-        {
-            var path = request.RequestUri!.AbsolutePath;
-            if (request.Method == HttpMethod.Get && path == "/api/2.0/mlflow/registered-models/alias")
-            {
-                return Champion is null
-                    ? Json(HttpStatusCode.NotFound, """{"error_code":"RESOURCE_DOES_NOT_EXIST","message":"alias not found"}""")
-                    : Json(HttpStatusCode.OK, $$$"""{"model_version":{"name":"iris-boosted","version":"{{{Champion}}}","aliases":["champion"],"status":"READY"}}""");
-            }
+        public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => true;
 
-            if (request.Method == HttpMethod.Post)
-            {
-                Posts.Enqueue((path, JsonNode.Parse(await request.Content!.ReadAsStringAsync(cancellationToken))!));
-                return Json(HttpStatusCode.OK, "{}");
-            }
-
-            return Json(HttpStatusCode.NotFound, """{"error_code":"ENDPOINT_NOT_FOUND","message":"no such endpoint"}""");
-        }
-
-        private static HttpResponseMessage Json(HttpStatusCode status, string body) =>
-            new(status) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+        public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            Messages.Add(formatter(state, exception));
     }
 }

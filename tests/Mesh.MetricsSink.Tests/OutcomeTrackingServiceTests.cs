@@ -64,6 +64,40 @@ public sealed class OutcomeTrackingServiceTests : IDisposable
         Assert.Equal([300.0, 300.0], counts.Select(m => m.Value));
     }
 
+    [Fact]
+    public async Task CloseWindow_PartialLastWindowAndASecondStart_StepsStrictlyIncreaseAndEachStartHasItsOwnEndedRuns()
+    {
+        var store = new LocalTrackingStore(_folder, _time);
+        var stepZero = _time.GetUtcNow().ToUnixTimeSeconds() / 60;
+        foreach (var start in new[] { "first", "second" })
+        {
+            var joiner = new PredictionLabelJoiner(_time, TimeSpan.FromSeconds(600), 100_000);
+            var writer = new TrackingWriter(store, new TrackingWriterOptions { StartId = start, Time = _time });
+            var service = Service(joiner, writer);
+            Feed(joiner, 0, 10, logregCorrectEvery: 2);
+            service.CloseWindow();
+            // Stopped 10 s later: the last, partial window falls in the same window index.
+            _time.Advance(TimeSpan.FromSeconds(10));
+            Feed(joiner, 10, 20, logregCorrectEvery: 2);
+            service.CloseWindow();
+            await writer.CompleteAsync(TimeSpan.FromMinutes(1));
+            _time.Advance(TimeSpan.FromSeconds(120));
+        }
+
+        var experiment = await store.GetOrCreateExperimentAsync("iris-ab");
+        var runs = (await store.SearchRunsAsync([experiment], null, 10)).Runs.Where(r => r.Tag("mesh.arm") == "logreg").ToList();
+        Assert.Equal(["first", "second"], runs.Select(r => r.Tag(TrackingWriter.StartIdTag)).Order(StringComparer.Ordinal));
+        Assert.All(runs, r => Assert.Equal(MlflowRunStatus.Finished, r.Info.Status));
+        var first = runs.Single(r => r.Tag(TrackingWriter.StartIdTag) == "first");
+        var steps = (await store.GetMetricHistoryAsync(first.Info.RunId, "predictions")).Metrics.Select(m => m.Step).ToList();
+        Assert.Equal([stepZero, stepZero + 1], steps);
+    }
+
+    private OutcomeTrackingService Service(PredictionLabelJoiner joiner, TrackingWriter writer) =>
+        new(joiner, writer, new SequentialAccuracyTest(0.05, 0.05, 100),
+            new MetricsSinkTelemetry(_services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>()),
+            Microsoft.Extensions.Options.Options.Create(new MetricsSinkOptions { WindowSeconds = 60, VerdictMinJoined = 100 }), _time, NullLogger<OutcomeTrackingService>.Instance);
+
     // Every request goes to both arms' runs by parity; boosted is always right, logreg on every n-th.
     private static void Feed(PredictionLabelJoiner joiner, int from, int to, int logregCorrectEvery)
     {

@@ -103,6 +103,43 @@ public sealed class SequentialAccuracyTestTests
         Assert.Null(tied.Winner);
     }
 
+    [Fact]
+    public void Look_LeadReversesAfterStrongEvidence_NeverNamesTheArmTheEvidenceWasAgainst()
+    {
+        var test = new SequentialAccuracyTest(Alpha, 0.05, 100);
+
+        // a is far better at first; then b does better, enough to lead the totals, not enough to be shown better.
+        var early = test.Look("e", [new("a", 400, 300), new("b", 400, 200)]);
+        var reversed = test.Look("e", [new("a", 2000, 700), new("b", 2000, 760)]);
+
+        Assert.Equal(("winner", "a"), (early.State, early.Winner));
+        Assert.NotEqual("b", reversed.Winner);
+        Assert.Equal("a", reversed.Winner);
+        Assert.Contains("b leads now", reversed.Text);
+        // b's own case is weak: its one-sided p-value is nowhere near alpha.
+        Assert.True(SequentialAccuracyTest.OneSidedPValue(new("b", 2000, 760), new("a", 2000, 700), 0.05) > Alpha);
+    }
+
+    [Fact]
+    public void Look_ReversalThenEvidenceForTheNewLeader_NamesItOnlyOnceItsOwnEvidenceSuffices()
+    {
+        var test = new SequentialAccuracyTest(Alpha, 0.05, 100);
+        test.Look("e", [new("a", 400, 300), new("b", 400, 200)]);
+
+        var overwhelming = test.Look("e", [new("a", 20000, 7000), new("b", 20000, 14000)]);
+
+        // Both directions have now been shown at some look; the stronger case is b's.
+        Assert.Equal(("winner", "b"), (overwhelming.State, overwhelming.Winner));
+        Assert.True(SequentialAccuracyTest.OneSidedPValue(new("b", 20000, 14000), new("a", 20000, 7000), 0.05) < 1e-6);
+    }
+
+    [Fact]
+    public void OneSidedPValue_DifferenceTheOtherWay_IsOne()
+    {
+        Assert.Equal(1, SequentialAccuracyTest.OneSidedPValue(new("a", 1000, 600), new("b", 1000, 900), 0.05));
+        Assert.True(SequentialAccuracyTest.OneSidedPValue(new("b", 1000, 900), new("a", 1000, 600), 0.05) < 1e-9);
+    }
+
     private static double ZScore(Arm a, Arm b)
     {
         var pooled = (double)(a.Correct + b.Correct) / (a.Joined + b.Joined);

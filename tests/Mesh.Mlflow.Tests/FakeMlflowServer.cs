@@ -13,14 +13,27 @@ namespace Mesh.Mlflow.Tests;
 /// <summary>
 /// An HTTP server on 127.0.0.1 that answers the MLflow REST calls the model host makes the way MLflow's
 /// REST API documentation specifies them: the registry (registered-models/alias, model-versions/get,
-/// model-versions/get-download-uri), runs/get, and the artifact proxy (mlflow-artifacts list and
-/// download), with MLflow's error bodies. Artifacts live in a folder; tests register versions, move
-/// aliases and inject failures.
+/// registered-models/get-latest-versions, model-versions/get-download-uri), runs/get, logged-models/{id},
+/// and the artifact proxy (mlflow-artifacts list and download), with MLflow's error bodies. Artifacts live
+/// in a folder; tests register versions, move aliases and inject failures.
+/// Where the documentation and a real MLflow 3.6 server (SQLite store, artifact proxy) differ, it answers as
+/// the real server did:
+/// - <c>model-versions/get-download-uri</c> hands back the version's <c>source</c> unchanged (a version
+///   registered from a run: <c>runs:/&lt;run_id&gt;/model</c>); the run's <c>artifact_uri</c> (runs/get) is
+///   <c>mlflow-artifacts:/&lt;experiment_id&gt;/&lt;run_id&gt;/artifacts</c>.
+/// - <c>registered-models/alias</c> for a missing alias answers HTTP 400 <c>INVALID_PARAMETER_VALUE</c>
+///   ("Registered model alias champion not found."), not 404.
+/// - A missing file through the artifact proxy (<c>GET mlflow-artifacts/artifacts/&lt;path&gt;</c>) answers HTTP 500
+///   <c>INTERNAL_ERROR</c>, not 404; listing a missing folder (or a file) answers <c>{}</c> with 200.
+/// - A logged model's <c>artifact_uri</c> is <c>mlflow-artifacts:/&lt;experiment_id&gt;/models/&lt;model_id&gt;/artifacts</c>.
 /// </summary>
 public sealed class FakeMlflowServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
-    private readonly ConcurrentDictionary<(string Name, string Version), string> _versions = new();
+    private readonly ConcurrentDictionary<(string Name, string Version), RegisteredVersion> _versions = new();
+    private readonly ConcurrentDictionary<(string Name, string Version, string Key), string> _versionTags = new();
+    private readonly ConcurrentDictionary<string, string> _loggedModels = new(StringComparer.Ordinal);
+    private long _registrations;
     private readonly ConcurrentDictionary<(string Name, string Alias), string> _aliases = new();
     private readonly ConcurrentQueue<int> _failures = new();
     private int _requests;
@@ -59,16 +72,50 @@ public sealed class FakeMlflowServer : IAsyncDisposable
         return server;
     }
 
-    /// <summary>Registers a version whose files are those of run <paramref name="runId"/> under <c>artifacts/model</c>.</summary>
-    public string AddVersion(string name, string version, string runId)
+    /// <summary>
+    /// Registers a version whose files are those of run <paramref name="runId"/> under <c>artifacts/model</c>, as
+    /// <c>mlflow.register_model("runs:/&lt;run_id&gt;/model", name)</c> does (or from <paramref name="source"/>).
+    /// </summary>
+    public string AddVersion(string name, string version, string runId, string? source = null)
     {
-        _versions[(name, version)] = runId;
+        // As the server stamps it: a version registered again after a delete gets a later creation time.
+        var created = 1764250000000 + Interlocked.Increment(ref _registrations);
+        _versions[(name, version)] = new RegisteredVersion(runId, source ?? $"runs:/{runId}/model", created);
         var folder = Path.Combine(ArtifactRoot, "0", runId, "artifacts", "model");
         Directory.CreateDirectory(folder);
         return folder;
     }
 
+    /// <summary>Logs an MLflow 3 model <c>m-&lt;id&gt;</c> (no run, no registration); returns its artifact folder.</summary>
+    public string AddLoggedModel(string modelId)
+    {
+        _loggedModels[modelId] = $"mlflow-artifacts:/0/models/{modelId}/artifacts";
+        var folder = Path.Combine(ArtifactRoot, "0", "models", modelId, "artifacts");
+        Directory.CreateDirectory(folder);
+        return folder;
+    }
+
+    /// <summary>Deletes a registered model with its versions and aliases (<c>registered-models/delete</c>); artifacts stay, as on the server.</summary>
+    public void DeleteRegisteredModel(string name)
+    {
+        foreach (var key in _versions.Keys.Where(k => k.Name == name))
+        {
+            _versions.TryRemove(key, out _);
+        }
+
+        foreach (var key in _aliases.Keys.Where(k => k.Name == name))
+        {
+            _aliases.TryRemove(key, out _);
+        }
+    }
+
     public void SetAlias(string name, string alias, string version) => _aliases[(name, alias)] = version;
+
+    public void DeleteAlias(string name, string alias) => _aliases.TryRemove((name, alias), out _);
+
+    public string? Alias(string name, string alias) => _aliases.GetValueOrDefault((name, alias));
+
+    public string? VersionTag(string name, string version, string key) => _versionTags.GetValueOrDefault((name, version, key));
 
     /// <summary>The next <paramref name="count"/> calls answer <paramref name="status"/> (429 or 503 with MLflow's error body).</summary>
     public void FailNext(int count, int status)
@@ -113,7 +160,31 @@ public sealed class FakeMlflowServer : IAsyncDisposable
             var alias = context.Request.Query["alias"].ToString();
             return _aliases.TryGetValue((name, alias), out var version)
                 ? Results.Json(new JsonObject { ["model_version"] = VersionJson(name, version) })
-                : MlflowError(404, "RESOURCE_DOES_NOT_EXIST", $"Registered model alias {alias} not found.");
+                : MlflowError(400, "INVALID_PARAMETER_VALUE", $"Registered model alias {alias} not found.");
+        });
+        app.MapPost("/api/2.0/mlflow/registered-models/alias", async (HttpContext context) =>
+        {
+            var body = await JsonNode.ParseAsync(context.Request.Body);
+            var (name, alias, version) = ((string?)body?["name"] ?? "", (string?)body?["alias"] ?? "", (string?)body?["version"] ?? "");
+            if (!_versions.ContainsKey((name, version)))
+            {
+                return MlflowError(404, "RESOURCE_DOES_NOT_EXIST", $"Model Version (name={name}, version={version}) not found");
+            }
+
+            _aliases[(name, alias)] = version;
+            return Results.Json(new JsonObject());
+        });
+        app.MapPost("/api/2.0/mlflow/model-versions/set-tag", async (HttpContext context) =>
+        {
+            var body = await JsonNode.ParseAsync(context.Request.Body);
+            var (name, version) = ((string?)body?["name"] ?? "", (string?)body?["version"] ?? "");
+            if (!_versions.ContainsKey((name, version)))
+            {
+                return MlflowError(404, "RESOURCE_DOES_NOT_EXIST", $"Model Version (name={name}, version={version}) not found");
+            }
+
+            _versionTags[(name, version, (string?)body?["key"] ?? "")] = (string?)body?["value"] ?? "";
+            return Results.Json(new JsonObject());
         });
         app.MapGet("/api/2.0/mlflow/model-versions/get", (HttpContext context) =>
         {
@@ -125,10 +196,34 @@ public sealed class FakeMlflowServer : IAsyncDisposable
         app.MapGet("/api/2.0/mlflow/model-versions/get-download-uri", (HttpContext context) =>
         {
             var (name, version) = (context.Request.Query["name"].ToString(), context.Request.Query["version"].ToString());
-            return _versions.TryGetValue((name, version), out var runId)
-                ? Results.Json(new JsonObject { ["artifact_uri"] = $"mlflow-artifacts:/0/{runId}/artifacts/model" })
+            return _versions.TryGetValue((name, version), out var registered)
+                ? Results.Json(new JsonObject { ["artifact_uri"] = registered.Source })
                 : MlflowError(404, "RESOURCE_DOES_NOT_EXIST", $"Model Version (name={name}, version={version}) not found");
         });
+        app.MapPost("/api/2.0/mlflow/registered-models/get-latest-versions", async (HttpContext context) =>
+        {
+            var name = (string?)(await JsonNode.ParseAsync(context.Request.Body))?["name"] ?? "";
+            var versions = _versions.Keys.Where(k => k.Name == name).ToList();
+            if (versions.Count == 0)
+            {
+                return MlflowError(404, "RESOURCE_DOES_NOT_EXIST", $"Registered Model with name={name} not found");
+            }
+
+            // No stages in use: every version is in stage None, and the latest of that stage is the highest.
+            var latest = versions.MaxBy(k => long.Parse(k.Version, System.Globalization.CultureInfo.InvariantCulture));
+            return Results.Json(new JsonObject { ["model_versions"] = new JsonArray(VersionJson(name, latest.Version)) });
+        });
+        app.MapGet("/api/2.0/mlflow/logged-models/{modelId}", (string modelId) =>
+            _loggedModels.TryGetValue(modelId, out var artifactUri)
+                ? Results.Json(new JsonObject
+                {
+                    ["model"] = new JsonObject
+                    {
+                        ["info"] = new JsonObject { ["model_id"] = modelId, ["experiment_id"] = "0", ["name"] = "model", ["artifact_uri"] = artifactUri, ["status"] = "LOGGED_MODEL_READY" },
+                        ["data"] = new JsonObject(),
+                    },
+                })
+                : MlflowError(404, "RESOURCE_DOES_NOT_EXIST", $"Logged model with ID '{modelId}' not found."));
         app.MapGet("/api/2.0/mlflow/runs/get", (HttpContext context) =>
         {
             var runId = context.Request.Query["run_id"].ToString();
@@ -173,13 +268,13 @@ public sealed class FakeMlflowServer : IAsyncDisposable
             var file = Resolve(path);
             return file is not null && File.Exists(file)
                 ? Results.File(file, "application/octet-stream")
-                : MlflowError(404, "RESOURCE_DOES_NOT_EXIST", $"File {path} not found");
+                : MlflowError(500, "INTERNAL_ERROR", $"[Errno 2] No such file or directory: '/mlartifacts/{path}'");
         });
     }
 
     private JsonObject VersionJson(string name, string version)
     {
-        var runId = _versions[(name, version)];
+        var registered = _versions[(name, version)];
         var aliases = new JsonArray();
         foreach (var alias in _aliases.Where(a => a.Key.Name == name && a.Value == version).Select(a => a.Key.Alias))
         {
@@ -190,14 +285,18 @@ public sealed class FakeMlflowServer : IAsyncDisposable
         {
             ["name"] = name,
             ["version"] = version,
-            ["creation_timestamp"] = 1764250000000,
+            ["creation_timestamp"] = registered.CreationTimestamp,
             ["current_stage"] = "None",
-            ["source"] = $"mlflow-artifacts:/0/{runId}/artifacts/model",
-            ["run_id"] = runId,
+            ["source"] = registered.Source,
+            ["run_id"] = registered.RunId,
             ["status"] = "READY",
             ["aliases"] = aliases,
+            ["tags"] = new JsonArray([.. _versionTags.Where(t => t.Key.Name == name && t.Key.Version == version)
+                .Select(t => (JsonNode)new JsonObject { ["key"] = t.Key.Key, ["value"] = t.Value })]),
         };
     }
+
+    private sealed record RegisteredVersion(string RunId, string Source, long CreationTimestamp);
 
     private string? Resolve(string path)
     {

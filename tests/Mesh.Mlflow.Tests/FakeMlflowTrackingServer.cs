@@ -15,6 +15,10 @@ namespace Mesh.Mlflow.Tests;
 /// specifies them: experiments get-by-name/create, runs create/update/get/search/log-batch/set-tag,
 /// metrics/get-history, registered-models/alias and model-versions/set-tag, with MLflow's error bodies and
 /// its log-batch limits. Every request is recorded; tests take it down and bring it back.
+/// Where the documentation and a real MLflow 3.6 server (SQLite store) differ, it answers as the real one did:
+/// - <c>metrics/get-history</c> without <c>max_results</c> answers no metrics (only a page token).
+/// - A run stays RUNNING, with no end time, until <c>runs/update</c> sets <c>status</c> and <c>end_time</c>.
+/// - <c>runs/search</c> filters by <c>tags.`key` = 'value'</c> and <c>attributes.status = 'RUNNING'</c>, joined by AND.
 /// </summary>
 public sealed class FakeMlflowTrackingServer : IAsyncDisposable
 {
@@ -65,6 +69,14 @@ public sealed class FakeMlflowTrackingServer : IAsyncDisposable
         lock (_gate)
         {
             return _runs.Values.SingleOrDefault(r => r.Name == runName);
+        }
+    }
+
+    public IReadOnlyList<FakeRun> RunsNamed(string runName)
+    {
+        lock (_gate)
+        {
+            return [.. _runs.Values.Where(r => r.Name == runName)];
         }
     }
 
@@ -309,14 +321,21 @@ public sealed class FakeMlflowTrackingServer : IAsyncDisposable
             return true;
         }
 
-        // Only what the clients here send: tags.`key` = 'value'.
-        var match = System.Text.RegularExpressions.Regex.Match(filter, @"^tags\.`([^`]+)` = '(.*)'$");
-        if (!match.Success)
+        // Only what the clients here send: tags.`key` = 'value' and attributes.status = 'VALUE', joined by AND.
+        foreach (var clause in filter.Split(" AND ", StringSplitOptions.TrimEntries))
         {
-            throw new InvalidOperationException("unexpected filter " + filter);
+            var tag = System.Text.RegularExpressions.Regex.Match(clause, @"^tags\.`([^`]+)` = '(.*)'$");
+            var status = System.Text.RegularExpressions.Regex.Match(clause, @"^attributes\.status = '(.*)'$");
+            var matches = tag.Success ? run.Tags.GetValueOrDefault(tag.Groups[1].Value) == tag.Groups[2].Value.Replace("''", "'")
+                : status.Success ? run.Status == status.Groups[1].Value
+                : throw new InvalidOperationException("unexpected filter " + filter);
+            if (!matches)
+            {
+                return false;
+            }
         }
 
-        return run.Tags.GetValueOrDefault(match.Groups[1].Value) == match.Groups[2].Value.Replace("''", "'");
+        return true;
     }
 
     private static async Task<JsonNode?> Body(HttpContext context) => await JsonNode.ParseAsync(context.Request.Body);

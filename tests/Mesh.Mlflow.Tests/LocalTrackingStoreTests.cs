@@ -55,6 +55,29 @@ public sealed class LocalTrackingStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task TrackingWriter_StartIdOverLocalStore_EndsOwnRunsFinishedAndAnEarlierStartsKilled()
+    {
+        var store = new LocalTrackingStore(_folder);
+        var record = new TrackingRecord("iris-ab", "iris-ab/a/1", "a", [], [], [new("accuracy", 1, 1000, 0)]);
+        // The first start dies: its writer is never completed.
+        var died = new TrackingWriter(store, new TrackingWriterOptions { StartId = "one" });
+        died.TryEnqueue(record);
+        await died.FlushAsync(new CancellationTokenSource(TimeSpan.FromMinutes(1)).Token);
+
+        await using (var second = new TrackingWriter(store, new TrackingWriterOptions { StartId = "two" }))
+        {
+            second.TryEnqueue(record);
+            await second.FlushAsync(new CancellationTokenSource(TimeSpan.FromMinutes(1)).Token);
+        }
+
+        var experiment = await store.GetOrCreateExperimentAsync("iris-ab");
+        var runs = (await store.SearchRunsAsync([experiment], null, 10)).Runs;
+        Assert.Equal(MlflowRunStatus.Killed, runs.Single(r => r.Tag(TrackingWriter.StartIdTag) == "one").Info.Status);
+        Assert.Equal(MlflowRunStatus.Finished, runs.Single(r => r.Tag(TrackingWriter.StartIdTag) == "two").Info.Status);
+        Assert.Empty((await store.SearchRunsAsync([experiment], "attributes.status = 'RUNNING'", 10)).Runs);
+    }
+
+    [Fact]
     public async Task LogBatchAsync_ChangedParamOrUnsafeKey_IsRefusedAsMlflowWould()
     {
         var store = new LocalTrackingStore(_folder);

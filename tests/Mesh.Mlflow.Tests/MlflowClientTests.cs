@@ -38,9 +38,40 @@ public sealed class MlflowClientTests : IAsyncLifetime
         var byVersion = await Parse("models:/iris/1").ResolveAsync(client);
         var byRun = await Parse("runs:/run-a/model").ResolveAsync(client);
 
-        Assert.Equal(new ResolvedModel("iris", "2", "mlflow-artifacts:/0/run-b/artifacts/model"), byAlias);
-        Assert.Equal(new ResolvedModel("iris", "1", "mlflow-artifacts:/0/run-a/artifacts/model"), byVersion);
-        Assert.Equal(new ResolvedModel("", "run-a", "mlflow-artifacts:/0/run-a/artifacts/model"), byRun);
+        Assert.Equal(("iris", "2", "mlflow-artifacts:/0/run-b/artifacts/model"), (byAlias.Name, byAlias.Version, byAlias.ArtifactUri));
+        Assert.Equal(("iris", "1", "mlflow-artifacts:/0/run-a/artifacts/model"), (byVersion.Name, byVersion.Version, byVersion.ArtifactUri));
+        Assert.Equal(("", "run-a", "mlflow-artifacts:/0/run-a/artifacts/model"), (byRun.Name, byRun.Version, byRun.ArtifactUri));
+    }
+
+    [Fact]
+    public async Task ResolveAsync_VersionRegisteredFromRun_ResolvesRunsSourceThroughTheRunsArtifactUri()
+    {
+        // get-download-uri answers the source unchanged: runs:/run-a/model.
+        _server.AddVersion("iris", "1", "run-a");
+
+        var resolved = await Parse("models:/iris/1").ResolveAsync(Client());
+
+        Assert.Equal("mlflow-artifacts:/0/run-a/artifacts/model", resolved.ArtifactUri);
+        Assert.Equal("runs:/run-a/model", resolved.Source);
+    }
+
+    [Fact]
+    public async Task ResolveAsync_LatestAndLoggedModelUris_FindHighestVersionAndLoggedModelsArtifacts()
+    {
+        _server.AddVersion("iris", "1", "run-a");
+        _server.AddVersion("iris", "10", "run-b");
+        _server.AddVersion("iris", "9", "run-c");
+        _server.AddLoggedModel("m-0123abcd");
+        _server.AddVersion("iris", "11", "run-d", source: "models:/m-0123abcd");
+        var client = Client();
+
+        var latest = await Parse("models:/iris/latest").ResolveAsync(client);
+        var logged = await Parse("models:/m-0123abcd").ResolveAsync(client);
+        var fromLogged = await Parse("models:/iris/11").ResolveAsync(client);
+
+        Assert.Equal(("iris", "11"), (latest.Name, latest.Version));
+        Assert.Equal(("m-0123abcd", "mlflow-artifacts:/0/models/m-0123abcd/artifacts"), (logged.Version, logged.ArtifactUri));
+        Assert.Equal("mlflow-artifacts:/0/models/m-0123abcd/artifacts", fromLogged.ArtifactUri);
     }
 
     [Fact]
@@ -60,14 +91,43 @@ public sealed class MlflowClientTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task DownloadArtifactsAsync_MissingPathBehindProxy_NotFoundWithoutRetrying()
+    {
+        var folder = _server.AddVersion("iris", "1", "run-a");
+        await File.WriteAllBytesAsync(Path.Combine(folder, "model.onnx"), [1]);
+        var before = _server.Requests;
+
+        var missingFile = await Assert.ThrowsAsync<MlflowResourceNotFoundException>(() => Client().DownloadArtifactsAsync("mlflow-artifacts:/0/run-a/artifacts/model/weights.bin", _destination));
+        var requests = _server.Requests - before;
+        var missingFolder = await Assert.ThrowsAsync<MlflowResourceNotFoundException>(() => Client().DownloadArtifactsAsync("mlflow-artifacts:/0/run-zzz/artifacts/model", _destination));
+
+        // One listing of the path, one of its folder; no download answered 500 and retried five times.
+        Assert.Equal(2, requests);
+        Assert.Contains("'mlflow-artifacts:/0/run-a/artifacts/model/weights.bin' does not exist", missingFile.Message);
+        Assert.Contains("does not exist", missingFolder.Message);
+    }
+
+    [Fact]
+    public async Task DownloadArtifactsAsync_SingleFileBehindProxy_DownloadsIt()
+    {
+        var folder = _server.AddVersion("iris", "1", "run-a");
+        await File.WriteAllBytesAsync(Path.Combine(folder, "model.onnx"), [7, 8]);
+
+        await Client().DownloadArtifactsAsync("mlflow-artifacts:/0/run-a/artifacts/model/model.onnx", _destination);
+
+        Assert.Equal([7, 8], await File.ReadAllBytesAsync(Path.Combine(_destination, "model.onnx")));
+    }
+
+    [Fact]
     public async Task GetModelVersionByAliasAsync_UnknownAlias_ResourceNotFoundWithServerMessage()
     {
         _server.AddVersion("iris", "1", "run-a");
 
         var error = await Assert.ThrowsAsync<MlflowResourceNotFoundException>(() => Client().GetModelVersionByAliasAsync("iris", "nope"));
 
+        // The real server's answer: 400 INVALID_PARAMETER_VALUE, which the client names for what it is.
         Assert.Equal(MlflowErrorCodes.ResourceDoesNotExist, error.ErrorCode);
-        Assert.Equal(HttpStatusCode.NotFound, error.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, error.StatusCode);
         Assert.Contains("alias nope not found", error.Message);
     }
 
@@ -136,6 +196,8 @@ public sealed class MlflowClientTests : IAsyncLifetime
     [InlineData("models:/iris@champion", MlflowModelUriKind.Alias, "iris", "champion", null, null, null)]
     [InlineData("models:/iris/12", MlflowModelUriKind.Version, "iris", null, "12", null, null)]
     [InlineData("runs:/0a1b2c/model/onnx", MlflowModelUriKind.Run, "", null, null, "0a1b2c", "model/onnx")]
+    [InlineData("models:/iris/latest", MlflowModelUriKind.Latest, "iris", null, null, null, null)]
+    [InlineData("models:/m-4f3a0e4c5b7d", MlflowModelUriKind.LoggedModel, "", null, "m-4f3a0e4c5b7d", null, null)]
     public void TryParse_ValidUris_AreUnderstood(string text, MlflowModelUriKind kind, string name, string? alias, string? version, string? runId, string? path)
     {
         Assert.True(MlflowModelUri.TryParse(text, out var uri, out _));
@@ -144,7 +206,7 @@ public sealed class MlflowClientTests : IAsyncLifetime
 
     [Theory]
     [InlineData("models:/iris")]
-    [InlineData("models:/iris/latest")]
+    [InlineData("models:/iris/newest")]
     [InlineData("models:/iris@")]
     [InlineData("runs:/only-a-run")]
     [InlineData("s3://bucket/model")]

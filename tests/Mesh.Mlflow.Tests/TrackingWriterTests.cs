@@ -128,6 +128,53 @@ public sealed class TrackingWriterTests : IAsyncLifetime
         Assert.Equal(0, other.Written);
     }
 
+    [Fact]
+    public async Task CompleteAsync_WithStartId_EndsItsRunsFinishedWithEndTime()
+    {
+        var writer = new TrackingWriter(Tracking(), new TrackingWriterOptions { StartId = "start-1", Time = new FixedTime(1_764_260_000_000) });
+        writer.TryEnqueue(Record("arm-a", 0));
+        writer.TryEnqueue(Record("arm-b", 0));
+
+        await writer.DisposeAsync();
+
+        foreach (var arm in new[] { "arm-a", "arm-b" })
+        {
+            var run = _server.RunByName($"iris-ab/{arm}")!;
+            Assert.Equal((MlflowRunStatus.Finished, 1_764_260_000_000L), (run.Status, run.EndTime));
+            Assert.Equal("start-1", run.Tags[TrackingWriter.StartIdTag]);
+        }
+    }
+
+    [Fact]
+    public async Task TryEnqueue_EarlierStartDiedWithRunsRunning_EndsThemKilledAndWritesNewRuns()
+    {
+        var tracking = Tracking();
+        var experiment = await tracking.GetOrCreateExperimentAsync("iris-ab");
+        // What a start that died leaves: its run RUNNING; and a run of someone else's, which is not ours to end.
+        var dead = await tracking.CreateRunAsync(experiment, "iris-ab/arm-a", [new(TrackingWriter.RunKeyTag, "iris-ab/arm-a/1@start-0"), new(TrackingWriter.StartIdTag, "start-0")]);
+        var foreign = await tracking.CreateRunAsync(experiment, "someone else's", []);
+
+        await using var writer = new TrackingWriter(tracking, new TrackingWriterOptions { StartId = "start-1", Time = new FixedTime(1_764_260_000_000) });
+        writer.TryEnqueue(Record("arm-a", 0));
+        await writer.FlushAsync(new CancellationTokenSource(TimeSpan.FromMinutes(1)).Token);
+
+        var runs = _server.RunsNamed("iris-ab/arm-a");
+        var old = runs.Single(r => r.Id == dead.RunId);
+        var current = runs.Single(r => r.Id != dead.RunId);
+        Assert.Equal((MlflowRunStatus.Killed, 1_764_260_000_000L), (old.Status, old.EndTime));
+        Assert.Empty(old.Metrics);
+        Assert.Equal(MlflowRunStatus.Running, current.Status);
+        Assert.Equal([0L], current.Metrics.Select(m => m.Step));
+        Assert.Equal(MlflowRunStatus.Running, _server.RunByName("someone else's")!.Status);
+        Assert.Equal(1, writer.RunsKilled);
+        Assert.NotEqual(foreign.RunId, current.Id);
+    }
+
+    private sealed class FixedTime(long unixMilliseconds) : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => DateTimeOffset.FromUnixTimeMilliseconds(unixMilliseconds);
+    }
+
     private static TrackingRecord Record(string arm, int step) => new(
         "iris-ab",
         $"iris-ab/{arm}/1",

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json.Nodes;
@@ -8,6 +9,9 @@ using Inference;
 using Mesh.Mlflow.Tests;
 using Mesh.ModelHost.Tests.Onnx;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Logging;
 using static Mesh.ModelHost.Tests.InferRequests;
 
 namespace Mesh.ModelHost.Tests;
@@ -16,7 +20,7 @@ namespace Mesh.ModelHost.Tests;
 /// A host serving models from an MLflow server that answers as MLflow's REST API documentation specifies:
 /// alias, version and run URIs, the MLmodel signature, an alias move and the swap it triggers.
 /// </summary>
-public sealed class MlflowModelHostTests : IAsyncLifetime
+public sealed partial class MlflowModelHostTests : IAsyncLifetime
 {
     private const string AdminToken = "admin-secret-of-24-chars";
     private static readonly float[] s_bias1 = [0.3f, -0.1f];
@@ -41,19 +45,27 @@ public sealed class MlflowModelHostTests : IAsyncLifetime
         await File.WriteAllTextAsync(Path.Combine(corrupt, "MLmodel"), Mlmodel("swap-3"));
         await File.WriteAllTextAsync(Path.Combine(corrupt, "model.onnx"), "not an ONNX model");
         _mlflow.SetAlias("iris-swap", "prod", "1");
+        LogModel("iris-gone", "1", "gone-1", TestModels.MatMulSoftmaxGraph(s_bias1));
+        LogModelWithExternalWeights("iris-external", "1", "external-1", TestModels.MatMulSoftmaxGraph(s_bias2));
+        _mlflow.SetAlias("iris-gone", "prod", "1");
+        var logged = _mlflow.AddLoggedModel("m-7e1d2c3b");
+        File.WriteAllBytes(Path.Combine(logged, "model.onnx"), OnnxGraphs.Model(TestModels.MatMulSoftmaxGraph(s_bias2)));
+        File.WriteAllText(Path.Combine(logged, "MLmodel"), Mlmodel("logged"));
 
-        _app = ModelHostApp.Create([], new Dictionary<string, string?>(ModelHostFixture.Settings(Path.Combine(_cache, "no-repository")))
+        _app = CreateHost(new Dictionary<string, string?>
         {
-            ["ModelHost:Mlflow:TrackingUri"] = _mlflow.Uri.ToString(),
-            ["ModelHost:Mlflow:CacheDir"] = _cache,
-            ["ModelHost:Mlflow:PollSeconds"] = "1",
             ["ModelHost:Mlflow:Models:0:Uri"] = "models:/iris-mlflow@champion",
             ["ModelHost:Mlflow:Models:1:Uri"] = "models:/iris-mlflow/2",
             ["ModelHost:Mlflow:Models:1:Name"] = "iris-pinned",
             ["ModelHost:Mlflow:Models:2:Uri"] = "runs:/run-2/model",
             ["ModelHost:Mlflow:Models:2:Name"] = "iris-run",
             ["ModelHost:Mlflow:Models:3:Uri"] = "models:/iris-swap@prod",
-            ["ModelHost:AdminToken"] = AdminToken,
+            ["ModelHost:Mlflow:Models:4:Uri"] = "models:/iris-mlflow/latest",
+            ["ModelHost:Mlflow:Models:4:Name"] = "iris-latest",
+            ["ModelHost:Mlflow:Models:5:Uri"] = "models:/m-7e1d2c3b",
+            ["ModelHost:Mlflow:Models:5:Name"] = "iris-logged",
+            ["ModelHost:Mlflow:Models:6:Uri"] = "models:/iris-gone@prod",
+            ["ModelHost:Mlflow:Models:7:Uri"] = "models:/iris-external/1",
         });
         await _app.StartAsync();
         _channel = GrpcChannel.ForAddress(_app.GetEndpointUri("Grpc"));
@@ -85,6 +97,27 @@ public sealed class MlflowModelHostTests : IAsyncLifetime
         AssertSoftmax(pinned, [1, 2, 3], s_bias2);
         Assert.Equal("run-2", run.ModelVersion);
         AssertSoftmax(run, [1, 2, 3], s_bias2);
+    }
+
+    [Fact]
+    public async Task ModelInfer_LatestAndLoggedModelUris_ServeHighestVersionAndLoggedModel()
+    {
+        var latest = await _client.ModelInferAsync(Latest("iris-latest", [1, 2, 3]));
+        var logged = await _client.ModelInferAsync(Latest("iris-logged", [1, 2, 3]));
+
+        Assert.Equal("2", latest.ModelVersion);
+        AssertSoftmax(latest, [1, 2, 3], s_bias2);
+        Assert.Equal("m-7e1d2c3b", logged.ModelVersion);
+        AssertSoftmax(logged, [1, 2, 3], s_bias2);
+    }
+
+    [Fact]
+    public async Task ModelInfer_OnnxDataKeyWithExternalWeights_LoadsTheNamedFileAndItsWeights()
+    {
+        var response = await _client.ModelInferAsync(Latest("iris-external", [1, 2, 3]));
+
+        Assert.Equal("1", response.ModelVersion);
+        AssertSoftmax(response, [1, 2, 3], s_bias2);
     }
 
     [Fact]
@@ -146,6 +179,107 @@ public sealed class MlflowModelHostTests : IAsyncLifetime
         Assert.Equal("2", after.ModelVersion);
     }
 
+    [Fact]
+    public async Task Restart_RegisteredModelDeletedAndCreatedAgain_ServesTheNewVersionOneNotTheCachedOld()
+    {
+        LogModel("iris-again", "1", "again-old", TestModels.MatMulSoftmaxGraph(s_bias1));
+        var models = new Dictionary<string, string?> { ["ModelHost:Mlflow:Models:0:Uri"] = "models:/iris-again/1" };
+        var before = await InferOnFreshHostAsync(models, "iris-again");
+        _mlflow.DeleteRegisteredModel("iris-again");
+        LogModel("iris-again", "1", "again-new", TestModels.MatMulSoftmaxGraph(s_bias2));
+
+        var after = await InferOnFreshHostAsync(models, "iris-again");
+
+        AssertSoftmax(before, [1, 2, 3], s_bias1);
+        Assert.Equal("1", after.ModelVersion);
+        AssertSoftmax(after, [1, 2, 3], s_bias2);
+    }
+
+    [Fact]
+    public async Task AliasDeleted_PolledAndReloaded_OneWarningGaugeAndDegradedHealthWhileTheOldVersionServes()
+    {
+        var logs = new CapturedLogs();
+        _app.Services.GetRequiredService<ILoggerFactory>().AddProvider(logs);
+        using var gauge = new MeterListener();
+        var unresolved = new ConcurrentDictionary<string, int>();
+        gauge.InstrumentPublished = (instrument, listener) =>
+        {
+            if (instrument.Name == "mesh.model_host.mlflow.unresolved")
+            {
+                listener.EnableMeasurementEvents(instrument);
+            }
+        };
+        gauge.SetMeasurementEventCallback<int>((_, value, tags, _) => unresolved[(string)tags.ToArray().Single(t => t.Key == "model").Value!] = value);
+        gauge.Start();
+
+        _mlflow.DeleteAlias("iris-gone", "prod");
+        for (var i = 0; i < 3; i++)
+        {
+            await AdminLoadAsync("iris-gone");
+        }
+
+        var health = await _app.Services.GetRequiredService<HealthCheckService>().CheckHealthAsync();
+        var healthText = await _http.GetStringAsync("/health");
+        var served = await _client.ModelInferAsync(Latest("iris-gone", [1, 2, 3]));
+        gauge.RecordObservableInstruments();
+        var gaugeWhileGone = unresolved.GetValueOrDefault("iris-gone", -1);
+
+        _mlflow.SetAlias("iris-gone", "prod", "1");
+        await AdminLoadAsync("iris-gone");
+        var healthAfter = await _app.Services.GetRequiredService<HealthCheckService>().CheckHealthAsync();
+        gauge.RecordObservableInstruments();
+
+        // What the model source says about it (the health check service reports each degraded check itself).
+        var about = logs.Entries.Where(e => e.Category.EndsWith("MlflowModelSource", StringComparison.Ordinal) && e.Message.Contains("iris-gone", StringComparison.Ordinal)).ToList();
+        Assert.Single(about, e => e.Level == LogLevel.Warning && e.Exception is null);
+        Assert.DoesNotContain(about, e => e.Level >= LogLevel.Error);
+        Assert.Equal(1, gaugeWhileGone);
+        Assert.Equal(0, unresolved["iris-gone"]);
+        Assert.Equal("Degraded", healthText);
+        Assert.Equal(HealthStatus.Degraded, health.Entries["mlflow"].Status);
+        Assert.Contains("iris-gone keeps serving version 1", health.Entries["mlflow"].Description);
+        Assert.Contains("alias prod not found", health.Entries["mlflow"].Description);
+        Assert.Equal("1", served.ModelVersion);
+        Assert.Equal(HealthStatus.Healthy, healthAfter.Entries["mlflow"].Status);
+    }
+
+    private async Task AdminLoadAsync(string model)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"/v2/repository/models/{model}/load");
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", AdminToken);
+        using var _ = await _http.SendAsync(request);
+    }
+
+    // A host of its own on the same cache folder, started, asked once and stopped: what a restart sees.
+    private async Task<ModelInferResponse> InferOnFreshHostAsync(Dictionary<string, string?> models, string model)
+    {
+        await using var app = CreateHost(models);
+        await app.StartAsync();
+        using var channel = GrpcChannel.ForAddress(app.GetEndpointUri("Grpc"));
+        var client = new GRPCInferenceService.GRPCInferenceServiceClient(channel);
+        await WaitUntil(async () => (await client.ServerReadyAsync(new ServerReadyRequest())).Ready, "the fresh host to become ready");
+        var response = await client.ModelInferAsync(Latest(model, [1, 2, 3]));
+        await app.StopAsync();
+        return response;
+    }
+
+    private WebApplication CreateHost(Dictionary<string, string?> models)
+    {
+        var settings = new Dictionary<string, string?>(ModelHostFixture.Settings(Path.Combine(_cache, "no-repository")))
+        {
+            ["ModelHost:Mlflow:TrackingUri"] = _mlflow.Uri.ToString(),
+            ["ModelHost:Mlflow:CacheDir"] = _cache,
+            ["ModelHost:Mlflow:PollSeconds"] = "1",
+            ["ModelHost:AdminToken"] = AdminToken,
+        };
+        foreach (var (key, value) in models)
+        {
+            settings[key] = value;
+        }
+
+        return ModelHostApp.Create([], settings);
+    }
+
     // No version: the one the URI resolves to now, as the router asks.
     private static ModelInferRequest Latest(string model, float[] row)
     {
@@ -161,24 +295,42 @@ public sealed class MlflowModelHostTests : IAsyncLifetime
         File.WriteAllText(Path.Combine(folder, "MLmodel"), Mlmodel(runId));
     }
 
-    // What mlflow.onnx.log_model writes, with a tensor signature.
-    private static string Mlmodel(string runId) => $$"""
+    // As onnx.save_model(..., save_as_external_data=True) leaves it: the weights in a file beside the graph,
+    // which is not called model.onnx, in a sub-folder the download must bring along.
+    private void LogModelWithExternalWeights(string name, string version, string runId, GraphProto graph)
+    {
+        var folder = _mlflow.AddVersion(name, version, runId);
+        var weights = graph.Initializer.Single(i => i.Name == "W");
+        var bytes = weights.FloatData.SelectMany(BitConverter.GetBytes).ToArray();
+        Directory.CreateDirectory(Path.Combine(folder, "weights"));
+        File.WriteAllBytes(Path.Combine(folder, "weights", "iris.onnx.data"), bytes);
+        weights.FloatData.Clear();
+        weights.DataLocation = 1;
+        weights.ExternalData.Add(new StringStringEntryProto { Key = "location", Value = "weights/iris.onnx.data" });
+        weights.ExternalData.Add(new StringStringEntryProto { Key = "offset", Value = "0" });
+        weights.ExternalData.Add(new StringStringEntryProto { Key = "length", Value = bytes.Length.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+        File.WriteAllBytes(Path.Combine(folder, "iris.onnx"), OnnxGraphs.Model(graph));
+        File.WriteAllText(Path.Combine(folder, "MLmodel"), Mlmodel(runId, "iris.onnx"));
+    }
+
+    // What mlflow.onnx.log_model writes (MLflow 3: flavors.onnx.data, no onnx_model key), with a tensor signature.
+    private static string Mlmodel(string runId, string modelFile = "model.onnx") => $$"""
         artifact_path: model
         flavors:
           onnx:
             code: null
-            onnx_model: model.onnx
+            data: {{modelFile}}
             onnx_version: 1.16.0
             providers:
             - CPUExecutionProvider
           python_function:
-            data: model.onnx
+            data: {{modelFile}}
             env:
               conda: conda.yaml
               virtualenv: python_env.yaml
             loader_module: mlflow.onnx
             python_version: 3.11.9
-        mlflow_version: 2.16.2
+        mlflow_version: 3.6.0
         model_uuid: 4f3a0e4c5b7d4d3f9a1e2b3c4d5e6f70
         run_id: {{runId}}
         signature:

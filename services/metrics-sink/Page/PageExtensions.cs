@@ -2,6 +2,7 @@ using System.Collections.Frozen;
 using System.Text.Json;
 using Mesh.MetricsSink.Aggregation;
 using Mesh.MetricsSink.Summary;
+using Mesh.MetricsSink.Verdicts;
 using Microsoft.Extensions.Options;
 
 namespace Mesh.MetricsSink.Page;
@@ -47,7 +48,7 @@ internal static class PageExtensions
             var data = new PageData(
                 options.Value.SampleIntervalMs,
                 summary,
-                summary.Experiments.Select(VerdictCalculator.For).ToList(),
+                summary.Experiments.Select(e => VerdictCalculator.For(e.Experiment, [.. e.Arms.Select(a => new ArmOutcomes(a.Arm, a.Joined, a.Correct, a.Shadow))], e.Verdict)).ToList(),
                 timeline.Since(since ?? 0));
             return Results.Json(data, s_json);
         });

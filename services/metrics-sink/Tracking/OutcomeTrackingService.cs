@@ -12,7 +12,8 @@ namespace Mesh.MetricsSink.Tracking;
 /// <summary>
 /// Every <c>MetricsSink:WindowSeconds</c>: closes the window of every experiment arm, looks at each experiment
 /// with the sequential test, and hands the figures to the <see cref="TrackingWriter"/> (one MLflow run per
-/// experiment arm and model version, step = window index) and to the Prometheus gauges. Only queues: the
+/// experiment arm and model version each time the sink starts, step = window index, strictly increasing) and to the
+/// Prometheus gauges. The writer ends the runs FINISHED when the sink stops. Only queues: the
 /// writer does the I/O in the background, so a slow or absent MLflow never slows the consume loop.
 /// </summary>
 internal sealed partial class OutcomeTrackingService(
@@ -23,11 +24,16 @@ internal sealed partial class OutcomeTrackingService(
     IOptions<MetricsSinkOptions> options,
     TimeProvider time,
     ILogger<OutcomeTrackingService> logger,
-    ModelPromoter? promoter = null) : BackgroundService
+    ModelPromoter? promoter = null,
+    IOptions<PromotionOptions>? promotionOptions = null) : BackgroundService
 {
+    private readonly PromotionOptions _promotion = promotionOptions?.Value ?? new PromotionOptions();
+    // Each primary arm's current run, so a promotion can be recorded on the runs it decided between.
+    private readonly Dictionary<(string Experiment, string Arm), ArmRun> _runs = [];
     private readonly Dictionary<string, string> _states = new(StringComparer.Ordinal);
     private readonly object _gate = new();
     private long _droppedReported;
+    private long _lastStep = long.MinValue;
 
     public override Task StartAsync(CancellationToken cancellationToken)
     {
@@ -68,17 +74,29 @@ internal sealed partial class OutcomeTrackingService(
         lock (_gate)
         {
             var now = time.GetUtcNow();
-            var step = now.ToUnixTimeSeconds() / options.Value.WindowSeconds;
+            // The window index of the clock, but never a step already used: the partial window closed on stop
+            // (or a tick that came late) can fall in the same index as the window before it.
+            var step = Math.Max(now.ToUnixTimeSeconds() / options.Value.WindowSeconds, _lastStep == long.MinValue ? long.MinValue : _lastStep + 1);
+            _lastStep = step;
             var timestamp = now.ToUnixTimeMilliseconds();
             var windows = joiner.CloseWindow();
             telemetry.LatestWindows = windows;
 
-            var verdicts = Look(joiner.Snapshot());
+            var snapshot = joiner.Snapshot();
+            var verdicts = Look(snapshot);
             joiner.SetVerdicts(verdicts);
             foreach (var window in windows)
             {
-                writer.TryEnqueue(Record(window, verdicts.GetValueOrDefault(window.Experiment), step, timestamp));
+                var record = Record(window, verdicts.GetValueOrDefault(window.Experiment), step, timestamp, RegisteredModelNames.ModelUri(_promotion, window.Model, window.Version));
+                if (!window.Shadow)
+                {
+                    _runs[(window.Experiment, window.Arm)] = new ArmRun(record.RunKey, record.RunName);
+                }
+
+                writer.TryEnqueue(record);
             }
+
+            ConsiderPromotions(snapshot, verdicts);
 
             ReportDrops();
             return verdicts;
@@ -93,10 +111,6 @@ internal sealed partial class OutcomeTrackingService(
             var arms = experiment.Arms.Where(a => !a.Shadow).Select(a => new ArmOutcomes(a.Arm, a.Joined, a.Correct)).ToList();
             var verdict = test.Look(experiment.Experiment, arms);
             verdicts[experiment.Experiment] = verdict;
-            if (verdict.Winner is not null && promoter is not null && experiment.Arms.FirstOrDefault(a => !a.Shadow && a.Arm == verdict.Winner) is { } winner)
-            {
-                promoter.Consider(new PromotionRequest(experiment.Experiment, winner.Arm, winner.Model, winner.Version, verdict));
-            }
 
             if (_states.GetValueOrDefault(experiment.Experiment) != verdict.State + verdict.Winner)
             {
@@ -108,7 +122,26 @@ internal sealed partial class OutcomeTrackingService(
         return verdicts;
     }
 
-    private static TrackingRecord Record(ArmWindow window, ExperimentVerdict? verdict, long step, long timestamp)
+    private void ConsiderPromotions(Summary.SummaryDocument snapshot, Dictionary<string, ExperimentVerdict> verdicts)
+    {
+        if (promoter is null)
+        {
+            return;
+        }
+
+        foreach (var experiment in snapshot.Experiments)
+        {
+            var verdict = verdicts[experiment.Experiment];
+            var primaries = experiment.Arms.Where(a => !a.Shadow).ToList();
+            if (verdict.Winner is not null && primaries.FirstOrDefault(a => a.Arm == verdict.Winner) is { } winner)
+            {
+                var runs = primaries.Where(a => _runs.ContainsKey((experiment.Experiment, a.Arm))).ToDictionary(a => a.Arm, a => _runs[(experiment.Experiment, a.Arm)], StringComparer.Ordinal);
+                promoter.Consider(new PromotionRequest(experiment.Experiment, winner, [.. primaries.Where(a => a.Arm != winner.Arm)], verdict, runs));
+            }
+        }
+    }
+
+    private static TrackingRecord Record(ArmWindow window, ExperimentVerdict? verdict, long step, long timestamp, string modelUri)
     {
         var c = window.Counters;
         var metrics = new List<MlflowMetric>();
@@ -159,9 +192,10 @@ internal sealed partial class OutcomeTrackingService(
         {
             tags.Add(new("mesh.model_name", window.Model));
             tags.Add(new("mesh.model_version", window.Version));
-            // The registry's URI of the version: MLflow's UI and clients resolve it to the version and its training
-            // run (ModelRunTagger adds mesh.model_run_id when writing to an MLflow server).
-            tags.Add(new("mesh.model_uri", $"models:/{window.Model}/{window.Version}"));
+            // The registry's URI the arm's model is served from (MetricsSink:ModelUris, else models:/<served>/<version>):
+            // MLflow's UI and clients resolve it, and promotion moves the alias of the registered model it names
+            // (ModelRunTagger adds mesh.model_run_id when writing to an MLflow server).
+            tags.Add(new("mesh.model_uri", modelUri));
         }
 
         if (verdict is not null && !window.Shadow)

@@ -40,6 +40,10 @@ internal static partial class TrackingExtensions
             return new TrackingWriter(sp.GetRequiredService<IMlflowTracking>(), new TrackingWriterOptions
             {
                 Capacity = sp.GetRequiredService<IOptions<MetricsSinkOptions>>().Value.TrackingBufferSize,
+                // Each start writes runs of its own (a second demo does not append to the first's), ends them when
+                // it stops, and ends KILLED what a start that died left RUNNING.
+                StartId = Guid.NewGuid().ToString("N"),
+                Time = sp.GetRequiredService<TimeProvider>(),
                 OnError = (e, retrying) => LogWriteFailed(logger, retrying ? "keeping the records and retrying" : "dropping the records MLflow refused", e.Message),
                 OnRecovered = () => LogRecovered(logger),
             });
@@ -49,6 +53,10 @@ internal static partial class TrackingExtensions
             var o = sp.GetRequiredService<IOptions<MetricsSinkOptions>>().Value;
             return new SequentialAccuracyTest(o.VerdictAlpha, o.VerdictEffectSize, o.VerdictMinJoined);
         });
+        builder.Services.AddOptions<PromotionOptions>()
+            .BindConfiguration("MetricsSink")
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
         builder.Services.AddSingleton<ModelPromoter>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ModelPromoter>());
         builder.Services.AddSingleton<OutcomeTrackingService>();

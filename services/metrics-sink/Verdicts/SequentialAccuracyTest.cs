@@ -1,35 +1,22 @@
 namespace Mesh.MetricsSink.Verdicts;
 
-/// <summary>One experiment's verdict as of its latest look (added to <c>summary.json</c> and logged to MLflow).</summary>
-/// <param name="State"><c>collecting</c>, <c>no difference yet</c> or <c>winner</c>.</param>
-/// <param name="Winner">The arm whose accuracy beats every other primary arm's, once the test says so.</param>
-/// <param name="PValue">Always-valid p-value of the comparison behind the state (the winner's weakest, or the closest pair's).</param>
-/// <param name="Difference">Accuracy of the leader minus the runner-up.</param>
-/// <param name="Looks">How many times the test has looked at the data.</param>
-/// <param name="Alpha">The false-positive rate the test holds however often it is looked at.</param>
-internal sealed record ExperimentVerdict(string State, string? Winner, double PValue, double Difference, long Looks, double Alpha, string Text);
-
-/// <summary>Joined and correct predictions of one primary arm at a look.</summary>
-internal readonly record struct ArmOutcomes(string Arm, long Joined, long Correct)
-{
-    public double Accuracy => Joined == 0 ? 0 : (double)Correct / Joined;
-}
-
 /// <summary>
-/// The mixture sequential probability ratio test (mSPRT) on the difference in accuracy between arms, with
-/// always-valid p-values (Johari, Pekelis and Walsh, "Always Valid Inference", 2017; the approach of
-/// Optimizely's stats engine): the p-value of each pair of arms only ever goes down, and the chance that it
-/// ever drops below alpha when the arms are equal is at most alpha, however often it is looked at. That is
-/// what makes a live page safe to watch, unlike a fixed-sample z-test re-run at every refresh.
-/// Each pair is tested at alpha divided by the number of pairs (Bonferroni), so a winner is declared only
-/// when it beats every other arm. Not thread-safe: one look at a time.
+/// A directional mixture sequential probability ratio test (mSPRT) on the difference in accuracy between arms,
+/// with always-valid p-values (Johari, Pekelis and Walsh, "Always Valid Inference", 2017): for every ordered pair
+/// (A, B) a one-sided test of "A is more accurate than B", its p-value a running minimum that only goes down, and
+/// the chance that it ever drops below alpha when A is not better is at most alpha, however often it is looked at.
+/// Being one-sided is what keeps a reversal honest: evidence that A beats B is never counted for B, so after the
+/// lead changes hands the test cannot name, and the promoter cannot promote, the arm the evidence was against.
+/// Each ordered pair is tested at alpha divided by the number of ordered pairs (Bonferroni), so a winner is
+/// declared only when the evidence says it beats every other arm. Not thread-safe: one look at a time.
 /// </summary>
 /// <param name="alpha">The false-positive rate.</param>
-/// <param name="mixingSd">The standard deviation of the normal mixture over effect sizes: the difference in accuracy the test is tuned to find fastest.</param>
+/// <param name="mixingSd">The scale of the half-normal mixture over effect sizes: the difference in accuracy the test is tuned to find fastest.</param>
 /// <param name="minJoinedPerArm">Looks before every arm has this many labelled predictions say "collecting" (the normal approximation needs them).</param>
 internal sealed class SequentialAccuracyTest(double alpha, double mixingSd, long minJoinedPerArm)
 {
-    private readonly Dictionary<(string Experiment, string A, string B), double> _pValues = new();
+    // Keyed by the ordered pair: (Better, Worse) holds the evidence that Better beats Worse, and only that.
+    private readonly Dictionary<(string Experiment, string Better, string Worse), double> _pValues = new();
     private readonly Dictionary<string, long> _looks = new(StringComparer.Ordinal);
 
     public ExperimentVerdict Look(string experiment, IReadOnlyList<ArmOutcomes> arms)
@@ -41,57 +28,98 @@ internal sealed class SequentialAccuracyTest(double alpha, double mixingSd, long
             return new ExperimentVerdict("collecting", null, 1, 0, looks, alpha, ranked.Count == 0 ? "no primary arm yet" : $"one primary arm ({ranked[0].Arm}): nothing to compare");
         }
 
-        var difference = Math.Round(ranked[0].Accuracy - ranked[1].Accuracy, 6);
+        var leaderDifference = Math.Round(ranked[0].Accuracy - ranked[1].Accuracy, 6);
         var fewest = ranked.Min(a => a.Joined);
         if (fewest < minJoinedPerArm)
         {
-            return new ExperimentVerdict("collecting", null, 1, difference, looks, alpha, $"collecting: {fewest} of {minJoinedPerArm} labelled predictions on the smallest arm");
+            return new ExperimentVerdict("collecting", null, 1, leaderDifference, looks, alpha, $"collecting: {fewest} of {minJoinedPerArm} labelled predictions on the smallest arm");
         }
 
-        var pairs = ranked.Count * (ranked.Count - 1) / 2;
-        var pairAlpha = alpha / pairs;
-        var p = new Dictionary<(string, string), double>();
-        for (var i = 0; i < ranked.Count; i++)
+        var pairAlpha = alpha / (ranked.Count * (ranked.Count - 1));
+        foreach (var better in ranked)
         {
-            for (var j = i + 1; j < ranked.Count; j++)
+            foreach (var worse in ranked.Where(w => w.Arm != better.Arm))
             {
-                var (a, b) = string.CompareOrdinal(ranked[i].Arm, ranked[j].Arm) < 0 ? (ranked[i], ranked[j]) : (ranked[j], ranked[i]);
-                var key = (experiment, a.Arm, b.Arm);
-                var value = Math.Min(_pValues.GetValueOrDefault(key, 1.0), 1 / LikelihoodRatio(a, b, mixingSd));
-                _pValues[key] = value;
-                p[(a.Arm, b.Arm)] = value;
-                p[(b.Arm, a.Arm)] = value;
+                var key = (experiment, better.Arm, worse.Arm);
+                _pValues[key] = Math.Min(_pValues.GetValueOrDefault(key, 1.0), OneSidedPValue(better, worse, mixingSd));
             }
         }
 
-        var leader = ranked[0];
-        var leaderP = ranked.Skip(1).Max(other => p[(leader.Arm, other.Arm)]);
-        if (leaderP <= pairAlpha)
+        // Each arm's case is as strong as its weakest comparison; the candidate is the arm with the strongest case
+        // (ties: the current leader).
+        var candidate = ranked
+            .Select(arm => (Arm: arm, P: ranked.Where(o => o.Arm != arm.Arm).Max(o => _pValues[(experiment, arm.Arm, o.Arm)])))
+            .MinBy(c => c.P);
+        var runnerUp = ranked.First(o => o.Arm != candidate.Arm.Arm);
+        var difference = Math.Round(candidate.Arm.Accuracy - runnerUp.Accuracy, 6);
+        if (candidate.P <= pairAlpha)
         {
-            return new ExperimentVerdict("winner", leader.Arm, leaderP, difference, looks, alpha,
-                $"winner {leader.Arm}: accuracy {leader.Accuracy:P1}, {difference * 100:0.0} points above {ranked[1].Arm} (always-valid p = {leaderP:0.####} <= {pairAlpha:0.####})");
+            var now = candidate.Arm.Arm == ranked[0].Arm ? "" : $"; {ranked[0].Arm} leads now, without evidence that it is better";
+            return new ExperimentVerdict("winner", candidate.Arm.Arm, candidate.P, difference, looks, alpha,
+                $"winner {candidate.Arm.Arm}: accuracy {candidate.Arm.Accuracy:P1}, {difference * 100:0.0} points against {runnerUp.Arm} (always-valid one-sided p = {candidate.P:0.####} <= {pairAlpha:0.####}){now}");
         }
 
-        return new ExperimentVerdict("no difference yet", null, leaderP, difference, looks, alpha,
+        var leader = ranked[0];
+        var leaderP = ranked.Skip(1).Max(o => _pValues[(experiment, leader.Arm, o.Arm)]);
+        return new ExperimentVerdict("no difference yet", null, leaderP, leaderDifference, looks, alpha,
             $"no difference yet: {leader.Arm} {leader.Accuracy:P1} vs {ranked[1].Arm} {ranked[1].Accuracy:P1} (always-valid p = {leaderP:0.####}, needs <= {pairAlpha:0.####})");
     }
 
     /// <summary>
-    /// The mSPRT statistic for the difference of two proportions under the normal approximation:
+    /// The two-sided mSPRT statistic for the difference of two proportions under the normal approximation:
     /// sqrt(V / (V + τ²)) · exp(τ² θ² / (2 V (V + τ²))), θ the observed difference, V its variance.
     /// </summary>
     internal static double LikelihoodRatio(ArmOutcomes a, ArmOutcomes b, double mixingSd)
     {
-        var (pa, pb) = (a.Accuracy, b.Accuracy);
-        var variance = pa * (1 - pa) / a.Joined + pb * (1 - pb) / b.Joined;
-        var theta = pa - pb;
+        var (theta, variance) = Difference(a, b);
         if (variance <= 0)
         {
             // Both arms all right or all wrong: with no spread there is no evidence either way yet.
             return theta == 0 ? 1 : double.PositiveInfinity;
         }
 
+        return Math.Exp(LogTwoSided(theta, variance, mixingSd * mixingSd));
+    }
+
+    /// <summary>
+    /// The p-value of "<paramref name="better"/> is more accurate than <paramref name="worse"/>" at this look:
+    /// 1 / Λ⁺ with Λ⁺ the likelihood ratio mixed over positive differences only (a half-normal of scale τ),
+    /// Λ⁺ = 2 · Λ · Φ(θ τ / sqrt(V (V + τ²))), Λ the two-sided statistic. A difference the other way makes Φ, and
+    /// so the evidence, vanish.
+    /// </summary>
+    internal static double OneSidedPValue(ArmOutcomes better, ArmOutcomes worse, double mixingSd)
+    {
+        var (theta, variance) = Difference(better, worse);
+        if (variance <= 0)
+        {
+            return theta > 0 ? 0 : 1;
+        }
+
         var tau2 = mixingSd * mixingSd;
-        return Math.Sqrt(variance / (variance + tau2)) * Math.Exp(tau2 * theta * theta / (2 * variance * (variance + tau2)));
+        var logRatio = Math.Log(2) + LogTwoSided(theta, variance, tau2) + LogNormalCdf(theta * mixingSd / Math.Sqrt(variance * (variance + tau2)));
+        return Math.Min(1, Math.Exp(-logRatio));
+    }
+
+    private static (double Theta, double Variance) Difference(ArmOutcomes a, ArmOutcomes b)
+    {
+        var (pa, pb) = (a.Accuracy, b.Accuracy);
+        return (pa - pb, pa * (1 - pa) / a.Joined + pb * (1 - pb) / b.Joined);
+    }
+
+    private static double LogTwoSided(double theta, double variance, double tau2) =>
+        0.5 * Math.Log(variance / (variance + tau2)) + tau2 * theta * theta / (2 * variance * (variance + tau2));
+
+    // ln Φ(x) through the complementary error function, Φ(x) = erfc(-x / √2) / 2, in logs so that the far left
+    // tail (strong evidence the other way) stays finite instead of rounding to zero.
+    private static double LogNormalCdf(double x) => LogErfc(-x / Math.Sqrt(2)) - Math.Log(2);
+
+    // Chebyshev fit of erfc with relative error below 1.2e-7 everywhere (Press et al., Numerical Recipes, erfcc).
+    private static double LogErfc(double z)
+    {
+        var t = 1 / (1 + 0.5 * Math.Abs(z));
+        var poly = -z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806
+            + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277))))))));
+        var logTail = Math.Log(t) + poly;
+        return z >= 0 ? logTail : Math.Log(2 - Math.Exp(logTail));
     }
 }

@@ -1,3 +1,6 @@
+using System.Diagnostics.Metrics;
+using System.Security.Cryptography;
+using System.Text;
 using Mesh.ModelHost.Options;
 using Mesh.ModelHost.Telemetry;
 using Mesh.Mlflow;
@@ -18,9 +21,11 @@ internal sealed partial class MlflowModelSource(
     ModelCatalog catalog,
     ModelHostTelemetry telemetry,
     IOptions<ModelHostOptions> options,
+    IMeterFactory meterFactory,
     ILogger<MlflowModelSource> logger) : IDisposable
 {
     private readonly HttpClient _http = new();
+    private readonly UnresolvedModels _unresolved = new(meterFactory);
     private List<Entry>? _entries;
     private MlflowClient? _client;
 
@@ -38,7 +43,8 @@ internal sealed partial class MlflowModelSource(
     public async Task PollAsync(CancellationToken cancellationToken)
     {
         var seconds = options.Value.Mlflow.PollSeconds;
-        var aliases = Entries().Where(e => e.Uri.Kind == MlflowModelUriKind.Alias).ToList();
+        // Aliases and latest move; versions, runs and logged models do not.
+        var aliases = Entries().Where(e => e.Uri.Kind is MlflowModelUriKind.Alias or MlflowModelUriKind.Latest).ToList();
         if (seconds <= 0 || aliases.Count == 0)
         {
             return;
@@ -54,11 +60,26 @@ internal sealed partial class MlflowModelSource(
         }
     }
 
+    /// <summary>Served models whose URI no longer resolves (a deleted alias, say), with the reason; their version keeps serving.</summary>
+    public IReadOnlyList<(string Model, string Version, string Reason)> Unresolved => _unresolved.Snapshot;
+
     /// <summary>Resolves a served MLflow model now (the admin call); null when no MLflow model has that name.</summary>
     public Task<RefreshResult>? RefreshAsync(string servedName, CancellationToken cancellationToken)
     {
         var entry = Entries().FirstOrDefault(e => e.ServedName == servedName);
         return entry is null ? null : RefreshAsync(entry, force: true, cancellationToken);
+    }
+
+    /// <summary>Resolves now every served model that follows <paramref name="name"/>@<paramref name="alias"/> (a webhook said it moved).</summary>
+    public async Task<IReadOnlyList<RefreshResult>> RefreshAliasAsync(string name, string alias, CancellationToken cancellationToken)
+    {
+        var results = new List<RefreshResult>();
+        foreach (var entry in Entries().Where(e => e.Uri.Kind == MlflowModelUriKind.Alias && e.Uri.Name == name && e.Uri.Alias == alias))
+        {
+            results.Add(await RefreshAsync(entry, force: false, cancellationToken).ConfigureAwait(false));
+        }
+
+        return results;
     }
 
     public void Dispose() => _http.Dispose();
@@ -69,7 +90,20 @@ internal sealed partial class MlflowModelSource(
         string? version = null;
         try
         {
-            var resolved = await entry.Uri.ResolveAsync(Client(), cancellationToken).ConfigureAwait(false);
+            ResolvedModel resolved;
+            try
+            {
+                resolved = await entry.Uri.ResolveAsync(Client(), cancellationToken).ConfigureAwait(false);
+            }
+            catch (MlflowException e) when (entry.CurrentVersion is not null)
+            {
+                // A deleted alias or an unreachable server: the version served stays right to serve, so this is
+                // reported once per change (log, gauge, /health), not as a failure on every poll.
+                MarkUnresolved(entry, e.Message);
+                return new RefreshResult(entry.ServedName, entry.CurrentVersion, false, $"{entry.Uri.Text}: {e.Message}");
+            }
+
+            MarkResolved(entry);
             version = resolved.Version;
             if (version == entry.CurrentVersion || (!force && version == entry.FailedVersion))
             {
@@ -77,10 +111,7 @@ internal sealed partial class MlflowModelSource(
             }
 
             var folder = await DownloadAsync(entry, resolved, cancellationToken).ConfigureAwait(false);
-            var settings = options.Value;
-            var model = await Task.Run(
-                () => ServedModel.Load(entry.ServedName, version, folder, settings.DefaultSessionSettings(), settings.Batching.ToSettings(), telemetry, MlmodelFile.Read(folder)),
-                cancellationToken).ConfigureAwait(false);
+            var model = await Task.Run(() => Load(entry.ServedName, version, folder), cancellationToken).ConfigureAwait(false);
             var previous = entry.CurrentVersion;
             catalog.Publish(entry.ServedName, version, model);
             entry.CurrentVersion = version;
@@ -101,10 +132,46 @@ internal sealed partial class MlflowModelSource(
         }
     }
 
-    // MLflow versions and run artifacts do not change once written, so a complete download is reused.
+    private ServedModel Load(string servedName, string version, string folder)
+    {
+        var settings = options.Value;
+        var mlmodel = MlmodelFile.Read(folder);
+        var model = ServedModel.Load(servedName, version, folder, settings.DefaultSessionSettings(), settings.Batching.ToSettings(), telemetry, mlmodel);
+        try
+        {
+            mlmodel.CheckOutputs(model.Outputs, Path.Combine(folder, MlmodelFile.FileName));
+            return model;
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
+    private void MarkUnresolved(Entry entry, string reason)
+    {
+        if (_unresolved.Mark(entry.ServedName, entry.CurrentVersion!, reason))
+        {
+            LogUnresolved(entry.ServedName, entry.Uri.Text, entry.CurrentVersion!, reason);
+        }
+    }
+
+    private void MarkResolved(Entry entry)
+    {
+        if (_unresolved.Clear(entry.ServedName))
+        {
+            LogResolvedAgain(entry.ServedName, entry.Uri.Text);
+        }
+    }
+
+    // Run and logged-model artifacts do not change once written, so a complete download is reused. A version
+    // number does not name them: a registered model deleted and created again starts at version 1 with other
+    // files, so the folder is keyed by what identifies the content (creation time, run, source).
     private async Task<string> DownloadAsync(Entry entry, ResolvedModel resolved, CancellationToken cancellationToken)
     {
-        var folder = Path.Combine(options.Value.Mlflow.ResolveCacheDir(), entry.ServedName, resolved.Version);
+        var content = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(resolved.ContentId + "|" + resolved.ArtifactUri)))[..16];
+        var folder = Path.Combine(options.Value.Mlflow.ResolveCacheDir(), entry.ServedName, resolved.Version + "-" + content);
         if (File.Exists(Path.Combine(folder, MlmodelFile.FileName)))
         {
             return folder;
@@ -145,6 +212,12 @@ internal sealed partial class MlflowModelSource(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Serving {Model} version {Version} from {Uri} (was {Previous})")]
     private partial void LogPublished(string model, string version, string uri, string previous);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Model {Model}: {Uri} does not resolve ({Reason}); version {Serving} keeps serving")]
+    private partial void LogUnresolved(string model, string uri, string serving, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Model {Model}: {Uri} resolves again")]
+    private partial void LogResolvedAgain(string model, string uri);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Model {Model} from {Uri} version {Version} failed to load; version {Serving} keeps serving")]
     private partial void LogLoadFailed(Exception exception, string model, string uri, string version, string serving);

@@ -8,8 +8,9 @@ namespace Mesh.ModelHost.Models;
 internal sealed record SignatureTensor(string? Name, string Datatype, long[] Shape);
 
 /// <summary>
-/// The <c>MLmodel</c> file MLflow writes beside a logged model: which file the onnx flavor loads, and the
-/// tensor signature requests are checked against.
+/// The <c>MLmodel</c> file MLflow writes beside a logged model: which file the onnx flavor loads
+/// (<c>flavors.onnx.data</c>, as <c>mlflow.onnx.log_model</c> writes it), and the tensor signature: requests are
+/// checked against its inputs, the graph's outputs against its outputs.
 /// </summary>
 internal sealed class MlmodelFile
 {
@@ -19,6 +20,9 @@ internal sealed class MlmodelFile
 
     /// <summary>Tensor-based input signature; null when the model has none or a column-based one.</summary>
     public IReadOnlyList<SignatureTensor>? Inputs { get; init; }
+
+    /// <summary>Tensor-based output signature; null when the model has none or a column-based one.</summary>
+    public IReadOnlyList<SignatureTensor>? Outputs { get; init; }
 
     public static MlmodelFile Read(string folder)
     {
@@ -42,15 +46,63 @@ internal sealed class MlmodelFile
             throw new InvalidDataException($"{path} has no onnx flavor (flavors: {string.Join(", ", names)}); log the model with mlflow.onnx.");
         }
 
-        var file = (Child(onnx, "onnx_model") as YamlScalarNode)?.Value ?? "model.onnx";
+        // mlflow.onnx writes 'data'; 'onnx_model' is what older notes and hand-written files use.
+        var file = (Child(onnx, "data") as YamlScalarNode)?.Value ?? (Child(onnx, "onnx_model") as YamlScalarNode)?.Value ?? "model.onnx";
         if (Path.IsPathRooted(file) || file.Contains("..", StringComparison.Ordinal))
         {
-            throw new InvalidDataException($"{path}: onnx_model '{file}' must be a file inside the model folder.");
+            throw new InvalidDataException($"{path}: flavors.onnx.data '{file}' must be a file inside the model folder.");
         }
 
-        var inputs = (Child(Child(root, "signature") as YamlMappingNode, "inputs") as YamlScalarNode)?.Value;
-        return new MlmodelFile { OnnxModelFile = file, Inputs = inputs is null ? null : ParseTensorSignature(inputs, path) };
+        var signature = Child(root, "signature") as YamlMappingNode;
+        var inputs = (Child(signature, "inputs") as YamlScalarNode)?.Value;
+        var outputs = (Child(signature, "outputs") as YamlScalarNode)?.Value;
+        return new MlmodelFile
+        {
+            OnnxModelFile = file,
+            Inputs = IsJson(inputs) ? ParseTensorSignature(inputs!, path) : null,
+            Outputs = IsJson(outputs) ? ParseTensorSignature(outputs!, path) : null,
+        };
     }
+
+    /// <summary>
+    /// Checks the graph's outputs against the output signature: every output it names exists, and a tensor
+    /// output has its datatype and rank, and its fixed dimensions where both fix them.
+    /// </summary>
+    public void CheckOutputs(IReadOnlyList<OutputSpec> outputs, string source)
+    {
+        foreach (var tensor in Outputs ?? [])
+        {
+            var output = tensor.Name is null
+                ? (outputs.Count == 1 ? outputs[0] : null)
+                : outputs.FirstOrDefault(o => o.Name == tensor.Name);
+            if (output is null)
+            {
+                if (tensor.Name is null)
+                {
+                    // An unnamed output of a model with several: nothing to match it against.
+                    continue;
+                }
+
+                throw new InvalidDataException($"{source}: the MLmodel signature names output '{tensor.Name}', the model has {string.Join(", ", outputs.Select(o => o.Name))}.");
+            }
+
+            // A ZipMap or a class label is reshaped by the host; only a plain tensor must match as it is.
+            if (output.Kind != OutputKind.Tensor)
+            {
+                continue;
+            }
+
+            var fixedMismatch = tensor.Shape.Length == output.Shape.Length
+                && tensor.Shape.Zip(output.Shape).Any(d => d.First >= 0 && d.Second >= 0 && d.First != d.Second);
+            if (tensor.Datatype != output.Datatype || tensor.Shape.Length != output.Shape.Length || fixedMismatch)
+            {
+                throw new InvalidDataException(
+                    $"{source}: the MLmodel signature says output '{output.Name}' is {tensor.Datatype} {TensorDatatype.Format(tensor.Shape)}; the model has {output.Datatype} {TensorDatatype.Format(output.Shape)}.");
+            }
+        }
+    }
+
+    private static bool IsJson(string? value) => !string.IsNullOrWhiteSpace(value) && value.TrimStart().StartsWith('[');
 
     // The signature is a JSON string inside the YAML: [{"type": "tensor", "tensor-spec": {"dtype": "float32", "shape": [-1, 4]}, "name": "x"}].
     private static List<SignatureTensor>? ParseTensorSignature(string json, string path)

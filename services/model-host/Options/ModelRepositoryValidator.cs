@@ -82,7 +82,7 @@ internal sealed class ModelRepositoryValidator : IValidateOptions<ModelHostOptio
             var name = string.IsNullOrWhiteSpace(model.Name) ? uri!.Name : model.Name.Trim();
             if (name.Length == 0)
             {
-                return $"ModelHost:Mlflow:Models:{i}:Name is required for a runs:/ URI (the name to serve the model under).";
+                return $"ModelHost:Mlflow:Models:{i}:Name is required for a runs:/ or models:/m-<model-id> URI (the name to serve the model under).";
             }
 
             if (!names.Add(name))

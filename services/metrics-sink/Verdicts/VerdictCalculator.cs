@@ -1,9 +1,4 @@
-using Mesh.MetricsSink.Summary;
-
-namespace Mesh.MetricsSink.Page;
-
-/// <summary>The page's one-line answer for an experiment: who leads, by how much, and whether it is more than noise yet.</summary>
-internal sealed record Verdict(string Experiment, string State, string? Leader, double DifferencePoints, double Z, string Text);
+namespace Mesh.MetricsSink.Verdicts;
 
 /// <summary>
 /// Shows the metrics sink's sequential verdict (mSPRT, always valid however often the page refreshes). Only
@@ -18,9 +13,9 @@ internal static class VerdictCalculator
 
     private const double Z95 = 1.96;
 
-    public static Verdict For(ExperimentSummary experiment)
+    public static Verdict For(string experiment, IReadOnlyList<ArmOutcomes> outcomes, ExperimentVerdict? verdict)
     {
-        if (experiment.Verdict is { } sequential)
+        if (verdict is { } sequential)
         {
             var state = sequential.State switch
             {
@@ -28,20 +23,20 @@ internal static class VerdictCalculator
                 "collecting" => "collecting",
                 _ => "inconclusive",
             };
-            return new Verdict(experiment.Experiment, state, sequential.Winner, Math.Round(sequential.Difference * 100, 1), 0, sequential.Text);
+            return new Verdict(experiment, state, sequential.Winner, Math.Round(sequential.Difference * 100, 1), 0, sequential.Text);
         }
 
-        var arms = experiment.Arms.Where(a => !a.Shadow).OrderByDescending(a => a.Accuracy).ThenBy(a => a.Arm, StringComparer.Ordinal).ToList();
+        var arms = outcomes.Where(a => !a.Shadow).OrderByDescending(a => a.Accuracy).ThenBy(a => a.Arm, StringComparer.Ordinal).ToList();
         if (arms.Count < 2)
         {
-            return new Verdict(experiment.Experiment, "single", arms.FirstOrDefault()?.Arm, 0, 0,
+            return new Verdict(experiment, "single", arms.Count == 0 ? null : arms[0].Arm, 0, 0,
                 arms.Count == 0 ? "no primary arm yet" : $"one arm ({arms[0].Arm}): nothing to compare");
         }
 
         var (best, second) = (arms[0], arms[1]);
         if (best.Joined < MinJoinedPerArm || second.Joined < MinJoinedPerArm)
         {
-            return new Verdict(experiment.Experiment, "collecting", null, 0, 0,
+            return new Verdict(experiment, "collecting", null, 0, 0,
                 $"collecting: {Math.Min(best.Joined, second.Joined)} of {MinJoinedPerArm} labelled predictions per arm");
         }
 
@@ -53,11 +48,11 @@ internal static class VerdictCalculator
         var points = Math.Round(difference * 100, 1);
         if (z >= Z95)
         {
-            return new Verdict(experiment.Experiment, "significant", best.Arm, points, Math.Round(z, 2),
+            return new Verdict(experiment, "significant", best.Arm, points, Math.Round(z, 2),
                 $"{best.Arm} leads {second.Arm} by {points:0.0} accuracy points (fixed-sample z = {z:0.00}, significant at 95% for one look)");
         }
 
-        return new Verdict(experiment.Experiment, "inconclusive", best.Arm, points, Math.Round(z, 2),
+        return new Verdict(experiment, "inconclusive", best.Arm, points, Math.Round(z, 2),
             $"no significant difference yet: {best.Arm} {best.Accuracy:P1} vs {second.Arm} {second.Accuracy:P1} (z = {z:0.00})");
     }
 }
