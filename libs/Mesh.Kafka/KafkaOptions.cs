@@ -43,7 +43,7 @@ public sealed class KafkaOptions
         Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".mesh", "bootstrap.servers");
 }
 
-/// <summary>Topic names (DESIGN.md defaults), all configurable under <c>Kafka:Topics</c>.</summary>
+/// <summary>Topic names (the defaults in docs/architecture.md), all configurable under <c>Kafka:Topics</c>.</summary>
 public sealed class MeshTopics
 {
     [Required(AllowEmptyStrings = false)]

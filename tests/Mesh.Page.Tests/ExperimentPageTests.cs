@@ -15,7 +15,7 @@ namespace Mesh.Page.Tests;
 /// </summary>
 public sealed class ExperimentPageTests(KafkaTestCluster cluster) : IClassFixture<KafkaTestCluster>
 {
-    // Debian's Chromium: Playwright must never download a browser of its own (ENVIRONMENT.md).
+    // Debian's Chromium: Playwright must never download a browser of its own (the machines have no browser download).
     internal const string ChromiumPath = "/usr/lib/chromium/chromium";
 
     internal static readonly string[] s_chromiumFlags =

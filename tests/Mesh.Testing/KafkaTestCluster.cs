@@ -8,7 +8,7 @@ using Xunit;
 namespace Mesh.Testing;
 
 /// <summary>
-/// The Kafka cluster tests run against, chosen as DESIGN.md says: <c>KAFKA_BOOTSTRAP_SERVERS</c> (a real
+/// The Kafka cluster tests run against, chosen as docs/architecture.md says: <c>KAFKA_BOOTSTRAP_SERVERS</c> (a real
 /// cluster) first, then Testcontainers.Kafka where a Docker engine answers, else the embedded broker.
 /// Use one per test class (<c>IClassFixture</c>) and <see cref="UniqueTopic"/> per test.
 /// </summary>

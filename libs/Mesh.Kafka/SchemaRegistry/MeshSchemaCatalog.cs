@@ -2,7 +2,7 @@ using Mesh.Contracts.V1;
 
 namespace Mesh.Kafka.SchemaRegistry;
 
-/// <summary>The message type of every mesh topic (DESIGN.md), for registering and checking their schemas.</summary>
+/// <summary>The message type of every mesh topic (docs/architecture.md), for registering and checking their schemas.</summary>
 public static class MeshSchemaCatalog
 {
     public static IReadOnlyList<MeshSchema> For(MeshTopics topics) =>

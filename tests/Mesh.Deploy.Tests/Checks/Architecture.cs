@@ -2,7 +2,7 @@ using Mesh.Deploy.Tests.Rendering;
 
 namespace Mesh.Deploy.Tests.Checks;
 
-/// <summary>The flows of DESIGN.md's architecture, and nothing more.</summary>
+/// <summary>The flows of the architecture (docs/architecture.md), and nothing more.</summary>
 internal static class Architecture
 {
     public static IReadOnlySet<Flow> Flows(ManifestSet set, NetworkFlows network)
