@@ -1,3 +1,4 @@
+using Mesh.ModelHost.Inference;
 using Mesh.ModelHost.Models;
 
 namespace Mesh.ModelHost.Tests;
