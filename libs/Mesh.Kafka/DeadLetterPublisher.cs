@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Confluent.Kafka;
 using Google.Protobuf;
 using ProtoTimestamp = Google.Protobuf.WellKnownTypes.Timestamp;
@@ -54,8 +55,10 @@ public sealed partial class DeadLetterPublisher(IProducer<byte[], byte[]> produc
     /// <summary>
     /// Produces the dead letter; <paramref name="onDelivered"/> runs once Kafka acknowledged it (true) or
     /// failed it (false), so the caller can store the source offset only after the dead letter is safe.
+    /// <paramref name="activity"/> (the record's processing activity, or null) gives the dead letter its
+    /// <c>traceparent</c>; it is a parameter because the caller's record activity is rarely <c>Activity.Current</c>.
     /// </summary>
-    public void Publish(ConsumeResult<byte[], byte[]> record, string errorClass, string errorMessage, Action<bool> onDelivered, int attempt = 1, string experiment = "", string arm = "")
+    public void Publish(ConsumeResult<byte[], byte[]> record, string errorClass, string errorMessage, Action<bool> onDelivered, Activity? activity, int attempt = 1, string experiment = "", string arm = "")
     {
         var letter = Create(record, errorClass, errorMessage, attempt, experiment, arm);
         if (experiment.Length == 0)
@@ -71,7 +74,7 @@ public sealed partial class DeadLetterPublisher(IProducer<byte[], byte[]> produc
         {
             Key = record.Message.Key ?? [],
             Value = letter.ToByteArray(),
-            Headers = MeshHeaders.Create<DeadLetter>(System.Diagnostics.Activity.Current),
+            Headers = MeshHeaders.Create<DeadLetter>(activity),
         };
         producer.Produce(topic, message, report =>
         {

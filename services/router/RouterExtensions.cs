@@ -4,18 +4,18 @@ using Mesh.Router.Admin;
 using Mesh.Router.Bandits;
 using Mesh.Router.Experiments;
 using Mesh.Router.Inference;
+using Mesh.Router.Options;
 using Mesh.Router.Routing;
 using Mesh.Router.Telemetry;
-using Mesh.ServiceDefaults;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
-namespace Mesh.Router.Hosting;
+namespace Mesh.Router;
 
 public static class RouterExtensions
 {
-    private const string ServiceName = "router";
+    public const string ServiceName = "router";
 
     /// <summary>
     /// Registers the router: options (section <c>Router</c>, validated at start together with the experiment
@@ -83,30 +83,16 @@ public static class RouterExtensions
             sp.GetRequiredService<IOptions<KafkaOptions>>().Value.Topics.DeadLetter,
             ServiceName,
             sp.GetRequiredService<ILoggerFactory>().CreateLogger<DeadLetterPublisher>()));
+        builder.Services.AddSingleton<RecordCompletion>();
+        builder.Services.AddSingleton<OutputWriter>();
+        builder.Services.AddSingleton<ArmCaller>();
+        builder.Services.AddSingleton<BatchProcessor>();
+        builder.Services.AddSingleton<ArmBatchers>();
+        builder.Services.AddSingleton<RebalanceHandler>();
         builder.Services.AddSingleton<RoutingPipeline>();
         builder.Services.AddHostedService<RouterWorker>();
         builder.Services.AddHostedService<ExperimentMaintenance>();
         builder.Services.AddHealthChecks().AddCheck<RouterHealthCheck>(ServiceName);
         return builder;
-    }
-
-    /// <summary>
-    /// The same application Program.cs builds, with configuration overrides on top (tests and tools host the
-    /// router in-process with this).
-    /// </summary>
-    public static WebApplication CreateRouterApplication(string[] args, IEnumerable<KeyValuePair<string, string?>>? overrides = null)
-    {
-        var builder = WebApplication.CreateBuilder(args);
-        if (overrides is not null)
-        {
-            builder.Configuration.AddInMemoryCollection(overrides);
-        }
-
-        builder.AddServiceDefaults(ServiceName);
-        builder.AddRouter();
-        var app = builder.Build();
-        app.MapDefaultEndpoints();
-        app.MapRouterAdmin();
-        return app;
     }
 }

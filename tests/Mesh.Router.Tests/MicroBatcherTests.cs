@@ -32,7 +32,7 @@ public sealed class MicroBatcherTests
     public async Task Add_MaxBatchSizeItems_ClosesOnSize()
     {
         var collector = new Collector(8);
-        using var batcher = new MicroBatcher<int>(4, TimeSpan.FromMinutes(10), 4, collector.Process, e => throw e);
+        using var batcher = new MicroBatcher<int>(4, TimeSpan.FromMinutes(10), 4, collector.Process, e => throw e, TimeProvider.System);
 
         for (var i = 0; i < 8; i++)
         {
@@ -50,7 +50,7 @@ public sealed class MicroBatcherTests
     public async Task Add_FewerItemsThanMaxBatchSize_ClosesOnDeadline()
     {
         var collector = new Collector(3);
-        using var batcher = new MicroBatcher<int>(64, TimeSpan.FromMilliseconds(5), 4, collector.Process, e => throw e);
+        using var batcher = new MicroBatcher<int>(64, TimeSpan.FromMilliseconds(5), 4, collector.Process, e => throw e, TimeProvider.System);
 
         batcher.Add(1, CancellationToken.None);
         batcher.Add(2, CancellationToken.None);
@@ -75,7 +75,7 @@ public sealed class MicroBatcherTests
             {
                 seen.Add(item);
             }
-        }, e => throw e);
+        }, e => throw e, TimeProvider.System);
 
         for (var i = 0; i < Count; i++)
         {
@@ -95,7 +95,7 @@ public sealed class MicroBatcherTests
         {
             processed.Add(batch[0]);
             await release.Task;
-        }, e => throw e);
+        }, e => throw e, TimeProvider.System);
         batcher.Add(1, CancellationToken.None);
 
         // The only slot is held by the first batch, so this Add must wait until cancelled rather than buffer.
@@ -112,7 +112,7 @@ public sealed class MicroBatcherTests
     public async Task DrainAsync_OpenBatch_ProcessesItWithoutWaitingForTheDeadline()
     {
         var collector = new Collector(2);
-        using var batcher = new MicroBatcher<int>(64, TimeSpan.FromMinutes(10), 2, collector.Process, e => throw e);
+        using var batcher = new MicroBatcher<int>(64, TimeSpan.FromMinutes(10), 2, collector.Process, e => throw e, TimeProvider.System);
         batcher.Add(1, CancellationToken.None);
         batcher.Add(2, CancellationToken.None);
 

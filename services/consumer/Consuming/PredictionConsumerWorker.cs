@@ -94,7 +94,7 @@ internal sealed partial class PredictionConsumerWorker(
         telemetry.DeadLettered.Add(1);
         var partition = record.TopicPartition;
         var offset = record.Offset.Value;
-        deadLetters.Publish(record, "decode", error, ok =>
+        deadLetters.Publish(record, "decode", error, activity: Activity.Current, onDelivered: ok =>
         {
             if (ok)
             {

@@ -97,7 +97,7 @@ internal sealed partial class MetricsConsumerWorker(
         }
 
         telemetry.DeadLettered.Add(1);
-        deadLetters.Publish(record, "decode", result.Error, ok =>
+        deadLetters.Publish(record, "decode", result.Error, activity: Activity.Current, onDelivered: ok =>
         {
             if (ok)
             {

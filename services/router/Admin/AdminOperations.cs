@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Mesh.Contracts.V1;
 using Mesh.Router.Experiments;
-using Mesh.Router.Hosting;
+using Mesh.Router.Options;
 using Mesh.Router.Resilience;
 using Mesh.Router.Routing;
 using Microsoft.Extensions.Options;

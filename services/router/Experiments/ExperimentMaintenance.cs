@@ -1,4 +1,4 @@
-using Mesh.Router.Hosting;
+using Mesh.Router.Options;
 using Microsoft.Extensions.Options;
 
 namespace Mesh.Router.Experiments;

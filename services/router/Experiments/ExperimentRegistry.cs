@@ -2,12 +2,10 @@ using System.Collections.Concurrent;
 using Inference;
 using Mesh.Kafka;
 using Mesh.Router.Bandits;
-using Mesh.Router.Batching;
-using Mesh.Router.Hosting;
+using Mesh.Router.Options;
 using Mesh.Router.Inference;
 using Mesh.Router.RateLimiting;
 using Mesh.Router.Resilience;
-using Mesh.Router.Routing;
 using Microsoft.Extensions.Options;
 
 namespace Mesh.Router.Experiments;
@@ -31,12 +29,6 @@ internal sealed partial class ExperimentRegistry(
     private string? _appliedText;
 
     public ExperimentSet Current => _current;
-
-    /// <summary>Creates an arm's batcher; set by the pipeline, which owns batch processing.</summary>
-    public Func<ArmRuntime, MicroBatcher<ArmRequest>>? BatcherFactory { get; set; }
-
-    /// <summary>Every arm runtime created so far, for draining them all.</summary>
-    public IEnumerable<ArmRuntime> AllArms => _arms.Values;
 
     /// <summary>
     /// Reads the experiment file and applies it when its text changed since the last apply (or always, with
@@ -158,15 +150,7 @@ internal sealed partial class ExperimentRegistry(
         }
     }
 
-    public void Dispose()
-    {
-        foreach (var arm in _arms.Values)
-        {
-            arm.Batcher.Dispose();
-        }
-
-        _changeLock.Dispose();
-    }
+    public void Dispose() => _changeLock.Dispose();
 
     private async Task<ExperimentRuntime> BuildAsync(ExperimentDefinition definition, ExperimentRuntime? previous, CancellationToken cancellationToken)
     {
@@ -275,7 +259,6 @@ internal sealed partial class ExperimentRegistry(
         LogModelReady(logger, experiment, arm.Name, arm.Model, arm.Version, input.InputName, input.FeatureWidth);
         var breaker = new CircuitBreaker(options.CircuitBreaker.FailureThreshold, TimeSpan.FromMilliseconds(options.CircuitBreaker.BreakMs), time);
         var runtime = new ArmRuntime(new ArmIdentity(experiment, arm.Name, arm.Model, arm.Version, arm.Endpoint), client, input, isShadow, timeout, breaker);
-        runtime.Batcher = (BatcherFactory ?? throw new InvalidOperationException("The pipeline has not set the batcher factory."))(runtime);
         return _arms.GetOrAdd(key, runtime);
     }
 

@@ -1,6 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 
-namespace Mesh.Router.Hosting;
+namespace Mesh.Router.Options;
 
 /// <summary>The router's settings (configuration section <c>Router</c>).</summary>
 internal sealed class RouterOptions

@@ -14,7 +14,7 @@ namespace Mesh.Router.Routing;
 /// that second commit is redundant; on the mock it leaves a window: a crash between the two commits replays the
 /// records of the last transaction (their outputs are then seen twice).
 /// </remarks>
-internal sealed partial class TransactionalCommitter(IProducer<byte[], byte[]> producer, RoutingPipeline pipeline, TimeSpan interval, ILogger logger)
+internal sealed partial class TransactionalCommitter(IProducer<byte[], byte[]> producer, ArmBatchers batchers, TimeSpan interval, ILogger logger)
 {
     private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(30);
     private readonly Dictionary<TopicPartition, long> _next = new();
@@ -42,7 +42,7 @@ internal sealed partial class TransactionalCommitter(IProducer<byte[], byte[]> p
         }
 
         // Every handled record's outputs are produced (into this transaction) once the batches are drained.
-        pipeline.DrainAsync().GetAwaiter().GetResult();
+        batchers.DrainAsync().GetAwaiter().GetResult();
         var offsets = _next.Select(p => new TopicPartitionOffset(p.Key, new Offset(p.Value))).ToList();
         producer.SendOffsetsToTransaction(offsets, consumer.ConsumerGroupMetadata, s_timeout);
         producer.CommitTransaction(s_timeout);
