@@ -30,7 +30,6 @@ internal sealed class RoutingPipeline(
     // Used on the consume thread only.
     private readonly Random _random = routerOptions.Value.Bandit.Seed != 0 ? new Random(routerOptions.Value.Bandit.Seed) : new Random();
     private readonly TimeSpan _pauseAfter = TimeSpan.FromMilliseconds(routerOptions.Value.Backpressure.PauseAfterMs);
-    private ArmChoice[] _choices = new ArmChoice[16];
 
     /// <summary>
     /// Handles one consumed record on the consume thread; waits through <paramref name="pauser"/> (pausing the
@@ -75,10 +74,9 @@ internal sealed class RoutingPipeline(
             return;
         }
 
-        if (_choices.Length < experiments.Count)
-        {
-            _choices = new ArmChoice[experiments.Count];
-        }
+        // Each experiment owes the record one output, a Prediction or its own dead letter: a record one experiment
+        // cannot take (say, the wrong number of features for its model) is still predicted by the others.
+        record.ExpectOutputs(experiments.Count);
 
         // Sticky by entity; a record without one still gets a stable arm through its request id.
         var stickyKey = feature.EntityId.Length > 0 ? feature.EntityId : feature.RequestId;
@@ -94,16 +92,10 @@ internal sealed class RoutingPipeline(
                     $"(model '{arm.Identity.Model}' input '{arm.Input.InputName}') takes {arm.Input.FeatureWidth}.",
                     experiment.Name,
                     experiment.Strategy == ExperimentStrategy.Ensemble ? EnsembleJoin.ArmName : arm.Identity.Arm);
-                return;
+                continue;
             }
 
-            _choices[i] = choice;
-        }
-
-        record.ExpectOutputs(experiments.Count);
-        for (var i = 0; i < experiments.Count; i++)
-        {
-            Dispatch(record, experiments[i], _choices[i], pauser, cancellationToken);
+            Dispatch(record, experiment, choice, pauser, cancellationToken);
         }
     }
 
