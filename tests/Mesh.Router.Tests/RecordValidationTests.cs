@@ -46,4 +46,72 @@ public sealed class RecordValidationTests(KafkaTestCluster cluster) : IClassFixt
             Assert.Contains($"takes {FakeModelHost.WideFeatureWidth}", l.ErrorMessage, StringComparison.Ordinal);
         });
     }
+
+    [Theory]
+    [InlineData(float.NaN, "NaN")]
+    [InlineData(float.PositiveInfinity, "+Infinity")]
+    [InlineData(float.NegativeInfinity, "-Infinity")]
+    public async Task Handle_NonFiniteFeature_DeadLetteredNamingTheFeatureWhileFiniteRecordsArePredicted(float bad, string described)
+    {
+        await using var modelHost = await FakeModelHost.StartAsync();
+        await using var router = await RouterTestHost.StartAsync(cluster, $"""
+            experiments:
+              - name: finite-only
+                strategy: ab
+                arms:
+                  - name: only
+                    weight: 1
+                    endpoint: {modelHost.Endpoint}
+                    model: model-only
+            """);
+        var records = RouterTestHost.Records("nf", 4, entities: 2);
+        records[1].Values[2] = bad;
+        records[1].Names.Add(["sepal_length", "sepal_width", "petal_length", "petal_width"]);
+        records[3].Values[0] = bad;
+        router.Produce(records);
+
+        var predictions = router.ReadPredictions(2, s_patience);
+        var letters = router.ReadDeadLetters(2, s_patience);
+
+        Assert.Equal(["nf-0", "nf-2"], predictions.Select(p => p.RequestId).Order());
+        Assert.Equal(2, letters.Count);
+        var byRequest = letters.ToDictionary(l => FeatureRecord.Parser.ParseFrom(l.Value).RequestId);
+        Assert.Contains($"feature 2 ('petal_length') is {described}", byRequest["nf-1"].ErrorMessage, StringComparison.Ordinal);
+        Assert.Contains($"feature 0 is {described}", byRequest["nf-3"].ErrorMessage, StringComparison.Ordinal);
+        Assert.All(letters, l => Assert.Equal(("finite-only", "only", ErrorClass.Validation), (l.Experiment, l.Arm, l.ErrorClass)));
+    }
+
+    [Fact]
+    public async Task Handle_NonFiniteFeatureForAnArmThatAcceptsThem_IsPredicted()
+    {
+        await using var modelHost = await FakeModelHost.StartAsync();
+        await using var router = await RouterTestHost.StartAsync(cluster, $"""
+            experiments:
+              - name: takes-nan
+                strategy: ab
+                arms:
+                  - name: tolerant
+                    weight: 1
+                    endpoint: {modelHost.Endpoint}
+                    model: model-tolerant
+                    acceptNonFinite: true
+              - name: whole-experiment
+                strategy: ab
+                acceptNonFinite: true
+                arms:
+                  - name: also
+                    weight: 1
+                    endpoint: {modelHost.Endpoint}
+                    model: model-also
+            """);
+        var records = RouterTestHost.Records("nan-ok", 3, entities: 3);
+        records[1].Values[1] = float.NaN;
+        router.Produce(records);
+
+        var predictions = router.ReadPredictions(6, s_patience);
+
+        Assert.Equal(6, predictions.Count);
+        Assert.Equal(2, predictions.Count(p => p.RequestId == "nan-ok-1"));
+        Assert.Empty(router.ReadDeadLetters(1, TimeSpan.FromSeconds(1)));
+    }
 }

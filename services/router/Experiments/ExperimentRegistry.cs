@@ -270,6 +270,7 @@ internal sealed partial class ExperimentRegistry(
         Model = arm.Model,
         Version = arm.Version,
         TimeoutMs = arm.TimeoutMs,
+        AcceptNonFinite = arm.AcceptNonFinite,
     };
 
     private static ExperimentDefinition CloneDefinition(ExperimentDefinition definition, List<ArmDefinition> arms) => new()
@@ -283,6 +284,7 @@ internal sealed partial class ExperimentRegistry(
         Bandit = definition.Bandit,
         Ensemble = definition.Ensemble,
         RateLimit = definition.RateLimit,
+        AcceptNonFinite = definition.AcceptNonFinite,
     };
 
     [LoggerMessage(EventId = 200, Level = LogLevel.Information, Message = "Experiments in force ({Count}): {Experiments}")]

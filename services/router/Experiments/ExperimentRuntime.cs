@@ -28,6 +28,13 @@ internal sealed record ExperimentRuntime(
 
     public double ProbabilityOf(int arm) => Assigner?.ProbabilityOf(arm) ?? Bandit?.ProbabilityOf(arm) ?? 1.0;
 
+    /// <summary>Whether the chosen arm (-1: every member of the ensemble) takes NaN and ±Infinity features.</summary>
+    public bool AcceptsNonFinite(int arm) =>
+        Definition.AcceptNonFinite || (arm >= 0 ? Definition.Arms[arm].AcceptNonFinite : Definition.Arms.TrueForAll(a => a.AcceptNonFinite));
+
+    /// <summary>Whether a shadow takes NaN and ±Infinity features.</summary>
+    public bool ShadowAcceptsNonFinite(int shadow) => Definition.AcceptNonFinite || Definition.Shadows[shadow].AcceptNonFinite;
+
     /// <summary>
     /// Chooses the arm for one record: sticky by <paramref name="stickyKey"/> for <c>ab</c>, sampled for a bandit,
     /// every member (index -1) for an ensemble.

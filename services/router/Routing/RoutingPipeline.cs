@@ -80,6 +80,7 @@ internal sealed class RoutingPipeline(
 
         // Sticky by entity; a record without one still gets a stable arm through its request id.
         var stickyKey = feature.EntityId.Length > 0 ? feature.EntityId : feature.RequestId;
+        var nonFinite = NonFiniteFeature.IndexOf(feature.Values);
         for (var i = 0; i < experiments.Count; i++)
         {
             var experiment = experiments[i];
@@ -95,11 +96,22 @@ internal sealed class RoutingPipeline(
                 continue;
             }
 
-            Dispatch(record, experiment, choice, pauser, cancellationToken);
+            if (nonFinite >= 0 && !experiment.AcceptsNonFinite(choice.Index))
+            {
+                writer.DeadLetter(record, ErrorClass.Validation,
+                    $"{NonFiniteFeature.Describe(feature.Values, feature.Names, nonFinite)}; experiment '{experiment.Name}' " +
+                    $"{(choice.Index < 0 ? "has ensemble members whose models" : $"arm '{arm.Identity.Arm}' (model '{arm.Identity.Model}')")} " +
+                    "do not take non-finite features (acceptNonFinite: true in the experiment spec says a model does).",
+                    experiment.Name,
+                    experiment.Strategy == ExperimentStrategy.Ensemble ? EnsembleJoin.ArmName : arm.Identity.Arm);
+                continue;
+            }
+
+            Dispatch(record, experiment, choice, nonFinite >= 0, pauser, cancellationToken);
         }
     }
 
-    private void Dispatch(RoutedRecord record, ExperimentRuntime experiment, ArmChoice choice, IConsumePauser pauser, CancellationToken cancellationToken)
+    private void Dispatch(RoutedRecord record, ExperimentRuntime experiment, ArmChoice choice, bool nonFinite, IConsumePauser pauser, CancellationToken cancellationToken)
     {
         if (experiment.RateLimiter is { } limiter)
         {
@@ -124,6 +136,13 @@ internal sealed class RoutingPipeline(
         for (var s = 0; s < experiment.Shadows.Count; s++)
         {
             var shadow = experiment.Shadows[s];
+            if (nonFinite && !experiment.ShadowAcceptsNonFinite(s))
+            {
+                // Not the shadow's to refuse the record for everyone: it is just not scored by the shadow.
+                telemetry.ShadowFailures.Add(1, shadow.Tags);
+                continue;
+            }
+
             if (width != shadow.Input.FeatureWidth ||
                 !batchers.For(shadow).TryAdd(new ArmRequest(record, 1, choice.PolicyVersion, experiment.Contexts.Shadows[s]), TimeSpan.Zero, cancellationToken))
             {
