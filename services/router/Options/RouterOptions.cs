@@ -131,4 +131,11 @@ internal sealed class BackpressureOptions
     /// <summary>How long the consume thread waits for a batch slot (or a rate-limit token) before pausing its partitions.</summary>
     [Range(0, 60_000, ErrorMessage = "Router:Backpressure:PauseAfterMs must be between 0 and 60000.")]
     public int PauseAfterMs { get; set; } = 50;
+
+    /// <summary>
+    /// How long a batch keeps retrying a model host that answers RESOURCE_EXHAUSTED (its queue is full) before the
+    /// batch counts as failed; meanwhile the arm's batches stay in flight, so the consume thread pauses.
+    /// </summary>
+    [Range(1, 3_600_000, ErrorMessage = "Router:Backpressure:HostBusyMaxWaitMs must be between 1 and 3600000.")]
+    public int HostBusyMaxWaitMs { get; set; } = 120_000;
 }

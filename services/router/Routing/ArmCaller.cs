@@ -6,13 +6,19 @@ using Inference;
 using Mesh.Router.Batching;
 using Mesh.Router.Experiments;
 using Mesh.Router.Inference;
+using Mesh.Router.Options;
 using Mesh.Router.Telemetry;
+using Microsoft.Extensions.Options;
 
 namespace Mesh.Router.Routing;
 
 /// <summary>Calls an arm's model host (Open Inference Protocol ModelInfer) for one batch, through the arm's circuit breaker.</summary>
-internal sealed partial class ArmCaller(RouterTelemetry telemetry, ILogger<ArmCaller> logger)
+internal sealed partial class ArmCaller(IOptions<RouterOptions> options, RouterTelemetry telemetry, ILogger<ArmCaller> logger)
 {
+    private static readonly TimeSpan s_firstBusyWait = TimeSpan.FromMilliseconds(5);
+    private static readonly TimeSpan s_longestBusyWait = TimeSpan.FromSeconds(1);
+    private readonly TimeSpan _hostBusyMaxWait = TimeSpan.FromMilliseconds(options.Value.Backpressure.HostBusyMaxWaitMs);
+
     /// <summary>Calls <paramref name="target"/> for the batch, up to <paramref name="attempts"/> times; <paramref name="buffer"/> holds the input.</summary>
     public async Task<ArmCallResult> CallAsync(ArmRuntime target, Batch<ArmRequest> batch, byte[] buffer, int byteCount, int attempts)
     {
@@ -25,7 +31,9 @@ internal sealed partial class ArmCaller(RouterTelemetry telemetry, ILogger<ArmCa
 
         var request = CreateRequest(target, batch, buffer, byteCount);
         var failure = "";
-        for (var attempt = 1; attempt <= attempts; attempt++)
+        var busySince = 0L;
+        var busyWait = s_firstBusyWait;
+        for (var attempt = 1; attempt <= attempts;)
         {
             var started = Stopwatch.GetTimestamp();
             ModelInferResponse response;
@@ -33,13 +41,32 @@ internal sealed partial class ArmCaller(RouterTelemetry telemetry, ILogger<ArmCa
             {
                 response = await target.Client.ModelInferAsync(request, deadline: DateTime.UtcNow + target.CallTimeout).ConfigureAwait(false);
             }
+            catch (RpcException e) when (e.StatusCode == StatusCode.ResourceExhausted)
+            {
+                // The host's queue is full: that is backpressure, not a failure. The batch keeps its slot while it
+                // waits, so the arm's slots fill up and the consume thread pauses; no fallback, no dead letter, and
+                // the circuit stays as it is.
+                telemetry.HostBusy.Add(1, target.Tags);
+                busySince = busySince == 0 ? started : busySince;
+                if (Stopwatch.GetElapsedTime(busySince) >= _hostBusyMaxWait)
+                {
+                    target.Breaker.OnAbandoned();
+                    return new ArmCallResult(null, 0,
+                        $"ModelInfer on {identity.Endpoint} stayed RESOURCE_EXHAUSTED for longer than Router:Backpressure:HostBusyMaxWaitMs ({_hostBusyMaxWait.TotalMilliseconds} ms): {e.Status.Detail}");
+                }
+
+                LogHostBusy(logger, identity.Experiment, identity.Arm, busyWait.TotalMilliseconds, e.Status.Detail);
+                await Task.Delay(busyWait).ConfigureAwait(false);
+                busyWait = busyWait * 2 < s_longestBusyWait ? busyWait * 2 : s_longestBusyWait;
+                continue;
+            }
             catch (RpcException e)
             {
                 failure = $"ModelInfer on {identity.Endpoint} failed {attempt} time(s), last {e.StatusCode}: {e.Status.Detail}";
                 LogInferenceFailed(logger, identity.Experiment, identity.Arm, attempt, e.StatusCode, e.Status.Detail);
+                attempt++;
                 continue;
             }
-
             var inferenceMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
             telemetry.InferenceDuration.Record(inferenceMs, target.Tags);
             target.Breaker.OnSuccess();
@@ -81,6 +108,9 @@ internal sealed partial class ArmCaller(RouterTelemetry telemetry, ILogger<ArmCa
         request.RawInputContents.Add(UnsafeByteOperations.UnsafeWrap(buffer.AsMemory(0, byteCount)));
         return request;
     }
+
+    [LoggerMessage(EventId = 109, Level = LogLevel.Debug, Message = "Experiment {Experiment} arm {Arm}: the model host is busy, retrying in {WaitMs} ms: {Detail}")]
+    private static partial void LogHostBusy(ILogger logger, string experiment, string arm, double waitMs, string detail);
 
     [LoggerMessage(EventId = 102, Level = LogLevel.Warning, Message = "Experiment {Experiment} arm {Arm}: ModelInfer attempt {Attempt} failed: {Status} {Detail}")]
     private static partial void LogInferenceFailed(ILogger logger, string experiment, string arm, int attempt, StatusCode status, string detail);
