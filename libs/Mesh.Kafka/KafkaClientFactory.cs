@@ -77,7 +77,8 @@ public sealed class KafkaClientFactory(IOptions<KafkaOptions> options, IConfigur
         string groupId,
         string clientId,
         Action<Error>? onFatal = null,
-        Action<IConsumer<byte[], byte[]>, List<TopicPartitionOffset>>? onRevoked = null)
+        Action<IConsumer<byte[], byte[]>, List<TopicPartitionOffset>>? onRevoked = null,
+        Action<IConsumer<byte[], byte[]>, List<TopicPartitionOffset>>? onLost = null)
     {
         var logger = loggerFactory.CreateLogger("Mesh.Kafka.Consumer");
         var builder = new ConsumerBuilder<byte[], byte[]>(CreateConsumerConfig(groupId, clientId))
@@ -90,8 +91,11 @@ public sealed class KafkaClientFactory(IOptions<KafkaOptions> options, IConfigur
                 logger.LogInformation("Revoked {Partitions}", string.Join(", ", partitions));
                 onRevoked?.Invoke(consumer, partitions);
             })
-            .SetPartitionsLostHandler((_, partitions) =>
-                logger.LogWarning("Lost {Partitions}", string.Join(", ", partitions)));
+            .SetPartitionsLostHandler((consumer, partitions) =>
+            {
+                logger.LogWarning("Lost {Partitions}", string.Join(", ", partitions));
+                onLost?.Invoke(consumer, partitions);
+            });
         return builder.Build();
     }
 }

@@ -9,7 +9,7 @@ namespace Mesh.Router.Routing;
 /// </summary>
 internal sealed partial class ConsumePauser(
     IConsumer<byte[], byte[]> consumer,
-    Queue<ConsumeResult<byte[], byte[]>> stash,
+    StashedRecords stash,
     RecordCompletion completion,
     ILogger logger) : IConsumePauser
 {
@@ -26,7 +26,7 @@ internal sealed partial class ConsumePauser(
                 completion.StoreReady(consumer);
                 if (consumer.Consume(TimeSpan.Zero) is { IsPartitionEOF: false } early)
                 {
-                    stash.Enqueue(early);
+                    stash.Add(early);
                 }
             }
         }

@@ -58,6 +58,15 @@ internal sealed partial class RecordCompletion(OffsetTracker offsets, IHostAppli
             return;
         }
 
+        foreach (var ready in TakeReady())
+        {
+            StoreOffset(consumer, ready.TopicPartition, ready.Offset.Value);
+        }
+    }
+
+    /// <summary>The offsets released since the last call (Kafka's convention: the next offset to read), one per partition.</summary>
+    public List<TopicPartitionOffset> TakeReady()
+    {
         Dictionary<TopicPartition, long> ready;
         lock (_gate)
         {
@@ -67,12 +76,9 @@ internal sealed partial class RecordCompletion(OffsetTracker offsets, IHostAppli
             _readyCount = 0;
         }
 
-        foreach (var (partition, offset) in ready)
-        {
-            StoreOffset(consumer, partition, offset);
-        }
-
+        var offsets = ready.Select(p => new TopicPartitionOffset(p.Key, new Offset(p.Value))).ToList();
         ready.Clear();
+        return offsets;
     }
 
     /// <summary>Revoked or lost partitions: offsets released for them are no longer stored.</summary>

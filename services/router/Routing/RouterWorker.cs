@@ -23,7 +23,7 @@ internal sealed partial class RouterWorker(
     private static readonly TimeSpan s_idlePoll = TimeSpan.FromMilliseconds(100);
 
     // Records fetched while the partitions were being paused; handled, in order, before the next Consume.
-    private readonly Queue<ConsumeResult<byte[], byte[]>> _stash = new();
+    private readonly StashedRecords _stash = new();
     private volatile bool _lost;
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
@@ -60,13 +60,24 @@ internal sealed partial class RouterWorker(
         var transactions = options.Value.ExactlyOnce.Enabled
             ? new TransactionalCommitter(producer, batchers, TimeSpan.FromMilliseconds(options.Value.ExactlyOnce.CommitIntervalMs), logger)
             : null;
+        var rebalance = services.GetRequiredService<RebalanceHandler>();
         using var consumer = transactions is not null
             ? CreateTransactionalConsumer(transactions, completion)
             : kafka.CreateConsumer(
                 options.Value.GroupId,
                 ClientId,
                 onFatal: error => FatalError.Stop(lifetime, logger, $"Fatal consumer error {error.Code}: {error.Reason}"),
-                onRevoked: services.GetRequiredService<RebalanceHandler>().OnRevoked);
+                onRevoked: (c, partitions) =>
+                {
+                    // Handled here, they would be handled twice: by this router after the move and by the new owner.
+                    _stash.Remove(partitions.Select(p => p.TopicPartition));
+                    rebalance.OnRevoked(c, partitions);
+                },
+                onLost: (_, partitions) =>
+                {
+                    _stash.Remove(partitions.Select(p => p.TopicPartition));
+                    completion.Forget(partitions.Select(p => p.TopicPartition));
+                });
         try
         {
             transactions?.Start();
@@ -137,7 +148,7 @@ internal sealed partial class RouterWorker(
             try
             {
                 // A bounded poll, so that a quiet topic still stores offsets and commits transactions on time.
-                result = _stash.Count > 0 ? _stash.Dequeue() : consumer.Consume(poll);
+                result = _stash.TryTake(out var stashed) ? stashed : consumer.Consume(poll);
             }
             catch (ConsumeException e) when (!e.Error.IsFatal)
             {
@@ -180,14 +191,20 @@ internal sealed partial class RouterWorker(
                     FatalError.Stop(lifetime, logger, $"Fatal consumer error {error.Code}: {error.Reason}");
                 }
             })
+            .SetPartitionsAssignedHandler((_, partitions) => transactions.OnAssigned(partitions))
             .SetPartitionsRevokedHandler((consumer, partitions) =>
             {
-                // Before the partitions move: commit what was done for them, so the new owner starts after it.
+                // Before the partitions move: commit what was done for them, so the new owner starts after it, and
+                // neither handle their stashed records nor commit for them afterwards.
+                var revoked = partitions.Select(p => p.TopicPartition).ToList();
+                _stash.Remove(revoked);
                 transactions.Commit(consumer);
-                completion.Forget(partitions.Select(p => p.TopicPartition));
+                transactions.OnRemoved(revoked);
+                completion.Forget(revoked);
             })
             .SetPartitionsLostHandler((_, partitions) =>
             {
+                transactions.OnRemoved(partitions.Select(p => p.TopicPartition));
                 // Another member may already own them: nothing of the open transaction may become visible.
                 _lost = true;
                 FatalError.Stop(lifetime, logger, $"Partitions lost in exactly-once mode ({string.Join(", ", partitions)}); restarting from the last committed transaction.");
