@@ -35,7 +35,7 @@ internal sealed partial class ExperimentMaintenance(
 
             try
             {
-                if (await registry.ReloadFromFileAsync(options.Value.ExperimentFile, force: false, stoppingToken))
+                if ((await registry.ReloadFromFileAsync(options.Value.ExperimentFile, force: false, stoppingToken)).Applied)
                 {
                     LogReloaded(logger, options.Value.ExperimentFile);
                 }
