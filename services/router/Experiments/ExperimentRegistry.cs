@@ -6,6 +6,7 @@ using Mesh.Router.Options;
 using Mesh.Router.Inference;
 using Mesh.Router.RateLimiting;
 using Mesh.Router.Resilience;
+using Mesh.Router.Telemetry;
 using Microsoft.Extensions.Options;
 
 namespace Mesh.Router.Experiments;
@@ -21,6 +22,7 @@ internal sealed partial class ExperimentRegistry(
     ModelEndpointPool endpoints,
     IBanditStateStore banditStore,
     TimeProvider time,
+    RouterTelemetry telemetry,
     ILogger<ExperimentRegistry> logger) : IDisposable
 {
     private readonly ConcurrentDictionary<string, ArmRuntime> _arms = new(StringComparer.Ordinal);
@@ -282,6 +284,13 @@ internal sealed partial class ExperimentRegistry(
         LogModelReady(logger, experiment, arm.Name, arm.Model, arm.Version, input.InputName, input.FeatureWidth);
         var breaker = new CircuitBreaker(options.CircuitBreaker.FailureThreshold, TimeSpan.FromMilliseconds(options.CircuitBreaker.BreakMs), time);
         var runtime = new ArmRuntime(new ArmIdentity(experiment, arm.Name, arm.Model, arm.Version, arm.Endpoint), client, input, isShadow, timeout, breaker);
+        if (isShadow)
+        {
+            // On /metrics from the start, so "no shadow was shed" reads as 0 rather than as a missing series.
+            telemetry.ShadowShed.Add(0, runtime.Tags);
+            telemetry.ShadowFailures.Add(0, runtime.Tags);
+        }
+
         return _arms.GetOrAdd(key, runtime);
     }
 

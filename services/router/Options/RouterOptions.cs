@@ -74,9 +74,14 @@ internal sealed class BatchingOptions
 /// <summary>Shadow calls (<c>Router:Shadow</c>): their own budget, so they can never hold up the primary path.</summary>
 internal sealed class ShadowOptions
 {
-    /// <summary>Batches per shadow open or in flight; a record that finds them all busy is not copied to the shadow (shed).</summary>
+    /// <summary>
+    /// Batches per shadow open or in flight; a record that finds them all busy is not copied to the shadow (shed).
+    /// Generous by default: a batch holds its slot from opening through its model call, so a budget of 2 was
+    /// momentarily full at a few hundred records a second and shed 1.5-2.6 % of shadow predictions with no real
+    /// pressure. Shadows still never wait, so this bounds only the shadow's own work in flight.
+    /// </summary>
     [Range(1, 1024, ErrorMessage = "Router:Shadow:MaxInFlightBatches must be between 1 and 1024.")]
-    public int MaxInFlightBatches { get; set; } = 2;
+    public int MaxInFlightBatches { get; set; } = 16;
 
     /// <summary>Deadline of one shadow ModelInfer call, unless the shadow sets <c>timeoutMs</c>.</summary>
     [Range(1, 600_000, ErrorMessage = "Router:Shadow:CallTimeoutMs must be between 1 and 600000.")]
