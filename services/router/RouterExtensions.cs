@@ -78,6 +78,20 @@ public static class RouterExtensions
                 })
                 .Build();
         });
+        builder.Services.AddSingleton(sp =>
+        {
+            var router = sp.GetRequiredService<IOptions<RouterOptions>>().Value;
+            if (!router.ExactlyOnce.Enabled)
+            {
+                return new ShadowProducer(sp.GetRequiredService<IProducer<byte[], byte[]>>(), owned: false);
+            }
+
+            var lifetime = sp.GetRequiredService<IHostApplicationLifetime>();
+            var logger = sp.GetRequiredService<ILoggerFactory>().CreateLogger("Mesh.Router");
+            return new ShadowProducer(
+                sp.GetRequiredService<KafkaClientFactory>().CreateProducer("mesh-router-shadow", error => FatalError.Stop(lifetime, logger, $"Fatal shadow producer error {error.Code}: {error.Reason}")),
+                owned: true);
+        });
         builder.Services.AddSingleton(sp => new DeadLetterPublisher(
             sp.GetRequiredService<IProducer<byte[], byte[]>>(),
             sp.GetRequiredService<IOptions<KafkaOptions>>().Value.Topics.DeadLetter,

@@ -55,6 +55,47 @@ public sealed class ShadowSheddingTests(KafkaTestCluster cluster) : IClassFixtur
         Assert.Equal(Count - budget, shed);
     }
 
+    [Fact]
+    public async Task ExactlyOnce_ShadowBatchesHang_PrimaryTransactionsStillCommitAndShadowsArriveLater()
+    {
+        const int Count = 20;
+        await using var modelHost = await FakeModelHost.StartAsync();
+        await using var router = await RouterTestHost.StartAsync(cluster, $"""
+            experiments:
+              - name: eos-shadow
+                strategy: ab
+                arms:
+                  - name: champion
+                    weight: 1
+                    endpoint: {modelHost.Endpoint}
+                    model: model-champion
+                shadows:
+                  - name: slow
+                    endpoint: {modelHost.Endpoint}
+                    model: {FakeModelHost.GatedModel}
+                    timeoutMs: 120000
+            """,
+            new Dictionary<string, string?>
+            {
+                ["Router:ExactlyOnce:Enabled"] = "true",
+                ["Router:ExactlyOnce:TransactionalId"] = "router-eos-shadow-" + Guid.NewGuid().ToString("N"),
+                ["Router:ExactlyOnce:CommitIntervalMs"] = "100",
+                // Few, large batches, so no shadow record is shed and all of them can be counted at the end.
+                ["Router:Batching:MaxDelayMs"] = "500",
+            });
+        router.Produce(RouterTestHost.Records("eos-shadow", Count, entities: Count));
+
+        // read_committed: the primary predictions are visible only once their transaction committed, which it must
+        // do while the shadow's batches still hang in the model host.
+        var predictions = router.ReadPredictions(Count, s_patience);
+        Assert.Equal(Count, predictions.Select(p => p.RequestId).Distinct().Count());
+        Assert.Empty(router.ReadShadowPredictions(1, TimeSpan.FromMilliseconds(200)));
+
+        modelHost.ReleaseGate();
+        var shadows = router.ReadShadowPredictions(Count, s_patience);
+        Assert.Equal(Count, shadows.Select(p => p.RequestId).Distinct().Count());
+    }
+
     /// <summary>The shadow's <c>mesh_router_shadow_shed_total</c> on /metrics; throws when the series is missing.</summary>
     private static async Task<long> ShedAsync(HttpClient http, string experiment)
     {

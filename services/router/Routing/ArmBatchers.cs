@@ -20,6 +20,9 @@ internal sealed class ArmBatchers(IOptions<RouterOptions> options, BatchProcesso
     /// <summary>Closes every open batch and waits for all batches (shadows too) to finish.</summary>
     public Task DrainAsync() => Task.WhenAll(_batchers.Values.Select(b => b.DrainAsync()));
 
+    /// <summary>Closes every open batch of the primary arms and waits for them: shadows owe nothing to a commit.</summary>
+    public Task DrainPrimaryAsync() => Task.WhenAll(_batchers.Where(b => !b.Key.IsShadow).Select(b => b.Value.DrainAsync()));
+
     public void Dispose()
     {
         foreach (var batcher in _batchers.Values)

@@ -14,6 +14,7 @@ namespace Mesh.Router.Routing;
 /// </summary>
 internal sealed partial class OutputWriter(
     IProducer<byte[], byte[]> producer,
+    ShadowProducer shadowProducer,
     DeadLetterPublisher deadLetters,
     RecordCompletion completion,
     RouterTelemetry telemetry,
@@ -61,7 +62,7 @@ internal sealed partial class OutputWriter(
                     LogDeliveryFailed(logger, topic, record.Source.Topic, record.Source.Partition.Value, record.Source.Offset.Value, report.Error.Reason);
                 }
             };
-        Produce((producer, topic, message, onDelivered), static s => s.producer.Produce(s.topic, s.message, s.onDelivered));
+        Produce((producer: primary ? producer : shadowProducer.Producer, topic, message, onDelivered), static s => s.producer.Produce(s.topic, s.message, s.onDelivered));
     }
 
     /// <summary>

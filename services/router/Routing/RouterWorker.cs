@@ -223,6 +223,9 @@ internal sealed partial class RouterWorker(
             transactions.Commit(consumer);
         }
 
+        // Shadow batches still running finish (best effort) and their predictions are sent before the end.
+        services.GetRequiredService<ArmBatchers>().DrainAsync().GetAwaiter().GetResult();
+        services.GetRequiredService<ShadowProducer>().Flush(TimeSpan.FromSeconds(5));
         consumer.Close();
         LogStopped(logger);
     }

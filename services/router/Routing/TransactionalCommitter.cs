@@ -46,8 +46,9 @@ internal sealed partial class TransactionalCommitter(IProducer<byte[], byte[]> p
             return;
         }
 
-        // Every handled record's outputs are produced (into this transaction) once the batches are drained.
-        batchers.DrainAsync().GetAwaiter().GetResult();
+        // Every handled record's outputs are produced (into this transaction) once the primary batches are drained;
+        // shadows produce outside the transaction and are not waited for.
+        batchers.DrainPrimaryAsync().GetAwaiter().GetResult();
         var offsets = _offsets.Take();
         producer.SendOffsetsToTransaction(offsets, consumer.ConsumerGroupMetadata, s_timeout);
         producer.CommitTransaction(s_timeout);
