@@ -64,6 +64,26 @@ public sealed class ResilienceTests
     }
 
     [Fact]
+    public void CircuitBreaker_HalfOpenProbeAbandoned_LetsTheNextProbeThroughWithoutClosing()
+    {
+        var time = new ManualTime();
+        var breaker = new CircuitBreaker(1, TimeSpan.FromSeconds(5), time);
+        Assert.True(breaker.TryAcquire());
+        breaker.OnFailure();
+        time.Advance(TimeSpan.FromSeconds(5));
+        Assert.True(breaker.TryAcquire());
+        Assert.False(breaker.TryAcquire());
+
+        // The probe ended with an exception that was not the host's answer: no verdict, but no stuck probe either.
+        breaker.OnAbandoned();
+
+        Assert.Equal(CircuitState.HalfOpen, breaker.State);
+        Assert.True(breaker.TryAcquire());
+        breaker.OnSuccess();
+        Assert.Equal(CircuitState.Closed, breaker.State);
+    }
+
+    [Fact]
     public void TokenBucket_BurstThenRate_AdmitsExactlyWhatTheRateAllows()
     {
         var time = new ManualTime();

@@ -67,6 +67,13 @@ internal sealed partial class ArmCaller(IOptions<RouterOptions> options, RouterT
                 attempt++;
                 continue;
             }
+            catch
+            {
+                // Not the host's answer (a bug, a disposed channel): it says nothing about the host, but a half-open
+                // circuit must not wait forever for this probe's outcome.
+                target.Breaker.OnAbandoned();
+                throw;
+            }
             var inferenceMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
             telemetry.InferenceDuration.Record(inferenceMs, target.Tags);
             target.Breaker.OnSuccess();
