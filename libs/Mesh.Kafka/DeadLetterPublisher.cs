@@ -45,12 +45,22 @@ public sealed partial class DeadLetterPublisher(IProducer<byte[], byte[]> produc
         {
             foreach (var header in record.Message.Headers)
             {
-                letter.Headers[header.Key] = ByteString.CopyFrom(header.GetValueBytes());
+                // Upstream headers may carry credentials (authorization, api keys): a dead-letter topic is read far
+                // more widely than the source, so only the mesh's own headers and the trace context go along.
+                if (IsMeshHeader(header.Key))
+                {
+                    letter.Headers[header.Key] = ByteString.CopyFrom(header.GetValueBytes());
+                }
             }
         }
 
         return letter;
     }
+
+    /// <summary>Whether a header of the source record is copied into its dead letter: the mesh's own and the trace context.</summary>
+    public static bool IsMeshHeader(string key) =>
+        key is MeshHeaders.TraceParent or MeshHeaders.TraceState or MeshHeaders.ContentType ||
+        key.StartsWith("mesh-", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>
     /// Produces the dead letter; <paramref name="onDelivered"/> runs once Kafka acknowledged it (true) or
