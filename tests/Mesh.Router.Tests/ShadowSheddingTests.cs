@@ -9,6 +9,23 @@ public sealed class ShadowSheddingTests(KafkaTestCluster cluster) : IClassFixtur
 {
     private static readonly TimeSpan s_patience = TimeSpan.FromSeconds(60);
 
+    /// <summary>An A/B whose shadow "slow" calls the gated model: its batches hang until the gate opens.</summary>
+    private static string SpecWithHangingShadow(string experiment, string endpoint) => $"""
+        experiments:
+          - name: {experiment}
+            strategy: ab
+            arms:
+              - name: champion
+                weight: 1
+                endpoint: {endpoint}
+                model: model-champion
+            shadows:
+              - name: slow
+                endpoint: {endpoint}
+                model: {FakeModelHost.GatedModel}
+                timeoutMs: 120000
+        """;
+
     [Fact]
     public async Task Shadow_BudgetFullOfHangingBatches_ShedsTheRestAndCountsEachOnMetricsFromZero()
     {
@@ -16,21 +33,7 @@ public sealed class ShadowSheddingTests(KafkaTestCluster cluster) : IClassFixtur
         var budget = new RouterOptions().Shadow.MaxInFlightBatches;
         var experiment = "shed-" + Guid.NewGuid().ToString("N")[..8];
         await using var modelHost = await FakeModelHost.StartAsync();
-        await using var router = await RouterTestHost.StartAsync(cluster, $"""
-            experiments:
-              - name: {experiment}
-                strategy: ab
-                arms:
-                  - name: champion
-                    weight: 1
-                    endpoint: {modelHost.Endpoint}
-                    model: model-champion
-                shadows:
-                  - name: slow
-                    endpoint: {modelHost.Endpoint}
-                    model: {FakeModelHost.GatedModel}
-                    timeoutMs: 120000
-            """,
+        await using var router = await RouterTestHost.StartAsync(cluster, SpecWithHangingShadow(experiment, modelHost.Endpoint),
             // One record per batch, so each record the shadow takes holds one of its slots until the gate opens.
             new Dictionary<string, string?> { ["Router:Batching:MaxBatchSize"] = "1" });
         using var http = router.CreateHttpClient(token: null);
@@ -60,21 +63,7 @@ public sealed class ShadowSheddingTests(KafkaTestCluster cluster) : IClassFixtur
     {
         const int Count = 20;
         await using var modelHost = await FakeModelHost.StartAsync();
-        await using var router = await RouterTestHost.StartAsync(cluster, $"""
-            experiments:
-              - name: eos-shadow
-                strategy: ab
-                arms:
-                  - name: champion
-                    weight: 1
-                    endpoint: {modelHost.Endpoint}
-                    model: model-champion
-                shadows:
-                  - name: slow
-                    endpoint: {modelHost.Endpoint}
-                    model: {FakeModelHost.GatedModel}
-                    timeoutMs: 120000
-            """,
+        await using var router = await RouterTestHost.StartAsync(cluster, SpecWithHangingShadow("eos-shadow", modelHost.Endpoint),
             new Dictionary<string, string?>
             {
                 ["Router:ExactlyOnce:Enabled"] = "true",
