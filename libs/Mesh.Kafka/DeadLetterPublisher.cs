@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Confluent.Kafka;
 using Google.Protobuf;
 using ProtoTimestamp = Google.Protobuf.WellKnownTypes.Timestamp;
@@ -44,18 +45,30 @@ public sealed partial class DeadLetterPublisher(IProducer<byte[], byte[]> produc
         {
             foreach (var header in record.Message.Headers)
             {
-                letter.Headers[header.Key] = ByteString.CopyFrom(header.GetValueBytes());
+                // Upstream headers may carry credentials (authorization, api keys): a dead-letter topic is read far
+                // more widely than the source, so only the mesh's own headers and the trace context go along.
+                if (IsMeshHeader(header.Key))
+                {
+                    letter.Headers[header.Key] = ByteString.CopyFrom(header.GetValueBytes());
+                }
             }
         }
 
         return letter;
     }
 
+    /// <summary>Whether a header of the source record is copied into its dead letter: the mesh's own and the trace context.</summary>
+    public static bool IsMeshHeader(string key) =>
+        key is MeshHeaders.TraceParent or MeshHeaders.TraceState or MeshHeaders.ContentType ||
+        key.StartsWith("mesh-", StringComparison.OrdinalIgnoreCase);
+
     /// <summary>
     /// Produces the dead letter; <paramref name="onDelivered"/> runs once Kafka acknowledged it (true) or
     /// failed it (false), so the caller can store the source offset only after the dead letter is safe.
+    /// <paramref name="activity"/> (the record's processing activity, or null) gives the dead letter its
+    /// <c>traceparent</c>; it is a parameter because the caller's record activity is rarely <c>Activity.Current</c>.
     /// </summary>
-    public void Publish(ConsumeResult<byte[], byte[]> record, string errorClass, string errorMessage, Action<bool> onDelivered, int attempt = 1, string experiment = "", string arm = "")
+    public void Publish(ConsumeResult<byte[], byte[]> record, string errorClass, string errorMessage, Action<bool> onDelivered, Activity? activity, int attempt = 1, string experiment = "", string arm = "")
     {
         var letter = Create(record, errorClass, errorMessage, attempt, experiment, arm);
         if (experiment.Length == 0)
@@ -71,7 +84,7 @@ public sealed partial class DeadLetterPublisher(IProducer<byte[], byte[]> produc
         {
             Key = record.Message.Key ?? [],
             Value = letter.ToByteArray(),
-            Headers = MeshHeaders.Create<DeadLetter>(System.Diagnostics.Activity.Current),
+            Headers = MeshHeaders.Create<DeadLetter>(activity),
         };
         producer.Produce(topic, message, report =>
         {

@@ -116,8 +116,9 @@ public sealed class KafkaClientFactory(IOptions<KafkaOptions> options, IConfigur
         string groupId,
         string clientId,
         Action<Error>? onFatal = null,
-        Action<IConsumer<byte[], byte[]>, List<TopicPartitionOffset>>? onRevoked = null) =>
-        CreateConsumer(CreateConsumerConfig(groupId, clientId), new ConsumerHandlers(onFatal, OnRevoked: onRevoked));
+        Action<IConsumer<byte[], byte[]>, List<TopicPartitionOffset>>? onRevoked = null,
+        Action<IConsumer<byte[], byte[]>, List<TopicPartitionOffset>>? onLost = null) =>
+        CreateConsumer(CreateConsumerConfig(groupId, clientId), new ConsumerHandlers(onFatal, OnRevoked: onRevoked, OnLost: onLost));
 
     /// <summary>
     /// A byte-valued consumer from settings the caller adjusted (e.g. auto-commit off), with rebalance logging and

@@ -57,6 +57,26 @@ public sealed class BanditTests
     }
 
     [Fact]
+    public async Task Thompson_ProbabilitiesEstimatedFromManyThreads_SameStateAlwaysGivesTheSameEstimate()
+    {
+        var store = new InMemoryBanditStateStore();
+        var policy = new BanditPolicy("estimate", ["a", "b", "c"], ExperimentSpecLoader.BanditThompson, 0.1, store);
+        for (var i = 0; i < 30; i++)
+        {
+            await policy.AddRewardAsync(i % 3, i % 3 == 1 ? 1 : 0, CancellationToken.None);
+        }
+
+        await policy.RefreshAsync(CancellationToken.None);
+        var first = Enumerable.Range(0, 3).Select(policy.ProbabilityOf).ToArray();
+
+        // Refreshes race as the maintenance loop, rewards and reloads do; none may disturb another's estimate.
+        await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Run(() => policy.RefreshAsync(CancellationToken.None))));
+
+        Assert.Equal(first, Enumerable.Range(0, 3).Select(policy.ProbabilityOf).ToArray());
+        Assert.Equal(1.0, first.Sum(), 6);
+    }
+
+    [Fact]
     public async Task EpsilonGreedy_LoggedProbabilities_AreTheExactChoiceProbabilities()
     {
         var store = new InMemoryBanditStateStore();

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using Mesh.Contracts.V1;
 using Mesh.Testing;
 using Xunit.Abstractions;
@@ -124,7 +123,8 @@ public sealed class DeliveryTests(KafkaTestCluster cluster, ITestOutputHelper ou
             info.Environment[key] = value;
         }
 
-        info.Environment["Urls"] = $"http://127.0.0.1:{RouterTestHost.FreePort().ToString(CultureInfo.InvariantCulture)}";
+        // Nothing here talks to the process over HTTP: port 0 lets it bind without racing other tests for a port.
+        info.Environment["Urls"] = "http://127.0.0.1:0";
         info.Environment["Logging__LogLevel__Default"] = "Warning";
         var process = Process.Start(info) ?? throw new InvalidOperationException("The router process did not start.");
         process.OutputDataReceived += (_, e) => { };

@@ -1,5 +1,6 @@
+using Mesh.Router;
 using Mesh.Router.Experiments;
-using Mesh.Router.Hosting;
+using Mesh.Router.Options;
 using Microsoft.Extensions.Options;
 
 namespace Mesh.Router.Tests;
@@ -258,7 +259,7 @@ public sealed class ExperimentSpecTests
     public async Task StartAsync_ExperimentFileMissing_RefusesToStartNamingTheSetting()
     {
         var missing = Path.Combine(Path.GetTempPath(), $"missing-{Guid.NewGuid():N}.yaml");
-        await using var app = RouterExtensions.CreateRouterApplication([], new Dictionary<string, string?>
+        await using var app = RouterApp.Create([], new Dictionary<string, string?>
         {
             ["Urls"] = "http://127.0.0.1:0",
             ["Kafka:BootstrapServers"] = "127.0.0.1:1",

@@ -28,6 +28,19 @@ internal sealed class FakeModelHost : IAsyncDisposable
 
     /// <summary>A model whose answers are always "constant", so a test can tell which model answered.</summary>
     public const string ConstantModel = "constant";
+
+    /// <summary>A model that takes <see cref="WideFeatureWidth"/> features instead of <see cref="FeatureWidth"/>.</summary>
+    public const string WideModel = "wide";
+
+    public const int WideFeatureWidth = 5;
+
+    /// <summary>
+    /// A model whose host queue is full for its first <see cref="BusyRefusals"/> calls: it answers RESOURCE_EXHAUSTED,
+    /// as the real model host does when its batch queue is full, then answers normally.
+    /// </summary>
+    public const string BusyModel = "busy";
+
+    public const int BusyRefusals = 3;
     public static readonly string[] ClassNames = ["large", "small"];
 
     private readonly WebApplication _app;
@@ -46,6 +59,9 @@ internal sealed class FakeModelHost : IAsyncDisposable
 
     /// <summary>ModelInfer calls answered or refused, over all models.</summary>
     public int Calls => _state.Calls;
+
+    /// <summary>RESOURCE_EXHAUSTED answers the busy model gave so far.</summary>
+    public int BusyRefusalsGiven => _state.Refusals;
 
     /// <summary>Lets every call to <see cref="GatedModel"/> (waiting or still to come) answer.</summary>
     public void ReleaseGate() => _state.Gate.TrySetResult();
@@ -84,8 +100,17 @@ internal sealed class FakeModelHost : IAsyncDisposable
 
         public int Calls => Volatile.Read(ref _calls);
 
+        private int _refusals;
+
         public void Called() => Interlocked.Increment(ref _calls);
+
+        /// <summary>True for the first <see cref="BusyRefusals"/> calls of the busy model.</summary>
+        public bool Refuse() => Interlocked.Increment(ref _refusals) <= BusyRefusals;
+
+        public int Refusals => Math.Min(Volatile.Read(ref _refusals), BusyRefusals);
     }
+
+    private static int WidthOf(string model) => model == WideModel ? WideFeatureWidth : FeatureWidth;
 
     private sealed class Service(HostState state) : GRPCInferenceService.GRPCInferenceServiceBase
     {
@@ -96,7 +121,7 @@ internal sealed class FakeModelHost : IAsyncDisposable
         {
             var metadata = new ModelMetadataResponse { Name = request.Name, Platform = "fake" };
             metadata.Versions.Add(request.Version);
-            metadata.Inputs.Add(new ModelMetadataResponse.Types.TensorMetadata { Name = "features", Datatype = "FP32", Shape = { -1, FeatureWidth } });
+            metadata.Inputs.Add(new ModelMetadataResponse.Types.TensorMetadata { Name = "features", Datatype = "FP32", Shape = { -1, WidthOf(request.Name) } });
             metadata.Outputs.Add(new ModelMetadataResponse.Types.TensorMetadata { Name = "label", Datatype = "BYTES", Shape = { -1 } });
             metadata.Outputs.Add(new ModelMetadataResponse.Types.TensorMetadata { Name = "probabilities", Datatype = "FP32", Shape = { -1, ClassNames.Length } });
             return Task.FromResult(metadata);
@@ -115,20 +140,26 @@ internal sealed class FakeModelHost : IAsyncDisposable
                 await state.Gate.Task.WaitAsync(context.CancellationToken);
             }
 
+            if (request.ModelName == BusyModel && state.Refuse())
+            {
+                throw new RpcException(new Status(StatusCode.ResourceExhausted, "the model's batch queue is full (ModelHost:Batching:MaxQueue)"));
+            }
+
             return Answer(request);
         }
 
         private static ModelInferResponse Answer(ModelInferRequest request)
         {
             var input = request.Inputs.Single();
-            if (input.Name != "features" || input.Datatype != "FP32" || input.Shape.Count != 2 || input.Shape[1] != FeatureWidth)
+            var width = WidthOf(request.ModelName);
+            if (input.Name != "features" || input.Datatype != "FP32" || input.Shape.Count != 2 || input.Shape[1] != width)
             {
                 throw new RpcException(new Status(StatusCode.InvalidArgument, $"unexpected input {input.Name} {input.Datatype} [{string.Join(",", input.Shape)}]"));
             }
 
             var rows = (int)input.Shape[0];
             var values = MemoryMarshal.Cast<byte, float>(request.RawInputContents.Single().Span);
-            if (values.Length != rows * FeatureWidth)
+            if (values.Length != rows * width)
             {
                 throw new RpcException(new Status(StatusCode.InvalidArgument, $"{values.Length} values for {rows} rows"));
             }
@@ -137,7 +168,7 @@ internal sealed class FakeModelHost : IAsyncDisposable
             var scores = new float[rows * ClassNames.Length];
             for (var row = 0; row < rows; row++)
             {
-                var label = request.ModelName == ConstantModel ? "constant" : Classify(values[row * FeatureWidth]);
+                var label = request.ModelName == ConstantModel ? "constant" : Classify(values[row * width]);
                 var bytes = Encoding.UTF8.GetBytes(label);
                 var length = new byte[4];
                 BinaryPrimitives.WriteInt32LittleEndian(length, bytes.Length);

@@ -110,9 +110,8 @@ public sealed class FlowControlTests(KafkaTestCluster cluster) : IClassFixture<K
         var predictions = router.ReadPredictions(Count, s_patience);
 
         Assert.Equal(Count, predictions.Select(p => p.RequestId).Distinct().Count());
-        // A lower bound that load can only lengthen: past the burst of 10, 50 records at 100/s need at least 0.5 s.
-        var predicted = predictions.Select(p => p.PredictedTime.ToDateTime()).ToList();
-        Assert.True(predicted.Max() - predicted.Min() >= TimeSpan.FromSeconds(0.45), $"60 records passed in {(predicted.Max() - predicted.Min()).TotalMilliseconds} ms");
+        // How long the limit holds records back is a property of the token bucket, checked on a fake clock in
+        // ResilienceTests.TokenBucket_SixtyRecordsPastABurstOfTen_WaitAtLeastHalfASecond; here: records did wait, none was lost.
         Assert.True(probe.Total("mesh.router.rate_limited") > 0);
         Assert.Empty(router.ReadDeadLetters(1, TimeSpan.FromSeconds(1)));
     }

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Mesh.Router.Batching;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Mesh.Router.Tests;
 
@@ -32,7 +33,7 @@ public sealed class MicroBatcherTests
     public async Task Add_MaxBatchSizeItems_ClosesOnSize()
     {
         var collector = new Collector(8);
-        using var batcher = new MicroBatcher<int>(4, TimeSpan.FromMinutes(10), 4, collector.Process, e => throw e);
+        using var batcher = new MicroBatcher<int>(4, TimeSpan.FromMinutes(10), 4, collector.Process, e => throw e, TimeProvider.System);
 
         for (var i = 0; i < 8; i++)
         {
@@ -49,13 +50,18 @@ public sealed class MicroBatcherTests
     [Fact]
     public async Task Add_FewerItemsThanMaxBatchSize_ClosesOnDeadline()
     {
+        var time = new FakeTimeProvider();
         var collector = new Collector(3);
-        using var batcher = new MicroBatcher<int>(64, TimeSpan.FromMilliseconds(5), 4, collector.Process, e => throw e);
+        using var batcher = new MicroBatcher<int>(64, TimeSpan.FromMilliseconds(5), 4, collector.Process, e => throw e, time);
 
         batcher.Add(1, CancellationToken.None);
         batcher.Add(2, CancellationToken.None);
         batcher.Add(3, CancellationToken.None);
+        time.Advance(TimeSpan.FromMilliseconds(4));
+        Assert.Empty(collector.Batches);
 
+        // The batch's deadline passes on the fake clock: the timer closes it, whatever the machine's load.
+        time.Advance(TimeSpan.FromMilliseconds(1));
         await collector.Done.WaitAsync(s_patience);
         var batch = Assert.Single(collector.Batches);
         Assert.Equal(BatchCloseReason.Deadline, batch.Reason);
@@ -75,7 +81,7 @@ public sealed class MicroBatcherTests
             {
                 seen.Add(item);
             }
-        }, e => throw e);
+        }, e => throw e, TimeProvider.System);
 
         for (var i = 0; i < Count; i++)
         {
@@ -91,16 +97,20 @@ public sealed class MicroBatcherTests
     {
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var processed = new ConcurrentBag<int>();
+        var time = new FakeTimeProvider();
         using var batcher = new MicroBatcher<int>(1, TimeSpan.FromMinutes(10), 1, async batch =>
         {
             processed.Add(batch[0]);
             await release.Task;
-        }, e => throw e);
+        }, e => throw e, time);
         batcher.Add(1, CancellationToken.None);
 
         // The only slot is held by the first batch, so this Add must wait until cancelled rather than buffer.
-        using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
-        Assert.ThrowsAny<OperationCanceledException>(() => batcher.Add(2, cancel.Token));
+        Assert.False(batcher.TryAdd(2, TimeSpan.Zero, CancellationToken.None));
+        using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(300), time);
+        var blocked = Task.Run(() => batcher.Add(2, cancel.Token));
+        time.Advance(TimeSpan.FromMilliseconds(300));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => blocked.WaitAsync(s_patience));
 
         release.SetResult();
         batcher.Add(3, CancellationToken.None);
@@ -112,7 +122,7 @@ public sealed class MicroBatcherTests
     public async Task DrainAsync_OpenBatch_ProcessesItWithoutWaitingForTheDeadline()
     {
         var collector = new Collector(2);
-        using var batcher = new MicroBatcher<int>(64, TimeSpan.FromMinutes(10), 2, collector.Process, e => throw e);
+        using var batcher = new MicroBatcher<int>(64, TimeSpan.FromMinutes(10), 2, collector.Process, e => throw e, TimeProvider.System);
         batcher.Add(1, CancellationToken.None);
         batcher.Add(2, CancellationToken.None);
 

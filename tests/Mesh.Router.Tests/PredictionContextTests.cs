@@ -176,9 +176,9 @@ public sealed class PredictionContextTests(KafkaTestCluster cluster) : IClassFix
 
         Assert.Equal(2 * Count + 1, letters.Count);
         var byExperiment = letters.GroupBy(l => (l.Experiment, l.Arm, l.ErrorClass)).ToDictionary(g => g.Key, g => g.Count());
-        Assert.Equal(Count, byExperiment[("dl-ab", "down", RoutingPipeline.ErrorInference)]);
-        Assert.Equal(Count, byExperiment[("dl-ensemble", EnsembleJoin.ArmName, RoutingPipeline.ErrorInference)]);
-        Assert.Equal(1, byExperiment[("", "", RoutingPipeline.ErrorDecode)]);
+        Assert.Equal(Count, byExperiment[("dl-ab", "down", ErrorClass.Inference)]);
+        Assert.Equal(Count, byExperiment[("dl-ensemble", EnsembleJoin.ArmName, ErrorClass.Inference)]);
+        Assert.Equal(1, byExperiment[("", "", ErrorClass.Decode)]);
         Assert.All(letters.Where(l => l.Experiment.Length > 0), l =>
         {
             Assert.Equal("router", l.Service);

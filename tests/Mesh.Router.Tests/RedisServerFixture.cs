@@ -12,7 +12,25 @@ public sealed class RedisServerFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var port = RouterTestHost.FreePort();
+        // redis-server cannot listen on port 0 and report it, so a free port is picked and, when another process took
+        // it before redis bound it (redis then exits), picked again.
+        for (var attempt = 1; ; attempt++)
+        {
+            if (await TryStartAsync(FreePort()))
+            {
+                return;
+            }
+
+            if (attempt == 5)
+            {
+                throw new InvalidOperationException("redis-server did not start on a free port after 5 attempts.");
+            }
+        }
+    }
+
+    private async Task<bool> TryStartAsync(int port)
+    {
+        _process?.Dispose();
         _process = Process.Start(new ProcessStartInfo("redis-server", ["--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
         {
             RedirectStandardOutput = true,
@@ -32,13 +50,26 @@ public sealed class RedisServerFixture : IAsyncLifetime
             {
                 using var connection = await ConnectionMultiplexer.ConnectAsync(Configuration);
                 await connection.GetDatabase().PingAsync();
-                return;
+                return true;
             }
-            catch (RedisConnectionException) when (DateTime.UtcNow < deadline && !_process.HasExited)
+            catch (RedisConnectionException) when (DateTime.UtcNow < deadline)
             {
+                if (_process.HasExited)
+                {
+                    // Most likely "Address already in use": try another port.
+                    return false;
+                }
+
                 await Task.Delay(100);
             }
         }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     public Task DisposeAsync()

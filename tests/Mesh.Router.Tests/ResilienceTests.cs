@@ -64,6 +64,26 @@ public sealed class ResilienceTests
     }
 
     [Fact]
+    public void CircuitBreaker_HalfOpenProbeAbandoned_LetsTheNextProbeThroughWithoutClosing()
+    {
+        var time = new ManualTime();
+        var breaker = new CircuitBreaker(1, TimeSpan.FromSeconds(5), time);
+        Assert.True(breaker.TryAcquire());
+        breaker.OnFailure();
+        time.Advance(TimeSpan.FromSeconds(5));
+        Assert.True(breaker.TryAcquire());
+        Assert.False(breaker.TryAcquire());
+
+        // The probe ended with an exception that was not the host's answer: no verdict, but no stuck probe either.
+        breaker.OnAbandoned();
+
+        Assert.Equal(CircuitState.HalfOpen, breaker.State);
+        Assert.True(breaker.TryAcquire());
+        breaker.OnSuccess();
+        Assert.Equal(CircuitState.Closed, breaker.State);
+    }
+
+    [Fact]
     public void TokenBucket_BurstThenRate_AdmitsExactlyWhatTheRateAllows()
     {
         var time = new ManualTime();
@@ -80,5 +100,28 @@ public sealed class ResilienceTests
         // A long quiet spell refills up to the burst, no more.
         time.Advance(TimeSpan.FromMinutes(1));
         Assert.Equal(10, Enumerable.Range(0, 20).Count(i => bucket.TryTake(out var unused)));
+    }
+
+    [Fact]
+    public void TokenBucket_SixtyRecordsPastABurstOfTen_WaitAtLeastHalfASecond()
+    {
+        // What FlowControlTests' rate-limited router does on the consume thread, on a clock the test moves: each
+        // record takes a token or waits the time the bucket says, so 50 records past the burst need 0.5 s at 100/s.
+        var time = new ManualTime();
+        var bucket = new TokenBucket(100, 10, time);
+        var waited = TimeSpan.Zero;
+        var waits = 0;
+        for (var record = 0; record < 60; record++)
+        {
+            while (!bucket.TryTake(out var retryAfter))
+            {
+                waits++;
+                waited += retryAfter;
+                time.Advance(retryAfter);
+            }
+        }
+
+        Assert.True(waited >= TimeSpan.FromSeconds(0.5) - TimeSpan.FromTicks(60), $"60 records waited {waited.TotalMilliseconds} ms");
+        Assert.Equal(50, waits);
     }
 }

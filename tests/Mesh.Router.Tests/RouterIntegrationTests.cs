@@ -4,7 +4,8 @@ using Confluent.Kafka;
 using Google.Protobuf;
 using Mesh.Contracts.V1;
 using Mesh.Kafka;
-using Mesh.Router.Hosting;
+using Mesh.Router;
+using Mesh.Router.Routing;
 using Mesh.Testing;
 using ProtoTimestamp = Google.Protobuf.WellKnownTypes.Timestamp;
 
@@ -76,7 +77,7 @@ public sealed class RouterIntegrationTests(KafkaTestCluster cluster) : IClassFix
             Assert.Equal(0, producer.Flush(TimeSpan.FromSeconds(30)));
         }
 
-        var app = RouterExtensions.CreateRouterApplication([], new Dictionary<string, string?>
+        var app = RouterApp.Create([], new Dictionary<string, string?>
         {
             ["Urls"] = "http://127.0.0.1:0",
             ["Logging:LogLevel:Default"] = "Warning",
@@ -173,7 +174,7 @@ public sealed class RouterIntegrationTests(KafkaTestCluster cluster) : IClassFix
             Assert.Equal(0, producer.Flush(TimeSpan.FromSeconds(30)));
         }
 
-        var app = RouterExtensions.CreateRouterApplication([], new Dictionary<string, string?>
+        var app = RouterApp.Create([], new Dictionary<string, string?>
         {
             ["Urls"] = "http://127.0.0.1:0",
             ["Logging:LogLevel:Default"] = "Error",

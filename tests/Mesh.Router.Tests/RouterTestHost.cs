@@ -2,9 +2,13 @@ using System.Text;
 using Confluent.Kafka;
 using Google.Protobuf;
 using Mesh.Contracts.V1;
-using Mesh.Router.Hosting;
+using Mesh.Router;
+using Mesh.Router.Routing;
 using Mesh.Testing;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;
 using ProtoTimestamp = Google.Protobuf.WellKnownTypes.Timestamp;
 
@@ -59,10 +63,10 @@ internal sealed class RouterTestHost : IAsyncDisposable
         await cluster.CreateTopicsAsync(partitions, features, predictions, shadows, deadLetters);
         var experimentFile = Path.Combine(Path.GetTempPath(), $"router-test-{Guid.NewGuid():N}.yaml");
         await File.WriteAllTextAsync(experimentFile, experimentYaml);
-        var grpcAddress = $"http://127.0.0.1:{FreePort()}";
         var overrides = new Dictionary<string, string?>
         {
-            ["Router:Admin:GrpcUrl"] = grpcAddress,
+            // Port 0 everywhere: the bound addresses are read back once Kestrel listens, so tests never race for a port.
+            ["Router:Admin:GrpcUrl"] = "http://127.0.0.1:0",
             ["Urls"] = "http://127.0.0.1:0",
             ["Logging:LogLevel:Default"] = "Warning",
             ["Logging:LogLevel:Mesh.Router.Routing.RoutingPipeline"] = "Error",
@@ -82,8 +86,11 @@ internal sealed class RouterTestHost : IAsyncDisposable
             overrides[key] = value;
         }
 
-        var app = RouterExtensions.CreateRouterApplication([], overrides);
+        var app = RouterApp.Create([], overrides);
         await app.StartAsync();
+
+        // Kestrel reports the endpoints in the order AdminGrpcEndpoint listens on them: Urls first, the gRPC one last.
+        var grpcAddress = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.Last();
 
         // StartAsync returns with the host up; the experiments are loaded (and the model hosts waited for) on the
         // consume thread, so wait for it to be consuming before the test talks to the admin API.
@@ -100,13 +107,6 @@ internal sealed class RouterTestHost : IAsyncDisposable
             throw new InvalidOperationException($"The router did not start consuming: {state.Status}.");
         }
         return new RouterTestHost(cluster, experimentFile, app, features, predictions, shadows, deadLetters, groupId, grpcAddress);
-    }
-
-    public static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     /// <summary>Records <c>{prefix}-{i}</c> for entities <c>entity-{i % entities}</c>, first feature <c>i % 10</c>.</summary>

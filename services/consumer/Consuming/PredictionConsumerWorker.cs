@@ -104,7 +104,7 @@ internal sealed partial class PredictionConsumerWorker(
     {
         var partition = record.TopicPartition;
         var offset = record.Offset.Value;
-        deadLetters.Publish(record, "decode", error, ok =>
+        deadLetters.Publish(record, "decode", error, activity: Activity.Current, onDelivered: ok =>
         {
             if (ok)
             {

@@ -109,7 +109,7 @@ internal sealed partial class MetricsConsumerWorker(
     {
         var partition = record.TopicPartition;
         var offset = record.Offset.Value;
-        deadLetters.Publish(record, "decode", error, ok =>
+        deadLetters.Publish(record, "decode", error, activity: Activity.Current, onDelivered: ok =>
         {
             if (ok)
             {

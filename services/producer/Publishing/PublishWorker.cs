@@ -231,22 +231,9 @@ internal sealed partial class PublishWorker(
         }
     }
 
-    private void Produce(string topic, Message<byte[], byte[]> message, Action<DeliveryReport<byte[], byte[]>> onDelivered)
-    {
-        while (true)
-        {
-            try
-            {
-                _producer!.Produce(topic, message, onDelivered);
-                return;
-            }
-            catch (ProduceException<byte[], byte[]> e) when (e.Error.Code == ErrorCode.Local_QueueFull)
-            {
-                // The local queue is full: let deliveries drain instead of dropping or growing without bound.
-                _producer!.Poll(TimeSpan.FromMilliseconds(50));
-            }
-        }
-    }
+    // A full local queue waits for deliveries to drain (bounded) instead of dropping or growing without bound.
+    private void Produce(string topic, Message<byte[], byte[]> message, Action<DeliveryReport<byte[], byte[]>> onDelivered) =>
+        ProduceRetry.Produce(_producer!, topic, message, onDelivered, CancellationToken.None);
 
     private void OnRecordDelivered(DeliveryReport<byte[], byte[]> report)
     {

@@ -74,6 +74,14 @@ internal static class AdminEndpoints
     {
         using var reader = new StreamReader(request.Body);
         var text = await reader.ReadToEndAsync();
-        return s_parser.Parse<T>(text);
+        try
+        {
+            return s_parser.Parse<T>(text);
+        }
+        catch (InvalidJsonException e)
+        {
+            // Not JSON at all (Google.Protobuf reports that as an IOException, which would answer 500).
+            throw new ArgumentException($"the body is not valid JSON: {e.Message}", e);
+        }
     }
 }

@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Mesh.Contracts.V1;
 using Mesh.Router.Experiments;
-using Mesh.Router.Hosting;
+using Mesh.Router.Options;
 using Mesh.Router.Resilience;
 using Mesh.Router.Routing;
 using Microsoft.Extensions.Options;
@@ -82,8 +82,10 @@ internal sealed class AdminOperations(ExperimentRegistry registry, IOptions<Rout
 
     public async Task<ListExperimentsResponse> ReloadAsync(CancellationToken cancellationToken)
     {
-        await registry.ReloadFromFileAsync(options.Value.ExperimentFile, force: true, cancellationToken);
-        return List();
+        var outcome = await registry.ReloadFromFileAsync(options.Value.ExperimentFile, force: true, cancellationToken);
+        var response = List();
+        response.KeptWeightOverrides.AddRange(outcome.KeptWeightOverrides);
+        return response;
     }
 
     private static ExperimentStatus ToStatus(ExperimentRuntime experiment)

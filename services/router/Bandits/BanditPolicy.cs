@@ -19,7 +19,6 @@ internal sealed class BanditPolicy
     private readonly double _epsilon;
     private readonly IBanditStateStore _store;
     private readonly long[] _pendingPulls;
-    private readonly Random _estimator = new(12345);
     private volatile Snapshot _snapshot;
 
     public BanditPolicy(string experiment, IReadOnlyList<string> arms, string algorithm, double epsilon, IBanditStateStore store)
@@ -126,9 +125,12 @@ internal sealed class BanditPolicy
         var probabilities = new double[states.Length];
         if (_thompson)
         {
+            // Snapshots are built on the refresh, reward and reload paths at once, so no Random is shared between
+            // them (Random is not thread-safe); a fixed seed also gives one state one estimate, every time.
+            var estimator = new Random(12345);
             for (var draw = 0; draw < ProbabilityDraws; draw++)
             {
-                probabilities[SampleThompson(_estimator, states)] += 1.0 / ProbabilityDraws;
+                probabilities[SampleThompson(estimator, states)] += 1.0 / ProbabilityDraws;
             }
         }
         else

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Diagnostics;
 using System.Runtime.CompilerServices;
 
 namespace Mesh.Router.Batching;
@@ -39,23 +38,25 @@ internal sealed class MicroBatcher<T> : IDisposable
     private readonly Action<Exception> _onUnhandled;
     private readonly SemaphoreSlim _slots;
     private readonly Lock _gate = new();
+    private readonly TimeProvider _time;
     private readonly ITimer _timer;
     private T[]? _items;
     private int _count;
     private long _deadline;
 
-    public MicroBatcher(int maxBatchSize, TimeSpan maxDelay, int maxInFlight, Func<Batch<T>, Task> process, Action<Exception> onUnhandled)
+    public MicroBatcher(int maxBatchSize, TimeSpan maxDelay, int maxInFlight, Func<Batch<T>, Task> process, Action<Exception> onUnhandled, TimeProvider time)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxBatchSize, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxInFlight, 1);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(maxDelay, TimeSpan.Zero);
         _maxBatchSize = maxBatchSize;
-        _maxDelayTicks = (long)(maxDelay.TotalSeconds * Stopwatch.Frequency);
+        _time = time;
+        _maxDelayTicks = (long)(maxDelay.TotalSeconds * time.TimestampFrequency);
         _maxInFlight = maxInFlight;
         _process = process;
         _onUnhandled = onUnhandled;
         _slots = new SemaphoreSlim(maxInFlight, maxInFlight);
-        _timer = TimeProvider.System.CreateTimer(static state => ((MicroBatcher<T>)state!).OnTimer(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        _timer = time.CreateTimer(static state => ((MicroBatcher<T>)state!).OnTimer(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
     }
 
     /// <summary>Adds an item; blocks while every batch slot is in flight. Throws when <paramref name="cancellationToken"/> fires while waiting.</summary>
@@ -97,8 +98,8 @@ internal sealed class MicroBatcher<T> : IDisposable
                 {
                     _items = ArrayPool<T>.Shared.Rent(_maxBatchSize);
                     _count = 0;
-                    _deadline = Stopwatch.GetTimestamp() + _maxDelayTicks;
-                    _timer.Change(Stopwatch.GetElapsedTime(0, _maxDelayTicks), Timeout.InfiniteTimeSpan);
+                    _deadline = _time.GetTimestamp() + _maxDelayTicks;
+                    _timer.Change(_time.GetElapsedTime(0, _maxDelayTicks), Timeout.InfiniteTimeSpan);
                 }
 
                 closed = Append(item);
@@ -170,11 +171,11 @@ internal sealed class MicroBatcher<T> : IDisposable
                 return;
             }
 
-            var remaining = _deadline - Stopwatch.GetTimestamp();
+            var remaining = _deadline - _time.GetTimestamp();
             if (remaining > 0)
             {
                 // A late callback of an earlier batch's timer: wait for this batch's own deadline.
-                _timer.Change(Stopwatch.GetElapsedTime(0, remaining), Timeout.InfiniteTimeSpan);
+                _timer.Change(_time.GetElapsedTime(0, remaining), Timeout.InfiniteTimeSpan);
                 return;
             }
 

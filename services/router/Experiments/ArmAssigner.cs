@@ -26,9 +26,12 @@ internal sealed class ArmAssigner
         var total = 0.0;
         foreach (var weight in weights)
         {
-            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(weight);
+            // 0 switches an arm off (through the admin API): it gets no bucket.
+            ArgumentOutOfRangeException.ThrowIfNegative(weight);
             total += weight;
         }
+
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(total, nameof(weights));
 
         _upperBounds = new int[weights.Count];
         _probabilities = new double[weights.Count];

@@ -1,4 +1,4 @@
-using Mesh.Router.Hosting;
+using Mesh.Router.Options;
 using Microsoft.Extensions.Options;
 
 namespace Mesh.Router.Experiments;
@@ -35,7 +35,7 @@ internal sealed partial class ExperimentMaintenance(
 
             try
             {
-                if (await registry.ReloadFromFileAsync(options.Value.ExperimentFile, force: false, stoppingToken))
+                if ((await registry.ReloadFromFileAsync(options.Value.ExperimentFile, force: false, stoppingToken)).Applied)
                 {
                     LogReloaded(logger, options.Value.ExperimentFile);
                 }

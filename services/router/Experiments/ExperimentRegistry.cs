@@ -2,12 +2,11 @@ using System.Collections.Concurrent;
 using Inference;
 using Mesh.Kafka;
 using Mesh.Router.Bandits;
-using Mesh.Router.Batching;
-using Mesh.Router.Hosting;
+using Mesh.Router.Options;
 using Mesh.Router.Inference;
 using Mesh.Router.RateLimiting;
 using Mesh.Router.Resilience;
-using Mesh.Router.Routing;
+using Mesh.Router.Telemetry;
 using Microsoft.Extensions.Options;
 
 namespace Mesh.Router.Experiments;
@@ -23,27 +22,24 @@ internal sealed partial class ExperimentRegistry(
     ModelEndpointPool endpoints,
     IBanditStateStore banditStore,
     TimeProvider time,
+    RouterTelemetry telemetry,
     ILogger<ExperimentRegistry> logger) : IDisposable
 {
     private readonly ConcurrentDictionary<string, ArmRuntime> _arms = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _changeLock = new(1, 1);
+    private readonly WeightOverrides _overrides = new();
     private volatile ExperimentSet _current = ExperimentSet.Empty;
     private string? _appliedText;
 
     public ExperimentSet Current => _current;
 
-    /// <summary>Creates an arm's batcher; set by the pipeline, which owns batch processing.</summary>
-    public Func<ArmRuntime, MicroBatcher<ArmRequest>>? BatcherFactory { get; set; }
-
-    /// <summary>Every arm runtime created so far, for draining them all.</summary>
-    public IEnumerable<ArmRuntime> AllArms => _arms.Values;
-
     /// <summary>
     /// Reads the experiment file and applies it when its text changed since the last apply (or always, with
-    /// <paramref name="force"/>). Returns false when nothing changed; throws with every error when the file is
+    /// <paramref name="force"/>), keeping the weights set through the admin API for arms whose file weight did not
+    /// change. Returns whether it applied and which overrides it kept; throws with every error when the file is
     /// invalid or an arm is unusable, keeping the experiments in force.
     /// </summary>
-    public async Task<bool> ReloadFromFileAsync(string path, bool force, CancellationToken cancellationToken)
+    public async Task<ReloadOutcome> ReloadFromFileAsync(string path, bool force, CancellationToken cancellationToken)
     {
         var text = ExperimentSpecLoader.ReadText(path, out var fullPath, out var readError);
         if (text is null)
@@ -53,7 +49,7 @@ internal sealed partial class ExperimentRegistry(
 
         if (!force && text == _appliedText)
         {
-            return false;
+            return new ReloadOutcome(false, []);
         }
 
         var loaded = ExperimentSpecLoader.Parse(text, fullPath);
@@ -62,17 +58,21 @@ internal sealed partial class ExperimentRegistry(
             throw new InvalidOperationException(string.Join(Environment.NewLine, loaded.Errors));
         }
 
-        await ApplyAsync(loaded.Spec, cancellationToken).ConfigureAwait(false);
+        var kept = await ApplyAsync(loaded.Spec, keepOverrides: true, cancellationToken).ConfigureAwait(false);
         _appliedText = text;
-        return true;
+        return new ReloadOutcome(true, kept);
     }
 
-    /// <summary>Builds every experiment of <paramref name="spec"/> and swaps them in; throws (keeping the current set) when an arm is not usable.</summary>
-    public async Task ApplyAsync(ExperimentSpec spec, CancellationToken cancellationToken)
+    /// <summary>
+    /// Builds every experiment of <paramref name="spec"/> and swaps them in; throws (keeping the current set) when an
+    /// arm is not usable. With <paramref name="keepOverrides"/>, API-set weights that still hold replace the spec's.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> ApplyAsync(ExperimentSpec spec, bool keepOverrides, CancellationToken cancellationToken)
     {
         await _changeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            var kept = keepOverrides ? _overrides.ApplyTo(spec) : [];
             var previous = _current;
             var built = new List<ExperimentRuntime>();
             foreach (var definition in spec.Experiments)
@@ -81,7 +81,9 @@ internal sealed partial class ExperimentRegistry(
             }
 
             _current = new ExperimentSet(built);
+            _overrides.Commit();
             LogApplied(logger, built.Count, string.Join(", ", built.Select(e => $"{e.Name} ({e.PolicyVersion})")));
+            return kept;
         }
         finally
         {
@@ -113,9 +115,14 @@ internal sealed partial class ExperimentRegistry(
                     throw new ArgumentException($"Experiment '{experimentName}' has no arm '{arm}'.");
                 }
 
-                if (!(weight > 0) || double.IsInfinity(weight))
+                if (!(weight >= 0) || double.IsInfinity(weight))
                 {
-                    throw new ArgumentException($"The weight of arm '{arm}' must be a number greater than 0 (was {weight}).");
+                    throw new ArgumentException($"The weight of arm '{arm}' must be a number of at least 0 (was {weight}; 0 switches the arm off).");
+                }
+
+                if (weight == 0 && experiment.Strategy != ExperimentStrategy.Ab)
+                {
+                    throw new ArgumentException($"Experiment '{experimentName}' is an ensemble: a weight of 0 cannot switch a member off (remove it from the spec).");
                 }
             }
 
@@ -123,7 +130,12 @@ internal sealed partial class ExperimentRegistry(
                 .Select(a => Clone(a, weights.TryGetValue(a.Name, out var w) ? w : a.Weight))
                 .ToList();
             var total = arms.Sum(a => a.Weight);
-            if (experiment.Strategy == ExperimentStrategy.Ab && arms.FirstOrDefault(a => a.Weight / total * ArmAssigner.BucketCount < 1) is { } tiny)
+            if (!(total > 0))
+            {
+                throw new ArgumentException($"Experiment '{experimentName}': at least one arm must keep a weight greater than 0.");
+            }
+
+            if (experiment.Strategy == ExperimentStrategy.Ab && arms.FirstOrDefault(a => a.Weight > 0 && a.Weight / total * ArmAssigner.BucketCount < 1) is { } tiny)
             {
                 throw new ArgumentException($"The weight of arm '{tiny.Name}' is less than 1/{ArmAssigner.BucketCount} of the total weight {total}.");
             }
@@ -137,6 +149,11 @@ internal sealed partial class ExperimentRegistry(
                 Contexts = PredictionContext.ForExperiment(experiment.Strategy, definition),
             };
             _current = new ExperimentSet(set.All.Select(e => e.Name == experimentName ? changed : e).ToList());
+            foreach (var (arm, weight) in weights)
+            {
+                _overrides.Set(experimentName, arm, weight, experiment.Definition.Arms.First(a => a.Name == arm).Weight);
+            }
+
             LogWeightsChanged(logger, experimentName, string.Join(", ", arms.Select(a => $"{a.Name}={a.Weight}")), changed.PolicyVersion);
             return changed;
         }
@@ -158,15 +175,7 @@ internal sealed partial class ExperimentRegistry(
         }
     }
 
-    public void Dispose()
-    {
-        foreach (var arm in _arms.Values)
-        {
-            arm.Batcher.Dispose();
-        }
-
-        _changeLock.Dispose();
-    }
+    public void Dispose() => _changeLock.Dispose();
 
     private async Task<ExperimentRuntime> BuildAsync(ExperimentDefinition definition, ExperimentRuntime? previous, CancellationToken cancellationToken)
     {
@@ -275,7 +284,13 @@ internal sealed partial class ExperimentRegistry(
         LogModelReady(logger, experiment, arm.Name, arm.Model, arm.Version, input.InputName, input.FeatureWidth);
         var breaker = new CircuitBreaker(options.CircuitBreaker.FailureThreshold, TimeSpan.FromMilliseconds(options.CircuitBreaker.BreakMs), time);
         var runtime = new ArmRuntime(new ArmIdentity(experiment, arm.Name, arm.Model, arm.Version, arm.Endpoint), client, input, isShadow, timeout, breaker);
-        runtime.Batcher = (BatcherFactory ?? throw new InvalidOperationException("The pipeline has not set the batcher factory."))(runtime);
+        if (isShadow)
+        {
+            // On /metrics from the start, so "no shadow was shed" reads as 0 rather than as a missing series.
+            telemetry.ShadowShed.Add(0, runtime.Tags);
+            telemetry.ShadowFailures.Add(0, runtime.Tags);
+        }
+
         return _arms.GetOrAdd(key, runtime);
     }
 
@@ -287,6 +302,7 @@ internal sealed partial class ExperimentRegistry(
         Model = arm.Model,
         Version = arm.Version,
         TimeoutMs = arm.TimeoutMs,
+        AcceptNonFinite = arm.AcceptNonFinite,
     };
 
     private static ExperimentDefinition CloneDefinition(ExperimentDefinition definition, List<ArmDefinition> arms) => new()
@@ -300,6 +316,7 @@ internal sealed partial class ExperimentRegistry(
         Bandit = definition.Bandit,
         Ensemble = definition.Ensemble,
         RateLimit = definition.RateLimit,
+        AcceptNonFinite = definition.AcceptNonFinite,
     };
 
     [LoggerMessage(EventId = 200, Level = LogLevel.Information, Message = "Experiments in force ({Count}): {Experiments}")]

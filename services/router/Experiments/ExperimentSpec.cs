@@ -32,6 +32,9 @@ internal sealed class ExperimentDefinition
     public EnsembleDefinition? Ensemble { get; set; }
 
     public RateLimitDefinition? RateLimit { get; set; }
+
+    /// <summary>Every model of the experiment takes NaN and ±Infinity features (otherwise such a record is dead-lettered).</summary>
+    public bool AcceptNonFinite { get; set; }
 }
 
 internal sealed class ArmDefinition
@@ -48,6 +51,9 @@ internal sealed class ArmDefinition
 
     /// <summary>Deadline of one ModelInfer call to this arm; 0 means <c>Router:Batching:CallTimeoutMs</c>.</summary>
     public int TimeoutMs { get; set; }
+
+    /// <summary>This arm's model takes NaN and ±Infinity features (otherwise such a record is dead-lettered for it).</summary>
+    public bool AcceptNonFinite { get; set; }
 }
 
 internal sealed class ExperimentTopics

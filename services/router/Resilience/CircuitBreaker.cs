@@ -67,6 +67,18 @@ internal sealed class CircuitBreaker(int failureThreshold, TimeSpan breakDuratio
         }
     }
 
+    /// <summary>
+    /// The call ended without saying anything about the host's health (it was busy, or the router itself failed):
+    /// neither closes nor opens the circuit, but frees the probe so a half-open circuit does not wait forever.
+    /// </summary>
+    public void OnAbandoned()
+    {
+        lock (_gate)
+        {
+            _probeInFlight = false;
+        }
+    }
+
     public void OnFailure()
     {
         lock (_gate)

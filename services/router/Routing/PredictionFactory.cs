@@ -1,4 +1,5 @@
 using Mesh.Contracts.V1;
+using Mesh.Router.Experiments;
 using Mesh.Router.Inference;
 using ProtoTimestamp = Google.Protobuf.WellKnownTypes.Timestamp;
 

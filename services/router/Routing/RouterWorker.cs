@@ -1,7 +1,7 @@
 using Confluent.Kafka;
 using Mesh.Kafka;
 using Mesh.Router.Experiments;
-using Mesh.Router.Hosting;
+using Mesh.Router.Options;
 using Microsoft.Extensions.Options;
 
 namespace Mesh.Router.Routing;
@@ -17,12 +17,13 @@ internal sealed partial class RouterWorker(
     IOptions<RouterOptions> options,
     RouterState state,
     IHostApplicationLifetime lifetime,
-    ILogger<RouterWorker> logger) : BackgroundService, IConsumePauser
+    ILogger<RouterWorker> logger) : BackgroundService
 {
+    // Without records, the loop still wakes this often to store the offsets that completed meanwhile.
+    private static readonly TimeSpan s_idlePoll = TimeSpan.FromMilliseconds(100);
+
     // Records fetched while the partitions were being paused; handled, in order, before the next Consume.
-    private readonly Queue<ConsumeResult<byte[], byte[]>> _stash = new();
-    private IConsumer<byte[], byte[]>? _consumer;
-    private TransactionalCommitter? _transactions;
+    private readonly StashedRecords _stash = new();
     private volatile bool _lost;
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
@@ -30,15 +31,18 @@ internal sealed partial class RouterWorker(
 
     private void Run(CancellationToken stoppingToken)
     {
+        ExperimentRegistry registry;
         RoutingPipeline pipeline;
         IProducer<byte[], byte[]> producer;
         try
         {
             // Resolved here, not in the constructor: resolving the cluster address and waiting for model hosts
             // may take a while, and the host (health endpoints included) should be up meanwhile.
+            registry = services.GetRequiredService<ExperimentRegistry>();
             pipeline = services.GetRequiredService<RoutingPipeline>();
             producer = services.GetRequiredService<IProducer<byte[], byte[]>>();
-            pipeline.InitializeAsync(stoppingToken).GetAwaiter().GetResult();
+            // Loads the spec and waits for every arm's model, bounded by Router:ModelWaitSeconds.
+            registry.ReloadFromFileAsync(options.Value.ExperimentFile, force: true, stoppingToken).GetAwaiter().GetResult();
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
@@ -51,36 +55,50 @@ internal sealed partial class RouterWorker(
             return;
         }
 
-        using var consumer = options.Value.ExactlyOnce.Enabled
-            ? CreateTransactionalConsumer(pipeline, producer)
+        var batchers = services.GetRequiredService<ArmBatchers>();
+        var completion = services.GetRequiredService<RecordCompletion>();
+        var transactions = options.Value.ExactlyOnce.Enabled
+            ? new TransactionalCommitter(producer, batchers, TimeSpan.FromMilliseconds(options.Value.ExactlyOnce.CommitIntervalMs), logger)
+            : null;
+        var rebalance = services.GetRequiredService<RebalanceHandler>();
+        using var consumer = transactions is not null
+            ? CreateTransactionalConsumer(transactions, completion)
             : kafka.CreateConsumer(
                 options.Value.GroupId,
                 ClientId,
                 onFatal: error => FatalError.Stop(lifetime, logger, $"Fatal consumer error {error.Code}: {error.Reason}"),
-                onRevoked: pipeline.OnPartitionsRevoked);
+                onRevoked: (c, partitions) =>
+                {
+                    // Handled here, they would be handled twice: by this router after the move and by the new owner.
+                    _stash.Remove(partitions.Select(p => p.TopicPartition));
+                    rebalance.OnRevoked(c, partitions);
+                },
+                onLost: (_, partitions) =>
+                {
+                    _stash.Remove(partitions.Select(p => p.TopicPartition));
+                    completion.Forget(partitions.Select(p => p.TopicPartition));
+                });
         try
         {
-            pipeline.Attach(consumer);
-            _consumer = consumer;
-            _transactions?.Start();
-            pipeline.Pauser = this;
+            transactions?.Start();
+            var pauser = new ConsumePauser(consumer, _stash, completion, logger);
             state.Set(RouterStatus.Consuming);
-            Consume(consumer, pipeline, stoppingToken);
+            Consume(consumer, registry, pipeline, pauser, completion, transactions, stoppingToken);
             state.Set(RouterStatus.Stopping);
-            if (_transactions is { } transactions)
+            if (transactions is not null)
             {
                 ShutdownTransactional(consumer, transactions);
             }
             else
             {
-                Shutdown(consumer, producer, pipeline);
+                Shutdown(consumer, producer, batchers, completion);
             }
         }
-        catch (KafkaException e) when (e.Error.IsFatal || _transactions is not null)
+        catch (KafkaException e) when (e.Error.IsFatal || transactions is not null)
         {
             // In exactly-once mode any failed transaction call ends the process: the restarted router resumes from
             // the last committed transaction, which is simpler and safer than rewinding positions in place.
-            _transactions?.Abort();
+            transactions?.Abort();
             state.Set(RouterStatus.Failed);
             FatalError.Stop(lifetime, logger, $"Fatal Kafka error {e.Error.Code}: {e.Error.Reason}", e);
         }
@@ -91,44 +109,21 @@ internal sealed partial class RouterWorker(
         }
     }
 
-    /// <summary>
-    /// Waits on the consume thread without buffering: pauses every assigned partition, keeps polling (so the
-    /// group does not consider this member dead and rebalances are served) and resumes once there is room.
-    /// </summary>
-    public void WaitPaused(Func<bool> tryProceed, CancellationToken cancellationToken)
+    private void Consume(
+        IConsumer<byte[], byte[]> consumer,
+        ExperimentRegistry registry,
+        RoutingPipeline pipeline,
+        IConsumePauser pauser,
+        RecordCompletion completion,
+        TransactionalCommitter? transactions,
+        CancellationToken stoppingToken)
     {
-        var consumer = _consumer ?? throw new InvalidOperationException("No consumer to pause.");
-        var paused = consumer.Assignment;
-        consumer.Pause(paused);
-        LogPaused(logger, paused.Count);
-        try
-        {
-            while (!tryProceed())
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                // Paused partitions return nothing; what was fetched before the pause, or from partitions assigned
-                // meanwhile, is kept in order and handled next.
-                if (consumer.Consume(TimeSpan.Zero) is { IsPartitionEOF: false } early)
-                {
-                    _stash.Enqueue(early);
-                }
-            }
-        }
-        finally
-        {
-            consumer.Resume(consumer.Assignment);
-        }
-    }
-
-    private void Consume(IConsumer<byte[], byte[]> consumer, RoutingPipeline pipeline, CancellationToken stoppingToken)
-    {
-        var registry = services.GetRequiredService<ExperimentRegistry>();
         ExperimentSet? subscribedSet = null;
         string[] subscribed = [];
-        var transactions = _transactions;
-        var poll = TimeSpan.FromMilliseconds(options.Value.ExactlyOnce.CommitIntervalMs);
+        var poll = transactions is null ? s_idlePoll : TimeSpan.FromMilliseconds(options.Value.ExactlyOnce.CommitIntervalMs);
         while (!stoppingToken.IsCancellationRequested && !_lost)
         {
+            completion.StoreReady(consumer);
             if (transactions is not null && transactions.Due)
             {
                 transactions.Commit(consumer);
@@ -152,12 +147,8 @@ internal sealed partial class RouterWorker(
             ConsumeResult<byte[], byte[]>? result;
             try
             {
-                // Exactly-once polls with a timeout so that a quiet topic still commits on time.
-                result = _stash.Count > 0 ? _stash.Dequeue() : transactions is null ? consumer.Consume(stoppingToken) : consumer.Consume(poll);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
+                // A bounded poll, so that a quiet topic still stores offsets and commits transactions on time.
+                result = _stash.TryTake(out var stashed) ? stashed : consumer.Consume(poll);
             }
             catch (ConsumeException e) when (!e.Error.IsFatal)
             {
@@ -173,7 +164,7 @@ internal sealed partial class RouterWorker(
 
             try
             {
-                pipeline.Handle(result, stoppingToken);
+                pipeline.Handle(result, pauser, stoppingToken);
                 transactions?.OnHandled(result);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -187,13 +178,11 @@ internal sealed partial class RouterWorker(
 
     private static string ClientId => $"mesh-router-{Environment.MachineName}-{Environment.ProcessId}";
 
-    private IConsumer<byte[], byte[]> CreateTransactionalConsumer(RoutingPipeline pipeline, IProducer<byte[], byte[]> producer)
+    private IConsumer<byte[], byte[]> CreateTransactionalConsumer(TransactionalCommitter transactions, RecordCompletion completion)
     {
         var config = kafka.CreateConsumerConfig(options.Value.GroupId, ClientId);
         // Offsets commit inside the transactions, never on a timer.
         config.EnableAutoCommit = false;
-        var transactions = new TransactionalCommitter(producer, pipeline, TimeSpan.FromMilliseconds(options.Value.ExactlyOnce.CommitIntervalMs), logger);
-        _transactions = transactions;
         return new ConsumerBuilder<byte[], byte[]>(config)
             .SetErrorHandler((_, error) =>
             {
@@ -202,14 +191,20 @@ internal sealed partial class RouterWorker(
                     FatalError.Stop(lifetime, logger, $"Fatal consumer error {error.Code}: {error.Reason}");
                 }
             })
+            .SetPartitionsAssignedHandler((_, partitions) => transactions.OnAssigned(partitions))
             .SetPartitionsRevokedHandler((consumer, partitions) =>
             {
-                // Before the partitions move: commit what was done for them, so the new owner starts after it.
+                // Before the partitions move: commit what was done for them, so the new owner starts after it, and
+                // neither handle their stashed records nor commit for them afterwards.
+                var revoked = partitions.Select(p => p.TopicPartition).ToList();
+                _stash.Remove(revoked);
                 transactions.Commit(consumer);
-                pipeline.ForgetPartitions(partitions.Select(p => p.TopicPartition));
+                transactions.OnRemoved(revoked);
+                completion.Forget(revoked);
             })
             .SetPartitionsLostHandler((_, partitions) =>
             {
+                transactions.OnRemoved(partitions.Select(p => p.TopicPartition));
                 // Another member may already own them: nothing of the open transaction may become visible.
                 _lost = true;
                 FatalError.Stop(lifetime, logger, $"Partitions lost in exactly-once mode ({string.Join(", ", partitions)}); restarting from the last committed transaction.");
@@ -228,18 +223,23 @@ internal sealed partial class RouterWorker(
             transactions.Commit(consumer);
         }
 
+        // Shadow batches still running finish (best effort) and their predictions are sent before the end.
+        services.GetRequiredService<ArmBatchers>().DrainAsync().GetAwaiter().GetResult();
+        services.GetRequiredService<ShadowProducer>().Flush(TimeSpan.FromSeconds(5));
         consumer.Close();
         LogStopped(logger);
     }
 
-    private void Shutdown(IConsumer<byte[], byte[]> consumer, IProducer<byte[], byte[]> producer, RoutingPipeline pipeline)
+    private void Shutdown(IConsumer<byte[], byte[]> consumer, IProducer<byte[], byte[]> producer, ArmBatchers batchers, RecordCompletion completion)
     {
-        pipeline.DrainAsync().GetAwaiter().GetResult();
+        batchers.DrainAsync().GetAwaiter().GetResult();
         var undelivered = producer.Flush(TimeSpan.FromSeconds(15));
         if (undelivered > 0)
         {
             LogUndelivered(logger, undelivered);
         }
+
+        completion.StoreReady(consumer);
 
         try
         {
@@ -262,9 +262,6 @@ internal sealed partial class RouterWorker(
 
     [LoggerMessage(EventId = 3, Level = LogLevel.Warning, Message = "{Count} messages were still undelivered after the final flush; their records will be consumed again")]
     private static partial void LogUndelivered(ILogger logger, int count);
-
-    [LoggerMessage(EventId = 5, Level = LogLevel.Debug, Message = "Paused {Count} partitions: an arm's batches are all in flight or an experiment is at its rate limit")]
-    private static partial void LogPaused(ILogger logger, int count);
 
     [LoggerMessage(EventId = 4, Level = LogLevel.Information, Message = "Stopped: in-flight batches drained, producer flushed, offsets committed")]
     private static partial void LogStopped(ILogger logger);

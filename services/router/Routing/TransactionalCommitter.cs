@@ -14,10 +14,10 @@ namespace Mesh.Router.Routing;
 /// that second commit is redundant; on the mock it leaves a window: a crash between the two commits replays the
 /// records of the last transaction (their outputs are then seen twice).
 /// </remarks>
-internal sealed partial class TransactionalCommitter(IProducer<byte[], byte[]> producer, RoutingPipeline pipeline, TimeSpan interval, ILogger logger)
+internal sealed partial class TransactionalCommitter(IProducer<byte[], byte[]> producer, ArmBatchers batchers, TimeSpan interval, ILogger logger)
 {
     private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(30);
-    private readonly Dictionary<TopicPartition, long> _next = new();
+    private readonly TransactionOffsets _offsets = new();
     private long _last = Stopwatch.GetTimestamp();
 
     public bool Due => Stopwatch.GetElapsedTime(_last) >= interval;
@@ -30,23 +30,28 @@ internal sealed partial class TransactionalCommitter(IProducer<byte[], byte[]> p
     }
 
     /// <summary>Called once a record was handed to the pipeline: its offset commits with the next transaction.</summary>
-    public void OnHandled(ConsumeResult<byte[], byte[]> result) => _next[result.TopicPartition] = result.Offset.Value + 1;
+    public void OnHandled(ConsumeResult<byte[], byte[]> result) => _offsets.OnHandled(result.TopicPartition, result.Offset.Value);
+
+    public void OnAssigned(IEnumerable<TopicPartition> partitions) => _offsets.OnAssigned(partitions);
+
+    /// <summary>Revoked (after their last commit) or lost partitions: no later transaction commits offsets for them.</summary>
+    public void OnRemoved(IEnumerable<TopicPartition> partitions) => _offsets.OnRemoved(partitions);
 
     /// <summary>Waits for every in-flight batch, then commits their outputs with the offsets and opens the next transaction.</summary>
     public void Commit(IConsumer<byte[], byte[]> consumer)
     {
         _last = Stopwatch.GetTimestamp();
-        if (_next.Count == 0)
+        if (_offsets.Count == 0)
         {
             return;
         }
 
-        // Every handled record's outputs are produced (into this transaction) once the batches are drained.
-        pipeline.DrainAsync().GetAwaiter().GetResult();
-        var offsets = _next.Select(p => new TopicPartitionOffset(p.Key, new Offset(p.Value))).ToList();
+        // Every handled record's outputs are produced (into this transaction) once the primary batches are drained;
+        // shadows produce outside the transaction and are not waited for.
+        batchers.DrainPrimaryAsync().GetAwaiter().GetResult();
+        var offsets = _offsets.Take();
         producer.SendOffsetsToTransaction(offsets, consumer.ConsumerGroupMetadata, s_timeout);
         producer.CommitTransaction(s_timeout);
-        _next.Clear();
         try
         {
             consumer.Commit(offsets);

@@ -25,6 +25,7 @@ internal sealed class RouterTelemetry
         CircuitRejections = meter.CreateCounter<long>("mesh.router.circuit.rejections", "{record}", "Records not sent to an arm because its circuit was open.");
         Pauses = meter.CreateCounter<long>("mesh.router.pauses", "{pause}", "Times the consume thread paused its partitions because an arm's batches were all in flight.");
         RateLimited = meter.CreateCounter<long>("mesh.router.rate_limited", "{record}", "Records that waited for their experiment's rate limit.");
+        HostBusy = meter.CreateCounter<long>("mesh.router.host_busy", "{call}", "ModelInfer calls a model host refused with RESOURCE_EXHAUSTED (its queue was full) and the router retried.");
     }
 
     public Counter<long> Records { get; }
@@ -50,4 +51,6 @@ internal sealed class RouterTelemetry
     public Counter<long> Pauses { get; }
 
     public Counter<long> RateLimited { get; }
+
+    public Counter<long> HostBusy { get; }
 }

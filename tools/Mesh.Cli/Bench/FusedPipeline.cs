@@ -124,19 +124,6 @@ internal sealed class FusedPipeline : IDisposable
         consumer.Close();
     }
 
-    private void Produce(IProducer<byte[], byte[]> producer, Message<byte[], byte[]> message)
-    {
-        while (true)
-        {
-            try
-            {
-                producer.Produce(_topics.Predictions, message);
-                return;
-            }
-            catch (ProduceException<byte[], byte[]> e) when (e.Error.Code == ErrorCode.Local_QueueFull)
-            {
-                producer.Poll(TimeSpan.FromMilliseconds(5));
-            }
-        }
-    }
+    private void Produce(IProducer<byte[], byte[]> producer, Message<byte[], byte[]> message) =>
+        ProduceRetry.Produce(producer, _topics.Predictions, message, null, _stop.Token);
 }

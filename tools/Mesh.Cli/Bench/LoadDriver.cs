@@ -146,18 +146,7 @@ internal sealed class LoadDriver(string bootstrapServers, BenchTopics topics)
                 Values = { row },
             };
             var message = new Message<byte[], byte[]> { Key = System.Text.Encoding.UTF8.GetBytes(entity), Value = record.ToByteArray(), Headers = headers };
-            while (true)
-            {
-                try
-                {
-                    producer.Produce(topics.Features, message);
-                    break;
-                }
-                catch (ProduceException<byte[], byte[]> e) when (e.Error.Code == ErrorCode.Local_QueueFull)
-                {
-                    producer.Poll(TimeSpan.FromMilliseconds(5));
-                }
-            }
+            ProduceRetry.Produce(producer, topics.Features, message, null, CancellationToken.None);
 
             if (progress is not null && pace.Elapsed - lastReport > TimeSpan.FromSeconds(1))
             {

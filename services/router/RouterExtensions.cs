@@ -5,18 +5,18 @@ using Mesh.Router.Bandits;
 using Mesh.Router.Experiments;
 using Mesh.Router.Experiments.Dapr;
 using Mesh.Router.Inference;
+using Mesh.Router.Options;
 using Mesh.Router.Routing;
 using Mesh.Router.Telemetry;
-using Mesh.ServiceDefaults;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
-namespace Mesh.Router.Hosting;
+namespace Mesh.Router;
 
 public static class RouterExtensions
 {
-    private const string ServiceName = "router";
+    public const string ServiceName = "router";
 
     /// <summary>
     /// Registers the router: options (section <c>Router</c>, validated at start together with the experiment
@@ -81,35 +81,35 @@ public static class RouterExtensions
                 })
                 .Build();
         });
+        builder.Services.AddSingleton(sp =>
+        {
+            var router = sp.GetRequiredService<IOptions<RouterOptions>>().Value;
+            if (!router.ExactlyOnce.Enabled)
+            {
+                return new ShadowProducer(sp.GetRequiredService<IProducer<byte[], byte[]>>(), owned: false);
+            }
+
+            var lifetime = sp.GetRequiredService<IHostApplicationLifetime>();
+            var logger = sp.GetRequiredService<ILoggerFactory>().CreateLogger("Mesh.Router");
+            return new ShadowProducer(
+                sp.GetRequiredService<KafkaClientFactory>().CreateProducer("mesh-router-shadow", error => FatalError.Stop(lifetime, logger, $"Fatal shadow producer error {error.Code}: {error.Reason}")),
+                owned: true);
+        });
         builder.Services.AddSingleton(sp => new DeadLetterPublisher(
             sp.GetRequiredService<IProducer<byte[], byte[]>>(),
             sp.GetRequiredService<IOptions<KafkaOptions>>().Value.Topics.DeadLetter,
             ServiceName,
             sp.GetRequiredService<ILoggerFactory>().CreateLogger<DeadLetterPublisher>()));
+        builder.Services.AddSingleton<RecordCompletion>();
+        builder.Services.AddSingleton<OutputWriter>();
+        builder.Services.AddSingleton<ArmCaller>();
+        builder.Services.AddSingleton<BatchProcessor>();
+        builder.Services.AddSingleton<ArmBatchers>();
+        builder.Services.AddSingleton<RebalanceHandler>();
         builder.Services.AddSingleton<RoutingPipeline>();
         builder.Services.AddHostedService<RouterWorker>();
         builder.Services.AddHostedService<ExperimentMaintenance>();
         builder.Services.AddHealthChecks().AddCheck<RouterHealthCheck>(ServiceName);
         return builder;
-    }
-
-    /// <summary>
-    /// The same application Program.cs builds, with configuration overrides on top (tests and tools host the
-    /// router in-process with this).
-    /// </summary>
-    public static WebApplication CreateRouterApplication(string[] args, IEnumerable<KeyValuePair<string, string?>>? overrides = null)
-    {
-        var builder = WebApplication.CreateBuilder(args);
-        if (overrides is not null)
-        {
-            builder.Configuration.AddInMemoryCollection(overrides);
-        }
-
-        builder.AddServiceDefaults(ServiceName);
-        builder.AddRouter();
-        var app = builder.Build();
-        app.MapDefaultEndpoints();
-        app.MapRouterAdmin();
-        return app;
     }
 }

@@ -1,7 +1,7 @@
 using Mesh.Router.Experiments;
 using Microsoft.Extensions.Options;
 
-namespace Mesh.Router.Hosting;
+namespace Mesh.Router.Options;
 
 /// <summary>
 /// Checks the batching settings and parses the experiment spec at start, so a router with a bad setting or a bad

@@ -2,7 +2,7 @@ using System.Globalization;
 using Google.Protobuf;
 using Mesh.Contracts.V1;
 
-namespace Mesh.Router.Routing;
+namespace Mesh.Router.Experiments;
 
 /// <summary>
 /// The entries the router adds to every Prediction's <c>context</c> map (docs/internal-contracts.md): the experiment's
@@ -65,6 +65,3 @@ internal sealed class PredictionContext
         return value;
     }
 }
-
-/// <summary>The prediction contexts of one experiment, by arm and shadow index, and the combined ensemble's.</summary>
-internal sealed record ExperimentContexts(PredictionContext[] Arms, PredictionContext[] Shadows, PredictionContext Ensemble);

@@ -1,24 +1,6 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
-namespace Mesh.Router.Hosting;
-
-internal enum RouterStatus
-{
-    Starting,
-    Consuming,
-    Stopping,
-    Failed,
-}
-
-/// <summary>Where the consume loop is, for <c>/health</c>: a router waiting for its model hosts is not ready.</summary>
-internal sealed class RouterState
-{
-    private volatile RouterStatus _status = RouterStatus.Starting;
-
-    public RouterStatus Status => _status;
-
-    public void Set(RouterStatus status) => _status = status;
-}
+namespace Mesh.Router.Routing;
 
 internal sealed class RouterHealthCheck(RouterState state) : IHealthCheck
 {

@@ -1,0 +1,8 @@
+namespace Mesh.Router.Experiments;
+
+internal enum EnsembleCombine
+{
+    Mean,
+    WeightedMean,
+    Vote,
+}

@@ -1,0 +1,124 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using Google.Protobuf;
+using Grpc.Core;
+using Inference;
+using Mesh.Router.Batching;
+using Mesh.Router.Experiments;
+using Mesh.Router.Inference;
+using Mesh.Router.Options;
+using Mesh.Router.Telemetry;
+using Microsoft.Extensions.Options;
+
+namespace Mesh.Router.Routing;
+
+/// <summary>Calls an arm's model host (Open Inference Protocol ModelInfer) for one batch, through the arm's circuit breaker.</summary>
+internal sealed partial class ArmCaller(IOptions<RouterOptions> options, RouterTelemetry telemetry, ILogger<ArmCaller> logger)
+{
+    private static readonly TimeSpan s_firstBusyWait = TimeSpan.FromMilliseconds(5);
+    private static readonly TimeSpan s_longestBusyWait = TimeSpan.FromSeconds(1);
+    private readonly TimeSpan _hostBusyMaxWait = TimeSpan.FromMilliseconds(options.Value.Backpressure.HostBusyMaxWaitMs);
+
+    /// <summary>Calls <paramref name="target"/> for the batch, up to <paramref name="attempts"/> times; <paramref name="buffer"/> holds the input.</summary>
+    public async Task<ArmCallResult> CallAsync(ArmRuntime target, Batch<ArmRequest> batch, byte[] buffer, int byteCount, int attempts)
+    {
+        var identity = target.Identity;
+        if (!target.Breaker.TryAcquire())
+        {
+            telemetry.CircuitRejections.Add(batch.Count, target.Tags);
+            return new ArmCallResult(null, 0, $"the circuit for model '{identity.Model}' at {identity.Endpoint} is open after repeated failures");
+        }
+
+        var request = CreateRequest(target, batch, buffer, byteCount);
+        var failure = "";
+        var busySince = 0L;
+        var busyWait = s_firstBusyWait;
+        for (var attempt = 1; attempt <= attempts;)
+        {
+            var started = Stopwatch.GetTimestamp();
+            ModelInferResponse response;
+            try
+            {
+                response = await target.Client.ModelInferAsync(request, deadline: DateTime.UtcNow + target.CallTimeout).ConfigureAwait(false);
+            }
+            catch (RpcException e) when (e.StatusCode == StatusCode.ResourceExhausted)
+            {
+                // The host's queue is full: that is backpressure, not a failure. The batch keeps its slot while it
+                // waits, so the arm's slots fill up and the consume thread pauses; no fallback, no dead letter, and
+                // the circuit stays as it is.
+                telemetry.HostBusy.Add(1, target.Tags);
+                busySince = busySince == 0 ? started : busySince;
+                if (Stopwatch.GetElapsedTime(busySince) >= _hostBusyMaxWait)
+                {
+                    target.Breaker.OnAbandoned();
+                    return new ArmCallResult(null, 0,
+                        $"ModelInfer on {identity.Endpoint} stayed RESOURCE_EXHAUSTED for longer than Router:Backpressure:HostBusyMaxWaitMs ({_hostBusyMaxWait.TotalMilliseconds} ms): {e.Status.Detail}");
+                }
+
+                LogHostBusy(logger, identity.Experiment, identity.Arm, busyWait.TotalMilliseconds, e.Status.Detail);
+                await Task.Delay(busyWait).ConfigureAwait(false);
+                busyWait = busyWait * 2 < s_longestBusyWait ? busyWait * 2 : s_longestBusyWait;
+                continue;
+            }
+            catch (RpcException e)
+            {
+                failure = $"ModelInfer on {identity.Endpoint} failed {attempt} time(s), last {e.StatusCode}: {e.Status.Detail}";
+                LogInferenceFailed(logger, identity.Experiment, identity.Arm, attempt, e.StatusCode, e.Status.Detail);
+                attempt++;
+                continue;
+            }
+            catch
+            {
+                // Not the host's answer (a bug, a disposed channel): it says nothing about the host, but a half-open
+                // circuit must not wait forever for this probe's outcome.
+                target.Breaker.OnAbandoned();
+                throw;
+            }
+            var inferenceMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+            telemetry.InferenceDuration.Record(inferenceMs, target.Tags);
+            target.Breaker.OnSuccess();
+            try
+            {
+                return new ArmCallResult(InferResponseReader.Read(response, batch.Count), inferenceMs, "");
+            }
+            catch (InvalidDataException e)
+            {
+                return new ArmCallResult(null, inferenceMs, $"ModelInfer on {identity.Endpoint} answered with an unusable response: {e.Message}");
+            }
+        }
+
+        target.Breaker.OnFailure();
+        return new ArmCallResult(null, 0, failure);
+    }
+
+    /// <summary>One FP32 <c>[N, F]</c> input in one contiguous pooled buffer, wrapped without a copy.</summary>
+    private static ModelInferRequest CreateRequest(ArmRuntime arm, Batch<ArmRequest> batch, byte[] buffer, int byteCount)
+    {
+        var width = arm.Input.FeatureWidth;
+        var floats = MemoryMarshal.Cast<byte, float>(buffer.AsSpan(0, byteCount));
+        for (var row = 0; row < batch.Count; row++)
+        {
+            var values = batch[row].Record.Feature!.Values;
+            var destination = floats.Slice(row * width, width);
+            for (var column = 0; column < width; column++)
+            {
+                destination[column] = values[column];
+            }
+        }
+
+        var input = new ModelInferRequest.Types.InferInputTensor { Name = arm.Input.InputName, Datatype = ModelInputShape.Fp32 };
+        input.Shape.Add(batch.Count);
+        input.Shape.Add(width);
+        var request = new ModelInferRequest { ModelName = arm.Identity.Model, ModelVersion = arm.Identity.Version };
+        request.Inputs.Add(input);
+        // The buffer goes back to the pool only after the call returned, when the request has been serialized.
+        request.RawInputContents.Add(UnsafeByteOperations.UnsafeWrap(buffer.AsMemory(0, byteCount)));
+        return request;
+    }
+
+    [LoggerMessage(EventId = 109, Level = LogLevel.Debug, Message = "Experiment {Experiment} arm {Arm}: the model host is busy, retrying in {WaitMs} ms: {Detail}")]
+    private static partial void LogHostBusy(ILogger logger, string experiment, string arm, double waitMs, string detail);
+
+    [LoggerMessage(EventId = 102, Level = LogLevel.Warning, Message = "Experiment {Experiment} arm {Arm}: ModelInfer attempt {Attempt} failed: {Status} {Detail}")]
+    private static partial void LogInferenceFailed(ILogger logger, string experiment, string arm, int attempt, StatusCode status, string detail);
+}

@@ -1,0 +1,9 @@
+using Mesh.Router.Experiments;
+
+namespace Mesh.Router.Routing;
+
+/// <summary>
+/// One record on its way to one arm, with the probability, policy version and prediction context its assignment was
+/// made with (they change when weights or bandit state change, so they travel with the record, not with the arm).
+/// </summary>
+internal readonly record struct ArmRequest(RoutedRecord Record, double Probability, string PolicyVersion, PredictionContext Context, EnsembleJoin? Join = null, int Member = 0);

@@ -1,0 +1,9 @@
+namespace Mesh.Router.Routing;
+
+internal enum RouterStatus
+{
+    Starting,
+    Consuming,
+    Stopping,
+    Failed,
+}
