@@ -13,24 +13,6 @@ using Microsoft.ML.OnnxRuntime;
 
 namespace Mesh.Cli.ModelHostBench;
 
-/// <param name="Models">Names of the models to measure; empty for all.</param>
-/// <param name="ThroughputCallers">Concurrent callers (and in-process threads) of the per-batch-size throughput comparison.</param>
-internal sealed record ModelHostBenchSettings(
-    double DurationSeconds,
-    double WarmupSeconds,
-    IReadOnlyList<int> BatchSizes,
-    int Callers,
-    int MaxQueueDelayMicroseconds,
-    int MaxBatchSize,
-    string Configuration,
-    string Output,
-    string? DocsFile,
-    IReadOnlyList<string> Models,
-    int ThroughputCallers = 4);
-
-/// <summary>A model the benchmark serves, and what it is.</summary>
-internal sealed record BenchModel(string Name, string Version, string InputName, int Features, string ModelPath, string Description);
-
 /// <summary>
 /// `mesh bench-model-host`: the real model host (its build output, as its own process) called over gRPC,
 /// per batch size by one caller and by a few concurrent callers, next to the same ONNX Runtime call made
@@ -99,9 +81,9 @@ internal static partial class ModelHostBenchCommand
                 foreach (var rows in settings.BatchSizes)
                 {
                     var grpc = await MeasureGrpcAsync(unbatchedHost, model, rows, callers: 1, settings, cancellationToken).ConfigureAwait(false);
-                    var inProcess = MeasureInProcess(model, rows, threads: 1, settings, cancellationToken);
+                    var inProcess = InProcessBaseline.Measure(model, rows, threads: 1, settings, cancellationToken);
                     var grpcConcurrent = await MeasureGrpcAsync(unbatchedHost, model, rows, settings.ThroughputCallers, settings, cancellationToken).ConfigureAwait(false);
-                    var inProcessConcurrent = MeasureInProcess(model, rows, settings.ThroughputCallers, settings, cancellationToken);
+                    var inProcessConcurrent = InProcessBaseline.Measure(model, rows, settings.ThroughputCallers, settings, cancellationToken);
                     var result = BatchSizeResult.Create(rows, grpc, inProcess, settings.ThroughputCallers, grpcConcurrent, inProcessConcurrent);
                     batchResults[model.Name].Add(result);
                     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -252,7 +234,7 @@ internal static partial class ModelHostBenchCommand
     {
         var request = new ModelInferRequest { ModelName = model.Name, ModelVersion = model.Version };
         request.Inputs.Add(new ModelInferRequest.Types.InferInputTensor { Name = model.InputName, Datatype = "FP32", Shape = { rows, model.Features } });
-        request.RawInputContents.Add(UnsafeByteOperations.UnsafeWrap(MemoryMarshal.AsBytes(Features(rows, model.Features).AsSpan()).ToArray()));
+        request.RawInputContents.Add(UnsafeByteOperations.UnsafeWrap(MemoryMarshal.AsBytes(InProcessBaseline.Features(rows, model.Features).AsSpan()).ToArray()));
         return request;
     }
 
@@ -289,76 +271,6 @@ internal static partial class ModelHostBenchCommand
             return result;
         }, cancellationToken));
         return await Task.WhenAll(tasks).ConfigureAwait(false);
-    }
-
-    /// <summary>
-    /// The same ONNX Runtime call in this process, on <paramref name="threads"/> threads sharing one session
-    /// (as the host's requests share its session), each with its own input.
-    /// </summary>
-    private static Throughput MeasureInProcess(BenchModel model, int rows, int threads, ModelHostBenchSettings settings, CancellationToken cancellationToken)
-    {
-        // The host's default session settings: one intra-op and one inter-op thread, full graph optimisation.
-        using var options = new SessionOptions { IntraOpNumThreads = 1, InterOpNumThreads = 1, GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
-        using var session = new InferenceSession(model.ModelPath, options);
-        var outputNames = session.OutputNames.ToArray();
-        string[] inputNames = [model.InputName];
-
-        Run(settings.WarmupSeconds, record: false);
-        var elapsed = Stopwatch.StartNew();
-        var latencies = Run(settings.DurationSeconds, record: true);
-        return Throughput.Create(latencies, rows, elapsed.Elapsed.TotalSeconds, 0);
-
-        double[] Run(double seconds, bool record)
-        {
-            var end = Stopwatch.GetTimestamp() + (long)(seconds * Stopwatch.Frequency);
-            var perThread = new List<double>[threads];
-            var workers = new Thread[threads];
-            for (var t = 0; t < threads; t++)
-            {
-                var index = t;
-                perThread[index] = [];
-                workers[index] = new Thread(() => Loop(end, record ? perThread[index] : null)) { IsBackground = true, Name = "in-process " + index };
-                workers[index].Start();
-            }
-
-            foreach (var worker in workers)
-            {
-                worker.Join();
-            }
-
-            return [.. perThread.SelectMany(l => l)];
-        }
-
-        void Loop(long end, List<double>? record)
-        {
-            using var runOptions = new RunOptions();
-            using var input = OrtValue.CreateTensorValueFromMemory(Features(rows, model.Features), [rows, model.Features]);
-            OrtValue[] inputs = [input];
-            while (Stopwatch.GetTimestamp() < end && !cancellationToken.IsCancellationRequested)
-            {
-                var start = Stopwatch.GetTimestamp();
-
-                // All outputs are fetched, as the host returns all of them when none are requested.
-                using (session.Run(runOptions, inputNames, inputs, outputNames))
-                {
-                }
-
-                record?.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
-            }
-        }
-    }
-
-    /// <summary>Rows of plausible feature values, the same every run, so both sides score identical inputs.</summary>
-    private static float[] Features(int rows, int features)
-    {
-        var random = new Random(20261127);
-        var values = new float[rows * features];
-        for (var i = 0; i < values.Length; i++)
-        {
-            values[i] = (float)(0.1 + (random.NextDouble() * 7.8));
-        }
-
-        return values;
     }
 
     /// <summary>
