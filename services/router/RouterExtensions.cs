@@ -71,15 +71,8 @@ public static class RouterExtensions
             var config = kafka.CreateProducerConfig("mesh-router");
             config.TransactionalId = router.ExactlyOnce.ResolveTransactionalId(router.GroupId);
             config.EnableIdempotence = true;
-            return new ProducerBuilder<byte[], byte[]>(config)
-                .SetErrorHandler((_, error) =>
-                {
-                    if (error.IsFatal)
-                    {
-                        onFatal(error);
-                    }
-                })
-                .Build();
+            // Through the factory, so the transactional producer reports broker reachability to /health like the others.
+            return kafka.CreateProducer(config, onFatal);
         });
         builder.Services.AddSingleton(sp =>
         {

@@ -183,16 +183,11 @@ internal sealed partial class RouterWorker(
         var config = kafka.CreateConsumerConfig(options.Value.GroupId, ClientId);
         // Offsets commit inside the transactions, never on a timer.
         config.EnableAutoCommit = false;
-        return new ConsumerBuilder<byte[], byte[]>(config)
-            .SetErrorHandler((_, error) =>
-            {
-                if (error.IsFatal)
-                {
-                    FatalError.Stop(lifetime, logger, $"Fatal consumer error {error.Code}: {error.Reason}");
-                }
-            })
-            .SetPartitionsAssignedHandler((_, partitions) => transactions.OnAssigned(partitions))
-            .SetPartitionsRevokedHandler((consumer, partitions) =>
+        // Through the factory, so this consumer reports its assignment and broker reachability to /health too.
+        return kafka.CreateConsumer(config, new ConsumerHandlers(
+            OnFatal: error => FatalError.Stop(lifetime, logger, $"Fatal consumer error {error.Code}: {error.Reason}"),
+            OnAssigned: (_, partitions) => transactions.OnAssigned(partitions),
+            OnRevoked: (consumer, partitions) =>
             {
                 // Before the partitions move: commit what was done for them, so the new owner starts after it, and
                 // neither handle their stashed records nor commit for them afterwards.
@@ -201,15 +196,14 @@ internal sealed partial class RouterWorker(
                 transactions.Commit(consumer);
                 transactions.OnRemoved(revoked);
                 completion.Forget(revoked);
-            })
-            .SetPartitionsLostHandler((_, partitions) =>
+            },
+            OnLost: (_, partitions) =>
             {
                 transactions.OnRemoved(partitions.Select(p => p.TopicPartition));
                 // Another member may already own them: nothing of the open transaction may become visible.
                 _lost = true;
                 FatalError.Stop(lifetime, logger, $"Partitions lost in exactly-once mode ({string.Join(", ", partitions)}); restarting from the last committed transaction.");
-            })
-            .Build();
+            }));
     }
 
     private void ShutdownTransactional(IConsumer<byte[], byte[]> consumer, TransactionalCommitter transactions)
