@@ -37,7 +37,8 @@ public sealed partial class DeadLetterPublisher(IProducer<byte[], byte[]> produc
             ErrorMessage = errorMessage,
             Service = service,
             Time = ProtoTimestamp.FromDateTime(DateTime.UtcNow),
-            Attempt = attempt,
+            // A replayed record that fails again counts the replay's attempt, so replays stop after their bound.
+            Attempt = Math.Max(attempt, ReplayAttemptOf(record.Message.Headers)),
             Experiment = experiment,
             Arm = arm,
         };
@@ -56,6 +57,12 @@ public sealed partial class DeadLetterPublisher(IProducer<byte[], byte[]> produc
 
         return letter;
     }
+
+    private static int ReplayAttemptOf(Headers? headers) =>
+        headers is not null && headers.TryGetLastBytes(MeshHeaders.ReplayAttempt, out var bytes) &&
+        int.TryParse(System.Text.Encoding.ASCII.GetString(bytes), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var replayAttempt)
+            ? replayAttempt
+            : 0;
 
     /// <summary>Whether a header of the source record is copied into its dead letter: the mesh's own and the trace context.</summary>
     public static bool IsMeshHeader(string key) =>

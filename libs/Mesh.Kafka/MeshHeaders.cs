@@ -17,6 +17,12 @@ public static class MeshHeaders
     public const string SchemaVersion = "mesh-schema-version";
     public const string CurrentSchemaVersion = "1";
 
+    /// <summary>A replayed record's dead-letter coordinates, <c>&lt;topic&gt;/&lt;partition&gt;/&lt;offset&gt;</c> (<c>mesh dead-letters replay</c>).</summary>
+    public const string Replay = "mesh-replay";
+
+    /// <summary>Which attempt a replayed record is (ASCII digits): a service that fails it again dead-letters it with that attempt.</summary>
+    public const string ReplayAttempt = "mesh-replay-attempt";
+
     private static readonly byte[] s_schemaVersionBytes = Encoding.ASCII.GetBytes(CurrentSchemaVersion);
     private static readonly Dictionary<string, byte[]> s_contentTypes = new();
     private static readonly object s_gate = new();

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Confluent.Kafka;
+using Mesh.Kafka;
 
 namespace Mesh.Cli.DeadLetters;
 
@@ -12,10 +13,10 @@ namespace Mesh.Cli.DeadLetters;
 internal static class ReplayHeaders
 {
     /// <summary>The dead letter's coordinates, <c>&lt;topic&gt;/&lt;partition&gt;/&lt;offset&gt;</c>.</summary>
-    public const string Replay = "mesh-replay";
+    public const string Replay = MeshHeaders.Replay;
 
     /// <summary>The attempt this delivery is: the failed attempt plus one, as ASCII digits.</summary>
-    public const string Attempt = "mesh-replay-attempt";
+    public const string Attempt = MeshHeaders.ReplayAttempt;
 
     public static Headers Build(DeadLetterEntry entry)
     {
