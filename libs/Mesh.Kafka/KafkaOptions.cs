@@ -24,9 +24,6 @@ public sealed class KafkaOptions
     [Range(0, 600)]
     public int BootstrapWaitSeconds { get; set; } = 30;
 
-    /// <summary>Optional Confluent Schema Registry URL.</summary>
-    public string? SchemaRegistryUrl { get; set; }
-
     [Required]
     public MeshTopics Topics { get; set; } = new();
 

@@ -17,6 +17,9 @@ public static class ServiceRunner
     /// </summary>
     public static int RunService(this WebApplication app)
     {
+        // Taken now: a host that failed to start (a hosted service's refusal) is disposed before the catch runs,
+        // and its configuration with it.
+        var configuration = app.Configuration;
         try
         {
             // Validated before the host starts, so a refusal is our one line and not also the host's
@@ -25,7 +28,7 @@ public static class ServiceRunner
             app.Run();
             return Environment.ExitCode;
         }
-        catch (Exception e) when (ConfigurationErrorText.Describe(e, app.Configuration) is { } line)
+        catch (Exception e) when (ConfigurationErrorText.Describe(e, configuration) is { } line)
         {
             Console.Error.WriteLine($"error: invalid configuration, the service did not start: {line}");
             return ConfigurationErrorExitCode;

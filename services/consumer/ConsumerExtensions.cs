@@ -3,6 +3,7 @@ using Mesh.Consumer.Options;
 using Mesh.Consumer.Output;
 using Mesh.Consumer.Telemetry;
 using Mesh.Kafka;
+using Mesh.Kafka.SchemaRegistry;
 using Microsoft.Extensions.Logging.Console;
 using Microsoft.Extensions.Options;
 
@@ -10,10 +11,12 @@ namespace Mesh.Consumer;
 
 internal static class ConsumerExtensions
 {
-    /// <summary>Registers the consumer: validated options, Kafka, the output sink and the consume loop.</summary>
+    /// <summary>Registers the consumer: validated options, Kafka, the Schema Registry wire format, the output sink and the consume loop.</summary>
     public static IHostApplicationBuilder AddConsumer(this IHostApplicationBuilder builder)
     {
         builder.AddMeshKafka();
+        // Reads framed and plain values alike; with a registry configured, the start checks that it answers.
+        builder.AddMeshSchemaRegistry();
         builder.Services.AddOptions<ConsumerOptions>()
             .BindConfiguration(ConsumerOptions.SectionName)
             .ValidateDataAnnotations()

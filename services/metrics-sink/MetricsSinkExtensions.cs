@@ -1,4 +1,5 @@
 using Mesh.Kafka;
+using Mesh.Kafka.SchemaRegistry;
 using Mesh.MetricsSink.Aggregation;
 using Mesh.MetricsSink.Consuming;
 using Mesh.MetricsSink.Options;
@@ -17,6 +18,8 @@ internal static class MetricsSinkExtensions
     public static IHostApplicationBuilder AddMetricsSink(this IHostApplicationBuilder builder)
     {
         builder.AddMeshKafka();
+        // Reads framed and plain values alike; with a registry configured, the start checks that it answers.
+        builder.AddMeshSchemaRegistry();
         builder.Services.AddOptions<MetricsSinkOptions>()
             .BindConfiguration(MetricsSinkOptions.SectionName)
             .ValidateDataAnnotations()

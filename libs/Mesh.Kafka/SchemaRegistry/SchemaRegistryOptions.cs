@@ -85,6 +85,21 @@ public sealed class SchemaRegistryOptions
         return null;
     }
 
+    /// <summary>
+    /// The refusal of a registry that did not answer, naming the setting. The innermost cause (e.g. "Connection
+    /// refused") stands for the client's wrapped exception texts; a registry's own error answer is kept whole.
+    /// </summary>
+    internal string DidNotAnswer(Exception e)
+    {
+        var cause = e;
+        while (cause is not SchemaRegistryException && cause.InnerException is { Message.Length: > 0 } inner)
+        {
+            cause = inner;
+        }
+
+        return $"{SectionName}:Url: the schema registry at '{Url}' did not answer: {cause.Message}";
+    }
+
     /// <summary>The settings of Confluent's <see cref="CachedSchemaRegistryClient"/>.</summary>
     public SchemaRegistryConfig ToClientConfig()
     {

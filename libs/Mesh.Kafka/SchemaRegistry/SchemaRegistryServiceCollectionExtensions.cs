@@ -22,12 +22,12 @@ public static class SchemaRegistryServiceCollectionExtensions
             .ValidateDataAnnotations()
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<SchemaRegistryOptions>, SchemaRegistryOptionsValidator>();
+        services.AddSingleton<IValidateOptions<SchemaRegistryOptions>, SchemaRegistryReachableValidator>();
         services.AddSingleton<ISchemaRegistryClient>(sp => new CachedSchemaRegistryClient(sp.GetRequiredService<IOptions<SchemaRegistryOptions>>().Value.ToClientConfig()));
         services.AddSingleton(sp => new WireFormatWriter(Client(sp), Options(sp)));
         services.AddSingleton(sp => new WireFormatReader(Client(sp), Options(sp)));
         services.AddHostedService(sp => new SchemaRegistryStartup(
             sp.GetRequiredService<WireFormatWriter>(),
-            sp,
             sp.GetRequiredService<IOptions<SchemaRegistryOptions>>(),
             [.. written?.Invoke(sp.GetRequiredService<IOptions<KafkaOptions>>().Value) ?? []],
             sp.GetRequiredService<ILogger<SchemaRegistryStartup>>()));

@@ -1,4 +1,3 @@
-using Confluent.SchemaRegistry;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -6,14 +5,13 @@ using Microsoft.Extensions.Options;
 namespace Mesh.Kafka.SchemaRegistry;
 
 /// <summary>
-/// At start, when a registry is configured: registers (or looks up) the schemas of the topics this service writes,
-/// or, for a service that only reads, asks the registry for its configuration. A registry that does not answer is a
-/// configuration error naming <c>Kafka:SchemaRegistry:Url</c> (the service exits 78); a refused schema stops the
-/// writer before it writes anything.
+/// At start, when a registry is configured: registers (or looks up) the schemas of the topics this service writes
+/// (whether it answers at all was asked when the options were validated: <see cref="SchemaRegistryReachableValidator"/>).
+/// A registry that does not answer is a configuration error naming <c>Kafka:SchemaRegistry:Url</c> (the service exits
+/// 78); a refused schema stops the writer before it writes anything.
 /// </summary>
 internal sealed class SchemaRegistryStartup(
     WireFormatWriter writer,
-    IServiceProvider services,
     IOptions<SchemaRegistryOptions> options,
     IReadOnlyList<MeshSchema> written,
     ILogger<SchemaRegistryStartup> logger) : IHostedService
@@ -27,13 +25,6 @@ internal sealed class SchemaRegistryStartup(
 
         try
         {
-            if (written.Count == 0)
-            {
-                var client = (ISchemaRegistryClient)services.GetService(typeof(ISchemaRegistryClient))!;
-                await client.GetCompatibilityAsync(null).WaitAsync(cancellationToken).ConfigureAwait(false);
-                return;
-            }
-
             foreach (var schema in written)
             {
                 var registered = await writer.RegisterAsync(schema, cancellationToken).ConfigureAwait(false);
@@ -43,12 +34,9 @@ internal sealed class SchemaRegistryStartup(
         }
         catch (Exception e) when (e is not SchemaRegistrationException && !cancellationToken.IsCancellationRequested)
         {
-            throw new OptionsValidationException(SchemaRegistryOptions.SectionName, typeof(SchemaRegistryOptions),
-                [$"{SchemaRegistryOptions.SectionName}:Url: the schema registry at '{options.Value.Url}' did not answer: {Describe(e)}"]);
+            throw new OptionsValidationException(SchemaRegistryOptions.SectionName, typeof(SchemaRegistryOptions), [options.Value.DidNotAnswer(e)]);
         }
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-    private static string Describe(Exception e) => e.InnerException is { } inner && inner.Message != e.Message ? $"{e.Message} ({inner.Message})" : e.Message;
 }

@@ -5,6 +5,7 @@ using Mesh.Consumer.Options;
 using Mesh.Consumer.Output;
 using Mesh.Consumer.Telemetry;
 using Mesh.Kafka;
+using Mesh.Kafka.SchemaRegistry;
 using Microsoft.Extensions.Options;
 
 namespace Mesh.Consumer.Consuming;
@@ -17,6 +18,7 @@ internal sealed partial class PredictionConsumerWorker(
     IOptions<ConsumerOptions> options,
     KafkaClientFactory kafka,
     IPredictionSink sink,
+    WireFormatReader wireFormat,
     ConsumerTelemetry telemetry,
     IHostApplicationLifetime lifetime,
     ILogger<PredictionConsumerWorker> logger) : BackgroundService
@@ -33,7 +35,7 @@ internal sealed partial class PredictionConsumerWorker(
     {
         var o = options.Value;
         var topics = o.ResolveTopics(kafka.Options.Topics.Predictions, kafka.Options.Topics.ShadowPredictions);
-        var handler = new PredictionRecordHandler(sink, new OffsetTracker(), PredictionFilter.From(o));
+        var handler = new PredictionRecordHandler(sink, new OffsetTracker(), PredictionFilter.From(o), wireFormat);
         IProducer<byte[], byte[]>? producer = null;
         IConsumer<byte[], byte[]>? consumer = null;
         try

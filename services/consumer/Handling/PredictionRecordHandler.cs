@@ -3,17 +3,19 @@ using Google.Protobuf;
 using Mesh.Consumer.Output;
 using Mesh.Contracts.V1;
 using Mesh.Kafka;
+using Mesh.Kafka.SchemaRegistry;
 
 namespace Mesh.Consumer.Handling;
 
 /// <summary>
-/// The consumer's record handler: decodes consumed records, keeps those the filter wants and writes them to the
+/// The consumer's record handler: decodes consumed records (framed in Confluent's wire format or plain), keeps those the filter wants and writes them to the
 /// sink; releases offsets only for what the sink made durable (or what was filtered out, or dead-lettered and
 /// acknowledged), in partition order, so a crash never skips an unwritten record.
 /// </summary>
-internal sealed class PredictionRecordHandler(IPredictionSink sink, OffsetTracker offsets, PredictionFilter? filter = null)
+internal sealed class PredictionRecordHandler(IPredictionSink sink, OffsetTracker offsets, PredictionFilter? filter = null, WireFormatReader? reader = null)
 {
     private readonly PredictionFilter _filter = filter ?? PredictionFilter.All;
+    private readonly WireFormatReader _reader = reader ?? WireFormatReader.Unchecked;
 
     private static readonly string s_contentType = MeshHeaders.ContentTypeOf<Prediction>();
     private readonly List<TopicPartitionOffset> _unflushed = [];
@@ -49,17 +51,23 @@ internal sealed class PredictionRecordHandler(IPredictionSink sink, OffsetTracke
         var raw = record.Message.Value;
         try
         {
-            prediction = Prediction.Parser.ParseFrom(raw);
+            prediction = _reader.Decode<Prediction>(record.Topic, raw);
         }
         catch (InvalidProtocolBufferException e)
         {
             error = "not a mesh.v1.Prediction: " + e.Message;
             return false;
         }
+        catch (UndecodableValueException e)
+        {
+            // Its message names the schema id and the subject.
+            error = e.Message;
+            return false;
+        }
 
         if (_filter.Keeps(prediction))
         {
-            sink.Write(prediction, raw);
+            sink.Write(prediction, ProtobufBytes(raw));
             Written++;
         }
         else
@@ -70,6 +78,19 @@ internal sealed class PredictionRecordHandler(IPredictionSink sink, OffsetTracke
         // Filtered records release their offsets with the written ones around them, in order.
         _unflushed.Add(record.TopicPartitionOffset);
         return true;
+    }
+
+    // The message's own bytes, without a wire-format header (a decoded value's header is well formed).
+    private static ArraySegment<byte> ProtobufBytes(byte[] raw)
+    {
+        if (!ConfluentWireFormat.IsFramed(raw))
+        {
+            return raw;
+        }
+
+        Span<int> path = stackalloc int[ConfluentWireFormat.MaxMessageDepth];
+        ConfluentWireFormat.TryReadHeader(raw, out _, path, out _, out var headerLength);
+        return new ArraySegment<byte>(raw, headerLength, raw.Length - headerLength);
     }
 
     /// <summary>Predictions written to the sink.</summary>

@@ -7,8 +7,11 @@ internal interface IPredictionSink : IDisposable
 {
     public string Description { get; }
 
-    /// <summary>Writes one prediction; <paramref name="raw"/> is its wire form, for sinks that keep unknown fields.</summary>
-    public void Write(Prediction prediction, byte[] raw);
+    /// <summary>
+    /// Writes one prediction; <paramref name="raw"/> is its protobuf bytes (without a Schema Registry header), for
+    /// sinks that keep unknown fields.
+    /// </summary>
+    public void Write(Prediction prediction, ArraySegment<byte> raw);
 
     /// <summary>
     /// Makes what was written durable where the sink can do so now and says whether it did: a Parquet file, for

@@ -7,7 +7,7 @@ internal sealed class LinePredictionSink(ILineSink lines, PredictionLineFormat f
 {
     public string Description => lines is StreamLineSink s ? s.Description : lines is RollingFileSink r ? r.Description : "lines";
 
-    public void Write(Prediction prediction, byte[] raw)
+    public void Write(Prediction prediction, ArraySegment<byte> raw)
     {
         if (format == PredictionLineFormat.Csv)
         {

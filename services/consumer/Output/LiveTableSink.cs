@@ -19,7 +19,7 @@ internal sealed class LiveTableSink(TextWriter terminal, TimeProvider time) : IP
 
     public string Description => "a live table on the terminal";
 
-    public void Write(Prediction prediction, byte[] raw)
+    public void Write(Prediction prediction, ArraySegment<byte> raw)
     {
         var key = (prediction.Experiment, prediction.Arm, prediction.Shadow);
         if (!_rows.TryGetValue(key, out var row))

@@ -28,7 +28,7 @@ internal sealed class ParquetPredictionSink(string pathTemplate, long maxBytes, 
     /// <summary>Directory fsyncs done (one per file, where the OS supports it).</summary>
     public int DirectorySyncs { get; private set; }
 
-    public void Write(Prediction prediction, byte[] raw)
+    public void Write(Prediction prediction, ArraySegment<byte> raw)
     {
         if (_rows.Count == 0)
         {

@@ -12,11 +12,17 @@ internal static class UnknownFields
     private static readonly bool[] s_known = BuildKnown();
 
     /// <summary>The unknown fields' bytes (tags and values, in wire order), or null when every field is known.</summary>
-    public static byte[]? Extract(byte[] raw)
+    public static byte[]? Extract(ArraySegment<byte> raw)
     {
-        var input = new CodedInputStream(raw);
+        if (raw.Count == 0)
+        {
+            return null;
+        }
+
+        // Positions are indexes into the whole array, from raw.Offset on.
+        var input = new CodedInputStream(raw.Array!, raw.Offset, raw.Count);
         List<(int Start, int End)>? ranges = null;
-        var start = 0;
+        var start = raw.Offset;
         uint tag;
         while ((tag = input.ReadTag()) != 0)
         {
@@ -40,7 +46,7 @@ internal static class UnknownFields
         var at = 0;
         foreach (var (s, e) in ranges)
         {
-            raw.AsSpan(s, e - s).CopyTo(bytes.AsSpan(at));
+            raw.Array.AsSpan(s, e - s).CopyTo(bytes.AsSpan(at));
             at += e - s;
         }
 

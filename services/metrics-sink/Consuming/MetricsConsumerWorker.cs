@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Confluent.Kafka;
 using Mesh.Kafka;
+using Mesh.Kafka.SchemaRegistry;
 using Mesh.MetricsSink.Aggregation;
 using Mesh.MetricsSink.Options;
 using Mesh.MetricsSink.Telemetry;
@@ -17,6 +18,7 @@ internal sealed partial class MetricsConsumerWorker(
     IOptions<MetricsSinkOptions> options,
     KafkaClientFactory kafka,
     PredictionLabelJoiner joiner,
+    WireFormatReader wireFormat,
     MetricsSinkTelemetry telemetry,
     IHostApplicationLifetime lifetime,
     ILogger<MetricsConsumerWorker> logger) : BackgroundService
@@ -32,7 +34,7 @@ internal sealed partial class MetricsConsumerWorker(
     private void Run(CancellationToken stoppingToken)
     {
         var topics = kafka.Options.Topics;
-        var handler = new MetricsRecordHandler(joiner, topics.Labels, topics.DeadLetter);
+        var handler = new MetricsRecordHandler(joiner, topics.Labels, topics.DeadLetter, wireFormat);
         var offsets = new OffsetTracker();
         // Records handed to the shared join state (Redis): their offsets are stored once it decided them.
         var deferred = new Queue<(long Sequence, TopicPartition Partition, long Offset)>();

@@ -1,16 +1,20 @@
 using Confluent.Kafka;
 using Google.Protobuf;
 using Mesh.Contracts.V1;
+using Mesh.Kafka.SchemaRegistry;
 using Mesh.MetricsSink.Aggregation;
 
 namespace Mesh.MetricsSink.Consuming;
 
 /// <summary>
 /// Decodes a record by its topic (labels topic → Label, dead-letter topic → DeadLetter, the prediction topics →
-/// Prediction) and applies it to the join. Transport-free so it is tested without Kafka.
+/// Prediction), framed in Confluent's wire format or plain, and applies it to the join. Transport-free so it is
+/// tested without Kafka.
 /// </summary>
-internal sealed class MetricsRecordHandler(PredictionLabelJoiner joiner, string labelsTopic, string? deadLetterTopic = null)
+internal sealed class MetricsRecordHandler(PredictionLabelJoiner joiner, string labelsTopic, string? deadLetterTopic = null, WireFormatReader? reader = null)
 {
+    private readonly WireFormatReader _reader = reader ?? WireFormatReader.Unchecked;
+
     /// <summary>The <c>service</c> of the dead letters that count: the router's (RouterExtensions.ServiceName).</summary>
     public const string RouterService = "router";
 
@@ -19,7 +23,7 @@ internal sealed class MetricsRecordHandler(PredictionLabelJoiner joiner, string 
         var value = record.Message.Value ?? [];
         if (record.Topic == deadLetterTopic)
         {
-            return HandleDeadLetter(value);
+            return HandleDeadLetter(record.Topic, value);
         }
 
         var origin = string.Concat(record.Topic, "/", record.Partition.Value.ToString(System.Globalization.CultureInfo.InvariantCulture));
@@ -28,11 +32,11 @@ internal sealed class MetricsRecordHandler(PredictionLabelJoiner joiner, string 
         {
             if (record.Topic == labelsTopic)
             {
-                var label = Label.Parser.ParseFrom(value);
+                var label = _reader.Decode<Label>(record.Topic, value);
                 return new HandleResult(true, true, joiner.AddLabel(label, origin), "");
             }
 
-            var prediction = Prediction.Parser.ParseFrom(value);
+            var prediction = _reader.Decode<Prediction>(record.Topic, value);
             if (prediction.RequestId.Length == 0 || prediction.Arm.Length == 0)
             {
                 return HandleResult.Undecodable("a mesh.v1.Prediction needs request_id and arm");
@@ -44,19 +48,24 @@ internal sealed class MetricsRecordHandler(PredictionLabelJoiner joiner, string 
         {
             return HandleResult.Undecodable($"not a mesh.v1.{(record.Topic == labelsTopic ? "Label" : "Prediction")}: {e.Message}");
         }
+        catch (UndecodableValueException e)
+        {
+            // Its message names the schema id and the subject.
+            return HandleResult.Undecodable(e.Message);
+        }
     }
 
     // Only the router's dead letters are records an experiment owed a Prediction for; the consumer's and this
     // sink's own (the same topic) are about other things, and a record of this topic is never dead-lettered again
     // (it would come straight back).
-    private HandleResult HandleDeadLetter(byte[] value)
+    private HandleResult HandleDeadLetter(string topic, byte[] value)
     {
         DeadLetter letter;
         try
         {
-            letter = DeadLetter.Parser.ParseFrom(value);
+            letter = _reader.Decode<DeadLetter>(topic, value);
         }
-        catch (InvalidProtocolBufferException e)
+        catch (Exception e) when (e is InvalidProtocolBufferException or UndecodableValueException)
         {
             return new HandleResult(true, false, default, $"not a mesh.v1.DeadLetter: {e.Message}") { IsDeadLetter = true };
         }

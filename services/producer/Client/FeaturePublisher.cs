@@ -4,12 +4,14 @@ using Confluent.Kafka;
 using Google.Protobuf;
 using Mesh.Contracts.V1;
 using Mesh.Kafka;
+using Mesh.Kafka.SchemaRegistry;
 
 namespace Mesh.Producer.Client;
 
 /// <summary>
 /// Publishes <see cref="FeatureRecord"/>s from an upstream .NET service with one call, exactly as the producer
-/// does: keyed by entity id (sticky arm assignment hashes it), protobuf value, the mesh headers (content type,
+/// does: keyed by entity id (sticky arm assignment hashes it), protobuf value (in Confluent's wire format when given a
+/// <see cref="WireFormatWriter"/> with a registry), the mesh headers (content type,
 /// schema version) and the caller's trace context as <c>traceparent</c>, through an idempotent producer. Create one
 /// per process and share it (it is thread-safe); dispose it at shutdown to deliver what is still queued.
 /// </summary>
@@ -22,10 +24,15 @@ public sealed class FeaturePublisher : IDisposable
 
     private readonly IProducer<byte[], byte[]> _producer;
     private readonly string _topic;
+    private readonly WireFormatWriter? _wireFormat;
 
     /// <param name="config">Kafka settings; idempotence and <c>acks=all</c> are switched on whatever it says.</param>
     /// <param name="topic">The features topic (the mesh's default is <c>mesh.features.v1</c>).</param>
-    public FeaturePublisher(ProducerConfig config, string topic = "mesh.features.v1")
+    /// <param name="wireFormat">
+    /// Frames values for the topic's schema in the registry (the first record registers or looks it up); plain
+    /// protobuf without it. The mesh reads both.
+    /// </param>
+    public FeaturePublisher(ProducerConfig config, string topic = "mesh.features.v1", WireFormatWriter? wireFormat = null)
     {
         ArgumentNullException.ThrowIfNull(config);
         ArgumentException.ThrowIfNullOrWhiteSpace(topic);
@@ -33,11 +40,12 @@ public sealed class FeaturePublisher : IDisposable
         var settings = new ProducerConfig(new Dictionary<string, string>(config)) { EnableIdempotence = true, Acks = Acks.All };
         _producer = new ProducerBuilder<byte[], byte[]>(settings).Build();
         _topic = topic;
+        _wireFormat = wireFormat;
     }
 
     /// <summary>Connects to <paramref name="bootstrapServers"/> with default settings.</summary>
-    public static FeaturePublisher Create(string bootstrapServers, string topic = "mesh.features.v1") =>
-        new(new ProducerConfig { BootstrapServers = bootstrapServers, LingerMs = 5 }, topic);
+    public static FeaturePublisher Create(string bootstrapServers, string topic = "mesh.features.v1", WireFormatWriter? wireFormat = null) =>
+        new(new ProducerConfig { BootstrapServers = bootstrapServers, LingerMs = 5 }, topic, wireFormat);
 
     /// <summary>Publishes one record and completes when Kafka acknowledged it (throws <see cref="ProduceException{TKey,TValue}"/> when it did not).</summary>
     public Task<DeliveryResult<byte[], byte[]>> PublishAsync(FeatureRecord record, CancellationToken cancellationToken = default)
@@ -87,7 +95,7 @@ public sealed class FeaturePublisher : IDisposable
         return new Message<byte[], byte[]>
         {
             Key = Encoding.UTF8.GetBytes(record.EntityId),
-            Value = record.ToByteArray(),
+            Value = _wireFormat?.Encode(_topic, record) ?? record.ToByteArray(),
             Headers = MeshHeaders.Create<FeatureRecord>(activity ?? Activity.Current),
         };
     }

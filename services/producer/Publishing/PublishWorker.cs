@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using Confluent.Kafka;
-using Google.Protobuf;
 using Mesh.Contracts.V1;
 using Mesh.Kafka;
+using Mesh.Kafka.SchemaRegistry;
 using Mesh.Producer.Csv;
 using Mesh.Producer.Options;
 using Mesh.Producer.Pacing;
@@ -21,6 +21,7 @@ namespace Mesh.Producer.Publishing;
 internal sealed partial class PublishWorker(
     IOptions<ProducerOptions> options,
     KafkaClientFactory kafka,
+    WireFormatWriter wireFormat,
     ProducerTelemetry telemetry,
     PublishProgress progress,
     TimeProvider time,
@@ -201,7 +202,7 @@ internal sealed partial class PublishWorker(
         var message = new Message<byte[], byte[]>
         {
             Key = System.Text.Encoding.UTF8.GetBytes(record.EntityId),
-            Value = record.ToByteArray(),
+            Value = wireFormat.Encode(topic, record),
             Headers = MeshHeaders.Create<FeatureRecord>(activity),
         };
         Produce(topic, message, _onRecordDelivered!);
@@ -222,7 +223,7 @@ internal sealed partial class PublishWorker(
             var message = new Message<byte[], byte[]>
             {
                 Key = System.Text.Encoding.UTF8.GetBytes(label.EntityId),
-                Value = label.ToByteArray(),
+                Value = wireFormat.Encode(topic, label),
                 Headers = MeshHeaders.Create<Label>(activity),
             };
             Produce(topic, message, _onLabelDelivered!);

@@ -27,6 +27,21 @@ public sealed class SchemaRegistryStartupTests
     }
 
     [Fact]
+    public async Task Validate_RegistryDown_RefusesBeforeTheHostStartsWithTheCauseNotTheClientsExceptionText()
+    {
+        var registry = await StandInSchemaRegistry.StartAsync();
+        var url = registry.Url;
+        await registry.DisposeAsync();
+        using var host = Build(url, null);
+
+        // What ServiceRunner.RunService calls before it runs the host: a refusal here is one line, no host failure.
+        var error = Assert.Throws<OptionsValidationException>(() => host.Services.GetRequiredService<IStartupValidator>().Validate());
+
+        var failure = Assert.Single(error.Failures);
+        Assert.Equal($"Kafka:SchemaRegistry:Url: the schema registry at '{url}' did not answer: Connection refused", failure);
+    }
+
+    [Fact]
     public async Task Start_ReaderOnlyAndRegistryDown_FailsNamingTheUrlSetting()
     {
         var registry = await StandInSchemaRegistry.StartAsync();
