@@ -11,7 +11,8 @@ namespace Mesh.Kafka;
 /// Sends what a service cannot process to the dead-letter topic with the reason, the original bytes, key,
 /// headers and position, so nothing is dropped and the record can be replayed.
 /// </summary>
-public sealed partial class DeadLetterPublisher(IProducer<byte[], byte[]> producer, string topic, string service, ILogger logger)
+/// <remarks>With <paramref name="wireFormat"/> (a Schema Registry is configured) dead letters are written in Confluent's wire format.</remarks>
+public sealed partial class DeadLetterPublisher(IProducer<byte[], byte[]> producer, string topic, string service, ILogger logger, SchemaRegistry.WireFormatWriter? wireFormat = null)
 {
     private long _published;
 
@@ -90,7 +91,7 @@ public sealed partial class DeadLetterPublisher(IProducer<byte[], byte[]> produc
         var message = new Message<byte[], byte[]>
         {
             Key = record.Message.Key ?? [],
-            Value = letter.ToByteArray(),
+            Value = wireFormat is null ? letter.ToByteArray() : wireFormat.Encode(topic, letter),
             Headers = MeshHeaders.Create<DeadLetter>(activity),
         };
         producer.Produce(topic, message, report =>

@@ -1,4 +1,5 @@
 using Mesh.Consumer.Consuming;
+using Mesh.Contracts.V1;
 using Mesh.Consumer.Options;
 using Mesh.Consumer.Output;
 using Mesh.Consumer.Telemetry;
@@ -16,7 +17,8 @@ internal static class ConsumerExtensions
     {
         builder.AddMeshKafka();
         // Reads framed and plain values alike; with a registry configured, the start checks that it answers.
-        builder.AddMeshSchemaRegistry();
+        // Only dead letters are written: their schema is registered at start, not on the consume thread.
+        builder.AddMeshSchemaRegistry(k => [new(k.Topics.DeadLetter, DeadLetter.Descriptor)]);
         builder.Services.AddOptions<ConsumerOptions>()
             .BindConfiguration(ConsumerOptions.SectionName)
             .ValidateDataAnnotations()

@@ -1,3 +1,4 @@
+using Mesh.Contracts.V1;
 using Mesh.Kafka;
 using Mesh.Kafka.SchemaRegistry;
 using Mesh.MetricsSink.Aggregation;
@@ -19,7 +20,8 @@ internal static class MetricsSinkExtensions
     {
         builder.AddMeshKafka();
         // Reads framed and plain values alike; with a registry configured, the start checks that it answers.
-        builder.AddMeshSchemaRegistry();
+        // Only dead letters are written: their schema is registered at start, not on the consume thread.
+        builder.AddMeshSchemaRegistry(k => [new(k.Topics.DeadLetter, DeadLetter.Descriptor)]);
         builder.Services.AddOptions<MetricsSinkOptions>()
             .BindConfiguration(MetricsSinkOptions.SectionName)
             .ValidateDataAnnotations()

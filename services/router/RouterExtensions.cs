@@ -1,5 +1,7 @@
 using Confluent.Kafka;
+using Mesh.Contracts.V1;
 using Mesh.Kafka;
+using Mesh.Kafka.SchemaRegistry;
 using Mesh.Router.Admin;
 using Mesh.Router.Bandits;
 using Mesh.Router.Experiments;
@@ -25,6 +27,7 @@ public static class RouterExtensions
     public static IHostApplicationBuilder AddRouter(this IHostApplicationBuilder builder)
     {
         builder.AddMeshKafka();
+        builder.AddMeshSchemaRegistry(k => [new(k.Topics.Predictions, Prediction.Descriptor), new(k.Topics.ShadowPredictions, Prediction.Descriptor), new(k.Topics.DeadLetter, DeadLetter.Descriptor)]);
         // Before RouterOptions bind: with Router:Experiments:Source=Dapr it points Router:ExperimentFile at the store's spec.
         builder.AddDaprExperimentSource();
         builder.Services.AddOptions<RouterOptions>()
@@ -92,7 +95,8 @@ public static class RouterExtensions
             sp.GetRequiredService<IProducer<byte[], byte[]>>(),
             sp.GetRequiredService<IOptions<KafkaOptions>>().Value.Topics.DeadLetter,
             ServiceName,
-            sp.GetRequiredService<ILoggerFactory>().CreateLogger<DeadLetterPublisher>()));
+            sp.GetRequiredService<ILoggerFactory>().CreateLogger<DeadLetterPublisher>(),
+            sp.GetRequiredService<WireFormatWriter>()));
         builder.Services.AddSingleton<RecordCompletion>();
         builder.Services.AddSingleton<OutputWriter>();
         builder.Services.AddSingleton<ArmCaller>();

@@ -19,6 +19,7 @@ internal sealed partial class PredictionConsumerWorker(
     KafkaClientFactory kafka,
     IPredictionSink sink,
     WireFormatReader wireFormat,
+    WireFormatWriter wireFormatWriter,
     ConsumerTelemetry telemetry,
     IHostApplicationLifetime lifetime,
     ILogger<PredictionConsumerWorker> logger) : BackgroundService
@@ -42,7 +43,7 @@ internal sealed partial class PredictionConsumerWorker(
         {
             void OnFatal(Error error) => FatalError.Stop(lifetime, logger, $"fatal Kafka error {error.Code}: {error.Reason}");
             producer = kafka.CreateProducer("mesh-consumer-dead-letters", OnFatal);
-            var deadLetters = new DeadLetterPublisher(producer, kafka.Options.Topics.DeadLetter, "consumer", logger);
+            var deadLetters = new DeadLetterPublisher(producer, kafka.Options.Topics.DeadLetter, "consumer", logger, wireFormatWriter);
             consumer = kafka.CreateConsumer(o.GroupId, "mesh-consumer", OnFatal, (c, revoked) =>
             {
                 // Still assigned while this runs: flush and store what is done before the partitions move.

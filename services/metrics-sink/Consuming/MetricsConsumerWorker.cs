@@ -19,6 +19,7 @@ internal sealed partial class MetricsConsumerWorker(
     KafkaClientFactory kafka,
     PredictionLabelJoiner joiner,
     WireFormatReader wireFormat,
+    WireFormatWriter wireFormatWriter,
     MetricsSinkTelemetry telemetry,
     IHostApplicationLifetime lifetime,
     ILogger<MetricsConsumerWorker> logger) : BackgroundService
@@ -44,7 +45,7 @@ internal sealed partial class MetricsConsumerWorker(
         {
             void OnFatal(Error error) => FatalError.Stop(lifetime, logger, $"fatal Kafka error {error.Code}: {error.Reason}");
             producer = kafka.CreateProducer("mesh-metrics-sink-dead-letters", OnFatal);
-            var deadLetters = new DeadLetterPublisher(producer, topics.DeadLetter, "metrics-sink", logger);
+            var deadLetters = new DeadLetterPublisher(producer, topics.DeadLetter, "metrics-sink", logger, wireFormatWriter);
             consumer = kafka.CreateConsumer(options.Value.GroupId, "mesh-metrics-sink", OnFatal,
                 (_, revoked) => offsets.Forget(revoked.Select(p => p.TopicPartition)));
             // The dead-letter topic too: the router's dead letters give each arm its dead-letter rate.

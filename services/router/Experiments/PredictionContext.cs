@@ -56,12 +56,19 @@ internal sealed class PredictionContext
     }
 
     /// <summary>The Prediction's bytes with the context entries appended, in one array.</summary>
-    public byte[] Serialize(Prediction prediction)
+    public byte[] Serialize(Prediction prediction) => Serialize(prediction, default);
+
+    /// <summary>
+    /// As <see cref="Serialize(Prediction)"/>, after <paramref name="header"/> (the Schema Registry wire-format
+    /// header of the topic, or empty): one array per Prediction either way.
+    /// </summary>
+    public byte[] Serialize(Prediction prediction, ReadOnlySpan<byte> header)
     {
         var size = prediction.CalculateSize();
-        var value = new byte[size + _encoded.Length];
-        prediction.WriteTo(value.AsSpan(0, size));
-        _encoded.CopyTo(value.AsSpan(size));
+        var value = new byte[header.Length + size + _encoded.Length];
+        header.CopyTo(value);
+        prediction.WriteTo(value.AsSpan(header.Length, size));
+        _encoded.CopyTo(value.AsSpan(header.Length + size));
         return value;
     }
 }

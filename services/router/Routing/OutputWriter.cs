@@ -2,6 +2,7 @@ using System.Text;
 using Confluent.Kafka;
 using Mesh.Contracts.V1;
 using Mesh.Kafka;
+using Mesh.Kafka.SchemaRegistry;
 using Mesh.Router.Batching;
 using Mesh.Router.Experiments;
 using Mesh.Router.Telemetry;
@@ -16,6 +17,7 @@ internal sealed partial class OutputWriter(
     IProducer<byte[], byte[]> producer,
     ShadowProducer shadowProducer,
     DeadLetterPublisher deadLetters,
+    WireFormatWriter wireFormat,
     RecordCompletion completion,
     RouterTelemetry telemetry,
     IHostApplicationLifetime lifetime,
@@ -32,7 +34,7 @@ internal sealed partial class OutputWriter(
         var message = new Message<byte[], byte[]>
         {
             Key = Encoding.UTF8.GetBytes(prediction.EntityId),
-            Value = context.Serialize(prediction),
+            Value = context.Serialize(prediction, wireFormat.Header(topic, Prediction.Descriptor)),
             Headers = headers,
         };
         Action<DeliveryReport<byte[], byte[]>> onDelivered = primary

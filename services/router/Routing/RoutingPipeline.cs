@@ -3,6 +3,7 @@ using Confluent.Kafka;
 using Google.Protobuf;
 using Mesh.Contracts.V1;
 using Mesh.Kafka;
+using Mesh.Kafka.SchemaRegistry;
 using Mesh.Router.Experiments;
 using Mesh.Router.Options;
 using Mesh.Router.RateLimiting;
@@ -22,6 +23,7 @@ internal sealed class RoutingPipeline(
     ExperimentRegistry registry,
     ArmBatchers batchers,
     OutputWriter writer,
+    WireFormatReader wireFormat,
     OffsetTracker offsets,
     RouterTelemetry telemetry)
 {
@@ -51,11 +53,16 @@ internal sealed class RoutingPipeline(
         FeatureRecord feature;
         try
         {
-            feature = FeatureRecord.Parser.ParseFrom(result.Message.Value);
+            feature = wireFormat.Decode<FeatureRecord>(result.Topic, result.Message.Value);
         }
         catch (InvalidProtocolBufferException e)
         {
             writer.DeadLetter(record, ErrorClass.Decode, $"the value is not a mesh.v1.FeatureRecord: {e.Message}");
+            return;
+        }
+        catch (UndecodableValueException e)
+        {
+            writer.DeadLetter(record, ErrorClass.Decode, e.Message);
             return;
         }
 
