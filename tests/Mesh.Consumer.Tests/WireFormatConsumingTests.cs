@@ -55,7 +55,10 @@ public sealed class WireFormatConsumingTests(KafkaTestCluster cluster) : IClassF
         }))
         {
             await app.StartAsync();
-            var letter = DeadLetter.Parser.ParseFrom(Assert.Single(cluster.ReadAll(deadLetters, 1, TimeSpan.FromSeconds(60))).Message.Value);
+            // With a registry configured the service writes its dead letters in the wire format too.
+            var written = Assert.Single(cluster.ReadAll(deadLetters, 1, TimeSpan.FromSeconds(60))).Message.Value;
+            Assert.Equal(0, written[0]);
+            var letter = WireFormatReader.Unchecked.Decode<DeadLetter>(deadLetters, written);
             Assert.Equal("decode", letter.ErrorClass);
             Assert.Contains($"schema id {UnknownSchemaId}", letter.ErrorMessage, StringComparison.Ordinal);
             Assert.Contains($"'{predictions}-value'", letter.ErrorMessage, StringComparison.Ordinal);

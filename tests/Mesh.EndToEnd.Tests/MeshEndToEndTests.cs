@@ -8,6 +8,8 @@ using Mesh.Cli.Processes;
 using Mesh.Cli.Training;
 using Mesh.Contracts.V1;
 using Mesh.Kafka;
+using Mesh.Kafka.SchemaRegistry;
+using Mesh.Kafka.Tests.SchemaRegistry.StandIn;
 using Mesh.Testing;
 using Xunit.Abstractions;
 
@@ -15,7 +17,8 @@ namespace Mesh.EndToEnd.Tests;
 
 /// <summary>
 /// The whole mesh as separate processes: producer → features → router → model host (gRPC) → predictions →
-/// consumer and metrics sink, with labels joined, over the Kafka cluster the tests select.
+/// consumer and metrics sink, with labels joined, over the Kafka cluster the tests select; once with plain
+/// protobuf values, once with a Schema Registry configured (every service writes Confluent's wire format).
 /// </summary>
 public sealed class MeshEndToEndTests(KafkaTestCluster kafka, ITestOutputHelper output) : IClassFixture<KafkaTestCluster>, IAsyncLifetime
 {
@@ -23,6 +26,7 @@ public sealed class MeshEndToEndTests(KafkaTestCluster kafka, ITestOutputHelper 
     private const int Entities = 200;
     private readonly List<ServiceProcess> _services = [];
     private readonly string _work = Directory.CreateTempSubdirectory("mesh-e2e-").FullName;
+    private StandInSchemaRegistry? _registry;
 
     public Task InitializeAsync() => Task.CompletedTask;
 
@@ -33,12 +37,24 @@ public sealed class MeshEndToEndTests(KafkaTestCluster kafka, ITestOutputHelper 
             await service.DisposeAsync();
         }
 
+        if (_registry is not null)
+        {
+            await _registry.DisposeAsync();
+        }
+
         Directory.Delete(_work, recursive: true);
     }
 
-    [Fact]
-    public async Task Mesh_ThousandIrisRecords_EveryRecordPredictedOnceStickyAccurateJoinedAndBadRecordsDeadLettered()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Mesh_ThousandIrisRecords_EveryRecordPredictedOnceStickyAccurateJoinedAndBadRecordsDeadLettered(bool schemaRegistry)
     {
+        if (schemaRegistry)
+        {
+            _registry = await StandInSchemaRegistry.StartAsync();
+        }
+
         var topics = new MeshTopics
         {
             Features = KafkaTestCluster.UniqueTopic("e2e.features"),
@@ -96,13 +112,13 @@ public sealed class MeshEndToEndTests(KafkaTestCluster kafka, ITestOutputHelper 
             Assert.Equal(0, await producer.WaitForExitAsync(TimeSpan.FromSeconds(90)));
 
             var features = ReadDistinct(topics.Features, Records + 2, r => RequestIdOrOffset(r));
-            var predictions = ReadDistinct(topics.Predictions, Records, r => Prediction.Parser.ParseFrom(r.Message.Value).RequestId);
-            var deadLetters = kafka.ReadAll(topics.DeadLetter, 2, TimeSpan.FromSeconds(30)).Select(r => DeadLetter.Parser.ParseFrom(r.Message.Value)).ToList();
+            var predictions = ReadDistinct(topics.Predictions, Records, r => Decode<Prediction>(r).RequestId);
+            var deadLetters = kafka.ReadAll(topics.DeadLetter, 2, TimeSpan.FromSeconds(30)).Select(r => Decode<DeadLetter>(r)).ToList();
             var summary = await WaitForSummaryAsync(Path.Combine(tracking, "summary.json"), Records, TimeSpan.FromSeconds(60));
 
             // Every record predicted exactly once, and only records that were sent.
-            var decoded = predictions.Values.Select(r => (Record: r, Prediction: Prediction.Parser.ParseFrom(r.Message.Value))).ToList();
-            var sent = features.Where(f => !f.Key.StartsWith("undecodable@", StringComparison.Ordinal)).Select(f => FeatureRecord.Parser.ParseFrom(f.Value.Message.Value)).Where(f => f.Values.Count == 4).ToDictionary(f => f.RequestId);
+            var decoded = predictions.Values.Select(r => (Record: r, Prediction: Decode<Prediction>(r))).ToList();
+            var sent = features.Where(f => !f.Key.StartsWith("undecodable@", StringComparison.Ordinal)).Select(f => Decode<FeatureRecord>(f.Value)).Where(f => f.Values.Count == 4).ToDictionary(f => f.RequestId);
             Assert.Equal(Records, sent.Count);
             Assert.Equal(Records, decoded.Select(d => d.Prediction.RequestId).Distinct().Count());
             Assert.All(decoded, d => Assert.True(sent.ContainsKey(d.Prediction.RequestId), $"unknown request id {d.Prediction.RequestId}"));
@@ -146,6 +162,19 @@ public sealed class MeshEndToEndTests(KafkaTestCluster kafka, ITestOutputHelper 
             await WaitForAsync(() => CountDistinctRequestIds(consumerFile) >= Records, TimeSpan.FromSeconds(30));
             Assert.Equal(Records, CountDistinctRequestIds(consumerFile));
 
+            // With a registry, what the services wrote is in Confluent's wire format on every topic (the two bad
+            // records the test wrote itself stay plain): magic byte 0, the schema id registered for <topic>-value,
+            // then message index 0 (FeatureRecord, Prediction, Label and DeadLetter are each their file's first message).
+            if (_registry is not null)
+            {
+                var labels = kafka.ReadAll(topics.Labels, Records, TimeSpan.FromSeconds(30));
+                AssertFramed(topics.Features, features.Values.Where(f => f.Message.Value.Length > 0 && f.Message.Value[0] == 0).Take(50), expectedAtLeast: 50);
+                AssertFramed(topics.Predictions, predictions.Values.Take(50), expectedAtLeast: 50);
+                AssertFramed(topics.Labels, labels.Take(50), expectedAtLeast: 50);
+                AssertFramed(topics.DeadLetter, kafka.ReadAll(topics.DeadLetter, 2, TimeSpan.FromSeconds(30)), expectedAtLeast: 2);
+                Assert.Equal(Records, features.Values.Count(f => f.Message.Value.Length > 0 && f.Message.Value[0] == 0));
+            }
+
             Assert.All(_services.Where(s => s.Name != "producer"), s => Assert.False(s.HasExited, $"{s.Name} exited with {(s.HasExited ? s.ExitCode : 0)}"));
         }
         catch
@@ -169,6 +198,11 @@ public sealed class MeshEndToEndTests(KafkaTestCluster kafka, ITestOutputHelper 
         settings["Kafka__Topics__Labels"] = topics.Labels;
         settings["Kafka__Topics__DeadLetter"] = topics.DeadLetter;
         settings.TryAdd("Urls", $"http://127.0.0.1:{ServiceProcess.FreePort()}");
+        if (_registry is not null)
+        {
+            settings["Kafka__SchemaRegistry__Url"] = _registry.Url;
+        }
+
         var service = Services.Start(folder, assembly, settings);
         _services.Add(service);
         return service;
@@ -224,12 +258,36 @@ public sealed class MeshEndToEndTests(KafkaTestCluster kafka, ITestOutputHelper 
     {
         try
         {
-            return FeatureRecord.Parser.ParseFrom(record.Message.Value).RequestId;
+            return Decode<FeatureRecord>(record).RequestId;
         }
         catch (InvalidProtocolBufferException)
         {
             return $"undecodable@{record.TopicPartitionOffset}";
         }
+    }
+
+    // Framed or plain, as every mesh reader accepts them; the schema itself is checked by the services' readers.
+    private static T Decode<T>(ConsumeResult<byte[], byte[]> record)
+        where T : Google.Protobuf.IMessage<T>, new() => WireFormatReader.Unchecked.Decode<T>(record.Topic, record.Message.Value);
+
+    private void AssertFramed(string topic, IEnumerable<ConsumeResult<byte[], byte[]>> records, int expectedAtLeast)
+    {
+        var subject = topic + "-value";
+        var versions = _registry!.Store.Versions(subject);
+        Assert.True(versions is { Count: > 0 }, $"nothing registered under {subject}");
+        var registered = versions!.Select(v => _registry.Store.At(subject, v).Schema).Where(schema => schema is not null).Select(schema => schema!.Id).ToHashSet();
+        var checkedCount = 0;
+        foreach (var record in records)
+        {
+            var value = record.Message.Value;
+            Assert.True(value.Length > 6 && value[0] == 0, $"{topic}@{record.Offset}: not in the wire format (first byte {(value.Length > 0 ? value[0] : -1)})");
+            var id = (value[1] << 24) | (value[2] << 16) | (value[3] << 8) | value[4];
+            Assert.Contains(id, registered);
+            Assert.Equal(0, value[5]);
+            checkedCount++;
+        }
+
+        Assert.True(checkedCount >= expectedAtLeast, $"{topic}: only {checkedCount} records checked, expected {expectedAtLeast}");
     }
 
     private static string? TraceId(ConsumeResult<byte[], byte[]> record)
