@@ -110,11 +110,42 @@ public sealed partial class DeadLetterPublisher(IProducer<byte[], byte[]> produc
         });
     }
 
+    /// <summary>
+    /// As <see cref="Publish"/>, but a dead letter Kafka did not acknowledge (the producer has already retried it
+    /// within its own timeout) is sent again, up to <paramref name="maxAttempts"/> sends; then
+    /// <paramref name="onGaveUp"/> runs with the number of sends, so the caller can stop rather than leave the
+    /// record's offset unstored, which would hold back every later offset of its partition for good.
+    /// </summary>
+    public void PublishWithRetries(ConsumeResult<byte[], byte[]> record, string errorClass, string errorMessage, Activity? activity, int maxAttempts, Action onAcknowledged, Action<int> onGaveUp)
+    {
+        Send(1);
+
+        void Send(int sends) => Publish(record, errorClass, errorMessage, ok =>
+        {
+            if (ok)
+            {
+                onAcknowledged();
+            }
+            else if (sends < maxAttempts)
+            {
+                LogDeadLetterRetry(logger, record.Topic, record.Partition.Value, record.Offset.Value, sends);
+                Send(sends + 1);
+            }
+            else
+            {
+                onGaveUp(sends);
+            }
+        }, activity);
+    }
+
     [LoggerMessage(EventId = 10, Level = LogLevel.Warning, Message = "Dead-lettering {Topic}[{Partition}]@{Offset}: {ErrorClass}: {Reason}")]
     private static partial void LogDeadLetter(ILogger logger, string topic, int partition, long offset, string errorClass, string reason);
 
     [LoggerMessage(EventId = 12, Level = LogLevel.Warning, Message = "Dead-lettering {Topic}[{Partition}]@{Offset} of experiment {Experiment}, arm {Arm}: {ErrorClass}: {Reason}")]
     private static partial void LogArmDeadLetter(ILogger logger, string topic, int partition, long offset, string experiment, string arm, string errorClass, string reason);
+
+    [LoggerMessage(EventId = 13, Level = LogLevel.Warning, Message = "Dead letter for {Topic}[{Partition}]@{Offset} was not acknowledged (send {Sends}); sending it again")]
+    private static partial void LogDeadLetterRetry(ILogger logger, string topic, int partition, long offset, int sends);
 
     [LoggerMessage(EventId = 11, Level = LogLevel.Error, Message = "Producing to dead-letter topic {Topic} failed: {Reason}")]
     private static partial void LogDeadLetterFailed(ILogger logger, string topic, string reason);

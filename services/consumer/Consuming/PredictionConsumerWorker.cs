@@ -98,35 +98,23 @@ internal sealed partial class PredictionConsumerWorker(
         }
 
         telemetry.DeadLettered.Add(1);
-        PublishDeadLetter(consumer, handler, deadLetters, record, error, 1);
+        PublishDeadLetter(consumer, handler, deadLetters, record, error);
     }
 
-    // Kafka already retried inside the producer; a dead letter it still failed is sent again a few times, then the
-    // process stops: left unstored, its offset would hold back every later offset of the partition for good.
-    private void PublishDeadLetter(IConsumer<byte[], byte[]> consumer, PredictionRecordHandler handler, DeadLetterPublisher deadLetters, ConsumeResult<byte[], byte[]> record, string error, int attempt)
+    private void PublishDeadLetter(IConsumer<byte[], byte[]> consumer, PredictionRecordHandler handler, DeadLetterPublisher deadLetters, ConsumeResult<byte[], byte[]> record, string error)
     {
         var partition = record.TopicPartition;
         var offset = record.Offset.Value;
-        deadLetters.Publish(record, "decode", error, activity: Activity.Current, onDelivered: ok =>
-        {
-            if (ok)
+        deadLetters.PublishWithRetries(record, "decode", error, Activity.Current, MaxDeadLetterAttempts,
+            onAcknowledged: () =>
             {
                 if (handler.CompleteDeadLetter(partition, offset) is { } next)
                 {
                     Store(consumer, [next]);
                 }
-            }
-            else if (attempt < MaxDeadLetterAttempts)
-            {
-                LogDeadLetterRetry(partition.ToString(), offset, attempt);
-                PublishDeadLetter(consumer, handler, deadLetters, record, error, attempt + 1);
-            }
-            else
-            {
-                // Restarted, the process reads the record again and dead-letters it again.
-                FatalError.Stop(lifetime, logger, $"the dead letter for {partition}@{offset} was not acknowledged after {attempt} attempts");
-            }
-        });
+            },
+            // Restarted, the process reads the record again and dead-letters it again.
+            onGaveUp: sends => FatalError.Stop(lifetime, logger, $"the dead letter for {partition}@{offset} was not acknowledged after {sends} attempts"));
     }
 
     private void Store(IConsumer<byte[], byte[]> consumer, IReadOnlyList<TopicPartitionOffset> offsets)
@@ -150,8 +138,4 @@ internal sealed partial class PredictionConsumerWorker(
 
     [LoggerMessage(EventId = 3, Level = LogLevel.Warning, Message = "Could not store offset {Offset}: {Reason}")]
     private partial void LogStoreFailed(string offset, string reason);
-
-    [LoggerMessage(EventId = 4, Level = LogLevel.Warning, Message = "Dead letter for {Partition}@{Offset} was not acknowledged (attempt {Attempt}); sending it again")]
-    private partial void LogDeadLetterRetry(string partition, long offset, int attempt);
-
 }

@@ -103,32 +103,17 @@ internal sealed partial class MetricsConsumerWorker(
         }
 
         telemetry.DeadLettered.Add(1);
-        PublishDeadLetter(consumer, offsets, deadLetters, record, result.Error, 1);
+        PublishDeadLetter(consumer, offsets, deadLetters, record, result.Error);
     }
 
-    // Kafka already retried inside the producer; a dead letter it still failed is sent again a few times, then the
-    // process stops: left unstored, its offset would hold back every later offset of the partition for good.
-    private void PublishDeadLetter(IConsumer<byte[], byte[]> consumer, OffsetTracker offsets, DeadLetterPublisher deadLetters, ConsumeResult<byte[], byte[]> record, string error, int attempt)
+    private void PublishDeadLetter(IConsumer<byte[], byte[]> consumer, OffsetTracker offsets, DeadLetterPublisher deadLetters, ConsumeResult<byte[], byte[]> record, string error)
     {
         var partition = record.TopicPartition;
         var offset = record.Offset.Value;
-        deadLetters.Publish(record, "decode", error, activity: Activity.Current, onDelivered: ok =>
-        {
-            if (ok)
-            {
-                Store(consumer, partition, offsets.Complete(partition, offset));
-            }
-            else if (attempt < MaxDeadLetterAttempts)
-            {
-                LogDeadLetterRetry(partition.ToString(), offset, attempt);
-                PublishDeadLetter(consumer, offsets, deadLetters, record, error, attempt + 1);
-            }
-            else
-            {
-                // Restarted, the process reads the record again and dead-letters it again.
-                FatalError.Stop(lifetime, logger, $"the dead letter for {partition}@{offset} was not acknowledged after {attempt} attempts");
-            }
-        });
+        deadLetters.PublishWithRetries(record, "decode", error, Activity.Current, MaxDeadLetterAttempts,
+            onAcknowledged: () => Store(consumer, partition, offsets.Complete(partition, offset)),
+            // Restarted, the process reads the record again and dead-letters it again.
+            onGaveUp: sends => FatalError.Stop(lifetime, logger, $"the dead letter for {partition}@{offset} was not acknowledged after {sends} attempts"));
     }
 
     private void StoreDecided(IConsumer<byte[], byte[]> consumer, OffsetTracker offsets, Queue<(long Sequence, TopicPartition Partition, long Offset)> deferred)
@@ -199,8 +184,4 @@ internal sealed partial class MetricsConsumerWorker(
 
     [LoggerMessage(EventId = 3, Level = LogLevel.Warning, Message = "Could not store offset {Partition}@{Offset}: {Reason}")]
     private partial void LogStoreFailed(string partition, long offset, string reason);
-
-    [LoggerMessage(EventId = 4, Level = LogLevel.Warning, Message = "Dead letter for {Partition}@{Offset} was not acknowledged (attempt {Attempt}); sending it again")]
-    private partial void LogDeadLetterRetry(string partition, long offset, int attempt);
-
 }
