@@ -169,10 +169,10 @@ public sealed class DeadLetterRateAndRunLinksTests : IDisposable
 
     private PredictionLabelJoiner NewJoiner() => new(_time, TimeSpan.FromSeconds(600), 100_000);
 
-    private OutcomeTrackingService NewService(PredictionLabelJoiner joiner, TrackingWriter writer, MetricsSinkTelemetry telemetry) =>
+    private WindowCloser NewService(PredictionLabelJoiner joiner, TrackingWriter writer, MetricsSinkTelemetry telemetry) =>
         new(joiner, writer, new SequentialAccuracyTest(0.05, 0.05, 100), telemetry,
             Microsoft.Extensions.Options.Options.Create(new MetricsSinkOptions { WindowSeconds = 60, VerdictMinJoined = 100 }), _time,
-            NullLogger<OutcomeTrackingService>.Instance);
+            NullLogger<WindowCloser>.Instance);
 
     private static void Feed(PredictionLabelJoiner joiner, string arm, int count, string strategy, string weight, int from = 0)
     {

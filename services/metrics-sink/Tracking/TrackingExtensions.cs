@@ -59,8 +59,8 @@ internal static partial class TrackingExtensions
             .ValidateOnStart();
         builder.Services.AddSingleton<ModelPromoter>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ModelPromoter>());
-        builder.Services.AddSingleton<OutcomeTrackingService>();
-        builder.Services.AddHostedService(sp => sp.GetRequiredService<OutcomeTrackingService>());
+        builder.Services.AddSingleton<WindowCloser>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<WindowCloser>());
         return builder;
     }
 
@@ -82,21 +82,4 @@ internal static partial class TrackingExtensions
 
     [LoggerMessage(EventId = 31, Level = LogLevel.Information, Message = "Writing to the tracker again")]
     private static partial void LogRecovered(ILogger logger);
-
-    /// <summary>A malformed MLflow variable stops the service at start, named, like any other bad setting.</summary>
-    private sealed class MlflowEnvironmentValidator(IConfiguration configuration) : IValidateOptions<MetricsSinkOptions>
-    {
-        public ValidateOptionsResult Validate(string? name, MetricsSinkOptions options)
-        {
-            try
-            {
-                MlflowClientOptions.FromEnvironment(key => configuration[key]);
-                return ValidateOptionsResult.Success;
-            }
-            catch (FormatException e)
-            {
-                return ValidateOptionsResult.Fail(e.Message);
-            }
-        }
-    }
 }

@@ -11,7 +11,7 @@ using Microsoft.Extensions.Options;
 namespace Mesh.MetricsSink.Tests;
 
 /// <summary>Windows closing into MLflow runs (here the local tracking folder), one per experiment arm, with verdicts.</summary>
-public sealed class OutcomeTrackingServiceTests : IDisposable
+public sealed class WindowCloserTests : IDisposable
 {
     private readonly string _folder = Path.Combine(Path.GetTempPath(), "mesh-sink-tracking-" + Guid.NewGuid().ToString("N"));
     private readonly ManualTimeProvider _time = new();
@@ -33,9 +33,9 @@ public sealed class OutcomeTrackingServiceTests : IDisposable
         var store = new LocalTrackingStore(_folder, _time);
         var writer = new TrackingWriter(store);
         var options = new MetricsSinkOptions { WindowSeconds = 60, VerdictMinJoined = 100 };
-        var service = new OutcomeTrackingService(joiner, writer, new SequentialAccuracyTest(0.05, 0.05, 100),
+        var service = new WindowCloser(joiner, writer, new SequentialAccuracyTest(0.05, 0.05, 100),
             new MetricsSinkTelemetry(_services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>()),
-            Microsoft.Extensions.Options.Options.Create(options), _time, NullLogger<OutcomeTrackingService>.Instance);
+            Microsoft.Extensions.Options.Options.Create(options), _time, NullLogger<WindowCloser>.Instance);
 
         Feed(joiner, 0, 300, logregCorrectEvery: 2);
         service.CloseWindow();
@@ -93,10 +93,10 @@ public sealed class OutcomeTrackingServiceTests : IDisposable
         Assert.Equal([stepZero, stepZero + 1], steps);
     }
 
-    private OutcomeTrackingService Service(PredictionLabelJoiner joiner, TrackingWriter writer) =>
+    private WindowCloser Service(PredictionLabelJoiner joiner, TrackingWriter writer) =>
         new(joiner, writer, new SequentialAccuracyTest(0.05, 0.05, 100),
             new MetricsSinkTelemetry(_services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>()),
-            Microsoft.Extensions.Options.Options.Create(new MetricsSinkOptions { WindowSeconds = 60, VerdictMinJoined = 100 }), _time, NullLogger<OutcomeTrackingService>.Instance);
+            Microsoft.Extensions.Options.Options.Create(new MetricsSinkOptions { WindowSeconds = 60, VerdictMinJoined = 100 }), _time, NullLogger<WindowCloser>.Instance);
 
     // Every request goes to both arms' runs by parity; boosted is always right, logreg on every n-th.
     private static void Feed(PredictionLabelJoiner joiner, int from, int to, int logregCorrectEvery)

@@ -10,20 +10,21 @@ using Microsoft.Extensions.Options;
 namespace Mesh.MetricsSink.Tracking;
 
 /// <summary>
-/// Every <c>MetricsSink:WindowSeconds</c>: closes the window of every experiment arm, looks at each experiment
+/// The sink's window clock. Every <c>MetricsSink:WindowSeconds</c>: closes the window of every experiment arm, looks at each experiment
 /// with the sequential test, and hands the figures to the <see cref="TrackingWriter"/> (one MLflow run per
 /// experiment arm and model version each time the sink starts, step = window index, strictly increasing) and to the
-/// Prometheus gauges. The writer ends the runs FINISHED when the sink stops. Only queues: the
+/// Prometheus gauges, and asks the <see cref="ModelPromoter"/> to move the champion alias when a verdict allows it.
+/// The writer ends the runs FINISHED when the sink stops. Only queues: the
 /// writer does the I/O in the background, so a slow or absent MLflow never slows the consume loop.
 /// </summary>
-internal sealed partial class OutcomeTrackingService(
+internal sealed partial class WindowCloser(
     PredictionLabelJoiner joiner,
     TrackingWriter writer,
     SequentialAccuracyTest test,
     MetricsSinkTelemetry telemetry,
     IOptions<MetricsSinkOptions> options,
     TimeProvider time,
-    ILogger<OutcomeTrackingService> logger,
+    ILogger<WindowCloser> logger,
     ModelPromoter? promoter = null,
     IOptions<PromotionOptions>? promotionOptions = null) : BackgroundService
 {
