@@ -18,6 +18,9 @@ internal sealed class ScaleOutMesh(KafkaTestCluster kafka, MeshTopics topics, st
 
     public IReadOnlyList<ServiceProcess> Processes => _processes;
 
+    /// <summary>The routers' consumer group.</summary>
+    public string Group => _group;
+
     public ServiceProcess StartModelHost()
     {
         var models = Path.Combine(work, "models");
