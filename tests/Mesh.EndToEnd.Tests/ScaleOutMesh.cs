@@ -1,3 +1,4 @@
+using Mesh.Cli.Chaos;
 using Mesh.Cli.Processes;
 using Mesh.Cli.Training;
 using Mesh.Kafka;
@@ -27,22 +28,7 @@ internal sealed class ScaleOutMesh(KafkaTestCluster kafka, MeshTopics topics, st
         DemoModelTrainer.Train(Path.Combine(Repository.Root, "data", "iris.csv"), models, TextWriter.Null);
         var grpcPort = ServiceProcess.FreePort();
         _experiments = Path.Combine(work, "experiments.yaml");
-        File.WriteAllText(_experiments, $"""
-            experiments:
-              - name: iris-ab
-                strategy: ab
-                arms:
-                  - name: logreg
-                    weight: 50
-                    endpoint: http://127.0.0.1:{grpcPort}
-                    model: iris-logreg
-                    version: "1"
-                  - name: boosted
-                    weight: 50
-                    endpoint: http://127.0.0.1:{grpcPort}
-                    model: iris-boosted
-                    version: "1"
-            """);
+        File.WriteAllText(_experiments, ChaosStack.DemoExperiment(grpcPort));
         return Start("model-host", "model-host", "Mesh.ModelHost", ServiceProcess.FreePort(), new()
         {
             ["ModelHost__ModelRepository"] = models,

@@ -39,15 +39,7 @@ public sealed class ScaleOutTests(KafkaTestCluster kafka, ITestOutputHelper outp
     [Fact]
     public async Task Routers_AddedStoppedKilledAndRestartedWhileRecordsStream_EveryRecordPredictedDuplicatesOnlyFromTheKilledRouter()
     {
-        var topics = new MeshTopics
-        {
-            Features = KafkaTestCluster.UniqueTopic("scale.features"),
-            Predictions = KafkaTestCluster.UniqueTopic("scale.predictions"),
-            ShadowPredictions = KafkaTestCluster.UniqueTopic("scale.shadow"),
-            Labels = KafkaTestCluster.UniqueTopic("scale.labels"),
-            DeadLetter = KafkaTestCluster.UniqueTopic("scale.dead-letter"),
-        };
-        await kafka.CreateTopicsAsync(Partitions, [.. topics.All]);
+        var topics = await TopicsAsync("scale");
         await using var mesh = new ScaleOutMesh(kafka, topics, _work);
         using var tail = new PredictionTail(kafka.BootstrapServers, topics.Predictions, Partitions);
         var ports = new Dictionary<string, int> { ["a"] = ServiceProcess.FreePort(), ["b"] = ServiceProcess.FreePort(), ["c"] = ServiceProcess.FreePort() };
@@ -118,15 +110,7 @@ public sealed class ScaleOutTests(KafkaTestCluster kafka, ITestOutputHelper outp
     [Fact(Skip = "Defect: RouterWorker.Shutdown's consumer.Commit() throws REBALANCE_IN_PROGRESS during a rebalance; the router exits 70 with its stored offsets uncommitted")]
     public async Task Routers_SigtermDuringARebalance_ExitsZero()
     {
-        var topics = new MeshTopics
-        {
-            Features = KafkaTestCluster.UniqueTopic("rebalance.features"),
-            Predictions = KafkaTestCluster.UniqueTopic("rebalance.predictions"),
-            ShadowPredictions = KafkaTestCluster.UniqueTopic("rebalance.shadow"),
-            Labels = KafkaTestCluster.UniqueTopic("rebalance.labels"),
-            DeadLetter = KafkaTestCluster.UniqueTopic("rebalance.dead-letter"),
-        };
-        await kafka.CreateTopicsAsync(Partitions, [.. topics.All]);
+        var topics = await TopicsAsync("rebalance");
         await using var mesh = new ScaleOutMesh(kafka, topics, _work);
         using var tail = new PredictionTail(kafka.BootstrapServers, topics.Predictions, Partitions);
         mesh.StartModelHost();
@@ -173,6 +157,20 @@ public sealed class ScaleOutTests(KafkaTestCluster kafka, ITestOutputHelper outp
         using var consumer = new ConsumerBuilder<byte[], byte[]>(new ConsumerConfig { BootstrapServers = kafka.BootstrapServers, GroupId = group }).Build();
         return consumer.Committed(Enumerable.Range(0, Partitions).Select(p => new TopicPartition(topic, p)), TimeSpan.FromSeconds(10))
             .Sum(o => o.Offset.Value > 0 ? o.Offset.Value : 0);
+    }
+
+    private async Task<MeshTopics> TopicsAsync(string prefix)
+    {
+        var topics = new MeshTopics
+        {
+            Features = KafkaTestCluster.UniqueTopic(prefix + ".features"),
+            Predictions = KafkaTestCluster.UniqueTopic(prefix + ".predictions"),
+            ShadowPredictions = KafkaTestCluster.UniqueTopic(prefix + ".shadow"),
+            Labels = KafkaTestCluster.UniqueTopic(prefix + ".labels"),
+            DeadLetter = KafkaTestCluster.UniqueTopic(prefix + ".dead-letter"),
+        };
+        await kafka.CreateTopicsAsync(Partitions, [.. topics.All]);
+        return topics;
     }
 
     // Records on the features topic so far (the sum of the partitions' high watermarks).

@@ -106,22 +106,25 @@ internal sealed class ChaosStack(string root, ChaosSettings settings, string boo
     private string WriteExperiment(int grpcPort)
     {
         var path = Path.Combine(settings.StateDir, "experiments.yaml");
-        File.WriteAllText(path, $"""
-            experiments:
-              - name: iris-ab
-                strategy: ab
-                arms:
-                  - name: logreg
-                    weight: 50
-                    endpoint: http://127.0.0.1:{grpcPort}
-                    model: iris-logreg
-                    version: "1"
-                  - name: boosted
-                    weight: 50
-                    endpoint: http://127.0.0.1:{grpcPort}
-                    model: iris-boosted
-                    version: "1"
-            """);
+        File.WriteAllText(path, DemoExperiment(grpcPort));
         return path;
     }
+
+    /// <summary>The demo A/B test: the two iris models, 50/50, both on the model host at <paramref name="grpcPort"/>.</summary>
+    public static string DemoExperiment(int grpcPort) => $"""
+        experiments:
+          - name: iris-ab
+            strategy: ab
+            arms:
+              - name: logreg
+                weight: 50
+                endpoint: http://127.0.0.1:{grpcPort}
+                model: iris-logreg
+                version: "1"
+              - name: boosted
+                weight: 50
+                endpoint: http://127.0.0.1:{grpcPort}
+                model: iris-boosted
+                version: "1"
+        """;
 }
