@@ -91,25 +91,24 @@ internal static class TopicAudit
             IsolationLevel = IsolationLevel.ReadUncommitted,
         };
         using var consumer = new ConsumerBuilder<byte[], byte[]>(config).Build();
-        consumer.Assign(Enumerable.Range(0, partitions).Select(p => new TopicPartitionOffset(topic, p, Offset.Beginning)));
-        var atEnd = new HashSet<int>();
+        // Up to each partition's end as the broker states it now (an end-of-partition event alone was seen to come early).
+        var ends = Enumerable.Range(0, partitions).ToDictionary(p => p, p => consumer.QueryWatermarkOffsets(new TopicPartition(topic, p), TimeSpan.FromSeconds(10)).High.Value);
+        consumer.Assign(ends.Where(e => e.Value > 0).Select(e => new TopicPartitionOffset(topic, e.Key, Offset.Beginning)));
+        var atEnd = new HashSet<int>(ends.Where(e => e.Value <= 0).Select(e => e.Key));
         var records = new List<ConsumeResult<byte[], byte[]>>();
         var deadline = DateTime.UtcNow.AddMinutes(2);
         while (atEnd.Count < partitions && DateTime.UtcNow < deadline)
         {
             var result = consumer.Consume(TimeSpan.FromSeconds(1));
-            if (result is null)
+            if (result is null || result.IsPartitionEOF)
             {
                 continue;
             }
 
-            if (result.IsPartitionEOF)
+            records.Add(result);
+            if (result.Offset.Value + 1 >= ends[result.Partition.Value])
             {
                 atEnd.Add(result.Partition.Value);
-            }
-            else
-            {
-                records.Add(result);
             }
         }
 
