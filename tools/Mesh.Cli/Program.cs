@@ -11,6 +11,7 @@ root.Subcommands.Add(ReplayCommands.DeadLetters());
 root.Subcommands.Add(ReplayCommands.EvaluatePolicy());
 root.Subcommands.Add(Mesh.Cli.Schemas.SchemasCommand.Create());
 root.Subcommands.Add(Mesh.Cli.Promote.PromoteCommand.Create());
+root.Subcommands.Add(Mesh.Cli.Chaos.ChaosCommand.Create());
 // On Ctrl-C, give a command time to stop what it started (the demo stops the whole stack) instead of the default 2 s.
 var invocation = new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(45) };
 return await root.Parse(args).InvokeAsync(invocation).ConfigureAwait(false);
