@@ -243,6 +243,12 @@ internal sealed partial class RouterWorker(
         {
             // Nothing stored since the last commit.
         }
+        catch (KafkaException e) when (e.Error.Code is ErrorCode.RebalanceInProgress or ErrorCode.IllegalGeneration or ErrorCode.UnknownMemberId or ErrorCode.FencedInstanceId)
+        {
+            // Stopped while the group rebalances: the group refuses this member's commit. That is no failure of the
+            // router: the partitions' next owner consumes the uncommitted records again (at-least-once).
+            LogFinalCommitRefused(logger, e.Error.Code, e.Error.Reason);
+        }
 
         consumer.Close();
         LogStopped(logger);
@@ -256,6 +262,9 @@ internal sealed partial class RouterWorker(
 
     [LoggerMessage(EventId = 3, Level = LogLevel.Warning, Message = "{Count} messages were still undelivered after the final flush; their records will be consumed again")]
     private static partial void LogUndelivered(ILogger logger, int count);
+
+    [LoggerMessage(EventId = 5, Level = LogLevel.Warning, Message = "The group refused the final commit ({Code}: {Reason}); the partitions' next owner consumes those records again")]
+    private static partial void LogFinalCommitRefused(ILogger logger, ErrorCode code, string reason);
 
     [LoggerMessage(EventId = 4, Level = LogLevel.Information, Message = "Stopped: in-flight batches drained, producer flushed, offsets committed")]
     private static partial void LogStopped(ILogger logger);
