@@ -124,7 +124,8 @@ Task("Test")
             ResultsDirectory = results,
             // One test project at a time: several of them start a whole mesh (or two model hosts), and on two
             // cores two such stacks starting at once starve each other past their start-up budgets.
-            ArgumentCustomization = args => args.Append("-m:1"),
+            // A test that hangs is stopped and reported (with a dump of where it hung) instead of holding CI to its limit.
+            ArgumentCustomization = args => args.Append("-m:1").Append("--blame-hang-timeout").Append("10m"),
         });
     }
     finally
