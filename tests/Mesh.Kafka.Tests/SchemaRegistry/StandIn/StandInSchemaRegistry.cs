@@ -60,7 +60,9 @@ internal sealed class StandInSchemaRegistry : IAsyncDisposable
 
     public static async Task<StandInSchemaRegistry> StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
+        // A content root without appsettings.json: a test folder may hold a service's (the model host's sets Kestrel
+        // endpoints, HTTP/2 only on one of them), which would override the loopback port below.
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = Path.GetTempPath() });
         builder.Logging.ClearProviders();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         var app = builder.Build();
