@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Confluent.Kafka;
 using Google.Protobuf;
+using Mesh.Cli.Chaos;
 using Mesh.Cli.Demo;
 using Mesh.Cli.Processes;
 using Mesh.Cli.Training;
@@ -211,22 +212,7 @@ public sealed class MeshEndToEndTests(KafkaTestCluster kafka, ITestOutputHelper 
     private string WriteExperiment(int grpcPort)
     {
         var path = Path.Combine(_work, "experiments.yaml");
-        File.WriteAllText(path, $"""
-            experiments:
-              - name: iris-ab
-                strategy: ab
-                arms:
-                  - name: logreg
-                    weight: 50
-                    endpoint: http://127.0.0.1:{grpcPort}
-                    model: iris-logreg
-                    version: "1"
-                  - name: boosted
-                    weight: 50
-                    endpoint: http://127.0.0.1:{grpcPort}
-                    model: iris-boosted
-                    version: "1"
-            """);
+        File.WriteAllText(path, ChaosStack.DemoExperiment(grpcPort));
         return path;
     }
 
