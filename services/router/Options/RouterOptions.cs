@@ -143,4 +143,11 @@ internal sealed class BackpressureOptions
     /// </summary>
     [Range(1, 3_600_000, ErrorMessage = "Router:Backpressure:HostBusyMaxWaitMs must be between 1 and 3600000.")]
     public int HostBusyMaxWaitMs { get; set; } = 120_000;
+
+    /// <summary>
+    /// How long a batch of an arm without a fallback waits for a model host that cannot be reached (no connection, or
+    /// its circuit open) before its records are dead-lettered; long enough for a model host pod to restart.
+    /// </summary>
+    [Range(1, 3_600_000, ErrorMessage = "Router:Backpressure:HostUnavailableMaxWaitMs must be between 1 and 3600000.")]
+    public int HostUnavailableMaxWaitMs { get; set; } = 60_000;
 }

@@ -15,26 +15,39 @@ namespace Mesh.Router.Routing;
 /// <summary>Calls an arm's model host (Open Inference Protocol ModelInfer) for one batch, through the arm's circuit breaker.</summary>
 internal sealed partial class ArmCaller(IOptions<RouterOptions> options, RouterTelemetry telemetry, ILogger<ArmCaller> logger)
 {
-    private static readonly TimeSpan s_firstBusyWait = TimeSpan.FromMilliseconds(5);
-    private static readonly TimeSpan s_longestBusyWait = TimeSpan.FromSeconds(1);
     private readonly TimeSpan _hostBusyMaxWait = TimeSpan.FromMilliseconds(options.Value.Backpressure.HostBusyMaxWaitMs);
+    private readonly TimeSpan _hostUnavailableMaxWait = TimeSpan.FromMilliseconds(options.Value.Backpressure.HostUnavailableMaxWaitMs);
 
-    /// <summary>Calls <paramref name="target"/> for the batch, up to <paramref name="attempts"/> times; <paramref name="buffer"/> holds the input.</summary>
-    public async Task<ArmCallResult> CallAsync(ArmRuntime target, Batch<ArmRequest> batch, byte[] buffer, int byteCount, int attempts)
+    /// <summary>
+    /// Calls <paramref name="target"/> for the batch, up to <paramref name="attempts"/> times; <paramref name="buffer"/>
+    /// holds the input. With <paramref name="holdWhileUnavailable"/> (the arm has no fallback) a host that cannot be
+    /// reached (no connection, or its circuit open) is waited for, as a full queue is, for up to
+    /// <c>Router:Backpressure:HostUnavailableMaxWaitMs</c>: a restarting model host then costs a pause, not a dead
+    /// letter per record, because nothing else could have answered.
+    /// </summary>
+    public async Task<ArmCallResult> CallAsync(ArmRuntime target, Batch<ArmRequest> batch, byte[] buffer, int byteCount, int attempts, bool holdWhileUnavailable)
     {
         var identity = target.Identity;
-        if (!target.Breaker.TryAcquire())
-        {
-            telemetry.CircuitRejections.Add(batch.Count, target.Tags);
-            return new ArmCallResult(null, 0, $"the circuit for model '{identity.Model}' at {identity.Endpoint} is open after repeated failures");
-        }
-
         var request = CreateRequest(target, batch, buffer, byteCount);
         var failure = "";
-        var busySince = 0L;
-        var busyWait = s_firstBusyWait;
+        var busy = new Backoff();
+        var unavailable = new Backoff();
+        var acquired = false;
         for (var attempt = 1; attempt <= attempts;)
         {
+            if (!acquired && !(acquired = target.Breaker.TryAcquire()))
+            {
+                var open = $"the circuit for model '{identity.Model}' at {identity.Endpoint} is open after repeated failures";
+                if (!holdWhileUnavailable || unavailable.Exceeded(_hostUnavailableMaxWait))
+                {
+                    telemetry.CircuitRejections.Add(batch.Count, target.Tags);
+                    return new ArmCallResult(null, 0, failure.Length > 0 ? $"{open}; {failure}" : open);
+                }
+
+                await unavailable.WaitAsync().ConfigureAwait(false);
+                continue;
+            }
+
             var started = Stopwatch.GetTimestamp();
             ModelInferResponse response;
             try
@@ -47,17 +60,33 @@ internal sealed partial class ArmCaller(IOptions<RouterOptions> options, RouterT
                 // waits, so the arm's slots fill up and the consume thread pauses; no fallback, no dead letter, and
                 // the circuit stays as it is.
                 telemetry.HostBusy.Add(1, target.Tags);
-                busySince = busySince == 0 ? started : busySince;
-                if (Stopwatch.GetElapsedTime(busySince) >= _hostBusyMaxWait)
+                if (busy.Exceeded(_hostBusyMaxWait))
                 {
                     target.Breaker.OnAbandoned();
                     return new ArmCallResult(null, 0,
                         $"ModelInfer on {identity.Endpoint} stayed RESOURCE_EXHAUSTED for longer than Router:Backpressure:HostBusyMaxWaitMs ({_hostBusyMaxWait.TotalMilliseconds} ms): {e.Status.Detail}");
                 }
 
-                LogHostBusy(logger, identity.Experiment, identity.Arm, busyWait.TotalMilliseconds, e.Status.Detail);
-                await Task.Delay(busyWait).ConfigureAwait(false);
-                busyWait = busyWait * 2 < s_longestBusyWait ? busyWait * 2 : s_longestBusyWait;
+                LogHostBusy(logger, identity.Experiment, identity.Arm, busy.NextWait.TotalMilliseconds, e.Status.Detail);
+                await busy.WaitAsync().ConfigureAwait(false);
+                continue;
+            }
+            catch (RpcException e) when (holdWhileUnavailable && IsUnreachable(e))
+            {
+                // Nobody else can answer for this arm: wait for the host to come back (a pod restarting, a rollout)
+                // with the batch's slot held, so the consume thread pauses instead of dead-lettering the stream.
+                // The failure still counts towards the circuit, which then spaces the probes out.
+                target.Breaker.OnFailure();
+                acquired = false;
+                telemetry.HostUnavailableWaits.Add(1, target.Tags);
+                failure = $"ModelInfer on {identity.Endpoint} stayed UNAVAILABLE for longer than Router:Backpressure:HostUnavailableMaxWaitMs ({_hostUnavailableMaxWait.TotalMilliseconds} ms): {e.Status.Detail}";
+                if (unavailable.Exceeded(_hostUnavailableMaxWait))
+                {
+                    return new ArmCallResult(null, 0, failure);
+                }
+
+                LogHostUnavailable(logger, identity.Experiment, identity.Arm, unavailable.NextWait.TotalMilliseconds, e.Status.Detail);
+                await unavailable.WaitAsync().ConfigureAwait(false);
                 continue;
             }
             catch (RpcException e)
@@ -91,6 +120,12 @@ internal sealed partial class ArmCaller(IOptions<RouterOptions> options, RouterT
         return new ArmCallResult(null, 0, failure);
     }
 
+    /// <summary>
+    /// The call never reached a host (connection refused or reset: the client raised UNAVAILABLE with the transport's
+    /// exception). An UNAVAILABLE the host itself answered (a model that failed to load) is its verdict and fails fast.
+    /// </summary>
+    private static bool IsUnreachable(RpcException e) => e.StatusCode == StatusCode.Unavailable && e.Status.DebugException is not null;
+
     /// <summary>One FP32 <c>[N, F]</c> input in one contiguous pooled buffer, wrapped without a copy.</summary>
     private static ModelInferRequest CreateRequest(ArmRuntime arm, Batch<ArmRequest> batch, byte[] buffer, int byteCount)
     {
@@ -118,6 +153,9 @@ internal sealed partial class ArmCaller(IOptions<RouterOptions> options, RouterT
 
     [LoggerMessage(EventId = 109, Level = LogLevel.Debug, Message = "Experiment {Experiment} arm {Arm}: the model host is busy, retrying in {WaitMs} ms: {Detail}")]
     private static partial void LogHostBusy(ILogger logger, string experiment, string arm, double waitMs, string detail);
+
+    [LoggerMessage(EventId = 111, Level = LogLevel.Warning, Message = "Experiment {Experiment} arm {Arm}: the model host is unreachable and the arm has no fallback; holding the batch and retrying in {WaitMs} ms: {Detail}")]
+    private static partial void LogHostUnavailable(ILogger logger, string experiment, string arm, double waitMs, string detail);
 
     [LoggerMessage(EventId = 102, Level = LogLevel.Warning, Message = "Experiment {Experiment} arm {Arm}: ModelInfer attempt {Attempt} failed: {Status} {Detail}")]
     private static partial void LogInferenceFailed(ILogger logger, string experiment, string arm, int attempt, StatusCode status, string detail);

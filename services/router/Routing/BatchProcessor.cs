@@ -42,11 +42,11 @@ internal sealed partial class BatchProcessor(
         try
         {
             // With a fallback there is no second attempt: the champion answering now beats retrying a failing host.
-            var call = await caller.CallAsync(arm, batch, buffer, byteCount, fallback is null ? MaxAttempts : 1).ConfigureAwait(false);
+            var call = await caller.CallAsync(arm, batch, buffer, byteCount, fallback is null ? MaxAttempts : 1, holdWhileUnavailable: fallback is null).ConfigureAwait(false);
             var answeredBy = arm.Identity;
             if (call.Output is null && fallback is not null)
             {
-                var second = await caller.CallAsync(fallback, batch, buffer, byteCount, 1).ConfigureAwait(false);
+                var second = await caller.CallAsync(fallback, batch, buffer, byteCount, 1, holdWhileUnavailable: false).ConfigureAwait(false);
                 if (second.Output is not null)
                 {
                     LogFallback(logger, arm.Identity.Experiment, arm.Identity.Arm, fallback.Identity.Arm, rows, call.Failure);
@@ -111,7 +111,7 @@ internal sealed partial class BatchProcessor(
         try
         {
             telemetry.BatchSize.Record(rows, shadow.Tags);
-            var call = await caller.CallAsync(shadow, batch, buffer, byteCount, 1).ConfigureAwait(false);
+            var call = await caller.CallAsync(shadow, batch, buffer, byteCount, 1, holdWhileUnavailable: false).ConfigureAwait(false);
             if (call.Output is not { } output)
             {
                 telemetry.ShadowFailures.Add(rows, shadow.Tags);

@@ -25,6 +25,7 @@ internal sealed class RouterTelemetry
         CircuitRejections = meter.CreateCounter<long>("mesh.router.circuit.rejections", "{record}", "Records not sent to an arm because its circuit was open.");
         Pauses = meter.CreateCounter<long>("mesh.router.pauses", "{pause}", "Times the consume thread paused its partitions because an arm's batches were all in flight.");
         RateLimited = meter.CreateCounter<long>("mesh.router.rate_limited", "{record}", "Records that waited for their experiment's rate limit.");
+        HostUnavailableWaits = meter.CreateCounter<long>("mesh.router.host_unavailable_waits", "{call}", "ModelInfer calls that found the model host unreachable while the arm had no fallback; the batch was held and retried.");
         HostBusy = meter.CreateCounter<long>("mesh.router.host_busy", "{call}", "ModelInfer calls a model host refused with RESOURCE_EXHAUSTED (its queue was full) and the router retried.");
     }
 
@@ -53,4 +54,6 @@ internal sealed class RouterTelemetry
     public Counter<long> RateLimited { get; }
 
     public Counter<long> HostBusy { get; }
+
+    public Counter<long> HostUnavailableWaits { get; }
 }
