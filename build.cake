@@ -114,19 +114,39 @@ Task("Test")
     var results = Directory("./artifacts/test-results");
     EnsureDirectoryExists(results);
     CleanDirectory(results);
+    // One test project at a time: several of them start a whole mesh (or two model hosts), and on two cores two
+    // such stacks starting at once starve each other past their start-up budgets. Each project writes its own TRX
+    // file (the logger's default name is a timestamp, so projects ending in the same second overwrote each other and
+    // the closing line undercounted), and a failing project does not stop the ones after it.
+    var failedProjects = new List<string>();
     try
     {
-        DotNetTest(solution, new DotNetTestSettings
+        foreach (var project in GetFiles("./tests/*/*.Tests.csproj").OrderBy(p => p.FullPath))
         {
-            Configuration = configuration,
-            NoBuild = true,
-            Loggers = { "console;verbosity=normal", "trx" },
-            ResultsDirectory = results,
-            // One test project at a time: several of them start a whole mesh (or two model hosts), and on two
-            // cores two such stacks starting at once starve each other past their start-up budgets.
-            // A test that hangs is stopped and reported (with a dump of where it hung) instead of holding CI to its limit.
-            ArgumentCustomization = args => args.Append("-m:1").Append("--blame-hang-timeout").Append("10m"),
-        });
+            var name = project.GetFilenameWithoutExtension().ToString();
+            try
+            {
+                DotNetTest(project.FullPath, new DotNetTestSettings
+                {
+                    Configuration = configuration,
+                    NoBuild = true,
+                    Loggers = { "console;verbosity=normal", $"trx;LogFileName={name}.trx" },
+                    ResultsDirectory = results,
+                    // A test that hangs is stopped and reported (with a dump of where it hung) instead of holding CI to its limit.
+                    ArgumentCustomization = args => args.Append("--blame-hang-timeout").Append("10m"),
+                });
+            }
+            catch (Exception e)
+            {
+                Error($"{name}: {e.Message}");
+                failedProjects.Add(name);
+            }
+        }
+
+        if (failedProjects.Count > 0)
+        {
+            throw new Exception($"Tests failed in: {string.Join(", ", failedProjects)}");
+        }
     }
     finally
     {
