@@ -98,18 +98,19 @@ internal static class Commands
         var scenarios = new Option<string[]>("--scenario") { Description = "fused, mesh, mesh-per-message (repeatable).", DefaultValueFactory = _ => ["fused", "mesh", "mesh-per-message"], AllowMultipleArgumentsPerToken = true };
         var configuration = new Option<string>("--configuration") { Description = "Build configuration of the services.", DefaultValueFactory = _ => "Release" };
         var output = new Option<string>("--output") { Description = "Folder for bench.json and bench.md.", DefaultValueFactory = _ => Path.Combine("artifacts", "bench") };
-        var docs = new Option<string?>("--docs") { Description = "Also write this Markdown document (e.g. docs/benchmarks.md)." };
+        var docs = new Option<string?>("--docs") { Description = "Also write this run's section of this Markdown document (e.g. docs/benchmarks.md); the rest of the page is kept." };
+        var quick = new Option<bool>("--quick") { Description = "A run of a few minutes: 20,000 records (2,000 per message), 2 runs, 2 s per latency run, unless those options are given." };
         var command = new Command("bench", "Measure the mesh against the fused in-process baseline and the per-message mesh: throughput, latency, CPU, memory.")
         {
-            records, perMessage, runs, loads, loadSeconds, scenarios, configuration, output, docs,
+            records, perMessage, runs, loads, loadSeconds, scenarios, configuration, output, docs, quick,
         };
         command.SetAction((result, token) => WithTermination(token, t => BenchCommand.RunAsync(
             new BenchSettings(
-                Positive(result.GetValue(records), "--records"),
-                Positive(result.GetValue(perMessage), "--per-message-records"),
-                Positive(result.GetValue(runs), "--runs"),
+                Positive(QuickOr(result, quick, records, 20_000), "--records"),
+                Positive(QuickOr(result, quick, perMessage, 2_000), "--per-message-records"),
+                Positive(QuickOr(result, quick, runs, 2), "--runs"),
                 result.GetValue(loads)!,
-                result.GetValue(loadSeconds),
+                QuickOr(result, quick, loadSeconds, 2.0),
                 result.GetValue(scenarios)!,
                 result.GetValue(configuration)!,
                 Path.GetFullPath(result.GetValue(output)!),
@@ -117,6 +118,10 @@ internal static class Commands
             t)));
         return command;
     }
+
+    /// <summary>The option's value; with <c>--quick</c> and the option not given, the quick run's value instead.</summary>
+    private static T QuickOr<T>(ParseResult result, Option<bool> quick, Option<T> option, T quickValue) =>
+        result.GetValue(quick) && result.GetResult(option) is null or { Implicit: true } ? quickValue : result.GetValue(option)!;
 
     private static int Positive(int value, string name) =>
         value > 0 ? value : throw new ArgumentOutOfRangeException(name, $"{name} must be positive, got {value}.");

@@ -20,4 +20,19 @@ internal static class MachineInfo
     /// <summary>The 1, 5 and 15 minute load averages, or "unknown" off Linux.</summary>
     public static string LoadAverage() =>
         File.Exists("/proc/loadavg") ? string.Join(" / ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) + " (1 / 5 / 15 min)" : "unknown";
+
+    /// <summary>
+    /// Whether other work holds a good part of the cores: the 1-minute load average above half of them. A benchmark
+    /// says so beside its figures, since they are then low and spread wide.
+    /// </summary>
+    public static bool IsBusy()
+    {
+        if (!File.Exists("/proc/loadavg"))
+        {
+            return false;
+        }
+
+        var oneMinute = double.Parse(File.ReadAllText("/proc/loadavg").Split(' ')[0], CultureInfo.InvariantCulture);
+        return oneMinute > Environment.ProcessorCount * 0.5;
+    }
 }

@@ -23,7 +23,8 @@ internal sealed record BenchSettings(
 /// <summary>
 /// `mesh bench`: the whole mesh against its physical limit, in one run. For each scenario (the fused
 /// in-process baseline, the mesh, the mesh with one gRPC call per record): records/s at saturation, latency
-/// percentiles at fixed offered loads, CPU seconds per 1,000 records and peak memory, over several runs.
+/// percentiles at fixed offered loads, CPU seconds per 1,000 records and peak memory, over several runs that
+/// alternate between the scenarios.
 /// </summary>
 internal static class BenchCommand
 {
@@ -42,25 +43,68 @@ internal static class BenchCommand
         var context = new BenchContext(bootstrap, root, settings.Configuration, models, work);
         Console.WriteLine($"mesh bench: {(broker is null ? "Kafka cluster " + bootstrap : "embedded broker " + bootstrap)}, {Environment.ProcessorCount} cores, {settings.Runs} run(s) per scenario");
 
+        // Every scenario runs at once, idle but for the one measured, and the runs alternate between them (run 1 of
+        // each, then run 2 of each...): load from elsewhere on a shared machine then falls on every scenario alike
+        // instead of on whichever happened to run during it, and the ratios stay honest.
+        var loadBefore = MachineInfo.LoadAverage();
+        var busyBefore = MachineInfo.IsBusy();
+        if (busyBefore)
+        {
+            Console.WriteLine($"warning: the machine is busy before the run (load {loadBefore} on {Environment.ProcessorCount} cores); figures will be low and spread wide.");
+        }
+
+        var scenarios = new List<(BenchScenario Scenario, int Records, List<RunResult> Runs)>();
         var results = new List<ScenarioResult>();
         try
         {
             foreach (var name in settings.Scenarios)
             {
-                await using var scenario = Create(name);
+                var scenario = Create(name);
+                scenarios.Add((scenario, name == "mesh-per-message" ? settings.PerMessageRecords : settings.Records, []));
                 await CreateTopicsAsync(broker, bootstrap, scenario.Topics).ConfigureAwait(false);
-                Console.WriteLine($"\n== {scenario.Name}: {scenario.Description}");
+                Console.WriteLine($"starting {scenario.Name}: {scenario.Description}");
                 await scenario.StartAsync(context, cancellationToken).ConfigureAwait(false);
-                var records = name == "mesh-per-message" ? settings.PerMessageRecords : settings.Records;
-                results.Add(Measure(scenario, bootstrap, records, settings, cancellationToken));
+            }
+
+            var timeout = TimeSpan.FromSeconds(120);
+            foreach (var (scenario, records, _) in scenarios)
+            {
+                var warmup = Math.Min(records, 5_000);
+                Console.WriteLine($"warm-up {scenario.Name}: {warmup:N0} records");
+                new LoadDriver(bootstrap, scenario.Topics).Run("warmup", warmup, 0, timeout);
+            }
+
+            for (var run = 1; run <= settings.Runs; run++)
+            {
+                foreach (var (scenario, records, runs) in scenarios)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    Console.WriteLine($"\n== run {run} of {settings.Runs}: {scenario.Name}");
+                    runs.Add(MeasureRun(scenario, new LoadDriver(bootstrap, scenario.Topics), run, records, settings, timeout));
+                }
+            }
+
+            foreach (var (scenario, records, runs) in scenarios)
+            {
+                var rss = scenario.Processes.ToDictionary(p => p.Name, p => Math.Round(p.PeakRssMiB(), 1));
+                rss["bench (broker, driver" + (scenario.Processes.Count == 0 ? ", fused pipeline)" : ")")] = Math.Round(ServiceProcess.ReadPeakRssMiB(Environment.ProcessId), 1);
+                results.Add(new ScenarioResult(scenario.Name, scenario.Description, records, runs, rss));
             }
         }
         finally
         {
+            foreach (var (scenario, _, _) in scenarios)
+            {
+                await scenario.DisposeAsync().ConfigureAwait(false);
+            }
+
             Directory.Delete(work, recursive: true);
         }
 
-        var report = new BenchReport(DateTimeOffset.UtcNow, MachineInfo.Describe(), broker is null ? "kafka" : "embedded", Environment.CommandLine, results);
+        // The load after includes the benchmark's own work; only the load before says whether others were busy.
+        var loadAfter = MachineInfo.LoadAverage();
+        var report = new BenchReport(DateTimeOffset.UtcNow, MachineInfo.Describe(), broker is null ? "kafka" : "embedded", Environment.CommandLine,
+            loadBefore, loadAfter, busyBefore, results);
         Directory.CreateDirectory(settings.Output);
         var json = Path.Combine(settings.Output, "bench.json");
         var markdown = Path.Combine(settings.Output, "bench.md");
@@ -69,7 +113,8 @@ internal static class BenchCommand
         await File.WriteAllTextAsync(markdown, table, cancellationToken).ConfigureAwait(false);
         if (settings.DocsFile is not null)
         {
-            await File.WriteAllTextAsync(settings.DocsFile, BenchReportFormatter.Document(report, table), cancellationToken).ConfigureAwait(false);
+            var existing = File.Exists(settings.DocsFile) ? await File.ReadAllTextAsync(settings.DocsFile, cancellationToken).ConfigureAwait(false) : null;
+            await File.WriteAllTextAsync(settings.DocsFile, BenchReportFormatter.Document(report, table, existing), cancellationToken).ConfigureAwait(false);
         }
 
         Console.WriteLine();
@@ -85,43 +130,29 @@ internal static class BenchCommand
         return 0;
     }
 
-    private static ScenarioResult Measure(BenchScenario scenario, string bootstrap, int records, BenchSettings settings, CancellationToken cancellationToken)
+    private static RunResult MeasureRun(BenchScenario scenario, LoadDriver driver, int run, int records, BenchSettings settings, TimeSpan timeout)
     {
-        var driver = new LoadDriver(bootstrap, scenario.Topics);
-        var timeout = TimeSpan.FromSeconds(120);
-        var warmup = Math.Min(records, 5_000);
-        Console.WriteLine($"warm-up: {warmup:N0} records");
-        driver.Run("warmup", warmup, 0, timeout);
-        var runs = new List<RunResult>();
-        for (var run = 1; run <= settings.Runs; run++)
+        var cpuBefore = CpuNow(scenario);
+        var saturation = driver.Run($"r{run}sat", records, 0, timeout, p => Console.WriteLine($"  saturation: {p}"));
+        var cpuAfter = CpuNow(scenario);
+        Console.WriteLine($"  {saturation.RecordsPerSecond:N0} records/s at saturation ({saturation.Received:N0}/{saturation.Sent:N0} back)");
+        var loads = new List<LoadPoint>();
+        var half = Math.Round(saturation.RecordsPerSecond * 0.5);
+        var offeredLoads = settings.Loads.Where(l => l < saturation.RecordsPerSecond * 0.9).Select(l => (Offered: l, Half: false)).Append((Offered: half, Half: true));
+        foreach (var (offered, isHalf) in offeredLoads.Where(l => l.Offered > 0))
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            var cpuBefore = CpuNow(scenario);
-            var saturation = driver.Run($"r{run}sat", records, 0, timeout, p => Console.WriteLine($"  run {run} saturation: {p}"));
-            var cpuAfter = CpuNow(scenario);
-            Console.WriteLine($"  run {run}: {saturation.RecordsPerSecond:N0} records/s at saturation ({saturation.Received:N0}/{saturation.Sent:N0} back)");
-            var loads = new List<LoadPoint>();
-            var half = Math.Round(saturation.RecordsPerSecond * 0.5);
-            var offeredLoads = settings.Loads.Where(l => l < saturation.RecordsPerSecond * 0.9).Select(l => (Offered: l, Half: false)).Append((Offered: half, Half: true));
-            foreach (var (offered, isHalf) in offeredLoads.Where(l => l.Offered > 0))
-            {
-                var count = Math.Max(100, (int)(offered * settings.LoadSeconds));
-                var result = driver.Run($"r{run}l{offered:F0}", count, offered, timeout);
-                loads.Add(new LoadPoint(offered, isHalf, result));
-                Console.WriteLine($"  run {run}: at {offered:N0}/s offered: p50 {result.P50Ms:F2} ms, p95 {result.P95Ms:F2} ms, p99 {result.P99Ms:F2} ms ({result.Received:N0}/{result.Sent:N0} back)");
-            }
-
-            var per1000 = 1000.0 / Math.Max(1, saturation.Received);
-            var byProcess = cpuAfter.ByProcess.ToDictionary(p => p.Key, p => Math.Round((p.Value - cpuBefore.ByProcess[p.Key]).TotalSeconds * per1000, 4));
-            runs.Add(new RunResult(run, saturation, loads,
-                (cpuAfter.Total - cpuBefore.Total).TotalSeconds * per1000,
-                (cpuAfter.Services - cpuBefore.Services).TotalSeconds * per1000,
-                byProcess));
+            var count = Math.Max(100, (int)(offered * settings.LoadSeconds));
+            var result = driver.Run($"r{run}l{offered:F0}", count, offered, timeout);
+            loads.Add(new LoadPoint(offered, isHalf, result));
+            Console.WriteLine($"  at {offered:N0}/s offered: p50 {result.P50Ms:F2} ms, p99 {result.P99Ms:F2} ms, p99.9 {result.P999Ms:F2} ms, max {result.MaxMs:F2} ms ({result.Received:N0}/{result.Sent:N0} back)");
         }
 
-        var rss = scenario.Processes.ToDictionary(p => p.Name, p => Math.Round(p.PeakRssMiB(), 1));
-        rss["bench (broker, driver" + (scenario.Processes.Count == 0 ? ", fused pipeline)" : ")")] = Math.Round(ServiceProcess.ReadPeakRssMiB(Environment.ProcessId), 1);
-        return new ScenarioResult(scenario.Name, scenario.Description, records, runs, rss);
+        var per1000 = 1000.0 / Math.Max(1, saturation.Received);
+        var byProcess = cpuAfter.ByProcess.ToDictionary(p => p.Key, p => Math.Round((p.Value - cpuBefore.ByProcess[p.Key]).TotalSeconds * per1000, 4));
+        return new RunResult(run, saturation, loads,
+            (cpuAfter.Total - cpuBefore.Total).TotalSeconds * per1000,
+            (cpuAfter.Services - cpuBefore.Services).TotalSeconds * per1000,
+            byProcess);
     }
 
     // Where the CPU goes: each service process, and this process (the broker, the load driver and, for the
@@ -170,4 +201,5 @@ internal sealed record RunResult(int Run, LoadResult Saturation, IReadOnlyList<L
 
 internal sealed record ScenarioResult(string Name, string Description, int Records, IReadOnlyList<RunResult> Runs, IReadOnlyDictionary<string, double> PeakRssMiB);
 
-internal sealed record BenchReport(DateTimeOffset Date, string Machine, string Broker, string Command, IReadOnlyList<ScenarioResult> Scenarios);
+internal sealed record BenchReport(
+    DateTimeOffset Date, string Machine, string Broker, string Command, string LoadBefore, string LoadAfter, bool Busy, IReadOnlyList<ScenarioResult> Scenarios);

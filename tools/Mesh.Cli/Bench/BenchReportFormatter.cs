@@ -12,6 +12,13 @@ internal static class BenchReportFormatter
         var fusedRate = fused is null ? double.NaN : Median(fused.Runs.Select(r => r.Saturation.RecordsPerSecond));
         var text = new StringBuilder();
         text.AppendLine(Invariant($"Machine: {report.Machine}; broker: {report.Broker}; {report.Date:yyyy-MM-dd HH:mm} UTC."));
+        text.AppendLine(Invariant($"Load average before the run {report.LoadBefore}; after it {report.LoadAfter} (the benchmark's own work included)."));
+        if (report.Busy)
+        {
+            text.AppendLine();
+            text.AppendLine("> **The machine was busy when this run started** (1-minute load above half the cores): other work shared the cores, so the figures are low and spread wide. Re-run on a quiet machine before comparing.");
+        }
+
         text.AppendLine();
         text.AppendLine("| scenario | records/s at saturation (median, min–max) | vs fused | p50 / p99 ms at saturation | CPU s per 1,000 records: all (by process) | peak RSS MiB |");
         text.AppendLine("|---|---|---|---|---|---|");
@@ -30,8 +37,8 @@ internal static class BenchReportFormatter
         text.AppendLine();
         text.AppendLine("End-to-end latency (event time to the prediction read back by the benchmark), median over runs:");
         text.AppendLine();
-        text.AppendLine("| scenario | offered records/s | p50 ms | p95 ms | p99 ms | p99 vs fused |");
-        text.AppendLine("|---|---|---|---|---|---|");
+        text.AppendLine("| scenario | offered records/s | p50 ms | p95 ms | p99 ms | p99.9 ms | max ms | p99 vs fused |");
+        text.AppendLine("|---|---|---|---|---|---|---|---|");
         foreach (var scenario in report.Scenarios)
         {
             foreach (var group in scenario.Runs.SelectMany(r => r.Loads).GroupBy(l => l.HalfOfSaturation ? -1 : l.Offered).OrderBy(g => g.Key == -1 ? double.MaxValue : g.Key))
@@ -44,31 +51,39 @@ internal static class BenchReportFormatter
                     : group.Key.ToString("N0", CultureInfo.InvariantCulture);
                 var ratio = double.IsNaN(fusedP99) ? "" : (p99 / fusedP99).ToString("F1", CultureInfo.InvariantCulture) + "×";
                 text.AppendLine(Invariant(
-                    $"| {scenario.Name} | {label} | {Median(group.Select(l => l.Result.P50Ms)):F2} | {Median(group.Select(l => l.Result.P95Ms)):F2} | {p99:F2} | {ratio} |"));
+                    $"| {scenario.Name} | {label} | {Median(group.Select(l => l.Result.P50Ms)):F2} | {Median(group.Select(l => l.Result.P95Ms)):F2} | {p99:F2} | {Median(group.Select(l => l.Result.P999Ms)):F2} | {group.Max(l => l.Result.MaxMs):F2} | {ratio} |"));
             }
         }
 
         return text.ToString();
     }
 
-    public static string Document(BenchReport report, string table) =>
-        $"""
-        # Benchmarks
+    /// <summary>The heading of the section of <c>docs/benchmarks.md</c> this command owns; the other sections are kept.</summary>
+    public const string SectionHeading = "## The mesh against the fused baseline";
 
-        The latest run of `./build.sh --target=Bench` (`mesh bench`). It runs everything on this machine through the
-        embedded broker (or `KAFKA_BOOTSTRAP_SERVERS`): the fused baseline (one process: consume, ONNX Runtime
-        in-process on batches, produce — the physical limit of Kafka plus the model here), the mesh (router and
-        model host as their own processes, an A/B experiment over two models plus one shadow), and the mesh with one gRPC call
-        per record (the talk's per-message consumer). Latency runs from a record's event time to the moment the
-        benchmark reads its prediction back, on one clock. CPU counts every process of the scenario, the broker
-        and the load driver included ("bench" is the benchmark's own process: the embedded broker, the load
-        driver and, for the fused scenario, the pipeline). Shapes, not promises: one
-        machine, a few runs.
+    /// <summary><paramref name="existing"/> (or a new page) with this run's section in place of the last one.</summary>
+    public static string Document(BenchReport report, string table, string? existing)
+    {
+        var section = $"""
+            {SectionHeading}
 
-        Command: `{report.Command}`
+            The latest run of `./build.sh --target=Bench` (`mesh bench`). It runs everything on this machine through the
+            embedded broker (or `KAFKA_BOOTSTRAP_SERVERS`): the fused baseline (one process: consume, ONNX Runtime
+            in-process on batches, produce — the physical limit of Kafka plus the model here), the mesh (router and
+            model host as their own processes, an A/B experiment over two models plus one shadow), and the mesh with one gRPC call
+            per record (the talk's per-message consumer). Every scenario's processes run for the whole benchmark and the
+            runs alternate between scenarios, so load from elsewhere falls on all of them alike. Latency runs from a
+            record's event time to the moment the benchmark reads its prediction back, on one clock. CPU counts every
+            process of the scenario, the broker and the load driver included ("bench" is the benchmark's own process:
+            the embedded broker, the load driver and, for the fused scenario, the pipeline). Shapes, not promises: one
+            machine, a few runs.
 
-        {table}
-        """;
+            Command: `{report.Command}`
+
+            {table}
+            """;
+        return MarkdownSections.Replace(existing ?? "# Benchmarks\n", SectionHeading, section);
+    }
 
     private static double Median(IEnumerable<double> values)
     {

@@ -98,7 +98,7 @@ internal sealed class LoadDriver(string bootstrapServers, BenchTopics topics)
         Array.Sort(ok);
         var span = (lastPrediction - sendStarted).TotalSeconds;
         return new LoadResult(count, received, duplicates, received / Math.Max(span, 1e-6), (sendEnded - sendStarted).TotalSeconds,
-            Percentile(ok, 0.50), Percentile(ok, 0.95), Percentile(ok, 0.99));
+            Percentile(ok, 0.50), Percentile(ok, 0.95), Percentile(ok, 0.99), Percentile(ok, 0.999), ok.Length == 0 ? double.NaN : ok[^1]);
     }
 
     private void Send(string runId, int count, double rate, Action<string>? progress, Func<int> received)
@@ -190,7 +190,7 @@ internal sealed class LoadDriver(string bootstrapServers, BenchTopics topics)
     }
 }
 
-internal sealed record LoadResult(int Sent, int Received, int Duplicates, double RecordsPerSecond, double SendSeconds, double P50Ms, double P95Ms, double P99Ms);
+internal sealed record LoadResult(int Sent, int Received, int Duplicates, double RecordsPerSecond, double SendSeconds, double P50Ms, double P95Ms, double P99Ms, double P999Ms, double MaxMs);
 
 internal sealed record BenchTopics(string Features, string Predictions, string ShadowPredictions, string Labels, string DeadLetter)
 {

@@ -201,22 +201,8 @@ internal static class ModelHostBenchFormatter
             {table}
             """);
 
-    /// <summary>The document with its "## Model host" section (up to the next "## " heading) replaced by <paramref name="section"/>, or the section added at the end.</summary>
-    public static string ReplaceSection(string document, string section)
-    {
-        section = section.TrimEnd() + "\n";
-        var lines = document.Split('\n');
-        var start = Array.FindIndex(lines, l => l.TrimEnd() == SectionHeading);
-        if (start < 0)
-        {
-            return document.Length == 0 ? section : document.TrimEnd() + "\n\n" + section;
-        }
-
-        var end = Array.FindIndex(lines, start + 1, l => l.StartsWith("## ", StringComparison.Ordinal));
-        var before = string.Join('\n', lines[..start]);
-        var after = end < 0 ? "" : string.Join('\n', lines[end..]);
-        return (before.Length == 0 ? "" : before.TrimEnd() + "\n\n") + section + (after.Length == 0 ? "" : "\n" + after);
-    }
+    /// <summary>The document with its "## Model host" section replaced by <paramref name="section"/>, or the section added at the end.</summary>
+    public static string ReplaceSection(string document, string section) => MarkdownSections.Replace(document, SectionHeading, section);
 
     /// <summary>
     /// The model call's share of an unbatched request, from the measured figures: µs per row in-process alone

@@ -1,0 +1,68 @@
+using Mesh.Cli.Bench;
+using Mesh.Cli.ModelHostBench;
+
+namespace Mesh.Cli.Tests;
+
+/// <summary>
+/// Each benchmark owns one section of docs/benchmarks.md: regenerating one must keep the other's tables, and the
+/// mesh benchmark's tables carry the tail (p99.9, max) and say when the machine was busy.
+/// </summary>
+public sealed class BenchDocumentTests
+{
+    private const string Page = """
+        # Benchmarks
+
+        ## The mesh against the fused baseline
+
+        an old table
+
+        ## Model host
+
+        the model host's table, kept
+
+        ### a model
+        its rows
+        """;
+
+    [Fact]
+    public void Document_PageWithBothSections_ReplacesTheMeshSectionAndKeepsTheModelHostOne()
+    {
+        var report = Report(busy: false);
+
+        var page = BenchReportFormatter.Document(report, BenchReportFormatter.Markdown(report), Page);
+
+        Assert.DoesNotContain("an old table", page, StringComparison.Ordinal);
+        Assert.Contains("the model host's table, kept\n\n### a model\nits rows", page, StringComparison.Ordinal);
+        Assert.True(page.IndexOf(BenchReportFormatter.SectionHeading, StringComparison.Ordinal) < page.IndexOf(ModelHostBenchFormatter.SectionHeading, StringComparison.Ordinal));
+        Assert.Equal(1, CountOf(page, BenchReportFormatter.SectionHeading));
+        Assert.Contains("| mesh | 1,000 | 2.00 | 3.00 | 4.00 | 5.00 | 9.00 |", page, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ReplaceSection_ModelHostBenchOnTheSamePage_KeepsTheMeshSection()
+    {
+        var page = ModelHostBenchFormatter.ReplaceSection(Page, "## Model host\n\nnew model host table\n");
+
+        Assert.Contains("an old table", page, StringComparison.Ordinal);
+        Assert.Contains("new model host table", page, StringComparison.Ordinal);
+        Assert.DoesNotContain("its rows", page, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Markdown_BusyMachine_SaysSoAboveTheTables()
+    {
+        Assert.Contains("The machine was busy", BenchReportFormatter.Markdown(Report(busy: true)), StringComparison.Ordinal);
+        Assert.DoesNotContain("The machine was busy", BenchReportFormatter.Markdown(Report(busy: false)), StringComparison.Ordinal);
+    }
+
+    private static BenchReport Report(bool busy)
+    {
+        var saturation = new LoadResult(100, 100, 0, 50_000, 0.002, 1, 2, 3, 4, 5);
+        var load = new LoadResult(100, 100, 0, 1_000, 0.1, 2, 3, 4, 5, 9);
+        var run = new RunResult(1, saturation, [new LoadPoint(1_000, false, load)], 0.01, 0.008, new Dictionary<string, double> { ["router"] = 0.005 });
+        return new BenchReport(DateTimeOffset.UnixEpoch, "2 cores", "embedded", "mesh bench", "0.10 / 0.20 / 0.30", "1.50 / 0.50 / 0.40", busy,
+            [new ScenarioResult("mesh", "the mesh", 100, [run], new Dictionary<string, double> { ["router"] = 100 })]);
+    }
+
+    private static int CountOf(string text, string part) => text.Split(part).Length - 1;
+}
