@@ -14,6 +14,9 @@ namespace Mesh.Kafka;
 /// <remarks>With <paramref name="wireFormat"/> (a Schema Registry is configured) dead letters are written in Confluent's wire format.</remarks>
 public sealed partial class DeadLetterPublisher(IProducer<byte[], byte[]> producer, string topic, string service, ILogger logger, SchemaRegistry.WireFormatWriter? wireFormat = null)
 {
+    /// <summary>The longest reason a dead letter carries; a longer one (a whole exception chain) is cut, and says so.</summary>
+    public const int MaxErrorMessageLength = 8 * 1024;
+
     private long _published;
 
     /// <summary>Records dead-lettered by this process.</summary>
@@ -35,7 +38,9 @@ public sealed partial class DeadLetterPublisher(IProducer<byte[], byte[]> produc
             Key = record.Message.Key is null ? ByteString.Empty : ByteString.CopyFrom(record.Message.Key),
             Value = record.Message.Value is null ? ByteString.Empty : ByteString.CopyFrom(record.Message.Value),
             ErrorClass = errorClass,
-            ErrorMessage = errorMessage,
+            ErrorMessage = errorMessage.Length <= MaxErrorMessageLength
+                ? errorMessage
+                : string.Concat(errorMessage.AsSpan(0, MaxErrorMessageLength), $"... ({errorMessage.Length - MaxErrorMessageLength} more characters)"),
             Service = service,
             Time = ProtoTimestamp.FromDateTime(DateTime.UtcNow),
             // A replayed record that fails again counts the replay's attempt, so replays stop after their bound.
@@ -88,26 +93,62 @@ public sealed partial class DeadLetterPublisher(IProducer<byte[], byte[]> produc
             LogArmDeadLetter(logger, record.Topic, record.Partition.Value, record.Offset.Value, experiment, arm, errorClass, errorMessage);
         }
 
+        Send(record, letter, onDelivered, activity);
+    }
+
+    private void Send(ConsumeResult<byte[], byte[]> record, DeadLetter letter, Action<bool> onDelivered, Activity? activity)
+    {
         var message = new Message<byte[], byte[]>
         {
             Key = record.Message.Key ?? [],
             Value = wireFormat is null ? letter.ToByteArray() : wireFormat.Encode(topic, letter),
             Headers = MeshHeaders.Create<DeadLetter>(activity),
         };
-        producer.Produce(topic, message, report =>
+        try
         {
-            var ok = report.Error.Code == ErrorCode.NoError;
-            if (ok)
+            producer.Produce(topic, message, report =>
             {
-                Interlocked.Increment(ref _published);
-            }
-            else
-            {
-                LogDeadLetterFailed(logger, topic, report.Error.Reason);
-            }
+                // The broker's own limit (the topic's max.message.bytes) can be lower than the producer's.
+                if (report.Error.Code == ErrorCode.MsgSizeTooLarge && WithoutValue(record, letter) is { } smaller)
+                {
+                    Send(record, smaller, onDelivered, activity);
+                    return;
+                }
 
-            onDelivered(ok);
-        });
+                var ok = report.Error.Code == ErrorCode.NoError;
+                if (ok)
+                {
+                    Interlocked.Increment(ref _published);
+                }
+                else
+                {
+                    LogDeadLetterFailed(logger, topic, report.Error.Reason);
+                }
+
+                onDelivered(ok);
+            });
+        }
+        catch (ProduceException<byte[], byte[]> e) when (e.Error.Code == ErrorCode.MsgSizeTooLarge && WithoutValue(record, letter) is { } smaller)
+        {
+            // Too large for the producer (message.max.bytes): the record would otherwise fail on every attempt and
+            // hold back its partition's offsets for good. The dead letter goes without the original, which it names.
+            Send(record, smaller, onDelivered, activity);
+        }
+    }
+
+    /// <summary>The dead letter without the original value (its size recorded), or null when it carried none already.</summary>
+    private DeadLetter? WithoutValue(ConsumeResult<byte[], byte[]> record, DeadLetter letter)
+    {
+        if (letter.Value.IsEmpty)
+        {
+            return null;
+        }
+
+        LogValueOmitted(logger, record.Topic, record.Partition.Value, record.Offset.Value, letter.Value.Length);
+        var smaller = letter.Clone();
+        smaller.OmittedValueBytes = letter.Value.Length;
+        smaller.Value = ByteString.Empty;
+        return smaller;
     }
 
     /// <summary>
@@ -146,6 +187,9 @@ public sealed partial class DeadLetterPublisher(IProducer<byte[], byte[]> produc
 
     [LoggerMessage(EventId = 13, Level = LogLevel.Warning, Message = "Dead letter for {Topic}[{Partition}]@{Offset} was not acknowledged (send {Sends}); sending it again")]
     private static partial void LogDeadLetterRetry(ILogger logger, string topic, int partition, long offset, int sends);
+
+    [LoggerMessage(EventId = 14, Level = LogLevel.Warning, Message = "Dead letter for {Topic}[{Partition}]@{Offset} is too large for Kafka with its original value ({Bytes} bytes); sending it without the value, which stays at that position")]
+    private static partial void LogValueOmitted(ILogger logger, string topic, int partition, long offset, int bytes);
 
     [LoggerMessage(EventId = 11, Level = LogLevel.Error, Message = "Producing to dead-letter topic {Topic} failed: {Reason}")]
     private static partial void LogDeadLetterFailed(ILogger logger, string topic, string reason);

@@ -27,6 +27,23 @@ public sealed class ReplayPlannerTests
     }
 
     [Fact]
+    public void Plan_ValueOmittedAsTooLarge_NotSentAndNamesWhereTheOriginalIs()
+    {
+        var letter = DeadLetterTraffic.Letter(DeadLetterTraffic.Feature("big"), "mesh.features.v1", "decode", "x", attempt: 1);
+        letter.OmittedValueBytes = letter.Value.Length;
+        letter.Value = ByteString.Empty;
+        letter.Partition = 4;
+        letter.Offset = 99;
+
+        var plan = ReplayPlanner.Plan([new DeadLetterEntry("mesh.dead-letter.v1", 0, 1, DateTime.UtcNow, letter)], s_unchanged);
+
+        Assert.Empty(plan.Items);
+        var (_, reason) = Assert.Single(plan.NotSendable);
+        Assert.Contains("too large", reason, StringComparison.Ordinal);
+        Assert.Contains("mesh.features.v1[4]@99", reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Plan_AttemptReachedMax_SkipsAndCounts()
     {
         var entries = new[]

@@ -47,6 +47,11 @@ internal static class RecordValue
     /// <summary>A one-line view of the value for a sample: JSON when the content-type header names a mesh message, else its size.</summary>
     public static string Describe(DeadLetter letter, int maxLength = 160)
     {
+        if (letter.OmittedValueBytes > 0)
+        {
+            return $"(omitted: {letter.OmittedValueBytes} bytes, too large for a dead letter; at {letter.SourceTopic}[{letter.Partition}]@{letter.Offset})";
+        }
+
         var type = letter.Headers.TryGetValue("content-type", out var header) ? header.ToStringUtf8() : "";
         string text;
         try

@@ -36,6 +36,11 @@ internal static class ReplayPlanner
             {
                 superseded++;
             }
+            else if (entry.Letter.OmittedValueBytes > 0)
+            {
+                notSendable.Add((entry, $"the original value ({entry.Letter.OmittedValueBytes} bytes) was too large to carry in the dead letter; " +
+                    $"it is at {entry.Letter.SourceTopic}[{entry.Letter.Partition}]@{entry.Letter.Offset} while that topic retains it"));
+            }
             else if (Build(entry, requestId, rules) is { } item)
             {
                 items.Add(item);
