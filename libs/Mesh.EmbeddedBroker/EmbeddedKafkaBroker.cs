@@ -41,12 +41,17 @@ public sealed class EmbeddedKafkaBroker : IDisposable
     /// <summary>
     /// As <see cref="Start(int)"/>, but broker <c>n</c> is reached at 127.0.0.1:<c>firstPort + n - 1</c> (a forwarder
     /// in front of the mock's own port) and advertised there, so a broker restarted on the same ports is found again
-    /// by clients that kept the old address.
+    /// by clients that kept the old address. <c>firstPort</c> 0 (one broker only): a port the system picks, bound at
+    /// once and read back from <see cref="BootstrapServers"/>, for a restart on it later without a race for it now.
     /// </summary>
     public static EmbeddedKafkaBroker Start(int brokerCount, int? firstPort)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(brokerCount, 1);
-        if (firstPort is { } first)
+        if (firstPort == 0)
+        {
+            ArgumentOutOfRangeException.ThrowIfNotEqual(brokerCount, 1);
+        }
+        else if (firstPort is { } first)
         {
             ArgumentOutOfRangeException.ThrowIfLessThan(first, 1);
             ArgumentOutOfRangeException.ThrowIfGreaterThan(first + brokerCount - 1, IPEndPoint.MaxPort);

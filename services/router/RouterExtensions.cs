@@ -35,6 +35,7 @@ public static class RouterExtensions
             .ValidateDataAnnotations()
             .ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<RouterOptions>, RouterOptionsValidator>();
+        builder.Services.AddSingleton<IValidateOptions<RouterOptions>, ExperimentFileValidator>();
 
         builder.Services.AddSingleton<RouterTelemetry>();
         builder.Services.AddSingleton<RouterState>();

@@ -18,7 +18,7 @@ public sealed class StartManifestsTests(LaunchEnvironment environment) : IClassF
     [InlineData("metrics-sink")]
     public async Task RenderedContainer_Service_StartsReadyAliveAndStopsWithinGrace(string name)
     {
-        using var pod = Start(name);
+        using var pod = await StartAsync(name);
 
         await MeshPods.AssertReadyAndAliveAsync(pod);
         AssertStopsWithinGrace(pod);
@@ -27,9 +27,9 @@ public sealed class StartManifestsTests(LaunchEnvironment environment) : IClassF
     [Fact]
     public async Task RenderedContainer_RouterWithModelHost_StartsReadyAliveAndStopsWithinGrace()
     {
-        using var modelHost = Start("model-host");
+        using var modelHost = await StartAsync("model-host");
         await MeshPods.AssertReadyAndAliveAsync(modelHost);
-        using var router = Start("router", MeshPods.ModelHostAddress(modelHost));
+        using var router = await StartAsync("router", MeshPods.ModelHostAddress(modelHost));
 
         await MeshPods.AssertReadyAndAliveAsync(router);
         AssertStopsWithinGrace(router);
@@ -38,9 +38,9 @@ public sealed class StartManifestsTests(LaunchEnvironment environment) : IClassF
     [Fact]
     public async Task ExperimentConfigMap_KubeletSymlinkSwap_RouterAppliesTheNewSpecAndKeepsItOverABadOne()
     {
-        using var modelHost = Start("model-host");
+        using var modelHost = await StartAsync("model-host");
         await MeshPods.AssertReadyAndAliveAsync(modelHost);
-        using var router = Start("router", MeshPods.ModelHostAddress(modelHost));
+        using var router = await StartAsync("router", MeshPods.ModelHostAddress(modelHost));
         await MeshPods.AssertReadyAndAliveAsync(router);
         var spec = router.Launch.ConfigMaps["/etc/mesh/experiments"];
         var original = File.ReadAllText(Path.Combine(spec.Path, "experiments.yaml"));
@@ -57,8 +57,8 @@ public sealed class StartManifestsTests(LaunchEnvironment environment) : IClassF
         Assert.DoesNotContain("\"broken\"", inForce);
     }
 
-    private RunningPod Start(string name, IReadOnlyDictionary<string, string>? moreAddresses = null) =>
-        new MeshPods(environment).Start(Overlay, name, moreAddresses);
+    private Task<RunningPod> StartAsync(string name, IReadOnlyDictionary<string, string>? moreAddresses = null) =>
+        new MeshPods(environment).StartAsync(Overlay, name, moreAddresses);
 
     private static void AssertStopsWithinGrace(RunningPod pod)
     {

@@ -12,7 +12,8 @@ public sealed class BrokerPortTests
     [Fact]
     public async Task Broker_FixedPort_PublishesAndServesTheSameAddressAcrossARestart()
     {
-        var port = ServiceProcess.FreePort();
+        // The first run binds a port the system picks (--port 0); the restart is told that port.
+        var port = 0;
         var file = Path.Combine(Path.GetTempPath(), $"mesh-bootstrap-{Guid.NewGuid():N}");
         try
         {
@@ -22,6 +23,12 @@ public sealed class BrokerPortTests
                 try
                 {
                     var address = await WaitForFileAsync(file, broker);
+                    if (run == 0)
+                    {
+                        port = int.Parse(address[(address.LastIndexOf(':') + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+                        Assert.NotEqual(0, port);
+                    }
+
                     Assert.Equal($"127.0.0.1:{port}", address);
 
                     using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = address }).Build();

@@ -17,9 +17,8 @@ public sealed class KafkaOutageProcessTests
     public async Task Consumer_BrokerDownThenUp_HealthGoesUnhealthyThenHealthy()
     {
         using var broker = EmbeddedKafkaBroker.Start();
-        var port = ServiceProcess.FreePort();
-        await using var service = StartConsumer(broker, port, unhealthyAfterSeconds: 0, exitAfterSeconds: 600);
-        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+        await using var service = await StartConsumerAsync(broker, unhealthyAfterSeconds: 0, exitAfterSeconds: 600);
+        using var http = new HttpClient { BaseAddress = service.Url };
 
         Assert.True(await HealthBecomesAsync(http, service, HttpStatusCode.OK), "ready once joined: " + service.Output);
 
@@ -35,9 +34,8 @@ public sealed class KafkaOutageProcessTests
     public async Task Consumer_BrokerDownPastTheExitBound_ExitsNonZero()
     {
         using var broker = EmbeddedKafkaBroker.Start();
-        var port = ServiceProcess.FreePort();
-        await using var service = StartConsumer(broker, port, unhealthyAfterSeconds: 1, exitAfterSeconds: 3);
-        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+        await using var service = await StartConsumerAsync(broker, unhealthyAfterSeconds: 1, exitAfterSeconds: 3);
+        using var http = new HttpClient { BaseAddress = service.Url };
         Assert.True(await HealthBecomesAsync(http, service, HttpStatusCode.OK), "ready once joined: " + service.Output);
 
         broker.SetBrokerDown(1);
@@ -46,13 +44,13 @@ public sealed class KafkaOutageProcessTests
         Assert.Contains("Kafka:Health:ExitAfterSeconds", service.Output, StringComparison.Ordinal);
     }
 
-    private static ServiceProcess StartConsumer(EmbeddedKafkaBroker broker, int port, int unhealthyAfterSeconds, int exitAfterSeconds)
+    private static Task<ServiceProcess> StartConsumerAsync(EmbeddedKafkaBroker broker, int unhealthyAfterSeconds, int exitAfterSeconds)
     {
         var predictions = KafkaTestCluster.UniqueTopic("outage.predictions");
         broker.CreateTopic(predictions, 2);
-        return Services.Start("consumer", "Mesh.Consumer", new Dictionary<string, string>
+        return Services.StartBoundAsync("consumer", "consumer", "Mesh.Consumer", _ => new Dictionary<string, string>
         {
-            ["Urls"] = $"http://127.0.0.1:{port}",
+            ["Urls"] = LoopbackPorts.Url(0),
             ["Kafka__BootstrapServers"] = broker.BootstrapServers,
             ["Kafka__Topics__Predictions"] = predictions,
             ["Kafka__Topics__DeadLetter"] = KafkaTestCluster.UniqueTopic("outage.dead-letter"),

@@ -69,29 +69,34 @@ public sealed class MeshEndToEndTests(KafkaTestCluster kafka, ITestOutputHelper 
         DemoModelTrainer.Train(Path.Combine(Repository.Root, "data", "iris.csv"), models, TextWriter.Null);
         var tracking = Path.Combine(_work, "tracking");
         var consumerFile = Path.Combine(_work, "predictions.jsonl");
-        var grpcPort = ServiceProcess.FreePort();
-        var experimentFile = WriteExperiment(grpcPort);
         var run = Guid.NewGuid().ToString("N")[..8];
 
         try
         {
-            Start("model-host", "Mesh.ModelHost", topics, new()
+            // The router's spec names the model host's gRPC port: picked before the start, picked again if taken first.
+            var grpcPort = 0;
+            await StartAsync("model-host", "Mesh.ModelHost", topics, ports =>
             {
-                ["ModelHost__ModelRepository"] = models,
-                ["Kestrel__Endpoints__Http__Url"] = $"http://127.0.0.1:{ServiceProcess.FreePort()}",
-                ["Kestrel__Endpoints__Grpc__Url"] = $"http://127.0.0.1:{grpcPort}",
+                grpcPort = ports.Next();
+                return new()
+                {
+                    ["ModelHost__ModelRepository"] = models,
+                    ["Kestrel__Endpoints__Http__Url"] = ports.NextUrl(),
+                    ["Kestrel__Endpoints__Grpc__Url"] = LoopbackPorts.Url(grpcPort),
+                };
             });
-            Start("router", "Mesh.Router", topics, new()
+            var experimentFile = WriteExperiment(grpcPort);
+            await StartAsync("router", "Mesh.Router", topics, _ => new()
             {
                 ["Router__ExperimentFile"] = experimentFile,
                 ["Router__GroupId"] = "e2e-router-" + run,
             });
-            Start("metrics-sink", "Mesh.MetricsSink", topics, new()
+            await StartAsync("metrics-sink", "Mesh.MetricsSink", topics, _ => new()
             {
                 ["MetricsSink__TrackingDir"] = tracking,
                 ["MetricsSink__GroupId"] = "e2e-sink-" + run,
             });
-            Start("consumer", "Mesh.Consumer", topics, new()
+            await StartAsync("consumer", "Mesh.Consumer", topics, _ => new()
             {
                 ["Consumer__Output"] = consumerFile,
                 ["Consumer__GroupId"] = "e2e-consumer-" + run,
@@ -101,7 +106,7 @@ public sealed class MeshEndToEndTests(KafkaTestCluster kafka, ITestOutputHelper 
             // for models that take 4. Both must land in the dead-letter topic; nothing else may stop.
             await ProduceBadRecordsAsync(topics.Features);
 
-            var producer = Start("producer", "Mesh.Producer", topics, new()
+            var producer = await StartAsync("producer", "Mesh.Producer", topics, _ => new()
             {
                 ["Producer__File"] = Path.Combine(Repository.Root, "data", "iris.csv"),
                 ["Producer__Count"] = Records.ToString(CultureInfo.InvariantCulture),
@@ -190,7 +195,14 @@ public sealed class MeshEndToEndTests(KafkaTestCluster kafka, ITestOutputHelper 
         }
     }
 
-    private ServiceProcess Start(string folder, string assembly, MeshTopics topics, Dictionary<string, string> settings)
+    private async Task<ServiceProcess> StartAsync(string folder, string assembly, MeshTopics topics, Func<LoopbackPorts, Dictionary<string, string>> own)
+    {
+        var service = await Services.StartBoundAsync(folder, folder, assembly, ports => WithMesh(own(ports), topics));
+        _services.Add(service);
+        return service;
+    }
+
+    private Dictionary<string, string> WithMesh(Dictionary<string, string> settings, MeshTopics topics)
     {
         settings["Kafka__BootstrapServers"] = kafka.BootstrapServers;
         settings["Kafka__Topics__Features"] = topics.Features;
@@ -198,15 +210,14 @@ public sealed class MeshEndToEndTests(KafkaTestCluster kafka, ITestOutputHelper 
         settings["Kafka__Topics__ShadowPredictions"] = topics.ShadowPredictions;
         settings["Kafka__Topics__Labels"] = topics.Labels;
         settings["Kafka__Topics__DeadLetter"] = topics.DeadLetter;
-        settings.TryAdd("Urls", $"http://127.0.0.1:{ServiceProcess.FreePort()}");
+        // The service binds a free port itself; nothing here calls it.
+        settings.TryAdd("Urls", LoopbackPorts.Url(0));
         if (_registry is not null)
         {
             settings["Kafka__SchemaRegistry__Url"] = _registry.Url;
         }
 
-        var service = Services.Start(folder, assembly, settings);
-        _services.Add(service);
-        return service;
+        return settings;
     }
 
     private string WriteExperiment(int grpcPort)

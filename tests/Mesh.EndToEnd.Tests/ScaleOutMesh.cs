@@ -22,31 +22,41 @@ internal sealed class ScaleOutMesh(KafkaTestCluster kafka, MeshTopics topics, st
     /// <summary>The routers' consumer group.</summary>
     public string Group => _group;
 
-    public ServiceProcess StartModelHost()
+    public async Task<ServiceProcess> StartModelHostAsync()
     {
         var models = Path.Combine(work, "models");
         DemoModelTrainer.Train(Path.Combine(Repository.Root, "data", "iris.csv"), models, TextWriter.Null);
-        var grpcPort = ServiceProcess.FreePort();
+        // The routers' spec names the gRPC port: picked before the start, and picked again if taken before the bind.
+        var grpcPort = 0;
+        var host = await StartAsync("model-host", "model-host", "Mesh.ModelHost", ports =>
+        {
+            grpcPort = ports.Next();
+            return new()
+            {
+                ["ModelHost__ModelRepository"] = models,
+                ["Kestrel__Endpoints__Http__Url"] = LoopbackPorts.Url(0),
+                ["Kestrel__Endpoints__Grpc__Url"] = LoopbackPorts.Url(grpcPort),
+            };
+        });
         _experiments = Path.Combine(work, "experiments.yaml");
         File.WriteAllText(_experiments, ChaosStack.DemoExperiment(grpcPort));
-        return Start("model-host", "model-host", "Mesh.ModelHost", ServiceProcess.FreePort(), new()
-        {
-            ["ModelHost__ModelRepository"] = models,
-            ["Kestrel__Endpoints__Grpc__Url"] = $"http://127.0.0.1:{grpcPort}",
-        }, kestrelHttp: true);
+        return host;
     }
 
-    /// <summary>A router of the group under instance name <paramref name="instance"/>, its <c>/health</c> on <paramref name="httpPort"/>.</summary>
-    public ServiceProcess StartRouter(string instance, int httpPort) =>
-        Start(instance, "router", "Mesh.Router", httpPort, new()
+    /// <summary>A router of the group under instance name <paramref name="instance"/>, its <c>/health</c> at its <see cref="ServiceProcess.Url"/>.</summary>
+    public Task<ServiceProcess> StartRouterAsync(string instance)
+    {
+        var experiments = _experiments ?? throw new InvalidOperationException("Start the model host first.");
+        return StartAsync(instance, "router", "Mesh.Router", _ => new()
         {
-            ["Router__ExperimentFile"] = _experiments ?? throw new InvalidOperationException("Start the model host first."),
+            ["Router__ExperimentFile"] = experiments,
             ["Router__GroupId"] = _group,
             ["Kafka__StaticMembership__InstanceName"] = _group + "-" + instance,
         });
+    }
 
-    public ServiceProcess StartProducer(int records, int rate) =>
-        Start("producer", "producer", "Mesh.Producer", ServiceProcess.FreePort(), new()
+    public Task<ServiceProcess> StartProducerAsync(int records, int rate) =>
+        StartAsync("producer", "producer", "Mesh.Producer", _ => new()
         {
             ["Producer__File"] = Path.Combine(Repository.Root, "data", "iris.csv"),
             ["Producer__Count"] = records.ToString(System.Globalization.CultureInfo.InvariantCulture),
@@ -63,31 +73,41 @@ internal sealed class ScaleOutMesh(KafkaTestCluster kafka, MeshTopics topics, st
         }
     }
 
-    private ServiceProcess Start(string name, string folder, string assembly, int httpPort, Dictionary<string, string> settings, bool kestrelHttp = false)
+    // Every service binds its HTTP port itself (port 0) and the test reads it back.
+    private async Task<ServiceProcess> StartAsync(string name, string folder, string assembly, Func<LoopbackPorts, Dictionary<string, string>> own)
     {
-        var url = $"http://127.0.0.1:{httpPort}";
-        settings[kestrelHttp ? "Kestrel__Endpoints__Http__Url" : "Urls"] = url;
-        settings["Kafka__BootstrapServers"] = kafka.BootstrapServers;
-        settings["Kafka__Topics__Features"] = topics.Features;
-        settings["Kafka__Topics__Predictions"] = topics.Predictions;
-        settings["Kafka__Topics__ShadowPredictions"] = topics.ShadowPredictions;
-        settings["Kafka__Topics__Labels"] = topics.Labels;
-        settings["Kafka__Topics__DeadLetter"] = topics.DeadLetter;
-        var process = ServiceProcess.Start(name, ServiceProcess.ServiceDll(Repository.Root, Repository.Configuration, folder, assembly), settings);
+        var process = await Services.StartBoundAsync(name, folder, assembly, ports =>
+        {
+            var settings = own(ports);
+            settings["Urls"] = LoopbackPorts.Url(0);
+            settings["Kafka__BootstrapServers"] = kafka.BootstrapServers;
+            settings["Kafka__Topics__Features"] = topics.Features;
+            settings["Kafka__Topics__Predictions"] = topics.Predictions;
+            settings["Kafka__Topics__ShadowPredictions"] = topics.ShadowPredictions;
+            settings["Kafka__Topics__Labels"] = topics.Labels;
+            settings["Kafka__Topics__DeadLetter"] = topics.DeadLetter;
+            return settings;
+        });
         _processes.Add(process);
         return process;
     }
 
-    /// <summary>Waits until <c>/health</c> on <paramref name="httpPort"/> answers 200 (joined, assigned, broker reachable).</summary>
-    public static async Task<bool> HealthyAsync(ServiceProcess process, int httpPort, TimeSpan patience)
+    /// <summary>Waits until <c>/health</c> at the address the process bound answers 200 (joined, assigned, broker reachable).</summary>
+    public static async Task<bool> HealthyAsync(ServiceProcess process, TimeSpan patience)
     {
+        if (process.HasExited)
+        {
+            return false;
+        }
+
+        var health = new Uri(process.Url, "/health");
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
         var deadline = DateTime.UtcNow + patience;
         while (DateTime.UtcNow < deadline && !process.HasExited)
         {
             try
             {
-                using var response = await http.GetAsync(new Uri($"http://127.0.0.1:{httpPort}/health"));
+                using var response = await http.GetAsync(health);
                 if (response.IsSuccessStatusCode)
                 {
                     return true;

@@ -42,22 +42,21 @@ public sealed class ScaleOutTests(KafkaTestCluster kafka, ITestOutputHelper outp
         var topics = await TopicsAsync("scale");
         await using var mesh = new ScaleOutMesh(kafka, topics, _work);
         using var tail = new PredictionTail(kafka.BootstrapServers, topics.Predictions, Partitions);
-        var ports = new Dictionary<string, int> { ["a"] = ServiceProcess.FreePort(), ["b"] = ServiceProcess.FreePort(), ["c"] = ServiceProcess.FreePort() };
         try
         {
-            var host = mesh.StartModelHost();
-            var a = mesh.StartRouter("a", ports["a"]);
-            var b = mesh.StartRouter("b", ports["b"]);
-            Assert.True(await ScaleOutMesh.HealthyAsync(a, ports["a"], s_patience), "router a healthy");
-            Assert.True(await ScaleOutMesh.HealthyAsync(b, ports["b"], s_patience), "router b healthy");
+            var host = await mesh.StartModelHostAsync();
+            var a = await mesh.StartRouterAsync("a");
+            var b = await mesh.StartRouterAsync("b");
+            Assert.True(await ScaleOutMesh.HealthyAsync(a, s_patience), "router a healthy");
+            Assert.True(await ScaleOutMesh.HealthyAsync(b, s_patience), "router b healthy");
             Assert.False(host.HasExited, "model host running");
 
-            var producer = mesh.StartProducer(Records, Rate);
+            var producer = await mesh.StartProducerAsync(Records, Rate);
 
             // Scale out: a third router joins while records stream.
             Assert.True(await tail.WaitForAsync(t => t.Distinct >= 600, s_patience), $"predictions flowing: {tail.Distinct}");
-            var c = mesh.StartRouter("c", ports["c"]);
-            Assert.True(await ScaleOutMesh.HealthyAsync(c, ports["c"], s_patience), "router c healthy");
+            var c = await mesh.StartRouterAsync("c");
+            Assert.True(await ScaleOutMesh.HealthyAsync(c, s_patience), "router c healthy");
 
             // Scale in, gracefully: SIGTERM, as Kubernetes stops a pod, once the three routers share the partitions (a SIGTERM
             // during the rebalance itself is Routers_SigtermDuringARebalance_ExitsZero).
@@ -73,10 +72,11 @@ public sealed class ScaleOutTests(KafkaTestCluster kafka, ITestOutputHelper outp
             var ownedAtKill = GroupAssignment.Owned(b, topics.Features);
             b.Kill();
             var restarted = Stopwatch.StartNew();
-            var b2 = mesh.StartRouter("b", ports["b"]);
+            var starting = mesh.StartRouterAsync("b");
+            var predictedAtKill = tail.Distinct;
+            var b2 = await starting;
             var backAfter = tail.WaitForAsync(_ => b2.Output.Contains($"Assigned {topics.Features} [[", StringComparison.Ordinal), s_patience)
                 .ContinueWith(t => (Back: t.Result, After: restarted.Elapsed), TaskScheduler.Default);
-            var predictedAtKill = tail.Distinct;
             Assert.True(predictedAtKill < Records - Rate, $"the kill came with records still streaming: {predictedAtKill} of {Records} predicted");
 
             Assert.Equal(0, await producer.WaitForExitAsync(s_patience));
@@ -113,15 +113,14 @@ public sealed class ScaleOutTests(KafkaTestCluster kafka, ITestOutputHelper outp
         var topics = await TopicsAsync("rebalance");
         await using var mesh = new ScaleOutMesh(kafka, topics, _work);
         using var tail = new PredictionTail(kafka.BootstrapServers, topics.Predictions, Partitions);
-        mesh.StartModelHost();
-        var (aPort, bPort) = (ServiceProcess.FreePort(), ServiceProcess.FreePort());
-        var a = mesh.StartRouter("a", aPort);
-        Assert.True(await ScaleOutMesh.HealthyAsync(a, aPort, s_patience), "router a healthy");
-        mesh.StartProducer(Records, Rate);
+        await mesh.StartModelHostAsync();
+        var a = await mesh.StartRouterAsync("a");
+        Assert.True(await ScaleOutMesh.HealthyAsync(a, s_patience), "router a healthy");
+        await mesh.StartProducerAsync(Records, Rate);
         Assert.True(await tail.WaitForAsync(t => t.Distinct >= 300, s_patience), $"predictions flowing: {tail.Distinct}");
 
         // A second member joins: the group rebalances, and a stops while it does (a rolling update does exactly this).
-        var b = mesh.StartRouter("b", bPort);
+        var b = await mesh.StartRouterAsync("b");
         Assert.True(await tail.WaitForAsync(_ => b.Output.Contains("Consuming", StringComparison.Ordinal), s_patience), "router b consuming");
         ServiceProcess.Signal(a.Id, 15);
 

@@ -35,10 +35,9 @@ public sealed class SinkScaleOutTests(KafkaTestCluster kafka, ITestOutputHelper 
         var run = Guid.NewGuid().ToString("N")[..8];
         var prefix = $"e2e:{run}:join:";
         var tracking = Directory.CreateTempSubdirectory("mesh-sinks-").FullName;
-        var ports = new[] { ServiceProcess.FreePort(), ServiceProcess.FreePort() };
-        ServiceProcess Sink(int n) => Services.Start("metrics-sink", "Mesh.MetricsSink", new Dictionary<string, string>
+        Task<ServiceProcess> SinkAsync(int n) => Services.StartBoundAsync($"metrics-sink {n}", "metrics-sink", "Mesh.MetricsSink", _ => new Dictionary<string, string>
         {
-            ["Urls"] = $"http://127.0.0.1:{ports[n]}",
+            ["Urls"] = LoopbackPorts.Url(0),
             ["Kafka__BootstrapServers"] = kafka.BootstrapServers,
             ["Kafka__Topics__Predictions"] = predictions,
             ["Kafka__Topics__Labels"] = labels,
@@ -51,11 +50,11 @@ public sealed class SinkScaleOutTests(KafkaTestCluster kafka, ITestOutputHelper 
             ["MetricsSink__JoinKeyPrefix"] = prefix,
         });
 
-        var sinks = new List<ServiceProcess> { Sink(0), Sink(1) };
+        var sinks = new List<ServiceProcess> { await SinkAsync(0), await SinkAsync(1) };
         try
         {
-            Assert.True(await ScaleOutMesh.HealthyAsync(sinks[0], ports[0], s_patience), "sink 0 healthy");
-            Assert.True(await ScaleOutMesh.HealthyAsync(sinks[1], ports[1], s_patience), "sink 1 healthy");
+            Assert.True(await ScaleOutMesh.HealthyAsync(sinks[0], s_patience), "sink 0 healthy");
+            Assert.True(await ScaleOutMesh.HealthyAsync(sinks[1], s_patience), "sink 1 healthy");
             using var producer = new ProducerBuilder<byte[], byte[]>(new ProducerConfig { BootstrapServers = kafka.BootstrapServers, LingerMs = 5 }).Build();
             for (var chunk = 0; chunk < Chunks; chunk++)
             {
@@ -69,7 +68,7 @@ public sealed class SinkScaleOutTests(KafkaTestCluster kafka, ITestOutputHelper 
                     output.WriteLine($"sink 0 SIGKILLed with {joinedAtKill} of {Pairs} pairs joined");
                     Assert.True(joinedAtKill < Pairs, "killed with pairs still to join");
                     await sinks[0].DisposeAsync();
-                    sinks[0] = Sink(0);
+                    sinks[0] = await SinkAsync(0);
                 }
 
                 await Task.Delay(250);

@@ -18,9 +18,9 @@ public sealed class StartupValidationTests
         await using var service = Services.Start(folder, assembly, new Dictionary<string, string>
         {
             [key] = value,
-            ["Urls"] = $"http://127.0.0.1:{ServiceProcess.FreePort()}",
-            ["Kestrel__Endpoints__Http__Url"] = $"http://127.0.0.1:{ServiceProcess.FreePort()}",
-            ["Kestrel__Endpoints__Grpc__Url"] = $"http://127.0.0.1:{ServiceProcess.FreePort()}",
+            ["Urls"] = LoopbackPorts.Url(0),
+            ["Kestrel__Endpoints__Http__Url"] = LoopbackPorts.Url(0),
+            ["Kestrel__Endpoints__Grpc__Url"] = LoopbackPorts.Url(0),
             // Never reached: validation fails before any Kafka client is made.
             ["Kafka__BootstrapServers"] = "127.0.0.1:9",
         });
@@ -41,7 +41,7 @@ public sealed class StartupValidationTests
         await using var service = Services.Start(folder, assembly, new Dictionary<string, string>
         {
             [key] = value,
-            ["Urls"] = $"http://127.0.0.1:{ServiceProcess.FreePort()}",
+            ["Urls"] = LoopbackPorts.Url(0),
             ["Kafka__BootstrapServers"] = "127.0.0.1:9",
         });
 
@@ -54,7 +54,7 @@ public sealed class StartupValidationTests
     {
         await using var service = Services.Start("consumer", "Mesh.Consumer", new Dictionary<string, string>
         {
-            ["Urls"] = $"http://127.0.0.1:{ServiceProcess.FreePort()}",
+            ["Urls"] = LoopbackPorts.Url(0),
             ["Kafka__BootstrapFile"] = "/nonexistent/bootstrap.servers",
             ["Kafka__BootstrapWaitSeconds"] = "0",
         });
@@ -68,9 +68,9 @@ public sealed class StartupValidationTests
     {
         await using var service = Services.Start("consumer", "Mesh.Consumer", new Dictionary<string, string>
         {
-            ["Urls"] = $"http://127.0.0.1:{ServiceProcess.FreePort()}",
-            // Nothing listens there: connections are refused.
-            ["Kafka__BootstrapServers"] = $"127.0.0.1:{ServiceProcess.FreePort()}",
+            ["Urls"] = LoopbackPorts.Url(0),
+            // Nothing listens on the discard port here: connections are refused.
+            ["Kafka__BootstrapServers"] = "127.0.0.1:9",
             ["Kafka__BootstrapWaitSeconds"] = "3",
         });
 
@@ -135,7 +135,7 @@ public sealed class StartupValidationTests
             await using var service = Services.Start("router", "Mesh.Router", new Dictionary<string, string>
             {
                 ["Router__ExperimentFile"] = spec,
-                ["Urls"] = $"http://127.0.0.1:{ServiceProcess.FreePort()}",
+                ["Urls"] = LoopbackPorts.Url(0),
                 ["Kafka__BootstrapServers"] = "127.0.0.1:9",
             });
 

@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using Confluent.Kafka;
 using Mesh.EmbeddedBroker;
@@ -12,10 +10,10 @@ namespace Mesh.Kafka.Tests;
 public sealed class BrokerRestartTests
 {
     [Fact]
-    public void Start_FixedPort_AdvertisesAndServesThatPort()
+    public void Start_PortZero_AdvertisesAndServesThePortItBound()
     {
-        var port = FreePort();
-        using var broker = EmbeddedKafkaBroker.Start(1, port);
+        using var broker = EmbeddedKafkaBroker.Start(1, 0);
+        var port = BoundPort(broker);
         broker.CreateTopic("fixed", 1);
 
         using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = broker.BootstrapServers }).Build();
@@ -28,8 +26,9 @@ public sealed class BrokerRestartTests
     [Fact]
     public void Clients_BrokerRestartedOnTheSamePort_KeepProducingAndConsuming()
     {
-        var port = FreePort();
-        var broker = EmbeddedKafkaBroker.Start(1, port);
+        // Port 0 the first time: the port it bound is the fixed port of the restart.
+        var broker = EmbeddedKafkaBroker.Start(1, 0);
+        var port = BoundPort(broker);
         try
         {
             broker.CreateTopic("restart", 1);
@@ -90,10 +89,10 @@ public sealed class BrokerRestartTests
         return null;
     }
 
-    private static int FreePort()
+    private static int BoundPort(EmbeddedKafkaBroker broker)
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        var port = int.Parse(broker.BootstrapServers[(broker.BootstrapServers.LastIndexOf(':') + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.NotEqual(0, port);
+        return port;
     }
 }

@@ -271,4 +271,30 @@ public sealed class ExperimentSpecTests
         Assert.Contains("Router:ExperimentFile", error.Message, StringComparison.Ordinal);
         Assert.Contains(missing, error.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task StartAsync_BadSettingAndBadSpec_RefusesToStartNamingBoth()
+    {
+        var path = Path.GetTempFileName();
+        File.WriteAllText(path, "experiments:\n  - name: x\n    stratgy: ab\n");
+        try
+        {
+            await using var app = RouterApp.Create([], new Dictionary<string, string?>
+            {
+                ["Urls"] = "http://127.0.0.1:0",
+                ["Kafka:BootstrapServers"] = "127.0.0.1:1",
+                ["Router:ExperimentFile"] = path,
+                ["Router:Batching:MaxBatchSize"] = "0",
+            });
+
+            var error = await Assert.ThrowsAsync<OptionsValidationException>(() => app.StartAsync());
+
+            Assert.Contains("Router:Batching:MaxBatchSize", error.Message, StringComparison.Ordinal);
+            Assert.Contains("line 3", error.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
 }

@@ -26,10 +26,9 @@ public sealed class FallbackProcessTests(KafkaTestCluster cluster) : IClassFixtu
     {
         var models = Path.Combine(_work, "models");
         DemoModelTrainer.Train(Path.Combine(TestRepository.Root, "data", "iris.csv"), models, TextWriter.Null);
-        var championGrpcPort = ServiceProcess.FreePort();
-        var challengerGrpcPort = ServiceProcess.FreePort();
-        await using var champion = StartModelHost("champion-model-host", models, championGrpcPort);
-        var challenger = StartModelHost("challenger-model-host", models, challengerGrpcPort);
+        var (championHost, championGrpcPort) = await StartModelHostAsync("champion-model-host", models);
+        await using var champion = championHost;
+        var (challenger, challengerGrpcPort) = await StartModelHostAsync("challenger-model-host", models);
         try
         {
             var spec = $"""
@@ -109,7 +108,7 @@ public sealed class FallbackProcessTests(KafkaTestCluster cluster) : IClassFixtu
 
             // The challenger's host comes back on the same gRPC port: once the circuit lets a probe through, it
             // answers its own entities again.
-            challenger = StartModelHost("challenger-model-host", models, challengerGrpcPort);
+            (challenger, _) = await StartModelHostAsync("challenger-model-host", models, challengerGrpcPort);
             var produced = streamed.Count;
             var recovered = false;
             var deadline = DateTime.UtcNow + s_patience;
@@ -151,13 +150,23 @@ public sealed class FallbackProcessTests(KafkaTestCluster cluster) : IClassFixtu
         }
     }
 
-    private static ServiceProcess StartModelHost(string name, string models, int grpcPort) =>
-        ServiceProcess.Start(name, ServiceProcess.ServiceDll(TestRepository.Root, TestRepository.Configuration, "model-host", "Mesh.ModelHost"), new Dictionary<string, string>
+    // The spec names the gRPC port, so it is picked before the start (and picked again if another process takes it
+    // first); a restart is told the same port, as the router already has it.
+    private static async Task<(ServiceProcess Host, int GrpcPort)> StartModelHostAsync(string name, string models, int? samePort = null)
+    {
+        var grpcPort = 0;
+        var host = await ServiceProcess.StartBoundAsync(name, ServiceProcess.ServiceDll(TestRepository.Root, TestRepository.Configuration, "model-host", "Mesh.ModelHost"), ports =>
         {
-            ["ModelHost__ModelRepository"] = models,
-            ["Kestrel__Endpoints__Http__Url"] = $"http://127.0.0.1:{ServiceProcess.FreePort()}",
-            ["Kestrel__Endpoints__Grpc__Url"] = $"http://127.0.0.1:{grpcPort}",
-        });
+            grpcPort = samePort ?? ports.Next();
+            return new Dictionary<string, string>
+            {
+                ["ModelHost__ModelRepository"] = models,
+                ["Kestrel__Endpoints__Http__Url"] = LoopbackPorts.Url(0),
+                ["Kestrel__Endpoints__Grpc__Url"] = LoopbackPorts.Url(grpcPort),
+            };
+        }, s_patience);
+        return (host, grpcPort);
+    }
 
     /// <summary>Records <c>{prefix}-{chunk}-{i}</c>, each chunk on the next ten of the entities, with iris-like features.</summary>
     private static List<FeatureRecord> Chunk(string prefix, int chunk) =>

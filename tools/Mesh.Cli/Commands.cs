@@ -19,7 +19,7 @@ internal static class Commands
         var file = new Option<string>("--bootstrap-file") { Description = "Where to write the bootstrap address.", DefaultValueFactory = _ => KafkaOptions.DefaultBootstrapFile };
         var topicNames = new Option<string[]>("--topic") { Description = "Topics to create (repeatable).", DefaultValueFactory = _ => [.. topics.All], AllowMultipleArgumentsPerToken = true };
         var groups = new Option<string[]>("--watch-group") { Description = "Consumer groups whose lag is watched (repeatable).", DefaultValueFactory = _ => ["mesh-router", "mesh-consumer", "mesh-metrics-sink"], AllowMultipleArgumentsPerToken = true };
-        var port = new Option<int?>("--port") { Description = "Listen on fixed 127.0.0.1 ports, from this one (one per broker), so a restarted broker is found again at the same address." };
+        var port = new Option<int?>("--port") { Description = "Listen on fixed 127.0.0.1 ports, from this one (one per broker), so a restarted broker is found again at the same address; 0 (one broker): a port the system picks, printed and written to the bootstrap file." };
         var lagWarn = new Option<long>("--lag-warn-records") { Description = "Warn when a group lags this many records on a partition.", DefaultValueFactory = _ => 40_000 };
         var command = new Command("broker", "Run the embedded Kafka-protocol broker (librdkafka's mock cluster) on 127.0.0.1 until Ctrl-C or SIGTERM.")
         {
@@ -34,7 +34,7 @@ internal static class Commands
                 result.GetValue(groups)!,
                 result.GetValue(lagWarn),
                 LagCheckSeconds: 5,
-                result.GetValue(port) is { } p ? Positive(p, "--port") : null),
+                result.GetValue(port) is { } p ? (p == 0 ? 0 : Positive(p, "--port")) : null),
             t)));
         return command;
     }

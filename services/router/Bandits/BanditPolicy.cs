@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text;
-using Mesh.Router.Experiments;
+using Mesh.Router.Hashing;
 
 namespace Mesh.Router.Bandits;
 
@@ -11,6 +11,10 @@ namespace Mesh.Router.Bandits;
 /// </summary>
 internal sealed class BanditPolicy
 {
+    /// <summary>The algorithm names an experiment spec's <c>bandit.algorithm</c> field takes.</summary>
+    public const string Thompson = "thompson";
+    public const string EpsilonGreedy = "epsilon-greedy";
+
     private const int ProbabilityDraws = 2000;
 
     private readonly string _experiment;
@@ -25,7 +29,7 @@ internal sealed class BanditPolicy
     {
         _experiment = experiment;
         _arms = [.. arms];
-        _thompson = algorithm == ExperimentSpecLoader.BanditThompson;
+        _thompson = algorithm == Thompson;
         _epsilon = epsilon;
         _store = store;
         _pendingPulls = new long[_arms.Length];

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Mesh.Router.Hashing;
 
 namespace Mesh.Router.Experiments;
 

@@ -1,3 +1,4 @@
+using Mesh.Router.Bandits;
 using YamlDotNet.Core;
 using YamlDotNet.Serialization;
 using YamlDotNet.Serialization.NamingConventions;
@@ -10,8 +11,8 @@ internal static class ExperimentSpecLoader
     public const string StrategyAb = "ab";
     public const string StrategyBandit = "bandit";
     public const string StrategyEnsemble = "ensemble";
-    public const string BanditThompson = "thompson";
-    public const string BanditEpsilonGreedy = "epsilon-greedy";
+    public const string BanditThompson = BanditPolicy.Thompson;
+    public const string BanditEpsilonGreedy = BanditPolicy.EpsilonGreedy;
     public const string CombineMean = "mean";
     public const string CombineWeightedMean = "weighted-mean";
     public const string CombineVote = "vote";

@@ -1,11 +1,11 @@
-using Mesh.Router.Experiments;
 using Microsoft.Extensions.Options;
 
 namespace Mesh.Router.Options;
 
 /// <summary>
-/// Checks the batching settings and parses the experiment spec at start, so a router with a bad setting or a bad
-/// spec refuses to start with a message that names the setting or the spec field.
+/// Checks the router's settings at start, so a router with a bad setting refuses to start with a message that names
+/// it. The experiment spec the settings point at is checked by <c>Experiments/ExperimentFileValidator</c>: options
+/// are read by the experiments, not the other way round.
 /// </summary>
 internal sealed class RouterOptionsValidator : IValidateOptions<RouterOptions>
 {
@@ -62,12 +62,6 @@ internal sealed class RouterOptionsValidator : IValidateOptions<RouterOptions>
             {
                 errors.Add($"Router:Bandit:Redis is not a Redis configuration string: {e.Message}");
             }
-        }
-
-        if (!string.IsNullOrWhiteSpace(options.ExperimentFile))
-        {
-            var result = ExperimentSpecLoader.Load(options.ExperimentFile);
-            errors.AddRange(result.Errors);
         }
 
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);

@@ -17,20 +17,20 @@ public sealed class DaprExperimentSourceTests(LaunchEnvironment environment) : I
     public async Task DaprSource_InitialLiveBadAndSidecarAway_FollowsTheStoreAndKeepsTheLastGoodSpec()
     {
         var pods = new MeshPods(environment);
-        using var modelHost = pods.Start(Overlay, "model-host");
+        using var modelHost = await pods.StartAsync(Overlay, "model-host");
         await MeshPods.AssertReadyAndAliveAsync(modelHost);
         await using var sidecar = new DaprSidecarStandIn(Store);
         await sidecar.StartAsync();
         var endpoint = new Uri(modelHost.Launch.LocalUrl("grpc", "/")).Authority;
         sidecar.Store.Set(Key, Spec("iris-dapr", endpoint));
-        using var router = pods.Start(Overlay, "router", MeshPods.ModelHostAddress(modelHost), Sidecar(sidecar));
+        using var router = await pods.StartAsync(Overlay, "router", MeshPods.ModelHostAddress(modelHost), Sidecar(sidecar));
 
         // Initial load: the spec in force is the store's, not the mounted file's.
         await MeshPods.AssertReadyAndAliveAsync(router);
         var initial = await MeshPods.ExperimentsAsync(router);
         Assert.Contains("\"iris-dapr\"", initial);
         Assert.DoesNotContain("\"iris-ab\"", initial);
-        using var producer = pods.Start(Overlay, "producer");
+        using var producer = await pods.StartAsync(Overlay, "producer");
         await MeshPods.AssertReadyAndAliveAsync(producer);
         Assert.True(environment.SawPrediction("iris-dapr", TimeSpan.FromMinutes(2)), "no predictions of the store's experiment. " + router.Output);
 
@@ -63,14 +63,14 @@ public sealed class DaprExperimentSourceTests(LaunchEnvironment environment) : I
     [Fact]
     public async Task DaprSource_StoreUnreachableAtStart_ExitsWith78NamingTheSetting()
     {
-        var unused = PodLaunch.FreePort();
         var extra = new Dictionary<string, string>
         {
-            ["Router__Experiments__Dapr__GrpcEndpoint"] = $"http://127.0.0.1:{unused}",
+            // Nothing listens on the discard port here: the store is unreachable.
+            ["Router__Experiments__Dapr__GrpcEndpoint"] = "http://127.0.0.1:9",
             ["Router__Experiments__Dapr__StartWaitSeconds"] = "1",
             ["Router__Experiments__Dapr__SpecFile"] = Path.Combine(environment.Work, "unreachable", "spec.yaml"),
         };
-        using var router = new MeshPods(environment).Start(Overlay, "router", extra: extra);
+        using var router = await new MeshPods(environment).StartAsync(Overlay, "router", extra: extra);
 
         var exited = await MeshPods.EventuallyAsync(() => Task.FromResult(router.HasExited ? "exited" : ""), "exited");
 

@@ -10,7 +10,8 @@ namespace Mesh.Deploy.Tests.Dapr;
 /// <summary>
 /// A stand-in for the Dapr sidecar (daprd) in the test process: the configuration part of Dapr's gRPC runtime API
 /// (package dapr.proto.runtime.v1, see Dapr/Protos) on 127.0.0.1, HTTP/2 cleartext as daprd serves it on its gRPC
-/// port. It can go away and come back on the same port, as a restarted sidecar does; its store outlives it.
+/// port. It can go away and come back on the same port, as a restarted sidecar does; its store outlives it. The
+/// first start binds a port the system picks, read back from Kestrel.
 /// </summary>
 internal sealed class DaprSidecarStandIn(string storeName) : IAsyncDisposable
 {
@@ -24,11 +25,6 @@ internal sealed class DaprSidecarStandIn(string storeName) : IAsyncDisposable
 
     public async Task StartAsync()
     {
-        if (Port == 0)
-        {
-            Port = Launch.PodLaunch.FreePort();
-        }
-
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(k => k.Listen(System.Net.IPAddress.Loopback, Port, o => o.Protocols = HttpProtocols.Http2));
@@ -38,6 +34,10 @@ internal sealed class DaprSidecarStandIn(string storeName) : IAsyncDisposable
         _app = builder.Build();
         _app.MapGrpcService<DaprConfigurationService>();
         await _app.StartAsync();
+        if (Port == 0)
+        {
+            Port = new Uri(_app.Urls.Single()).Port;
+        }
     }
 
     /// <summary>The sidecar goes away: open subscriptions break, calls are refused.</summary>

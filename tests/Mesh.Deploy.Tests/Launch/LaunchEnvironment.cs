@@ -1,4 +1,5 @@
 using Confluent.Kafka;
+using Mesh.Cli.Processes;
 using Mesh.Cli.Training;
 using Mesh.Contracts.V1;
 using Mesh.Testing;
@@ -13,7 +14,7 @@ namespace Mesh.Deploy.Tests.Launch;
 public sealed class LaunchEnvironment : IAsyncLifetime
 {
     private readonly KafkaTestCluster _kafka = new();
-    private RedisServer? _redis;
+    private RedisProcess? _redis;
 
     public string Work { get; } = Path.Combine(Path.GetTempPath(), "mesh-deploy-" + Guid.NewGuid().ToString("N")[..8]);
 
@@ -22,7 +23,7 @@ public sealed class LaunchEnvironment : IAsyncLifetime
     internal IReadOnlyDictionary<string, string> Addresses => new Dictionary<string, string>(StringComparer.Ordinal)
     {
         ["mesh-kafka-bootstrap:9092"] = _kafka.BootstrapServers,
-        ["redis:6379"] = _redis!.Address,
+        ["redis:6379"] = _redis!.Configuration,
     };
 
     /// <summary>True once a prediction of <paramref name="experiment"/> is on the predictions topic (read from the start, bounded).</summary>
@@ -54,7 +55,7 @@ public sealed class LaunchEnvironment : IAsyncLifetime
         await _kafka.InitializeAsync();
         // Strimzi creates them from the KafkaTopics; the router only gets an assignment on a topic that exists.
         await _kafka.CreateTopicsAsync(4, "mesh.features.v1", "mesh.predictions.v1", "mesh.shadow-predictions.v1", "mesh.labels.v1", "mesh.dead-letter.v1");
-        _redis = new RedisServer();
+        _redis = await RedisProcess.StartAsync(CancellationToken.None);
         DemoModelTrainer.Train(Path.Combine(TestRepository.Root, "data", "iris.csv"), Models, TextWriter.Null);
     }
 

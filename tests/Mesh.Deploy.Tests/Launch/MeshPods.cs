@@ -10,23 +10,22 @@ internal sealed class MeshPods(LaunchEnvironment environment)
 {
     private static readonly TimeSpan s_startBound = TimeSpan.FromMinutes(3);
 
-    public RunningPod Start(string overlay, string name, IReadOnlyDictionary<string, string>? moreAddresses = null, IReadOnlyDictionary<string, string>? extra = null)
+    public Task<RunningPod> StartAsync(string overlay, string name, IReadOnlyDictionary<string, string>? moreAddresses = null, IReadOnlyDictionary<string, string>? extra = null)
     {
         var set = Kustomize.Render(overlay);
         var pod = ServicePod.Find(set, MeshService.ByName(name))!;
         var addresses = environment.Addresses.Concat(moreAddresses ?? new Dictionary<string, string>()).ToDictionary();
         var work = Path.Combine(environment.Work, name + "-" + Guid.NewGuid().ToString("N")[..6]);
-        var launch = name switch
+        return RunningPod.StartAsync(name, ports => name switch
         {
             // No MLflow here: the model host serves the same two models from a folder.
-            "model-host" => PodLaunch.Build(set, pod, work, addresses,
+            "model-host" => PodLaunch.Build(set, pod, work, ports, addresses,
                 drop: n => n.StartsWith("ModelHost__Mlflow__Models__", StringComparison.Ordinal) || n == "ModelHost__Mlflow__TrackingUri" || n.StartsWith("MLFLOW_", StringComparison.Ordinal),
                 extra: new Dictionary<string, string> { ["ModelHost__ModelRepository"] = environment.Models }),
             // Without MLFLOW_TRACKING_URI the sink tracks into its TrackingDir (an emptyDir in the pod).
-            "metrics-sink" => PodLaunch.Build(set, pod, work, addresses, drop: n => n.StartsWith("MLFLOW_", StringComparison.Ordinal), extra),
-            _ => PodLaunch.Build(set, pod, work, addresses, extra: extra),
-        };
-        return RunningPod.Start(launch);
+            "metrics-sink" => PodLaunch.Build(set, pod, work, ports, addresses, drop: n => n.StartsWith("MLFLOW_", StringComparison.Ordinal), extra),
+            _ => PodLaunch.Build(set, pod, work, ports, addresses, extra: extra),
+        }, s_startBound);
     }
 
     /// <summary>The experiment spec's model host address, pointed at a started model host.</summary>

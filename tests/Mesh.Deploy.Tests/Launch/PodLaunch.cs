@@ -1,9 +1,8 @@
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.RegularExpressions;
 using k8s.Models;
+using Mesh.Cli.Processes;
 using Mesh.Deploy.Tests.Checks;
 using Mesh.Deploy.Tests.Rendering;
 
@@ -14,7 +13,8 @@ namespace Mesh.Deploy.Tests.Launch;
 /// (<c>dotnet /app/&lt;assembly&gt;.dll</c>) with the container's command and args, its environment resolved from
 /// ConfigMaps and Secrets, each ConfigMap volume written as the kubelet writes it into a temporary folder (other
 /// volumes as empty folders), and cluster addresses replaced by local ones (the embedded broker, a redis-server,
-/// 127.0.0.1 on free ports instead of 0.0.0.0). Nothing else is changed.
+/// 127.0.0.1 on ports picked free instead of 0.0.0.0; see <see cref="RunningPod.StartAsync"/> for when one is taken
+/// first). Nothing else is changed.
 /// </summary>
 internal sealed partial class PodLaunch
 {
@@ -39,9 +39,9 @@ internal sealed partial class PodLaunch
     /// <summary>The ConfigMap volumes by mount path, to update them as the kubelet does.</summary>
     public IReadOnlyDictionary<string, ConfigMapDirectory> ConfigMaps { get; }
 
-    public static PodLaunch Build(ManifestSet set, ServicePod pod, string workFolder, IReadOnlyDictionary<string, string> addresses, Func<string, bool>? drop = null, IReadOnlyDictionary<string, string>? extra = null)
+    public static PodLaunch Build(ManifestSet set, ServicePod pod, string workFolder, LoopbackPorts localPorts, IReadOnlyDictionary<string, string> addresses, Func<string, bool>? drop = null, IReadOnlyDictionary<string, string>? extra = null)
     {
-        var ports = (pod.Container.Ports ?? []).ToDictionary(p => p.ContainerPort, _ => FreePort());
+        var ports = (pod.Container.Ports ?? []).ToDictionary(p => p.ContainerPort, _ => localPorts.Next());
         var mounts = new Dictionary<string, string>(StringComparer.Ordinal);
         var configMaps = new Dictionary<string, ConfigMapDirectory>(StringComparer.Ordinal);
         foreach (var mount in pod.Container.VolumeMounts ?? [])
@@ -84,13 +84,6 @@ internal sealed partial class PodLaunch
     {
         var port = (Pod.Container.Ports ?? []).Single(p => p.Name == portName || p.ContainerPort.ToString(CultureInfo.InvariantCulture) == portName);
         return $"http://127.0.0.1:{Ports[port.ContainerPort].ToString(CultureInfo.InvariantCulture)}{path}";
-    }
-
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private static string SecretValue(ManifestSet set, string name, string key)

@@ -1,5 +1,5 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
+using Mesh.Cli.Processes;
 
 namespace Mesh.Deploy.Tests.Launch;
 
@@ -7,53 +7,58 @@ namespace Mesh.Deploy.Tests.Launch;
 internal sealed class RunningPod : IDisposable
 {
     private static readonly HttpClient s_http = new() { Timeout = TimeSpan.FromSeconds(5) };
-    private readonly Process _process;
-    private readonly ConcurrentQueue<string> _output = new();
+    private readonly ServiceProcess _process;
 
-    private RunningPod(PodLaunch launch)
+    private RunningPod(PodLaunch launch, ServiceProcess process)
     {
         Launch = launch;
-        var start = new ProcessStartInfo("dotnet")
-        {
-            // The image's working directory is /app, the folder of the binary.
-            WorkingDirectory = launch.Pod.Service.OutputFolder,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var argument in launch.Arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        foreach (var (name, value) in launch.Environment)
-        {
-            start.Environment[name] = value;
-        }
-
-        _process = Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start");
-        _process.OutputDataReceived += (_, e) => Keep(e.Data);
-        _process.ErrorDataReceived += (_, e) => Keep(e.Data);
-        _process.BeginOutputReadLine();
-        _process.BeginErrorReadLine();
+        _process = process;
     }
 
     public PodLaunch Launch { get; }
 
-    public string Output => string.Join(Environment.NewLine, _output);
+    public string Output => _process.Output;
 
     public bool HasExited => _process.HasExited;
 
     public int ExitCode => _process.ExitCode;
 
-    public static RunningPod Start(PodLaunch launch) => new(launch);
+    /// <summary>
+    /// Starts the launch <paramref name="build"/> makes with local ports, once its host has bound them (or exited):
+    /// a port another process took first means a new launch on new ports (see <see cref="ServiceProcess.StartHostAsync"/>).
+    /// </summary>
+    public static async Task<RunningPod> StartAsync(string name, Func<LoopbackPorts, PodLaunch> build, TimeSpan patience)
+    {
+        PodLaunch? launch = null;
+        var process = await ServiceProcess.StartHostAsync(name, ports =>
+        {
+            launch = build(ports);
+            var start = new ProcessStartInfo("dotnet")
+            {
+                // The image's working directory is /app, the folder of the binary.
+                WorkingDirectory = launch.Pod.Service.OutputFolder,
+            };
+            foreach (var argument in launch.Arguments)
+            {
+                start.ArgumentList.Add(argument);
+            }
+
+            foreach (var (key, value) in launch.Environment)
+            {
+                start.Environment[key] = value;
+            }
+
+            return start;
+        }, patience);
+        return new RunningPod(launch!, process);
+    }
 
     /// <summary>Polls the probe's URL until it answers 200; false when the process exits or the bound passes first.</summary>
     public async Task<bool> WaitForAsync(string portName, string path, TimeSpan bound)
     {
         var url = Launch.LocalUrl(portName, path);
         var deadline = DateTime.UtcNow + bound;
-        while (DateTime.UtcNow < deadline && !_process.HasExited)
+        while (DateTime.UtcNow < deadline && !HasExited)
         {
             if (await StatusAsync(url) == 200)
             {
@@ -86,7 +91,7 @@ internal sealed class RunningPod : IDisposable
     /// <summary>SIGTERM, as the kubelet stops a container; true when it exited within <paramref name="gracePeriod"/>.</summary>
     public bool Terminate(TimeSpan gracePeriod)
     {
-        if (_process.HasExited)
+        if (HasExited)
         {
             return true;
         }
@@ -95,25 +100,5 @@ internal sealed class RunningPod : IDisposable
         return _process.WaitForExit(gracePeriod);
     }
 
-    public void Dispose()
-    {
-        if (!_process.HasExited)
-        {
-            _process.Kill(entireProcessTree: true);
-            _process.WaitForExit();
-        }
-
-        _process.Dispose();
-    }
-
-    private void Keep(string? line)
-    {
-        if (line is not null)
-        {
-            _output.Enqueue(line);
-            while (_output.Count > 400 && _output.TryDequeue(out _))
-            {
-            }
-        }
-    }
+    public void Dispose() => _process.KillAndWait();
 }

@@ -47,6 +47,8 @@ internal sealed class FusedScenario : BenchScenario
 /// <summary>The mesh: router and model host as their own processes, an A/B experiment over two models plus one shadow.</summary>
 internal sealed class MeshScenario(string name, string description, IReadOnlyDictionary<string, string> routerSettings) : BenchScenario
 {
+    private static readonly TimeSpan s_bindPatience = TimeSpan.FromSeconds(90);
+
     private readonly List<ServiceProcess> _processes = [];
 
     public override string Name => name;
@@ -57,7 +59,6 @@ internal sealed class MeshScenario(string name, string description, IReadOnlyDic
 
     public override async Task StartAsync(BenchContext context, CancellationToken cancellationToken)
     {
-        var grpc = ServiceProcess.FreePort();
         var common = new Dictionary<string, string>
         {
             ["Kafka__BootstrapServers"] = context.BootstrapServers,
@@ -70,13 +71,18 @@ internal sealed class MeshScenario(string name, string description, IReadOnlyDic
             ["Kafka__Consumer__FetchWaitMaxMs"] = "1",
             ["Logging__LogLevel__Default"] = "Warning",
         };
-        var modelHost = new Dictionary<string, string>(common)
+        // The router's spec names the gRPC port, so both ports are picked (and picked again if taken before the bind).
+        var grpc = 0;
+        _processes.Add(await ServiceProcess.StartBoundAsync("model-host", ServiceProcess.ServiceDll(context.RepositoryRoot, context.Configuration, "model-host", "Mesh.ModelHost"), ports =>
         {
-            ["ModelHost__ModelRepository"] = context.ModelRepository,
-            ["Kestrel__Endpoints__Http__Url"] = Loopback(ServiceProcess.FreePort()),
-            ["Kestrel__Endpoints__Grpc__Url"] = Loopback(grpc),
-        };
-        _processes.Add(ServiceProcess.Start("model-host", ServiceProcess.ServiceDll(context.RepositoryRoot, context.Configuration, "model-host", "Mesh.ModelHost"), modelHost));
+            grpc = ports.Next();
+            return new Dictionary<string, string>(common)
+            {
+                ["ModelHost__ModelRepository"] = context.ModelRepository,
+                ["Kestrel__Endpoints__Http__Url"] = ports.NextUrl(),
+                ["Kestrel__Endpoints__Grpc__Url"] = Loopback(grpc),
+            };
+        }, s_bindPatience).ConfigureAwait(false));
 
         var spec = Path.Combine(context.WorkDir, $"{name}-experiments.yaml");
         await File.WriteAllTextAsync(spec, $"""
@@ -100,21 +106,25 @@ internal sealed class MeshScenario(string name, string description, IReadOnlyDic
                     model: iris-boosted
                     version: "1"
             """, cancellationToken).ConfigureAwait(false);
-        var routerUrl = Loopback(ServiceProcess.FreePort());
         var router = new Dictionary<string, string>(common)
         {
             ["Router__ExperimentFile"] = spec,
             ["Router__GroupId"] = "mesh-bench-router-" + Guid.NewGuid().ToString("N")[..8],
-            ["Urls"] = routerUrl,
+            ["Urls"] = Loopback(0),
         };
         foreach (var (key, value) in routerSettings)
         {
             router[key] = value;
         }
 
-        var routerProcess = ServiceProcess.Start("router", ServiceProcess.ServiceDll(context.RepositoryRoot, context.Configuration, "router", "Mesh.Router"), router);
+        var routerProcess = await ServiceProcess.StartBoundAsync("router", ServiceProcess.ServiceDll(context.RepositoryRoot, context.Configuration, "router", "Mesh.Router"), _ => router, s_bindPatience).ConfigureAwait(false);
         _processes.Add(routerProcess);
-        await WaitHealthyAsync(routerProcess, routerUrl + "/health", cancellationToken).ConfigureAwait(false);
+        if (routerProcess.HasExited)
+        {
+            throw new InvalidOperationException($"The router exited with {routerProcess.ExitCode}:\n{routerProcess.Output}");
+        }
+
+        await WaitHealthyAsync(routerProcess, new Uri(routerProcess.Url, "/health").ToString(), cancellationToken).ConfigureAwait(false);
     }
 
     public override async ValueTask DisposeAsync()

@@ -56,7 +56,7 @@ internal static class ChaosRun
         await using (stack.ConfigureAwait(false))
         {
             using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
-            stack.StartServices();
+            await stack.StartServicesAsync().ConfigureAwait(false);
             foreach (var service in stack.Services)
             {
                 if (!await service.WaitHealthyAsync(http, s_startup, bound.Token).ConfigureAwait(false))
@@ -67,7 +67,7 @@ internal static class ChaosRun
             }
 
             Console.WriteLine($"{clock.Elapsed.TotalSeconds,5:F0}s  all services healthy; streaming.");
-            var producer = stack.StartProducer();
+            var producer = await stack.StartProducerAsync().ConfigureAwait(false);
             var kills = new List<(TimeSpan At, string Service)>();
             var random = new Random(settings.Seed);
             var victims = stack.Services.Where(s => settings.Victims.Contains(s.Name)).ToList();
@@ -88,7 +88,7 @@ internal static class ChaosRun
                     Console.WriteLine($"{clock.Elapsed.TotalSeconds,5:F0}s  SIGKILL {victim.Name}; starting it again.");
                     // A moment for the port to be released, as a pod restart also takes.
                     await Task.Delay(500, bound.Token).ConfigureAwait(false);
-                    victim.Start();
+                    await victim.StartAsync().ConfigureAwait(false);
                 }
 
                 var produced = await producer.WaitForExitAsync(settings.Duration).ConfigureAwait(false);

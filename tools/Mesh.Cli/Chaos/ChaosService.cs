@@ -4,15 +4,20 @@ namespace Mesh.Cli.Chaos;
 
 /// <summary>
 /// One service of the chaos run: started from its build output, SIGKILLed and started again with the very same
-/// settings (the same ports and the same static-membership instance name, as a restarted pod would have).
+/// settings (the same ports and the same static-membership instance name, as a restarted pod would have). The ports
+/// are picked at the first start, which starts again on new ones if another process took one first; the first port
+/// picked is the service's HTTP port.
 /// </summary>
-internal sealed class ChaosService(string name, string dll, int httpPort, IReadOnlyDictionary<string, string> settings, string logFile) : IAsyncDisposable
+internal sealed class ChaosService(string name, string dll, Func<LoopbackPorts, IReadOnlyDictionary<string, string>> settings, string logFile) : IAsyncDisposable
 {
+    private static readonly TimeSpan s_bindPatience = TimeSpan.FromSeconds(60);
+
     private ServiceProcess? _process;
+    private IReadOnlyDictionary<string, string>? _settings;
 
     public string Name => name;
 
-    public int HttpPort => httpPort;
+    public int HttpPort { get; private set; }
 
     public int Kills { get; private set; }
 
@@ -20,7 +25,21 @@ internal sealed class ChaosService(string name, string dll, int httpPort, IReadO
 
     public int ExitCode => _process?.ExitCode ?? 0;
 
-    public void Start() => _process = ServiceProcess.Start(name, dll, settings);
+    public async Task StartAsync()
+    {
+        if (_settings is { } same)
+        {
+            _process = await ServiceProcess.StartBoundAsync(name, dll, _ => same, s_bindPatience).ConfigureAwait(false);
+            return;
+        }
+
+        _process = await ServiceProcess.StartBoundAsync(name, dll, ports =>
+        {
+            _settings = settings(ports);
+            HttpPort = ports.Picked[0];
+            return _settings;
+        }, s_bindPatience).ConfigureAwait(false);
+    }
 
     /// <summary>SIGKILL, as a crash or an OOM kill would, keeping what the process printed for diagnosis.</summary>
     public void Kill()
@@ -44,7 +63,7 @@ internal sealed class ChaosService(string name, string dll, int httpPort, IReadO
         {
             try
             {
-                using var response = await http.GetAsync(new Uri($"http://127.0.0.1:{httpPort}/health"), cancellationToken).ConfigureAwait(false);
+                using var response = await http.GetAsync(new Uri($"http://127.0.0.1:{HttpPort}/health"), cancellationToken).ConfigureAwait(false);
                 if (response.IsSuccessStatusCode)
                 {
                     return true;

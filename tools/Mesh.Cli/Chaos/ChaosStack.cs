@@ -20,21 +20,30 @@ internal sealed class ChaosStack(string root, ChaosSettings settings, string boo
     /// <summary>The long-running services, in <see cref="Names"/> order.</summary>
     public IReadOnlyList<ChaosService> Services => _victims;
 
-    public int SinkPort { get; } = ServiceProcess.FreePort();
+    /// <summary>The metrics sink's HTTP port (its <c>/summary.json</c>), once started.</summary>
+    public int SinkPort => _victims.Single(v => v.Name == "metrics-sink").HttpPort;
 
-    public void StartServices()
+    /// <summary>Starts the model host, then (with its gRPC port in the experiment) the routers and the sink.</summary>
+    public async Task StartServicesAsync()
     {
-        var grpcPort = ServiceProcess.FreePort();
-        var experiments = WriteExperiment(grpcPort);
-        _victims.Add(Service("model-host", "model-host", "Mesh.ModelHost", ServiceProcess.FreePort(), new()
+        var grpcPort = 0;
+        var modelHost = Service("model-host", "model-host", "Mesh.ModelHost", ports =>
         {
-            ["ModelHost__ModelRepository"] = models,
-            ["Kestrel__Endpoints__Http__Url"] = "http://127.0.0.1:{http}",
-            ["Kestrel__Endpoints__Grpc__Url"] = $"http://127.0.0.1:{grpcPort}",
-        }));
+            var http = ports.Picked[0];
+            grpcPort = ports.Next();
+            return new()
+            {
+                ["ModelHost__ModelRepository"] = models,
+                ["Kestrel__Endpoints__Http__Url"] = LoopbackPorts.Url(http),
+                ["Kestrel__Endpoints__Grpc__Url"] = LoopbackPorts.Url(grpcPort),
+            };
+        });
+        _victims.Add(modelHost);
+        await modelHost.StartAsync().ConfigureAwait(false);
+        var experiments = WriteExperiment(grpcPort);
         foreach (var name in new[] { "router-a", "router-b" })
         {
-            _victims.Add(Service(name, "router", "Mesh.Router", ServiceProcess.FreePort(), new()
+            _victims.Add(Service(name, "router", "Mesh.Router", _ => new()
             {
                 ["Router__ExperimentFile"] = experiments,
                 ["Router__GroupId"] = "chaos-router-" + _run,
@@ -42,7 +51,7 @@ internal sealed class ChaosStack(string root, ChaosSettings settings, string boo
             }));
         }
 
-        _victims.Add(Service("metrics-sink", "metrics-sink", "Mesh.MetricsSink", SinkPort, new()
+        _victims.Add(Service("metrics-sink", "metrics-sink", "Mesh.MetricsSink", _ => new()
         {
             ["MetricsSink__TrackingDir"] = Path.Combine(settings.StateDir, "tracking"),
             ["MetricsSink__GroupId"] = "chaos-sink-" + _run,
@@ -52,15 +61,12 @@ internal sealed class ChaosStack(string root, ChaosSettings settings, string boo
             ["MetricsSink__BanditKeyPrefix"] = $"chaos:{_run}:bandit:",
             ["Kafka__StaticMembership__InstanceName"] = $"chaos-{_run}-metrics-sink",
         }));
-        foreach (var service in _victims)
-        {
-            service.Start();
-        }
+        await Task.WhenAll(_victims.Skip(1).Select(v => v.StartAsync())).ConfigureAwait(false);
     }
 
-    public ChaosService StartProducer()
+    public async Task<ChaosService> StartProducerAsync()
     {
-        _producer = Service("producer", "producer", "Mesh.Producer", ServiceProcess.FreePort(), new()
+        _producer = Service("producer", "producer", "Mesh.Producer", _ => new()
         {
             ["Producer__File"] = Path.Combine(root, "data", "iris.csv"),
             ["Producer__Count"] = settings.Records.ToString(CultureInfo.InvariantCulture),
@@ -69,7 +75,7 @@ internal sealed class ChaosStack(string root, ChaosSettings settings, string boo
             ["Producer__LabelDelayMs"] = "200",
             ["Producer__Seed"] = settings.Seed.ToString(CultureInfo.InvariantCulture),
         });
-        _producer.Start();
+        await _producer.StartAsync().ConfigureAwait(false);
         return _producer;
     }
 
@@ -81,26 +87,29 @@ internal sealed class ChaosStack(string root, ChaosSettings settings, string boo
         }
     }
 
-    private ChaosService Service(string name, string folder, string assembly, int httpPort, Dictionary<string, string> own)
+    // The first port picked is the service's HTTP port (Urls); own settings may pick more.
+    private ChaosService Service(string name, string folder, string assembly, Func<LoopbackPorts, Dictionary<string, string>> own)
     {
-        var http = httpPort.ToString(CultureInfo.InvariantCulture);
-        var all = new Dictionary<string, string>
-        {
-            ["Urls"] = $"http://127.0.0.1:{http}",
-            ["Kafka__BootstrapServers"] = bootstrapServers,
-            ["Kafka__Topics__Features"] = topics.Features,
-            ["Kafka__Topics__Predictions"] = topics.Predictions,
-            ["Kafka__Topics__ShadowPredictions"] = topics.ShadowPredictions,
-            ["Kafka__Topics__Labels"] = topics.Labels,
-            ["Kafka__Topics__DeadLetter"] = topics.DeadLetter,
-        };
-        foreach (var (key, value) in own)
-        {
-            all[key] = value.Replace("{http}", http, StringComparison.Ordinal);
-        }
-
         var dll = ServiceProcess.ServiceDll(root, settings.Configuration, folder, assembly);
-        return new ChaosService(name, dll, httpPort, all, Path.Combine(logs, name + ".log"));
+        return new ChaosService(name, dll, ports =>
+        {
+            var all = new Dictionary<string, string>
+            {
+                ["Urls"] = ports.NextUrl(),
+                ["Kafka__BootstrapServers"] = bootstrapServers,
+                ["Kafka__Topics__Features"] = topics.Features,
+                ["Kafka__Topics__Predictions"] = topics.Predictions,
+                ["Kafka__Topics__ShadowPredictions"] = topics.ShadowPredictions,
+                ["Kafka__Topics__Labels"] = topics.Labels,
+                ["Kafka__Topics__DeadLetter"] = topics.DeadLetter,
+            };
+            foreach (var (key, value) in own(ports))
+            {
+                all[key] = value;
+            }
+
+            return all;
+        }, Path.Combine(logs, name + ".log"));
     }
 
     private string WriteExperiment(int grpcPort)

@@ -229,8 +229,10 @@ internal static class DemoCommand
         var env = info.Environment;
         env["DOTNET_ENVIRONMENT"] = "Production";
         // The dashboard gets the usual ports; without it, free ones, so two demos (or a demo and a test) never collide.
-        env["ASPNETCORE_URLS"] = "http://127.0.0.1:" + (settings.Dashboard ? 18888 : ServiceProcess.FreePort()).ToString(CultureInfo.InvariantCulture);
-        env["ASPIRE_DASHBOARD_OTLP_ENDPOINT_URL"] = "http://127.0.0.1:" + (settings.Dashboard ? 18889 : ServiceProcess.FreePort()).ToString(CultureInfo.InvariantCulture);
+        // Picked, not bound by the AppHost itself: a port taken in between still fails this demo (not retried).
+        var ports = new LoopbackPorts();
+        env["ASPNETCORE_URLS"] = LoopbackPorts.Url(settings.Dashboard ? 18888 : ports.Next());
+        env["ASPIRE_DASHBOARD_OTLP_ENDPOINT_URL"] = LoopbackPorts.Url(settings.Dashboard ? 18889 : ports.Next());
         env["ASPIRE_ALLOW_UNSECURED_TRANSPORT"] = "true";
         env["MESH_DASHBOARD"] = settings.Dashboard ? "true" : "false";
         env["Mesh__RepositoryRoot"] = root;

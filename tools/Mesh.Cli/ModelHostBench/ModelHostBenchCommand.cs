@@ -133,20 +133,23 @@ internal static partial class ModelHostBenchCommand
 
     private static async Task<Host> StartHostAsync(string dll, string repository, IReadOnlyList<BenchModel> models, bool batching, ModelHostBenchSettings settings, CancellationToken cancellationToken)
     {
-        var grpcPort = ServiceProcess.FreePort();
-        var httpPort = ServiceProcess.FreePort();
-        var process = ServiceProcess.Start(batching ? "model-host (batching on)" : "model-host (batching off)", dll, new Dictionary<string, string>
+        var (grpcPort, httpPort) = (0, 0);
+        var process = await ServiceProcess.StartBoundAsync(batching ? "model-host (batching on)" : "model-host (batching off)", dll, ports =>
         {
-            ["ModelHost__ModelRepository"] = repository,
-            ["Kestrel__Endpoints__Http__Url"] = $"http://127.0.0.1:{httpPort}",
-            ["Kestrel__Endpoints__Grpc__Url"] = $"http://127.0.0.1:{grpcPort}",
-            ["ModelHost__Batching__Enabled"] = batching ? "true" : "false",
-            ["ModelHost__Batching__MaxBatchSize"] = settings.MaxBatchSize.ToString(CultureInfo.InvariantCulture),
-            ["ModelHost__Batching__MaxQueueDelayMicroseconds"] = settings.MaxQueueDelayMicroseconds.ToString(CultureInfo.InvariantCulture),
-            // Callers of the concurrency run must never be refused for a full queue: that would measure refusals.
-            ["ModelHost__Batching__MaxQueueSize"] = Math.Max(1024, settings.Callers * 4).ToString(CultureInfo.InvariantCulture),
-            ["Logging__LogLevel__Default"] = "Warning",
-        });
+            (grpcPort, httpPort) = (ports.Next(), ports.Next());
+            return new Dictionary<string, string>
+            {
+                ["ModelHost__ModelRepository"] = repository,
+                ["Kestrel__Endpoints__Http__Url"] = LoopbackPorts.Url(httpPort),
+                ["Kestrel__Endpoints__Grpc__Url"] = LoopbackPorts.Url(grpcPort),
+                ["ModelHost__Batching__Enabled"] = batching ? "true" : "false",
+                ["ModelHost__Batching__MaxBatchSize"] = settings.MaxBatchSize.ToString(CultureInfo.InvariantCulture),
+                ["ModelHost__Batching__MaxQueueDelayMicroseconds"] = settings.MaxQueueDelayMicroseconds.ToString(CultureInfo.InvariantCulture),
+                // Callers of the concurrency run must never be refused for a full queue: that would measure refusals.
+                ["ModelHost__Batching__MaxQueueSize"] = Math.Max(1024, settings.Callers * 4).ToString(CultureInfo.InvariantCulture),
+                ["Logging__LogLevel__Default"] = "Warning",
+            };
+        }, TimeSpan.FromSeconds(90)).ConfigureAwait(false);
         var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{grpcPort}");
         var host = new Host(process, channel, new Uri($"http://127.0.0.1:{httpPort}"));
         try

@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Text;
 
-namespace Mesh.Router.Experiments;
+namespace Mesh.Router.Hashing;
 
 /// <summary>
 /// 32-bit FNV-1a. Assignment must not change between processes, restarts or .NET versions, which rules out
