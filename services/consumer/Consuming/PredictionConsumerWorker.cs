@@ -34,6 +34,7 @@ internal sealed partial class PredictionConsumerWorker(
 
     private void Run(CancellationToken stoppingToken)
     {
+        telemetry.AddZeros();
         var o = options.Value;
         var topics = o.ResolveTopics(kafka.Options.Topics.Predictions, kafka.Options.Topics.ShadowPredictions);
         var handler = new PredictionRecordHandler(sink, new OffsetTracker(), PredictionFilter.From(o), wireFormat);

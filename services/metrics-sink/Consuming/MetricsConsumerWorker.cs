@@ -34,6 +34,7 @@ internal sealed partial class MetricsConsumerWorker(
 
     private void Run(CancellationToken stoppingToken)
     {
+        telemetry.AddZeros();
         var topics = kafka.Options.Topics;
         var handler = new MetricsRecordHandler(joiner, topics.Labels, topics.DeadLetter, wireFormat);
         var offsets = new OffsetTracker();

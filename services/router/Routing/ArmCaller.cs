@@ -75,7 +75,7 @@ internal sealed partial class ArmCaller(IOptions<RouterOptions> options, RouterT
                 throw;
             }
             var inferenceMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-            telemetry.InferenceDuration.Record(inferenceMs, target.Tags);
+            telemetry.InferenceDuration.Record(inferenceMs / 1000, target.Tags);
             target.Breaker.OnSuccess();
             try
             {
