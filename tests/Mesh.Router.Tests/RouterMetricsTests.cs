@@ -65,6 +65,15 @@ public sealed class RouterMetricsTests(KafkaTestCluster cluster) : IClassFixture
         Assert.InRange(sum / Count, 0, 60);
         Assert.True(PrometheusScrape.Value(page, "rpc_client_call_duration_seconds_count", arm) >= 1);
         Assert.Null(PrometheusScrape.Value(page, "mesh_router_inference_duration_milliseconds_count", arm));
+
+        // Every record done and its offset committed: the group's lag on each features partition falls to 0.
+        (string, string)[] group = [("messaging_consumer_group_name", router.GroupId), ("messaging_destination_name", router.Features)];
+        page = await PrometheusScrape.UntilAsync(http,
+            p => PrometheusScrape.Value(p, "messaging_kafka_consumer_lag", [.. group, ("messaging_destination_partition_id", "0")]) == 0 &&
+                 PrometheusScrape.Value(p, "messaging_kafka_consumer_lag", [.. group, ("messaging_destination_partition_id", "1")]) == 0,
+            s_patience, "the lag of both features partitions at 0");
+        Assert.Equal(1, PrometheusScrape.Value(page, "messaging_kafka_consumer_rebalances_total", [("messaging_consumer_group_name", router.GroupId), ("event", "assigned")]));
+        Assert.Equal(0, PrometheusScrape.Value(page, "messaging_kafka_consumer_rebalances_total", [("messaging_consumer_group_name", router.GroupId), ("event", "lost")]));
     }
 
     [Fact]
