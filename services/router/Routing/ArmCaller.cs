@@ -19,8 +19,64 @@ internal sealed partial class ArmCaller(IOptions<RouterOptions> options, RouterT
     private static readonly TimeSpan s_longestBusyWait = TimeSpan.FromSeconds(1);
     private readonly TimeSpan _hostBusyMaxWait = TimeSpan.FromMilliseconds(options.Value.Backpressure.HostBusyMaxWaitMs);
 
-    /// <summary>Calls <paramref name="target"/> for the batch, up to <paramref name="attempts"/> times; <paramref name="buffer"/> holds the input.</summary>
+    /// <summary>
+    /// Calls <paramref name="target"/> for the batch, up to <paramref name="attempts"/> times; <paramref name="buffer"/>
+    /// holds the input. The call has its own span, linked to the span of every record in the batch.
+    /// </summary>
     public async Task<ArmCallResult> CallAsync(ArmRuntime target, Batch<ArmRequest> batch, byte[] buffer, int byteCount, int attempts)
+    {
+        using var activity = StartCallActivity(target, batch);
+        var result = await CallWithRetriesAsync(target, batch, buffer, byteCount, attempts).ConfigureAwait(false);
+        if (result.Output is null)
+        {
+            activity?.SetStatus(ActivityStatusCode.Error, result.Failure);
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// One span per ModelInfer batch, a root of its own: a batch serves records of many traces, so rather than join
+    /// one of them it links to each (OpenTelemetry's batch convention); the gRPC client span, when one is recorded,
+    /// is its child. Becomes <see cref="Activity.Current"/> for the rest of the call.
+    /// </summary>
+    private static Activity? StartCallActivity(ArmRuntime target, Batch<ArmRequest> batch)
+    {
+        if (!RouterTelemetry.Source.HasListeners())
+        {
+            return null;
+        }
+
+        var links = new List<ActivityLink>(batch.Count);
+        for (var i = 0; i < batch.Count; i++)
+        {
+            var context = batch[i].Record.TraceContext;
+            if (context != default)
+            {
+                links.Add(new ActivityLink(context));
+            }
+        }
+
+        var identity = target.Identity;
+        Activity.Current = null;
+        var activity = RouterTelemetry.Source.StartActivity(ActivityKind.Client, default(ActivityContext), links: links, name: "inference.GRPCInferenceService/ModelInfer");
+        if (activity is { IsAllDataRequested: true })
+        {
+            activity.SetTag("rpc.system", "grpc");
+            activity.SetTag("rpc.service", "inference.GRPCInferenceService");
+            activity.SetTag("rpc.method", "ModelInfer");
+            activity.SetTag("server.address", identity.Endpoint);
+            activity.SetTag("mesh.experiment", identity.Experiment);
+            activity.SetTag("mesh.arm", identity.Arm);
+            activity.SetTag("mesh.model", identity.Model);
+            activity.SetTag("mesh.model.version", identity.Version);
+            activity.SetTag("mesh.batch.size", batch.Count);
+        }
+
+        return activity;
+    }
+
+    private async Task<ArmCallResult> CallWithRetriesAsync(ArmRuntime target, Batch<ArmRequest> batch, byte[] buffer, int byteCount, int attempts)
     {
         var identity = target.Identity;
         if (!target.Breaker.TryAcquire())
