@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Confluent.Kafka;
 using Mesh.Kafka.Health;
+using Mesh.Kafka.Telemetry;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -11,9 +12,10 @@ namespace Mesh.Kafka;
 /// Builds Kafka clients from configuration: <c>Kafka:Producer</c> binds into <see cref="ProducerConfig"/>,
 /// <c>Kafka:Consumer</c> into <see cref="ConsumerConfig"/>, over the mesh's defaults. The same code runs on
 /// the embedded broker and on a real cluster; only configuration differs. Every client it builds reports to
-/// <see cref="KafkaHealth"/>, which backs <c>/health</c>.
+/// <see cref="KafkaHealth"/>, which backs <c>/health</c>, and to <see cref="KafkaMetrics"/> (lag, rebalances and
+/// librdkafka statistics on <c>/metrics</c>).
 /// </summary>
-public sealed class KafkaClientFactory(IOptions<KafkaOptions> options, IConfiguration configuration, ILoggerFactory loggerFactory, KafkaHealth health)
+public sealed class KafkaClientFactory(IOptions<KafkaOptions> options, IConfiguration configuration, ILoggerFactory loggerFactory, KafkaHealth health, KafkaMetrics metrics)
 {
     /// <summary>librdkafka's default is 45 s: a killed member's partitions would sit idle that long.</summary>
     public const int DefaultSessionTimeoutMs = 10_000;
@@ -30,6 +32,12 @@ public sealed class KafkaClientFactory(IOptions<KafkaOptions> options, IConfigur
     {
     }
 
+    /// <summary>A factory reporting to <paramref name="health"/>, with metrics no meter factory exports (tests, tools).</summary>
+    public KafkaClientFactory(IOptions<KafkaOptions> options, IConfiguration configuration, ILoggerFactory loggerFactory, KafkaHealth health)
+        : this(options, configuration, loggerFactory, health, KafkaMetrics.Detached())
+    {
+    }
+
     public KafkaOptions Options => options.Value;
 
     /// <summary>The resolved bootstrap servers.</summary>
@@ -37,6 +45,9 @@ public sealed class KafkaClientFactory(IOptions<KafkaOptions> options, IConfigur
 
     /// <summary>What the clients of this factory report about the cluster.</summary>
     public KafkaHealth Health => health;
+
+    /// <summary>The figures the clients of this factory put on <c>/metrics</c>.</summary>
+    public KafkaMetrics Metrics => metrics;
 
     /// <summary>
     /// Producer settings: idempotent, acks=all, lz4, a short linger so hot paths batch; configuration overrides.
@@ -103,11 +114,16 @@ public sealed class KafkaClientFactory(IOptions<KafkaOptions> options, IConfigur
     {
         var logger = loggerFactory.CreateLogger("Mesh.Kafka.Producer");
         var tracker = health.Register($"producer {config.ClientId}", isConsumer: false);
+        var figures = metrics.Register(config.ClientId ?? "", groupId: null);
         config.StatisticsIntervalMs ??= options.Value.Health.StatisticsIntervalMs;
         return new ProducerBuilder<byte[], byte[]>(config)
             .SetErrorHandler((_, error) => OnError(logger, tracker, error, onFatal))
             .SetLogHandler((_, message) => KafkaLog.OnLog(logger, message, tracker))
-            .SetStatisticsHandler((_, json) => tracker.OnStatistics(json))
+            .SetStatisticsHandler((_, json) =>
+            {
+                tracker.OnStatistics(json);
+                figures.OnStatistics(json);
+            })
             .Build();
     }
 
@@ -128,26 +144,34 @@ public sealed class KafkaClientFactory(IOptions<KafkaOptions> options, IConfigur
     {
         var logger = loggerFactory.CreateLogger("Mesh.Kafka.Consumer");
         var tracker = health.Register($"consumer {config.ClientId} of group {config.GroupId}", isConsumer: true);
+        var figures = metrics.Register(config.ClientId ?? "", config.GroupId ?? "");
         config.StatisticsIntervalMs ??= options.Value.Health.StatisticsIntervalMs;
         return new ConsumerBuilder<byte[], byte[]>(config)
             .SetErrorHandler((_, error) => OnError(logger, tracker, error, handlers.OnFatal))
             .SetLogHandler((_, message) => KafkaLog.OnLog(logger, message, tracker))
-            .SetStatisticsHandler((_, json) => tracker.OnStatistics(json))
+            .SetStatisticsHandler((_, json) =>
+            {
+                tracker.OnStatistics(json);
+                figures.OnStatistics(json);
+            })
             .SetPartitionsAssignedHandler((consumer, partitions) =>
             {
                 logger.LogInformation("Assigned {Partitions}", string.Join(", ", partitions));
                 tracker.OnAssigned();
+                metrics.OnRebalance(figures, "assigned");
                 handlers.OnAssigned?.Invoke(consumer, partitions);
             })
             .SetPartitionsRevokedHandler((consumer, partitions) =>
             {
                 logger.LogInformation("Revoked {Partitions}", string.Join(", ", partitions));
+                metrics.OnRebalance(figures, "revoked");
                 handlers.OnRevoked?.Invoke(consumer, partitions);
             })
             .SetPartitionsLostHandler((consumer, partitions) =>
             {
                 logger.LogWarning("Lost {Partitions}", string.Join(", ", partitions));
                 tracker.OnLost();
+                metrics.OnRebalance(figures, "lost");
                 handlers.OnLost?.Invoke(consumer, partitions);
             })
             .Build();

@@ -1,7 +1,10 @@
 using Mesh.Kafka.Health;
+using Mesh.Kafka.Telemetry;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Mesh.Kafka;
@@ -31,7 +34,13 @@ public static class KafkaServiceCollectionExtensions
         builder.Services.AddSingleton<IValidateOptions<KafkaOptions>, KafkaBootstrapValidator>();
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<KafkaHealth>();
-        builder.Services.AddSingleton(sp => ActivatorUtilities.CreateInstance<KafkaClientFactory>(sp, sp.GetRequiredService<KafkaHealth>()));
+        builder.Services.AddSingleton<KafkaMetrics>();
+        builder.Services.AddSingleton(sp => new KafkaClientFactory(
+            sp.GetRequiredService<IOptions<KafkaOptions>>(),
+            sp.GetRequiredService<IConfiguration>(),
+            sp.GetRequiredService<ILoggerFactory>(),
+            sp.GetRequiredService<KafkaHealth>(),
+            sp.GetRequiredService<KafkaMetrics>()));
         builder.Services.AddHostedService<KafkaHealthWatchdog>();
         builder.Services.AddHealthChecks().AddCheck<KafkaHealthCheck>("kafka");
         return builder;

@@ -20,11 +20,11 @@ public sealed partial class AlertRuleTests
                 {
                     var name = YamlPaths.Scalar(alert, "alert") ?? "";
                     alerts.Add(name);
-                    foreach (Match metric in MeshMetric().Matches(YamlPaths.Scalar(alert, "expr") ?? ""))
+                    foreach (var metric in MetricsIn(YamlPaths.Scalar(alert, "expr") ?? ""))
                     {
-                        if (!exported.Contains(metric.Value))
+                        if (!exported.Contains(metric))
                         {
-                            failures.Add($"{rule.Id}: alert {name}: expr uses {metric.Value}, which no service exports");
+                            failures.Add($"{rule.Id}: alert {name}: expr uses {metric}, which no service exports");
                         }
                     }
                 }
@@ -32,7 +32,9 @@ public sealed partial class AlertRuleTests
         }
 
         Assert.Contains("mesh_router_predictions_total", exported);
-        Assert.Contains("mesh_router_inference_duration_milliseconds_bucket", exported);
+        Assert.Contains("rpc_client_call_duration_seconds_bucket", exported);
+        Assert.Contains("mesh_router_end_to_end_duration_seconds_bucket", exported);
+        Assert.DoesNotContain(exported, m => m.Contains("_milliseconds", StringComparison.Ordinal));
         Assert.Contains("mesh_model_host_inference_duration_seconds_bucket", exported);
         Assert.Equal(
             ["MeshCircuitOpen", "MeshConsumerLagGrowing", "MeshDeadLetterRate", "MeshEndToEndP99OverBudget", "MeshInferenceP99OverBudget", "MeshNoPredictions"],
@@ -50,10 +52,20 @@ public sealed partial class AlertRuleTests
 
         Assert.NotEmpty(expressions);
         Failures.None(
-            expressions.SelectMany(e => MeshMetric().Matches(e.Expr).Select(m => m.Value).Where(m => !exported.Contains(m)).Select(m => $"{map.Id}: panel '{e.Panel}' uses {m}, which no service exports")),
+            expressions.SelectMany(e => MetricsIn(e.Expr).Where(m => !exported.Contains(m)).Select(m => $"{map.Id}: panel '{e.Panel}' uses {m}, which no service exports")),
             "dashboard");
     }
 
-    [GeneratedRegex(@"\bmesh_[a-z0-9_]+")]
-    private static partial Regex MeshMetric();
+    /// <summary>
+    /// The services' metric names in a PromQL expression: the mesh's own and the OpenTelemetry-convention ones it
+    /// exports (<c>rpc_*</c>, <c>messaging_*</c>), leaving out label names (inside <c>{...}</c> and <c>by (...)</c>).
+    /// </summary>
+    private static IEnumerable<string> MetricsIn(string expression) =>
+        ServiceMetric().Matches(LabelLists().Replace(expression, "")).Select(m => m.Value);
+
+    [GeneratedRegex(@"\b(mesh|rpc|messaging)_[a-z0-9_]+")]
+    private static partial Regex ServiceMetric();
+
+    [GeneratedRegex(@"\{[^}]*\}|\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)")]
+    private static partial Regex LabelLists();
 }

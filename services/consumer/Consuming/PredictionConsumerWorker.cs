@@ -6,6 +6,7 @@ using Mesh.Consumer.Output;
 using Mesh.Consumer.Telemetry;
 using Mesh.Kafka;
 using Mesh.Kafka.SchemaRegistry;
+using Mesh.Kafka.Telemetry;
 using Microsoft.Extensions.Options;
 
 namespace Mesh.Consumer.Consuming;
@@ -34,6 +35,7 @@ internal sealed partial class PredictionConsumerWorker(
 
     private void Run(CancellationToken stoppingToken)
     {
+        telemetry.AddZeros();
         var o = options.Value;
         var topics = o.ResolveTopics(kafka.Options.Topics.Predictions, kafka.Options.Topics.ShadowPredictions);
         var handler = new PredictionRecordHandler(sink, new OffsetTracker(), PredictionFilter.From(o), wireFormat);
@@ -86,10 +88,7 @@ internal sealed partial class PredictionConsumerWorker(
 
     private void Handle(IConsumer<byte[], byte[]> consumer, PredictionRecordHandler handler, DeadLetterPublisher deadLetters, ConsumeResult<byte[], byte[]> record)
     {
-        using var activity = ConsumerTelemetry.ActivitySource.StartActivity(
-            $"{record.Topic} process", ActivityKind.Consumer, MeshHeaders.ExtractTraceContext(record.Message.Headers));
-        activity?.SetTag("messaging.system", "kafka");
-        activity?.SetTag("messaging.source.name", record.Topic);
+        using var activity = KafkaTracing.StartProcess(ConsumerTelemetry.ActivitySource, record, options.Value.GroupId);
         var (writtenBefore, tombstonesBefore) = (handler.Written, handler.Tombstones);
         if (handler.TryHandle(record, out var error))
         {

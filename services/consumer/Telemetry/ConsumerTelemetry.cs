@@ -31,4 +31,16 @@ internal sealed class ConsumerTelemetry
     public Counter<long> DeadLettered { get; }
 
     public Counter<long> Flushes { get; }
+
+    /// <summary>
+    /// Puts every counter on /metrics at zero, so an alert on its rate reads 0 rather than "no data". Called once the
+    /// meter provider listens (a measurement before that is lost).
+    /// </summary>
+    public void AddZeros()
+    {
+        foreach (var counter in (Counter<long>[])[Written, Filtered, Tombstones, DeadLettered, Flushes])
+        {
+            counter.Add(0);
+        }
+    }
 }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Confluent.Kafka;
 using Mesh.Kafka;
 using Mesh.Kafka.SchemaRegistry;
+using Mesh.Kafka.Telemetry;
 using Mesh.MetricsSink.Aggregation;
 using Mesh.MetricsSink.Options;
 using Mesh.MetricsSink.Telemetry;
@@ -34,6 +35,7 @@ internal sealed partial class MetricsConsumerWorker(
 
     private void Run(CancellationToken stoppingToken)
     {
+        telemetry.AddZeros();
         var topics = kafka.Options.Topics;
         var handler = new MetricsRecordHandler(joiner, topics.Labels, topics.DeadLetter, wireFormat);
         var offsets = new OffsetTracker();
@@ -81,16 +83,15 @@ internal sealed partial class MetricsConsumerWorker(
         Queue<(long Sequence, TopicPartition Partition, long Offset)> deferred,
         ConsumeResult<byte[], byte[]> record)
     {
-        using var activity = MetricsSinkTelemetry.ActivitySource.StartActivity(
-            $"{record.Topic} process", ActivityKind.Consumer, MeshHeaders.ExtractTraceContext(record.Message.Headers));
-        activity?.SetTag("messaging.system", "kafka");
-        activity?.SetTag("messaging.source.name", record.Topic);
+        // A Prediction's span continues the record's own trace (the router's traceparent), so its join is in that trace.
+        using var activity = KafkaTracing.StartProcess(MetricsSinkTelemetry.ActivitySource, record, options.Value.GroupId);
         var partition = record.TopicPartition;
         var offset = record.Offset.Value;
         offsets.Track(partition, offset);
         var result = handler.Handle(record);
         if (result.Applied)
         {
+            activity?.SetTag("mesh.join.outcome", result.Outcome.ToString());
             Count(result);
             if (result.Outcome == JoinOutcome.Deferred && !result.IsDeadLetter)
             {

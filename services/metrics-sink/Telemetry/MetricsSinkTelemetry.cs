@@ -33,9 +33,10 @@ internal sealed class MetricsSinkTelemetry
         Gauge(meter, "log_loss", "1", c => c.LogLoss);
         Gauge(meter, "rmse", "1", c => c.Rmse);
         Gauge(meter, "mae", "1", c => c.Mae);
-        Gauge(meter, "latency_p50", "ms", c => c.Latency.Count == 0 ? null : c.Latency.Percentile(0.50));
-        Gauge(meter, "latency_p95", "ms", c => c.Latency.Count == 0 ? null : c.Latency.Percentile(0.95));
-        Gauge(meter, "latency_p99", "ms", c => c.Latency.Count == 0 ? null : c.Latency.Percentile(0.99));
+        // Seconds, like every duration on /metrics (MLflow keeps its latency_p*_ms in milliseconds).
+        Gauge(meter, "latency_p50", "s", c => c.Latency.Count == 0 ? null : c.Latency.Percentile(0.50) / 1000);
+        Gauge(meter, "latency_p95", "s", c => c.Latency.Count == 0 ? null : c.Latency.Percentile(0.95) / 1000);
+        Gauge(meter, "latency_p99", "s", c => c.Latency.Count == 0 ? null : c.Latency.Percentile(0.99) / 1000);
         Gauge(meter, "fallback_rate", "1", c => c.FallbackRate);
         Gauge(meter, "shadow_agreement", "1", c => c.ShadowAgreement);
         WindowGauge(meter, "dead_letters", "{record}", w => w.Shadow ? null : w.Counters.DeadLetters);
@@ -43,6 +44,18 @@ internal sealed class MetricsSinkTelemetry
     }
 
     public Counter<long> TrackingDropped { get; }
+
+    /// <summary>
+    /// Puts every counter on /metrics at zero, so an alert on its rate reads 0 rather than "no data". Called once the
+    /// meter provider listens (a measurement before that is lost).
+    /// </summary>
+    public void AddZeros()
+    {
+        foreach (var counter in (Counter<long>[])[Predictions, Labels, Joined, Duplicates, UnmatchedLabels, UnjoinedPredictions, DeadLettered, TrackingDropped])
+        {
+            counter.Add(0);
+        }
+    }
 
     /// <summary>The windows the gauges report, replaced each time a window closes.</summary>
     public IReadOnlyList<ArmWindow> LatestWindows

@@ -44,6 +44,7 @@ internal sealed partial class PublishWorker(
     {
         // Let the host finish starting before the CSV is read and the clients connect.
         await Task.Yield();
+        telemetry.AddZeros();
         try
         {
             var summary = await RunAsync(stoppingToken);

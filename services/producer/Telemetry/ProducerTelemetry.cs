@@ -37,4 +37,16 @@ internal sealed class ProducerTelemetry
     public Counter<long> LabelsFailed { get; }
 
     public Counter<long> BadRows { get; }
+
+    /// <summary>
+    /// Puts every counter on /metrics at zero, so an alert on its rate reads 0 rather than "no data". Called once the
+    /// meter provider listens (a measurement before that is lost).
+    /// </summary>
+    public void AddZeros()
+    {
+        foreach (var counter in (Counter<long>[])[RecordsSent, RecordsAcked, RecordsFailed, LabelsSent, LabelsAcked, LabelsFailed, BadRows])
+        {
+            counter.Add(0);
+        }
+    }
 }

@@ -59,6 +59,9 @@ internal sealed class MicroBatcher<T> : IDisposable
         _timer = time.CreateTimer(static state => ((MicroBatcher<T>)state!).OnTimer(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
     }
 
+    /// <summary>Batches holding a slot: the open one and those being processed (for the in-flight gauge).</summary>
+    public int InFlight => _maxInFlight - _slots.CurrentCount;
+
     /// <summary>Adds an item; blocks while every batch slot is in flight. Throws when <paramref name="cancellationToken"/> fires while waiting.</summary>
     public void Add(T item, CancellationToken cancellationToken) => TryAdd(item, Timeout.InfiniteTimeSpan, cancellationToken);
 

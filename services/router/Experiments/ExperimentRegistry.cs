@@ -284,14 +284,16 @@ internal sealed partial class ExperimentRegistry(
         LogModelReady(logger, experiment, arm.Name, arm.Model, arm.Version, input.InputName, input.FeatureWidth);
         var breaker = new CircuitBreaker(options.CircuitBreaker.FailureThreshold, TimeSpan.FromMilliseconds(options.CircuitBreaker.BreakMs), time);
         var runtime = new ArmRuntime(new ArmIdentity(experiment, arm.Name, arm.Model, arm.Version, arm.Endpoint), client, input, isShadow, timeout, breaker);
-        if (isShadow)
+        var added = _arms.GetOrAdd(key, runtime);
+        if (ReferenceEquals(added, runtime))
         {
-            // On /metrics from the start, so "no shadow was shed" reads as 0 rather than as a missing series.
-            telemetry.ShadowShed.Add(0, runtime.Tags);
-            telemetry.ShadowFailures.Add(0, runtime.Tags);
+            // On /metrics from the start, so "no shadow was shed" or "no call was refused" reads as 0 rather than as
+            // a missing series, and the circuit's state is there before it first opens.
+            telemetry.AddArmZeros(runtime.Tags, isShadow);
+            telemetry.TrackCircuit(runtime.Tags, () => breaker.State);
         }
 
-        return _arms.GetOrAdd(key, runtime);
+        return added;
     }
 
     private static ArmDefinition Clone(ArmDefinition arm, double weight) => new()

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Mesh.Router.Batching;
 using Mesh.Router.Experiments;
 using Mesh.Router.Options;
+using Mesh.Router.Telemetry;
 using Microsoft.Extensions.Options;
 
 namespace Mesh.Router.Routing;
@@ -10,7 +11,7 @@ namespace Mesh.Router.Routing;
 /// One micro-batcher per arm runtime, created on the arm's first record. Arm runtimes outlive reloads and weight
 /// changes while their model stays the same, so keying by the runtime keeps its batches in flight across them.
 /// </summary>
-internal sealed class ArmBatchers(IOptions<RouterOptions> options, BatchProcessor processor, TimeProvider time) : IDisposable
+internal sealed class ArmBatchers(IOptions<RouterOptions> options, BatchProcessor processor, RouterTelemetry telemetry, TimeProvider time) : IDisposable
 {
     private readonly ConcurrentDictionary<ArmRuntime, MicroBatcher<ArmRequest>> _batchers = new();
 
@@ -34,12 +35,14 @@ internal sealed class ArmBatchers(IOptions<RouterOptions> options, BatchProcesso
     private MicroBatcher<ArmRequest> Create(ArmRuntime arm)
     {
         var router = options.Value;
-        return new(
+        var batcher = new MicroBatcher<ArmRequest>(
             router.Batching.MaxBatchSize,
             TimeSpan.FromMilliseconds(router.Batching.MaxDelayMs),
             arm.IsShadow ? router.Shadow.MaxInFlightBatches : router.Batching.MaxInFlightBatches,
             batch => processor.ProcessAsync(arm, batch),
             e => processor.OnUnhandled(arm, e),
             time);
+        telemetry.TrackInFlight(arm.Tags, () => batcher.InFlight);
+        return batcher;
     }
 }

@@ -23,9 +23,63 @@ internal sealed partial class ArmCaller(IOptions<RouterOptions> options, RouterT
     /// holds the input. With <paramref name="holdWhileUnavailable"/> (the arm has no fallback) a host that cannot be
     /// reached (no connection, or its circuit open) is waited for, as a full queue is, for up to
     /// <c>Router:Backpressure:HostUnavailableMaxWaitMs</c>: a restarting model host then costs a pause, not a dead
-    /// letter per record, because nothing else could have answered.
+    /// letter per record, because nothing else could have answered. The call has its own span, linked to the span of
+    /// every record in the batch.
     /// </summary>
     public async Task<ArmCallResult> CallAsync(ArmRuntime target, Batch<ArmRequest> batch, byte[] buffer, int byteCount, int attempts, bool holdWhileUnavailable)
+    {
+        using var activity = StartCallActivity(target, batch);
+        var result = await CallWithRetriesAsync(target, batch, buffer, byteCount, attempts, holdWhileUnavailable).ConfigureAwait(false);
+        if (result.Output is null)
+        {
+            activity?.SetStatus(ActivityStatusCode.Error, result.Failure);
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// One span per ModelInfer batch, a root of its own: a batch serves records of many traces, so rather than join
+    /// one of them it links to each (OpenTelemetry's batch convention); the gRPC client span, when one is recorded,
+    /// is its child. Becomes <see cref="Activity.Current"/> for the rest of the call.
+    /// </summary>
+    private static Activity? StartCallActivity(ArmRuntime target, Batch<ArmRequest> batch)
+    {
+        if (!RouterTelemetry.Source.HasListeners())
+        {
+            return null;
+        }
+
+        var links = new List<ActivityLink>(batch.Count);
+        for (var i = 0; i < batch.Count; i++)
+        {
+            var context = batch[i].Record.TraceContext;
+            if (context != default)
+            {
+                links.Add(new ActivityLink(context));
+            }
+        }
+
+        var identity = target.Identity;
+        Activity.Current = null;
+        var activity = RouterTelemetry.Source.StartActivity(ActivityKind.Client, default(ActivityContext), links: links, name: "inference.GRPCInferenceService/ModelInfer");
+        if (activity is { IsAllDataRequested: true })
+        {
+            activity.SetTag("rpc.system", "grpc");
+            activity.SetTag("rpc.service", "inference.GRPCInferenceService");
+            activity.SetTag("rpc.method", "ModelInfer");
+            activity.SetTag("server.address", identity.Endpoint);
+            activity.SetTag("mesh.experiment", identity.Experiment);
+            activity.SetTag("mesh.arm", identity.Arm);
+            activity.SetTag("mesh.model", identity.Model);
+            activity.SetTag("mesh.model.version", identity.Version);
+            activity.SetTag("mesh.batch.size", batch.Count);
+        }
+
+        return activity;
+    }
+
+    private async Task<ArmCallResult> CallWithRetriesAsync(ArmRuntime target, Batch<ArmRequest> batch, byte[] buffer, int byteCount, int attempts, bool holdWhileUnavailable)
     {
         var identity = target.Identity;
         var request = CreateRequest(target, batch, buffer, byteCount);
@@ -104,7 +158,7 @@ internal sealed partial class ArmCaller(IOptions<RouterOptions> options, RouterT
                 throw;
             }
             var inferenceMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-            telemetry.InferenceDuration.Record(inferenceMs, target.Tags);
+            telemetry.InferenceDuration.Record(inferenceMs / 1000, target.Tags);
             target.Breaker.OnSuccess();
             try
             {

@@ -6,4 +6,7 @@ internal static class ErrorClass
     public const string Decode = "decode";
     public const string Validation = "validation";
     public const string Inference = "inference";
+
+    /// <summary>Every class, so each one's counter can start at zero.</summary>
+    public static readonly string[] All = [Decode, Validation, Inference];
 }

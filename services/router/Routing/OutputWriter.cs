@@ -44,6 +44,7 @@ internal sealed partial class OutputWriter(
                 if (ok)
                 {
                     telemetry.Predictions.Add(1);
+                    telemetry.RecordEndToEnd(prediction.Experiment, prediction.Arm, DateTime.UtcNow - record.EventTime);
                 }
                 else
                 {

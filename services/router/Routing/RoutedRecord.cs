@@ -26,6 +26,9 @@ internal sealed class RoutedRecord(ConsumeResult<byte[], byte[]> source, DateTim
     /// <summary>The record's event time, or the Kafka timestamp when the record carries none.</summary>
     public DateTime EventTime { get; set; }
 
+    /// <summary>The record's span context, or the one its headers carried when nobody sampled a span: what a batch call links to.</summary>
+    public ActivityContext TraceContext => activity?.Context ?? parentContext;
+
     public string TraceId => activity is not null
         ? activity.TraceId.ToHexString()
         : parentContext.TraceId != default ? parentContext.TraceId.ToHexString() : "";

@@ -2,6 +2,7 @@ using Confluent.Kafka;
 using Mesh.Kafka;
 using Mesh.Router.Experiments;
 using Mesh.Router.Options;
+using Mesh.Router.Telemetry;
 using Microsoft.Extensions.Options;
 
 namespace Mesh.Router.Routing;
@@ -41,6 +42,8 @@ internal sealed partial class RouterWorker(
             registry = services.GetRequiredService<ExperimentRegistry>();
             pipeline = services.GetRequiredService<RoutingPipeline>();
             producer = services.GetRequiredService<IProducer<byte[], byte[]>>();
+            // The meter provider listens by now (it starts before this service), so the zeros reach /metrics.
+            services.GetRequiredService<RouterTelemetry>().AddZeros(ErrorClass.All);
             // Loads the spec and waits for every arm's model, bounded by Router:ModelWaitSeconds.
             registry.ReloadFromFileAsync(options.Value.ExperimentFile, force: true, stoppingToken).GetAwaiter().GetResult();
         }

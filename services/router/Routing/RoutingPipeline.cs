@@ -4,6 +4,7 @@ using Google.Protobuf;
 using Mesh.Contracts.V1;
 using Mesh.Kafka;
 using Mesh.Kafka.SchemaRegistry;
+using Mesh.Kafka.Telemetry;
 using Mesh.Router.Experiments;
 using Mesh.Router.Options;
 using Mesh.Router.RateLimiting;
@@ -32,6 +33,7 @@ internal sealed class RoutingPipeline(
     // Used on the consume thread only.
     private readonly Random _random = routerOptions.Value.Bandit.Seed != 0 ? new Random(routerOptions.Value.Bandit.Seed) : new Random();
     private readonly TimeSpan _pauseAfter = TimeSpan.FromMilliseconds(routerOptions.Value.Backpressure.PauseAfterMs);
+    private readonly string _groupId = routerOptions.Value.GroupId;
 
     /// <summary>
     /// Handles one consumed record on the consume thread; waits through <paramref name="pauser"/> (pausing the
@@ -68,6 +70,7 @@ internal sealed class RoutingPipeline(
 
         record.Feature = feature;
         record.EventTime = feature.EventTime?.ToDateTime() ?? result.Message.Timestamp.UtcDateTime;
+        record.Activity?.SetTag("mesh.request_id", feature.RequestId);
         if (string.IsNullOrEmpty(feature.RequestId))
         {
             writer.DeadLetter(record, ErrorClass.Validation, "request_id is empty.");
@@ -93,6 +96,7 @@ internal sealed class RoutingPipeline(
             var experiment = experiments[i];
             var choice = experiment.Choose(stickyKey, _random);
             var arm = experiment.Arms[Math.Max(choice.Index, 0)];
+            TagChoice(record.Activity, experiment, choice.Index < 0 ? EnsembleJoin.ArmName : arm.Identity.Arm, experiments.Count);
             if (feature.Values.Count != arm.Input.FeatureWidth)
             {
                 writer.DeadLetter(record, ErrorClass.Validation,
@@ -116,6 +120,26 @@ internal sealed class RoutingPipeline(
 
             Dispatch(record, experiment, choice, nonFinite >= 0, pauser, cancellationToken);
         }
+    }
+
+    /// <summary>
+    /// The experiment and arm on the record's span: as attributes when one experiment reads the topic, and as an
+    /// event per experiment either way (attributes hold one value, a record may be routed by several).
+    /// </summary>
+    private static void TagChoice(Activity? activity, ExperimentRuntime experiment, string arm, int experiments)
+    {
+        if (activity is not { IsAllDataRequested: true })
+        {
+            return;
+        }
+
+        if (experiments == 1)
+        {
+            activity.SetTag("mesh.experiment", experiment.Name);
+            activity.SetTag("mesh.arm", arm);
+        }
+
+        activity.AddEvent(new ActivityEvent("mesh.arm_chosen", tags: new ActivityTagsCollection { ["mesh.experiment"] = experiment.Name, ["mesh.arm"] = arm }));
     }
 
     private void Dispatch(RoutedRecord record, ExperimentRuntime experiment, ArmChoice choice, bool nonFinite, IConsumePauser pauser, CancellationToken cancellationToken)
@@ -203,11 +227,11 @@ internal sealed class RoutingPipeline(
             cancellationToken);
     }
 
-    private static RoutedRecord StartRecord(ConsumeResult<byte[], byte[]> result, DateTime consumedAt)
+    private RoutedRecord StartRecord(ConsumeResult<byte[], byte[]> result, DateTime consumedAt)
     {
         var parent = MeshHeaders.ExtractTraceContext(result.Message.Headers);
         var previous = Activity.Current;
-        var activity = RouterTelemetry.Source.StartActivity(result.Topic + " process", ActivityKind.Consumer, parent);
+        var activity = KafkaTracing.StartProcess(RouterTelemetry.Source, result, _groupId);
         byte[]? inbound = null;
         if (activity is null)
         {
@@ -215,15 +239,6 @@ internal sealed class RoutingPipeline(
         }
         else
         {
-            if (activity.IsAllDataRequested)
-            {
-                activity.SetTag("messaging.system", "kafka");
-                activity.SetTag("messaging.operation.type", "process");
-                activity.SetTag("messaging.destination.name", result.Topic);
-                activity.SetTag("messaging.destination.partition.id", result.Partition.Value);
-                activity.SetTag("messaging.kafka.offset", result.Offset.Value);
-            }
-
             // Starting an activity makes it Activity.Current; it lives until the record's outputs are acknowledged,
             // on other threads, and travels with the record, so it must not parent what the consume thread does next.
             Activity.Current = previous;

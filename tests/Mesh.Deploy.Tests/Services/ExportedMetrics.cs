@@ -30,7 +30,8 @@ internal static class ExportedMetrics
             }
         };
         listener.Start();
-        foreach (var type in ServiceAssemblies.Types(ServiceAssemblies.Load(service)[0]))
+        // The service's own telemetry and that of the Mesh libraries it uses (Kafka client statistics, dropped spans).
+        foreach (var type in ServiceAssemblies.Load(service).SelectMany(ServiceAssemblies.Types))
         {
             if (type.GetConstructor(BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Instance, [typeof(IMeterFactory)]) is { } constructor)
             {
