@@ -31,7 +31,7 @@ public sealed class DriftMonitorTests
             monitor.Observe(DriftTraffic.Prediction(row, n));
             if (++n % Window == 0)
             {
-                reports.Add((n, Assert.Single(monitor.CloseWindow())));
+                reports.Add((n, Assert.Single(monitor.CloseWindow(0))));
             }
         }
 
@@ -57,7 +57,7 @@ public sealed class DriftMonitorTests
             monitor.Observe(DriftTraffic.Prediction(row, n++));
         }
 
-        var collecting = Assert.Single(monitor.CloseWindow());
+        var collecting = Assert.Single(monitor.CloseWindow(0));
         Assert.Equal((ArmDriftReport.Collecting, 300L), (collecting.Reference, collecting.ReferenceRows));
         Assert.Empty(collecting.Features);
 
@@ -66,7 +66,7 @@ public sealed class DriftMonitorTests
             monitor.Observe(DriftTraffic.Prediction(row, n++));
         }
 
-        var measuring = Assert.Single(monitor.CloseWindow());
+        var measuring = Assert.Single(monitor.CloseWindow(0));
         Assert.Equal((ReferenceProfile.FirstRecordsSource, 500L, 200L), (measuring.Reference, measuring.ReferenceRows, measuring.Records));
         Assert.Equal(4, measuring.Features.Count);
     }
@@ -88,7 +88,7 @@ public sealed class DriftMonitorTests
             monitor.Observe(DriftTraffic.Prediction(row, n));
             if (++n % Window == 0)
             {
-                var report = Assert.Single(monitor.CloseWindow());
+                var report = Assert.Single(monitor.CloseWindow(0));
                 if (report.Reference != ArmDriftReport.Collecting && report.Features.All(f => double.IsFinite(f.Psi)))
                 {
                     measured++;
@@ -117,7 +117,7 @@ public sealed class DriftMonitorTests
             monitor.Observe(prediction);
         }
 
-        var report = Assert.Single(monitor.CloseWindow());
+        var report = Assert.Single(monitor.CloseWindow(0));
         Assert.Empty(report.Alerts);
         var widths = report.Features.Single(f => f.Feature == "petal_width");
         Assert.Equal((0L, 1.0), (widths.Values, widths.MissingShare));

@@ -3,6 +3,7 @@ using Confluent.Kafka;
 using Mesh.Kafka;
 using Mesh.Kafka.SchemaRegistry;
 using Mesh.MetricsSink.Aggregation;
+using Mesh.MetricsSink.Drift;
 using Mesh.MetricsSink.Options;
 using Mesh.MetricsSink.Telemetry;
 using Microsoft.Extensions.Options;
@@ -22,7 +23,8 @@ internal sealed partial class MetricsConsumerWorker(
     WireFormatWriter wireFormatWriter,
     MetricsSinkTelemetry telemetry,
     IHostApplicationLifetime lifetime,
-    ILogger<MetricsConsumerWorker> logger) : BackgroundService
+    ILogger<MetricsConsumerWorker> logger,
+    DriftMonitor? drift = null) : BackgroundService
 {
     /// <summary>How often a dead letter is produced before the process gives up and stops.</summary>
     public const int MaxDeadLetterAttempts = 3;
@@ -35,7 +37,7 @@ internal sealed partial class MetricsConsumerWorker(
     private void Run(CancellationToken stoppingToken)
     {
         var topics = kafka.Options.Topics;
-        var handler = new MetricsRecordHandler(joiner, topics.Labels, topics.DeadLetter, wireFormat);
+        var handler = new MetricsRecordHandler(joiner, topics.Labels, topics.DeadLetter, wireFormat, drift);
         var offsets = new OffsetTracker();
         // Records handed to the shared join state (Redis): their offsets are stored once it decided them.
         var deferred = new Queue<(long Sequence, TopicPartition Partition, long Offset)>();

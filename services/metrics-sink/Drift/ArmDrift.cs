@@ -20,9 +20,9 @@ internal sealed class ArmDrift
     private long[] _classes = [];
     private long _records;
 
-    public ArmDrift(string experiment, string arm, string model, string version, ReferenceProfile? profile, DriftOptions options)
+    public ArmDrift(string experiment, string arm, bool shadow, string model, string version, ReferenceProfile? profile, DriftOptions options)
     {
-        (Experiment, Arm, Model, Version, _options) = (experiment, arm, model, version, options);
+        (Experiment, Arm, Shadow, Model, Version, _options) = (experiment, arm, shadow, model, version, options);
         if (profile is null)
         {
             _firstRows = new List<IReadOnlyList<double>>(options.ReferenceRecords);
@@ -37,6 +37,8 @@ internal sealed class ArmDrift
     public string Experiment { get; }
 
     public string Arm { get; }
+
+    public bool Shadow { get; }
 
     public string Model { get; }
 
@@ -87,7 +89,7 @@ internal sealed class ArmDrift
     {
         if (_profile is null)
         {
-            return new ArmDriftReport(Experiment, Arm, Model, Version, ArmDriftReport.Collecting, _firstRows!.Count, 0, double.NaN, []);
+            return new ArmDriftReport(Experiment, Arm, Shadow, Model, Version, ArmDriftReport.Collecting, _firstRows!.Count, 0, double.NaN, []);
         }
 
         var pLimit = _options.Alpha / Math.Max(1, _features.Length);
@@ -100,7 +102,7 @@ internal sealed class ArmDrift
             predictionPsi = DriftStatistics.Psi(reference, _classes);
         }
 
-        var report = new ArmDriftReport(Experiment, Arm, Model, Version, _profile.Source, _profile.Rows, _records, predictionPsi, features);
+        var report = new ArmDriftReport(Experiment, Arm, Shadow, Model, Version, _profile.Source, _profile.Rows, _records, predictionPsi, features);
         Array.Clear(_classes);
         _records = 0;
         return report;

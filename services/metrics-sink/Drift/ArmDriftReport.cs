@@ -11,6 +11,7 @@ namespace Mesh.MetricsSink.Drift;
 internal sealed record ArmDriftReport(
     string Experiment,
     string Arm,
+    bool Shadow,
     string Model,
     string Version,
     string Reference,

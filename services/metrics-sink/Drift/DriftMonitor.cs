@@ -1,4 +1,5 @@
 using Mesh.Contracts.V1;
+using Mesh.MetricsSink.Summary;
 using Mesh.Mlflow.Profiles;
 
 namespace Mesh.MetricsSink.Drift;
@@ -9,11 +10,12 @@ namespace Mesh.MetricsSink.Drift;
 /// reference profile (the sources in order; none found: its first records become the reference); Predictions that
 /// arrive while the lookup runs are counted as skipped. Memory: fixed bins per arm and feature.
 /// </summary>
-internal sealed partial class DriftMonitor(IReadOnlyList<IReferenceProfileSource> sources, DriftOptions options, ILogger<DriftMonitor> logger)
+internal sealed partial class DriftMonitor(IReadOnlyList<IReferenceProfileSource> sources, DriftOptions options, ILogger<DriftMonitor> logger) : IDriftSummaries
 {
     private readonly object _gate = new();
     private readonly Dictionary<(string Experiment, string Arm, bool Shadow), ArmDrift> _arms = [];
     private readonly Dictionary<(string Experiment, string Arm, bool Shadow), (string Model, string Version, Task<ReferenceProfile?> Lookup)> _lookups = [];
+    private readonly Dictionary<(string Experiment, string Arm, bool Shadow), Queue<(long Step, ArmDriftReport Report)>> _history = [];
     private IReadOnlyList<ArmDriftReport> _latest = [];
     private long _skipped;
 
@@ -52,17 +54,46 @@ internal sealed partial class DriftMonitor(IReadOnlyList<IReferenceProfileSource
         }
     }
 
-    /// <summary>Closes every arm's window: its report, and the next window starts from zero.</summary>
-    public IReadOnlyList<ArmDriftReport> CloseWindow()
+    /// <summary>Windows each arm's heat strip shows (and the summary holds): a fixed number, so memory stays bounded.</summary>
+    public const int HistoryWindows = 30;
+
+    /// <summary>Closes every arm's window (<paramref name="step"/>: its index, the MLflow step): its report, and the next window starts from zero.</summary>
+    public IReadOnlyList<ArmDriftReport> CloseWindow(long step)
     {
         List<ArmDriftReport> reports;
         lock (_gate)
         {
             reports = [.. _arms.Values.Select(a => a.Close()).OrderBy(r => r.Experiment, StringComparer.Ordinal).ThenBy(r => r.Arm, StringComparer.Ordinal)];
+            foreach (var report in reports)
+            {
+                var key = (report.Experiment, report.Arm, report.Shadow);
+                if (!_history.TryGetValue(key, out var history) || (history.Count > 0 && history.Peek().Report.Version != report.Version))
+                {
+                    // A new model version starts a new strip: its reference is another.
+                    _history[key] = history = new Queue<(long, ArmDriftReport)>(HistoryWindows);
+                }
+
+                if (history.Count == HistoryWindows)
+                {
+                    history.Dequeue();
+                }
+
+                history.Enqueue((step, report));
+            }
         }
 
         Volatile.Write(ref _latest, reports);
         return reports;
+    }
+
+    /// <summary>Each arm's drift for the summary and the page: the last window per feature, worst first, and the last windows' PSI.</summary>
+    public IReadOnlyList<ArmDriftSummary> Summaries()
+    {
+        lock (_gate)
+        {
+            return [.. _history.Values.Where(h => h.Count > 0).Select(DriftSummaries.Of)
+                .OrderBy(s => s.Experiment, StringComparer.Ordinal).ThenBy(s => s.Shadow).ThenBy(s => s.Arm, StringComparer.Ordinal)];
+        }
     }
 
     // The arm's state for this model version once its profile lookup has finished; null while it runs.
@@ -89,7 +120,7 @@ internal sealed partial class DriftMonitor(IReadOnlyList<IReferenceProfileSource
             LogProfile(key.Experiment, key.Arm, prediction.ModelName, prediction.ModelVersion, profile.Source, profile.Rows);
         }
 
-        return new ArmDrift(key.Experiment, key.Arm, prediction.ModelName, prediction.ModelVersion, profile, options);
+        return new ArmDrift(key.Experiment, key.Arm, key.Shadow, prediction.ModelName, prediction.ModelVersion, profile, options);
     }
 
     private async Task<ReferenceProfile?> FindAsync(string model, string version)
