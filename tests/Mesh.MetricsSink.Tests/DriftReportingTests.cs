@@ -90,6 +90,7 @@ public sealed class DriftReportingTests : IDisposable
         Assert.True(summary.Features[0].Alert);
         Assert.Equal(4, summary.Windows.Count);
         Assert.Equal(4, summary.Features[0].History.Count);
+        Assert.Equal([false, false, true, true], summary.Features[0].AlertHistory);
         Assert.All(summary.Features.Skip(1), f => Assert.False(f.Alert));
         using var json = JsonDocument.Parse(SummaryJson.Serialize(joiner.Snapshot() with { Drift = monitor.Summaries() }));
         var drift = json.RootElement.GetProperty("drift")[0];

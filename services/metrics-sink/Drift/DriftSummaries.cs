@@ -12,7 +12,8 @@ internal static class DriftSummaries
         var features = last.Features
             .Select(f => new FeatureDriftSummary(f.Feature, f.Values, Finite(f.Psi), Finite(f.KsStatistic), Finite(f.KsPValue), Finite(f.OutOfRangeShare),
                 Finite(f.MissingShare), Finite(f.Mean), f.Threshold, f.Alert,
-                [.. history.Select(h => Finite(h.Report.Features.FirstOrDefault(g => g.Feature == f.Feature)?.Psi ?? double.NaN))]))
+                [.. history.Select(h => Finite(Of(h.Report, f.Feature)?.Psi ?? double.NaN))],
+                [.. history.Select(h => Of(h.Report, f.Feature)?.Alert ?? false)]))
             // Worst first: alerting features, then by how far past their threshold they are; unmeasured last.
             .OrderByDescending(f => f.Alert)
             .ThenByDescending(f => f.Psi is { } psi ? psi / f.Threshold : double.NegativeInfinity)
@@ -21,6 +22,8 @@ internal static class DriftSummaries
         return new ArmDriftSummary(last.Experiment, last.Arm, last.Shadow, last.Model, last.Version, last.Reference, last.ReferenceRows, last.Records,
             Finite(last.PredictionPsi), steps, features);
     }
+
+    private static FeatureDrift? Of(ArmDriftReport report, string feature) => report.Features.FirstOrDefault(g => g.Feature == feature);
 
     private static double? Finite(double value) => double.IsFinite(value) ? value : null;
 }

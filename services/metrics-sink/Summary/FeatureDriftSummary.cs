@@ -2,6 +2,7 @@ namespace Mesh.MetricsSink.Summary;
 
 /// <summary>One feature of an <see cref="ArmDriftSummary"/>.</summary>
 /// <param name="History">PSI per window, aligned with <see cref="ArmDriftSummary.Windows"/>.</param>
+/// <param name="AlertHistory">Whether the feature alerted in each of those windows.</param>
 internal sealed record FeatureDriftSummary(
     string Feature,
     long Values,
@@ -13,4 +14,5 @@ internal sealed record FeatureDriftSummary(
     double? Mean,
     double Threshold,
     bool Alert,
-    IReadOnlyList<double?> History);
+    IReadOnlyList<double?> History,
+    IReadOnlyList<bool> AlertHistory);
