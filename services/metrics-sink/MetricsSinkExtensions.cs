@@ -3,6 +3,7 @@ using Mesh.Kafka;
 using Mesh.Kafka.SchemaRegistry;
 using Mesh.MetricsSink.Aggregation;
 using Mesh.MetricsSink.Consuming;
+using Mesh.MetricsSink.Drift;
 using Mesh.MetricsSink.Options;
 using Mesh.MetricsSink.Page;
 using Mesh.MetricsSink.Summary;
@@ -41,6 +42,7 @@ internal static class MetricsSinkExtensions
         // Between the two: hosted services stop in reverse, so the Redis join state drains after the consume loop stops.
         builder.AddJoinState();
         builder.Services.AddHostedService<MetricsConsumerWorker>();
+        builder.AddDrift();
         builder.AddOutcomeTracking();
         builder.AddBanditRewards();
         builder.AddExperimentPage();
@@ -50,8 +52,8 @@ internal static class MetricsSinkExtensions
     /// <summary>Maps <c>GET /api/summary</c>: the same JSON as <c>summary.json</c>, computed now.</summary>
     public static WebApplication MapMetricsSinkEndpoints(this WebApplication app)
     {
-        app.MapGet("/api/summary", (PredictionLabelJoiner joiner) =>
-            Results.Text(SummaryJson.Serialize(joiner.Snapshot()), "application/json"));
+        app.MapGet("/api/summary", (PredictionLabelJoiner joiner, DriftMonitor drift) =>
+            Results.Text(SummaryJson.Serialize(joiner.Snapshot() with { Drift = drift.Summaries() }), "application/json"));
         app.MapExperimentPage();
         return app;
     }

@@ -3,6 +3,7 @@ using Mesh.Kafka;
 using Mesh.Kafka.SchemaRegistry;
 using Mesh.Producer.Options;
 using Mesh.Producer.Publishing;
+using Mesh.Producer.Sources;
 using Mesh.Producer.Telemetry;
 using Microsoft.Extensions.Options;
 
@@ -21,6 +22,7 @@ internal static class ProducerExtensions
             .ValidateDataAnnotations()
             .ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<ProducerOptions>, ProducerOptionsValidator>();
+        builder.Services.AddSingleton<IValidateOptions<ProducerOptions>, DriftInjectionValidator>();
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<ProducerTelemetry>();
         builder.Services.AddSingleton<PublishProgress>();

@@ -21,7 +21,7 @@ public sealed class SummaryTests
         var root = json.RootElement;
         Assert.Equal(
             ["updated", "predictions", "labels", "joined", "duplicatePredictions", "unmatchedLabels", "pendingPredictions", "pendingLabels", "experiments",
-            "unattributedDeadLetters"],
+            "unattributedDeadLetters", "drift"],
             root.EnumerateObject().Select(p => p.Name));
         var experiment = root.GetProperty("experiments")[0];
         // The contract allows adding fields, never renaming or removing: the contracted ones come first, unchanged.

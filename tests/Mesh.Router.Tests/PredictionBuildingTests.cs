@@ -103,6 +103,7 @@ public sealed class PredictionBuildingTests
             EntityId = "entity-3",
             EventTime = ProtoTimestamp.FromDateTime(eventTime),
             Values = { 1, 2, 3, 4 },
+            Names = { "a", "b", "c", "d" },
             Context = { ["channel"] = "web" },
         };
         var source = new ConsumeResult<byte[], byte[]>
@@ -137,6 +138,8 @@ public sealed class PredictionBuildingTests
         Assert.Equal(eventTime, prediction.EventTime.ToDateTime());
         Assert.Equal(eventTime.AddMilliseconds(20), prediction.PredictedTime.ToDateTime());
         Assert.Equal("web", prediction.Context["channel"]);
+        Assert.Equal([1f, 2f, 3f, 4f], prediction.Features);
+        Assert.Equal(["a", "b", "c", "d"], prediction.FeatureNames);
         Assert.False(prediction.Shadow);
     }
 

@@ -4,6 +4,7 @@ using Mesh.Kafka;
 using Mesh.Kafka.SchemaRegistry;
 using Mesh.Kafka.Telemetry;
 using Mesh.MetricsSink.Aggregation;
+using Mesh.MetricsSink.Drift;
 using Mesh.MetricsSink.Options;
 using Mesh.MetricsSink.Telemetry;
 using Microsoft.Extensions.Options;
@@ -23,7 +24,8 @@ internal sealed partial class MetricsConsumerWorker(
     WireFormatWriter wireFormatWriter,
     MetricsSinkTelemetry telemetry,
     IHostApplicationLifetime lifetime,
-    ILogger<MetricsConsumerWorker> logger) : BackgroundService
+    ILogger<MetricsConsumerWorker> logger,
+    DriftMonitor? drift = null) : BackgroundService
 {
     /// <summary>How often a dead letter is produced before the process gives up and stops.</summary>
     public const int MaxDeadLetterAttempts = 3;
@@ -37,7 +39,7 @@ internal sealed partial class MetricsConsumerWorker(
     {
         telemetry.AddZeros();
         var topics = kafka.Options.Topics;
-        var handler = new MetricsRecordHandler(joiner, topics.Labels, topics.DeadLetter, wireFormat);
+        var handler = new MetricsRecordHandler(joiner, topics.Labels, topics.DeadLetter, wireFormat, drift);
         var offsets = new OffsetTracker();
         // Records handed to the shared join state (Redis): their offsets are stored once it decided them.
         var deferred = new Queue<(long Sequence, TopicPartition Partition, long Offset)>();

@@ -3,6 +3,7 @@ using Google.Protobuf;
 using Mesh.Contracts.V1;
 using Mesh.Kafka.SchemaRegistry;
 using Mesh.MetricsSink.Aggregation;
+using Mesh.MetricsSink.Drift;
 
 namespace Mesh.MetricsSink.Consuming;
 
@@ -11,7 +12,7 @@ namespace Mesh.MetricsSink.Consuming;
 /// Prediction), framed in Confluent's wire format or plain, and applies it to the join. Transport-free so it is
 /// tested without Kafka.
 /// </summary>
-internal sealed class MetricsRecordHandler(PredictionLabelJoiner joiner, string labelsTopic, string? deadLetterTopic = null, WireFormatReader? reader = null)
+internal sealed class MetricsRecordHandler(PredictionLabelJoiner joiner, string labelsTopic, string? deadLetterTopic = null, WireFormatReader? reader = null, DriftMonitor? drift = null)
 {
     private readonly WireFormatReader _reader = reader ?? WireFormatReader.Unchecked;
 
@@ -42,6 +43,8 @@ internal sealed class MetricsRecordHandler(PredictionLabelJoiner joiner, string 
                 return HandleResult.Undecodable("a mesh.v1.Prediction needs request_id and arm");
             }
 
+            // Drift needs no label: every Prediction counts, a redelivered one too (one record more in a window's bins).
+            drift?.Observe(prediction);
             return new HandleResult(true, false, joiner.AddPrediction(prediction, origin), "");
         }
         catch (InvalidProtocolBufferException e)

@@ -78,6 +78,10 @@ internal sealed class MetricsSinkOptions
     [Range(1, 86_400, ErrorMessage = "MetricsSink:JoinKeyTtlMarginSeconds must be between 1 and 86,400 (a day).")]
     public int JoinKeyTtlMarginSeconds { get; set; } = 60;
 
+    /// <summary>Where drift alerts go (JSON events, docs/drift.md), for a pager or a retraining job to subscribe to.</summary>
+    [Required(AllowEmptyStrings = false, ErrorMessage = "MetricsSink:AlertsTopic must not be empty.")]
+    public string AlertsTopic { get; set; } = "mesh.alerts.v1";
+
     public string ResolveTrackingDir()
     {
         var dir = TrackingDir;

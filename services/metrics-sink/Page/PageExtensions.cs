@@ -1,6 +1,7 @@
 using System.Collections.Frozen;
 using System.Text.Json;
 using Mesh.MetricsSink.Aggregation;
+using Mesh.MetricsSink.Drift;
 using Mesh.MetricsSink.Summary;
 using Mesh.MetricsSink.Verdicts;
 using Microsoft.Extensions.Options;
@@ -42,9 +43,9 @@ internal static class PageExtensions
         app.MapGet(PagePath + "/{file}", (string file) => files.TryGetValue(file, out var bytes)
             ? Results.Bytes(bytes, s_contentTypes[file])
             : Results.NotFound());
-        app.MapGet("/api/page", (long? since, PredictionLabelJoiner joiner, ExperimentTimeline timeline, IOptions<PageOptions> options) =>
+        app.MapGet("/api/page", (long? since, PredictionLabelJoiner joiner, DriftMonitor drift, ExperimentTimeline timeline, IOptions<PageOptions> options) =>
         {
-            var summary = joiner.Snapshot();
+            var summary = joiner.Snapshot() with { Drift = drift.Summaries() };
             var data = new PageData(
                 options.Value.SampleIntervalMs,
                 summary,

@@ -14,4 +14,7 @@ internal sealed record SummaryDocument(
 {
     /// <summary>The router's dead letters that name no arm (each arm's own are in its <see cref="ArmSummary.DeadLetters"/>).</summary>
     public UnattributedDeadLetterSummary? UnattributedDeadLetters { get; init; }
+
+    /// <summary>Each arm's drift (docs/drift.md): the last window per feature, worst first, and the last windows' PSI.</summary>
+    public IReadOnlyList<ArmDriftSummary>? Drift { get; init; }
 }

@@ -14,7 +14,8 @@ internal sealed partial class SummaryFlushService(
     IOptions<MetricsSinkOptions> options,
     TimeProvider time,
     IHostApplicationLifetime lifetime,
-    ILogger<SummaryFlushService> logger) : BackgroundService
+    ILogger<SummaryFlushService> logger,
+    IDriftSummaries? drift = null) : BackgroundService
 {
     private bool _failing;
 
@@ -70,7 +71,7 @@ internal sealed partial class SummaryFlushService(
 
         try
         {
-            writer.Write(joiner.Snapshot());
+            writer.Write(drift is null ? joiner.Snapshot() : joiner.Snapshot() with { Drift = drift.Summaries() });
             if (_failing)
             {
                 _failing = false;

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Mesh.MetricsSink.Aggregation;
+using Mesh.MetricsSink.Drift;
 using Mesh.MetricsSink.Options;
 using Mesh.MetricsSink.Promotion;
 using Mesh.MetricsSink.Telemetry;
@@ -26,7 +27,8 @@ internal sealed partial class WindowCloser(
     TimeProvider time,
     ILogger<WindowCloser> logger,
     ModelPromoter? promoter = null,
-    IOptions<PromotionOptions>? promotionOptions = null) : BackgroundService
+    IOptions<PromotionOptions>? promotionOptions = null,
+    DriftReporter? drift = null) : BackgroundService
 {
     private readonly PromotionOptions _promotion = promotionOptions?.Value ?? new PromotionOptions();
     // Each primary arm's current run, so a promotion can be recorded on the runs it decided between.
@@ -81,6 +83,7 @@ internal sealed partial class WindowCloser(
             _lastStep = step;
             var timestamp = now.ToUnixTimeMilliseconds();
             var windows = joiner.CloseWindow();
+            var driftFigures = drift?.CloseWindow(step);
             telemetry.LatestWindows = windows;
 
             var snapshot = joiner.Snapshot();
@@ -94,7 +97,10 @@ internal sealed partial class WindowCloser(
                     _runs[(window.Experiment, window.Arm)] = new ArmRun(record.RunKey, record.RunName);
                 }
 
-                writer.TryEnqueue(record);
+                // Drift figures go on the same run as the arm's outcomes, at the same step.
+                writer.TryEnqueue(driftFigures?.GetValueOrDefault((window.Experiment, window.Arm, window.Shadow)) is { Count: > 0 } figures
+                    ? record with { Metrics = [.. record.Metrics, .. figures] }
+                    : record);
             }
 
             ConsiderPromotions(snapshot, verdicts);

@@ -82,6 +82,9 @@ internal sealed class ProducerOptions
 
     public int Seed { get; set; } = 42;
 
+    /// <summary>A mean shift of one feature from a given record on, to reproduce drift (off by default).</summary>
+    public DriftInjectionOptions Drift { get; set; } = new();
+
     /// <summary>Prefix of the request ids; a fresh one per run when empty, so reruns never reuse ids.</summary>
     public string? RunId { get; set; }
 

@@ -84,6 +84,7 @@ internal sealed partial class PublishWorker(
             throw new InvalidDataException($"Producer:File '{table.File}' has no valid rows ({table.Errors.Count} skipped).");
         }
 
+        var shift = MeanShift.For(o.Drift, table);
         var topics = kafka.Options.Topics;
         var runId = string.IsNullOrWhiteSpace(o.RunId) ? Guid.NewGuid().ToString("N")[..12] : o.RunId;
         var target = o.Count > 0 ? o.Count : o.DurationSeconds > 0 ? long.MaxValue : table.Rows.Count;
@@ -124,6 +125,7 @@ internal sealed partial class PublishWorker(
                 for (var i = 0; i < permits; i++)
                 {
                     var row = table.Rows[(int)(sent % table.Rows.Count)];
+                    row = shift?.Apply(row, sent) ?? row;
                     var (record, label) = builder.Build(row, time.GetUtcNow().UtcDateTime);
                     SendRecord(topics.Features, record);
                     sent++;

@@ -10,6 +10,8 @@ internal static class SyntheticFeatureSource
 {
     private static readonly string[] s_names = ["sepal_length", "sepal_width", "petal_length", "petal_width"];
 
+    public static IReadOnlyList<string> FeatureNames => s_names;
+
     private static readonly (string Label, float[] Mean, float[] Spread)[] s_classes =
     [
         ("setosa", [5.01f, 3.43f, 1.46f, 0.25f], [0.35f, 0.38f, 0.17f, 0.11f]),

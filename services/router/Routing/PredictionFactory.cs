@@ -56,6 +56,8 @@ internal static class PredictionFactory
             PredictedTime = ProtoTimestamp.FromDateTime(predictedAt),
         };
         prediction.Context.Add(feature.Context);
+        prediction.Features.Add(feature.Values);
+        prediction.FeatureNames.Add(feature.Names);
         return prediction;
     }
 }

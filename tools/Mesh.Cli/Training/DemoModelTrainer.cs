@@ -5,6 +5,7 @@ using Microsoft.ML.Data;
 using Microsoft.ML.Trainers;
 using Microsoft.ML.Trainers.FastTree;
 using Microsoft.ML.Transforms;
+using Mesh.Mlflow.Profiles;
 
 namespace Mesh.Cli.Training;
 
@@ -76,8 +77,8 @@ public static class DemoModelTrainer
         Directory.CreateDirectory(modelRepository);
         var results = new List<TrainedModel>(2)
         {
-            TrainAndExport(ml, LogisticRegressionName, "LbfgsMaximumEntropy", logisticRegression, keyedData, modelRepository, log),
-            TrainAndExport(ml, BoostedTreesName, "OneVersusAll(FastTreeBinary)", boostedTrees, keyedData, modelRepository, log),
+            TrainAndExport(ml, LogisticRegressionName, "LbfgsMaximumEntropy", logisticRegression, keyedData, rows, modelRepository, log),
+            TrainAndExport(ml, BoostedTreesName, "OneVersusAll(FastTreeBinary)", boostedTrees, keyedData, rows, modelRepository, log),
         };
         return results;
     }
@@ -88,12 +89,14 @@ public static class DemoModelTrainer
         string trainerName,
         IEstimator<TTransformer> trainer,
         IDataView keyedData,
+        List<IrisRow> rows,
         string modelRepository,
         TextWriter log)
         where TTransformer : ITransformer
     {
         var model = trainer.Fit(keyedData);
-        var metrics = ml.MulticlassClassification.Evaluate(model.Transform(keyedData));
+        var scored = model.Transform(keyedData);
+        var metrics = ml.MulticlassClassification.Evaluate(scored);
 
         var versionFolder = Path.Combine(modelRepository, name, ModelVersion);
         Directory.CreateDirectory(versionFolder);
@@ -117,10 +120,20 @@ public static class DemoModelTrainer
             ClassNames: ClassNames,
             TrainingAccuracy: metrics.MicroAccuracy);
         File.WriteAllText(Path.Combine(versionFolder, "config.json"), JsonSerializer.Serialize(config, s_jsonOptions));
+        File.WriteAllText(Path.Combine(versionFolder, ReferenceProfile.FileName), Profile(scored, rows).ToJson());
 
         log.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"Trained {name} ({trainerName}): training accuracy {metrics.MicroAccuracy:F3}, written to {modelPath}."));
         return new TrainedModel(name, ModelVersion, modelPath, metrics.MicroAccuracy);
+    }
+
+    // What the metrics sink measures drift against (docs/drift.md): the training rows' feature bins and moments, and
+    // the classes this model predicted for them. Keys are 1-based in the sorted class order (ClassNames).
+    private static ReferenceProfile Profile(IDataView scored, List<IrisRow> rows)
+    {
+        var predicted = scored.GetColumn<uint>("PredictedLabel").Select(key => ClassNames[(int)key - 1]).ToList();
+        var values = rows.Select(r => (IReadOnlyList<double>)[.. r.Features.Select(v => (double)v)]).ToList();
+        return ReferenceProfileBuilder.Build(FeatureNames, values, ClassNames, predicted, ReferenceProfile.TrainingSource);
     }
 
     private static List<IrisRow> ReadIris(string path)

@@ -102,6 +102,7 @@ function render(data) {
     }
     const verdict = data.verdicts.find(v => v.experiment === experiment.experiment);
     renderExperiment(section, experiment, verdict);
+    renderDrift(section, (s.drift || []).filter(d => d.experiment === experiment.experiment));
   }
 }
 
@@ -135,7 +136,57 @@ function buildSection(name) {
     charts.appendChild(box);
   }
   section.appendChild(charts);
+  section.appendChild(el('div', { class: 'drift', 'data-drift': '' }));
   return section;
+}
+
+// Drift per arm (docs/drift.md): one row per feature, worst first as the sink orders them, one cell per closed window
+// coloured by PSI against the feature's threshold. An alert also needs the KS test's p-value below the false-alarm rate.
+function renderDrift(section, arms) {
+  const box = section.querySelector('[data-drift]');
+  if (arms.length === 0) { box.replaceChildren(); return; }
+  const h3 = el('h3', {}, 'Drift ');
+  h3.appendChild(el('span', {}, '· PSI per window against each arm\'s reference, worst feature first. Green to amber: PSI up to its threshold;'
+    + ' amber: over it but within chance for so few records (KS p at or above the false-alarm rate); red ⚠: drift alert (both)'));
+  const blocks = arms.map(a => {
+    const block = el('div', { class: 'drift-arm', 'data-drift-arm': a.arm, 'data-shadow': String(a.shadow) });
+    const title = el('div', { class: 'drift-title' }, a.arm + (a.shadow ? ' (shadow)' : '') + ' · ' + a.model + (a.version ? ' v' + a.version : '') + ' · ');
+    title.appendChild(el('span', { 'data-field': 'reference' }, referenceText(a)));
+    if (a.predictionPsi != null) title.appendChild(el('span', { class: 'muted' }, ' · predicted classes PSI ' + a.predictionPsi.toFixed(3)));
+    block.appendChild(title);
+    const table = el('table', { class: 'strip' });
+    for (const f of a.features) {
+      const tr = el('tr', { 'data-feature': f.feature, class: f.alert ? 'alert' : '' });
+      tr.appendChild(el('th', {}, (f.alert ? '⚠ ' : '') + f.feature));
+      tr.appendChild(el('td', { class: 'now', 'data-field': 'psi' }, f.psi == null ? '–' : f.psi.toFixed(3)));
+      f.history.forEach((psi, k) => {
+        const alert = f.alertHistory[k];
+        const cell = el('td', { class: 'cell' + (alert ? ' alert' : ''), style: 'background:' + heat(psi, f.threshold, alert) });
+        cell.title = 'window ' + a.windows[k] + ': ' + (psi == null ? 'too few values to measure' : 'PSI ' + psi.toFixed(3) + ' (threshold ' + f.threshold + ')' + (alert ? ', drift alert' : ''));
+        tr.appendChild(cell);
+      });
+      table.appendChild(tr);
+    }
+    block.appendChild(table);
+    return block;
+  });
+  box.replaceChildren(h3, ...blocks);
+}
+
+function referenceText(a) {
+  if (a.reference === 'training') return 'against its training profile (' + fmtInt(a.referenceRows) + ' rows)';
+  if (a.reference === 'first-records') return 'no training profile: against its first ' + fmtInt(a.referenceRows) + ' records';
+  return 'no training profile: collecting its first records as the reference (' + fmtInt(a.referenceRows) + ' so far)';
+}
+
+// Pale green well under the threshold, towards amber at it; red only for an alert (PSI over the threshold and a KS
+// p-value below the false-alarm rate), since PSI alone runs high on small windows; grey when too few values to measure.
+function heat(psi, threshold, alert) {
+  if (psi == null) return '#eceff4';
+  if (alert) return '#d2433f';
+  const x = Math.min(psi / threshold, 1);
+  const hue = 130 - 90 * x;
+  return `hsl(${hue.toFixed(0)}, 60%, ${(88 - 30 * x).toFixed(0)}%)`;
 }
 
 function renderExperiment(section, experiment, verdict) {

@@ -1,0 +1,41 @@
+using Mesh.MetricsSink.Promotion;
+using Mesh.Mlflow;
+using Mesh.Mlflow.Profiles;
+
+namespace Mesh.MetricsSink.Drift;
+
+/// <summary>
+/// A registered model version's <c>reference_profile.json</c>, beside its <c>MLmodel</c> in the artifact store: the
+/// served model resolved to its registered model the way promotion does (<c>MetricsSink:ModelUris</c>), then the
+/// version's files through the tracking server.
+/// </summary>
+internal sealed class MlflowReferenceProfiles(MlflowClient client, PromotionOptions names) : IReferenceProfileSource
+{
+    public async Task<ReferenceProfile?> FindAsync(string model, string version, CancellationToken cancellationToken)
+    {
+        if (!MlflowModelUri.TryParse(RegisteredModelNames.ModelUri(names, model, version), out var uri, out _) || uri is null)
+        {
+            return null;
+        }
+
+        var resolved = await uri.ResolveAsync(client, cancellationToken);
+        var folder = Path.Combine(Path.GetTempPath(), "mesh-profile-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            await client.DownloadArtifactsAsync(resolved.ArtifactUri.TrimEnd('/') + "/" + ReferenceProfile.FileName, folder, cancellationToken);
+            return ReferenceProfile.Parse(await File.ReadAllTextAsync(Path.Combine(folder, ReferenceProfile.FileName), cancellationToken));
+        }
+        catch (MlflowResourceNotFoundException)
+        {
+            // A model logged without one: the sink takes the first records instead.
+            return null;
+        }
+        finally
+        {
+            if (Directory.Exists(folder))
+            {
+                Directory.Delete(folder, recursive: true);
+            }
+        }
+    }
+}
