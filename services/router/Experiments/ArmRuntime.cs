@@ -11,6 +11,8 @@ namespace Mesh.Router.Experiments;
 /// </summary>
 internal sealed class ArmRuntime(ArmIdentity identity, GRPCInferenceService.GRPCInferenceServiceClient client, ModelInputShape input, bool isShadow, TimeSpan callTimeout, CircuitBreaker breaker)
 {
+    private volatile bool _hostUnreachable;
+
     public ArmIdentity Identity => identity;
 
     public GRPCInferenceService.GRPCInferenceServiceClient Client => client;
@@ -22,6 +24,16 @@ internal sealed class ArmRuntime(ArmIdentity identity, GRPCInferenceService.GRPC
     public TimeSpan CallTimeout => callTimeout;
 
     public CircuitBreaker Breaker => breaker;
+
+    /// <summary>
+    /// Whether the last call found no host to talk to (connection refused or reset), as opposed to a host that
+    /// answered: while it holds, an arm with no fallback waits out its open circuit instead of dead-lettering.
+    /// </summary>
+    public bool HostUnreachable
+    {
+        get => _hostUnreachable;
+        set => _hostUnreachable = value;
+    }
 
     /// <summary>Metric tags, built once per arm rather than per batch.</summary>
     public KeyValuePair<string, object?>[] Tags { get; } =

@@ -92,7 +92,9 @@ internal sealed partial class ArmCaller(IOptions<RouterOptions> options, RouterT
             if (!acquired && !(acquired = target.Breaker.TryAcquire()))
             {
                 var open = $"the circuit for model '{identity.Model}' at {identity.Endpoint} is open after repeated failures";
-                if (!holdWhileUnavailable || unavailable.Exceeded(_hostUnavailableMaxWait))
+                // Held only while the circuit is open because the host could not be reached: a host that answers
+                // with errors (a model that failed to load) is rejected at once, as it would be with a fallback.
+                if (!holdWhileUnavailable || !target.HostUnreachable || unavailable.Exceeded(_hostUnavailableMaxWait))
                 {
                     telemetry.CircuitRejections.Add(batch.Count, target.Tags);
                     return new ArmCallResult(null, 0, failure.Length > 0 ? $"{open}; {failure}" : open);
@@ -131,6 +133,7 @@ internal sealed partial class ArmCaller(IOptions<RouterOptions> options, RouterT
                 // with the batch's slot held, so the consume thread pauses instead of dead-lettering the stream.
                 // The failure still counts towards the circuit, which then spaces the probes out.
                 target.Breaker.OnFailure();
+                target.HostUnreachable = true;
                 acquired = false;
                 telemetry.HostUnavailableWaits.Add(1, target.Tags);
                 failure = $"ModelInfer on {identity.Endpoint} stayed UNAVAILABLE for longer than Router:Backpressure:HostUnavailableMaxWaitMs ({_hostUnavailableMaxWait.TotalMilliseconds} ms): {e.Status.Detail}";
@@ -145,6 +148,7 @@ internal sealed partial class ArmCaller(IOptions<RouterOptions> options, RouterT
             }
             catch (RpcException e)
             {
+                target.HostUnreachable = false;
                 failure = $"ModelInfer on {identity.Endpoint} failed {attempt} time(s), last {e.StatusCode}: {e.Status.Detail}";
                 LogInferenceFailed(logger, identity.Experiment, identity.Arm, attempt, e.StatusCode, e.Status.Detail);
                 attempt++;
@@ -160,6 +164,7 @@ internal sealed partial class ArmCaller(IOptions<RouterOptions> options, RouterT
             var inferenceMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
             telemetry.InferenceDuration.Record(inferenceMs / 1000, target.Tags);
             target.Breaker.OnSuccess();
+            target.HostUnreachable = false;
             try
             {
                 return new ArmCallResult(InferResponseReader.Read(response, batch.Count), inferenceMs, "");
