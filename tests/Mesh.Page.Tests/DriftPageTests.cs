@@ -25,6 +25,7 @@ public sealed class DriftPageTests(KafkaTestCluster cluster) : IClassFixture<Kaf
     public async Task Page_FeatureShiftedMidStream_StripSaysTheReferenceAndPutsTheShiftedFeatureFirstAlerting()
     {
         var predictions = KafkaTestCluster.UniqueTopic("predictions");
+        var alerts = KafkaTestCluster.UniqueTopic("alerts");
         var topics = new MeshTopics
         {
             Features = KafkaTestCluster.UniqueTopic("features"),
@@ -47,7 +48,7 @@ public sealed class DriftPageTests(KafkaTestCluster cluster) : IClassFixture<Kaf
             ["MetricsSink:GroupId"] = "drift-page-" + Guid.NewGuid().ToString("N"),
             ["MetricsSink:FlushIntervalMs"] = "200",
             ["MetricsSink:WindowSeconds"] = "1",
-            ["MetricsSink:AlertsTopic"] = KafkaTestCluster.UniqueTopic("alerts"),
+            ["MetricsSink:AlertsTopic"] = alerts,
             ["MetricsSink:Page:SampleIntervalMs"] = "250",
             ["MetricsSink:Drift:ReferenceRecords"] = "100",
             ["MetricsSink:Drift:MinRecords"] = "30",
@@ -97,6 +98,15 @@ public sealed class DriftPageTests(KafkaTestCluster cluster) : IClassFixture<Kaf
         }
 
         Assert.True(errors.Count == 0, "the page logged errors: " + string.Join(" | ", errors));
+
+        // The same alert as an event a pager or a retraining job reads from the alerts topic (JSON, docs/drift.md).
+        var record = cluster.ReadAll(alerts, 1, TimeSpan.FromSeconds(30))[0];
+        using var alert = System.Text.Json.JsonDocument.Parse(record.Message.Value);
+        Assert.Equal("iris-ab/logreg", System.Text.Encoding.UTF8.GetString(record.Message.Key));
+        Assert.Equal(("mesh.drift_alert.v1", "raised", "petal_length", "first-records"),
+            (alert.RootElement.GetProperty("type").GetString(), alert.RootElement.GetProperty("state").GetString(),
+             alert.RootElement.GetProperty("feature").GetString(), alert.RootElement.GetProperty("reference").GetString()));
+        Assert.True(alert.RootElement.GetProperty("psi").GetDouble() >= alert.RootElement.GetProperty("threshold").GetDouble());
     }
 
     // 40 Predictions every 250 ms, the router's way (features copied in); after the switch petal_length is 3 spreads higher.
