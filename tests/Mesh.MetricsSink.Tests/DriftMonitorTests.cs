@@ -102,6 +102,20 @@ public sealed class DriftMonitorTests
     }
 
     [Fact]
+    public void Observe_Disabled_MeasuresNothing()
+    {
+        var monitor = DriftTraffic.Monitor(DriftTraffic.TrainingProfile(1000, 1), new DriftOptions { Enabled = false });
+        var n = 0;
+        foreach (var row in DriftTraffic.Records(300, 5))
+        {
+            monitor.Observe(DriftTraffic.Prediction(row, n++));
+        }
+
+        Assert.Empty(monitor.CloseWindow(0));
+        Assert.Empty(monitor.Summaries());
+    }
+
+    [Fact]
     public void Observe_FeaturesNamedInAnotherOrder_MatchedByName()
     {
         var monitor = DriftTraffic.Monitor(DriftTraffic.TrainingProfile(1000, 1), new DriftOptions { MinRecords = 10 });
