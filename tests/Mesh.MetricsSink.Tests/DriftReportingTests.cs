@@ -11,6 +11,7 @@ using Mesh.MetricsSink.Telemetry;
 using Mesh.MetricsSink.Tracking;
 using Mesh.MetricsSink.Verdicts;
 using Mesh.Mlflow;
+using Mesh.Mlflow.Profiles;
 using Mesh.Producer.Options;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -82,7 +83,7 @@ public sealed class DriftReportingTests : IDisposable
 
         // Raised once, when it started, not every window while it lasts.
         var alert = Assert.Single(_alerts);
-        Assert.Equal((DriftAlert.Raised, "iris-ab", "logreg", "petal_length", ReferenceProfileSourceName), (alert.State, alert.Experiment, alert.Arm, alert.Feature, alert.Reference));
+        Assert.Equal((DriftAlert.Raised, "iris-ab", "logreg", "petal_length", ReferenceProfile.TrainingSource), (alert.State, alert.Experiment, alert.Arm, alert.Feature, alert.Reference));
         Assert.True(alert.Psi >= alert.Threshold);
 
         var summary = Assert.Single(monitor.Summaries());
@@ -138,8 +139,6 @@ public sealed class DriftReportingTests : IDisposable
         Assert.Equal(4, measurements.Count(m => m.Name == "mesh.metrics_sink.drift.ks_p_value"));
         Assert.Single(measurements, m => m.Name == "mesh.metrics_sink.drift.prediction_psi");
     }
-
-    private const string ReferenceProfileSourceName = "training";
 
     private static ConsumeResult<byte[], byte[]> Record(string topic, byte[] value) => new()
     {
