@@ -78,8 +78,8 @@ public sealed class DriftPageTests(KafkaTestCluster cluster) : IClassFixture<Kaf
         var record = cluster.ReadAll(alerts, 1, TimeSpan.FromSeconds(30))[0];
         using var alert = System.Text.Json.JsonDocument.Parse(record.Message.Value);
         Assert.Equal("iris-ab/logreg", System.Text.Encoding.UTF8.GetString(record.Message.Key));
-        Assert.Equal(("mesh.drift_alert.v1", "raised", "petal_length", "first-records"),
-            (alert.RootElement.GetProperty("type").GetString(), alert.RootElement.GetProperty("state").GetString(),
+        Assert.Equal(("mesh.drift_alert.v1", "raised", "feature", "petal_length", "first-records"),
+            (alert.RootElement.GetProperty("type").GetString(), alert.RootElement.GetProperty("state").GetString(), alert.RootElement.GetProperty("kind").GetString(),
              alert.RootElement.GetProperty("feature").GetString(), alert.RootElement.GetProperty("reference").GetString()));
         Assert.True(alert.RootElement.GetProperty("psi").GetDouble() >= alert.RootElement.GetProperty("threshold").GetDouble());
     }
