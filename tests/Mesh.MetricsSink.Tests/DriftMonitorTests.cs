@@ -92,13 +92,54 @@ public sealed class DriftMonitorTests
                 if (report.Reference != ArmDriftReport.Collecting && report.Features.All(f => double.IsFinite(f.Psi)))
                 {
                     measured++;
-                    alerted += report.Alerts.Any() ? 1 : 0;
+                    alerted += report.Alerts.Any() || report.PredictionAlert ? 1 : 0;
                 }
             }
         }
 
         Assert.True(measured >= Windows - 3, $"{measured} windows measured");
         Assert.True((double)alerted / measured <= options.Alpha, $"{alerted} of {measured} windows alerted");
+    }
+
+    [Fact]
+    public void CloseWindow_ModelPredictsOneClassForEverything_PredictionDriftAlertsAndFeaturesDoNot()
+    {
+        var monitor = DriftTraffic.Monitor(DriftTraffic.TrainingProfile(1000, 1));
+        var n = 0;
+        foreach (var row in DriftTraffic.Records(2 * Window, 42))
+        {
+            var prediction = DriftTraffic.Prediction(row, n);
+            if (n++ >= Window)
+            {
+                // The inputs are as trained; the model has gone wrong.
+                prediction.Output.Label = "virginica";
+            }
+
+            monitor.Observe(prediction);
+            if (n % Window == 0 && n < 2 * Window)
+            {
+                var before = Assert.Single(monitor.CloseWindow(0));
+                Assert.False(before.PredictionAlert, $"PSI {before.PredictionPsi}");
+            }
+        }
+
+        var after = Assert.Single(monitor.CloseWindow(1));
+        Assert.True(after.PredictionAlert, $"PSI {after.PredictionPsi}, p {after.PredictionKsPValue}");
+        Assert.Empty(after.Alerts);
+    }
+
+    [Fact]
+    public void Observe_Disabled_MeasuresNothing()
+    {
+        var monitor = DriftTraffic.Monitor(DriftTraffic.TrainingProfile(1000, 1), new DriftOptions { Enabled = false });
+        var n = 0;
+        foreach (var row in DriftTraffic.Records(300, 5))
+        {
+            monitor.Observe(DriftTraffic.Prediction(row, n++));
+        }
+
+        Assert.Empty(monitor.CloseWindow(0));
+        Assert.Empty(monitor.Summaries());
     }
 
     [Fact]

@@ -11,6 +11,7 @@ using Mesh.MetricsSink.Telemetry;
 using Mesh.MetricsSink.Tracking;
 using Mesh.MetricsSink.Verdicts;
 using Mesh.Mlflow;
+using Mesh.Mlflow.Profiles;
 using Mesh.Producer.Options;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -45,7 +46,7 @@ public sealed class DriftReportingTests : IDisposable
         var joiner = new PredictionLabelJoiner(_time, TimeSpan.FromSeconds(600), 100_000);
         var monitor = DriftTraffic.Monitor(DriftTraffic.TrainingProfile(1000, 1));
         var telemetry = new DriftTelemetry(_services.GetRequiredService<IMeterFactory>(), monitor);
-        var reporter = new DriftReporter(monitor, telemetry, new ListAlerts(_alerts), _time, NullLogger<DriftReporter>.Instance);
+        var reporter = new DriftReporter(monitor, telemetry, new ListAlerts(_alerts), _time, Microsoft.Extensions.Options.Options.Create(new DriftOptions()), NullLogger<DriftReporter>.Instance);
         var store = new LocalTrackingStore(_folder, _time);
         var writer = new TrackingWriter(store);
         var closer = new WindowCloser(joiner, writer, new SequentialAccuracyTest(0.05, 0.05, 100),
@@ -82,7 +83,8 @@ public sealed class DriftReportingTests : IDisposable
 
         // Raised once, when it started, not every window while it lasts.
         var alert = Assert.Single(_alerts);
-        Assert.Equal((DriftAlert.Raised, "iris-ab", "logreg", "petal_length", ReferenceProfileSourceName), (alert.State, alert.Experiment, alert.Arm, alert.Feature, alert.Reference));
+        Assert.Equal((DriftAlert.Raised, DriftAlert.FeatureKind, "iris-ab", "logreg", "petal_length", ReferenceProfile.TrainingSource),
+            (alert.State, alert.Kind, alert.Experiment, alert.Arm, alert.Feature, alert.Reference));
         Assert.True(alert.Psi >= alert.Threshold);
 
         var summary = Assert.Single(monitor.Summaries());
@@ -138,8 +140,6 @@ public sealed class DriftReportingTests : IDisposable
         Assert.Equal(4, measurements.Count(m => m.Name == "mesh.metrics_sink.drift.ks_p_value"));
         Assert.Single(measurements, m => m.Name == "mesh.metrics_sink.drift.prediction_psi");
     }
-
-    private const string ReferenceProfileSourceName = "training";
 
     private static ConsumeResult<byte[], byte[]> Record(string topic, byte[] value) => new()
     {

@@ -92,6 +92,10 @@ public sealed class MetricsSinkIntegrationTests(KafkaTestCluster cluster) : ICla
     [InlineData("MLFLOW_TRACKING_URI", "ftp://mlflow", "MLFLOW_TRACKING_URI")]
     [InlineData("MetricsSink:WindowSeconds", "0", "MetricsSink:WindowSeconds")]
     [InlineData("MetricsSink:VerdictAlpha", "0.9", "MetricsSink:VerdictAlpha")]
+    [InlineData("MetricsSink:Drift:Alpha", "2", "MetricsSink:Drift:Alpha")]
+    [InlineData("MetricsSink:Drift:ReferenceRecords", "5", "MetricsSink:Drift:ReferenceRecords")]
+    [InlineData("MetricsSink:Drift:Features:petal_length", "-1", "MetricsSink:Drift:Features")]
+    [InlineData("MetricsSink:AlertsTopic", "", "MetricsSink:AlertsTopic")]
     public async Task Start_BadSetting_RefusesNamingIt(string key, string value, string named)
     {
         var tracking = Path.Combine(Path.GetTempPath(), "sink-bad-" + Guid.NewGuid().ToString("N"));

@@ -37,12 +37,7 @@ public sealed class DemoPageTests
             var url = await WaitForPageUrlAsync(Path.Combine(state, "run", "endpoints.json"), Path.Combine(state, "tracking", "summary.json"), demo);
 
             using var playwright = await Playwright.CreateAsync();
-            await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-            {
-                ExecutablePath = ExperimentPageTests.ChromiumPath,
-                Headless = true,
-                Args = ExperimentPageTests.s_chromiumFlags,
-            });
+            await using var browser = await ExperimentPageTests.LaunchChromiumAsync(playwright);
             var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 1000 } });
             var response = await page.GotoAsync(url);
             Assert.Equal(200, response!.Status);

@@ -24,45 +24,21 @@ public sealed class DriftPageTests(KafkaTestCluster cluster) : IClassFixture<Kaf
     [Fact]
     public async Task Page_FeatureShiftedMidStream_StripSaysTheReferenceAndPutsTheShiftedFeatureFirstAlerting()
     {
-        var predictions = KafkaTestCluster.UniqueTopic("predictions");
-        var topics = new MeshTopics
+        var topics = await ExperimentPageTests.CreateTopicsAsync(cluster, 1);
+        var alerts = KafkaTestCluster.UniqueTopic("alerts");
+        await using var app = ExperimentPageTests.CreateSink(cluster, topics, new()
         {
-            Features = KafkaTestCluster.UniqueTopic("features"),
-            Predictions = predictions,
-            ShadowPredictions = KafkaTestCluster.UniqueTopic("shadow"),
-            Labels = KafkaTestCluster.UniqueTopic("labels"),
-            DeadLetter = KafkaTestCluster.UniqueTopic("dead-letter"),
-        };
-        await cluster.CreateTopicsAsync(1, [.. topics.All]);
-        await using var app = MetricsSinkApp.Create([], new Dictionary<string, string?>
-        {
-            ["Urls"] = "http://127.0.0.1:0",
-            ["Kafka:BootstrapServers"] = cluster.BootstrapServers,
-            ["Kafka:Topics:Features"] = topics.Features,
-            ["Kafka:Topics:Predictions"] = topics.Predictions,
-            ["Kafka:Topics:ShadowPredictions"] = topics.ShadowPredictions,
-            ["Kafka:Topics:Labels"] = topics.Labels,
-            ["Kafka:Topics:DeadLetter"] = topics.DeadLetter,
-            ["MetricsSink:TrackingDir"] = Path.Combine(Path.GetTempPath(), "drift-page-" + Guid.NewGuid().ToString("N")),
-            ["MetricsSink:GroupId"] = "drift-page-" + Guid.NewGuid().ToString("N"),
-            ["MetricsSink:FlushIntervalMs"] = "200",
             ["MetricsSink:WindowSeconds"] = "1",
-            ["MetricsSink:AlertsTopic"] = KafkaTestCluster.UniqueTopic("alerts"),
-            ["MetricsSink:Page:SampleIntervalMs"] = "250",
+            ["MetricsSink:AlertsTopic"] = alerts,
             ["MetricsSink:Drift:ReferenceRecords"] = "100",
             ["MetricsSink:Drift:MinRecords"] = "30",
         });
         await app.StartAsync();
         using var stop = new CancellationTokenSource();
-        var feed = FeedAsync(predictions, stop.Token);
+        var feed = FeedAsync(topics.Predictions, stop.Token);
 
         using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = ExperimentPageTests.ChromiumPath,
-            Headless = true,
-            Args = ExperimentPageTests.s_chromiumFlags,
-        });
+        await using var browser = await ExperimentPageTests.LaunchChromiumAsync(playwright);
         var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 1000 } });
         var errors = new List<string>();
         page.PageError += (_, error) => errors.Add(error);
@@ -97,6 +73,15 @@ public sealed class DriftPageTests(KafkaTestCluster cluster) : IClassFixture<Kaf
         }
 
         Assert.True(errors.Count == 0, "the page logged errors: " + string.Join(" | ", errors));
+
+        // The same alert as an event a pager or a retraining job reads from the alerts topic (JSON, docs/drift.md).
+        var record = cluster.ReadAll(alerts, 1, TimeSpan.FromSeconds(30))[0];
+        using var alert = System.Text.Json.JsonDocument.Parse(record.Message.Value);
+        Assert.Equal("iris-ab/logreg", System.Text.Encoding.UTF8.GetString(record.Message.Key));
+        Assert.Equal(("mesh.drift_alert.v1", "raised", "feature", "petal_length", "first-records"),
+            (alert.RootElement.GetProperty("type").GetString(), alert.RootElement.GetProperty("state").GetString(), alert.RootElement.GetProperty("kind").GetString(),
+             alert.RootElement.GetProperty("feature").GetString(), alert.RootElement.GetProperty("reference").GetString()));
+        Assert.True(alert.RootElement.GetProperty("psi").GetDouble() >= alert.RootElement.GetProperty("threshold").GetDouble());
     }
 
     // 40 Predictions every 250 ms, the router's way (features copied in); after the switch petal_length is 3 spreads higher.

@@ -35,12 +35,7 @@ public sealed class ExperimentPageTests(KafkaTestCluster cluster) : IClassFixtur
         await app.StartAsync();
 
         using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = ChromiumPath,
-            Headless = true,
-            Args = s_chromiumFlags,
-        });
+        await using var browser = await LaunchChromiumAsync(playwright);
         var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 1000 } });
         var errors = new List<string>();
         page.Console += (_, message) =>
@@ -166,7 +161,18 @@ public sealed class ExperimentPageTests(KafkaTestCluster cluster) : IClassFixtur
         long.Parse((await page.InnerTextAsync($"tr[data-arm={arm}] td[data-field=predictions]")).Replace(",", "", StringComparison.Ordinal),
             System.Globalization.CultureInfo.InvariantCulture);
 
-    private async Task<MeshTopics> CreateTopicsAsync()
+    /// <summary>Debian's Chromium, headless, as every page test drives it.</summary>
+    internal static Task<IBrowser> LaunchChromiumAsync(IPlaywright playwright) =>
+        playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = ChromiumPath,
+            Headless = true,
+            Args = s_chromiumFlags,
+        });
+
+    private Task<MeshTopics> CreateTopicsAsync() => CreateTopicsAsync(cluster, 2);
+
+    internal static async Task<MeshTopics> CreateTopicsAsync(KafkaTestCluster cluster, int partitions)
     {
         var topics = new MeshTopics
         {
@@ -176,12 +182,16 @@ public sealed class ExperimentPageTests(KafkaTestCluster cluster) : IClassFixtur
             Labels = KafkaTestCluster.UniqueTopic("labels"),
             DeadLetter = KafkaTestCluster.UniqueTopic("dead-letter"),
         };
-        await cluster.CreateTopicsAsync(2, [.. topics.All]);
+        await cluster.CreateTopicsAsync(partitions, [.. topics.All]);
         return topics;
     }
 
-    private WebApplication CreateSink(MeshTopics topics, string sampleIntervalMs = "250") =>
-        MetricsSinkApp.Create([], new Dictionary<string, string?>
+    private WebApplication CreateSink(MeshTopics topics, string sampleIntervalMs = "250") => CreateSink(cluster, topics, new() { ["MetricsSink:Page:SampleIntervalMs"] = sampleIntervalMs });
+
+    /// <summary>The metrics sink in-process on the test broker, its page on a free port; <paramref name="settings"/> go over the defaults.</summary>
+    internal static WebApplication CreateSink(KafkaTestCluster cluster, MeshTopics topics, Dictionary<string, string?> settings)
+    {
+        var all = new Dictionary<string, string?>
         {
             ["Urls"] = "http://127.0.0.1:0",
             ["Kafka:BootstrapServers"] = cluster.BootstrapServers,
@@ -193,6 +203,13 @@ public sealed class ExperimentPageTests(KafkaTestCluster cluster) : IClassFixtur
             ["MetricsSink:TrackingDir"] = Path.Combine(Path.GetTempPath(), "page-test-" + Guid.NewGuid().ToString("N")),
             ["MetricsSink:GroupId"] = "page-test-" + Guid.NewGuid().ToString("N"),
             ["MetricsSink:FlushIntervalMs"] = "200",
-            ["MetricsSink:Page:SampleIntervalMs"] = sampleIntervalMs,
-        });
+            ["MetricsSink:Page:SampleIntervalMs"] = "250",
+        };
+        foreach (var (key, value) in settings)
+        {
+            all[key] = value;
+        }
+
+        return MetricsSinkApp.Create([], all);
+    }
 }

@@ -85,17 +85,13 @@ public sealed class MeanShiftTests(KafkaTestCluster cluster) : IClassFixture<Kaf
         }
     }
 
-    private Dictionary<string, string?> Overrides(string features, string labels, int count) => new()
+    private Dictionary<string, string?> Overrides(string features, string labels, int count)
     {
-        ["Urls"] = "http://127.0.0.1:0",
-        [$"{KafkaOptions.SectionName}:BootstrapServers"] = cluster.BootstrapServers,
-        ["Kafka:Topics:Features"] = features,
-        ["Kafka:Topics:Labels"] = labels,
-        ["Producer:Format"] = "synthetic",
-        ["Producer:Rate"] = "500",
-        ["Producer:Count"] = count.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        ["Producer:PublishLabels"] = "false",
-        ["Producer:ProgressBar"] = "off",
-        ["Producer:Drift:Feature"] = "petal_length",
-    };
+        var overrides = ProducerIntegrationTests.Overrides(cluster, features, labels, "", count);
+        overrides["Producer:Format"] = "synthetic";
+        overrides["Producer:PublishLabels"] = "false";
+        overrides["Producer:ProgressBar"] = "off";
+        overrides["Producer:Drift:Feature"] = "petal_length";
+        return overrides;
+    }
 }

@@ -132,7 +132,10 @@ public sealed class ProducerIntegrationTests(KafkaTestCluster cluster) : IClassF
         Assert.Contains("Producer:Rate", e.Message, StringComparison.Ordinal);
     }
 
-    private Dictionary<string, string?> Overrides(string features, string labels, string csv, int count) => new()
+    private Dictionary<string, string?> Overrides(string features, string labels, string csv, int count) => Overrides(cluster, features, labels, csv, count);
+
+    /// <summary>The producer on the test broker, publishing <paramref name="count"/> records of <paramref name="csv"/> at 500/s.</summary>
+    internal static Dictionary<string, string?> Overrides(KafkaTestCluster cluster, string features, string labels, string csv, int count) => new()
     {
         ["Urls"] = "http://127.0.0.1:0",
         [$"{KafkaOptions.SectionName}:BootstrapServers"] = cluster.BootstrapServers,

@@ -33,6 +33,8 @@ internal static class MeshStackExtensions
             .WithEnvironment("MetricsSink__TrackingDir", stack.TrackingDir)
             // Short windows, so a demo of a minute leaves several steps per arm in the tracking runs.
             .WithEnvironment("MetricsSink__WindowSeconds", "10")
+            // Drift against the models' training profiles (reference_profile.json beside each model.onnx), not their first records.
+            .WithEnvironment("MetricsSink__Drift__ModelRepository", stack.ModelRepository)
             .WithMlflowEnvironment()
             .WaitFor(broker);
 

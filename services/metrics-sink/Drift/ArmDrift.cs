@@ -89,20 +89,24 @@ internal sealed class ArmDrift
     {
         if (_profile is null)
         {
-            return new ArmDriftReport(Experiment, Arm, Shadow, Model, Version, ArmDriftReport.Collecting, _firstRows!.Count, 0, double.NaN, []);
+            return new ArmDriftReport(Experiment, Arm, Shadow, Model, Version, ArmDriftReport.Collecting, _firstRows!.Count, 0, double.NaN, double.NaN, false, []);
         }
 
-        var pLimit = _options.Alpha / Math.Max(1, _features.Length);
+        var pLimit = _options.Alpha / Math.Max(1, _features.Length + (_profile.Predictions is null ? 0 : 1));
         var features = _features.Select(f => f.Close(_options.MinRecords, _options.ThresholdOf(f.Profile.Name), pLimit)).ToList();
-        var predictionPsi = double.NaN;
+        var (predictionPsi, predictionP) = (double.NaN, double.NaN);
         if (_profile.Predictions is { } predictions && _records >= _options.MinRecords)
         {
             // The extra last bin holds classes the reference never predicted (its reference share is the empty-bin share).
+            // KS over classes in a fixed order is still a test of "same distribution" with its false-alarm rate.
             long[] reference = [.. predictions.Counts, 0];
             predictionPsi = DriftStatistics.Psi(reference, _classes);
+            predictionP = DriftStatistics.KolmogorovSmirnov(reference, _classes).PValue;
         }
 
-        var report = new ArmDriftReport(Experiment, Arm, Shadow, Model, Version, _profile.Source, _profile.Rows, _records, predictionPsi, features);
+        var predictionAlert = predictionPsi >= _options.PredictionPsi && predictionP < pLimit;
+        var report = new ArmDriftReport(Experiment, Arm, Shadow, Model, Version, _profile.Source, _profile.Rows, _records, predictionPsi, predictionP,
+            predictionAlert, features);
         Array.Clear(_classes);
         _records = 0;
         return report;

@@ -8,6 +8,8 @@ namespace Mesh.MetricsSink.Drift;
 /// <param name="ReferenceRows">Rows of the reference (collecting: rows taken so far).</param>
 /// <param name="Records">Predictions of the arm in the window.</param>
 /// <param name="PredictionPsi">PSI of the predicted classes' shares against the reference's; NaN without classes or records.</param>
+/// <param name="PredictionKsPValue">KS p-value of the predicted classes against the reference's, classes in the model's order.</param>
+/// <param name="PredictionAlert">The predictions drift: PSI at its threshold and the p-value below the false-alarm rate.</param>
 internal sealed record ArmDriftReport(
     string Experiment,
     string Arm,
@@ -18,6 +20,8 @@ internal sealed record ArmDriftReport(
     long ReferenceRows,
     long Records,
     double PredictionPsi,
+    double PredictionKsPValue,
+    bool PredictionAlert,
     IReadOnlyList<FeatureDrift> Features)
 {
     public const string Collecting = "collecting";

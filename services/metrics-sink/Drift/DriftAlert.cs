@@ -11,6 +11,7 @@ namespace Mesh.MetricsSink.Drift;
 internal sealed record DriftAlert(
     [property: JsonPropertyName("type")] string Type,
     [property: JsonPropertyName("state")] string State,
+    [property: JsonPropertyName("kind")] string Kind,
     [property: JsonPropertyName("experiment")] string Experiment,
     [property: JsonPropertyName("arm")] string Arm,
     [property: JsonPropertyName("shadow")] bool Shadow,
@@ -30,4 +31,10 @@ internal sealed record DriftAlert(
     public const string Raised = "raised";
 
     public const string Resolved = "resolved";
+
+    /// <summary><see cref="Kind"/> of an input feature's drift (<see cref="Feature"/> names it).</summary>
+    public const string FeatureKind = "feature";
+
+    /// <summary><see cref="Kind"/> of the predicted classes' drift (<see cref="Feature"/> empty).</summary>
+    public const string PredictionKind = "prediction";
 }

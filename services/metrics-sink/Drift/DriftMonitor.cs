@@ -27,9 +27,9 @@ internal sealed partial class DriftMonitor(IReadOnlyList<IReferenceProfileSource
 
     public void Observe(Prediction prediction)
     {
-        if (prediction.Features.Count == 0)
+        if (!options.Enabled || prediction.Features.Count == 0)
         {
-            // A Prediction of a router that does not copy the features: nothing to measure.
+            // Switched off, or a Prediction of a router that does not copy the features: nothing to measure.
             return;
         }
 

@@ -21,12 +21,17 @@ internal sealed class DriftOptions
     [Range(0.001, 100, ErrorMessage = "MetricsSink:Drift:Psi must be between 0.001 and 100.")]
     public double Psi { get; set; } = 0.2;
 
+    /// <summary>The PSI of the predicted classes' shares at or above which the arm's predictions drift.</summary>
+    [Range(0.001, 100, ErrorMessage = "MetricsSink:Drift:PredictionPsi must be between 0.001 and 100.")]
+    public double PredictionPsi { get; set; } = 0.2;
+
     /// <summary>Per-feature PSI thresholds over <see cref="Psi"/>, e.g. <c>MetricsSink:Drift:Features:petal_length=0.1</c>.</summary>
     public Dictionary<string, double> Features { get; set; } = new(StringComparer.Ordinal);
 
     /// <summary>
     /// The false-alarm rate per arm and window: an alert also needs the KS p-value below this divided by the number of
-    /// features (Bonferroni), so on traffic like the reference an arm's window alerts at most this often.
+    /// tests (the features, and the predicted classes; Bonferroni), so on traffic like the reference an arm's window
+    /// alerts at most this often.
     /// </summary>
     [Range(0.000001, 0.5, ErrorMessage = "MetricsSink:Drift:Alpha must be between 0.000001 and 0.5.")]
     public double Alpha { get; set; } = 0.01;

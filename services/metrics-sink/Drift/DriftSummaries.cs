@@ -20,7 +20,7 @@ internal static class DriftSummaries
             .ThenBy(f => f.Feature, StringComparer.Ordinal)
             .ToList();
         return new ArmDriftSummary(last.Experiment, last.Arm, last.Shadow, last.Model, last.Version, last.Reference, last.ReferenceRows, last.Records,
-            Finite(last.PredictionPsi), steps, features);
+            Finite(last.PredictionPsi), last.PredictionAlert, steps, features);
     }
 
     private static FeatureDrift? Of(ArmDriftReport report, string feature) => report.Features.FirstOrDefault(g => g.Feature == feature);

@@ -19,8 +19,10 @@ internal sealed class DriftTelemetry
         FeatureGauge(meter, monitor, "out_of_range_share", "Share of the feature's values outside the reference's range, last closed window.", f => f.OutOfRangeShare);
         FeatureGauge(meter, monitor, "missing_share", "Share of records without a finite value of the feature, last closed window.", f => f.MissingShare);
         FeatureGauge(meter, monitor, "alert", "1 while the feature's drift alert holds (PSI at its threshold and KS below the false-alarm rate), else 0.", f => double.IsFinite(f.Psi) ? (f.Alert ? 1 : 0) : double.NaN);
-        meter.CreateObservableGauge("mesh.metrics_sink.drift.prediction_psi", () => Arms(monitor), "1",
+        meter.CreateObservableGauge("mesh.metrics_sink.drift.prediction_psi", () => Arms(monitor, r => r.PredictionPsi), "1",
             "Population stability index of the predicted classes' shares against the arm's reference, last closed window.");
+        meter.CreateObservableGauge("mesh.metrics_sink.drift.prediction_alert", () => Arms(monitor, r => double.IsFinite(r.PredictionPsi) ? (r.PredictionAlert ? 1 : 0) : double.NaN), "1",
+            "1 while the arm's predicted classes drift (PSI at its threshold and KS below the false-alarm rate), else 0.");
     }
 
     public Counter<long> AlertsRaised { get; }
@@ -44,13 +46,14 @@ internal sealed class DriftTelemetry
         }
     }
 
-    private static IEnumerable<Measurement<double>> Arms(DriftMonitor monitor)
+    private static IEnumerable<Measurement<double>> Arms(DriftMonitor monitor, Func<ArmDriftReport, double> value)
     {
         foreach (var report in monitor.Latest)
         {
-            if (double.IsFinite(report.PredictionPsi))
+            var figure = value(report);
+            if (double.IsFinite(figure))
             {
-                yield return new Measurement<double>(report.PredictionPsi, new("experiment", report.Experiment), new("arm", report.Arm), new("shadow", report.Shadow));
+                yield return new Measurement<double>(figure, new("experiment", report.Experiment), new("arm", report.Arm), new("shadow", report.Shadow));
             }
         }
     }

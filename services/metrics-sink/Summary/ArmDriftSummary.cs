@@ -16,5 +16,6 @@ internal sealed record ArmDriftSummary(
     long ReferenceRows,
     long Records,
     double? PredictionPsi,
+    bool PredictionAlert,
     IReadOnlyList<long> Windows,
     IReadOnlyList<FeatureDriftSummary> Features);

@@ -52,6 +52,11 @@ internal sealed class SummaryFileWriter(string trackingDir)
                         experiments[].verdict the sequential test (mSPRT, always-valid p-value): state
                                               collecting | no difference yet | winner, winner, pValue,
                                               difference, looks, alpha, text
+                        drift[]               per arm, no labels needed: its reference (training profile,
+                                              first records, or collecting them), per feature (worst first)
+                                              the last window's PSI, KS statistic and p-value, out-of-range
+                                              and missing shares, alert, and the last 30 windows' PSI
+                                              (docs/drift.md in the repository)
                       The counts live in the sink's memory: they restart from zero when the sink restarts.
 
         How to view it:

@@ -152,7 +152,11 @@ function renderDrift(section, arms) {
     const block = el('div', { class: 'drift-arm', 'data-drift-arm': a.arm, 'data-shadow': String(a.shadow) });
     const title = el('div', { class: 'drift-title' }, a.arm + (a.shadow ? ' (shadow)' : '') + ' · ' + a.model + (a.version ? ' v' + a.version : '') + ' · ');
     title.appendChild(el('span', { 'data-field': 'reference' }, referenceText(a)));
-    if (a.predictionPsi != null) title.appendChild(el('span', { class: 'muted' }, ' · predicted classes PSI ' + a.predictionPsi.toFixed(3)));
+    if (a.predictionPsi != null) {
+      title.appendChild(a.predictionAlert
+        ? el('span', { class: 'alert', 'data-field': 'predictionAlert' }, ' · ⚠ predicted classes drift, PSI ' + a.predictionPsi.toFixed(3))
+        : el('span', { class: 'muted' }, ' · predicted classes PSI ' + a.predictionPsi.toFixed(3)));
+    }
     block.appendChild(title);
     const table = el('table', { class: 'strip' });
     for (const f of a.features) {
