@@ -1,6 +1,7 @@
 using System.Diagnostics.Metrics;
 using Mesh.MetricsSink.Aggregation;
 using Mesh.MetricsSink.Telemetry;
+using Mesh.Testing;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Mesh.MetricsSink.Tests;
@@ -12,11 +13,8 @@ public sealed class SinkMetricsTests
     public void AddZeros_FreshSink_EveryCounterReportsZero()
     {
         using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
-        var seen = new Dictionary<string, long>(StringComparer.Ordinal);
-        using var listener = Listen((instrument, value) => seen[instrument] = seen.GetValueOrDefault(instrument) + (long)value);
-        var telemetry = new MetricsSinkTelemetry(services.GetRequiredService<IMeterFactory>());
 
-        telemetry.AddZeros();
+        var seen = CounterTotals.While(MetricsSinkTelemetry.Name, () => new MetricsSinkTelemetry(services.GetRequiredService<IMeterFactory>()).AddZeros());
 
         foreach (var counter in new[] { "dead_lettered", "unmatched_labels", "unjoined_predictions", "tracking.dropped", "duplicates", "predictions", "labels", "joins" })
         {
