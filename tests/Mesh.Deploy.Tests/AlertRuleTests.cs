@@ -51,6 +51,13 @@ public sealed partial class AlertRuleTests
         var expressions = dashboard["panels"]!.AsArray().SelectMany(p => p!["targets"]!.AsArray().Select(t => (Panel: (string)p["title"]!, Expr: (string)t!["expr"]!))).ToList();
 
         Assert.NotEmpty(expressions);
+        var used = expressions.SelectMany(e => MetricsIn(e.Expr)).ToHashSet(StringComparer.Ordinal);
+        // What an SRE watches: lag per partition, end-to-end latency, in-flight batches, circuit state, dropped spans.
+        foreach (var metric in new[] { "messaging_kafka_consumer_lag", "mesh_router_end_to_end_duration_seconds_bucket", "mesh_router_batches_in_flight", "mesh_router_circuit_state", "otel_sdk_processor_span_processed_total" })
+        {
+            Assert.Contains(metric, used);
+        }
+
         Failures.None(
             expressions.SelectMany(e => MetricsIn(e.Expr).Where(m => !exported.Contains(m)).Select(m => $"{map.Id}: panel '{e.Panel}' uses {m}, which no service exports")),
             "dashboard");
@@ -58,12 +65,12 @@ public sealed partial class AlertRuleTests
 
     /// <summary>
     /// The services' metric names in a PromQL expression: the mesh's own and the OpenTelemetry-convention ones it
-    /// exports (<c>rpc_*</c>, <c>messaging_*</c>), leaving out label names (inside <c>{...}</c> and <c>by (...)</c>).
+    /// exports (<c>rpc_*</c>, <c>messaging_*</c>, <c>otel_*</c>), leaving out label names (inside <c>{...}</c> and <c>by (...)</c>).
     /// </summary>
     private static IEnumerable<string> MetricsIn(string expression) =>
         ServiceMetric().Matches(LabelLists().Replace(expression, "")).Select(m => m.Value);
 
-    [GeneratedRegex(@"\b(mesh|rpc|messaging)_[a-z0-9_]+")]
+    [GeneratedRegex(@"\b(mesh|rpc|messaging|otel)_[a-z0-9_]+")]
     private static partial Regex ServiceMetric();
 
     [GeneratedRegex(@"\{[^}]*\}|\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)")]

@@ -170,6 +170,27 @@ public sealed class BatchingTests(ModelHostFixture host)
     }
 
     [Fact]
+    public async Task Metrics_LoadedModel_ErrorSeriesPresentAtZeroBeforeAnyFailure()
+    {
+        using var http = new HttpClient { BaseAddress = host.HttpUri };
+
+        // No test makes this model refuse a call for a full queue: the series is there from the load, at 0. The
+        // exporter may answer from its short response cache, so a few scrapes are allowed before it counts as missing.
+        string? line = null;
+        var text = "";
+        for (var scrape = 0; scrape < 20 && line is null; scrape++)
+        {
+            await Task.Delay(scrape == 0 ? 0 : 250);
+            text = await http.GetStringAsync("/metrics");
+            line = text.Split('\n').FirstOrDefault(l => l.StartsWith("mesh_model_host_errors_total", StringComparison.Ordinal) &&
+                l.Contains($"model=\"{TestModels.MatMulSoftmax}\"") && l.Contains("status=\"ResourceExhausted\""));
+        }
+
+        Assert.True(line is not null, "no ResourceExhausted series for the model; its error series:\n" + string.Join("\n", text.Split('\n').Where(l => l.StartsWith("mesh_model_host_errors_total", StringComparison.Ordinal))));
+        Assert.Equal("0", line[(line.IndexOf('}') + 2)..].Split(' ')[0]);
+    }
+
+    [Fact]
     public async Task Metrics_AfterInference_PrometheusShowsPerModelRequestsBatchSizeAndLatencies()
     {
         await host.Client.ModelInferAsync(Raw(TestModels.MatMulSoftmax, [1, 2, 3, 4, 5, 6], 2, inputName: "x"));

@@ -45,6 +45,27 @@ public sealed class RouterMetricsTests(KafkaTestCluster cluster) : IClassFixture
     }
 
     [Fact]
+    public async Task Metrics_ExportingRouterPredicts_SpanExportCountedAndNoneDropped()
+    {
+        const int Count = 5;
+        var experiment = "otlp-" + Guid.NewGuid().ToString("N")[..8];
+        await using var modelHost = await FakeModelHost.StartAsync();
+        // A collector address nothing listens on: spans are exported (and fail) in the background, records flow on.
+        await using var router = await RouterTestHost.StartAsync(cluster, Spec(experiment, modelHost.Endpoint, "model-champion"),
+            new Dictionary<string, string?> { ["OTEL_EXPORTER_OTLP_ENDPOINT"] = "http://127.0.0.1:9", ["OTEL_BSP_SCHEDULE_DELAY"] = "100" });
+        using var http = router.CreateHttpClient(token: null);
+
+        var page = await http.GetStringAsync("/metrics");
+        Assert.Equal(0, PrometheusScrape.Value(page, "otel_sdk_processor_span_processed_total", ("error_type", "queue_full")));
+        Assert.Equal(2048, PrometheusScrape.Value(page, "otel_sdk_processor_span_queue_capacity"));
+
+        router.Produce(RouterTestHost.Records("otlp", Count, entities: Count));
+        Assert.Equal(Count, router.ReadPredictions(Count, s_patience).Count);
+        page = await PrometheusScrape.UntilAsync(http, p => PrometheusScrape.Value(p, "otel_sdk_processor_span_processed_total") >= Count, s_patience, "the record spans exported");
+        Assert.Equal(0, PrometheusScrape.Value(page, "otel_sdk_processor_span_processed_total", ("error_type", "queue_full")));
+    }
+
+    [Fact]
     public async Task Metrics_RecordsPredicted_EndToEndAndCallLatencyInSecondsPerArm()
     {
         const int Count = 12;

@@ -15,8 +15,13 @@ internal static class MeshStackExtensions
         var broker = builder.AddProject<Projects.Mesh_Cli>("broker", launchProfileName: null)
             .WithArgs("broker", "--bootstrap-file", stack.BootstrapFile, "--partitions", stack.Partitions.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
+        // Aspire turns the model host's own Kestrel endpoints (appsettings.json: Http on 8080, Grpc on 8081) into
+        // endpoints of the same names, proxied from those ports: pointed elsewhere by the variables below, they were
+        // dashboard links to ports nothing listened on. Given the ports the host really listens on instead, unproxied.
         var modelHost = builder.AddProject<Projects.Mesh_ModelHost>("model-host", launchProfileName: null)
-            .WithMeshDefaults(stack, modelHostHttp)
+            .WithEndpoint("Http", e => Listen(e, modelHostHttp))
+            .WithEndpoint("Grpc", e => Listen(e, modelHostGrpc))
+            .WithMeshDefaults(stack, modelHostHttp, endpointName: "Http")
             .WithEnvironment("Kestrel__Endpoints__Http__Url", Loopback(modelHostHttp))
             .WithEnvironment("Kestrel__Endpoints__Grpc__Url", Loopback(modelHostGrpc))
             .WithEnvironment("ModelHost__ModelRepository", stack.ModelRepository)
@@ -78,17 +83,32 @@ internal static class MeshStackExtensions
         return resource;
     }
 
-    private static IResourceBuilder<ProjectResource> WithMeshDefaults(this IResourceBuilder<ProjectResource> resource, MeshStackSettings stack, int httpPort)
+    /// <summary>
+    /// What every service gets; <paramref name="endpointName"/> names an endpoint the resource already has (the model
+    /// host's own <c>Http</c>), or is the <c>http</c> endpoint added here.
+    /// </summary>
+    private static IResourceBuilder<ProjectResource> WithMeshDefaults(this IResourceBuilder<ProjectResource> resource, MeshStackSettings stack, int httpPort, string? endpointName = null)
     {
+        if (endpointName is null)
+        {
+            resource = resource.WithHttpEndpoint(port: httpPort, targetPort: httpPort, name: "http", isProxied: false);
+        }
+
         return resource
-            .WithHttpEndpoint(port: httpPort, targetPort: httpPort, name: "http", isProxied: false)
             .WithEnvironment("Urls", Loopback(httpPort))
             .WithEnvironment("Kafka__BootstrapFile", stack.BootstrapFile)
             .WithEnvironment("Kafka__BootstrapWaitSeconds", "60")
             // The embedded broker answers an empty fetch only after fetch.wait.max.ms (it does not wake on new
             // data as a real broker does), so on one machine a short wait is what keeps latency low.
             .WithEnvironment("Kafka__Consumer__FetchWaitMaxMs", "1")
-            .WithHttpHealthCheck("/health");
+            .WithHttpHealthCheck("/health", endpointName: endpointName ?? "http");
+    }
+
+    private static void Listen(EndpointAnnotation endpoint, int port)
+    {
+        endpoint.Port = port;
+        endpoint.TargetPort = port;
+        endpoint.IsProxied = false;
     }
 
     private static void PrepareRunFolder(MeshStackSettings stack)

@@ -131,6 +131,7 @@ internal sealed class ServedModel : IDisposable
             var batcher = batching.Enabled && signature.RowsStack && warmUp.All(o => o.Shape is [OnnxRunner.WarmUpRows, ..])
                 ? new DynamicBatcher(name, version, runner, new RowBatcher(signature.Inputs, signature.RunOutputNames, signature.RunOutputTypes), batching, telemetry, time ?? TimeProvider.System)
                 : null;
+            telemetry.AddModelZeros(name, version);
             return new ServedModel(name, version, signature, runner, labels, batcher, telemetry, settings.AcceptNonFinite);
         }
         catch

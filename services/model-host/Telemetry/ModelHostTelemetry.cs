@@ -19,6 +19,9 @@ internal sealed class ModelHostTelemetry
         HistogramBucketBoundaries = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096, 16384, 65536],
     };
 
+    // What InferenceCore answers a failed call with: a bad request, a full queue, a failure of the model itself.
+    private static readonly string[] s_errorStatuses = ["InvalidArgument", "ResourceExhausted", "Internal"];
+
     private readonly Counter<long> _requests;
     private readonly Counter<long> _errors;
     private readonly Counter<long> _rows;
@@ -52,6 +55,18 @@ internal sealed class ModelHostTelemetry
         else
         {
             _rows.Add(rows, new TagList { { "model", model }, { "version", version } });
+        }
+    }
+
+    /// <summary>
+    /// Puts a loaded model version's error series on /metrics at zero, one per status a failed call can have, so an
+    /// alert on their rate reads 0 rather than "no data". Models load after start, when the meter provider listens.
+    /// </summary>
+    public void AddModelZeros(string model, string version)
+    {
+        foreach (var status in s_errorStatuses)
+        {
+            _errors.Add(0, new TagList { { "model", model }, { "version", version }, { "status", status } });
         }
     }
 

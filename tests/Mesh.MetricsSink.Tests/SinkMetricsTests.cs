@@ -1,0 +1,73 @@
+using System.Diagnostics.Metrics;
+using Mesh.MetricsSink.Aggregation;
+using Mesh.MetricsSink.Telemetry;
+using Mesh.Testing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Mesh.MetricsSink.Tests;
+
+/// <summary>The sink's figures as a metrics reader collects them: error counters from zero, latencies in seconds.</summary>
+public sealed class SinkMetricsTests
+{
+    [Fact]
+    public void AddZeros_FreshSink_EveryCounterReportsZero()
+    {
+        using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+
+        var seen = CounterTotals.While(MetricsSinkTelemetry.Name, () => new MetricsSinkTelemetry(services.GetRequiredService<IMeterFactory>()).AddZeros());
+
+        foreach (var counter in new[] { "dead_lettered", "unmatched_labels", "unjoined_predictions", "tracking.dropped", "duplicates", "predictions", "labels", "joins" })
+        {
+            Assert.True(seen.TryGetValue("mesh.metrics_sink." + counter, out var value), $"mesh.metrics_sink.{counter} reported nothing");
+            Assert.Equal(0, value);
+        }
+    }
+
+    [Fact]
+    public void LatencyGauges_WindowWithLatencies_ReportSecondsUnderUnitS()
+    {
+        using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        var p99 = new List<double>();
+        var units = new Dictionary<string, string?>(StringComparer.Ordinal);
+        using var listener = Listen((instrument, value) =>
+        {
+            if (instrument == "mesh.metrics_sink.window.latency_p99")
+            {
+                p99.Add(value);
+            }
+        }, units);
+        var telemetry = new MetricsSinkTelemetry(services.GetRequiredService<IMeterFactory>());
+        var counters = new OutcomeCounters();
+        for (var i = 0; i < 100; i++)
+        {
+            counters.Latency.Record(200);
+        }
+
+        telemetry.LatestWindows = [new ArmWindow("exp", "a", false, "m", "1", "p", counters)];
+        listener.RecordObservableInstruments();
+
+        Assert.Equal("s", units["mesh.metrics_sink.window.latency_p99"]);
+        var seconds = Assert.Single(p99);
+        // Every sample was 200 ms: the percentile is exactly that, in seconds.
+        Assert.Equal(0.2, seconds, 9);
+    }
+
+    private static MeterListener Listen(Action<string, double> onMeasurement, Dictionary<string, string?>? units = null)
+    {
+        var listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Meter.Name == MetricsSinkTelemetry.Name)
+                {
+                    units?.TryAdd(instrument.Name, instrument.Unit);
+                    l.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        listener.SetMeasurementEventCallback<long>((instrument, value, _, _) => onMeasurement(instrument.Name, value));
+        listener.SetMeasurementEventCallback<double>((instrument, value, _, _) => onMeasurement(instrument.Name, value));
+        listener.Start();
+        return listener;
+    }
+}
