@@ -7,6 +7,7 @@ namespace Mesh.Router.Tests;
 /// An arm without a fallback whose only model host goes away (its pod restarting): the router holds the records
 /// and waits for the host, as it does for a full queue, instead of dead-lettering what nothing else could answer.
 /// </summary>
+[Collection(MetricsCollection.Name)]
 public sealed class HostUnreachableTests(KafkaTestCluster cluster) : IClassFixture<KafkaTestCluster>
 {
     private const string Spec = """

@@ -3,6 +3,7 @@ using Mesh.Testing;
 namespace Mesh.Router.Tests;
 
 /// <summary>What an SRE reads off the router's /metrics: error counters from zero, latency in seconds, in-flight batches and circuit state per arm.</summary>
+[Collection(MetricsCollection.Name)]
 public sealed class RouterMetricsTests(KafkaTestCluster cluster) : IClassFixture<KafkaTestCluster>
 {
     private static readonly TimeSpan s_patience = TimeSpan.FromSeconds(60);

@@ -5,6 +5,7 @@ using Mesh.Testing;
 namespace Mesh.Router.Tests;
 
 /// <summary>Shadows are shed only when their own budget is really used up, and every shed record is counted.</summary>
+[Collection(MetricsCollection.Name)]
 public sealed class ShadowSheddingTests(KafkaTestCluster cluster) : IClassFixture<KafkaTestCluster>
 {
     private static readonly TimeSpan s_patience = TimeSpan.FromSeconds(60);
