@@ -1,4 +1,5 @@
 using Mesh.Cli.PolicyEvaluation;
+using Mesh.Sampling;
 
 namespace Mesh.Cli.Tests;
 
@@ -118,10 +119,10 @@ public sealed class OffPolicyEstimatorTests
     }
 
     [Fact]
-    public void BetaDraw_MeanAndSpread_MatchTheDistribution()
+    public void BetaSampler_MeanAndSpread_MatchTheDistribution()
     {
         var random = new Random(42);
-        var draws = Enumerable.Range(0, 40_000).Select(_ => BetaDraw.Next(random, 3, 7)).ToList();
+        var draws = Enumerable.Range(0, 40_000).Select(_ => BetaSampler.Sample(random, 3, 7)).ToList();
         var mean = draws.Average();
         var variance = draws.Sum(d => (d - mean) * (d - mean)) / draws.Count;
 

@@ -4,7 +4,7 @@ using Mesh.Contracts.V1;
 using Mesh.Kafka;
 using Mesh.Kafka.SchemaRegistry;
 using Mesh.Kafka.Tests.SchemaRegistry;
-using Mesh.Kafka.Tests.SchemaRegistry.StandIn;
+using Mesh.Testing.SchemaRegistry;
 
 namespace Mesh.Cli.Tests;
 

@@ -7,7 +7,7 @@ using Mesh.Consumer.Output;
 using Mesh.Contracts.V1;
 using Mesh.Kafka;
 using Mesh.Kafka.SchemaRegistry;
-using Mesh.Kafka.Tests.SchemaRegistry.StandIn;
+using Mesh.Testing.SchemaRegistry;
 using Mesh.Testing;
 
 namespace Mesh.Consumer.Tests;

@@ -10,7 +10,7 @@ using Mesh.Cli.Training;
 using Mesh.Contracts.V1;
 using Mesh.Kafka;
 using Mesh.Kafka.SchemaRegistry;
-using Mesh.Kafka.Tests.SchemaRegistry.StandIn;
+using Mesh.Testing.SchemaRegistry;
 using Mesh.Testing;
 using Xunit.Abstractions;
 

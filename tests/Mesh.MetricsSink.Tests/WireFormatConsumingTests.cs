@@ -3,7 +3,7 @@ using Confluent.SchemaRegistry;
 using Google.Protobuf;
 using Mesh.Contracts.V1;
 using Mesh.Kafka.SchemaRegistry;
-using Mesh.Kafka.Tests.SchemaRegistry.StandIn;
+using Mesh.Testing.SchemaRegistry;
 using Mesh.MetricsSink.Summary;
 using Mesh.Testing;
 

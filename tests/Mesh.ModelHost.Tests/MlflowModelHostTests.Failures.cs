@@ -17,10 +17,10 @@ public sealed partial class MlflowModelHostTests
 
         using var request = new HttpRequestMessage(HttpMethod.Post, "/v2/repository/models/iris-swap/load");
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", AdminToken);
-        var load = await _http.SendAsync(request);
+        var load = await _host.Http.SendAsync(request);
         var body = JsonNode.Parse(await load.Content.ReadAsStringAsync())!;
         var requests = _mlflow.Requests - before;
-        var served = await _client.ModelInferAsync(Latest("iris-swap", [1, 2, 3]));
+        var served = await _host.Client.ModelInferAsync(Latest("iris-swap", [1, 2, 3]));
 
         Assert.Equal(HttpStatusCode.BadGateway, load.StatusCode);
         Assert.Contains("'mlflow-artifacts:/0/nowhere/artifacts/model' does not exist", (string?)body["error"]);

@@ -1,6 +1,4 @@
 using System.Net;
-using Grpc.Net.Client;
-using Inference;
 using Mesh.Mlflow;
 using Mesh.ModelHost.Tests.Onnx;
 
@@ -15,17 +13,13 @@ public sealed partial class MlflowModelHostTests
         LogModel("iris-hook", "1", "hook-1", TestModels.MatMulSoftmaxGraph(s_bias1));
         LogModel("iris-hook", "2", "hook-2", TestModels.MatMulSoftmaxGraph(s_bias2));
         _mlflow.SetAlias("iris-hook", "prod", "1");
-        await using var app = CreateHost(new Dictionary<string, string?>
+        await using var host = await MlflowHostRun.StartAsync(Settings(new Dictionary<string, string?>
         {
             ["ModelHost:Mlflow:Models:0:Uri"] = "models:/iris-hook@prod",
             ["ModelHost:Mlflow:PollSeconds"] = "0",
             ["ModelHost:Mlflow:WebhookSecret"] = "s3cret",
-        });
-        await app.StartAsync();
-        using var channel = GrpcChannel.ForAddress(app.GetEndpointUri("Grpc"));
-        var client = new GRPCInferenceService.GRPCInferenceServiceClient(channel);
-        using var http = new HttpClient { BaseAddress = app.GetEndpointUri("Http") };
-        await WaitUntil(async () => (await client.ServerReadyAsync(new ServerReadyRequest())).Ready, "the webhook host to become ready");
+        }));
+        var (client, http) = (host.Client, host.Http);
         _mlflow.SetAlias("iris-hook", "prod", "2");
         const string Body = """{"entity": "model_version_alias", "action": "created", "timestamp": "2026-12-01T16:00:00Z", "data": {"name": "iris-hook", "alias": "prod", "version": "2"}}""";
 
@@ -33,7 +27,6 @@ public sealed partial class MlflowModelHostTests
         var before = await client.ModelInferAsync(Latest("iris-hook", [1, 2, 3]));
         var signed = await PostWebhookAsync(http, Body, "s3cret");
         var after = await client.ModelInferAsync(Latest("iris-hook", [1, 2, 3]));
-        await app.StopAsync();
 
         Assert.Equal(HttpStatusCode.Unauthorized, forged.StatusCode);
         Assert.Equal("1", before.ModelVersion);

@@ -28,10 +28,7 @@ public sealed partial class MlflowModelHostTests : IAsyncLifetime
 
     private readonly string _cache = Path.Combine(Path.GetTempPath(), "mesh-mlflow-cache-" + Guid.NewGuid().ToString("N"));
     private FakeMlflowServer _mlflow = null!;
-    private WebApplication _app = null!;
-    private GrpcChannel _channel = null!;
-    private GRPCInferenceService.GRPCInferenceServiceClient _client = null!;
-    private HttpClient _http = null!;
+    private MlflowHostRun _host = null!;
 
     public async Task InitializeAsync()
     {
@@ -52,7 +49,7 @@ public sealed partial class MlflowModelHostTests : IAsyncLifetime
         File.WriteAllBytes(Path.Combine(logged, "model.onnx"), OnnxGraphs.Model(TestModels.MatMulSoftmaxGraph(s_bias2)));
         File.WriteAllText(Path.Combine(logged, "MLmodel"), Mlmodel("logged"));
 
-        _app = CreateHost(new Dictionary<string, string?>
+        _host = await MlflowHostRun.StartAsync(Settings(new Dictionary<string, string?>
         {
             ["ModelHost:Mlflow:Models:0:Uri"] = "models:/iris-mlflow@champion",
             ["ModelHost:Mlflow:Models:1:Uri"] = "models:/iris-mlflow/2",
@@ -66,20 +63,12 @@ public sealed partial class MlflowModelHostTests : IAsyncLifetime
             ["ModelHost:Mlflow:Models:5:Name"] = "iris-logged",
             ["ModelHost:Mlflow:Models:6:Uri"] = "models:/iris-gone@prod",
             ["ModelHost:Mlflow:Models:7:Uri"] = "models:/iris-external/1",
-        });
-        await _app.StartAsync();
-        _channel = GrpcChannel.ForAddress(_app.GetEndpointUri("Grpc"));
-        _client = new GRPCInferenceService.GRPCInferenceServiceClient(_channel);
-        _http = new HttpClient { BaseAddress = _app.GetEndpointUri("Http") };
-        await WaitUntil(async () => (await _client.ServerReadyAsync(new ServerReadyRequest())).Ready, "the host to become ready");
+        }));
     }
 
     public async Task DisposeAsync()
     {
-        _http.Dispose();
-        _channel.Dispose();
-        await _app.StopAsync();
-        await _app.DisposeAsync();
+        await _host.DisposeAsync();
         await _mlflow.DisposeAsync();
         Directory.Delete(_cache, recursive: true);
     }
@@ -87,9 +76,9 @@ public sealed partial class MlflowModelHostTests : IAsyncLifetime
     [Fact]
     public async Task ModelInfer_AliasVersionAndRunUris_ServeTheResolvedVersions()
     {
-        var alias = await _client.ModelInferAsync(Latest("iris-mlflow", [1, 2, 3]));
-        var pinned = await _client.ModelInferAsync(Latest("iris-pinned", [1, 2, 3]));
-        var run = await _client.ModelInferAsync(Latest("iris-run", [1, 2, 3]));
+        var alias = await _host.Client.ModelInferAsync(Latest("iris-mlflow", [1, 2, 3]));
+        var pinned = await _host.Client.ModelInferAsync(Latest("iris-pinned", [1, 2, 3]));
+        var run = await _host.Client.ModelInferAsync(Latest("iris-run", [1, 2, 3]));
 
         Assert.Equal("1", alias.ModelVersion);
         AssertSoftmax(alias, [1, 2, 3], s_bias1);
@@ -102,8 +91,8 @@ public sealed partial class MlflowModelHostTests : IAsyncLifetime
     [Fact]
     public async Task ModelInfer_LatestAndLoggedModelUris_ServeHighestVersionAndLoggedModel()
     {
-        var latest = await _client.ModelInferAsync(Latest("iris-latest", [1, 2, 3]));
-        var logged = await _client.ModelInferAsync(Latest("iris-logged", [1, 2, 3]));
+        var latest = await _host.Client.ModelInferAsync(Latest("iris-latest", [1, 2, 3]));
+        var logged = await _host.Client.ModelInferAsync(Latest("iris-logged", [1, 2, 3]));
 
         Assert.Equal("2", latest.ModelVersion);
         AssertSoftmax(latest, [1, 2, 3], s_bias2);
@@ -114,7 +103,7 @@ public sealed partial class MlflowModelHostTests : IAsyncLifetime
     [Fact]
     public async Task ModelInfer_OnnxDataKeyWithExternalWeights_LoadsTheNamedFileAndItsWeights()
     {
-        var response = await _client.ModelInferAsync(Latest("iris-external", [1, 2, 3]));
+        var response = await _host.Client.ModelInferAsync(Latest("iris-external", [1, 2, 3]));
 
         Assert.Equal("1", response.ModelVersion);
         AssertSoftmax(response, [1, 2, 3], s_bias2);
@@ -123,8 +112,8 @@ public sealed partial class MlflowModelHostTests : IAsyncLifetime
     [Fact]
     public async Task ModelInfer_SignatureFixesWhatTheGraphLeavesOpen_InvalidArgumentExpectingThreeFeatures()
     {
-        var metadata = await _client.ModelMetadataAsync(new ModelMetadataRequest { Name = "iris-mlflow" });
-        var error = await Assert.ThrowsAsync<RpcException>(() => _client.ModelInferAsync(Latest("iris-mlflow", [1, 2])).ResponseAsync);
+        var metadata = await _host.Client.ModelMetadataAsync(new ModelMetadataRequest { Name = "iris-mlflow" });
+        var error = await Assert.ThrowsAsync<RpcException>(() => _host.Client.ModelInferAsync(Latest("iris-mlflow", [1, 2])).ResponseAsync);
 
         Assert.Equal([-1L, 3L], metadata.Inputs[0].Shape);
         Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
@@ -143,7 +132,7 @@ public sealed partial class MlflowModelHostTests : IAsyncLifetime
             {
                 try
                 {
-                    var response = await _client.ModelInferAsync(Latest("iris-swap", [1, 2, 3]));
+                    var response = await _host.Client.ModelInferAsync(Latest("iris-swap", [1, 2, 3]));
                     versions.AddOrUpdate(response.ModelVersion, 1, (_, n) => n + 1);
                     AssertSoftmax(response, [1, 2, 3], response.ModelVersion == "1" ? s_bias1 : s_bias2);
                 }
@@ -165,12 +154,12 @@ public sealed partial class MlflowModelHostTests : IAsyncLifetime
         Assert.True(versions["2"] > 0);
 
         _mlflow.SetAlias("iris-swap", "prod", "3");
-        var unauthorized = await _http.PostAsync("/v2/repository/models/iris-swap/load", null);
+        var unauthorized = await _host.Http.PostAsync("/v2/repository/models/iris-swap/load", null);
         using var request = new HttpRequestMessage(HttpMethod.Post, "/v2/repository/models/iris-swap/load");
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", AdminToken);
-        var load = await _http.SendAsync(request);
+        var load = await _host.Http.SendAsync(request);
         var body = JsonNode.Parse(await load.Content.ReadAsStringAsync())!;
-        var after = await _client.ModelInferAsync(Latest("iris-swap", [1, 2, 3]));
+        var after = await _host.Client.ModelInferAsync(Latest("iris-swap", [1, 2, 3]));
 
         Assert.Equal(HttpStatusCode.Unauthorized, unauthorized.StatusCode);
         Assert.Equal(HttpStatusCode.BadGateway, load.StatusCode);
@@ -199,7 +188,7 @@ public sealed partial class MlflowModelHostTests : IAsyncLifetime
     public async Task AliasDeleted_PolledAndReloaded_OneWarningGaugeAndDegradedHealthWhileTheOldVersionServes()
     {
         var logs = new CapturedLogs();
-        _app.Services.GetRequiredService<ILoggerFactory>().AddProvider(logs);
+        _host.App.Services.GetRequiredService<ILoggerFactory>().AddProvider(logs);
         using var gauge = new MeterListener();
         var unresolved = new ConcurrentDictionary<string, int>();
         gauge.InstrumentPublished = (instrument, listener) =>
@@ -218,15 +207,15 @@ public sealed partial class MlflowModelHostTests : IAsyncLifetime
             await AdminLoadAsync("iris-gone");
         }
 
-        var health = await _app.Services.GetRequiredService<HealthCheckService>().CheckHealthAsync();
-        var healthText = await _http.GetStringAsync("/health");
-        var served = await _client.ModelInferAsync(Latest("iris-gone", [1, 2, 3]));
+        var health = await _host.App.Services.GetRequiredService<HealthCheckService>().CheckHealthAsync();
+        var healthText = await _host.Http.GetStringAsync("/health");
+        var served = await _host.Client.ModelInferAsync(Latest("iris-gone", [1, 2, 3]));
         gauge.RecordObservableInstruments();
         var gaugeWhileGone = unresolved.GetValueOrDefault("iris-gone", -1);
 
         _mlflow.SetAlias("iris-gone", "prod", "1");
         await AdminLoadAsync("iris-gone");
-        var healthAfter = await _app.Services.GetRequiredService<HealthCheckService>().CheckHealthAsync();
+        var healthAfter = await _host.App.Services.GetRequiredService<HealthCheckService>().CheckHealthAsync();
         gauge.RecordObservableInstruments();
 
         // What the model source says about it (the health check service reports each degraded check itself).
@@ -247,38 +236,18 @@ public sealed partial class MlflowModelHostTests : IAsyncLifetime
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, $"/v2/repository/models/{model}/load");
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", AdminToken);
-        using var _ = await _http.SendAsync(request);
+        using var _ = await _host.Http.SendAsync(request);
     }
 
     // A host of its own on the same cache folder, started, asked once and stopped: what a restart sees.
     private async Task<ModelInferResponse> InferOnFreshHostAsync(Dictionary<string, string?> models, string model)
     {
-        await using var app = CreateHost(models);
-        await app.StartAsync();
-        using var channel = GrpcChannel.ForAddress(app.GetEndpointUri("Grpc"));
-        var client = new GRPCInferenceService.GRPCInferenceServiceClient(channel);
-        await WaitUntil(async () => (await client.ServerReadyAsync(new ServerReadyRequest())).Ready, "the fresh host to become ready");
-        var response = await client.ModelInferAsync(Latest(model, [1, 2, 3]));
-        await app.StopAsync();
-        return response;
+        await using var host = await MlflowHostRun.StartAsync(Settings(models));
+        return await host.Client.ModelInferAsync(Latest(model, [1, 2, 3]));
     }
 
-    private WebApplication CreateHost(Dictionary<string, string?> models)
-    {
-        var settings = new Dictionary<string, string?>(ModelHostFixture.Settings(Path.Combine(_cache, "no-repository")))
-        {
-            ["ModelHost:Mlflow:TrackingUri"] = _mlflow.Uri.ToString(),
-            ["ModelHost:Mlflow:CacheDir"] = _cache,
-            ["ModelHost:Mlflow:PollSeconds"] = "1",
-            ["ModelHost:AdminToken"] = AdminToken,
-        };
-        foreach (var (key, value) in models)
-        {
-            settings[key] = value;
-        }
-
-        return ModelHostApp.Create([], settings);
-    }
+    private Dictionary<string, string?> Settings(Dictionary<string, string?> models) =>
+        MlflowHostRun.Settings(_mlflow, _cache, pollSeconds: 1, new Dictionary<string, string?>(models) { ["ModelHost:AdminToken"] = AdminToken });
 
     // No version: the one the URI resolves to now, as the router asks.
     private static ModelInferRequest Latest(string model, float[] row)
@@ -357,18 +326,5 @@ public sealed partial class MlflowModelHostTests : IAsyncLifetime
         Assert.Equal(expected[1], actual[1], 1e-5);
     }
 
-    // Bounded waits for background work (loading, polling); not assertions on time.
-    private static async Task WaitUntil(Func<Task<bool>> condition, string what)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (!await condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"gave up waiting for {what} after 60 s");
-            }
-
-            await Task.Delay(50);
-        }
-    }
+    private static Task WaitUntil(Func<Task<bool>> condition, string what) => MlflowHostRun.WaitUntil(condition, what);
 }

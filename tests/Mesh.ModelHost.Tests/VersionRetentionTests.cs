@@ -1,11 +1,8 @@
 using System.Net;
-using System.Net.Http.Headers;
 using Grpc.Core;
-using Grpc.Net.Client;
 using Inference;
 using Mesh.Mlflow.Tests;
 using Mesh.ModelHost.Tests.Onnx;
-using Microsoft.AspNetCore.Builder;
 using static Mesh.ModelHost.Tests.InferRequests;
 
 namespace Mesh.ModelHost.Tests;
@@ -21,10 +18,7 @@ public sealed class VersionRetentionTests : IAsyncLifetime
 
     private readonly string _cache = Path.Combine(Path.GetTempPath(), "mesh-retention-cache-" + Guid.NewGuid().ToString("N"));
     private FakeMlflowServer _mlflow = null!;
-    private WebApplication _app = null!;
-    private GrpcChannel _channel = null!;
-    private GRPCInferenceService.GRPCInferenceServiceClient _client = null!;
-    private HttpClient _http = null!;
+    private MlflowHostRun _host = null!;
 
     public async Task InitializeAsync()
     {
@@ -39,33 +33,16 @@ public sealed class VersionRetentionTests : IAsyncLifetime
         _mlflow.SetAlias(Model, "prod", "1");
 
         // Polling is off: the alias move is taken by the admin call, so the test decides when the swap happens.
-        _app = ModelHostApp.Create([], new Dictionary<string, string?>(ModelHostFixture.Settings(Path.Combine(_cache, "no-repository")))
+        _host = await MlflowHostRun.StartAsync(MlflowHostRun.Settings(_mlflow, _cache, pollSeconds: 0, new Dictionary<string, string?>
         {
-            ["ModelHost:Mlflow:TrackingUri"] = _mlflow.Uri.ToString(),
-            ["ModelHost:Mlflow:CacheDir"] = _cache,
-            ["ModelHost:Mlflow:PollSeconds"] = "0",
             ["ModelHost:Mlflow:Models:0:Uri"] = $"models:/{Model}@prod",
             ["ModelHost:AdminToken"] = AdminToken,
-        });
-        await _app.StartAsync();
-        _channel = GrpcChannel.ForAddress(_app.GetEndpointUri("Grpc"));
-        _client = new GRPCInferenceService.GRPCInferenceServiceClient(_channel);
-        _http = new HttpClient { BaseAddress = _app.GetEndpointUri("Http") };
-        _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminToken);
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (!(await _client.ServerReadyAsync(new ServerReadyRequest())).Ready)
-        {
-            Assert.True(DateTime.UtcNow < deadline, "the host did not become ready within 60 s");
-            await Task.Delay(50);
-        }
+        }), AdminToken);
     }
 
     public async Task DisposeAsync()
     {
-        _http.Dispose();
-        _channel.Dispose();
-        await _app.StopAsync();
-        await _app.DisposeAsync();
+        await _host.DisposeAsync();
         await _mlflow.DisposeAsync();
         Directory.Delete(_cache, recursive: true);
     }
@@ -74,15 +51,15 @@ public sealed class VersionRetentionTests : IAsyncLifetime
     public async Task AliasMove_RouterPinnedToVersionOne_KeepsBeingServedUntilUnloaded()
     {
         _mlflow.SetAlias(Model, "prod", "2");
-        var load = await _http.PostAsync($"/v2/repository/models/{Model}/load", null);
+        var load = await _host.Http.PostAsync($"/v2/repository/models/{Model}/load", null);
 
-        var pinned = await _client.ModelInferAsync(Raw(Model, [1, 2, 3], 1, inputName: "x"));
-        var latest = await _client.ModelInferAsync(new ModelInferRequest(Raw(Model, [1, 2, 3], 1, inputName: "x")) { ModelVersion = "" });
-        var metadata = await _client.ModelMetadataAsync(new ModelMetadataRequest { Name = Model, Version = "1" });
-        var ready = await _client.ModelReadyAsync(new ModelReadyRequest { Name = Model, Version = "1" });
-        var unloadDefault = await _http.PostAsync($"/v2/repository/models/{Model}/versions/2/unload", null);
-        var unload = await _http.PostAsync($"/v2/repository/models/{Model}/versions/1/unload", null);
-        var gone = await Assert.ThrowsAsync<RpcException>(() => _client.ModelInferAsync(Raw(Model, [1, 2, 3], 1, inputName: "x")).ResponseAsync);
+        var pinned = await _host.Client.ModelInferAsync(Raw(Model, [1, 2, 3], 1, inputName: "x"));
+        var latest = await _host.Client.ModelInferAsync(new ModelInferRequest(Raw(Model, [1, 2, 3], 1, inputName: "x")) { ModelVersion = "" });
+        var metadata = await _host.Client.ModelMetadataAsync(new ModelMetadataRequest { Name = Model, Version = "1" });
+        var ready = await _host.Client.ModelReadyAsync(new ModelReadyRequest { Name = Model, Version = "1" });
+        var unloadDefault = await _host.Http.PostAsync($"/v2/repository/models/{Model}/versions/2/unload", null);
+        var unload = await _host.Http.PostAsync($"/v2/repository/models/{Model}/versions/1/unload", null);
+        var gone = await Assert.ThrowsAsync<RpcException>(() => _host.Client.ModelInferAsync(Raw(Model, [1, 2, 3], 1, inputName: "x")).ResponseAsync);
 
         Assert.Equal(HttpStatusCode.OK, load.StatusCode);
         Assert.Equal("1", pinned.ModelVersion);

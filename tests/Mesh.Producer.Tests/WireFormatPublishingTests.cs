@@ -3,7 +3,7 @@ using Confluent.Kafka;
 using Confluent.SchemaRegistry;
 using Mesh.Contracts.V1;
 using Mesh.Kafka.SchemaRegistry;
-using Mesh.Kafka.Tests.SchemaRegistry.StandIn;
+using Mesh.Testing.SchemaRegistry;
 using Mesh.Producer.Client;
 using Mesh.Producer.Publishing;
 using Mesh.Testing;

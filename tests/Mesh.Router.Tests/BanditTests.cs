@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Mesh.Router.Bandits;
 using Mesh.Router.Experiments;
+using Mesh.Sampling;
 using Mesh.Testing;
 using StackExchange.Redis;
 

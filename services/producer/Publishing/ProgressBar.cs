@@ -1,5 +1,5 @@
 using System.Globalization;
-using System.Text;
+using Mesh.Terminal;
 
 namespace Mesh.Producer.Publishing;
 
@@ -9,11 +9,7 @@ namespace Mesh.Producer.Publishing;
 /// </summary>
 internal sealed class ProgressBar(TextWriter terminal, long target, double durationSeconds)
 {
-    private const int Width = 30;
-    private static readonly TimeSpan s_redraw = TimeSpan.FromMilliseconds(250);
-
-    private readonly StringBuilder _line = new(160);
-    private TimeSpan? _lastDraw;
+    private readonly ProgressLine _line = new(terminal);
     private TimeSpan _rateAt;
     private long _rateAcked;
     private double _achieved;
@@ -32,12 +28,11 @@ internal sealed class ProgressBar(TextWriter terminal, long target, double durat
 
     public void Draw(PublishProgress progress, double targetRate, TimeSpan elapsed)
     {
-        if (_lastDraw is { } last && elapsed - last < s_redraw)
+        if (!_line.Due(elapsed))
         {
             return;
         }
 
-        _lastDraw = elapsed;
         var acked = progress.RecordsAcked;
         if (elapsed - _rateAt >= TimeSpan.FromSeconds(1))
         {
@@ -50,14 +45,8 @@ internal sealed class ProgressBar(TextWriter terminal, long target, double durat
         var fraction = target > 0
             ? Math.Clamp((double)progress.RecordsSent / target, 0, 1)
             : durationSeconds > 0 ? Math.Clamp(elapsed.TotalSeconds / durationSeconds, 0, 1) : 0;
-        var filled = (int)Math.Round(fraction * Width);
-        _line.Clear()
-            .Append('\r')
-            .Append('[').Append('#', filled).Append('-', Width - filled).Append("] ")
-            .Append(CultureInfo.InvariantCulture, $"{fraction,4:P0}  sent {progress.RecordsSent:N0}  acked {acked:N0}  failed {progress.RecordsFailed:N0}  ")
-            .Append(CultureInfo.InvariantCulture, $"{_achieved:N0}/s (target {targetRate:N0}/s)  labels {progress.LabelsAcked:N0}  {elapsed:mm\\:ss}   ");
-        terminal.Write(_line.ToString());
-        terminal.Flush();
+        _line.Draw(fraction, string.Create(CultureInfo.InvariantCulture, $"{fraction,4:P0}  sent {progress.RecordsSent:N0}  acked {acked:N0}  failed {progress.RecordsFailed:N0}  ") +
+            string.Create(CultureInfo.InvariantCulture, $"{_achieved:N0}/s (target {targetRate:N0}/s)  labels {progress.LabelsAcked:N0}  {elapsed:mm\\:ss}   "));
     }
 
     public void Finish(PublishSummary s)

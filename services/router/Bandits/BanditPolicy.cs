@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Mesh.Router.Hashing;
+using Mesh.Sampling;
 
 namespace Mesh.Router.Bandits;
 

@@ -1,6 +1,6 @@
 using Confluent.SchemaRegistry;
 using Mesh.Kafka.SchemaRegistry;
-using Mesh.Kafka.Tests.SchemaRegistry.StandIn;
+using Mesh.Testing.SchemaRegistry;
 
 namespace Mesh.Kafka.Tests.SchemaRegistry;
 

@@ -4,7 +4,7 @@ using System.Text.Json.Nodes;
 using Google.Protobuf.WellKnownTypes;
 using Mesh.Contracts.V1;
 using Mesh.Kafka.SchemaRegistry;
-using Mesh.Kafka.Tests.SchemaRegistry.StandIn;
+using Mesh.Testing.SchemaRegistry;
 
 namespace Mesh.Kafka.Tests.SchemaRegistry;
 

@@ -3,7 +3,7 @@ using Google.Protobuf.WellKnownTypes;
 using Google.Protobuf;
 using Mesh.Contracts.V1;
 using Mesh.Kafka.SchemaRegistry;
-using Mesh.Kafka.Tests.SchemaRegistry.StandIn;
+using Mesh.Testing.SchemaRegistry;
 
 namespace Mesh.Kafka.Tests.SchemaRegistry;
 

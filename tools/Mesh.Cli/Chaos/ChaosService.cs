@@ -29,7 +29,8 @@ internal sealed class ChaosService(string name, string dll, Func<LoopbackPorts, 
     {
         if (_settings is { } same)
         {
-            _process = await ServiceProcess.StartBoundAsync(name, dll, _ => same, s_bindPatience).ConfigureAwait(false);
+            // A restart keeps its ports, so there is nothing to pick again; and the killer's pace must not wait for it.
+            _process = ServiceProcess.Start(name, dll, same);
             return;
         }
 

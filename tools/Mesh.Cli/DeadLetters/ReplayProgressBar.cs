@@ -1,5 +1,5 @@
 using System.Globalization;
-using System.Text;
+using Mesh.Terminal;
 
 namespace Mesh.Cli.DeadLetters;
 
@@ -9,30 +9,19 @@ namespace Mesh.Cli.DeadLetters;
 /// </summary>
 internal sealed class ReplayProgressBar(TextWriter terminal, int total, TimeProvider time)
 {
-    private const int Width = 30;
-    private static readonly TimeSpan s_redraw = TimeSpan.FromMilliseconds(250);
-
-    private readonly StringBuilder _line = new(120);
+    private readonly ProgressLine _line = new(terminal);
     private readonly long _started = time.GetTimestamp();
-    private TimeSpan? _lastDraw;
 
     public void Draw(int sent, int acknowledged, int failed, bool force = false)
     {
         var elapsed = time.GetElapsedTime(_started);
-        if (!force && _lastDraw is { } last && elapsed - last < s_redraw)
+        if (!_line.Due(elapsed, force))
         {
             return;
         }
 
-        _lastDraw = elapsed;
         var fraction = total > 0 ? Math.Clamp((double)(acknowledged + failed) / total, 0, 1) : 1;
-        var filled = (int)Math.Round(fraction * Width);
-        _line.Clear()
-            .Append('\r')
-            .Append('[').Append('#', filled).Append('-', Width - filled).Append("] ")
-            .Append(CultureInfo.InvariantCulture, $"{fraction * 100,3:F0}%  sent {sent:N0}/{total:N0}  acknowledged {acknowledged:N0}  failed {failed:N0}  {elapsed:mm\\:ss}   ");
-        terminal.Write(_line.ToString());
-        terminal.Flush();
+        _line.Draw(fraction, string.Create(CultureInfo.InvariantCulture, $"{fraction * 100,3:F0}%  sent {sent:N0}/{total:N0}  acknowledged {acknowledged:N0}  failed {failed:N0}  {elapsed:mm\\:ss}   "));
     }
 
     public void Finish(int sent, int acknowledged, int failed)

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Mesh.Sampling;
 
 namespace Mesh.Cli.PolicyEvaluation;
 
@@ -83,7 +84,7 @@ internal sealed record CandidatePolicy(string Description, IReadOnlyDictionary<s
             {
                 var (n, sum) = armRewards[arms[i]];
                 var successes = Math.Clamp(sum, 0, n);
-                var sample = BetaDraw.Next(random, 1 + successes, 1 + n - successes);
+                var sample = BetaSampler.Sample(random, 1 + successes, 1 + n - successes);
                 if (sample > bestSample)
                 {
                     bestSample = sample;

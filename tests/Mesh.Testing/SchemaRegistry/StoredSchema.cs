@@ -1,7 +1,7 @@
-namespace Mesh.Kafka.Tests.SchemaRegistry.StandIn;
+namespace Mesh.Testing.SchemaRegistry;
 
 /// <summary>A registered schema and its global id.</summary>
-internal sealed record StoredSchema(int Id, SchemaRequest Request)
+public sealed record StoredSchema(int Id, SchemaRequest Request)
 {
     public bool SameAs(SchemaRequest other) =>
         Request.SchemaType == other.SchemaType && Request.Schema == other.Schema && Request.References.SequenceEqual(other.References);

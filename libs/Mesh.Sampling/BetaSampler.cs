@@ -1,8 +1,13 @@
-namespace Mesh.Router.Bandits;
+namespace Mesh.Sampling;
 
-/// <summary>Draws from Beta(a, b) as X / (X + Y) with X ~ Gamma(a), Y ~ Gamma(b) (Marsaglia and Tsang, 2000).</summary>
-internal static class BetaSampler
+/// <summary>
+/// Draws from Beta(a, b) as X / (X + Y) with X ~ Gamma(a), Y ~ Gamma(b), the gammas by Marsaglia and Tsang's squeeze
+/// method (ACM TOMS 26(3), 2000). Thompson sampling in the router and its replay in <c>mesh evaluate-policy</c> both
+/// draw through this one type.
+/// </summary>
+public static class BetaSampler
 {
+    /// <summary>One draw from Beta(<paramref name="a"/>, <paramref name="b"/>); <paramref name="random"/> belongs to the caller's thread.</summary>
     public static double Sample(Random random, double a, double b)
     {
         var x = Gamma(random, a);
@@ -10,6 +15,7 @@ internal static class BetaSampler
         return x / (x + y);
     }
 
+    /// <summary>One draw from Gamma(<paramref name="shape"/>, 1), for any shape above 0.</summary>
     public static double Gamma(Random random, double shape)
     {
         if (shape < 1)

@@ -8,7 +8,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
-namespace Mesh.Kafka.Tests.SchemaRegistry.StandIn;
+namespace Mesh.Testing.SchemaRegistry;
 
 /// <summary>
 /// A stand-in for Confluent Schema Registry (a JVM service that cannot run here), on 127.0.0.1 and a free port. It
@@ -36,7 +36,7 @@ namespace Mesh.Kafka.Tests.SchemaRegistry.StandIn;
 /// (base64 FileDescriptorProto), which is also what <c>format=serialized</c> returns; .proto text is refused with
 /// 42201 (the real registry parses it). The compatibility rules are in <see cref="ProtobufBackwardCompatibility"/>.
 /// </summary>
-internal sealed class StandInSchemaRegistry : IAsyncDisposable
+public sealed class StandInSchemaRegistry : IAsyncDisposable
 {
     private const string ContentType = "application/vnd.schemaregistry.v1+json";
 

@@ -1,9 +1,9 @@
 using System.Text.Json.Nodes;
 
-namespace Mesh.Kafka.Tests.SchemaRegistry.StandIn;
+namespace Mesh.Testing.SchemaRegistry;
 
 /// <summary>A schema as a client sent it: type, schema string and references.</summary>
-internal sealed record SchemaRequest(string SchemaType, string Schema, IReadOnlyList<SchemaRef> References)
+public sealed record SchemaRequest(string SchemaType, string Schema, IReadOnlyList<SchemaRef> References)
 {
     public JsonArray ReferencesJson() =>
         [.. References.Select(r => (JsonNode)new JsonObject { ["name"] = r.Name, ["subject"] = r.Subject, ["version"] = r.Version })];

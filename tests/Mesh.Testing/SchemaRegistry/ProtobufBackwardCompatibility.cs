@@ -1,6 +1,6 @@
 using Google.Protobuf.Reflection;
 
-namespace Mesh.Kafka.Tests.SchemaRegistry.StandIn;
+namespace Mesh.Testing.SchemaRegistry;
 
 /// <summary>
 /// The stand-in registry's protobuf compatibility check, after the rules of Confluent's ProtobufSchema difference
@@ -9,7 +9,7 @@ namespace Mesh.Kafka.Tests.SchemaRegistry.StandIn;
 /// Confluent also accepts changes inside its wire-compatible type groups (int32/uint32/int64/uint64/bool,
 /// string/bytes, ...); the stand-in refuses every scalar type change, which is stricter and what the tests need.
 /// </summary>
-internal static class ProtobufBackwardCompatibility
+public static class ProtobufBackwardCompatibility
 {
     /// <summary>The differences that make <paramref name="next"/> unable to read data written with <paramref name="previous"/>; empty when compatible.</summary>
     public static IReadOnlyList<string> Incompatibilities(FileDescriptorProto previous, FileDescriptorProto next)

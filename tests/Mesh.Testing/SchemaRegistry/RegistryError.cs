@@ -1,7 +1,7 @@
-namespace Mesh.Kafka.Tests.SchemaRegistry.StandIn;
+namespace Mesh.Testing.SchemaRegistry;
 
 /// <summary>An error answer: HTTP status, Confluent error code and message.</summary>
-internal sealed record RegistryError(int Status, int ErrorCode, string Message)
+public sealed record RegistryError(int Status, int ErrorCode, string Message)
 {
     public static RegistryError SubjectNotFound(string subject) => new(404, 40401, $"Subject '{subject}' not found.");
 }

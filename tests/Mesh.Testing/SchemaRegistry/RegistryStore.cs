@@ -1,10 +1,10 @@
 using Google.Protobuf;
 using Google.Protobuf.Reflection;
 
-namespace Mesh.Kafka.Tests.SchemaRegistry.StandIn;
+namespace Mesh.Testing.SchemaRegistry;
 
 /// <summary>The stand-in registry's schemas, subjects and compatibility settings (see <see cref="StandInSchemaRegistry"/>).</summary>
-internal sealed class RegistryStore
+public sealed class RegistryStore
 {
     private readonly Lock _lock = new();
     private readonly List<StoredSchema> _schemas = [];
