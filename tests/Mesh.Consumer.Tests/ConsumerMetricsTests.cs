@@ -13,7 +13,7 @@ public sealed class ConsumerMetricsTests
     {
         using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
 
-        var totals = CounterTotals.While(ConsumerTelemetry.Name, () => new ConsumerTelemetry(services.GetRequiredService<IMeterFactory>()).AddZeros());
+        var totals = CounterTotals.While(ConsumerTelemetry.Name, services.GetRequiredService<IMeterFactory>(), () => new ConsumerTelemetry(services.GetRequiredService<IMeterFactory>()).AddZeros());
 
         Assert.Equal(
             ["mesh.consumer.flushes", "mesh.consumer.records.dead_lettered", "mesh.consumer.records.filtered", "mesh.consumer.records.tombstones", "mesh.consumer.records.written"],

@@ -42,6 +42,36 @@ internal static partial class GroupAssignment
         return owned.All(o => o.Count > 0) && owned.Sum(o => o.Count) == partitions && owned.SelectMany(o => o).Distinct().Count() == partitions;
     }
 
+    /// <summary>
+    /// The partitions of <paramref name="topic"/> whose offset commit the group refused because a rebalance was in
+    /// progress, as librdkafka logs it (COMMITFAIL ... "Group rebalance in progress: topic((null))[3]@628(...)"): their
+    /// next owner starts from the commit before, so the records since then are predicted twice (at-least-once).
+    /// </summary>
+    public static HashSet<int> RefusedCommits(IEnumerable<ServiceProcess> processes, string topic)
+    {
+        var refused = new HashSet<int>();
+        foreach (var line in processes.SelectMany(p => p.Output.Split('\n')))
+        {
+            if (!line.Contains("COMMITFAIL", StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            foreach (Match match in RefusedPartition().Matches(line))
+            {
+                if (match.Groups["topic"].Value == topic)
+                {
+                    refused.Add(int.Parse(match.Groups["partition"].Value, System.Globalization.CultureInfo.InvariantCulture));
+                }
+            }
+        }
+
+        return refused;
+    }
+
     [GeneratedRegex(@"(?<topic>[\w.\-]+) \[\[(?<partition>\d+)\]\]")]
     private static partial Regex Partition();
+
+    [GeneratedRegex(@"(?<topic>[\w.\-]+)\(\([^)]*\)\)\[(?<partition>\d+)\]@\d+\(Broker: Group rebalance in progress\)")]
+    private static partial Regex RefusedPartition();
 }

@@ -1,71 +1,36 @@
-using System.Diagnostics;
-using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
-using StackExchange.Redis;
+using Mesh.Cli.Processes;
 
 namespace Mesh.MetricsSink.Tests;
 
-/// <summary>A real redis-server on a free 127.0.0.1 port, started by a test class and stopped after it (or by the test).</summary>
+/// <summary>
+/// A real redis-server on 127.0.0.1 for a test class, stopped after it or by the test (a Redis outage). It is the
+/// mesh's one launcher, <see cref="RedisProcess"/>, which starts again on another port when one it picked was taken
+/// before redis-server could bind it; this adds only a stop that may be called twice.
+/// </summary>
 internal sealed class RedisServer : IAsyncDisposable
 {
-    private readonly Process _process;
+    private readonly RedisProcess _process;
+    private int _stopped;
 
-    private RedisServer(Process process, string configuration)
-    {
-        _process = process;
-        Configuration = configuration;
-    }
+    private RedisServer(RedisProcess process) => _process = process;
 
     /// <summary>The StackExchange.Redis configuration string that reaches it.</summary>
-    public string Configuration { get; }
+    public string Configuration => _process.Configuration;
 
-    public static async Task<RedisServer> StartAsync()
-    {
-        int port;
-        using (var probe = new TcpListener(IPAddress.Loopback, 0))
-        {
-            probe.Start();
-            port = ((IPEndPoint)probe.LocalEndpoint).Port;
-        }
-
-        var process = Process.Start(new ProcessStartInfo("redis-server", ["--port", port.ToString(CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
-        {
-            RedirectStandardOutput = true,
-            UseShellExecute = false,
-        }) ?? throw new InvalidOperationException("redis-server did not start (apt-get install redis-server)");
-        process.OutputDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        var server = new RedisServer(process, $"127.0.0.1:{port}");
-        for (var attempt = 0; ; attempt++)
-        {
-            try
-            {
-                using var connection = await ConnectionMultiplexer.ConnectAsync(server.Configuration);
-                await connection.GetDatabase().PingAsync();
-                return server;
-            }
-            catch (RedisConnectionException) when (attempt < 300 && !process.HasExited)
-            {
-                await Task.Delay(100);
-            }
-        }
-    }
+    public static async Task<RedisServer> StartAsync() => new(await RedisProcess.StartAsync(CancellationToken.None));
 
     /// <summary>Kills the server: what a Redis outage looks like to its clients.</summary>
     public void Stop()
     {
-        if (!_process.HasExited)
+        if (Interlocked.Exchange(ref _stopped, 1) == 0)
         {
-            _process.Kill();
-            _process.WaitForExit(10_000);
+            _process.Dispose();
         }
     }
 
     public ValueTask DisposeAsync()
     {
         Stop();
-        _process.Dispose();
         return ValueTask.CompletedTask;
     }
 }

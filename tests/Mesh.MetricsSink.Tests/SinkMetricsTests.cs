@@ -14,7 +14,7 @@ public sealed class SinkMetricsTests
     {
         using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
 
-        var seen = CounterTotals.While(MetricsSinkTelemetry.Name, () => new MetricsSinkTelemetry(services.GetRequiredService<IMeterFactory>()).AddZeros());
+        var seen = CounterTotals.While(MetricsSinkTelemetry.Name, services.GetRequiredService<IMeterFactory>(), () => new MetricsSinkTelemetry(services.GetRequiredService<IMeterFactory>()).AddZeros());
 
         foreach (var counter in new[] { "dead_lettered", "unmatched_labels", "unjoined_predictions", "tracking.dropped", "duplicates", "predictions", "labels", "joins" })
         {

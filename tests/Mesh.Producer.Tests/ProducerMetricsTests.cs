@@ -13,7 +13,7 @@ public sealed class ProducerMetricsTests
     {
         using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
 
-        var totals = CounterTotals.While(ProducerTelemetry.Name, () => new ProducerTelemetry(services.GetRequiredService<IMeterFactory>()).AddZeros());
+        var totals = CounterTotals.While(ProducerTelemetry.Name, services.GetRequiredService<IMeterFactory>(), () => new ProducerTelemetry(services.GetRequiredService<IMeterFactory>()).AddZeros());
 
         Assert.Equal(
             ["mesh.producer.csv.bad_rows", "mesh.producer.labels.acked", "mesh.producer.labels.failed", "mesh.producer.labels.sent", "mesh.producer.records.acked", "mesh.producer.records.failed", "mesh.producer.records.sent"],
