@@ -1,3 +1,4 @@
+using Mesh.Cli.Processes;
 using Mesh.MetricsSink.Aggregation;
 using Mesh.MetricsSink.Options;
 using Mesh.MetricsSink.Rewards;
@@ -9,12 +10,12 @@ namespace Mesh.MetricsSink.Tests;
 /// <summary>Bandit rewards in the hash the router's bandits read, against a real redis-server the test starts.</summary>
 public sealed class BanditRewardWriterTests : IAsyncLifetime
 {
-    private RedisServer _redis = null!;
+    private RedisProcess _redis = null!;
     private ConnectionMultiplexer _connection = null!;
 
     public async Task InitializeAsync()
     {
-        _redis = await RedisServer.StartAsync();
+        _redis = await RedisProcess.StartAsync(CancellationToken.None);
         _connection = await ConnectionMultiplexer.ConnectAsync(_redis.Configuration);
     }
 
@@ -23,7 +24,7 @@ public sealed class BanditRewardWriterTests : IAsyncLifetime
         _connection?.Dispose();
         if (_redis is not null)
         {
-            await _redis.DisposeAsync();
+            _redis.Dispose();
         }
     }
 

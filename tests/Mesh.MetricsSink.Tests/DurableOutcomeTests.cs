@@ -1,3 +1,4 @@
+using Mesh.Cli.Processes;
 using System.Diagnostics;
 using Confluent.Kafka;
 using Google.Protobuf;
@@ -19,9 +20,9 @@ public sealed class DurableOutcomeTests(KafkaTestCluster cluster) : IClassFixtur
 {
     private readonly string _prefix = "test:durable:" + Guid.NewGuid().ToString("N")[..8] + ":";
     private readonly List<ConnectionMultiplexer> _connections = [];
-    private RedisServer _redis = null!;
+    private RedisProcess _redis = null!;
 
-    public async Task InitializeAsync() => _redis = await RedisServer.StartAsync();
+    public async Task InitializeAsync() => _redis = await RedisProcess.StartAsync(CancellationToken.None);
 
     public async Task DisposeAsync()
     {
@@ -30,7 +31,7 @@ public sealed class DurableOutcomeTests(KafkaTestCluster cluster) : IClassFixtur
             connection.Dispose();
         }
 
-        await _redis.DisposeAsync();
+        _redis.Dispose();
     }
 
     [Fact]

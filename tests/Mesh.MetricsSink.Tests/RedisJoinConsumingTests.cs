@@ -1,3 +1,4 @@
+using Mesh.Cli.Processes;
 using Confluent.Kafka;
 using Google.Protobuf;
 using Mesh.Kafka;
@@ -9,11 +10,15 @@ namespace Mesh.MetricsSink.Tests;
 /// <summary>The running sink with its join state in a real redis-server, over the Kafka-protocol broker.</summary>
 public sealed class RedisJoinConsumingTests(KafkaTestCluster cluster) : IClassFixture<KafkaTestCluster>, IAsyncLifetime
 {
-    private RedisServer _redis = null!;
+    private RedisProcess _redis = null!;
 
-    public async Task InitializeAsync() => _redis = await RedisServer.StartAsync();
+    public async Task InitializeAsync() => _redis = await RedisProcess.StartAsync(CancellationToken.None);
 
-    public async Task DisposeAsync() => await _redis.DisposeAsync();
+    public Task DisposeAsync()
+    {
+        _redis.Dispose();
+        return Task.CompletedTask;
+    }
 
     [Fact]
     public async Task Run_JoinStateRedis_JoinsEveryPairAndCommitsEveryOffsetOnceRedisDecided()

@@ -1,3 +1,4 @@
+using Mesh.Cli.Processes;
 using System.Diagnostics.Metrics;
 using Mesh.MetricsSink.Aggregation;
 using Mesh.MetricsSink.Options;
@@ -17,12 +18,12 @@ public sealed class RedisJoinStateTests : IAsyncLifetime
 {
     private readonly string _prefix = "test:join:" + Guid.NewGuid().ToString("N")[..8] + ":";
     private readonly List<ConnectionMultiplexer> _connections = [];
-    private RedisServer _redis = null!;
+    private RedisProcess _redis = null!;
     private ConnectionMultiplexer _admin = null!;
 
     public async Task InitializeAsync()
     {
-        _redis = await RedisServer.StartAsync();
+        _redis = await RedisProcess.StartAsync(CancellationToken.None);
         _admin = await ConnectionMultiplexer.ConnectAsync(_redis.Configuration);
         _connections.Add(_admin);
     }
@@ -34,7 +35,7 @@ public sealed class RedisJoinStateTests : IAsyncLifetime
             connection.Dispose();
         }
 
-        await _redis.DisposeAsync();
+        _redis.Dispose();
     }
 
     [Fact]
@@ -208,7 +209,7 @@ public sealed class RedisJoinStateTests : IAsyncLifetime
         await state.FlushAsync();
         Assert.Equal(JoinOutcome.Deferred, joiner.AddPrediction(Make.Prediction("r2")));
 
-        _redis.Stop();
+        _redis.Dispose(); // the Redis outage: the server is killed
         // Queued before the outage: Redis does not answer, memory decides.
         await state.FlushAsync();
         Assert.Equal((1L, 2L), (state.FailedOperations, joiner.Snapshot().PendingPredictions));

@@ -45,6 +45,6 @@ internal sealed class RedisProcess : IDisposable
         return redis;
     }
 
-    /// <summary>Kills the server at once: what a Redis outage looks like to its clients.</summary>
+    /// <summary>Kills the server at once: what a Redis outage looks like to its clients. A second call does nothing.</summary>
     public void Dispose() => _server.KillAndWait();
 }

@@ -23,6 +23,7 @@ internal sealed class ServiceProcess : IAsyncDisposable
     private readonly ConcurrentQueue<Uri> _listening = new();
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly string? _readyLine;
+    private int _released;
 
     private ServiceProcess(string name, Process process, string? readyLine)
     {
@@ -204,9 +205,14 @@ internal sealed class ServiceProcess : IAsyncDisposable
     /// <summary>Ends the process at once (SIGKILL), as a crash would.</summary>
     public void Kill() => _process.Kill(entireProcessTree: true);
 
-    /// <summary>Ends the process at once and releases it: a server whose state the caller throws away.</summary>
+    /// <summary>Ends the process at once and releases it: a server whose state the caller throws away. A second call does nothing.</summary>
     public void KillAndWait()
     {
+        if (Interlocked.Exchange(ref _released, 1) != 0)
+        {
+            return;
+        }
+
         if (!_process.HasExited)
         {
             Kill();
