@@ -104,12 +104,15 @@ public sealed class DriftReportingTests : IDisposable
     public void Gauges_AfterAWindow_ReportPsiAndAlertPerFeature()
     {
         var monitor = DriftTraffic.Monitor(DriftTraffic.TrainingProfile(1000, 1));
-        _ = new DriftTelemetry(_services.GetRequiredService<IMeterFactory>(), monitor);
+        var factory = _services.GetRequiredService<IMeterFactory>();
+        _ = new DriftTelemetry(factory, monitor);
         var measurements = new List<(string Name, double Value, string Feature)>();
         using var listener = new MeterListener();
         listener.InstrumentPublished = (instrument, l) =>
         {
-            if (instrument.Meter.Name == MetricsSinkTelemetry.Name && instrument.Name.StartsWith("mesh.metrics_sink.drift.", StringComparison.Ordinal))
+            // This test's meter only: other tests' sinks in the process have meters of the same name.
+            if (instrument.Meter.Name == MetricsSinkTelemetry.Name && ReferenceEquals(instrument.Meter.Scope, factory)
+                && instrument.Name.StartsWith("mesh.metrics_sink.drift.", StringComparison.Ordinal))
             {
                 l.EnableMeasurementEvents(instrument);
             }

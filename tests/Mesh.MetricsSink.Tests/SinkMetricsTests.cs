@@ -29,14 +29,15 @@ public sealed class SinkMetricsTests
         using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
         var p99 = new List<double>();
         var units = new Dictionary<string, string?>(StringComparer.Ordinal);
-        using var listener = Listen((instrument, value) =>
+        var factory = services.GetRequiredService<IMeterFactory>();
+        using var listener = Listen(factory, (instrument, value) =>
         {
             if (instrument == "mesh.metrics_sink.window.latency_p99")
             {
                 p99.Add(value);
             }
         }, units);
-        var telemetry = new MetricsSinkTelemetry(services.GetRequiredService<IMeterFactory>());
+        var telemetry = new MetricsSinkTelemetry(factory);
         var counters = new OutcomeCounters();
         for (var i = 0; i < 100; i++)
         {
@@ -52,13 +53,17 @@ public sealed class SinkMetricsTests
         Assert.Equal(0.2, seconds, 9);
     }
 
-    private static MeterListener Listen(Action<string, double> onMeasurement, Dictionary<string, string?>? units = null)
+    /// <summary>
+    /// Listens to the sink meter of <paramref name="factory"/> only: sinks of tests running beside this one have meters
+    /// of the same name in the process, whose gauges would be observed too.
+    /// </summary>
+    private static MeterListener Listen(IMeterFactory factory, Action<string, double> onMeasurement, Dictionary<string, string?>? units = null)
     {
         var listener = new MeterListener
         {
             InstrumentPublished = (instrument, l) =>
             {
-                if (instrument.Meter.Name == MetricsSinkTelemetry.Name)
+                if (instrument.Meter.Name == MetricsSinkTelemetry.Name && ReferenceEquals(instrument.Meter.Scope, factory))
                 {
                     units?.TryAdd(instrument.Name, instrument.Unit);
                     l.EnableMeasurementEvents(instrument);
