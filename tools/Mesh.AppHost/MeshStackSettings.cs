@@ -74,7 +74,12 @@ internal sealed record MeshStackSettings(
         }
     }
 
-    /// <summary>A port free on 127.0.0.1 right now.</summary>
+    /// <summary>
+    /// A port free on 127.0.0.1 right now. Every service's port must be known before any starts (its endpoint on the
+    /// dashboard, its health check, the model host's address in the router's experiment file), so the stack cannot let
+    /// the services bind port 0. If another process takes a picked port first, that service fails to bind and says
+    /// so in its log; `mesh demo` then starts the AppHost again, which picks new ports (Demo/PortConflict.cs).
+    /// </summary>
     public static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);

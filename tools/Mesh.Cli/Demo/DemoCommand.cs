@@ -18,6 +18,10 @@ internal static class DemoCommand
     private static readonly TimeSpan s_startupBudget = TimeSpan.FromSeconds(120);
     private static readonly TimeSpan s_drainBudget = TimeSpan.FromSeconds(30);
 
+    // A start that failed because another process took a port the AppHost picked (PortConflict) is made again.
+    private const string PortTaken = "a port was taken";
+    private const int MaxStarts = 3;
+
     public static async Task<int> RunAsync(DemoSettings settings, CancellationToken cancellationToken)
     {
         if (Console.IsOutputRedirected && AnsiConsole.Profile.Width < 120)
@@ -59,22 +63,41 @@ internal static class DemoCommand
         AnsiConsole.MarkupLine($"[bold]Mesh demo[/]: {expected:N0} iris records at {settings.Rate}/s through an A/B test of two models (50/50, sticky by entity).");
         AnsiConsole.MarkupLine($"[grey]Processes: embedded broker, model-host, router, producer, consumer, metrics-sink (AppHost log: {Markup.Escape(log)}; service logs: {Markup.Escape(Path.Combine(runDir, "logs"))}).[/]");
 
-        using var process = StartAppHost(appHost, root, settings, expected, log);
         var started = Stopwatch.StartNew();
         DemoSummary? summary = null;
         var outcome = "interrupted";
-        try
+        for (var attempt = 1; ; attempt++)
         {
-            outcome = await WatchAsync(process, summaryPath, expected, settings, started, s => summary = s, cancellationToken).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            AnsiConsole.MarkupLine("[yellow]Stopping (Ctrl-C)...[/]");
-        }
-        finally
-        {
-            await StopAsync(process).ConfigureAwait(false);
-            await WaitForServicesToExitAsync(Path.Combine(runDir, "bootstrap.servers")).ConfigureAwait(false);
+            outcome = "interrupted";
+            using var process = StartAppHost(appHost, root, settings, expected, log);
+            try
+            {
+                outcome = await WatchAsync(process, summaryPath, expected, settings, started, s => summary = s, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                AnsiConsole.MarkupLine("[yellow]Stopping (Ctrl-C)...[/]");
+            }
+            finally
+            {
+                await StopAsync(process).ConfigureAwait(false);
+                await WaitForServicesToExitAsync(Path.Combine(runDir, "bootstrap.servers")).ConfigureAwait(false);
+            }
+
+            if (!outcome.StartsWith(PortTaken, StringComparison.Ordinal) || attempt == MaxStarts)
+            {
+                break;
+            }
+
+            AnsiConsole.MarkupLine($"[yellow]{Markup.Escape(outcome)}; starting again on new ports ({attempt + 1} of {MaxStarts}).[/]");
+            started.Restart();
+            summary = null;
+            File.Delete(summaryPath);
+            // The last start's logs name the taken port; the next start must not be judged by them.
+            if (Directory.Exists(Path.Combine(runDir, "logs")))
+            {
+                Directory.Delete(Path.Combine(runDir, "logs"), recursive: true);
+            }
         }
 
         summary = DemoSummary.TryRead(summaryPath) ?? summary;
@@ -145,6 +168,11 @@ internal static class DemoCommand
                 {
                     PrintProgress(summary, expected, now);
                 }
+            }
+
+            if (streamingSince is null && PortConflict.Find(PortConflict.RunLogs(Path.Combine(settings.StateDir, "run"))) is { } conflict)
+            {
+                return $"{PortTaken} ({conflict})";
             }
 
             if (streamingSince is null && now > s_startupBudget)
@@ -229,7 +257,7 @@ internal static class DemoCommand
         var env = info.Environment;
         env["DOTNET_ENVIRONMENT"] = "Production";
         // The dashboard gets the usual ports; without it, free ones, so two demos (or a demo and a test) never collide.
-        // Picked, not bound by the AppHost itself: a port taken in between still fails this demo (not retried).
+        // Picked, not bound by the AppHost itself: a port taken in between fails this start, and RunAsync starts again.
         var ports = new LoopbackPorts();
         env["ASPNETCORE_URLS"] = LoopbackPorts.Url(settings.Dashboard ? 18888 : ports.Next());
         env["ASPIRE_DASHBOARD_OTLP_ENDPOINT_URL"] = LoopbackPorts.Url(settings.Dashboard ? 18889 : ports.Next());

@@ -16,7 +16,9 @@ internal sealed class ServiceProcess : IAsyncDisposable
     public const int MaxStartAttempts = 5;
 
     private const string ListeningPrefix = "Now listening on: ";
-    private const string BindFailure = "address already in use";
+
+    /// <summary>What Kestrel, redis-server and the broker print when the port they were given is taken.</summary>
+    public const string BindFailure = "address already in use";
 
     private readonly Process _process;
     private readonly ConcurrentQueue<string> _output = new();
