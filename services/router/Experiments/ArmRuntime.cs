@@ -12,6 +12,7 @@ namespace Mesh.Router.Experiments;
 internal sealed class ArmRuntime(ArmIdentity identity, GRPCInferenceService.GRPCInferenceServiceClient client, ModelInputShape input, bool isShadow, TimeSpan callTimeout, CircuitBreaker breaker)
 {
     private volatile bool _hostUnreachable;
+    private volatile bool _retired;
 
     public ArmIdentity Identity => identity;
 
@@ -35,7 +36,16 @@ internal sealed class ArmRuntime(ArmIdentity identity, GRPCInferenceService.GRPC
         set => _hostUnreachable = value;
     }
 
-    /// <summary>Metric tags, built once per arm rather than per batch.</summary>
+    /// <summary>
+    /// Whether a reload left this arm in no experiment: no new record is routed to it, and its batcher is drained and
+    /// disposed by its owner once the records already in it are done.
+    /// </summary>
+    public bool Retired => _retired;
+
+    /// <summary>Marks the arm <see cref="Retired"/>; only the registry that built it calls this.</summary>
+    public void Retire() => _retired = true;
+
+    /// <summary>Metric tags, built once per arm rather than per batch; also the arm's identity in the gauges it reports.</summary>
     public KeyValuePair<string, object?>[] Tags { get; } =
     [
         new("experiment", identity.Experiment),

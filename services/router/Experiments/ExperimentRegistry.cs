@@ -80,7 +80,10 @@ internal sealed partial class ExperimentRegistry(
                 built.Add(await BuildAsync(definition, previous.Find(definition.Name), cancellationToken).ConfigureAwait(false));
             }
 
-            _current = new ExperimentSet(built);
+            var next = new ExperimentSet(built);
+            // Marked before the new set is seen, so whoever notices the change finds the arms it left out already retired.
+            RetireArmsNotIn(next);
+            _current = next;
             _overrides.Commit();
             LogApplied(logger, built.Count, string.Join(", ", built.Select(e => $"{e.Name} ({e.PolicyVersion})")));
             return kept;
@@ -296,6 +299,22 @@ internal sealed partial class ExperimentRegistry(
         return added;
     }
 
+    // An arm a reload removed (or replaced: another model, version, endpoint or timeout) is forgotten here and its
+    // circuit gauge stops; its batcher finishes the records it holds and is disposed by ArmBatchers.
+    private void RetireArmsNotIn(ExperimentSet next)
+    {
+        var live = next.All.SelectMany(e => e.Arms.Concat(e.Shadows)).ToHashSet();
+        foreach (var (key, arm) in _arms)
+        {
+            if (!live.Contains(arm) && _arms.TryRemove(KeyValuePair.Create(key, arm)))
+            {
+                arm.Retire();
+                telemetry.Untrack(arm.Tags);
+                LogArmRetired(logger, arm.Identity.Experiment, arm.Identity.Arm, arm.Identity.Model, arm.Identity.Version);
+            }
+        }
+    }
+
     private static ArmDefinition Clone(ArmDefinition arm, double weight) => new()
     {
         Name = arm.Name,
@@ -329,6 +348,9 @@ internal sealed partial class ExperimentRegistry(
 
     [LoggerMessage(EventId = 202, Level = LogLevel.Information, Message = "Waiting for experiment {Experiment} arm {Arm}: model {Model} at {Endpoint}: {Reason}")]
     private static partial void LogWaitingForModel(ILogger logger, string experiment, string arm, string model, string endpoint, string reason);
+
+    [LoggerMessage(EventId = 204, Level = LogLevel.Information, Message = "Experiment {Experiment} arm {Arm} (model {Model} version {Version}) retired: the experiments in force no longer route to it")]
+    private static partial void LogArmRetired(ILogger logger, string experiment, string arm, string model, string version);
 
     [LoggerMessage(EventId = 203, Level = LogLevel.Information, Message = "Experiment {Experiment} arm {Arm}: model {Model} version {Version} ready, input {Input} with {Width} features")]
     private static partial void LogModelReady(ILogger logger, string experiment, string arm, string model, string version, string input, int width);

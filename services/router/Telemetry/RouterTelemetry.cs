@@ -126,6 +126,24 @@ internal sealed class RouterTelemetry
     /// <summary>Reports an arm's circuit state from now on.</summary>
     public void TrackCircuit(KeyValuePair<string, object?>[] armTags, Func<CircuitState> state) => _circuits[KeyOf(armTags)] = (armTags, state);
 
+    /// <summary>
+    /// Stops reporting the in-flight and circuit gauges of the arm whose tags are <paramref name="armTags"/> (the same
+    /// array it was tracked with), and only that arm's: a newer runtime of the same experiment and arm keeps its series.
+    /// </summary>
+    public void Untrack(KeyValuePair<string, object?>[] armTags)
+    {
+        var key = KeyOf(armTags);
+        if (_inFlight.TryGetValue(key, out var inFlight) && ReferenceEquals(inFlight.Tags, armTags))
+        {
+            _inFlight.TryRemove(KeyValuePair.Create(key, inFlight));
+        }
+
+        if (_circuits.TryGetValue(key, out var circuit) && ReferenceEquals(circuit.Tags, armTags))
+        {
+            _circuits.TryRemove(KeyValuePair.Create(key, circuit));
+        }
+    }
+
     private static string KeyOf(KeyValuePair<string, object?>[] tags) => string.Join('\n', tags.Select(t => t.Value));
 
     private IEnumerable<Measurement<int>> ObserveInFlight() => _inFlight.Values.Select(a => new Measurement<int>(a.Value(), a.Tags));
