@@ -69,16 +69,17 @@ internal sealed class ArmBatchers(IOptions<RouterOptions> options, BatchProcesso
             {
                 if (arm.Retired && _batchers.TryRemove(KeyValuePair.Create(arm, batcher)))
                 {
-                    _retiring[batcher] = RetireAsync(arm, batcher);
+                    // In _retiring (and awaited by DrainAsync) before the retirement can run, and out of it before it ends.
+                    var retired = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                    _retiring[batcher] = retired.Task;
+                    _ = RetireAsync(arm, batcher, retired);
                 }
             }
         }
     }
 
-    private async Task RetireAsync(ArmRuntime arm, MicroBatcher<ArmRequest> batcher)
+    private async Task RetireAsync(ArmRuntime arm, MicroBatcher<ArmRequest> batcher, TaskCompletionSource retired)
     {
-        // Yield first so the task is in _retiring (and awaited by DrainAsync) before it can remove itself.
-        await Task.Yield();
         try
         {
             await batcher.DrainAsync().ConfigureAwait(false);
@@ -88,6 +89,7 @@ internal sealed class ArmBatchers(IOptions<RouterOptions> options, BatchProcesso
             batcher.Dispose();
             telemetry.Untrack(arm.Tags);
             _retiring.TryRemove(batcher, out _);
+            retired.SetResult();
         }
     }
 
