@@ -50,7 +50,7 @@ public sealed class BanditRewardWriterTests : IAsyncLifetime
         Assert.True(await writer.WriteAsync(CancellationToken.None));
         Assert.True(await writer.WriteAsync(CancellationToken.None));
 
-        var hash = (await _connection.GetDatabase().HashGetAllAsync("test:bandit:iris-ab")).ToDictionary(e => e.Name.ToString(), e => e.Value.ToString());
+        var hash = await RouterFieldsAsync("test:bandit:iris-ab");
         Assert.Equal(new Dictionary<string, string>
         {
             ["logreg:n"] = "10",
@@ -74,7 +74,7 @@ public sealed class BanditRewardWriterTests : IAsyncLifetime
         Assert.True(await writer.WriteAsync(CancellationToken.None));
         await writer.StopAsync(CancellationToken.None);
 
-        var hash = (await _connection.GetDatabase().HashGetAllAsync("test:restored:iris-ab")).ToDictionary(e => e.Name.ToString(), e => e.Value.ToString());
+        var hash = await RouterFieldsAsync("test:restored:iris-ab");
         Assert.Equal(new Dictionary<string, string> { ["logreg:n"] = "1", ["logreg:s"] = "1" }, hash);
     }
 
@@ -95,7 +95,60 @@ public sealed class BanditRewardWriterTests : IAsyncLifetime
 
         Assert.True(await writer.WriteAsync(CancellationToken.None));
 
-        var hash = (await _connection.GetDatabase().HashGetAllAsync("test:fallback:iris-ab")).ToDictionary(e => e.Name.ToString(), e => e.Value.ToString());
+        var hash = await RouterFieldsAsync("test:fallback:iris-ab");
         Assert.Equal(new Dictionary<string, string> { ["logreg:n"] = "2", ["logreg:s"] = "2", ["boosted:n"] = "1", ["boosted:s"] = "0" }, hash);
     }
+
+    [Fact]
+    public async Task WriteAsync_AnswerLostAfterRedisRanTheWrite_CountsAreAddedOnce()
+    {
+        const int Sigcont = 18;
+        const int Sigstop = 19;
+        var configuration = ConfigurationOptions.Parse(_redis.Configuration);
+        configuration.AsyncTimeout = 500;
+        await using var impatient = await ConnectionMultiplexer.ConnectAsync(configuration);
+        var joiner = new PredictionLabelJoiner(new ManualTimeProvider(), TimeSpan.FromMinutes(10), 1000);
+        var writer = new BanditRewardWriter(joiner, impatient, Microsoft.Extensions.Options.Options.Create(new MetricsSinkOptions { BanditKeyPrefix = "test:lost:" }),
+            TimeProvider.System, NullLogger<BanditRewardWriter>.Instance);
+        for (var i = 0; i < 10; i++)
+        {
+            joiner.AddPrediction(Make.Prediction($"l{i}", arm: "logreg", predicted: i < 7 ? "setosa" : "virginica"));
+            joiner.AddLabel(Make.Label($"l{i}", "setosa"));
+        }
+
+        // Redis stops answering: the write is sent, the writer gives up waiting, and Redis runs it once it is let go.
+        Assert.Equal(0, Mesh.Cli.Processes.ServiceProcess.Signal(_redis.ProcessId, Sigstop));
+        try
+        {
+            Assert.False(await writer.WriteAsync(CancellationToken.None));
+        }
+        finally
+        {
+            Assert.Equal(0, Mesh.Cli.Processes.ServiceProcess.Signal(_redis.ProcessId, Sigcont));
+        }
+
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while ((await RouterFieldsAsync("test:lost:iris-ab")).GetValueOrDefault("logreg:n") != "10" && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.Equal("10", (await RouterFieldsAsync("test:lost:iris-ab")).GetValueOrDefault("logreg:n"));
+
+        // The writer sends that write again, then what was joined since: neither is added twice.
+        joiner.AddPrediction(Make.Prediction("l10", arm: "logreg", predicted: "setosa"));
+        joiner.AddLabel(Make.Label("l10", "setosa"));
+        Assert.True(await writer.WriteAsync(CancellationToken.None));
+        Assert.True(await writer.WriteAsync(CancellationToken.None));
+
+        Assert.Equal(new Dictionary<string, string> { ["logreg:n"] = "11", ["logreg:s"] = "8" }, await RouterFieldsAsync("test:lost:iris-ab"));
+        var markers = (await _connection.GetDatabase().HashKeysAsync("test:lost:iris-ab")).Count(k => k.ToString().StartsWith(BanditRewardWriter.WriteMarkerPrefix, StringComparison.Ordinal));
+        Assert.Equal(1, markers);
+    }
+
+    // The fields the router's bandits read; the writer's one marker of its last write is left out.
+    private async Task<Dictionary<string, string>> RouterFieldsAsync(string key) =>
+        (await _connection.GetDatabase().HashGetAllAsync(key))
+            .Where(e => !e.Name.ToString().StartsWith(BanditRewardWriter.WriteMarkerPrefix, StringComparison.Ordinal))
+            .ToDictionary(e => e.Name.ToString(), e => e.Value.ToString());
 }

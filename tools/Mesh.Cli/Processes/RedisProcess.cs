@@ -26,6 +26,9 @@ internal sealed class RedisProcess : IDisposable
 
     public int Port { get; }
 
+    /// <summary>The server's process id, for a test that pauses it (SIGSTOP) to stand for a Redis that stops answering.</summary>
+    public int ProcessId => _server.Id;
+
     public static async Task<RedisProcess> StartAsync(CancellationToken cancellationToken)
     {
         var port = 0;
