@@ -69,6 +69,19 @@ public sealed class SequentialAccuracyTestTests
     }
 
     [Fact]
+    public void Look_OverwhelmingDifference_SaysPBelowOneInAThousandNotPZero()
+    {
+        var test = new SequentialAccuracyTest(Alpha, mixingSd: 0.05, minJoinedPerArm: 100);
+        var verdict = test.Look("ab", [new ArmOutcomes("logreg", 5000, 3000, false), new ArmOutcomes("boosted", 5000, 4900, false)]);
+
+        Assert.Equal("winner", verdict.State);
+        Assert.Contains("p < 0.001", verdict.Text, StringComparison.Ordinal);
+        Assert.DoesNotContain("p = 0 ", verdict.Text, StringComparison.Ordinal);
+        Assert.DoesNotContain("p = 0,", verdict.Text, StringComparison.Ordinal);
+        Assert.Equal("p = 0.012", SequentialAccuracyTest.PValue(0.0123));
+    }
+
+    [Fact]
     public void Look_FewLabelsOrOneArm_SaysCollecting()
     {
         var test = new SequentialAccuracyTest(Alpha, 0.05, 100);

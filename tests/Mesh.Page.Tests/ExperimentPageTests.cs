@@ -76,10 +76,26 @@ public sealed class ExperimentPageTests(KafkaTestCluster cluster) : IClassFixtur
             Assert.Equal("live", (await page.GetAttributeAsync("#status", "class"))?.Split(' ').Last());
             Assert.NotEmpty(await page.InnerTextAsync("[data-verdict]"));
 
+            // Latency p50 and p99 each on their own axis, every arm in each legend, over the last window rather than since start.
+            await WaitUntilAsync(page, "n => ['latency-p50', 'latency-p99'].every(c => document.querySelectorAll(`[data-chart=${c}] svg path`).length >= 3"
+                + " && document.querySelectorAll(`[data-chart=${c}] .legend span[class^=key]`).length === 3)");
+            Assert.Contains("last", await page.InnerTextAsync("[data-chart=latency-p99] h3"), StringComparison.Ordinal);
+            Assert.True(await page.EvaluateAsync<bool>("() => state.samples.at(-1).arms.every(a => a.latencyP99Ms === null || a.latencyP99Ms > 0)"));
+            // The arm table fits the 1280-pixel window: its last column (dead letters) is not cut off.
+            Assert.True(await page.EvaluateAsync<bool>("() => { const t = document.querySelector('table.arms'); return t.getBoundingClientRect().right <= t.closest('section').getBoundingClientRect().right; }"),
+                "the arm table is wider than its section at 1280 pixels");
+            // Every total and column says what it counts.
+            Assert.Contains("label", await page.GetAttributeAsync("[data-total=pending]", "title") ?? "", StringComparison.Ordinal);
+
             // A few more samples so the screenshot shows lines over time, not a single step.
             var samples = await page.EvaluateAsync<int>("() => state.samples.length");
             await WaitUntilAsync(page, $"n => state.samples.length >= {samples + 12}");
             await page.ScreenshotAsync(new PageScreenshotOptions { Path = screenshot, FullPage = true });
+
+            // Once the stream stops, the page stops saying "live".
+            await feed.DisposeAsync();
+            await WaitUntilAsync(page, "n => document.getElementById('status').className.includes('idle')");
+            Assert.Contains("no new prediction since", await page.InnerTextAsync("#status-text"), StringComparison.Ordinal);
             // Closed before the sink stops, so the page's next poll cannot fail and log an error.
             await page.CloseAsync();
         }

@@ -18,6 +18,7 @@ internal sealed class PredictionFeed : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
     private long _sent;
+    private int _disposed;
 
     public PredictionFeed(string bootstrapServers, MeshTopics topics, int perTick = 20, int tickMs = 100)
     {
@@ -28,8 +29,14 @@ internal sealed class PredictionFeed : IAsyncDisposable
 
     public long Sent => Interlocked.Read(ref _sent);
 
+    /// <summary>Stops the stream (a test may stop it before the end of its scope); a second call does nothing.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
         await _stop.CancelAsync();
         try
         {

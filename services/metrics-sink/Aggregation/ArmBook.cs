@@ -162,6 +162,7 @@ internal sealed class ArmBook(bool journal = false)
         ShadowAgreement = Round(a.Total.ShadowAgreement),
         DeadLetters = a.DeadLetters,
         DeadLetterRate = Round(a.DeadLetterRate),
+        LatencyBuckets = a.Latency.CopyBuckets(),
     };
 
     private static double? Round(double? value) => value is { } v ? Math.Round(v, 6) : null;

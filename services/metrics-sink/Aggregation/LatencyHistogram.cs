@@ -50,6 +50,40 @@ internal sealed class LatencyHistogram
         return _max;
     }
 
+    /// <summary>A copy of the bucket counts, to compare with a later copy (<see cref="PercentileBetween"/>).</summary>
+    public long[] CopyBuckets() => (long[])_buckets.Clone();
+
+    /// <summary>
+    /// The nearest-rank percentile of the samples recorded between two copies of the buckets (<paramref name="then"/>
+    /// may be empty: everything in <paramref name="now"/>); null when none were.
+    /// </summary>
+    public static double? PercentileBetween(ReadOnlySpan<long> now, ReadOnlySpan<long> then, double quantile)
+    {
+        long count = 0;
+        for (var i = 0; i < now.Length; i++)
+        {
+            count += now[i] - (then.IsEmpty ? 0 : then[i]);
+        }
+
+        if (count <= 0)
+        {
+            return null;
+        }
+
+        var rank = Math.Max(1, (long)Math.Ceiling(quantile * count));
+        long seen = 0;
+        for (var i = 0; i < now.Length; i++)
+        {
+            seen += now[i] - (then.IsEmpty ? 0 : then[i]);
+            if (seen >= rank)
+            {
+                return i == 0 ? MinMs : Midpoint(i);
+            }
+        }
+
+        return Midpoint(now.Length - 1);
+    }
+
     /// <summary>Adds <paramref name="count"/> samples to a bucket: totals read back from the durable join state.</summary>
     public void Restore(int bucket, long count)
     {

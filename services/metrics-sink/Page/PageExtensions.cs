@@ -48,6 +48,7 @@ internal static class PageExtensions
             var summary = joiner.Snapshot() with { Drift = drift.Summaries() };
             var data = new PageData(
                 options.Value.SampleIntervalMs,
+                ExperimentTimeline.LatencyWindowSamples,
                 summary,
                 summary.Experiments.Select(e => VerdictCalculator.For(e.Experiment, [.. e.Arms.Select(a => new ArmOutcomes(a.Arm, a.Joined, a.Correct, a.Shadow))], e.Verdict)).ToList(),
                 timeline.Since(since ?? 0));
@@ -66,5 +67,5 @@ internal static class PageExtensions
         return copy.ToArray();
     }
 
-    private sealed record PageData(int IntervalMs, SummaryDocument Summary, IReadOnlyList<Verdict> Verdicts, IReadOnlyList<TimelineSample> Samples);
+    private sealed record PageData(int IntervalMs, int LatencyWindowSamples, SummaryDocument Summary, IReadOnlyList<Verdict> Verdicts, IReadOnlyList<TimelineSample> Samples);
 }

@@ -34,4 +34,8 @@ internal sealed record ArmSummary(
 
     /// <summary>Dead letters / (predictions + dead letters); null for shadows and for an arm that saw neither.</summary>
     public double? DeadLetterRate { get; init; }
+
+    /// <summary>The end-to-end latency histogram's bucket counts at the snapshot, for the page's windowed percentiles; not in the JSON.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public long[]? LatencyBuckets { get; init; }
 }

@@ -56,14 +56,18 @@ internal sealed class SequentialAccuracyTest(double alpha, double mixingSd, long
         {
             var now = candidate.Arm.Arm == ranked[0].Arm ? "" : $"; {ranked[0].Arm} leads now, without evidence that it is better";
             return new ExperimentVerdict("winner", candidate.Arm.Arm, candidate.P, difference, looks, alpha,
-                $"winner {candidate.Arm.Arm}: accuracy {candidate.Arm.Accuracy:P1}, {difference * 100:0.0} points against {runnerUp.Arm} (always-valid one-sided p = {candidate.P:0.####} <= {pairAlpha:0.####}){now}");
+                $"winner {candidate.Arm.Arm}: accuracy {candidate.Arm.Accuracy:P1}, {difference * 100:0.0} points against {runnerUp.Arm} (always-valid one-sided {PValue(candidate.P)}, needs <= {pairAlpha:0.####}){now}");
         }
 
         var leader = ranked[0];
         var leaderP = ranked.Skip(1).Max(o => _pValues[(experiment, leader.Arm, o.Arm)]);
         return new ExperimentVerdict("no difference yet", null, leaderP, leaderDifference, looks, alpha,
-            $"no difference yet: {leader.Arm} {leader.Accuracy:P1} vs {ranked[1].Arm} {ranked[1].Accuracy:P1} (always-valid p = {leaderP:0.####}, needs <= {pairAlpha:0.####})");
+            $"no difference yet: {leader.Arm} {leader.Accuracy:P1} vs {ranked[1].Arm} {ranked[1].Accuracy:P1} (always-valid {PValue(leaderP)}, needs <= {pairAlpha:0.####})");
     }
+
+    /// <summary>"p = 0.012", or "p < 0.001" where rounding would print a p-value of 0.</summary>
+    internal static string PValue(double p) =>
+        p < 0.001 ? "p < 0.001" : "p = " + p.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>
     /// The two-sided mSPRT statistic for the difference of two proportions under the normal approximation:

@@ -9,7 +9,9 @@ const MIN_JOINED_IN_WINDOW = 5; // fewer labelled predictions than this in a win
 const PALETTE = ['#2f6fde', '#e0672b', '#1f9d6b', '#a24bd1', '#c9a000', '#d23d6a', '#188ea8', '#7a7f8c'];
 const SVG = 'http://www.w3.org/2000/svg';
 
-const state = { samples: [], lastT: 0, intervalMs: 1000, colors: new Map(), failures: 0 };
+const IDLE_AFTER_SAMPLES = 20;  // no new prediction for this many sampling intervals: the stream is idle, not live
+
+const state = { samples: [], lastT: 0, intervalMs: 1000, latencyWindowSamples: 10, colors: new Map(), failures: 0, lastChange: { at: 0, predictions: -1 } };
 
 function armKey(experiment, arm, shadow) { return experiment + '\u0000' + arm + '\u0000' + (shadow ? 's' : 'p'); }
 
@@ -22,6 +24,8 @@ function colorOf(key) {
 
 function fmtInt(n) { return Math.round(n).toLocaleString('en-US'); }
 function fmtPct(x) { return (x * 100).toFixed(1) + '%'; }
+// A window of n samples in words, e.g. "last 5 s" at the default 1 s sampling.
+function seconds(n) { const s = n * state.intervalMs / 1000; return 'last ' + (s >= 10 || Number.isInteger(s) ? s.toFixed(0) : s.toFixed(1)) + ' s'; }
 function fmtMs(x) { return x >= 100 ? x.toFixed(0) + ' ms' : x >= 10 ? x.toFixed(1) + ' ms' : x.toFixed(2) + ' ms'; }
 function el(tag, attrs, text) {
   const e = document.createElement(tag);
@@ -41,13 +45,21 @@ async function poll() {
     if (!response.ok) throw new Error('HTTP ' + response.status);
     const data = await response.json();
     state.intervalMs = data.intervalMs;
+    state.latencyWindowSamples = data.latencyWindowSamples || state.latencyWindowSamples;
     for (const s of data.samples) {
       if (s.t > state.lastT) { state.samples.push(s); state.lastT = s.t; }
     }
     if (state.samples.length > MAX_SAMPLES) state.samples.splice(0, state.samples.length - MAX_SAMPLES);
     state.failures = 0;
     render(data);
-    setStatus('live', 'live · updated ' + new Date(data.summary.updated).toLocaleTimeString('en-GB'));
+    // Live while predictions keep coming; once they stop (the stream ended or paused), say so and since when.
+    const now = Date.now();
+    if (data.summary.predictions !== state.lastChange.predictions) state.lastChange = { at: now, predictions: data.summary.predictions };
+    if (data.summary.predictions > 0 && now - state.lastChange.at >= IDLE_AFTER_SAMPLES * state.intervalMs) {
+      setStatus('idle', 'idle · no new prediction since ' + new Date(state.lastChange.at).toLocaleTimeString('en-GB'));
+    } else {
+      setStatus('live', 'live · updated ' + new Date(data.summary.updated).toLocaleTimeString('en-GB'));
+    }
   } catch (e) {
     state.failures++;
     setStatus('stale', 'cannot reach the metrics sink (' + e.message + '), retrying');
@@ -90,7 +102,11 @@ function render(data) {
   totals.replaceChildren(...[
     ['predictions', s.predictions], ['labels', s.labels], ['joined', s.joined],
     ['pending', s.pendingPredictions + s.pendingLabels], ['duplicates', s.duplicatePredictions],
-  ].map(([name, value]) => { const span = el('span', { 'data-total': name }, name + ' '); span.appendChild(el('b', {}, fmtInt(value))); return span; }));
+  ].map(([name, value]) => {
+    const span = el('span', { 'data-total': name, title: TOTAL_HELP[name] }, name + ' ');
+    span.appendChild(el('b', {}, fmtInt(value)));
+    return span;
+  }));
 
   const main = document.getElementById('experiments');
   document.getElementById('empty').hidden = s.experiments.length > 0;
@@ -106,6 +122,14 @@ function render(data) {
   }
 }
 
+const TOTAL_HELP = {
+  predictions: 'predictions read from the predictions and shadow topics',
+  labels: 'labels (observed outcomes) read from the labels topic',
+  joined: 'predictions matched with their label',
+  pending: 'waiting for their other half: predictions whose label has not arrived yet, plus labels whose prediction has not',
+  duplicates: 'predictions seen again for a request id already counted (at-least-once redelivery); counted once',
+};
+
 function buildSection(name) {
   const section = el('section', { class: 'experiment', 'data-experiment': name });
   const h2 = el('h2', {}, name);
@@ -114,18 +138,27 @@ function buildSection(name) {
   section.appendChild(el('div', { class: 'verdict', 'data-verdict': '' }));
   const table = el('table', { class: 'arms' });
   const head = el('tr');
-  for (const h of ['arm', 'model', 'predictions', 'traffic share', 'throughput', 'labelled', 'accuracy', 'agrees with primary', 'latency p50', 'latency p99', 'fallbacks', 'dead letters']) {
-    head.appendChild(el('th', {}, h));
+  for (const [h, help] of [
+    ['arm', ''], ['model', ''], ['predictions', 'since the sink started'], ['traffic share', 'of the primary arms\' predictions, since start'],
+    ['throughput', 'predictions per second, ' + seconds(RATE_WINDOW)], ['labelled', 'predictions joined with their label'],
+    ['accuracy', 'of the labelled predictions, since start'], ['agrees with primary', 'shadows: share of records where the shadow answered as the primary'],
+    ['latency p50', 'end-to-end latency (event time to prediction), median since start'], ['latency p99', 'end-to-end latency, 99th percentile since start'],
+    ['fallbacks', 'records the fallback arm answered for this arm'], ['dead letters', 'records dead-lettered after this arm was chosen, and their share'],
+  ]) {
+    head.appendChild(el('th', { title: help }, h));
   }
   table.appendChild(el('thead')).appendChild(head);
   table.appendChild(el('tbody'));
-  section.appendChild(table);
+  const wrap = el('div', { class: 'table-wrap' });
+  wrap.appendChild(table);
+  section.appendChild(wrap);
   const charts = el('div', { class: 'charts' });
   for (const [id, title, note] of [
-    ['share', 'Traffic share', 'primary arms, last ' + RATE_WINDOW + ' samples'],
-    ['throughput', 'Throughput', 'predictions per second'],
-    ['accuracy', 'Accuracy over time', 'labelled predictions, last ' + ACCURACY_WINDOW + ' samples; shadows dashed'],
-    ['latency', 'End-to-end latency', 'p50 solid, p99 dashed, since start'],
+    ['share', 'Traffic share', 'primary arms, ' + seconds(RATE_WINDOW)],
+    ['throughput', 'Throughput', 'predictions per second, ' + seconds(RATE_WINDOW) + '; shadows dashed'],
+    ['accuracy', 'Accuracy over time', 'labelled predictions, ' + seconds(ACCURACY_WINDOW) + '; shadows dashed'],
+    ['latency-p50', 'Latency p50', 'end-to-end median, predictions of the ' + seconds(state.latencyWindowSamples)],
+    ['latency-p99', 'Latency p99', 'end-to-end 99th percentile, predictions of the ' + seconds(state.latencyWindowSamples)],
   ]) {
     const box = el('div', { class: 'chart', 'data-chart': id });
     const h3 = el('h3', {}, title + ' ');
@@ -271,13 +304,13 @@ function renderExperiment(section, experiment, verdict) {
     }) })),
     { format: fmtPctShort, maxCap: 1 });
 
-  drawChart(section.querySelector('[data-chart="latency"]'),
-    primary.flatMap(l => [
-      { name: l.arm + ' p50', color: l.color, points: l.points.map(p => [p.t, p.a.latencyP50Ms]) },
-      { name: l.arm + ' p99', color: l.color, dashed: true, legend: false, points: l.points.map(p => [p.t, p.a.latencyP99Ms]) },
-    ]),
-    // Seconds past 1,000 ms, so the tick labels fit the chart's left margin.
-    { min: 0, format: v => v >= 1000 ? (v / 1000).toFixed(v >= 10000 ? 0 : 1) + ' s' : (v >= 10 || v === 0 ? v.toFixed(0) : v.toFixed(1)) + ' ms' });
+  // p50 and p99 on their own axes: a tail ten times the median would flatten the median to a line at zero.
+  const latencyFormat = v => v >= 1000 ? (v / 1000).toFixed(v >= 10000 ? 0 : 1) + ' s' : (v >= 10 || v === 0 ? v.toFixed(0) : v.toFixed(1)) + ' ms';
+  for (const [chart, field] of [['latency-p50', 'latencyP50Ms'], ['latency-p99', 'latencyP99Ms']]) {
+    drawChart(section.querySelector(`[data-chart="${chart}"]`),
+      all.map(l => ({ name: l.arm, color: l.color, dashed: l.shadow, points: l.points.map(p => [p.t, p.a[field]]) })),
+      { min: 0, format: latencyFormat });
+  }
 }
 
 function rateOver(from, to) {
