@@ -166,8 +166,9 @@ public sealed class MlflowClient
     /// <summary>
     /// Copies everything under an artifact URI into <paramref name="destination"/>: <c>runs:/</c> and <c>models:/m-</c>
     /// URIs resolved first, <c>mlflow-artifacts:</c> URIs
-    /// through the proxy (folders recursively), <c>file:</c> URIs and local paths by copying. Cloud store URIs
-    /// (<c>s3://</c>, ...) are refused: run the tracking server with artifact proxying (MLflow's default).
+    /// through the proxy (folders recursively), <c>file:</c> URIs and local paths by copying, only with
+    /// <see cref="MlflowClientOptions.AllowLocalArtifacts"/>. Cloud store URIs (<c>s3://</c>, ...) are refused: run the
+    /// tracking server with artifact proxying (MLflow's default).
     /// </summary>
     public async Task DownloadArtifactsAsync(string artifactUri, string destination, CancellationToken cancellationToken = default)
     {
@@ -193,6 +194,14 @@ public sealed class MlflowClient
         var local = artifactUri.StartsWith("file:", StringComparison.Ordinal) ? new Uri(artifactUri).LocalPath : artifactUri;
         if (Path.IsPathRooted(local))
         {
+            if (!_options.AllowLocalArtifacts)
+            {
+                throw new MlflowException("LOCAL_ARTIFACT_URI_REFUSED",
+                    $"the tracking server answered '{artifactUri}', a path on its own disk: start it with artifact proxying " +
+                    "(mlflow server --serve-artifacts, MLflow's default) so artifacts come as mlflow-artifacts:, or, where this machine mounts " +
+                    "the server's artifact store at the same path, allow local artifacts (ModelHost:Mlflow:AllowLocalArtifacts=true)");
+            }
+
             CopyLocal(local, destination);
             return;
         }

@@ -32,6 +32,13 @@ public sealed class MlflowClientOptions
     /// <summary>Timeout of one HTTP request (<c>MLFLOW_HTTP_REQUEST_TIMEOUT</c> seconds, default 120).</summary>
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(120);
 
+    /// <summary>
+    /// Whether <see cref="MlflowClient.DownloadArtifactsAsync"/> copies <c>file:</c> URIs and local paths the server
+    /// answers. Off by default: they name the server's disk, not this machine's (MLflow 3 serves artifacts through its
+    /// proxy, <c>mlflow-artifacts:</c>, unless started with <c>--no-serve-artifacts</c>).
+    /// </summary>
+    public bool AllowLocalArtifacts { get; set; }
+
     /// <summary>Reads the MLflow environment variables; unset ones keep their defaults.</summary>
     /// <exception cref="FormatException">A variable is set to something MLflow would not accept either.</exception>
     public static MlflowClientOptions FromEnvironment(Func<string, string?>? read = null)

@@ -91,6 +91,32 @@ public sealed class MlflowClientTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task DownloadArtifactsAsync_ServerAnswersAFilePath_RefusedUnlessAllowedAndNothingCopied()
+    {
+        // A server started with --no-serve-artifacts answers paths on its own disk; this machine's file there is another file.
+        var serverDisk = Directory.CreateTempSubdirectory("mlflow-server-disk-");
+        try
+        {
+            await File.WriteAllTextAsync(Path.Combine(serverDisk.FullName, "model.onnx"), "not the server's model");
+            var uri = new Uri(serverDisk.FullName).AbsoluteUri;
+
+            var refused = await Assert.ThrowsAsync<MlflowException>(() => Client().DownloadArtifactsAsync(uri, _destination));
+            Assert.Equal("LOCAL_ARTIFACT_URI_REFUSED", refused.ErrorCode);
+            Assert.Contains(uri, refused.Message, StringComparison.Ordinal);
+            Assert.Contains("ModelHost:Mlflow:AllowLocalArtifacts", refused.Message, StringComparison.Ordinal);
+            Assert.Empty(Directory.EnumerateFileSystemEntries(_destination));
+
+            // Where the store is mounted at the same path, an operator may allow it.
+            await new MlflowClient(_http, Options(o => o.AllowLocalArtifacts = true)).DownloadArtifactsAsync(uri, _destination);
+            Assert.Equal("not the server's model", await File.ReadAllTextAsync(Path.Combine(_destination, "model.onnx")));
+        }
+        finally
+        {
+            serverDisk.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task DownloadArtifactsAsync_MissingPathBehindProxy_NotFoundWithoutRetrying()
     {
         var folder = _server.AddVersion("iris", "1", "run-a");

@@ -125,6 +125,14 @@ internal sealed class MlflowSourceOptions
     /// <summary>The tracking server; when empty, <c>MLFLOW_TRACKING_URI</c>.</summary>
     public string? TrackingUri { get; set; }
 
+    /// <summary>
+    /// <c>ModelHost:Mlflow:AllowLocalArtifacts</c>: copy a model whose artifact URI the server answers as <c>file:</c> or a
+    /// local path. Off by default: such a path is on the tracking server's disk, and copying whatever this machine
+    /// has there would serve the wrong files (or any file the server names). On only where this machine mounts the
+    /// server's artifact store at the same path.
+    /// </summary>
+    public bool AllowLocalArtifacts { get; set; }
+
     /// <summary>How often aliases are resolved again; 0 turns polling off (the admin call still works).</summary>
     [Range(0, 86400, ErrorMessage = "ModelHost:Mlflow:PollSeconds must be between 0 and 86400.")]
     public int PollSeconds { get; set; } = 30;
@@ -147,6 +155,7 @@ internal sealed class MlflowSourceOptions
     public Mesh.Mlflow.MlflowClientOptions ClientOptions()
     {
         var options = Mesh.Mlflow.MlflowClientOptions.FromEnvironment();
+        options.AllowLocalArtifacts = AllowLocalArtifacts;
         if (!string.IsNullOrWhiteSpace(TrackingUri))
         {
             options.TrackingUri = new Uri(TrackingUri.Trim());
