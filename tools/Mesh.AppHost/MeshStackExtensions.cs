@@ -12,8 +12,10 @@ internal static class MeshStackExtensions
         WriteEndpoints(stack, metricsSinkHttp);
         WriteExperiment(stack, Loopback(modelHostGrpc));
 
+        // A fixed port, so a broker restarted from the dashboard comes back where the services, which read the
+        // bootstrap file once, still look for it.
         var broker = builder.AddProject<Projects.Mesh_Cli>("broker", launchProfileName: null)
-            .WithArgs("broker", "--bootstrap-file", stack.BootstrapFile, "--partitions", stack.Partitions.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            .WithArgs("broker", "--bootstrap-file", stack.BootstrapFile, "--partitions", Invariant(stack.Partitions), "--port", Invariant(MeshStackSettings.FreePort()));
 
         // Aspire turns the model host's own Kestrel endpoints (appsettings.json: Http on 8080, Grpc on 8081) into
         // endpoints of the same names, proxied from those ports: pointed elsewhere by the variables below, they were
