@@ -54,6 +54,12 @@ internal sealed class InferenceService(InferenceCore core) : GRPCInferenceServic
             response.Outputs.Add(tensor);
         }
 
+        // Known before the first call, so a router can check its arm's output contract when the arm starts.
+        if (model.ClassNamesJson is not null)
+        {
+            response.Parameters[ClassNamesParameter] = new InferParameter { StringParam = model.ClassNamesJson };
+        }
+
         return Task.FromResult(response);
     }
 

@@ -264,10 +264,11 @@ internal sealed partial class ExperimentRegistry(
         }
 
         var client = new GRPCInferenceService.GRPCInferenceServiceClient(endpoints.GetChannel(arm.Endpoint));
-        ModelInputShape input;
+        var what = $"Experiment '{experiment}' {(isShadow ? "shadow" : "arm")} '{arm.Name}': model '{arm.Model}' version '{arm.Version}' at {arm.Endpoint}";
+        ModelMetadataResponse metadata;
         try
         {
-            input = await ModelInputShape.WaitForAsync(
+            metadata = await ModelMetadataWaiter.WaitForAsync(
                 client,
                 arm.Model,
                 arm.Version,
@@ -277,13 +278,25 @@ internal sealed partial class ExperimentRegistry(
         }
         catch (InvalidOperationException e)
         {
-            throw new InvalidOperationException(
-                $"Experiment '{experiment}' {(isShadow ? "shadow" : "arm")} '{arm.Name}': model '{arm.Model}' version '{arm.Version}' at {arm.Endpoint} {e.Message}", e);
+            throw new InvalidOperationException($"{what} {e.Message}", e);
         }
 
-        LogModelReady(logger, experiment, arm.Name, arm.Model, arm.Version, input.InputName, input.FeatureWidth);
+        ModelInputShape input;
+        OutputContract outputs;
+        try
+        {
+            input = ModelInputShape.FromMetadata(metadata);
+            outputs = OutputContract.Resolve(metadata, arm.Outputs?.Label, arm.Outputs?.Scores, arm.Classes);
+        }
+        catch (Exception e) when (e is InvalidOperationException or InvalidDataException)
+        {
+            // Refused before it takes traffic: a server that cannot answer the arm's contract would dead-letter every record.
+            throw new InvalidOperationException($"{what}: {e.Message}", e);
+        }
+
+        LogModelReady(logger, experiment, arm.Name, arm.Model, arm.Version, input.InputName, input.FeatureWidth, outputs.Describe());
         var breaker = new CircuitBreaker(options.CircuitBreaker.FailureThreshold, TimeSpan.FromMilliseconds(options.CircuitBreaker.BreakMs), time);
-        var runtime = new ArmRuntime(new ArmIdentity(experiment, arm.Name, arm.Model, arm.Version, arm.Endpoint), client, input, isShadow, timeout, breaker);
+        var runtime = new ArmRuntime(new ArmIdentity(experiment, arm.Name, arm.Model, arm.Version, arm.Endpoint), client, input, outputs, isShadow, timeout, breaker);
         var added = _arms.GetOrAdd(key, runtime);
         if (ReferenceEquals(added, runtime))
         {
@@ -305,6 +318,8 @@ internal sealed partial class ExperimentRegistry(
         Version = arm.Version,
         TimeoutMs = arm.TimeoutMs,
         AcceptNonFinite = arm.AcceptNonFinite,
+        Outputs = arm.Outputs,
+        Classes = arm.Classes,
     };
 
     private static ExperimentDefinition CloneDefinition(ExperimentDefinition definition, List<ArmDefinition> arms) => new()
@@ -330,6 +345,6 @@ internal sealed partial class ExperimentRegistry(
     [LoggerMessage(EventId = 202, Level = LogLevel.Information, Message = "Waiting for experiment {Experiment} arm {Arm}: model {Model} at {Endpoint}: {Reason}")]
     private static partial void LogWaitingForModel(ILogger logger, string experiment, string arm, string model, string endpoint, string reason);
 
-    [LoggerMessage(EventId = 203, Level = LogLevel.Information, Message = "Experiment {Experiment} arm {Arm}: model {Model} version {Version} ready, input {Input} with {Width} features")]
-    private static partial void LogModelReady(ILogger logger, string experiment, string arm, string model, string version, string input, int width);
+    [LoggerMessage(EventId = 203, Level = LogLevel.Information, Message = "Experiment {Experiment} arm {Arm}: model {Model} version {Version} ready, input {Input} with {Width} features; reads {Outputs}")]
+    private static partial void LogModelReady(ILogger logger, string experiment, string arm, string model, string version, string input, int width, string outputs);
 }

@@ -54,6 +54,24 @@ internal sealed class ArmDefinition
 
     /// <summary>This arm's model takes NaN and ±Infinity features (otherwise such a record is dead-lettered for it).</summary>
     public bool AcceptNonFinite { get; set; }
+
+    /// <summary>Which of the server's outputs is the label and which the scores; by default chosen from ModelMetadata.</summary>
+    public ArmOutputsDefinition? Outputs { get; set; }
+
+    /// <summary>
+    /// The class names in score order (a numeric label is an index into them), for a server that does not say them
+    /// in its ModelMetadata (a foreign Open Inference Protocol server); they win over what the server says.
+    /// </summary>
+    public List<string>? Classes { get; set; }
+}
+
+internal sealed class ArmOutputsDefinition
+{
+    /// <summary>The output that holds one label per row: BYTES, INT64 or INT32.</summary>
+    public string? Label { get; set; }
+
+    /// <summary>The output that holds the class scores, <c>[N, classes]</c>: FP32 or FP64.</summary>
+    public string? Scores { get; set; }
 }
 
 internal sealed class ExperimentTopics
