@@ -1,8 +1,9 @@
 using Mesh.Router.Experiments;
+using Mesh.Router.Options;
 
 namespace Mesh.Router.Tests;
 
-/// <summary>The experiment spec's contract keys: an arm's <c>outputs:</c> and <c>classes:</c>.</summary>
+/// <summary>The experiment spec's contract keys: an arm's <c>outputs:</c> and <c>classes:</c>, an experiment's <c>features:</c> and <c>featureSet:</c>.</summary>
 public sealed class ContractSpecTests
 {
     private static string Spec(string armKeys) => $"""
@@ -42,5 +43,59 @@ public sealed class ContractSpecTests
 
         Assert.Null(result.Spec);
         Assert.Contains(result.Errors, e => e.Contains(expected, StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("features: [a, b, a]", "experiments[0].features[2]: 'a' is listed twice")]
+    [InlineData("features: ['']", "experiments[0].features[0]: a feature name must not be empty")]
+    [InlineData("featureSet: ' '", "experiments[0].featureSet: a feature set name, when given, must not be empty")]
+    public void Parse_BadFeatureContract_ErrorNamesTheField(string experimentKeys, string expected)
+    {
+        var result = ExperimentSpecLoader.Parse($"""
+            experiments:
+              - name: iris
+                strategy: ab
+                {experimentKeys}
+                arms:
+                  - name: sklearn
+                    weight: 1
+                    endpoint: http://127.0.0.1:8081
+                    model: iris-sklearn
+            """, "spec.yaml");
+
+        Assert.Null(result.Spec);
+        Assert.Contains(result.Errors, e => e.Contains(expected, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Parse_FeaturesAndFeatureSet_ReadOntoTheExperiment()
+    {
+        var result = ExperimentSpecLoader.Parse("""
+            experiments:
+              - name: iris
+                strategy: ab
+                features: [sepal_length, sepal_width, petal_length, petal_width]
+                featureSet: iris
+                arms:
+                  - name: sklearn
+                    weight: 1
+                    endpoint: http://127.0.0.1:8081
+                    model: iris-sklearn
+            """, "spec.yaml");
+
+        var experiment = Assert.Single(result.Spec!.Experiments);
+        Assert.Equal(["sepal_length", "sepal_width", "petal_length", "petal_width"], experiment.Features!);
+        Assert.Equal("iris", experiment.FeatureSet);
+    }
+
+    [Fact]
+    public void Validate_UnknownNamesSettingNotKnown_ErrorNamesTheSetting()
+    {
+        var options = new RouterOptions { ExperimentFile = "unused.yaml", Features = new FeatureOptions { UnknownNames = "guess" } };
+
+        var result = new RouterOptionsValidator().Validate(null, options);
+
+        Assert.True(result.Failed);
+        Assert.Contains("Router:Features:UnknownNames must be dead-letter or by-position", result.FailureMessage, StringComparison.Ordinal);
     }
 }

@@ -198,7 +198,7 @@ public sealed class OutputContractTests
         var named = new ArmDefinition { Name = "a", Endpoint = "http://127.0.0.1:1", Model = "m", Version = "1", Outputs = new ArmOutputsDefinition { Label = "label" } };
         var classes = new ArmDefinition { Name = "a", Endpoint = "http://127.0.0.1:1", Model = "m", Version = "1", Classes = ["x", "y"] };
 
-        var keys = new[] { arm, named, classes }.Select(a => ArmRuntime.KeyOf("e", a, false, TimeSpan.FromSeconds(1))).ToArray();
+        var keys = new[] { arm, named, classes }.Select(a => ArmRuntime.KeyOf("e", a, false, TimeSpan.FromSeconds(1), null)).ToArray();
 
         Assert.Equal(3, keys.Distinct().Count());
     }

@@ -45,7 +45,11 @@ internal sealed class PythonOipServer : IAsyncDisposable
     /// <summary>Each distinct list of requested outputs the server saw in a ModelInferRequest, comma-joined.</summary>
     public IReadOnlyCollection<string> RequestedOutputs => _requested;
 
-    public static async Task<PythonOipServer> StartAsync(string mode)
+    /// <summary>The feature names the server gives its input with <c>named</c>, in its column order.</summary>
+    public static readonly string[] FeatureNames = ["sepal_length", "sepal_width", "petal_length", "petal_width"];
+
+    /// <summary>Starts the server answering in <paramref name="mode"/>; with <paramref name="named"/> its metadata names the input's features.</summary>
+    public static async Task<PythonOipServer> StartAsync(string mode, bool named = false)
     {
         var generated = Path.Combine(Path.GetTempPath(), "mesh-oip-python-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(generated);
@@ -69,6 +73,10 @@ internal sealed class PythonOipServer : IAsyncDisposable
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Python", "oip_sklearn_server.py"));
         start.ArgumentList.Add(generated);
         start.ArgumentList.Add(mode);
+        if (named)
+        {
+            start.ArgumentList.Add("named");
+        }
         var process = Process.Start(start) ?? throw new InvalidOperationException("could not start " + ExternalProcess.Python);
         var errors = process.StandardError.ReadToEndAsync();
         using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(120));

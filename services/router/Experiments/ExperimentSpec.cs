@@ -35,6 +35,15 @@ internal sealed class ExperimentDefinition
 
     /// <summary>Every model of the experiment takes NaN and ±Infinity features (otherwise such a record is dead-lettered).</summary>
     public bool AcceptNonFinite { get; set; }
+
+    /// <summary>
+    /// The feature contract: the names of the features, in the order records without names carry them. Every model is
+    /// checked against it when its arm is built; records with names are mapped to each model's order by name.
+    /// </summary>
+    public List<string>? Features { get; set; }
+
+    /// <summary>The feature set records must name in <c>feature_set</c> (an empty one is taken); another is dead-lettered.</summary>
+    public string? FeatureSet { get; set; }
 }
 
 internal sealed class ArmDefinition

@@ -115,6 +115,16 @@ internal static class ExperimentSpecLoader
                 yield return error;
             }
 
+            foreach (var error in ValidateNames(experiment.Features, $"{at}.features", "feature"))
+            {
+                yield return error;
+            }
+
+            if (experiment.FeatureSet is not null && string.IsNullOrWhiteSpace(experiment.FeatureSet))
+            {
+                yield return $"{at}.featureSet: a feature set name, when given, must not be empty.";
+            }
+
             if (experiment.Arms is null || experiment.Arms.Count == 0)
             {
                 yield return $"{at}.arms: at least one arm is required.";

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Google.Protobuf.Collections;
 using Inference;
 using TensorMetadata = Inference.ModelMetadataResponse.Types.TensorMetadata;
@@ -113,23 +112,8 @@ internal sealed class OutputContract
     }
 
     /// <summary>A JSON array of strings in <paramref name="parameters"/>' <c>class_names</c>, or null when there is none.</summary>
-    public static string[]? ReadClassNames(MapField<string, InferParameter>? parameters, string where)
-    {
-        if (parameters is null || !parameters.TryGetValue(ClassNamesParameter, out var parameter) ||
-            parameter.ParameterChoiceCase != InferParameter.ParameterChoiceOneofCase.StringParam)
-        {
-            return null;
-        }
-
-        try
-        {
-            return JsonSerializer.Deserialize<string[]>(parameter.StringParam) is { Length: > 0 } names ? names : null;
-        }
-        catch (JsonException e)
-        {
-            throw new InvalidDataException($"{where}: parameter '{ClassNamesParameter}' is not a JSON array of strings: {e.Message}", e);
-        }
-    }
+    public static string[]? ReadClassNames(MapField<string, InferParameter>? parameters, string where) =>
+        StringListParameter.Read(parameters, ClassNamesParameter, where);
 
     private static TensorMetadata Find(RepeatedField<TensorMetadata> outputs, string name, string role)
     {

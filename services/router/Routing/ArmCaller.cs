@@ -194,9 +194,20 @@ internal sealed partial class ArmCaller(IOptions<RouterOptions> options, RouterT
         {
             var values = batch[row].Record.Feature!.Values;
             var destination = floats.Slice(row * width, width);
-            for (var column = 0; column < width; column++)
+            if (batch[row].Columns is { } columns)
             {
-                destination[column] = values[column];
+                // The record named its features in another order than the model's (or carries more of them).
+                for (var column = 0; column < width; column++)
+                {
+                    destination[column] = values[columns[column]];
+                }
+            }
+            else
+            {
+                for (var column = 0; column < width; column++)
+                {
+                    destination[column] = values[column];
+                }
             }
         }
 

@@ -11,8 +11,10 @@ real scikit-learn runtimes use, chosen by the mode:
   int64       label INT64 alone (typed contents): the class index, no class names anywhere
 
 As the protocol says, a request that names outputs gets only those; one that names none gets every output.
+With "named" after the mode, its ModelMetadata names the input's feature columns (the `feature_names`
+parameter, in MLServer's metadata parameters extension), as the mesh model host does.
 
-Usage: oip_sklearn_server.py <generated-code-folder> <mode>
+Usage: oip_sklearn_server.py <generated-code-folder> <mode> [named]
 Prints one JSON line first: the port it listens on (127.0.0.1, chosen by the system), the iris rows as
 float32 and the model's own predictions for them (class index). Then one JSON line per distinct set of
 requested outputs it saw. Runs until stdin closes.
@@ -32,6 +34,8 @@ from sklearn.datasets import load_iris  # noqa: E402
 from sklearn.linear_model import LogisticRegression  # noqa: E402
 
 MODE = sys.argv[2]
+NAMED = len(sys.argv) > 3 and sys.argv[3] == "named"
+FEATURES = ["sepal_length", "sepal_width", "petal_length", "petal_width"]
 MODEL = "iris-sklearn"
 OUTPUTS = {
     "bytes": [("label", "BYTES", [-1]), ("probabilities", "FP32", [-1, 3])],
@@ -64,7 +68,9 @@ class Service(pb_grpc.GRPCInferenceServiceServicer):
         if request.name != MODEL:
             context.abort(grpc.StatusCode.NOT_FOUND, f"no model {request.name}")
         response = pb.ModelMetadataResponse(name=MODEL, versions=["1"], platform="sklearn")
-        response.inputs.add(name="input-0", datatype="FP32", shape=[-1, 4])
+        features = response.inputs.add(name="input-0", datatype="FP32", shape=[-1, 4])
+        if NAMED:
+            features.parameters["feature_names"].string_param = json.dumps(FEATURES)
         for name, datatype, shape in OUTPUTS:
             response.outputs.add(name=name, datatype=datatype, shape=shape)
         return response
