@@ -17,7 +17,8 @@ var debianPackages = new[]
     "chromium",                // the experiment page, driven headless by Playwright
     "python3-confluent-kafka", // data teams outside .NET: the Python example and the Schema Registry interop test
     "python3-protobuf",
-    "python3-grpcio",          // a non-grpc-dotnet client of the model host's Open Inference Protocol API
+    "python3-grpcio",          // a non-grpc-dotnet client of the model host's Open Inference Protocol API, and a foreign OIP server
+    "python3-sklearn",         // the foreign OIP server's model (the router's output contract tests)
     "protobuf-compiler",       // protoc, for the Python classes
     "protobuf-compiler-grpc",  // grpc_python_plugin
     "libprotobuf-dev",         // google/protobuf/*.proto (timestamp.proto): Debian's protoc ships none of them

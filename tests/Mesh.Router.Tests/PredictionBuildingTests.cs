@@ -19,6 +19,20 @@ public sealed class PredictionBuildingTests
         9, 0, 0, 0, (byte)'v', (byte)'i', (byte)'r', (byte)'g', (byte)'i', (byte)'n', (byte)'i', (byte)'c', (byte)'a',
     ];
 
+    // The model host's outputs as its ModelMetadata lists them; the class names come with each answer.
+    private static readonly OutputContract s_contract = OutputContract.Resolve(
+        new ModelMetadataResponse
+        {
+            Outputs =
+            {
+                new ModelMetadataResponse.Types.TensorMetadata { Name = "label", Datatype = "BYTES", Shape = { -1 } },
+                new ModelMetadataResponse.Types.TensorMetadata { Name = "probabilities", Datatype = "FP32", Shape = { -1, 3 } },
+            },
+        },
+        label: null,
+        scores: null,
+        classes: null);
+
     private static ModelInferResponse RawResponse(byte[] labels, bool withClassNames = true)
     {
         var response = new ModelInferResponse { ModelName = "iris-logreg", ModelVersion = "1" };
@@ -43,7 +57,7 @@ public sealed class PredictionBuildingTests
     [Fact]
     public void Read_RawBytesAndFp32_DecodesLabelsScoresAndClassNames()
     {
-        var output = InferResponseReader.Read(RawResponse(s_labelBytes), 2);
+        var output = InferResponseReader.Read(RawResponse(s_labelBytes), 2, s_contract);
 
         Assert.Equal(("setosa", "virginica"), (output.LabelOf(0), output.LabelOf(1)));
         Assert.Equal([0.9f, 0.05f, 0.05f], output.ScoresOf(0).ToArray());
@@ -60,7 +74,7 @@ public sealed class PredictionBuildingTests
         response.Outputs[0].Contents = new InferTensorContents { BytesContents = { ByteString.CopyFromUtf8("setosa"), ByteString.CopyFromUtf8("virginica") } };
         response.Outputs[1].Contents = new InferTensorContents { Fp32Contents = { 0.9f, 0.05f, 0.05f, 0.1f, 0.2f, 0.7f } };
 
-        var output = InferResponseReader.Read(response, 2);
+        var output = InferResponseReader.Read(response, 2, s_contract);
 
         Assert.Equal(("setosa", "virginica"), (output.LabelOf(0), output.LabelOf(1)));
         Assert.Equal([0.1f, 0.2f, 0.7f], output.ScoresOf(1).ToArray());
@@ -72,8 +86,14 @@ public sealed class PredictionBuildingTests
         var response = RawResponse(s_labelBytes);
         response.Outputs.RemoveAt(0);
         response.RawOutputContents.RemoveAt(0);
+        // A server whose metadata lists the scores alone: its arm's contract has no label output.
+        var scoresOnly = OutputContract.Resolve(
+            new ModelMetadataResponse { Outputs = { new ModelMetadataResponse.Types.TensorMetadata { Name = "probabilities", Datatype = "FP32", Shape = { -1, 3 } } } },
+            label: null,
+            scores: null,
+            classes: null);
 
-        var output = InferResponseReader.Read(response, 2);
+        var output = InferResponseReader.Read(response, 2, scoresOnly);
 
         Assert.Equal(("setosa", "virginica"), (output.LabelOf(0), output.LabelOf(1)));
     }
@@ -84,13 +104,13 @@ public sealed class PredictionBuildingTests
     [InlineData(new byte[] { 1, 0, 0, 0, (byte)'a', 1, 0, 0, 0, (byte)'b', 0 })]
     public void Read_MalformedBytes_ThrowsInvalidData(byte[] labels)
     {
-        Assert.Throws<InvalidDataException>(() => InferResponseReader.Read(RawResponse(labels), 2));
+        Assert.Throws<InvalidDataException>(() => InferResponseReader.Read(RawResponse(labels), 2, s_contract));
     }
 
     [Fact]
     public void Read_FewerRowsThanSent_ThrowsInvalidData()
     {
-        Assert.Throws<InvalidDataException>(() => InferResponseReader.Read(RawResponse(s_labelBytes), 3));
+        Assert.Throws<InvalidDataException>(() => InferResponseReader.Read(RawResponse(s_labelBytes), 3, s_contract));
     }
 
     [Fact]
@@ -121,7 +141,7 @@ public sealed class PredictionBuildingTests
             EventTime = eventTime,
         };
         var arm = new ArmIdentity("iris-ab", "logreg", "iris-logreg", "1", "http://127.0.0.1:8081");
-        var output = InferResponseReader.Read(RawResponse(s_labelBytes), 2);
+        var output = InferResponseReader.Read(RawResponse(s_labelBytes), 2, s_contract);
 
         var prediction = PredictionFactory.Create(record, arm, 0.5, "ab-1234", output, 1, inferenceMs: 3.5, predictedAt: eventTime.AddMilliseconds(20));
 
@@ -166,7 +186,7 @@ public sealed class PredictionBuildingTests
         var client = new GRPCInferenceService.GRPCInferenceServiceClient(pool.GetChannel($"http://127.0.0.1:{port}"));
 
         var error = await Assert.ThrowsAsync<InvalidOperationException>(() =>
-            ModelInputShape.WaitForAsync(client, "iris-logreg", "1", TimeSpan.FromSeconds(1), _ => { }, CancellationToken.None));
+            ModelMetadataWaiter.WaitForAsync(client, "iris-logreg", "1", TimeSpan.FromSeconds(1), _ => { }, CancellationToken.None));
 
         Assert.Contains("Router:ModelWaitSeconds", error.Message, StringComparison.Ordinal);
         Assert.Contains("Unavailable", error.Message, StringComparison.Ordinal);

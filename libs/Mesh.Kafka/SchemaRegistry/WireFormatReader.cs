@@ -68,6 +68,14 @@ public sealed class WireFormatReader(ISchemaRegistryClient? client, SchemaRegist
             throw new UndecodableValueException(schemaId, Subject<T>(topic),
                 $"schema id {schemaId} is not in the schema registry (subject '{Subject<T>(topic)}'): {e.Message}");
         }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or SchemaRegistryException)
+        {
+            // The registry is down or failing and this id was never cached: the record cannot be checked now. It is
+            // dead-lettered with the id (replayable once the registry answers) instead of failing the consume loop.
+            throw new UndecodableValueException(schemaId, Subject<T>(topic),
+                $"schema id {schemaId} (subject '{Subject<T>(topic)}') is not cached and the schema registry at '{options.Url}' did not answer " +
+                $"(Kafka:SchemaRegistry:Url): {e.Message}");
+        }
 
         var names = schema.SchemaType == SchemaType.Protobuf ? SchemaMessageNames.TryParse(schema.SchemaString) : null;
         if (names is null)

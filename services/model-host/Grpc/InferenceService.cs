@@ -1,5 +1,6 @@
 using System.Reflection;
 using System.Runtime.InteropServices;
+using System.Text.Json;
 using Google.Protobuf;
 using Grpc.Core;
 using Inference;
@@ -14,6 +15,7 @@ namespace Mesh.ModelHost.Grpc;
 internal sealed class InferenceService(InferenceCore core) : GRPCInferenceService.GRPCInferenceServiceBase
 {
     public const string ClassNamesParameter = "class_names";
+    public const string FeatureNamesParameter = "feature_names";
     public const string ServerName = "mesh-model-host";
 
     public static string ServerVersion { get; } =
@@ -44,6 +46,12 @@ internal sealed class InferenceService(InferenceCore core) : GRPCInferenceServic
         {
             var tensor = new ModelMetadataResponse.Types.TensorMetadata { Name = input.Name, Datatype = input.Datatype };
             tensor.Shape.AddRange(input.Shape);
+            if (model.FeatureNames is { } features && features.Input == input.Name)
+            {
+                // The router maps records by these names and checks them against its experiment's feature contract.
+                tensor.Parameters[FeatureNamesParameter] = new InferParameter { StringParam = JsonSerializer.Serialize(features.Names) };
+            }
+
             response.Inputs.Add(tensor);
         }
 
@@ -52,6 +60,12 @@ internal sealed class InferenceService(InferenceCore core) : GRPCInferenceServic
             var tensor = new ModelMetadataResponse.Types.TensorMetadata { Name = output.Name, Datatype = output.Datatype };
             tensor.Shape.AddRange(output.Shape);
             response.Outputs.Add(tensor);
+        }
+
+        // Known before the first call, so a router can check its arm's output contract when the arm starts.
+        if (model.ClassNamesJson is not null)
+        {
+            response.Parameters[ClassNamesParameter] = new InferParameter { StringParam = model.ClassNamesJson };
         }
 
         return Task.FromResult(response);

@@ -42,6 +42,11 @@ internal sealed class ModelSignature
             throw new InvalidDataException($"{source}: config.json lists {featureNames.Count} feature names, the input '{featureInput.Name}' has {features} features.");
         }
 
+        if (config?.Input?.FeatureNames is { Count: > 0 } names)
+        {
+            FeatureNames = (config.Input.Name ?? InputNames[0], [.. names]);
+        }
+
         var outputs = new List<OutputSpec>();
         var runNames = new List<string>();
         var runTypes = new List<TensorElementType>();
@@ -134,6 +139,9 @@ internal sealed class ModelSignature
 
     /// <summary>The class names config.json gives a classifier, in score order.</summary>
     public IReadOnlyList<string>? ConfigClassNames { get; }
+
+    /// <summary>The input whose columns config.json names, and the names in column order; null when it names none.</summary>
+    public (string Input, string[] Names)? FeatureNames { get; }
 
     public InputSpec? FindInput(string name)
     {

@@ -62,6 +62,9 @@ internal sealed class ServedModel : IDisposable
     /// <summary>The class names as a JSON array, sent as the <c>class_names</c> response parameter.</summary>
     public string? ClassNamesJson => _labels?.ClassNamesJson;
 
+    /// <summary>The input whose feature columns are named (config.json <c>input.featureNames</c>), and the names in column order.</summary>
+    public (string Input, string[] Names)? FeatureNames => _signature.FeatureNames;
+
     /// <summary>Whether concurrent requests to this version are coalesced into one run.</summary>
     public bool IsBatching => _batcher is not null;
 

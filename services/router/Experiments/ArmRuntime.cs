@@ -5,11 +5,11 @@ using Mesh.Router.Resilience;
 namespace Mesh.Router.Experiments;
 
 /// <summary>
-/// One arm (or shadow) at run time: its model client, its model's input shape and its circuit breaker. Kept across
+/// One arm (or shadow) at run time: its model client, its model's input shape, its output contract and its circuit breaker. Kept across
 /// spec reloads and weight changes for as long as the arm's model and endpoint stay the same (its micro-batcher,
 /// owned by the routing side, is keyed by this instance).
 /// </summary>
-internal sealed class ArmRuntime(ArmIdentity identity, GRPCInferenceService.GRPCInferenceServiceClient client, ModelInputShape input, bool isShadow, TimeSpan callTimeout, CircuitBreaker breaker)
+internal sealed class ArmRuntime(ArmIdentity identity, GRPCInferenceService.GRPCInferenceServiceClient client, ModelInputShape input, FeatureOrder? features, OutputContract outputs, bool isShadow, TimeSpan callTimeout, CircuitBreaker breaker)
 {
     private volatile bool _hostUnreachable;
     private volatile bool _retired;
@@ -19,6 +19,12 @@ internal sealed class ArmRuntime(ArmIdentity identity, GRPCInferenceService.GRPC
     public GRPCInferenceService.GRPCInferenceServiceClient Client => client;
 
     public ModelInputShape Input => input;
+
+    /// <summary>The model's columns by name, which records with names are mapped to; null when nothing names them (records go by position).</summary>
+    public FeatureOrder? Features => features;
+
+    /// <summary>Which outputs of the server's answers are the label and the scores, settled when the arm started.</summary>
+    public OutputContract Outputs => outputs;
 
     public bool IsShadow => isShadow;
 
@@ -53,6 +59,7 @@ internal sealed class ArmRuntime(ArmIdentity identity, GRPCInferenceService.GRPC
     ];
 
     /// <summary>Two arm definitions with the same key can share one runtime.</summary>
-    public static string KeyOf(string experiment, ArmDefinition arm, bool isShadow, TimeSpan callTimeout) =>
-        $"{experiment}\n{arm.Name}\n{arm.Endpoint.TrimEnd('/')}\n{arm.Model}\n{arm.Version}\n{isShadow}\n{callTimeout.Ticks}";
+    public static string KeyOf(string experiment, ArmDefinition arm, bool isShadow, TimeSpan callTimeout, IReadOnlyList<string>? features) =>
+        $"{experiment}\n{arm.Name}\n{arm.Endpoint.TrimEnd('/')}\n{arm.Model}\n{arm.Version}\n{isShadow}\n{callTimeout.Ticks}\n" +
+        $"{arm.Outputs?.Label}\n{arm.Outputs?.Scores}\n{string.Join("\u001f", arm.Classes ?? [])}\n{string.Join("\u001f", features ?? [])}";
 }

@@ -184,8 +184,8 @@ internal sealed partial class ExperimentRegistry(
     {
         var options = routerOptions.Value;
         var topics = kafkaOptions.Value.Topics;
-        var arms = await Task.WhenAll(definition.Arms.Select(a => GetArmAsync(definition.Name, a, isShadow: false, cancellationToken))).ConfigureAwait(false);
-        var shadows = await Task.WhenAll((definition.Shadows ?? []).Select(a => GetArmAsync(definition.Name, a, isShadow: true, cancellationToken))).ConfigureAwait(false);
+        var arms = await Task.WhenAll(definition.Arms.Select(a => GetArmAsync(definition.Name, a, isShadow: false, definition.Features, cancellationToken))).ConfigureAwait(false);
+        var shadows = await Task.WhenAll((definition.Shadows ?? []).Select(a => GetArmAsync(definition.Name, a, isShadow: true, definition.Features, cancellationToken))).ConfigureAwait(false);
         var strategy = definition.Strategy switch
         {
             ExperimentSpecLoader.StrategyBandit => ExperimentStrategy.Bandit,
@@ -208,6 +208,14 @@ internal sealed partial class ExperimentRegistry(
         if (strategy == ExperimentStrategy.Ensemble && arms.Select(a => a.Input.FeatureWidth).Distinct().Count() > 1)
         {
             throw new InvalidOperationException($"Experiment '{definition.Name}': the ensemble's members take different feature counts.");
+        }
+
+        // The fallback and the ensemble's members score the very rows packed for another arm: same columns, same order.
+        if ((fallback ?? (strategy == ExperimentStrategy.Ensemble ? arms[0] : null)) is { } reference &&
+            arms.FirstOrDefault(a => a.Features is null ? reference.Features is not null : !a.Features.SameAs(reference.Features)) is { } differs)
+        {
+            throw new InvalidOperationException(
+                $"Experiment '{definition.Name}': arm '{differs.Identity.Arm}' takes its features in another order ({Order(differs)}) than arm '{reference.Identity.Arm}' ({Order(reference)}), which answers for it.");
         }
 
         BanditPolicy? bandit = null;
@@ -256,21 +264,22 @@ internal sealed partial class ExperimentRegistry(
             PredictionContext.ForExperiment(strategy, definition));
     }
 
-    private async Task<ArmRuntime> GetArmAsync(string experiment, ArmDefinition arm, bool isShadow, CancellationToken cancellationToken)
+    private async Task<ArmRuntime> GetArmAsync(string experiment, ArmDefinition arm, bool isShadow, List<string>? features, CancellationToken cancellationToken)
     {
         var options = routerOptions.Value;
         var timeout = TimeSpan.FromMilliseconds(arm.TimeoutMs > 0 ? arm.TimeoutMs : isShadow ? options.Shadow.CallTimeoutMs : options.Batching.CallTimeoutMs);
-        var key = ArmRuntime.KeyOf(experiment, arm, isShadow, timeout);
+        var key = ArmRuntime.KeyOf(experiment, arm, isShadow, timeout, features);
         if (_arms.TryGetValue(key, out var existing))
         {
             return existing;
         }
 
         var client = new GRPCInferenceService.GRPCInferenceServiceClient(endpoints.GetChannel(arm.Endpoint));
-        ModelInputShape input;
+        var what = $"Experiment '{experiment}' {(isShadow ? "shadow" : "arm")} '{arm.Name}': model '{arm.Model}' version '{arm.Version}' at {arm.Endpoint}";
+        ModelMetadataResponse metadata;
         try
         {
-            input = await ModelInputShape.WaitForAsync(
+            metadata = await ModelMetadataWaiter.WaitForAsync(
                 client,
                 arm.Model,
                 arm.Version,
@@ -280,13 +289,27 @@ internal sealed partial class ExperimentRegistry(
         }
         catch (InvalidOperationException e)
         {
-            throw new InvalidOperationException(
-                $"Experiment '{experiment}' {(isShadow ? "shadow" : "arm")} '{arm.Name}': model '{arm.Model}' version '{arm.Version}' at {arm.Endpoint} {e.Message}", e);
+            throw new InvalidOperationException($"{what} {e.Message}", e);
         }
 
-        LogModelReady(logger, experiment, arm.Name, arm.Model, arm.Version, input.InputName, input.FeatureWidth);
+        ModelInputShape input;
+        FeatureOrder? order;
+        OutputContract outputs;
+        try
+        {
+            input = ModelInputShape.FromMetadata(metadata);
+            order = FeatureContract.Check(metadata, input, features);
+            outputs = OutputContract.Resolve(metadata, arm.Outputs?.Label, arm.Outputs?.Scores, arm.Classes);
+        }
+        catch (Exception e) when (e is InvalidOperationException or InvalidDataException)
+        {
+            // Refused before it takes traffic: a server that cannot answer the arm's contract would dead-letter every record.
+            throw new InvalidOperationException($"{what}: {e.Message}", e);
+        }
+
+        LogModelReady(logger, experiment, arm.Name, arm.Model, arm.Version, input.InputName, input.FeatureWidth, outputs.Describe());
         var breaker = new CircuitBreaker(options.CircuitBreaker.FailureThreshold, TimeSpan.FromMilliseconds(options.CircuitBreaker.BreakMs), time);
-        var runtime = new ArmRuntime(new ArmIdentity(experiment, arm.Name, arm.Model, arm.Version, arm.Endpoint), client, input, isShadow, timeout, breaker);
+        var runtime = new ArmRuntime(new ArmIdentity(experiment, arm.Name, arm.Model, arm.Version, arm.Endpoint), client, input, order, outputs, isShadow, timeout, breaker);
         var added = _arms.GetOrAdd(key, runtime);
         if (ReferenceEquals(added, runtime))
         {
@@ -315,6 +338,8 @@ internal sealed partial class ExperimentRegistry(
         }
     }
 
+    private static string Order(ArmRuntime arm) => arm.Features is { } order ? string.Join(", ", order.Names) : "by position";
+
     private static ArmDefinition Clone(ArmDefinition arm, double weight) => new()
     {
         Name = arm.Name,
@@ -324,6 +349,8 @@ internal sealed partial class ExperimentRegistry(
         Version = arm.Version,
         TimeoutMs = arm.TimeoutMs,
         AcceptNonFinite = arm.AcceptNonFinite,
+        Outputs = arm.Outputs,
+        Classes = arm.Classes,
     };
 
     private static ExperimentDefinition CloneDefinition(ExperimentDefinition definition, List<ArmDefinition> arms) => new()
@@ -338,6 +365,8 @@ internal sealed partial class ExperimentRegistry(
         Ensemble = definition.Ensemble,
         RateLimit = definition.RateLimit,
         AcceptNonFinite = definition.AcceptNonFinite,
+        Features = definition.Features,
+        FeatureSet = definition.FeatureSet,
     };
 
     [LoggerMessage(EventId = 200, Level = LogLevel.Information, Message = "Experiments in force ({Count}): {Experiments}")]
@@ -352,6 +381,6 @@ internal sealed partial class ExperimentRegistry(
     [LoggerMessage(EventId = 204, Level = LogLevel.Information, Message = "Experiment {Experiment} arm {Arm} (model {Model} version {Version}) retired: the experiments in force no longer route to it")]
     private static partial void LogArmRetired(ILogger logger, string experiment, string arm, string model, string version);
 
-    [LoggerMessage(EventId = 203, Level = LogLevel.Information, Message = "Experiment {Experiment} arm {Arm}: model {Model} version {Version} ready, input {Input} with {Width} features")]
-    private static partial void LogModelReady(ILogger logger, string experiment, string arm, string model, string version, string input, int width);
+    [LoggerMessage(EventId = 203, Level = LogLevel.Information, Message = "Experiment {Experiment} arm {Arm}: model {Model} version {Version} ready, input {Input} with {Width} features; reads {Outputs}")]
+    private static partial void LogModelReady(ILogger logger, string experiment, string arm, string model, string version, string input, int width, string outputs);
 }

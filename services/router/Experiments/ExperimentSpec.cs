@@ -35,6 +35,15 @@ internal sealed class ExperimentDefinition
 
     /// <summary>Every model of the experiment takes NaN and ±Infinity features (otherwise such a record is dead-lettered).</summary>
     public bool AcceptNonFinite { get; set; }
+
+    /// <summary>
+    /// The feature contract: the names of the features, in the order records without names carry them. Every model is
+    /// checked against it when its arm is built; records with names are mapped to each model's order by name.
+    /// </summary>
+    public List<string>? Features { get; set; }
+
+    /// <summary>The feature set records must name in <c>feature_set</c> (an empty one is taken); another is dead-lettered.</summary>
+    public string? FeatureSet { get; set; }
 }
 
 internal sealed class ArmDefinition
@@ -54,6 +63,24 @@ internal sealed class ArmDefinition
 
     /// <summary>This arm's model takes NaN and ±Infinity features (otherwise such a record is dead-lettered for it).</summary>
     public bool AcceptNonFinite { get; set; }
+
+    /// <summary>Which of the server's outputs is the label and which the scores; by default chosen from ModelMetadata.</summary>
+    public ArmOutputsDefinition? Outputs { get; set; }
+
+    /// <summary>
+    /// The class names in score order (a numeric label is an index into them), for a server that does not say them
+    /// in its ModelMetadata (a foreign Open Inference Protocol server); they win over what the server says.
+    /// </summary>
+    public List<string>? Classes { get; set; }
+}
+
+internal sealed class ArmOutputsDefinition
+{
+    /// <summary>The output that holds one label per row: BYTES, INT64 or INT32.</summary>
+    public string? Label { get; set; }
+
+    /// <summary>The output that holds the class scores, <c>[N, classes]</c>: FP32 or FP64.</summary>
+    public string? Scores { get; set; }
 }
 
 internal sealed class ExperimentTopics

@@ -115,6 +115,16 @@ internal static class ExperimentSpecLoader
                 yield return error;
             }
 
+            foreach (var error in ValidateNames(experiment.Features, $"{at}.features", "feature"))
+            {
+                yield return error;
+            }
+
+            if (experiment.FeatureSet is not null && string.IsNullOrWhiteSpace(experiment.FeatureSet))
+            {
+                yield return $"{at}.featureSet: a feature set name, when given, must not be empty.";
+            }
+
             if (experiment.Arms is null || experiment.Arms.Count == 0)
             {
                 yield return $"{at}.arms: at least one arm is required.";
@@ -253,6 +263,56 @@ internal static class ExperimentSpecLoader
         if (arm.TimeoutMs is < 0 or > 600_000)
         {
             yield return $"{armAt}.timeoutMs: must be between 0 (Router:Batching:CallTimeoutMs) and 600000 (was {arm.TimeoutMs}).";
+        }
+
+        if (arm.Outputs is { } outputs)
+        {
+            if (outputs.Label is null && outputs.Scores is null)
+            {
+                yield return $"{armAt}.outputs: names neither a label nor a scores output.";
+            }
+
+            if (outputs.Label is not null && string.IsNullOrWhiteSpace(outputs.Label))
+            {
+                yield return $"{armAt}.outputs.label: an output name, when given, must not be empty.";
+            }
+
+            if (outputs.Scores is not null && string.IsNullOrWhiteSpace(outputs.Scores))
+            {
+                yield return $"{armAt}.outputs.scores: an output name, when given, must not be empty.";
+            }
+        }
+
+        foreach (var error in ValidateNames(arm.Classes, $"{armAt}.classes", "class"))
+        {
+            yield return error;
+        }
+    }
+
+    /// <summary>A list of names that, when given, has at least one name and no empty or repeated one.</summary>
+    private static IEnumerable<string> ValidateNames(List<string>? names, string at, string what)
+    {
+        if (names is null)
+        {
+            yield break;
+        }
+
+        if (names.Count == 0)
+        {
+            yield return $"{at}: lists no {what} name (leave it out instead).";
+        }
+
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < names.Count; i++)
+        {
+            if (string.IsNullOrWhiteSpace(names[i]))
+            {
+                yield return $"{at}[{i}]: a {what} name must not be empty.";
+            }
+            else if (!seen.Add(names[i]))
+            {
+                yield return $"{at}[{i}]: '{names[i]}' is listed twice.";
+            }
         }
     }
 

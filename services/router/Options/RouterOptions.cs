@@ -35,6 +35,8 @@ internal sealed class RouterOptions
     public BackpressureOptions Backpressure { get; set; } = new();
 
     public ExactlyOnceOptions ExactlyOnce { get; set; } = new();
+
+    public FeatureOptions Features { get; set; } = new();
 }
 
 /// <summary>Consume-transform-produce in Kafka transactions (<c>Router:ExactlyOnce</c>).</summary>

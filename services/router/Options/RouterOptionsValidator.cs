@@ -34,7 +34,7 @@ internal sealed class RouterOptionsValidator : IValidateOptions<RouterOptions>
         }
 
         // ValidateDataAnnotations does not descend into nested sections.
-        foreach (var section in new object[] { options.Shadow, options.CircuitBreaker, options.Bandit, options.Backpressure, options.ExactlyOnce })
+        foreach (var section in new object[] { options.Shadow, options.CircuitBreaker, options.Bandit, options.Backpressure, options.ExactlyOnce, options.Features })
         {
             var results = new List<System.ComponentModel.DataAnnotations.ValidationResult>();
             System.ComponentModel.DataAnnotations.Validator.TryValidateObject(section, new(section), results, validateAllProperties: true);

@@ -167,7 +167,7 @@ internal sealed partial class ArmCaller(IOptions<RouterOptions> options, RouterT
             target.HostUnreachable = false;
             try
             {
-                return new ArmCallResult(InferResponseReader.Read(response, batch.Count), inferenceMs, "");
+                return new ArmCallResult(InferResponseReader.Read(response, batch.Count, target.Outputs), inferenceMs, "");
             }
             catch (InvalidDataException e)
             {
@@ -194,9 +194,20 @@ internal sealed partial class ArmCaller(IOptions<RouterOptions> options, RouterT
         {
             var values = batch[row].Record.Feature!.Values;
             var destination = floats.Slice(row * width, width);
-            for (var column = 0; column < width; column++)
+            if (batch[row].Columns is { } columns)
             {
-                destination[column] = values[column];
+                // The record named its features in another order than the model's (or carries more of them).
+                for (var column = 0; column < width; column++)
+                {
+                    destination[column] = values[columns[column]];
+                }
+            }
+            else
+            {
+                for (var column = 0; column < width; column++)
+                {
+                    destination[column] = values[column];
+                }
             }
         }
 
@@ -205,6 +216,8 @@ internal sealed partial class ArmCaller(IOptions<RouterOptions> options, RouterT
         input.Shape.Add(width);
         var request = new ModelInferRequest { ModelName = arm.Identity.Model, ModelVersion = arm.Identity.Version };
         request.Inputs.Add(input);
+        // Only the contract's outputs: a server with more (raw logits, embeddings) then computes and sends none of them.
+        request.Outputs.Add(arm.Outputs.Requested);
         // The buffer goes back to the pool only after the call returned, when the request has been serialized.
         request.RawInputContents.Add(UnsafeByteOperations.UnsafeWrap(buffer.AsMemory(0, byteCount)));
         return request;

@@ -34,6 +34,7 @@ internal sealed class RoutingPipeline(
     private readonly Random _random = routerOptions.Value.Bandit.Seed != 0 ? new Random(routerOptions.Value.Bandit.Seed) : new Random();
     private readonly TimeSpan _pauseAfter = TimeSpan.FromMilliseconds(routerOptions.Value.Backpressure.PauseAfterMs);
     private readonly string _groupId = routerOptions.Value.GroupId;
+    private readonly bool _namesByPosition = routerOptions.Value.Features.UnknownNames == FeatureOptions.ByPosition;
 
     /// <summary>
     /// Handles one consumed record on the consume thread; waits through <paramref name="pauser"/> (pausing the
@@ -97,11 +98,20 @@ internal sealed class RoutingPipeline(
             var choice = experiment.Choose(stickyKey, _random);
             var arm = experiment.Arms[Math.Max(choice.Index, 0)];
             TagChoice(record.Activity, experiment, choice.Index < 0 ? EnsembleJoin.ArmName : arm.Identity.Arm, experiments.Count);
-            if (feature.Values.Count != arm.Input.FeatureWidth)
+            if (experiment.Definition.FeatureSet is { } featureSet && feature.FeatureSet.Length > 0 && feature.FeatureSet != featureSet)
             {
                 writer.DeadLetter(record, ErrorClass.Validation,
-                    $"the record has {feature.Values.Count} feature values; experiment '{experiment.Name}' arm '{arm.Identity.Arm}' " +
-                    $"(model '{arm.Identity.Model}' input '{arm.Input.InputName}') takes {arm.Input.FeatureWidth}.",
+                    $"the record's feature_set is '{feature.FeatureSet}'; experiment '{experiment.Name}' takes feature set '{featureSet}'.",
+                    experiment.Name,
+                    experiment.Strategy == ExperimentStrategy.Ensemble ? EnsembleJoin.ArmName : arm.Identity.Arm);
+                continue;
+            }
+
+            // An ensemble's members all take the first member's columns (checked when the experiment is built).
+            if (FeatureColumns.Resolve(feature, arm, _namesByPosition, out var columns) is { } misfit)
+            {
+                writer.DeadLetter(record, ErrorClass.Validation,
+                    misfit,
                     experiment.Name,
                     experiment.Strategy == ExperimentStrategy.Ensemble ? EnsembleJoin.ArmName : arm.Identity.Arm);
                 continue;
@@ -118,7 +128,7 @@ internal sealed class RoutingPipeline(
                 continue;
             }
 
-            Dispatch(record, experiment, choice, nonFinite >= 0, pauser, cancellationToken);
+            Dispatch(record, experiment, choice, columns, nonFinite >= 0, pauser, cancellationToken);
         }
     }
 
@@ -142,7 +152,7 @@ internal sealed class RoutingPipeline(
         activity.AddEvent(new ActivityEvent("mesh.arm_chosen", tags: new ActivityTagsCollection { ["mesh.experiment"] = experiment.Name, ["mesh.arm"] = arm }));
     }
 
-    private void Dispatch(RoutedRecord record, ExperimentRuntime experiment, ArmChoice choice, bool nonFinite, IConsumePauser pauser, CancellationToken cancellationToken)
+    private void Dispatch(RoutedRecord record, ExperimentRuntime experiment, ArmChoice choice, int[]? columns, bool nonFinite, IConsumePauser pauser, CancellationToken cancellationToken)
     {
         if (experiment.RateLimiter is { } limiter)
         {
@@ -154,16 +164,16 @@ internal sealed class RoutingPipeline(
             var join = new EnsembleJoin(experiment, experiment.Arms.Count);
             for (var member = 0; member < experiment.Arms.Count; member++)
             {
-                Add(experiment.Arms[member], new ArmRequest(record, 1, choice.PolicyVersion, experiment.Contexts.Ensemble, join, member), pauser, cancellationToken);
+                Add(experiment.Arms[member], new ArmRequest(record, 1, choice.PolicyVersion, experiment.Contexts.Ensemble, join, member, columns), pauser, cancellationToken);
             }
         }
         else
         {
-            Add(experiment.Arms[choice.Index], new ArmRequest(record, choice.Probability, choice.PolicyVersion, experiment.Contexts.Arms[choice.Index]), pauser, cancellationToken);
+            Add(experiment.Arms[choice.Index], new ArmRequest(record, choice.Probability, choice.PolicyVersion, experiment.Contexts.Arms[choice.Index], Columns: columns), pauser, cancellationToken);
         }
 
         // Shadows never wait: a shadow whose batches are all busy does not get this record (shed first).
-        var width = record.Feature!.Values.Count;
+        var feature = record.Feature!;
         for (var s = 0; s < experiment.Shadows.Count; s++)
         {
             var shadow = experiment.Shadows[s];
@@ -174,8 +184,8 @@ internal sealed class RoutingPipeline(
                 continue;
             }
 
-            if (width != shadow.Input.FeatureWidth ||
-                !batchers.For(shadow).TryAdd(new ArmRequest(record, 1, choice.PolicyVersion, experiment.Contexts.Shadows[s]), TimeSpan.Zero, cancellationToken))
+            if (FeatureColumns.Resolve(feature, shadow, _namesByPosition, out var shadowColumns) is not null ||
+                !batchers.For(shadow).TryAdd(new ArmRequest(record, 1, choice.PolicyVersion, experiment.Contexts.Shadows[s], Columns: shadowColumns), TimeSpan.Zero, cancellationToken))
             {
                 telemetry.ShadowShed.Add(1, shadow.Tags);
             }
