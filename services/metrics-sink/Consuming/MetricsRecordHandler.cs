@@ -4,6 +4,7 @@ using Mesh.Contracts.V1;
 using Mesh.Kafka.SchemaRegistry;
 using Mesh.MetricsSink.Aggregation;
 using Mesh.MetricsSink.Drift;
+using Mesh.MetricsSink.Promotion;
 
 namespace Mesh.MetricsSink.Consuming;
 
@@ -12,7 +13,7 @@ namespace Mesh.MetricsSink.Consuming;
 /// Prediction), framed in Confluent's wire format or plain, and applies it to the join. Transport-free so it is
 /// tested without Kafka.
 /// </summary>
-internal sealed class MetricsRecordHandler(PredictionLabelJoiner joiner, string labelsTopic, string? deadLetterTopic = null, WireFormatReader? reader = null, DriftMonitor? drift = null)
+internal sealed class MetricsRecordHandler(PredictionLabelJoiner joiner, string labelsTopic, string? deadLetterTopic = null, WireFormatReader? reader = null, DriftMonitor? drift = null, RegisteredModelNames? modelNames = null)
 {
     private readonly WireFormatReader _reader = reader ?? WireFormatReader.Unchecked;
 
@@ -43,6 +44,8 @@ internal sealed class MetricsRecordHandler(PredictionLabelJoiner joiner, string 
                 return HandleResult.Undecodable("a mesh.v1.Prediction needs request_id and arm");
             }
 
+            // Before drift, which looks up the arm's reference profile by the registered model at its first record.
+            modelNames?.Observe(prediction);
             // Drift needs no label: every Prediction counts, a redelivered one too (one record more in a window's bins).
             drift?.Observe(prediction);
             return new HandleResult(true, false, joiner.AddPrediction(prediction, origin), "");

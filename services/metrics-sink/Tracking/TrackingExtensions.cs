@@ -57,6 +57,7 @@ internal static partial class TrackingExtensions
             .BindConfiguration("MetricsSink")
             .ValidateDataAnnotations()
             .ValidateOnStart();
+        builder.Services.AddSingleton(sp => new RegisteredModelNames(sp.GetRequiredService<IOptions<PromotionOptions>>().Value));
         builder.Services.AddSingleton<ModelPromoter>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ModelPromoter>());
         builder.Services.AddSingleton<WindowCloser>();

@@ -44,5 +44,5 @@ internal sealed class ArmRuntime(ArmIdentity identity, GRPCInferenceService.GRPC
 
     /// <summary>Two arm definitions with the same key can share one runtime.</summary>
     public static string KeyOf(string experiment, ArmDefinition arm, bool isShadow, TimeSpan callTimeout) =>
-        $"{experiment}\n{arm.Name}\n{arm.Endpoint.TrimEnd('/')}\n{arm.Model}\n{arm.Version}\n{isShadow}\n{callTimeout.Ticks}";
+        $"{experiment}\n{arm.Name}\n{arm.Endpoint.TrimEnd('/')}\n{arm.Model}\n{arm.Version}\n{arm.ModelUri}\n{isShadow}\n{callTimeout.Ticks}";
 }

@@ -283,7 +283,7 @@ internal sealed partial class ExperimentRegistry(
 
         LogModelReady(logger, experiment, arm.Name, arm.Model, arm.Version, input.InputName, input.FeatureWidth);
         var breaker = new CircuitBreaker(options.CircuitBreaker.FailureThreshold, TimeSpan.FromMilliseconds(options.CircuitBreaker.BreakMs), time);
-        var runtime = new ArmRuntime(new ArmIdentity(experiment, arm.Name, arm.Model, arm.Version, arm.Endpoint), client, input, isShadow, timeout, breaker);
+        var runtime = new ArmRuntime(new ArmIdentity(experiment, arm.Name, arm.Model, arm.Version, arm.Endpoint, arm.ModelUri?.Trim() ?? ""), client, input, isShadow, timeout, breaker);
         var added = _arms.GetOrAdd(key, runtime);
         if (ReferenceEquals(added, runtime))
         {
