@@ -41,7 +41,7 @@ internal sealed partial class MetricsConsumerWorker(
     {
         telemetry.AddZeros();
         var topics = kafka.Options.Topics;
-        var handler = new MetricsRecordHandler(joiner, topics.Labels, topics.DeadLetter, wireFormat, drift, modelNames);
+        var handler = new MetricsRecordHandler(joiner, topics.Labels, topics.DeadLetter, wireFormat, drift, modelNames, new JoinTracer(options.Value.GroupId));
         var offsets = new OffsetTracker();
         // Records handed to the shared join state (Redis): their offsets are stored once it decided them.
         var deferred = new Queue<(long Sequence, TopicPartition Partition, long Offset)>();
