@@ -319,7 +319,8 @@ public sealed class TrackingWriter : IAsyncDisposable
             return;
         }
 
-        var interval = (long)_options.HeartbeatInterval.TotalMilliseconds;
+        // At least a second: an interval of zero would renew heartbeats in a loop.
+        var interval = Math.Max(1000, (long)_options.HeartbeatInterval.TotalMilliseconds);
         _nextBeat = now + interval;
         try
         {
