@@ -83,6 +83,59 @@ public sealed class JoinTracingTests : IDisposable
         Assert.Empty(_spans);
     }
 
+    [Fact]
+    public async Task FlushAsync_RedisJoinsARecordPairThisSinkRead_JoinSpanIsAChildOfTheLabelsSpanLinkedToBoth()
+    {
+        await using var redis = await RedisSink.StartAsync();
+        var (handler, state) = await redis.SinkAsync();
+        var (prediction, predictionRecord, predictionTrace) = TracedPrediction("r3");
+        var labelTrace = new ActivityContext(ActivityTraceId.CreateRandom(), ActivitySpanId.CreateRandom(), ActivityTraceFlags.Recorded);
+
+        Assert.Equal(JoinOutcome.Deferred, handler.Handle(predictionRecord).Outcome);
+        ActivitySpanId labelSpan;
+        using (var process = MetricsSinkTelemetry.ActivitySource.StartActivity("process labels", ActivityKind.Consumer, labelTrace))
+        {
+            labelSpan = process!.SpanId;
+            Assert.Equal(JoinOutcome.Deferred, handler.Handle(Record("labels", 0, 9, Make.Label("r3").ToByteArray(), labelTrace)).Outcome);
+        }
+
+        Assert.Empty(_spans);
+        await state.FlushAsync();
+
+        var join = Assert.Single(_spans);
+        Assert.Equal((labelTrace.TraceId, labelSpan), (join.TraceId, join.ParentSpanId));
+        Assert.Equal(prediction.TraceId, join.GetTagItem("mesh.prediction.trace_id"));
+        Assert.Equal([labelTrace.TraceId, predictionTrace.TraceId], join.Links.OrderBy(l => (string)l.Tags!.Single(t => t.Key == "mesh.join.side").Value!, StringComparer.Ordinal).Select(l => l.Context.TraceId));
+    }
+
+    [Fact]
+    public async Task FlushAsync_RedisJoinsALabelWithAPredictionAnotherSinkRead_JoinSpanNamesThePredictionsTrace()
+    {
+        await using var redis = await RedisSink.StartAsync();
+        var (reader, readerState) = await redis.SinkAsync();
+        var (labels, labelsState) = await redis.SinkAsync();
+        var (prediction, predictionRecord, _) = TracedPrediction("r4");
+        var labelTrace = new ActivityContext(ActivityTraceId.CreateRandom(), ActivitySpanId.CreateRandom(), ActivityTraceFlags.Recorded);
+
+        reader.Handle(predictionRecord);
+        await readerState.FlushAsync();
+        labels.Handle(Record("labels", 0, 10, Make.Label("r4").ToByteArray(), labelTrace));
+        await labelsState.FlushAsync();
+
+        var join = Assert.Single(_spans);
+        Assert.Equal(prediction.TraceId, join.GetTagItem("mesh.prediction.trace_id"));
+        var link = Assert.Single(join.Links);
+        Assert.Equal((labelTrace.TraceId, labelTrace.SpanId), (link.Context.TraceId, link.Context.SpanId));
+    }
+
+    private (Prediction Prediction, ConsumeResult<byte[], byte[]> Record, ActivityContext Trace) TracedPrediction(string requestId)
+    {
+        var trace = new ActivityContext(ActivityTraceId.CreateRandom(), ActivitySpanId.CreateRandom(), ActivityTraceFlags.Recorded);
+        var prediction = Make.Prediction(requestId, experiment: _experiment);
+        prediction.TraceId = trace.TraceId.ToHexString();
+        return (prediction, Record("predictions", 0, 5, prediction.ToByteArray(), trace), trace);
+    }
+
     private static ConsumeResult<byte[], byte[]> Record(string topic, int partition, long offset, byte[] value, ActivityContext context)
     {
         var headers = new Headers();

@@ -27,7 +27,8 @@ internal sealed partial class MetricsConsumerWorker(
     IHostApplicationLifetime lifetime,
     ILogger<MetricsConsumerWorker> logger,
     DriftMonitor? drift = null,
-    RegisteredModelNames? modelNames = null) : BackgroundService
+    RegisteredModelNames? modelNames = null,
+    JoinTracer? tracer = null) : BackgroundService
 {
     /// <summary>How often a dead letter is produced before the process gives up and stops.</summary>
     public const int MaxDeadLetterAttempts = 3;
@@ -41,7 +42,7 @@ internal sealed partial class MetricsConsumerWorker(
     {
         telemetry.AddZeros();
         var topics = kafka.Options.Topics;
-        var handler = new MetricsRecordHandler(joiner, topics.Labels, topics.DeadLetter, wireFormat, drift, modelNames, new JoinTracer(options.Value.GroupId));
+        var handler = new MetricsRecordHandler(joiner, topics.Labels, topics.DeadLetter, wireFormat, drift, modelNames, tracer);
         var offsets = new OffsetTracker();
         // Records handed to the shared join state (Redis): their offsets are stored once it decided them.
         var deferred = new Queue<(long Sequence, TopicPartition Partition, long Offset)>();

@@ -80,7 +80,7 @@ internal sealed class MetricsRecordHandler(PredictionLabelJoiner joiner, string 
         {
             tracer.Joined(label, record);
         }
-        else if (outcome == JoinOutcome.Pending)
+        else if (outcome is JoinOutcome.Pending or JoinOutcome.Deferred)
         {
             tracer.Remember(label, record);
         }
@@ -92,7 +92,7 @@ internal sealed class MetricsRecordHandler(PredictionLabelJoiner joiner, string 
         {
             tracer.Joined(prediction, record);
         }
-        else if (outcome == JoinOutcome.Pending)
+        else if (outcome is JoinOutcome.Pending or JoinOutcome.Deferred)
         {
             tracer.Remember(prediction, record);
         }

@@ -12,7 +12,9 @@ namespace Mesh.MetricsSink.Telemetry;
 /// trace (its record's <c>traceparent</c>; its <c>trace_id</c>, the FeatureRecord's, as <c>mesh.prediction.trace_id</c>)
 /// and the label's, each link with the messaging coordinates of its record. The other side's context is remembered
 /// from when its record was read, only while someone listens, in a bounded table (the oldest is forgotten first).
-/// A join Redis decides later (<c>MetricsSink:JoinState=Redis</c>) has no such span.
+/// A join Redis decides later (<c>MetricsSink:JoinState=Redis</c>) gets its span when Redis answers, a child of the
+/// completing record's span as it was read; a partner another instance read is known by its Prediction's
+/// <c>trace_id</c> only (an attribute, not a link: a link needs the span).
 /// </summary>
 internal sealed class JoinTracer(string groupId, int capacity = 100_000)
 {
@@ -26,23 +28,23 @@ internal sealed class JoinTracer(string groupId, int capacity = 100_000)
 
     private static ActivitySource Source => MetricsSinkTelemetry.ActivitySource;
 
-    /// <summary>Remembers a waiting prediction's record, to be linked when its label comes.</summary>
+    /// <summary>Remembers a waiting (or Redis-deferred) prediction's record, to be linked when its label comes.</summary>
     public void Remember(Prediction prediction, ConsumeResult<byte[], byte[]> record)
     {
         if (Source.HasListeners())
         {
-            var side = Side.Of(record, prediction.TraceId) with { Experiment = prediction.Experiment };
+            var side = Side.Of(record, prediction.TraceId) with { Experiment = prediction.Experiment, Process = Activity.Current?.Context ?? default };
             Add(_predictions, false, prediction.RequestId, side);
             Add(_predictions, false, EntityKey(prediction.EntityId), side);
         }
     }
 
-    /// <summary>Remembers a waiting label's record, to be linked when its prediction comes.</summary>
+    /// <summary>Remembers a waiting (or Redis-deferred) label's record, to be linked when its prediction comes.</summary>
     public void Remember(Label label, ConsumeResult<byte[], byte[]> record)
     {
         if (Source.HasListeners())
         {
-            var side = Side.Of(record, "");
+            var side = Side.Of(record, "") with { Process = Activity.Current?.Context ?? default };
             Add(_labels, true, label.RequestId, side);
             Add(_labels, true, EntityKey(label.EntityId), side);
         }
@@ -59,7 +61,40 @@ internal sealed class JoinTracer(string groupId, int capacity = 100_000)
     public void Joined(Prediction prediction, ConsumeResult<byte[], byte[]> record) =>
         Emit(prediction.Experiment, [Side.Of(record, prediction.TraceId) with { Experiment = prediction.Experiment }], Find(_labels, prediction.RequestId, prediction.EntityId));
 
-    private void Emit(string experiment, IReadOnlyList<Side> predictions, IReadOnlyList<Side> labels)
+    /// <summary>
+    /// The span of a join Redis decided for a label this instance read: linked to the predictions it joined, those
+    /// read here by their records, those another instance read by their trace ids.
+    /// </summary>
+    public void JoinedInRedis(Label label, IEnumerable<Prediction> partners)
+    {
+        if (!Source.HasListeners())
+        {
+            return;
+        }
+
+        var own = Find(_labels, label.RequestId, "");
+        var seen = Find(_predictions, label.RequestId, "");
+        var remote = partners.Where(p => seen.All(s => s.TraceId != p.TraceId)).Select(p => new Side(default, "", 0, 0, p.TraceId) { Experiment = p.Experiment });
+        var predictions = seen.Concat(remote).ToList();
+        Emit(predictions.Count > 0 ? predictions[0].Experiment : "", predictions, own, Parent(own));
+    }
+
+    /// <summary>The span of a join Redis decided for a prediction this instance read, linked to the label it joined.</summary>
+    public void JoinedInRedis(Prediction prediction)
+    {
+        if (Source.HasListeners())
+        {
+            var own = Find(_predictions, prediction.RequestId, "");
+            Emit(prediction.Experiment, own.Count > 0 ? own : [new Side(default, "", 0, 0, prediction.TraceId)], Find(_labels, prediction.RequestId, ""), Parent(own));
+        }
+    }
+
+    private static ActivityContext Parent(IReadOnlyList<Side> own) => own.Count > 0 ? own[^1].Process : default;
+
+    private void Emit(string experiment, IReadOnlyList<Side> predictions, IReadOnlyList<Side> labels) =>
+        Emit(experiment, predictions, labels, Activity.Current?.Context ?? default);
+
+    private void Emit(string experiment, IReadOnlyList<Side> predictions, IReadOnlyList<Side> labels, ActivityContext parent)
     {
         if (!Source.HasListeners())
         {
@@ -69,7 +104,7 @@ internal sealed class JoinTracer(string groupId, int capacity = 100_000)
         var links = new List<ActivityLink>(predictions.Count + labels.Count);
         links.AddRange(predictions.Where(p => p.Context != default).Select(p => p.Link("prediction")));
         links.AddRange(labels.Where(l => l.Context != default).Select(l => l.Link("label")));
-        using var activity = Source.StartActivity(ActivityKind.Internal, Activity.Current?.Context ?? default, links: links,
+        using var activity = Source.StartActivity(ActivityKind.Internal, parent, links: links,
             name: experiment.Length > 0 ? "join " + experiment : "join");
         if (activity is { IsAllDataRequested: true })
         {
@@ -130,6 +165,9 @@ internal sealed class JoinTracer(string groupId, int capacity = 100_000)
     private readonly record struct Side(ActivityContext Context, string Topic, int Partition, long Offset, string TraceId)
     {
         public string Experiment { get; init; } = "";
+
+        /// <summary>The sink's own span of the record, when it was read: the parent of a join Redis decides later.</summary>
+        public ActivityContext Process { get; init; }
 
         public static Side Of(ConsumeResult<byte[], byte[]> record, string traceId) =>
             new(MeshHeaders.ExtractTraceContext(record.Message.Headers), record.Topic, record.Partition.Value, record.Offset.Value, traceId);
