@@ -14,12 +14,13 @@ namespace Mesh.MetricsSink.Tests;
 /// <summary>
 /// One trace across prediction and label: the sink's join span links to the prediction's trace and to the label's,
 /// whichever of the two came first. The listener hears only the sink's ActivitySource, and only this test's
-/// experiment (other tests in the process use the same source).
+/// experiment or traces (other tests in the process use the same source).
 /// </summary>
 public sealed class JoinTracingTests : IDisposable
 {
     private readonly string _experiment = "trace-" + Guid.NewGuid().ToString("N");
     private readonly ConcurrentQueue<Activity> _spans = new();
+    private readonly ConcurrentDictionary<ActivityTraceId, bool> _traces = new();
     private readonly ActivityListener _listener;
 
     public JoinTracingTests()
@@ -30,7 +31,7 @@ public sealed class JoinTracingTests : IDisposable
             Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
             ActivityStopped = activity =>
             {
-                if (activity.GetTagItem("mesh.experiment") as string == _experiment)
+                if (activity.GetTagItem("mesh.experiment") as string == _experiment || activity.Links.Any(l => _traces.ContainsKey(l.Context.TraceId)))
                 {
                     _spans.Enqueue(activity);
                 }
@@ -71,6 +72,27 @@ public sealed class JoinTracingTests : IDisposable
         Assert.Equal(("predictions", "3", 41L), (predictionLink["messaging.destination.name"], predictionLink["messaging.destination.partition.id"], predictionLink["messaging.kafka.offset"]));
         var labelLink = links["label"].Tags!.ToDictionary(t => t.Key, t => t.Value);
         Assert.Equal(("labels", "1", 7L), (labelLink["messaging.destination.name"], labelLink["messaging.destination.partition.id"], labelLink["messaging.kafka.offset"]));
+    }
+
+    [Fact]
+    public void Handle_MoreWaitingRecordsThanTheTracerHolds_OldestLosesItsLinkAndStillHasAJoinSpan()
+    {
+        var handler = new MetricsRecordHandler(new PredictionLabelJoiner(new ManualTimeProvider(), TimeSpan.FromMinutes(10), 100), "labels", tracer: new JoinTracer("mesh-metrics-sink", capacity: 1));
+        var (_, oldest, _) = TracedPrediction("r5");
+        var (_, newest, newestTrace) = TracedPrediction("r6");
+        handler.Handle(oldest);
+        handler.Handle(newest);
+
+        var oldestLabel = NewTrace();
+        var newestLabel = NewTrace();
+
+        handler.Handle(Record("labels", 0, 1, Make.Label("r5").ToByteArray(), oldestLabel));
+        handler.Handle(Record("labels", 0, 2, Make.Label("r6").ToByteArray(), newestLabel));
+
+        var spans = _spans.ToList();
+        Assert.Equal(2, spans.Count);
+        Assert.Equal([oldestLabel.TraceId], spans[0].Links.Select(l => l.Context.TraceId));
+        Assert.Equal([newestLabel.TraceId, newestTrace.TraceId], spans[1].Links.Select(l => l.Context.TraceId).OrderBy(t => t == newestLabel.TraceId ? 0 : 1));
     }
 
     [Fact]
@@ -128,9 +150,16 @@ public sealed class JoinTracingTests : IDisposable
         Assert.Equal((labelTrace.TraceId, labelTrace.SpanId), (link.Context.TraceId, link.Context.SpanId));
     }
 
-    private (Prediction Prediction, ConsumeResult<byte[], byte[]> Record, ActivityContext Trace) TracedPrediction(string requestId)
+    private ActivityContext NewTrace()
     {
         var trace = new ActivityContext(ActivityTraceId.CreateRandom(), ActivitySpanId.CreateRandom(), ActivityTraceFlags.Recorded);
+        _traces[trace.TraceId] = true;
+        return trace;
+    }
+
+    private (Prediction Prediction, ConsumeResult<byte[], byte[]> Record, ActivityContext Trace) TracedPrediction(string requestId)
+    {
+        var trace = NewTrace();
         var prediction = Make.Prediction(requestId, experiment: _experiment);
         prediction.TraceId = trace.TraceId.ToHexString();
         return (prediction, Record("predictions", 0, 5, prediction.ToByteArray(), trace), trace);

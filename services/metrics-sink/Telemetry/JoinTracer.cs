@@ -16,7 +16,13 @@ namespace Mesh.MetricsSink.Telemetry;
 /// completing record's span as it was read; a partner another instance read is known by its Prediction's
 /// <c>trace_id</c> only (an attribute, not a link: a link needs the span).
 /// </summary>
-internal sealed class JoinTracer(string groupId, int capacity = 100_000)
+/// <param name="groupId">The sink's consumer group, an attribute of each join span.</param>
+/// <param name="byEntity">Labels join by entity and time: records are also remembered by entity (its latest).</param>
+/// <param name="capacity">
+/// Records remembered at most. Tracing is on in every service, so this is memory every sink spends: beyond it the
+/// oldest waiting record loses its link (its join still has a span).
+/// </param>
+internal sealed class JoinTracer(string groupId, bool byEntity = false, int capacity = 20_000)
 {
     // A request's primary and shadow predictions: a label joins them all.
     private const int MaxPerKey = 8;
@@ -118,7 +124,7 @@ internal sealed class JoinTracer(string groupId, int capacity = 100_000)
         }
     }
 
-    private static string EntityKey(string entityId) => entityId.Length == 0 ? "" : "\u001fentity:" + entityId;
+    private string EntityKey(string entityId) => !byEntity || entityId.Length == 0 ? "" : "\u001fentity:" + entityId;
 
     private IReadOnlyList<Side> Find(Dictionary<string, List<Side>> table, string requestId, string entityId)
     {
@@ -130,7 +136,7 @@ internal sealed class JoinTracer(string groupId, int capacity = 100_000)
             }
 
             // An entity-time join matches by entity: its latest record.
-            return EntityKey(entityId) is { Length: > 0 } key && table.TryGetValue(key, out var byEntity) ? [byEntity[^1]] : [];
+            return EntityKey(entityId) is { Length: > 0 } key && table.TryGetValue(key, out var latest) ? [latest[^1]] : [];
         }
     }
 
