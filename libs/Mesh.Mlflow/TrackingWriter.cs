@@ -1,61 +1,8 @@
 using System.Collections.Concurrent;
+using System.Globalization;
 using System.Threading.Channels;
 
 namespace Mesh.Mlflow;
-
-/// <summary>
-/// What to record for one run: the run is found by <paramref name="RunKey"/> (tag <c>mesh.run_key</c>) in
-/// experiment <paramref name="Experiment"/>, or created with <paramref name="RunName"/>.
-/// </summary>
-/// <param name="Experiment">The experiment's name (created when missing).</param>
-/// <param name="RunKey">Identifies the run across restarts and replicas.</param>
-/// <param name="RunName">The run's display name when it is created.</param>
-/// <param name="Params">Params (logged once per run by this writer; MLflow refuses changing them).</param>
-/// <param name="Tags">Tags (the latest value wins).</param>
-/// <param name="Metrics">Metric values.</param>
-public sealed record TrackingRecord(
-    string Experiment,
-    string RunKey,
-    string RunName,
-    IReadOnlyList<MlflowKeyValue> Params,
-    IReadOnlyList<MlflowKeyValue> Tags,
-    IReadOnlyList<MlflowMetric> Metrics);
-
-/// <summary>How a <see cref="TrackingWriter"/> buffers and retries.</summary>
-public sealed class TrackingWriterOptions
-{
-    /// <summary>Records held while the destination is slow or down; beyond it new records are dropped and counted.</summary>
-    public int Capacity { get; set; } = 10_000;
-
-    /// <summary>Records taken from the buffer per write round.</summary>
-    public int MaxRecordsPerRound { get; set; } = 500;
-
-    /// <summary>The first wait after a failed round; doubles up to <see cref="MaxRetryDelay"/>.</summary>
-    public TimeSpan RetryDelay { get; set; } = TimeSpan.FromSeconds(1);
-
-    /// <summary>The longest wait between two rounds that failed.</summary>
-    public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromSeconds(30);
-
-    /// <summary>Called when a round fails: the error and whether the records are kept for a retry (false: they are dropped as malformed).</summary>
-    public Action<Exception, bool>? OnError { get; set; }
-
-    /// <summary>Called the first time the buffer overflows after having had room, with the total dropped so far.</summary>
-    public Action<long>? OnOverflow { get; set; }
-
-    /// <summary>Called when writing succeeds again after failures.</summary>
-    public Action? OnRecovered { get; set; }
-
-    /// <summary>
-    /// When set, this process's runs are its own: each run key gets a new run per start (tagged
-    /// <see cref="TrackingWriter.StartIdTag"/>), <see cref="TrackingWriter.CompleteAsync"/> ends them FINISHED, and runs
-    /// an earlier start left RUNNING (it died) are ended KILLED when their experiment is first written to.
-    /// When null, a run key names one run across restarts, which a restarted writer continues.
-    /// </summary>
-    public string? StartId { get; set; }
-
-    /// <summary>The clock for run end times.</summary>
-    public TimeProvider Time { get; set; } = TimeProvider.System;
-}
 
 /// <summary>
 /// Writes <see cref="TrackingRecord"/>s to MLflow (or the local folder) in the background, so tracking never
@@ -71,9 +18,11 @@ public sealed class TrackingWriter : IAsyncDisposable
     /// <summary>The tag naming the start of the writer (<see cref="TrackingWriterOptions.StartId"/>) that made a run.</summary>
     public const string StartIdTag = "mesh.start_id";
 
-    // MLflow's search pages; a start sweeps at most this many pages of RUNNING runs per experiment.
-    private const int SweepPageSize = 200;
-    private const int SweepMaxPages = 50;
+    /// <summary>The tag naming the process that writes a run (<see cref="TrackingWriterOptions.InstanceId"/>).</summary>
+    public const string InstanceIdTag = "mesh.instance_id";
+
+    /// <summary>The tag a live start renews on its runs: the time of its last heartbeat, in Unix milliseconds.</summary>
+    public const string HeartbeatTag = "mesh.heartbeat_ms";
 
     private readonly IMlflowTracking _tracking;
     private readonly TrackingWriterOptions _options;
@@ -81,6 +30,11 @@ public sealed class TrackingWriter : IAsyncDisposable
     private readonly ConcurrentDictionary<string, string> _experimentIds = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, string> _runIds = new(StringComparer.Ordinal);
     private readonly HashSet<string> _paramsLogged = new(StringComparer.Ordinal);
+    // Only the loop touches these: when each run last got a heartbeat, and when the next heartbeat and sweep are due.
+    private readonly Dictionary<string, long> _beats = new(StringComparer.Ordinal);
+    private readonly RunSweeper _sweeper;
+    private long _nextBeat;
+    private long _nextSweep;
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task _loop;
     private long _accepted;
@@ -96,6 +50,8 @@ public sealed class TrackingWriter : IAsyncDisposable
     {
         _tracking = tracking;
         _options = options ?? new TrackingWriterOptions();
+        _sweeper = new RunSweeper(tracking, _options);
+        _nextSweep = _options.Time.GetUtcNow().ToUnixTimeMilliseconds() + (long)_options.StaleAfter.TotalMilliseconds;
         _buffer = Channel.CreateBounded<TrackingRecord>(new BoundedChannelOptions(Math.Max(1, _options.Capacity))
         {
             SingleReader = true,
@@ -207,15 +163,16 @@ public sealed class TrackingWriter : IAsyncDisposable
         var round = new List<TrackingRecord>();
         var delay = _options.RetryDelay;
         var failing = false;
-        while (await _buffer.Reader.WaitToReadAsync(token).ConfigureAwait(false))
+        while (await WaitForWorkAsync(token).ConfigureAwait(false))
         {
+            await BeatIfDueAsync(token).ConfigureAwait(false);
             while (round.Count < _options.MaxRecordsPerRound && _buffer.Reader.TryRead(out var record))
             {
                 round.Add(record);
             }
 
             // Keep trying the same round until it is written: later records wait in the buffer, so order holds.
-            while (true)
+            while (round.Count > 0)
             {
                 try
                 {
@@ -268,8 +225,16 @@ public sealed class TrackingWriter : IAsyncDisposable
             // Only the latest value of a tag matters, and MLflow refuses duplicate keys in some stores.
             var tags = run.SelectMany(r => r.Tags).Reverse().DistinctBy(t => t.Key).Reverse().ToList();
             var metrics = run.SelectMany(r => r.Metrics).ToList();
+            var now = _options.Time.GetUtcNow().ToUnixTimeMilliseconds();
+            if (_options.StartId is not null)
+            {
+                // A write is a heartbeat too: a run written every window needs no separate one.
+                tags.Add(new(HeartbeatTag, now.ToString(CultureInfo.InvariantCulture)));
+            }
+
             await _tracking.LogBatchAsync(runId, metrics, parameters, tags, token).ConfigureAwait(false);
             _paramsLogged.Add(runId);
+            _beats[runId] = now;
         }
     }
 
@@ -286,7 +251,7 @@ public sealed class TrackingWriter : IAsyncDisposable
             experimentId = await _tracking.GetOrCreateExperimentAsync(record.Experiment, token).ConfigureAwait(false);
             if (_options.StartId is not null)
             {
-                await KillLeftRunsAsync(experimentId, token).ConfigureAwait(false);
+                Interlocked.Add(ref _killed, await _sweeper.SweepAsync(experimentId, token).ConfigureAwait(false));
             }
 
             _experimentIds[record.Experiment] = experimentId;
@@ -296,7 +261,17 @@ public sealed class TrackingWriter : IAsyncDisposable
         var runKey = _options.StartId is { } start ? record.RunKey + "@" + start : record.RunKey;
         var filter = $"tags.`{RunKeyTag}` = '{runKey.Replace("'", "''", StringComparison.Ordinal)}'";
         var found = await _tracking.SearchRunsAsync([experimentId], filter, 1, null, token).ConfigureAwait(false);
-        List<MlflowKeyValue> tags = _options.StartId is { } id ? [new(RunKeyTag, runKey), new(StartIdTag, id)] : [new(RunKeyTag, runKey)];
+        List<MlflowKeyValue> tags = [new(RunKeyTag, runKey)];
+        if (_options.StartId is { } id)
+        {
+            tags.Add(new(StartIdTag, id));
+            tags.Add(new(HeartbeatTag, _options.Time.GetUtcNow().ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture)));
+            if (_options.InstanceId is { } instance)
+            {
+                tags.Add(new(InstanceIdTag, instance));
+            }
+        }
+
         var runId = found.Runs.Count > 0
             ? found.Runs[0].Info.RunId
             : (await _tracking.CreateRunAsync(experimentId, record.RunName, tags, token).ConfigureAwait(false)).RunId;
@@ -304,30 +279,73 @@ public sealed class TrackingWriter : IAsyncDisposable
         return runId;
     }
 
-    // A start that died left its runs RUNNING (nothing ended them): end those of this writer's kind (they carry a
-    // run key and another start's id) KILLED, so MLflow shows they stopped without finishing.
-    private async Task KillLeftRunsAsync(string experimentId, CancellationToken token)
+    // Wakes for records, or, while this start has runs to keep alive, when their heartbeat is due; false once the
+    // buffer is completed and empty.
+    private async Task<bool> WaitForWorkAsync(CancellationToken token)
     {
-        var left = new List<string>();
-        string? page = null;
-        for (var i = 0; i < SweepMaxPages; i++)
+        if (_options.StartId is null || _runIds.IsEmpty)
         {
-            var runs = await _tracking.SearchRunsAsync([experimentId], $"attributes.status = '{MlflowRunStatus.Running}'", SweepPageSize, page, token).ConfigureAwait(false);
-            left.AddRange(runs.Runs
-                .Where(r => r.Info.Status == MlflowRunStatus.Running && r.Tag(RunKeyTag) is not null && r.Tag(StartIdTag) is { } start && start != _options.StartId)
-                .Select(r => r.Info.RunId));
-            page = runs.NextPageToken;
-            if (page is null)
-            {
-                break;
-            }
+            return await _buffer.Reader.WaitToReadAsync(token).ConfigureAwait(false);
         }
 
-        var now = _options.Time.GetUtcNow().ToUnixTimeMilliseconds();
-        foreach (var runId in left)
+        if (_buffer.Reader.Completion.IsCompleted)
         {
-            await _tracking.UpdateRunAsync(runId, MlflowRunStatus.Killed, now, token).ConfigureAwait(false);
-            Interlocked.Increment(ref _killed);
+            return false;
+        }
+
+        var due = _nextBeat - _options.Time.GetUtcNow().ToUnixTimeMilliseconds();
+        if (due <= 0)
+        {
+            return true;
+        }
+
+        using var wake = CancellationTokenSource.CreateLinkedTokenSource(token);
+        var read = _buffer.Reader.WaitToReadAsync(wake.Token).AsTask();
+        var beat = Task.Delay(TimeSpan.FromMilliseconds(due), _options.Time, wake.Token);
+        var first = await Task.WhenAny(read, beat).ConfigureAwait(false);
+        await wake.CancelAsync().ConfigureAwait(false);
+        token.ThrowIfCancellationRequested();
+        return first == read ? await read.ConfigureAwait(false) : true;
+    }
+
+    // Renews the heartbeat of each run not written to for an interval, and now and then ends what dead starts left
+    // (one that died while this one runs is found here, not only by the next start). A failure waits for the next
+    // interval: MLflow being down stops every writer's heartbeats alike.
+    private async Task BeatIfDueAsync(CancellationToken token)
+    {
+        var now = _options.Time.GetUtcNow().ToUnixTimeMilliseconds();
+        if (_options.StartId is null || _runIds.IsEmpty || now < _nextBeat)
+        {
+            return;
+        }
+
+        // At least a second: an interval of zero would renew heartbeats in a loop.
+        var interval = Math.Max(1000, (long)_options.HeartbeatInterval.TotalMilliseconds);
+        _nextBeat = now + interval;
+        try
+        {
+            var text = now.ToString(CultureInfo.InvariantCulture);
+            foreach (var runId in _runIds.Values.Distinct(StringComparer.Ordinal).ToList())
+            {
+                if (now - _beats.GetValueOrDefault(runId) >= interval)
+                {
+                    await _tracking.SetTagAsync(runId, HeartbeatTag, text, token).ConfigureAwait(false);
+                    _beats[runId] = now;
+                }
+            }
+
+            if (now >= _nextSweep)
+            {
+                _nextSweep = now + (long)_options.StaleAfter.TotalMilliseconds;
+                foreach (var experimentId in _experimentIds.Values.Distinct(StringComparer.Ordinal).ToList())
+                {
+                    Interlocked.Add(ref _killed, await _sweeper.SweepAsync(experimentId, token).ConfigureAwait(false));
+                }
+            }
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !token.IsCancellationRequested)
+        {
+            _options.OnError?.Invoke(e, true);
         }
     }
 

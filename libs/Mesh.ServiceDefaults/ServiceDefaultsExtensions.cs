@@ -29,9 +29,13 @@ public static class ServiceDefaultsExtensions
 
     public static IHostApplicationBuilder AddServiceDefaults(this IHostApplicationBuilder builder, string serviceName)
     {
+        // A console line written inside a span ends with its TraceId and SpanId (the activity scope), so a line in
+        // `kubectl logs` leads to its trace; the OpenTelemetry log records carry them as fields.
+        builder.Logging.Configure(o => o.ActivityTrackingOptions = ActivityTrackingOptions.TraceId | ActivityTrackingOptions.SpanId | ActivityTrackingOptions.ParentId);
         builder.Logging.AddSimpleConsole(o =>
         {
             o.SingleLine = true;
+            o.IncludeScopes = true;
             o.TimestampFormat = "HH:mm:ss.fff ";
         });
         var exporting = !string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);

@@ -1,3 +1,5 @@
+using Mesh.MetricsSink.Aggregation;
+using Mesh.MetricsSink.Consuming;
 using Mesh.MetricsSink.Options;
 using Mesh.MetricsSink.Promotion;
 using Mesh.MetricsSink.Summary;
@@ -78,6 +80,49 @@ public sealed class ModelPromoterTests : IAsyncLifetime
         Assert.All(runs, r => Assert.Equal("iris v2 @champion", r.Tag("mesh.promoted_to")));
     }
 
+    [Fact]
+    public async Task PromoteAsync_ServedNamesDifferAndTheSpecNamesTheRegisteredModel_MovesTheRegisteredModelsAlias()
+    {
+        // No MetricsSink:ModelUris: the registered model comes from each arm's modelUri, carried by its Predictions.
+        _mlflow.SetAlias("iris", "champion", "1");
+        var names = new RegisteredModelNames(new PromotionOptions());
+        var handler = new MetricsRecordHandler(new PredictionLabelJoiner(new ManualTimeProvider(), TimeSpan.FromMinutes(10), 100), "labels", modelNames: names);
+        handler.Handle(PredictionRecord(Make.Prediction("r1", arm: "challenger"), "models:/iris@challenger"));
+        handler.Handle(PredictionRecord(Make.Prediction("r2", arm: "champion"), "models:/iris@champion"));
+
+        Assert.True(await Promoter(options: new PromotionOptions(), names: names).PromoteAsync(Request(), CancellationToken.None));
+
+        Assert.Equal("2", _mlflow.Alias("iris", "champion"));
+        Assert.Equal("1", _mlflow.VersionTag("iris", "2", ChampionAlias.PromotedFromTag));
+        Assert.Null(_mlflow.Alias("iris-challenger", "champion"));
+    }
+
+    [Fact]
+    public async Task PromoteAsync_SettingNamesTheServedModel_OverridesTheSpecsModelUri()
+    {
+        _mlflow.AddVersion("iris-v2", "2", "run-2b");
+        _mlflow.SetAlias("iris", "champion", "1");
+        var options = new PromotionOptions { ModelUris = { ["iris-challenger"] = "models:/iris@challenger" } };
+        var names = new RegisteredModelNames(options);
+        names.Observe(WithUri(Make.Prediction("r1", arm: "challenger"), "models:/iris-v2@challenger"));
+        names.Observe(WithUri(Make.Prediction("r2", arm: "champion"), "models:/iris@champion"));
+
+        Assert.True(await Promoter(options: options, names: names).PromoteAsync(Request(), CancellationToken.None));
+
+        Assert.Equal("2", _mlflow.Alias("iris", "champion"));
+        Assert.Null(_mlflow.Alias("iris-v2", "champion"));
+    }
+
+    [Fact]
+    public void RegisteredName_NoSettingAndNoSpecUri_IsTheServedName()
+    {
+        var names = new RegisteredModelNames(new PromotionOptions());
+        names.Observe(Make.Prediction("r1", arm: "challenger"));
+
+        Assert.Equal("iris-challenger", names.RegisteredName("iris-challenger", "2"));
+        Assert.Equal("models:/iris-challenger/2", names.ModelUri("iris-challenger", "2"));
+    }
+
     [Theory]
     [InlineData("few", "has 499 of the 500 joined outcomes")]
     [InlineData("slow", "p99 latency 13 ms is more than 25% above champion's 10 ms")]
@@ -116,6 +161,18 @@ public sealed class ModelPromoterTests : IAsyncLifetime
         Assert.False(Promoter(enabled: null).Enabled);
     }
 
+    private static Mesh.Contracts.V1.Prediction WithUri(Mesh.Contracts.V1.Prediction prediction, string modelUri)
+    {
+        prediction.ModelUri = modelUri;
+        return prediction;
+    }
+
+    private static Confluent.Kafka.ConsumeResult<byte[], byte[]> PredictionRecord(Mesh.Contracts.V1.Prediction prediction, string modelUri) => new()
+    {
+        TopicPartitionOffset = new Confluent.Kafka.TopicPartitionOffset("predictions", 0, 0),
+        Message = new Confluent.Kafka.Message<byte[], byte[]> { Value = Google.Protobuf.MessageExtensions.ToByteArray(WithUri(prediction, modelUri)) },
+    };
+
     private static PromotionRequest Request(ArmSummary? winner = null) => new(
         "iris-ab",
         winner ?? Arm("challenger", "iris-challenger", "2"),
@@ -130,18 +187,18 @@ public sealed class ModelPromoterTests : IAsyncLifetime
     private static ArmSummary Arm(string arm, string model, string version, long joined = 800, long correct = 720, double p99 = 10, double deadLetterRate = 0.01) =>
         new(arm, model, version, false, joined, joined, correct, (double)correct / joined, 5, p99, 0) { DeadLetterRate = deadLetterRate };
 
-    private ModelPromoter Promoter(Logs? logs = null, bool? enabled = true)
+    private ModelPromoter Promoter(Logs? logs = null, bool? enabled = true, PromotionOptions? options = null, RegisteredModelNames? names = null)
     {
         var services = new ServiceCollection()
             .AddSingleton(new MlflowClient(_http, new MlflowClientOptions { TrackingUri = _mlflow.Uri, MaxRetries = 0 }))
             .BuildServiceProvider();
-        var promotion = new PromotionOptions
+        var promotion = options ?? new PromotionOptions
         {
             ModelUris = { ["iris-challenger"] = "models:/iris@challenger", ["iris-champion"] = "models:/iris@champion" },
         };
         return new ModelPromoter(services,
             Microsoft.Extensions.Options.Options.Create(enabled is { } on ? new MetricsSinkOptions { PromoteWinner = on } : new MetricsSinkOptions()),
-            Microsoft.Extensions.Options.Options.Create(promotion), _writer, new ManualTimeProvider(),
+            Microsoft.Extensions.Options.Options.Create(promotion), names ?? new RegisteredModelNames(promotion), _writer, new ManualTimeProvider(),
             logs is null ? NullLogger<ModelPromoter>.Instance : logs);
     }
 

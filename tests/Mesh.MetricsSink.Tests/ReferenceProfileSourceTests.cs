@@ -31,7 +31,7 @@ public sealed class ReferenceProfileSourceTests : IAsyncLifetime
         var folder = _server.AddVersion("iris-logreg", "3", "run-3");
         await File.WriteAllTextAsync(Path.Combine(folder, "MLmodel"), "flavors: {}\n");
         await File.WriteAllTextAsync(Path.Combine(folder, ReferenceProfile.FileName), DriftTraffic.TrainingProfile(300, 2).ToJson());
-        var source = new MlflowReferenceProfiles(Client(), new PromotionOptions());
+        var source = new MlflowReferenceProfiles(Client(), new RegisteredModelNames(new PromotionOptions()));
 
         var profile = await source.FindAsync("iris-logreg", "3", CancellationToken.None);
 
@@ -46,7 +46,7 @@ public sealed class ReferenceProfileSourceTests : IAsyncLifetime
         var folder = _server.AddVersion("iris-logreg", "4", "run-4");
         await File.WriteAllTextAsync(Path.Combine(folder, "MLmodel"), "flavors: {}\n");
 
-        Assert.Null(await new MlflowReferenceProfiles(Client(), new PromotionOptions()).FindAsync("iris-logreg", "4", CancellationToken.None));
+        Assert.Null(await new MlflowReferenceProfiles(Client(), new RegisteredModelNames(new PromotionOptions())).FindAsync("iris-logreg", "4", CancellationToken.None));
     }
 
     [Fact]
@@ -59,7 +59,7 @@ public sealed class ReferenceProfileSourceTests : IAsyncLifetime
         _server.AddVersion("iris", "8", "run-8");
         _server.SetAlias("iris", "champion", "8");
 
-        var profile = await new MlflowReferenceProfiles(Client(), names).FindAsync("iris-logreg", "7", CancellationToken.None);
+        var profile = await new MlflowReferenceProfiles(Client(), new RegisteredModelNames(names)).FindAsync("iris-logreg", "7", CancellationToken.None);
 
         Assert.Equal(120, profile?.Rows);
     }

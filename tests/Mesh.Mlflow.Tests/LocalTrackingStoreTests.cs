@@ -59,12 +59,13 @@ public sealed class LocalTrackingStoreTests : IDisposable
     {
         var store = new LocalTrackingStore(_folder);
         var record = new TrackingRecord("iris-ab", "iris-ab/a/1", "a", [], [], [new("accuracy", 1, 1000, 0)]);
-        // The first start dies: its writer is never completed.
-        var died = new TrackingWriter(store, new TrackingWriterOptions { StartId = "one" });
+        // The first start dies: its writer is never completed. The second is the same instance (the pod restarted), so
+        // it knows the first is dead without waiting for its heartbeat to go stale.
+        var died = new TrackingWriter(store, new TrackingWriterOptions { StartId = "one", InstanceId = "sink-0" });
         died.TryEnqueue(record);
         await died.FlushAsync(new CancellationTokenSource(TimeSpan.FromMinutes(1)).Token);
 
-        await using (var second = new TrackingWriter(store, new TrackingWriterOptions { StartId = "two" }))
+        await using (var second = new TrackingWriter(store, new TrackingWriterOptions { StartId = "two", InstanceId = "sink-0" }))
         {
             second.TryEnqueue(record);
             await second.FlushAsync(new CancellationTokenSource(TimeSpan.FromMinutes(1)).Token);

@@ -19,7 +19,7 @@ public sealed class BatchingTests(ModelHostFixture host)
         // matmul-batched waits up to 5 s for 16 rows: 8 requests of 2 rows fill one batch, which then runs at once.
         var batchSizes = new ConcurrentBag<long>();
         var queueWaits = 0;
-        using var listener = Listen(TestModels.Batched, (name, value) =>
+        using var listener = Listen(host.MeterFactory, TestModels.Batched, (name, value) =>
         {
             if (name == "mesh.model_host.batch.size")
             {
@@ -62,7 +62,7 @@ public sealed class BatchingTests(ModelHostFixture host)
         // matmul-two-workers runs up to two batches of 16 rows at once and waits up to 5 s for a batch to
         // fill: 64 single-row callers make four full batches, whichever worker runs each.
         var batchSizes = new ConcurrentBag<long>();
-        using var listener = Listen(TestModels.TwoWorkers, (name, value) =>
+        using var listener = Listen(host.MeterFactory, TestModels.TwoWorkers, (name, value) =>
         {
             if (name == "mesh.model_host.batch.size")
             {
@@ -97,7 +97,8 @@ public sealed class BatchingTests(ModelHostFixture host)
         const string model = "matmul-delayed-manual-clock";
         var batchSizes = new ConcurrentBag<long>();
         var queueWaits = new ConcurrentBag<double>();
-        using var listener = Listen(model, (name, value) =>
+        using var served = new ClockedModel(host.Repository, TestModels.Delayed, model);
+        using var listener = Listen(served.MeterFactory, model, (name, value) =>
         {
             switch (name)
             {
@@ -109,7 +110,6 @@ public sealed class BatchingTests(ModelHostFixture host)
                     break;
             }
         });
-        using var served = new ClockedModel(host.Repository, TestModels.Delayed, model);
         var clock = served.Clock;
 
         var alone = served.InferAsync("alone", [1, 2, 3], 1);
@@ -234,12 +234,14 @@ public sealed class BatchingTests(ModelHostFixture host)
         }
     }
 
-    private static MeterListener Listen(string model, Action<string, double> onMeasurement)
+    // Only the meter of the factory given (the fixture's host, or a clocked model's own): other hosts in the process
+    // have meters of the same name. The model tag keeps apart the tests that share the fixture's host.
+    private static MeterListener Listen(IMeterFactory factory, string model, Action<string, double> onMeasurement)
     {
         var listener = new MeterListener();
         listener.InstrumentPublished = (instrument, l) =>
         {
-            if (instrument.Meter.Name == "Mesh.ModelHost")
+            if (instrument.Meter.Name == "Mesh.ModelHost" && ReferenceEquals(instrument.Meter.Scope, factory))
             {
                 l.EnableMeasurementEvents(instrument);
             }

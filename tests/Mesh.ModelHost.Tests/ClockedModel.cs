@@ -37,6 +37,9 @@ internal sealed class ClockedModel : IDisposable
 
     public string Name { get; }
 
+    /// <summary>The meter factory of this model's telemetry, which a test listens to alone.</summary>
+    public IMeterFactory MeterFactory => _services.GetRequiredService<IMeterFactory>();
+
     /// <summary>Infers FP32 rows on input <c>x</c>; the request is queued when this returns.</summary>
     public Task<InferenceResult> InferAsync(string id, float[] rowMajor, int rows)
     {

@@ -257,17 +257,18 @@ public sealed class InferenceServiceTests(ModelHostFixture host)
     {
         long rows = 0;
         var durations = 0;
+        var factory = host.MeterFactory;
         using var listener = new MeterListener();
         listener.InstrumentPublished = (instrument, l) =>
         {
-            if (instrument.Meter.Name == "Mesh.ModelHost")
+            // Other test classes run hosts in parallel in this process: only this host's meter, and only this model.
+            if (instrument.Meter.Name == "Mesh.ModelHost" && ReferenceEquals(instrument.Meter.Scope, factory))
             {
                 l.EnableMeasurementEvents(instrument);
             }
         };
         listener.SetMeasurementEventCallback<long>((instrument, value, tags, state) =>
         {
-            // Other test classes run hosts in parallel in this process: count only this model.
             if (instrument.Name == "mesh.model_host.rows" && IsModel(tags, "iris-boosted"))
             {
                 Interlocked.Add(ref rows, value);

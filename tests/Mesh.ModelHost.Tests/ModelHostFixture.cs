@@ -1,7 +1,9 @@
 using Grpc.Net.Client;
 using Inference;
 using Mesh.Cli.Training;
+using System.Diagnostics.Metrics;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Mesh.ModelHost.Tests;
 
@@ -23,6 +25,9 @@ public sealed class ModelHostFixture : IAsyncLifetime
     public Uri HttpUri { get; private set; } = null!;
 
     public Uri GrpcUri { get; private set; } = null!;
+
+    /// <summary>The host's own meter factory: a test listens to its meters only, not those of other hosts in the process.</summary>
+    public IMeterFactory MeterFactory => _app!.Services.GetRequiredService<IMeterFactory>();
 
     public async Task InitializeAsync()
     {

@@ -15,8 +15,9 @@ public sealed class DroppedSpansTests
         const int Capacity = 4;
         const int Spans = 20;
         using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
-        using var readings = new ProcessedReadings();
-        var telemetry = new SpanExportTelemetry(services.GetRequiredService<IMeterFactory>());
+        var factory = services.GetRequiredService<IMeterFactory>();
+        using var readings = new ProcessedReadings(factory);
+        var telemetry = new SpanExportTelemetry(factory);
         var gate = new SpanExportGate(Capacity, telemetry);
         using var exporter = new StuckExporter(gate);
         using var processor = new GatedBatchActivityExportProcessor(exporter, gate, Capacity, scheduledDelayMilliseconds: 10, exporterTimeoutMilliseconds: 30_000, maxExportBatchSize: 1);
@@ -80,17 +81,19 @@ public sealed class DroppedSpansTests
     }
 
     /// <summary><c>otel.sdk.processor.span.processed</c> as a metrics reader collects it: exported, and dropped (<c>error.type=queue_full</c>).</summary>
+    /// <remarks>Only this test's meter: another test's span export, in the same process, has a meter of the same name.</remarks>
     private sealed class ProcessedReadings : IDisposable
     {
         private readonly MeterListener _listener = new();
         private long _exported;
         private long _dropped;
 
-        public ProcessedReadings()
+        public ProcessedReadings(IMeterFactory factory)
         {
             _listener.InstrumentPublished = (instrument, listener) =>
             {
-                if (instrument.Meter.Name == SpanExportTelemetry.MeterName && instrument.Name == "otel.sdk.processor.span.processed")
+                if (instrument.Meter.Name == SpanExportTelemetry.MeterName && ReferenceEquals(instrument.Meter.Scope, factory)
+                    && instrument.Name == "otel.sdk.processor.span.processed")
                 {
                     listener.EnableMeasurementEvents(instrument);
                 }

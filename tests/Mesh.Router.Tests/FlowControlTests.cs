@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using Mesh.Testing;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Mesh.Router.Tests;
 
@@ -9,17 +10,20 @@ public sealed class FlowControlTests(KafkaTestCluster cluster) : IClassFixture<K
 {
     private static readonly TimeSpan s_patience = TimeSpan.FromSeconds(60);
 
-    /// <summary>Sums a router counter for one experiment (tests run in parallel; the tag keeps them apart).</summary>
+    /// <summary>
+    /// Sums a router counter for one experiment, of this test's router only: tests run in parallel, and another
+    /// router in the process has a meter of the same name (its IMeterFactory keeps them apart; the tag, experiments).
+    /// </summary>
     private sealed class CounterProbe : IDisposable
     {
         private readonly MeterListener _listener = new();
         private readonly ConcurrentDictionary<string, long> _totals = new();
 
-        public CounterProbe(string experiment)
+        public CounterProbe(string experiment, IMeterFactory factory)
         {
             _listener.InstrumentPublished = (instrument, listener) =>
             {
-                if (instrument.Meter.Name == "Mesh.Router")
+                if (instrument.Meter.Name == "Mesh.Router" && ReferenceEquals(instrument.Meter.Scope, factory))
                 {
                     listener.EnableMeasurementEvents(instrument);
                 }
@@ -47,7 +51,6 @@ public sealed class FlowControlTests(KafkaTestCluster cluster) : IClassFixture<K
     {
         const int Count = 200;
         var experiment = "paused-" + Guid.NewGuid().ToString("N")[..8];
-        using var probe = new CounterProbe(experiment);
         await using var modelHost = await FakeModelHost.StartAsync();
         await using var router = await RouterTestHost.StartAsync(cluster, $"""
             experiments:
@@ -66,6 +69,7 @@ public sealed class FlowControlTests(KafkaTestCluster cluster) : IClassFixture<K
                 ["Router:Batching:MaxBatchSize"] = "8",
                 ["Router:Backpressure:PauseAfterMs"] = "200",
             });
+        using var probe = new CounterProbe(experiment, router.App.Services.GetRequiredService<IMeterFactory>());
         router.Produce(RouterTestHost.Records("paused", Count, 20));
 
         // The one batch hangs in the host; the consume thread must pause rather than take in more.
@@ -90,7 +94,6 @@ public sealed class FlowControlTests(KafkaTestCluster cluster) : IClassFixture<K
     {
         const int Count = 60;
         var experiment = "limited-" + Guid.NewGuid().ToString("N")[..8];
-        using var probe = new CounterProbe(experiment);
         await using var modelHost = await FakeModelHost.StartAsync();
         await using var router = await RouterTestHost.StartAsync(cluster, $"""
             experiments:
@@ -105,6 +108,7 @@ public sealed class FlowControlTests(KafkaTestCluster cluster) : IClassFixture<K
                     endpoint: {modelHost.Endpoint}
                     model: model-only
             """);
+        using var probe = new CounterProbe(experiment, router.App.Services.GetRequiredService<IMeterFactory>());
         router.Produce(RouterTestHost.Records("limited", Count, 20));
 
         var predictions = router.ReadPredictions(Count, s_patience);

@@ -13,6 +13,12 @@ internal static class JoinStateExtensions
     /// </summary>
     public static IHostApplicationBuilder AddJoinState(this IHostApplicationBuilder builder)
     {
+        // Both join states trace their joins: in memory the consume loop, with Redis the batch that decided them.
+        builder.Services.AddSingleton(sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<MetricsSinkOptions>>().Value;
+            return new JoinTracer(options.GroupId, options.JoinBy == JoinBy.EntityTime);
+        });
         var section = builder.Configuration.GetSection(MetricsSinkOptions.SectionName);
         var joinBy = section["JoinBy"];
         if (section["JoinState"] != "Redis" || string.IsNullOrWhiteSpace(section["Redis"])
@@ -35,7 +41,8 @@ internal static class JoinStateExtensions
             sp.GetRequiredService<IOptions<MetricsSinkOptions>>(),
             sp.GetRequiredService<ILogger<RedisJoinState>>(),
             sp.GetRequiredService<MetricsSinkTelemetry>(),
-            sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>()));
+            sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(),
+            sp.GetRequiredService<JoinTracer>()));
         builder.Services.AddHostedService(sp => sp.GetRequiredService<RedisJoinState>());
         return builder;
     }

@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using Mesh.Contracts.V1;
 using Mesh.MetricsSink.Options;
 using Mesh.MetricsSink.Telemetry;
 using Microsoft.Extensions.Options;
@@ -33,6 +34,7 @@ internal sealed partial class RedisJoinState : BackgroundService
     private readonly PredictionLabelJoiner _joiner;
     private readonly IConnectionMultiplexer _redis;
     private readonly MetricsSinkTelemetry? _telemetry;
+    private readonly JoinTracer? _tracer;
     private readonly ILogger<RedisJoinState> _logger;
     private readonly string _prefix;
     private readonly RedisValue _ttlMs;
@@ -50,8 +52,10 @@ internal sealed partial class RedisJoinState : BackgroundService
         IOptions<MetricsSinkOptions> options,
         ILogger<RedisJoinState> logger,
         MetricsSinkTelemetry? telemetry = null,
-        IMeterFactory? meterFactory = null)
+        IMeterFactory? meterFactory = null,
+        JoinTracer? tracer = null)
     {
+        _tracer = tracer;
         _queue = queue;
         _joiner = joiner;
         _redis = redis;
@@ -91,10 +95,13 @@ internal sealed partial class RedisJoinState : BackgroundService
             }
 
             await SendAsync(operations);
-            foreach (var (isLabel, outcome) in _joiner.ApplyShared(operations))
+            var outcomes = _joiner.ApplyShared(operations);
+            foreach (var (isLabel, outcome) in outcomes)
             {
                 Count(isLabel, outcome);
             }
+
+            Trace(operations, outcomes);
 
             // The records' offsets may be stored only once what they counted is in Redis too.
             await _aggregates.PersistAsync(operations);
@@ -192,6 +199,51 @@ internal sealed partial class RedisJoinState : BackgroundService
         {
             _failing = false;
             LogRedisRecovered();
+        }
+    }
+
+    // The outcomes are those of the records, in order; expiries have none.
+    private void Trace(List<SharedJoinOperation> operations, List<(bool IsLabel, JoinOutcome Outcome)> outcomes)
+    {
+        if (_tracer is null)
+        {
+            return;
+        }
+
+        var next = 0;
+        foreach (var operation in operations)
+        {
+            if (operation.Kind is not (SharedJoinKind.Prediction or SharedJoinKind.Label) || next >= outcomes.Count)
+            {
+                continue;
+            }
+
+            if (outcomes[next++].Outcome != JoinOutcome.Joined)
+            {
+                continue;
+            }
+
+            if (operation.Label is { } label)
+            {
+                _tracer.JoinedInRedis(label, operation.PartnerPredictions.Select(p => Partner(p.Bytes)).OfType<Prediction>());
+            }
+            else if (operation.Prediction is { } prediction)
+            {
+                _tracer.JoinedInRedis(prediction);
+            }
+        }
+    }
+
+    // An empty value marks a prediction given up at expiry; what does not parse was never joined either.
+    private static Prediction? Partner(byte[] bytes)
+    {
+        try
+        {
+            return bytes.Length == 0 ? null : Prediction.Parser.ParseFrom(bytes);
+        }
+        catch (Google.Protobuf.InvalidProtocolBufferException)
+        {
+            return null;
         }
     }
 

@@ -4,6 +4,8 @@ using Mesh.Contracts.V1;
 using Mesh.Kafka.SchemaRegistry;
 using Mesh.MetricsSink.Aggregation;
 using Mesh.MetricsSink.Drift;
+using Mesh.MetricsSink.Promotion;
+using Mesh.MetricsSink.Telemetry;
 
 namespace Mesh.MetricsSink.Consuming;
 
@@ -12,7 +14,7 @@ namespace Mesh.MetricsSink.Consuming;
 /// Prediction), framed in Confluent's wire format or plain, and applies it to the join. Transport-free so it is
 /// tested without Kafka.
 /// </summary>
-internal sealed class MetricsRecordHandler(PredictionLabelJoiner joiner, string labelsTopic, string? deadLetterTopic = null, WireFormatReader? reader = null, DriftMonitor? drift = null)
+internal sealed class MetricsRecordHandler(PredictionLabelJoiner joiner, string labelsTopic, string? deadLetterTopic = null, WireFormatReader? reader = null, DriftMonitor? drift = null, RegisteredModelNames? modelNames = null, JoinTracer? tracer = null)
 {
     private readonly WireFormatReader _reader = reader ?? WireFormatReader.Unchecked;
 
@@ -34,7 +36,13 @@ internal sealed class MetricsRecordHandler(PredictionLabelJoiner joiner, string 
             if (record.Topic == labelsTopic)
             {
                 var label = _reader.Decode<Label>(record.Topic, value);
-                return new HandleResult(true, true, joiner.AddLabel(label, origin), "");
+                var labelOutcome = joiner.AddLabel(label, origin);
+                if (tracer is not null)
+                {
+                    Trace(tracer, label, record, labelOutcome);
+                }
+
+                return new HandleResult(true, true, labelOutcome, "");
             }
 
             var prediction = _reader.Decode<Prediction>(record.Topic, value);
@@ -43,9 +51,17 @@ internal sealed class MetricsRecordHandler(PredictionLabelJoiner joiner, string 
                 return HandleResult.Undecodable("a mesh.v1.Prediction needs request_id and arm");
             }
 
+            // Before drift, which looks up the arm's reference profile by the registered model at its first record.
+            modelNames?.Observe(prediction);
             // Drift needs no label: every Prediction counts, a redelivered one too (one record more in a window's bins).
             drift?.Observe(prediction);
-            return new HandleResult(true, false, joiner.AddPrediction(prediction, origin), "");
+            var outcome = joiner.AddPrediction(prediction, origin);
+            if (tracer is not null)
+            {
+                Trace(tracer, prediction, record, outcome);
+            }
+
+            return new HandleResult(true, false, outcome, "");
         }
         catch (InvalidProtocolBufferException e)
         {
@@ -55,6 +71,30 @@ internal sealed class MetricsRecordHandler(PredictionLabelJoiner joiner, string 
         {
             // Its message names the schema id and the subject.
             return HandleResult.Undecodable(e.Message);
+        }
+    }
+
+    private static void Trace(JoinTracer tracer, Label label, ConsumeResult<byte[], byte[]> record, JoinOutcome outcome)
+    {
+        if (outcome == JoinOutcome.Joined)
+        {
+            tracer.Joined(label, record);
+        }
+        else if (outcome is JoinOutcome.Pending or JoinOutcome.Deferred)
+        {
+            tracer.Remember(label, record);
+        }
+    }
+
+    private static void Trace(JoinTracer tracer, Prediction prediction, ConsumeResult<byte[], byte[]> record, JoinOutcome outcome)
+    {
+        if (outcome == JoinOutcome.Joined)
+        {
+            tracer.Joined(prediction, record);
+        }
+        else if (outcome is JoinOutcome.Pending or JoinOutcome.Deferred)
+        {
+            tracer.Remember(prediction, record);
         }
     }
 

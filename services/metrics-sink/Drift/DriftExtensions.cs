@@ -32,7 +32,7 @@ internal static class DriftExtensions
 
             if (sp.GetService<MlflowClient>() is { } client)
             {
-                sources.Add(new MlflowReferenceProfiles(client, sp.GetRequiredService<IOptions<PromotionOptions>>().Value));
+                sources.Add(new MlflowReferenceProfiles(client, sp.GetRequiredService<RegisteredModelNames>()));
             }
 
             return new DriftMonitor(sources, options, sp.GetRequiredService<ILogger<DriftMonitor>>());

@@ -33,6 +33,20 @@ internal sealed class MetricsSinkOptions
     [Range(1, 10_000_000, ErrorMessage = "MetricsSink:TrackingBufferSize must be between 1 and 10,000,000.")]
     public int TrackingBufferSize { get; set; } = 10_000;
 
+    /// <summary>
+    /// This sink's stable identity, tagged on its MLflow runs: a RUNNING run of an earlier start with the same identity
+    /// is ended KILLED at once. Empty: the pod's name in Kubernetes (<c>HOSTNAME</c> there), else none, so two sinks on
+    /// one machine never take each other's runs for their own.
+    /// </summary>
+    public string? InstanceId { get; set; }
+
+    /// <summary>
+    /// How long another sink's RUNNING run may go without a heartbeat (renewed every fifth of it) before a sink ends it
+    /// KILLED as left by a sink that died: a live sink scaled out beside this one keeps its runs.
+    /// </summary>
+    [Range(60, 86_400, ErrorMessage = "MetricsSink:RunStaleSeconds must be between 60 and 86,400 (a day).")]
+    public int RunStaleSeconds { get; set; } = 300;
+
     /// <summary>The sequential test's false-positive rate, held however often the verdict is looked at.</summary>
     [Range(0.0001, 0.5, ErrorMessage = "MetricsSink:VerdictAlpha must be between 0.0001 and 0.5.")]
     public double VerdictAlpha { get; set; } = 0.05;

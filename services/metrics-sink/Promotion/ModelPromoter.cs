@@ -21,6 +21,7 @@ internal sealed partial class ModelPromoter(
     IServiceProvider services,
     IOptions<MetricsSinkOptions> options,
     IOptions<PromotionOptions> promotion,
+    RegisteredModelNames names,
     TrackingWriter writer,
     TimeProvider time,
     ILogger<ModelPromoter> logger) : BackgroundService
@@ -46,7 +47,7 @@ internal sealed partial class ModelPromoter(
     {
         var settings = promotion.Value;
         var winner = request.Winner;
-        var model = RegisteredModelNames.RegisteredName(settings, winner.Model, winner.Version);
+        var model = names.RegisteredName(winner.Model, winner.Version);
         var champions = Champions(request, model);
         if (Refusal(request, model, champions) is { } reason)
         {
@@ -108,7 +109,7 @@ internal sealed partial class ModelPromoter(
         {
             await foreach (var request in _requests.Reader.ReadAllAsync(stoppingToken))
             {
-                var model = RegisteredModelNames.RegisteredName(promotion.Value, request.Winner.Model, request.Winner.Version) ?? "";
+                var model = names.RegisteredName(request.Winner.Model, request.Winner.Version) ?? "";
                 try
                 {
                     await PromoteAsync(request, stoppingToken);
@@ -130,7 +131,7 @@ internal sealed partial class ModelPromoter(
     // every other primary arm it was compared with.
     private IReadOnlyList<ArmSummary> Champions(PromotionRequest request, string? model)
     {
-        var sameModel = request.Others.Where(o => model is not null && RegisteredModelNames.RegisteredName(promotion.Value, o.Model, o.Version) == model).ToList();
+        var sameModel = request.Others.Where(o => model is not null && names.RegisteredName(o.Model, o.Version) == model).ToList();
         return sameModel.Count > 0 ? sameModel : request.Others;
     }
 
@@ -145,7 +146,7 @@ internal sealed partial class ModelPromoter(
 
         if (model is null)
         {
-            return $"its model URI {RegisteredModelNames.ModelUri(settings, winner.Model, winner.Version)} names no registered model";
+            return $"its model URI {names.ModelUri(winner.Model, winner.Version)} names no registered model";
         }
 
         foreach (var arm in new[] { winner }.Concat(champions))

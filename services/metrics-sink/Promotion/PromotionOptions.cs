@@ -22,8 +22,9 @@ internal sealed class PromotionOptions
 
     /// <summary>
     /// The MLflow model URI each served model name is loaded from, as the model host is configured
-    /// (<c>iris-boosted: models:/iris@challenger</c>): the registered model a promotion moves the alias of. A served
-    /// name not listed is taken to be its registered name.
+    /// (<c>iris-boosted: models:/iris@challenger</c>): the registered model a promotion moves the alias of. Overrides
+    /// the arm's <c>modelUri</c> from the experiment spec (carried on its Predictions); a served name in neither is
+    /// taken to be its registered name.
     /// </summary>
     public Dictionary<string, string> ModelUris { get; set; } = new(StringComparer.Ordinal);
 }

@@ -37,12 +37,18 @@ internal static partial class TrackingExtensions
         builder.Services.AddSingleton(sp =>
         {
             var logger = sp.GetRequiredService<ILoggerFactory>().CreateLogger<TrackingWriter>();
+            var sink = sp.GetRequiredService<IOptions<MetricsSinkOptions>>().Value;
+            var stale = TimeSpan.FromSeconds(sink.RunStaleSeconds);
             return new TrackingWriter(sp.GetRequiredService<IMlflowTracking>(), new TrackingWriterOptions
             {
-                Capacity = sp.GetRequiredService<IOptions<MetricsSinkOptions>>().Value.TrackingBufferSize,
+                Capacity = sink.TrackingBufferSize,
                 // Each start writes runs of its own (a second demo does not append to the first's), ends them when
-                // it stops, and ends KILLED what a start that died left RUNNING.
+                // it stops, and ends KILLED what a start that died left RUNNING: its own earlier life at once, another
+                // sink's once its heartbeat is stale (a sink scaled out beside this one is alive and keeps its runs).
                 StartId = Guid.NewGuid().ToString("N"),
+                InstanceId = InstanceId(sink, builder.Configuration),
+                HeartbeatInterval = stale / 5,
+                StaleAfter = stale,
                 Time = sp.GetRequiredService<TimeProvider>(),
                 OnError = (e, retrying) => LogWriteFailed(logger, retrying ? "keeping the records and retrying" : "dropping the records MLflow refused", e.Message),
                 OnRecovered = () => LogRecovered(logger),
@@ -57,12 +63,20 @@ internal static partial class TrackingExtensions
             .BindConfiguration("MetricsSink")
             .ValidateDataAnnotations()
             .ValidateOnStart();
+        builder.Services.AddSingleton(sp => new RegisteredModelNames(sp.GetRequiredService<IOptions<PromotionOptions>>().Value));
         builder.Services.AddSingleton<ModelPromoter>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ModelPromoter>());
         builder.Services.AddSingleton<WindowCloser>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<WindowCloser>());
         return builder;
     }
+
+    // Kubernetes sets HOSTNAME to the pod's name, unique among live pods and kept across a container's restarts;
+    // outside a pod a host name is shared by every process on the machine, so it identifies no one.
+    private static string? InstanceId(MetricsSinkOptions options, IConfiguration configuration) =>
+        !string.IsNullOrWhiteSpace(options.InstanceId) ? options.InstanceId.Trim()
+        : !string.IsNullOrEmpty(configuration["KUBERNETES_SERVICE_HOST"]) && configuration["HOSTNAME"] is { Length: > 0 } pod ? pod
+        : null;
 
     // A malformed variable is reported by the validator at start, naming it; here it only means "no server".
     private static MlflowClientOptions? ReadMlflowOptions(IConfiguration configuration)

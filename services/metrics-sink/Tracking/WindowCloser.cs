@@ -27,10 +27,10 @@ internal sealed partial class WindowCloser(
     TimeProvider time,
     ILogger<WindowCloser> logger,
     ModelPromoter? promoter = null,
-    IOptions<PromotionOptions>? promotionOptions = null,
+    RegisteredModelNames? modelNames = null,
     DriftReporter? drift = null) : BackgroundService
 {
-    private readonly PromotionOptions _promotion = promotionOptions?.Value ?? new PromotionOptions();
+    private readonly RegisteredModelNames _modelNames = modelNames ?? new RegisteredModelNames(new PromotionOptions());
     // Each primary arm's current run, so a promotion can be recorded on the runs it decided between.
     private readonly Dictionary<(string Experiment, string Arm), ArmRun> _runs = [];
     private readonly Dictionary<string, string> _states = new(StringComparer.Ordinal);
@@ -91,7 +91,7 @@ internal sealed partial class WindowCloser(
             joiner.SetVerdicts(verdicts);
             foreach (var window in windows)
             {
-                var record = Record(window, verdicts.GetValueOrDefault(window.Experiment), step, timestamp, RegisteredModelNames.ModelUri(_promotion, window.Model, window.Version));
+                var record = Record(window, verdicts.GetValueOrDefault(window.Experiment), step, timestamp, _modelNames.ModelUri(window.Model, window.Version));
                 if (!window.Shadow)
                 {
                     _runs[(window.Experiment, window.Arm)] = new ArmRun(record.RunKey, record.RunName);

@@ -60,6 +60,6 @@ internal sealed class ArmRuntime(ArmIdentity identity, GRPCInferenceService.GRPC
 
     /// <summary>Two arm definitions with the same key can share one runtime.</summary>
     public static string KeyOf(string experiment, ArmDefinition arm, bool isShadow, TimeSpan callTimeout, IReadOnlyList<string>? features) =>
-        $"{experiment}\n{arm.Name}\n{arm.Endpoint.TrimEnd('/')}\n{arm.Model}\n{arm.Version}\n{isShadow}\n{callTimeout.Ticks}\n" +
+        $"{experiment}\n{arm.Name}\n{arm.Endpoint.TrimEnd('/')}\n{arm.Model}\n{arm.Version}\n{arm.ModelUri}\n{isShadow}\n{callTimeout.Ticks}\n" +
         $"{arm.Outputs?.Label}\n{arm.Outputs?.Scores}\n{string.Join("\u001f", arm.Classes ?? [])}\n{string.Join("\u001f", features ?? [])}";
 }

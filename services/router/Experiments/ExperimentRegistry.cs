@@ -309,7 +309,7 @@ internal sealed partial class ExperimentRegistry(
 
         LogModelReady(logger, experiment, arm.Name, arm.Model, arm.Version, input.InputName, input.FeatureWidth, outputs.Describe());
         var breaker = new CircuitBreaker(options.CircuitBreaker.FailureThreshold, TimeSpan.FromMilliseconds(options.CircuitBreaker.BreakMs), time);
-        var runtime = new ArmRuntime(new ArmIdentity(experiment, arm.Name, arm.Model, arm.Version, arm.Endpoint), client, input, order, outputs, isShadow, timeout, breaker);
+        var runtime = new ArmRuntime(new ArmIdentity(experiment, arm.Name, arm.Model, arm.Version, arm.Endpoint, arm.ModelUri?.Trim() ?? ""), client, input, order, outputs, isShadow, timeout, breaker);
         var added = _arms.GetOrAdd(key, runtime);
         if (ReferenceEquals(added, runtime))
         {
@@ -349,6 +349,7 @@ internal sealed partial class ExperimentRegistry(
         Version = arm.Version,
         TimeoutMs = arm.TimeoutMs,
         AcceptNonFinite = arm.AcceptNonFinite,
+        ModelUri = arm.ModelUri,
         Outputs = arm.Outputs,
         Classes = arm.Classes,
     };

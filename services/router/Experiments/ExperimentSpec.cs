@@ -58,6 +58,9 @@ internal sealed class ArmDefinition
 
     public string Version { get; set; } = "";
 
+    /// <summary>Optional: the MLflow model URI the host loads this model from; the metrics sink promotes on its registered name.</summary>
+    public string? ModelUri { get; set; }
+
     /// <summary>Deadline of one ModelInfer call to this arm; 0 means <c>Router:Batching:CallTimeoutMs</c>.</summary>
     public int TimeoutMs { get; set; }
 

@@ -1,3 +1,4 @@
+using Mesh.Mlflow;
 using Mesh.Router.Bandits;
 using YamlDotNet.Core;
 using YamlDotNet.Serialization;
@@ -258,6 +259,11 @@ internal static class ExperimentSpecLoader
         if (string.IsNullOrWhiteSpace(arm.Model))
         {
             yield return $"{armAt}.model: is required.";
+        }
+
+        if (arm.ModelUri is not null && !MlflowModelUri.TryParse(arm.ModelUri, out _, out var uriError))
+        {
+            yield return $"{armAt}.modelUri: {uriError}";
         }
 
         if (arm.TimeoutMs is < 0 or > 600_000)

@@ -20,6 +20,7 @@ internal static class PredictionFactory
             policyVersion,
             inferenceMs,
             predictedAt);
+        prediction.ModelUri = arm.ModelUri;
         prediction.Output.Label = output.LabelOf(row);
         foreach (var score in output.ScoresOf(row))
         {

@@ -1,0 +1,75 @@
+using Confluent.Kafka;
+using Google.Protobuf;
+using Mesh.Contracts.V1;
+using Mesh.Router.Experiments;
+using Mesh.Router.Inference;
+using Mesh.Router.Routing;
+
+namespace Mesh.Router.Tests;
+
+/// <summary>
+/// An arm's optional <c>modelUri</c>: validated as an MLflow model URI and carried on each of its Predictions, so the
+/// metrics sink promotes on the registered model the host loads rather than on the served name.
+/// </summary>
+public sealed class ArmModelUriTests
+{
+    private const string Spec = """
+        experiments:
+          - name: iris-ab
+            strategy: ab
+            arms:
+              - name: logreg
+                weight: 50
+                endpoint: http://127.0.0.1:8081
+                model: iris-logreg
+                version: "1"
+                modelUri: {0}
+              - name: boosted
+                weight: 50
+                endpoint: http://127.0.0.1:8081
+                model: iris-boosted
+                version: "1"
+        """;
+
+    [Theory]
+    [InlineData("models:/iris@champion")]
+    [InlineData("models:/iris/3")]
+    [InlineData("models:/iris/latest")]
+    [InlineData("runs:/0a1b2c/model")]
+    public void Parse_ArmWithAModelUri_ReadsIt(string uri)
+    {
+        var result = ExperimentSpecLoader.Parse(Spec.Replace("{0}", uri, StringComparison.Ordinal), "spec.yaml");
+
+        Assert.Empty(result.Errors);
+        Assert.Equal(uri, result.Spec!.Experiments[0].Arms[0].ModelUri);
+        Assert.Null(result.Spec.Experiments[0].Arms[1].ModelUri);
+    }
+
+    [Theory]
+    [InlineData("s3://bucket/iris")]
+    [InlineData("models:/iris")]
+    public void Parse_ArmWithAModelUriThatIsNotOne_ErrorNamesTheKey(string uri)
+    {
+        var result = ExperimentSpecLoader.Parse(Spec.Replace("{0}", uri, StringComparison.Ordinal), "spec.yaml");
+
+        var error = Assert.Single(result.Errors);
+        Assert.Contains("experiments[0].arms[0].modelUri", error, StringComparison.Ordinal);
+        Assert.Contains(uri, error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Create_ArmWithAModelUri_PredictionCarriesIt()
+    {
+        var feature = new FeatureRecord { RequestId = "req-1", EntityId = "entity-1", Values = { 5.1f, 3.5f, 1.4f, 0.2f } };
+        var now = DateTime.UtcNow;
+        var source = new ConsumeResult<byte[], byte[]> { Topic = "features", Partition = 0, Offset = 1, Message = new Message<byte[], byte[]> { Key = [], Value = feature.ToByteArray() } };
+        var record = new RoutedRecord(source, now, activity: null, default, inboundTraceParent: null) { Feature = feature, EventTime = now };
+        var output = new InferenceOutput(["setosa"], [], 0, [], "iris-logreg", "4");
+
+        var withUri = PredictionFactory.Create(record, new ArmIdentity("iris-ab", "logreg", "iris-logreg", "1", "http://127.0.0.1:8081", "models:/iris@champion"), 0.5, "p", output, 0, 1, now);
+        var without = PredictionFactory.Create(record, new ArmIdentity("iris-ab", "logreg", "iris-logreg", "1", "http://127.0.0.1:8081"), 0.5, "p", output, 0, 1, now);
+
+        Assert.Equal(("models:/iris@champion", "iris-logreg", "4"), (withUri.ModelUri, withUri.ModelName, withUri.ModelVersion));
+        Assert.Equal("", without.ModelUri);
+    }
+}
