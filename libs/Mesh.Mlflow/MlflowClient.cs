@@ -50,10 +50,19 @@ public sealed class MlflowClient
     }
 
     /// <summary>POST a JSON body to <c>/api/2.0/{endpoint}</c>, the answer read as JSON (tracking calls such as <c>mlflow/runs/log-batch</c>).</summary>
-    public async Task<T> PostAsync<T>(string endpoint, object body, CancellationToken cancellationToken = default)
+    public Task<T> PostAsync<T>(string endpoint, object body, CancellationToken cancellationToken = default) =>
+        PostAsync<T>(endpoint, body, retryUnanswered: true, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="PostAsync{T}(string, object, CancellationToken)"/>; with <paramref name="retryUnanswered"/> false, a
+    /// request that got no answer (a timeout, a connection reset) is not sent again: the server may have done it, and a
+    /// call that is not idempotent (<c>runs/create</c>) would be done twice. The caller finds out what happened instead.
+    /// Refusals the server answers (429, 5xx) are retried either way: it did not do them.
+    /// </summary>
+    public async Task<T> PostAsync<T>(string endpoint, object body, bool retryUnanswered, CancellationToken cancellationToken = default)
     {
         var uri = new Uri(_baseUri, ApiPrefix + endpoint);
-        using var response = await SendAsync(() => new HttpRequestMessage(HttpMethod.Post, uri) { Content = JsonContent.Create(body) }, HttpCompletionOption.ResponseContentRead, cancellationToken).ConfigureAwait(false);
+        using var response = await SendAsync(() => new HttpRequestMessage(HttpMethod.Post, uri) { Content = JsonContent.Create(body) }, HttpCompletionOption.ResponseContentRead, cancellationToken, retryUnanswered).ConfigureAwait(false);
         return await ReadJsonAsync<T>(response, endpoint, cancellationToken).ConfigureAwait(false);
     }
 
@@ -249,7 +258,7 @@ public sealed class MlflowClient
         }
     }
 
-    private async Task<HttpResponseMessage> SendAsync(Func<HttpRequestMessage> create, HttpCompletionOption completion, CancellationToken cancellationToken)
+    private async Task<HttpResponseMessage> SendAsync(Func<HttpRequestMessage> create, HttpCompletionOption completion, CancellationToken cancellationToken, bool retryUnanswered = true)
     {
         for (var attempt = 0; ; attempt++)
         {
@@ -264,7 +273,7 @@ public sealed class MlflowClient
             }
             catch (Exception e) when (e is HttpRequestException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
             {
-                if (attempt >= _options.MaxRetries)
+                if (attempt >= _options.MaxRetries || !retryUnanswered)
                 {
                     throw new MlflowException(MlflowErrorCodes.TemporarilyUnavailable, $"{request.Method} {request.RequestUri} failed after {attempt + 1} attempt(s): {e.Message}", null, e);
                 }

@@ -48,7 +48,9 @@ public sealed class MlflowTrackingClient(MlflowClient client) : IMlflowTracking
             start_time = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(),
             tags,
         };
-        var response = await client.PostAsync<FullRunResponse>("mlflow/runs/create", body, cancellationToken).ConfigureAwait(false);
+        // Not sent again when unanswered: the server may have created the run. The tracking writer's next round
+        // looks the run up by its run key before it creates one, so a run whose answer was lost is found, not doubled.
+        var response = await client.PostAsync<FullRunResponse>("mlflow/runs/create", body, retryUnanswered: false, cancellationToken).ConfigureAwait(false);
         return response.Run?.Info is { RunId.Length: > 0 } info ? info : throw new MlflowException(MlflowErrorCodes.Unknown, "mlflow/runs/create answered without run.info.run_id");
     }
 

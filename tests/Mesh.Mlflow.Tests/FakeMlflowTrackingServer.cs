@@ -37,6 +37,9 @@ public sealed class FakeMlflowTrackingServer : IAsyncDisposable
 
     public ConcurrentQueue<(string Method, string Path, string Query, JsonNode? Body)> Requests { get; } = new();
 
+    /// <summary>How long <c>runs/create</c> waits, after creating the run, before it answers: a slow server whose answer a client gives up on.</summary>
+    public TimeSpan CreateRunAnswerDelay { get; set; }
+
     public ConcurrentDictionary<(string Name, string Alias), string> Aliases { get; } = new();
 
     public ConcurrentDictionary<(string Name, string Version, string Key), string> VersionTags { get; } = new();
@@ -168,6 +171,7 @@ public sealed class FakeMlflowTrackingServer : IAsyncDisposable
         app.MapPost(Api + "runs/create", async (HttpContext c) =>
         {
             var body = await Body(c);
+            FakeRun run;
             lock (_gate)
             {
                 var experimentId = (string?)body?["experiment_id"] ?? "";
@@ -176,15 +180,18 @@ public sealed class FakeMlflowTrackingServer : IAsyncDisposable
                     return Error(404, "RESOURCE_DOES_NOT_EXIST", $"No Experiment with id={experimentId} exists");
                 }
 
-                var run = new FakeRun(Guid.NewGuid().ToString("N"), experimentId, (string?)body?["run_name"] ?? "", (long?)body?["start_time"] ?? 0);
+                run = new FakeRun(Guid.NewGuid().ToString("N"), experimentId, (string?)body?["run_name"] ?? "", (long?)body?["start_time"] ?? 0);
                 foreach (var tag in body?["tags"]?.AsArray() ?? [])
                 {
                     run.Tags[(string)tag!["key"]!] = (string)tag["value"]!;
                 }
 
                 _runs[run.Id] = run;
-                return Results.Json(new JsonObject { ["run"] = run.Json() });
             }
+
+            // The run exists from here on, whether or not the client waits for the answer.
+            await Task.Delay(CreateRunAnswerDelay);
+            return Results.Json(new JsonObject { ["run"] = run.Json() });
         });
         app.MapPost(Api + "runs/update", async (HttpContext c) =>
         {

@@ -50,6 +50,37 @@ public sealed class TrackingWriterTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task TryEnqueue_CreateRunAnswerLost_OneRunHoldsEveryRecord()
+    {
+        // The server creates the run but answers after the client has given up (and would have sent it again).
+        _server.CreateRunAnswerDelay = TimeSpan.FromSeconds(2);
+        var tracking = new MlflowTrackingClient(new MlflowClient(_http,
+            new MlflowClientOptions { TrackingUri = _server.Uri, MaxRetries = 3, BackoffFactor = 0.01, RequestTimeout = TimeSpan.FromMilliseconds(300) }));
+        var errors = 0;
+        await using var writer = new TrackingWriter(tracking, new TrackingWriterOptions
+        {
+            RetryDelay = TimeSpan.FromMilliseconds(5),
+            MaxRetryDelay = TimeSpan.FromMilliseconds(20),
+            OnError = (_, _) =>
+            {
+                Interlocked.Increment(ref errors);
+                _server.CreateRunAnswerDelay = TimeSpan.Zero;
+            },
+        });
+
+        for (var step = 0; step < 5; step++)
+        {
+            Assert.True(writer.TryEnqueue(Record("arm-a", step)));
+        }
+
+        await writer.FlushAsync(new CancellationTokenSource(TimeSpan.FromMinutes(1)).Token);
+
+        Assert.True(Volatile.Read(ref errors) >= 1, "the first runs/create should have gone unanswered");
+        var run = Assert.Single(_server.RunsNamed("iris-ab/arm-a"));
+        Assert.Equal(Enumerable.Range(0, 5).Select(i => (long)i), run.Metrics.Where(m => m.Key == "accuracy").Select(m => m.Step));
+    }
+
+    [Fact]
     public async Task TryEnqueue_BufferFull_DropsAndCountsWithoutBlocking()
     {
         _server.Down = true;
