@@ -4,6 +4,7 @@ using Mesh.Kafka;
 using Mesh.Kafka.SchemaRegistry;
 using Mesh.Router.Admin;
 using Mesh.Router.Bandits;
+using Mesh.Router.Deduplication;
 using Mesh.Router.Experiments;
 using Mesh.Router.Experiments.Dapr;
 using Mesh.Router.Inference;
@@ -99,6 +100,7 @@ public static class RouterExtensions
             sp.GetRequiredService<ILoggerFactory>().CreateLogger<DeadLetterPublisher>(),
             sp.GetRequiredService<WireFormatWriter>()));
         builder.Services.AddSingleton<RecordCompletion>();
+        builder.Services.AddSingleton<RequestIdDeduplicator>();
         builder.Services.AddSingleton<OutputWriter>();
         builder.Services.AddSingleton<ArmCaller>();
         builder.Services.AddSingleton<BatchProcessor>();

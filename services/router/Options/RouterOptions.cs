@@ -35,6 +35,10 @@ internal sealed class RouterOptions
     public BackpressureOptions Backpressure { get; set; } = new();
 
     public ExactlyOnceOptions ExactlyOnce { get; set; } = new();
+
+    public DeduplicationOptions Deduplication { get; set; } = new();
+
+    public SheddingOptions Shedding { get; set; } = new();
 }
 
 /// <summary>Consume-transform-produce in Kafka transactions (<c>Router:ExactlyOnce</c>).</summary>

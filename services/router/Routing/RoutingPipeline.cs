@@ -5,6 +5,7 @@ using Mesh.Contracts.V1;
 using Mesh.Kafka;
 using Mesh.Kafka.SchemaRegistry;
 using Mesh.Kafka.Telemetry;
+using Mesh.Router.Deduplication;
 using Mesh.Router.Experiments;
 using Mesh.Router.Options;
 using Mesh.Router.RateLimiting;
@@ -26,6 +27,7 @@ internal sealed class RoutingPipeline(
     OutputWriter writer,
     WireFormatReader wireFormat,
     OffsetTracker offsets,
+    RequestIdDeduplicator deduplicator,
     RouterTelemetry telemetry)
 {
     private static readonly TimeSpan s_pausedPoll = TimeSpan.FromMilliseconds(100);
@@ -94,6 +96,13 @@ internal sealed class RoutingPipeline(
         for (var i = 0; i < experiments.Count; i++)
         {
             var experiment = experiments[i];
+            if (!deduplicator.TryClaim(experiment.Name, feature.RequestId, result.Offset.Value))
+            {
+                // Predicted already (a redelivery, or a replay of a record that was not dead-lettered here).
+                writer.Skip(record);
+                continue;
+            }
+
             var choice = experiment.Choose(stickyKey, _random);
             var arm = experiment.Arms[Math.Max(choice.Index, 0)];
             TagChoice(record.Activity, experiment, choice.Index < 0 ? EnsembleJoin.ArmName : arm.Identity.Arm, experiments.Count);
