@@ -10,6 +10,7 @@ using Mesh.Router.Experiments.Dapr;
 using Mesh.Router.Inference;
 using Mesh.Router.Options;
 using Mesh.Router.Routing;
+using Mesh.Router.Shedding;
 using Mesh.Router.Telemetry;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
@@ -101,6 +102,7 @@ public static class RouterExtensions
             sp.GetRequiredService<WireFormatWriter>()));
         builder.Services.AddSingleton<RecordCompletion>();
         builder.Services.AddSingleton<RequestIdDeduplicator>();
+        builder.Services.AddSingleton<LagShedder>();
         builder.Services.AddSingleton<OutputWriter>();
         builder.Services.AddSingleton<ArmCaller>();
         builder.Services.AddSingleton<BatchProcessor>();

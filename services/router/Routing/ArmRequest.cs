@@ -5,5 +5,13 @@ namespace Mesh.Router.Routing;
 /// <summary>
 /// One record on its way to one arm, with the probability, policy version and prediction context its assignment was
 /// made with (they change when weights or bandit state change, so they travel with the record, not with the arm).
+/// <paramref name="RoutingReason"/> says why the record is here when the policy did not choose the arm (shedding).
 /// </summary>
-internal readonly record struct ArmRequest(RoutedRecord Record, double Probability, string PolicyVersion, PredictionContext Context, EnsembleJoin? Join = null, int Member = 0);
+internal readonly record struct ArmRequest(
+    RoutedRecord Record,
+    double Probability,
+    string PolicyVersion,
+    PredictionContext Context,
+    EnsembleJoin? Join = null,
+    int Member = 0,
+    string RoutingReason = "");

@@ -9,6 +9,7 @@ using Mesh.Router.Deduplication;
 using Mesh.Router.Experiments;
 using Mesh.Router.Options;
 using Mesh.Router.RateLimiting;
+using Mesh.Router.Shedding;
 using Mesh.Router.Telemetry;
 using Microsoft.Extensions.Options;
 
@@ -28,6 +29,7 @@ internal sealed class RoutingPipeline(
     WireFormatReader wireFormat,
     OffsetTracker offsets,
     RequestIdDeduplicator deduplicator,
+    LagShedder shedder,
     RouterTelemetry telemetry)
 {
     private static readonly TimeSpan s_pausedPoll = TimeSpan.FromMilliseconds(100);
@@ -90,6 +92,9 @@ internal sealed class RoutingPipeline(
         // cannot take (say, the wrong number of features for its model) is still predicted by the others.
         record.ExpectOutputs(experiments.Count);
 
+        // Once per record, so every experiment routes the record at the same level.
+        var level = shedder.Current();
+
         // Sticky by entity; a record without one still gets a stable arm through its request id.
         var stickyKey = feature.EntityId.Length > 0 ? feature.EntityId : feature.RequestId;
         var nonFinite = NonFiniteFeature.IndexOf(feature.Values);
@@ -103,7 +108,7 @@ internal sealed class RoutingPipeline(
                 continue;
             }
 
-            var choice = experiment.Choose(stickyKey, _random);
+            var choice = Choose(experiment, stickyKey, level, out var routingReason);
             var arm = experiment.Arms[Math.Max(choice.Index, 0)];
             TagChoice(record.Activity, experiment, choice.Index < 0 ? EnsembleJoin.ArmName : arm.Identity.Arm, experiments.Count);
             if (feature.Values.Count != arm.Input.FeatureWidth)
@@ -127,8 +132,33 @@ internal sealed class RoutingPipeline(
                 continue;
             }
 
-            Dispatch(record, experiment, choice, nonFinite >= 0, pauser, cancellationToken);
+            Dispatch(record, experiment, choice, routingReason, level, nonFinite >= 0, pauser, cancellationToken);
         }
+    }
+
+    /// <summary>
+    /// The experiment's choice, or at <see cref="ShedLevel.Challengers"/> the fallback arm (the champion) for every
+    /// record, with probability 1 (under shedding the champion gets them all) and the reason on the Prediction. The
+    /// policy is not asked then: a bandit would count pulls of arms it was not given. An ensemble has no challengers,
+    /// and an experiment without a fallback has no champion to send them to: both stay at the shadows level.
+    /// </summary>
+    private ArmChoice Choose(ExperimentRuntime experiment, string stickyKey, ShedLevel level, out string routingReason)
+    {
+        routingReason = "";
+        if (level < ShedLevel.Challengers || experiment.Fallback is not { } champion || experiment.Strategy == ExperimentStrategy.Ensemble)
+        {
+            return experiment.Choose(stickyKey, _random);
+        }
+
+        var index = 0;
+        while (!ReferenceEquals(experiment.Arms[index], champion))
+        {
+            index++;
+        }
+
+        routingReason = RoutingReasons.Shed;
+        telemetry.ShedRecords.Add(1, new KeyValuePair<string, object?>("experiment", experiment.Name), new KeyValuePair<string, object?>("kind", "challenger"));
+        return new ArmChoice(index, 1.0, experiment.PolicyVersion);
     }
 
     /// <summary>
@@ -151,7 +181,15 @@ internal sealed class RoutingPipeline(
         activity.AddEvent(new ActivityEvent("mesh.arm_chosen", tags: new ActivityTagsCollection { ["mesh.experiment"] = experiment.Name, ["mesh.arm"] = arm }));
     }
 
-    private void Dispatch(RoutedRecord record, ExperimentRuntime experiment, ArmChoice choice, bool nonFinite, IConsumePauser pauser, CancellationToken cancellationToken)
+    private void Dispatch(
+        RoutedRecord record,
+        ExperimentRuntime experiment,
+        ArmChoice choice,
+        string routingReason,
+        ShedLevel level,
+        bool nonFinite,
+        IConsumePauser pauser,
+        CancellationToken cancellationToken)
     {
         if (experiment.RateLimiter is { } limiter)
         {
@@ -168,7 +206,17 @@ internal sealed class RoutingPipeline(
         }
         else
         {
-            Add(experiment.Arms[choice.Index], new ArmRequest(record, choice.Probability, choice.PolicyVersion, experiment.Contexts.Arms[choice.Index]), pauser, cancellationToken);
+            Add(experiment.Arms[choice.Index],
+                new ArmRequest(record, choice.Probability, choice.PolicyVersion, experiment.Contexts.Arms[choice.Index], RoutingReason: routingReason),
+                pauser,
+                cancellationToken);
+        }
+
+        if (level >= ShedLevel.Shadows && experiment.Shadows.Count > 0)
+        {
+            // Lag-aware shedding, first level: no shadow copies at all until the lag falls again.
+            telemetry.ShedRecords.Add(experiment.Shadows.Count, new KeyValuePair<string, object?>("experiment", experiment.Name), new KeyValuePair<string, object?>("kind", "shadow"));
+            return;
         }
 
         // Shadows never wait: a shadow whose batches are all busy does not get this record (shed first).

@@ -55,7 +55,7 @@ internal sealed class RouterTelemetry
         DuplicatesSkipped = meter.CreateCounter<long>("mesh.router.duplicates_skipped", "{record}",
             "Records not predicted again because the experiment had already predicted their request id (a redelivery or a replay), by experiment.");
         ShedRecords = meter.CreateCounter<long>("mesh.router.shed.records", "{record}",
-            "Records shed under consumer lag, by experiment and kind: shadow (no shadow copy) or challenger (sent to the fallback arm instead).");
+            "Shed under consumer lag, by experiment and kind: shadow (shadow copies not made) or challenger (records sent to the fallback arm without asking the policy).");
         meter.CreateObservableGauge("mesh.router.shed.level", () => _shedLevel(), "1",
             "The router's lag-aware shedding level: 0 nothing shed, 1 shadows shed, 2 shadows and challengers shed.");
         meter.CreateObservableGauge("mesh.router.batches.in_flight", ObserveInFlight, "{batch}", "Batches of an arm open or being processed (at most its MaxInFlightBatches), by experiment and arm.");
