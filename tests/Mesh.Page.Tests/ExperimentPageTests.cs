@@ -30,7 +30,8 @@ public sealed class ExperimentPageTests(KafkaTestCluster cluster) : IClassFixtur
     public async Task Page_WhileRecordsFlow_ShowsBothArmsUpdatingWithCharts()
     {
         var topics = await CreateTopicsAsync();
-        await using var feed = new PredictionFeed(cluster.BootstrapServers, topics);
+        // Every fourth primary Prediction routed by lag-aware shedding: the shedding panel shows about a quarter.
+        await using var feed = new PredictionFeed(cluster.BootstrapServers, topics, shedEvery: 4);
         await using var app = CreateSink(topics);
         await app.StartAsync();
 
@@ -75,6 +76,13 @@ public sealed class ExperimentPageTests(KafkaTestCluster cluster) : IClassFixtur
             Assert.Contains("%", await page.InnerTextAsync("tr[data-arm=boosted] td[data-field=share]"), StringComparison.Ordinal);
             Assert.Equal("live", (await page.GetAttributeAsync("#status", "class"))?.Split(' ').Last());
             Assert.NotEmpty(await page.InnerTextAsync("[data-verdict]"));
+
+            // The shedding panel, from the Predictions' routing_reason: a quarter of the window's records, and shadow copies.
+            await WaitUntilAsync(page, "n => document.querySelector('[data-shedding]').className.includes('active')");
+            var shed = double.Parse(await page.GetAttributeAsync("[data-field=shedShare]", "data-share") ?? "", System.Globalization.CultureInfo.InvariantCulture);
+            Assert.InRange(shed, 0.15, 0.35);
+            Assert.Contains("routed to the champion by shedding", await page.InnerTextAsync("[data-shedding]"), StringComparison.Ordinal);
+            Assert.Contains("shadow copies for", await page.InnerTextAsync("[data-shedding]"), StringComparison.Ordinal);
 
             // A few more samples so the screenshot shows lines over time, not a single step.
             var samples = await page.EvaluateAsync<int>("() => state.samples.length");

@@ -6,6 +6,7 @@ using Mesh.Kafka.Telemetry;
 using Mesh.MetricsSink.Aggregation;
 using Mesh.MetricsSink.Drift;
 using Mesh.MetricsSink.Options;
+using Mesh.MetricsSink.Page;
 using Mesh.MetricsSink.Telemetry;
 using Microsoft.Extensions.Options;
 
@@ -25,7 +26,8 @@ internal sealed partial class MetricsConsumerWorker(
     MetricsSinkTelemetry telemetry,
     IHostApplicationLifetime lifetime,
     ILogger<MetricsConsumerWorker> logger,
-    DriftMonitor? drift = null) : BackgroundService
+    DriftMonitor? drift = null,
+    ShedTally? shedding = null) : BackgroundService
 {
     /// <summary>How often a dead letter is produced before the process gives up and stops.</summary>
     public const int MaxDeadLetterAttempts = 3;
@@ -39,7 +41,7 @@ internal sealed partial class MetricsConsumerWorker(
     {
         telemetry.AddZeros();
         var topics = kafka.Options.Topics;
-        var handler = new MetricsRecordHandler(joiner, topics.Labels, topics.DeadLetter, wireFormat, drift);
+        var handler = new MetricsRecordHandler(joiner, topics.Labels, topics.DeadLetter, wireFormat, drift, shedding);
         var offsets = new OffsetTracker();
         // Records handed to the shared join state (Redis): their offsets are stored once it decided them.
         var deferred = new Queue<(long Sequence, TopicPartition Partition, long Offset)>();

@@ -4,6 +4,7 @@ using Mesh.Contracts.V1;
 using Mesh.Kafka.SchemaRegistry;
 using Mesh.MetricsSink.Aggregation;
 using Mesh.MetricsSink.Drift;
+using Mesh.MetricsSink.Page;
 
 namespace Mesh.MetricsSink.Consuming;
 
@@ -12,7 +13,7 @@ namespace Mesh.MetricsSink.Consuming;
 /// Prediction), framed in Confluent's wire format or plain, and applies it to the join. Transport-free so it is
 /// tested without Kafka.
 /// </summary>
-internal sealed class MetricsRecordHandler(PredictionLabelJoiner joiner, string labelsTopic, string? deadLetterTopic = null, WireFormatReader? reader = null, DriftMonitor? drift = null)
+internal sealed class MetricsRecordHandler(PredictionLabelJoiner joiner, string labelsTopic, string? deadLetterTopic = null, WireFormatReader? reader = null, DriftMonitor? drift = null, ShedTally? shedding = null)
 {
     private readonly WireFormatReader _reader = reader ?? WireFormatReader.Unchecked;
 
@@ -45,6 +46,7 @@ internal sealed class MetricsRecordHandler(PredictionLabelJoiner joiner, string 
 
             // Drift needs no label: every Prediction counts, a redelivered one too (one record more in a window's bins).
             drift?.Observe(prediction);
+            shedding?.Observe(prediction);
             return new HandleResult(true, false, joiner.AddPrediction(prediction, origin), "");
         }
         catch (InvalidProtocolBufferException e)
