@@ -129,6 +129,23 @@ public sealed class ConsumerDeduplicationTests(KafkaTestCluster cluster) : IClas
         Assert.Equal(Enumerable.Range(0, Count).Select(i => $"req-{i}").Append("last").Order(), lines.Select(l => PredictionLineFormatter.Parse(l).RequestId).Order());
     }
 
+    [Fact]
+    public async Task Start_BadDeduplicationWindow_RefusesNamingTheSettings()
+    {
+        await using var app = ConsumerApp.Create([], new Dictionary<string, string?>
+        {
+            ["Urls"] = "http://127.0.0.1:0",
+            ["Kafka:BootstrapServers"] = cluster.BootstrapServers,
+            ["Consumer:Deduplication:MaxRequestIds"] = "0",
+            ["Consumer:Deduplication:MaxAgeMinutes"] = "-5",
+        });
+
+        var error = await Assert.ThrowsAsync<Microsoft.Extensions.Options.OptionsValidationException>(() => app.StartAsync());
+
+        Assert.Contains("Consumer:Deduplication:MaxRequestIds", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Consumer:Deduplication:MaxAgeMinutes", error.Message, StringComparison.Ordinal);
+    }
+
     private PredictionRecordHandler Handler(TimeProvider time, int maxRequestIds = 100, TimeSpan maxAge = default) =>
         new(new LinePredictionSink(_sink, PredictionLineFormat.Json), _offsets, deduplicator: new PredictionDeduplicator(maxRequestIds, maxAge, time));
 

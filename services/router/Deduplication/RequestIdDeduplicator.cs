@@ -8,10 +8,10 @@ namespace Mesh.Router.Deduplication;
 /// <summary>
 /// Per experiment, the request ids the router has taken on recently (a window bounded by
 /// <c>Router:Deduplication:MaxRequestIds</c> and <c>MaxAgeMinutes</c>), so a redelivered or replayed record an
-/// experiment already predicted is not predicted again. A request id is claimed when its record is sent to an arm and
-/// released again when the experiment dead-letters it instead: a dead-lettered record was never predicted, so its
-/// replay (<c>mesh dead-letters replay</c>) must be. Claims happen on the consume thread, releases on producer delivery
-/// threads, hence the lock (uncontended almost always).
+/// experiment already predicted is not predicted again. A request id is claimed when the experiment takes its record
+/// on and released when the experiment dead-letters it instead: a dead-lettered record was never predicted, so its
+/// replay (<c>mesh dead-letters replay</c>) must be. Claims happen on the consume thread, releases also on producer
+/// delivery threads (a failed model call), hence the lock (uncontended almost always).
 /// </summary>
 internal sealed partial class RequestIdDeduplicator(
     IOptions<RouterOptions> options,
