@@ -100,6 +100,15 @@ public sealed class LagSheddingTests(KafkaTestCluster cluster) : IClassFixture<K
         Assert.All(restored, p => Assert.Contains(p.RequestId, shadows));
         Assert.Contains(restored, p => p.Arm == "challenger");
         Assert.Equal(ShedLevel.None, shedder.Current());
+
+        // What an SRE sees: the level back at 0, and every record sent to the champion counted.
+        using var http = router.CreateHttpClient(token: null);
+        var shedCount = inOrder.Count(p => p.RoutingReason == RoutingReasons.Shed);
+        (string, string)[] challenger = [("experiment", experiment), ("kind", "challenger")];
+        var page = await PrometheusScrape.UntilAsync(http, p => PrometheusScrape.Value(p, "mesh_router_shed_records_total", challenger) == shedCount, s_patience,
+            $"{shedCount} records shed to the champion");
+        Assert.Equal(0, PrometheusScrape.Value(page, "mesh_router_shed_level"));
+        Assert.True(PrometheusScrape.Value(page, "mesh_router_shed_records_total", ("experiment", experiment), ("kind", "shadow")) > 0);
     }
 
     private static string Id(int i) => $"lag-{i:D5}";
