@@ -8,7 +8,7 @@ namespace Mesh.Router.Tests;
 
 /// <summary>
 /// Under consumer lag the router sheds shadows first, then challengers (to the champion, saying so), restores both
-/// as the lag falls, and loses no record on the way.
+/// as the lag falls, and loses no record on the way; an experiment without a fallback keeps its policy's arms.
 /// </summary>
 [Collection(MetricsCollection.Name)]
 public sealed class LagSheddingTests(KafkaTestCluster cluster) : IClassFixture<KafkaTestCluster>
@@ -33,6 +33,17 @@ public sealed class LagSheddingTests(KafkaTestCluster cluster) : IClassFixture<K
               - name: candidate
                 endpoint: {endpoint}
                 model: model-candidate
+          - name: {experiment}-open
+            strategy: ab
+            arms:
+              - name: a
+                weight: 1
+                endpoint: {endpoint}
+                model: model-a
+              - name: b
+                weight: 1
+                endpoint: {endpoint}
+                model: model-b
         """;
 
     [Fact]
@@ -59,9 +70,9 @@ public sealed class LagSheddingTests(KafkaTestCluster cluster) : IClassFixture<K
         var shedder = router.App.Services.GetRequiredService<LagShedder>();
         var sequence = new RecordSequence();
 
-        // Known lag first: the group commits once its first records are predicted.
+        // Known lag first: the group commits once its first records are predicted (by both experiments).
         router.Produce(sequence.Take(5));
-        Assert.Equal(5, router.ReadPredictions(5, s_patience).Count);
+        Assert.Equal(10, router.ReadPredictions(10, s_patience).Count);
 
         await ProduceUntilAsync(router, shedder, ShedLevel.Shadows, chunk: 20, sequence);
         await ProduceUntilAsync(router, shedder, ShedLevel.Challengers, chunk: 40, sequence);
@@ -72,12 +83,15 @@ public sealed class LagSheddingTests(KafkaTestCluster cluster) : IClassFixture<K
         router.Produce(sequence.Take(20));
         var produced = sequence.Produced;
 
-        var predictions = router.ReadPredictions(produced, s_patience);
+        var all = router.ReadPredictions(2 * produced, s_patience);
+        var predictions = all.Where(p => p.Experiment == experiment).ToList();
+        var open = all.Where(p => p.Experiment == experiment + "-open").ToList();
         var shadows = router.ReadShadowPredictions(produced, TimeSpan.FromSeconds(10)).Select(p => p.RequestId).ToHashSet();
 
         // No record lost, none predicted twice.
         Assert.Equal(produced, predictions.Count);
         Assert.Equal(Enumerable.Range(0, produced).Select(Id).Order(), predictions.Select(p => p.RequestId).Order());
+        Assert.Equal(Enumerable.Range(0, produced).Select(Id).Order(), open.Select(p => p.RequestId).Order());
 
         // In consume order (one partition): shadows were shed before the first challenger record was, and a record
         // shed to the champion never had a shadow copy either (level 2 sheds what level 1 does).
@@ -94,6 +108,12 @@ public sealed class LagSheddingTests(KafkaTestCluster cluster) : IClassFixture<K
             Assert.Equal(1.0, p.AssignmentProbability);
             Assert.DoesNotContain(p.RequestId, shadows);
         });
+
+        // An experiment without a fallback has no champion to shed to: its policy still chooses, even at level 2.
+        var shedIds = inOrder.Where(p => p.RoutingReason == RoutingReasons.Shed).Select(p => p.RequestId).ToHashSet();
+        Assert.All(open, p => Assert.Equal("", p.RoutingReason));
+        Assert.Contains(open, p => shedIds.Contains(p.RequestId) && p.Arm == "b");
+        Assert.Contains(open, p => shedIds.Contains(p.RequestId) && p.Arm == "a");
 
         var restored = inOrder.Skip(restoredFrom).ToList();
         Assert.All(restored, p => Assert.Equal("", p.RoutingReason));
