@@ -4,11 +4,13 @@ using Mesh.Kafka;
 using Mesh.Kafka.SchemaRegistry;
 using Mesh.Router.Admin;
 using Mesh.Router.Bandits;
+using Mesh.Router.Deduplication;
 using Mesh.Router.Experiments;
 using Mesh.Router.Experiments.Dapr;
 using Mesh.Router.Inference;
 using Mesh.Router.Options;
 using Mesh.Router.Routing;
+using Mesh.Router.Shedding;
 using Mesh.Router.Telemetry;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
@@ -99,6 +101,8 @@ public static class RouterExtensions
             sp.GetRequiredService<ILoggerFactory>().CreateLogger<DeadLetterPublisher>(),
             sp.GetRequiredService<WireFormatWriter>()));
         builder.Services.AddSingleton<RecordCompletion>();
+        builder.Services.AddSingleton<RequestIdDeduplicator>();
+        builder.Services.AddSingleton<LagShedder>();
         builder.Services.AddSingleton<OutputWriter>();
         builder.Services.AddSingleton<ArmCaller>();
         builder.Services.AddSingleton<BatchProcessor>();

@@ -16,7 +16,7 @@ public sealed class ConsumerMetricsTests
         var totals = CounterTotals.While(ConsumerTelemetry.Name, services.GetRequiredService<IMeterFactory>(), () => new ConsumerTelemetry(services.GetRequiredService<IMeterFactory>()).AddZeros());
 
         Assert.Equal(
-            ["mesh.consumer.flushes", "mesh.consumer.records.dead_lettered", "mesh.consumer.records.filtered", "mesh.consumer.records.tombstones", "mesh.consumer.records.written"],
+            ["mesh.consumer.flushes", "mesh.consumer.records.dead_lettered", "mesh.consumer.records.duplicates", "mesh.consumer.records.filtered", "mesh.consumer.records.tombstones", "mesh.consumer.records.written"],
             totals.Keys.Order());
         Assert.All(totals.Values, v => Assert.Equal(0, v));
     }

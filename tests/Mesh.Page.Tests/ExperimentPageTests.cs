@@ -30,7 +30,8 @@ public sealed class ExperimentPageTests(KafkaTestCluster cluster) : IClassFixtur
     public async Task Page_WhileRecordsFlow_ShowsBothArmsUpdatingWithCharts()
     {
         var topics = await CreateTopicsAsync();
-        await using var feed = new PredictionFeed(cluster.BootstrapServers, topics);
+        // Every fourth primary Prediction routed by lag-aware shedding: the shedding panel shows about a quarter.
+        await using var feed = new PredictionFeed(cluster.BootstrapServers, topics, shedEvery: 4);
         await using var app = CreateSink(topics);
         await app.StartAsync();
 
@@ -86,6 +87,12 @@ public sealed class ExperimentPageTests(KafkaTestCluster cluster) : IClassFixtur
                 "the arm table is wider than its section at 1280 pixels");
             // Every total and column says what it counts.
             Assert.Contains("label", await page.GetAttributeAsync("[data-total=pending]", "title") ?? "", StringComparison.Ordinal);
+            // The shedding panel, from the Predictions' routing_reason: a quarter of the window's records, and shadow copies.
+            await WaitUntilAsync(page, "n => document.querySelector('[data-shedding]').className.includes('active')");
+            var shed = double.Parse(await page.GetAttributeAsync("[data-field=shedShare]", "data-share") ?? "", System.Globalization.CultureInfo.InvariantCulture);
+            Assert.InRange(shed, 0.15, 0.35);
+            Assert.Contains("routed to the champion by shedding", await page.InnerTextAsync("[data-shedding]"), StringComparison.Ordinal);
+            Assert.Contains("shadow copies for", await page.InnerTextAsync("[data-shedding]"), StringComparison.Ordinal);
 
             // A few more samples so the screenshot shows lines over time, not a single step.
             var samples = await page.EvaluateAsync<int>("() => state.samples.length");

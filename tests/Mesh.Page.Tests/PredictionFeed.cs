@@ -8,6 +8,7 @@ namespace Mesh.Page.Tests;
 /// <summary>
 /// Streams what the router and the producer put on the metrics sink's topics during the demo, until disposed:
 /// an A/B test split at random (logreg ~90% right, boosted ~97%) with a shadow copy of every request, and each label shortly after.
+/// With <c>shedEvery</c> = n, every n-th primary Prediction says the router routed it by lag-aware shedding.
 /// </summary>
 internal sealed class PredictionFeed : IAsyncDisposable
 {
@@ -20,9 +21,12 @@ internal sealed class PredictionFeed : IAsyncDisposable
     private long _sent;
     private int _disposed;
 
-    public PredictionFeed(string bootstrapServers, MeshTopics topics, int perTick = 20, int tickMs = 100)
+    private readonly int _shedEvery;
+
+    public PredictionFeed(string bootstrapServers, MeshTopics topics, int perTick = 20, int tickMs = 100, int shedEvery = 0)
     {
         _topics = topics;
+        _shedEvery = shedEvery;
         _producer = new ProducerBuilder<byte[], byte[]>(new ProducerConfig { BootstrapServers = bootstrapServers, LingerMs = 5 }).Build();
         _loop = Task.Run(() => RunAsync(perTick, tickMs, _stop.Token));
     }
@@ -66,7 +70,13 @@ internal sealed class PredictionFeed : IAsyncDisposable
                 var right = random.NextDouble() < (boosted ? 0.97 : 0.90);
                 var predicted = right ? truth : s_classes[(Array.IndexOf(s_classes, truth) + 1) % 3];
                 var latency = (boosted ? 4.0 : 2.5) + random.NextDouble() * 3 + (random.NextDouble() < 0.02 ? 20 : 0);
-                Produce(_topics.Predictions, entity, Prediction(requestId, entity, boosted ? "boosted" : "logreg", predicted, latency, shadow: false));
+                var primary = Prediction(requestId, entity, boosted ? "boosted" : "logreg", predicted, latency, shadow: false);
+                if (_shedEvery > 0 && n % _shedEvery == 0)
+                {
+                    primary.RoutingReason = "shed";
+                }
+
+                Produce(_topics.Predictions, entity, primary);
                 var shadowPredicted = random.NextDouble() < 0.93 ? truth : s_classes[(Array.IndexOf(s_classes, truth) + 2) % 3];
                 Produce(_topics.ShadowPredictions, entity, Prediction(requestId, entity, "challenger", shadowPredicted, latency + 1, shadow: true));
                 Produce(_topics.Labels, entity, new Label { RequestId = requestId, EntityId = entity, Value = truth, ObservedTime = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTime(DateTime.UtcNow) });

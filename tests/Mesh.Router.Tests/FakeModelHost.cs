@@ -41,6 +41,12 @@ internal sealed class FakeModelHost : IAsyncDisposable
     public const string BusyModel = "busy";
 
     public const int BusyRefusals = 3;
+
+    /// <summary>A model that takes <see cref="SlowCallMs"/> per call: a host the router cannot keep up with.</summary>
+    public const string SlowModel = "slow";
+
+    public const int SlowCallMs = 20;
+
     public static readonly string[] ClassNames = ["large", "small"];
 
     private readonly WebApplication _app;
@@ -138,6 +144,11 @@ internal sealed class FakeModelHost : IAsyncDisposable
             if (request.ModelName == GatedModel)
             {
                 await state.Gate.Task.WaitAsync(context.CancellationToken);
+            }
+
+            if (request.ModelName == SlowModel)
+            {
+                await Task.Delay(SlowCallMs, context.CancellationToken);
             }
 
             if (request.ModelName == BusyModel && state.Refuse())

@@ -119,12 +119,16 @@ internal sealed class RouterTestHost : IAsyncDisposable
             Values = { i % 10, 1, 2, 3 },
         }).ToList();
 
-    public void Produce(IEnumerable<FeatureRecord> records)
+    public void Produce(IEnumerable<FeatureRecord> records) =>
+        Produce(records.Select(r => new Message<byte[], byte[]> { Key = Encoding.UTF8.GetBytes(r.EntityId), Value = r.ToByteArray() }));
+
+    /// <summary>Produces the messages as they are (a replayed record's headers, say) to the features topic.</summary>
+    public void Produce(IEnumerable<Message<byte[], byte[]>> messages)
     {
         using var producer = new ProducerBuilder<byte[], byte[]>(new ProducerConfig { BootstrapServers = _cluster.BootstrapServers }).Build();
-        foreach (var record in records)
+        foreach (var message in messages)
         {
-            producer.Produce(Features, new Message<byte[], byte[]> { Key = Encoding.UTF8.GetBytes(record.EntityId), Value = record.ToByteArray() });
+            producer.Produce(Features, message);
         }
 
         if (producer.Flush(TimeSpan.FromSeconds(30)) != 0)

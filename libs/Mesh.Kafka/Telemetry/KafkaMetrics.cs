@@ -57,6 +57,9 @@ public sealed class KafkaMetrics
         return client;
     }
 
+    /// <summary>The registered consumers of <paramref name="groupId"/>, for a service that acts on its own lag.</summary>
+    public IEnumerable<KafkaClientMetrics> Consumers(string groupId) => _clients.Where(c => c.GroupId == groupId);
+
     /// <summary>Counts one rebalance event (<c>assigned</c>, <c>revoked</c> or <c>lost</c>) of <paramref name="client"/>.</summary>
     public void OnRebalance(KafkaClientMetrics client, string kind) =>
         _rebalances.Add(1, Group(client.GroupId ?? ""), new KeyValuePair<string, object?>("event", kind));

@@ -22,6 +22,7 @@ internal sealed partial class PredictionConsumerWorker(
     WireFormatReader wireFormat,
     WireFormatWriter wireFormatWriter,
     ConsumerTelemetry telemetry,
+    TimeProvider time,
     IHostApplicationLifetime lifetime,
     ILogger<PredictionConsumerWorker> logger) : BackgroundService
 {
@@ -38,7 +39,10 @@ internal sealed partial class PredictionConsumerWorker(
         telemetry.AddZeros();
         var o = options.Value;
         var topics = o.ResolveTopics(kafka.Options.Topics.Predictions, kafka.Options.Topics.ShadowPredictions);
-        var handler = new PredictionRecordHandler(sink, new OffsetTracker(), PredictionFilter.From(o), wireFormat);
+        var deduplicator = o.Deduplication.Enabled
+            ? new PredictionDeduplicator(o.Deduplication.MaxRequestIds, TimeSpan.FromMinutes(o.Deduplication.MaxAgeMinutes), time)
+            : null;
+        var handler = new PredictionRecordHandler(sink, new OffsetTracker(), PredictionFilter.From(o), wireFormat, deduplicator);
         IProducer<byte[], byte[]>? producer = null;
         IConsumer<byte[], byte[]>? consumer = null;
         try
@@ -89,10 +93,13 @@ internal sealed partial class PredictionConsumerWorker(
     private void Handle(IConsumer<byte[], byte[]> consumer, PredictionRecordHandler handler, DeadLetterPublisher deadLetters, ConsumeResult<byte[], byte[]> record)
     {
         using var activity = KafkaTracing.StartProcess(ConsumerTelemetry.ActivitySource, record, options.Value.GroupId);
-        var (writtenBefore, tombstonesBefore) = (handler.Written, handler.Tombstones);
+        var (writtenBefore, tombstonesBefore, duplicatesBefore) = (handler.Written, handler.Tombstones, handler.Duplicates);
         if (handler.TryHandle(record, out var error))
         {
-            (handler.Written > writtenBefore ? telemetry.Written : handler.Tombstones > tombstonesBefore ? telemetry.Tombstones : telemetry.Filtered).Add(1);
+            (handler.Written > writtenBefore ? telemetry.Written
+                : handler.Tombstones > tombstonesBefore ? telemetry.Tombstones
+                : handler.Duplicates > duplicatesBefore ? telemetry.Duplicates
+                : telemetry.Filtered).Add(1);
             return;
         }
 

@@ -12,7 +12,12 @@ namespace Mesh.Consumer.Handling;
 /// sink; releases offsets only for what the sink made durable (or what was filtered out, or dead-lettered and
 /// acknowledged), in partition order, so a crash never skips an unwritten record.
 /// </summary>
-internal sealed class PredictionRecordHandler(IPredictionSink sink, OffsetTracker offsets, PredictionFilter? filter = null, WireFormatReader? reader = null)
+internal sealed class PredictionRecordHandler(
+    IPredictionSink sink,
+    OffsetTracker offsets,
+    PredictionFilter? filter = null,
+    WireFormatReader? reader = null,
+    PredictionDeduplicator? deduplicator = null)
 {
     private readonly PredictionFilter _filter = filter ?? PredictionFilter.All;
     private readonly WireFormatReader _reader = reader ?? WireFormatReader.Unchecked;
@@ -65,17 +70,22 @@ internal sealed class PredictionRecordHandler(IPredictionSink sink, OffsetTracke
             return false;
         }
 
-        if (_filter.Keeps(prediction))
+        if (!_filter.Keeps(prediction))
+        {
+            Filtered++;
+        }
+        else if (deduplicator is not null && !deduplicator.TryAdd(prediction))
+        {
+            // Written already: a replay, or the router's at-least-once redelivery after a restart.
+            Duplicates++;
+        }
+        else
         {
             sink.Write(prediction, ProtobufBytes(raw));
             Written++;
         }
-        else
-        {
-            Filtered++;
-        }
 
-        // Filtered records release their offsets with the written ones around them, in order.
+        // Filtered and duplicate records release their offsets with the written ones around them, in order.
         _unflushed.Add(record.TopicPartitionOffset);
         return true;
     }
@@ -98,6 +108,9 @@ internal sealed class PredictionRecordHandler(IPredictionSink sink, OffsetTracke
 
     /// <summary>Predictions the filter left out.</summary>
     public long Filtered { get; private set; }
+
+    /// <summary>Predictions not written because the same request id was written already (see <see cref="PredictionDeduplicator"/>).</summary>
+    public long Duplicates { get; private set; }
 
     /// <summary>Records without a value (tombstones): skipped, not written and not dead-lettered.</summary>
     public long Tombstones { get; private set; }

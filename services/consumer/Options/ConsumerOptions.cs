@@ -50,6 +50,8 @@ internal sealed class ConsumerOptions : IValidatableObject
     /// <summary>fsync files at each flush before their offsets are stored (a power cut then loses nothing either).</summary>
     public bool Fsync { get; set; } = true;
 
+    public DeduplicationOptions Deduplication { get; set; } = new();
+
     public static bool IsStdout(string? output) =>
         output is null || output.Length == 0 || output == "-" || string.Equals(output, "stdout", StringComparison.OrdinalIgnoreCase);
 
@@ -97,6 +99,16 @@ internal sealed class ConsumerOptions : IValidatableObject
         if (ParsedFormat == OutputFormat.Parquet && IsStdout(Output))
         {
             yield return new ValidationResult("Consumer:Output must be a file path when Consumer:Format is parquet.");
+        }
+
+        if (Deduplication.MaxRequestIds is < 1 or > 10_000_000)
+        {
+            yield return new ValidationResult($"Consumer:Deduplication:MaxRequestIds must be between 1 and 10,000,000 (was {Deduplication.MaxRequestIds}).");
+        }
+
+        if (Deduplication.MaxAgeMinutes is < 0 or > 10_080)
+        {
+            yield return new ValidationResult($"Consumer:Deduplication:MaxAgeMinutes must be between 0 (no age bound) and 10,080 (was {Deduplication.MaxAgeMinutes}).");
         }
 
         if (Rolls && IsStdout(Output) && ParsedFormat != OutputFormat.Table)

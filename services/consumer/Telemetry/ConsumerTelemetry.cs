@@ -16,6 +16,7 @@ internal sealed class ConsumerTelemetry
         Written = meter.CreateCounter<long>("mesh.consumer.records.written", description: "Predictions written to the output.");
         Filtered = meter.CreateCounter<long>("mesh.consumer.records.filtered", description: "Predictions left out by the experiment, arm and model filters.");
         Tombstones = meter.CreateCounter<long>("mesh.consumer.records.tombstones", description: "Records without a value (tombstones), skipped.");
+        Duplicates = meter.CreateCounter<long>("mesh.consumer.records.duplicates", description: "Predictions not written because their request id was written already (a replay or a redelivery).");
         DeadLettered = meter.CreateCounter<long>("mesh.consumer.records.dead_lettered", description: "Records sent to the dead-letter topic.");
         Flushes = meter.CreateCounter<long>("mesh.consumer.flushes", description: "Flushes of the output after which offsets were stored.");
     }
@@ -28,6 +29,8 @@ internal sealed class ConsumerTelemetry
 
     public Counter<long> Tombstones { get; }
 
+    public Counter<long> Duplicates { get; }
+
     public Counter<long> DeadLettered { get; }
 
     public Counter<long> Flushes { get; }
@@ -38,7 +41,7 @@ internal sealed class ConsumerTelemetry
     /// </summary>
     public void AddZeros()
     {
-        foreach (var counter in (Counter<long>[])[Written, Filtered, Tombstones, DeadLettered, Flushes])
+        foreach (var counter in (Counter<long>[])[Written, Filtered, Tombstones, Duplicates, DeadLettered, Flushes])
         {
             counter.Add(0);
         }

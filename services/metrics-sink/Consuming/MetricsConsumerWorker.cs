@@ -6,6 +6,7 @@ using Mesh.Kafka.Telemetry;
 using Mesh.MetricsSink.Aggregation;
 using Mesh.MetricsSink.Drift;
 using Mesh.MetricsSink.Options;
+using Mesh.MetricsSink.Page;
 using Mesh.MetricsSink.Promotion;
 using Mesh.MetricsSink.Telemetry;
 using Microsoft.Extensions.Options;
@@ -28,7 +29,8 @@ internal sealed partial class MetricsConsumerWorker(
     ILogger<MetricsConsumerWorker> logger,
     DriftMonitor? drift = null,
     RegisteredModelNames? modelNames = null,
-    JoinTracer? tracer = null) : BackgroundService
+    JoinTracer? tracer = null,
+    ShedTally? shedding = null) : BackgroundService
 {
     /// <summary>How often a dead letter is produced before the process gives up and stops.</summary>
     public const int MaxDeadLetterAttempts = 3;
@@ -42,7 +44,7 @@ internal sealed partial class MetricsConsumerWorker(
     {
         telemetry.AddZeros();
         var topics = kafka.Options.Topics;
-        var handler = new MetricsRecordHandler(joiner, topics.Labels, topics.DeadLetter, wireFormat, drift, modelNames, tracer);
+        var handler = new MetricsRecordHandler(joiner, topics.Labels, topics.DeadLetter, wireFormat, drift, modelNames, tracer, shedding);
         var offsets = new OffsetTracker();
         // Records handed to the shared join state (Redis): their offsets are stored once it decided them.
         var deferred = new Queue<(long Sequence, TopicPartition Partition, long Offset)>();

@@ -4,6 +4,7 @@ using Mesh.Contracts.V1;
 using Mesh.Kafka.SchemaRegistry;
 using Mesh.MetricsSink.Aggregation;
 using Mesh.MetricsSink.Drift;
+using Mesh.MetricsSink.Page;
 using Mesh.MetricsSink.Promotion;
 using Mesh.MetricsSink.Telemetry;
 
@@ -14,7 +15,7 @@ namespace Mesh.MetricsSink.Consuming;
 /// Prediction), framed in Confluent's wire format or plain, and applies it to the join. Transport-free so it is
 /// tested without Kafka.
 /// </summary>
-internal sealed class MetricsRecordHandler(PredictionLabelJoiner joiner, string labelsTopic, string? deadLetterTopic = null, WireFormatReader? reader = null, DriftMonitor? drift = null, RegisteredModelNames? modelNames = null, JoinTracer? tracer = null)
+internal sealed class MetricsRecordHandler(PredictionLabelJoiner joiner, string labelsTopic, string? deadLetterTopic = null, WireFormatReader? reader = null, DriftMonitor? drift = null, RegisteredModelNames? modelNames = null, JoinTracer? tracer = null, ShedTally? shedding = null)
 {
     private readonly WireFormatReader _reader = reader ?? WireFormatReader.Unchecked;
 
@@ -55,6 +56,7 @@ internal sealed class MetricsRecordHandler(PredictionLabelJoiner joiner, string 
             modelNames?.Observe(prediction);
             // Drift needs no label: every Prediction counts, a redelivered one too (one record more in a window's bins).
             drift?.Observe(prediction);
+            shedding?.Observe(prediction);
             var outcome = joiner.AddPrediction(prediction, origin);
             if (tracer is not null)
             {

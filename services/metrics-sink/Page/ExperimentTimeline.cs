@@ -32,7 +32,7 @@ internal sealed class ExperimentTimeline(int capacity)
         }
     }
 
-    public void Add(SummaryDocument snapshot)
+    public void Add(SummaryDocument snapshot, IReadOnlyList<ShedSample>? shedding = null)
     {
         var arms = new List<ArmSample>();
         lock (_gate)
@@ -47,7 +47,7 @@ internal sealed class ExperimentTimeline(int capacity)
             }
         }
 
-        var sample = new TimelineSample(new DateTimeOffset(DateTime.SpecifyKind(snapshot.Updated, DateTimeKind.Utc)).ToUnixTimeMilliseconds(), arms);
+        var sample = new TimelineSample(new DateTimeOffset(DateTime.SpecifyKind(snapshot.Updated, DateTimeKind.Utc)).ToUnixTimeMilliseconds(), arms, shedding ?? []);
         lock (_gate)
         {
             _ring[_next] = sample;

@@ -29,6 +29,7 @@ internal static class PageExtensions
             .ValidateDataAnnotations()
             .ValidateOnStart();
         builder.Services.AddSingleton(sp => new ExperimentTimeline(sp.GetRequiredService<IOptions<PageOptions>>().Value.MaxSamples));
+        builder.Services.AddSingleton<ShedTally>();
         builder.Services.AddHostedService<PageSamplingService>();
         return builder;
     }

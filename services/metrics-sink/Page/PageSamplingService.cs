@@ -7,18 +7,19 @@ namespace Mesh.MetricsSink.Page;
 internal sealed class PageSamplingService(
     PredictionLabelJoiner joiner,
     ExperimentTimeline timeline,
+    ShedTally shedding,
     IOptions<PageOptions> options,
     TimeProvider time) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(options.Value.SampleIntervalMs), time);
-        timeline.Add(joiner.Snapshot());
+        timeline.Add(joiner.Snapshot(), shedding.Snapshot());
         try
         {
             while (await timer.WaitForNextTickAsync(stoppingToken))
             {
-                timeline.Add(joiner.Snapshot());
+                timeline.Add(joiner.Snapshot(), shedding.Snapshot());
             }
         }
         catch (OperationCanceledException)

@@ -184,6 +184,7 @@ internal sealed partial class ExperimentRegistry(
     {
         var options = routerOptions.Value;
         var topics = kafkaOptions.Value.Topics;
+        telemetry.AddExperimentZeros(definition.Name);
         var arms = await Task.WhenAll(definition.Arms.Select(a => GetArmAsync(definition.Name, a, isShadow: false, definition.Features, cancellationToken))).ConfigureAwait(false);
         var shadows = await Task.WhenAll((definition.Shadows ?? []).Select(a => GetArmAsync(definition.Name, a, isShadow: true, definition.Features, cancellationToken))).ConfigureAwait(false);
         var strategy = definition.Strategy switch

@@ -37,6 +37,10 @@ internal sealed class RouterOptions
     public ExactlyOnceOptions ExactlyOnce { get; set; } = new();
 
     public FeatureOptions Features { get; set; } = new();
+
+    public DeduplicationOptions Deduplication { get; set; } = new();
+
+    public SheddingOptions Shedding { get; set; } = new();
 }
 
 /// <summary>Consume-transform-produce in Kafka transactions (<c>Router:ExactlyOnce</c>).</summary>

@@ -34,12 +34,14 @@ internal sealed class RouterOptionsValidator : IValidateOptions<RouterOptions>
         }
 
         // ValidateDataAnnotations does not descend into nested sections.
-        foreach (var section in new object[] { options.Shadow, options.CircuitBreaker, options.Bandit, options.Backpressure, options.ExactlyOnce, options.Features })
+        foreach (var section in new object[] { options.Shadow, options.CircuitBreaker, options.Bandit, options.Backpressure, options.ExactlyOnce, options.Features, options.Deduplication, options.Shedding })
         {
             var results = new List<System.ComponentModel.DataAnnotations.ValidationResult>();
             System.ComponentModel.DataAnnotations.Validator.TryValidateObject(section, new(section), results, validateAllProperties: true);
             errors.AddRange(results.Select(r => r.ErrorMessage ?? "Router: invalid setting."));
         }
+
+        errors.AddRange(options.Shedding.OrderErrors());
 
         if (options.Admin.Token is { Length: > 0 } token && token.Length < 16)
         {

@@ -84,6 +84,7 @@ internal sealed partial class BatchProcessor(
 
                 var prediction = PredictionFactory.Create(request.Record, answeredBy, request.Probability, request.PolicyVersion, output, produced, call.InferenceMs, DateTime.UtcNow);
                 prediction.Fallback = isFallback;
+                prediction.RoutingReason = request.RoutingReason;
                 writer.ProducePrediction(request.Record, prediction, request.Context, topic, primary: true);
             }
         }

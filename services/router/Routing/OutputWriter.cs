@@ -4,6 +4,7 @@ using Mesh.Contracts.V1;
 using Mesh.Kafka;
 using Mesh.Kafka.SchemaRegistry;
 using Mesh.Router.Batching;
+using Mesh.Router.Deduplication;
 using Mesh.Router.Experiments;
 using Mesh.Router.Telemetry;
 
@@ -19,6 +20,7 @@ internal sealed partial class OutputWriter(
     DeadLetterPublisher deadLetters,
     WireFormatWriter wireFormat,
     RecordCompletion completion,
+    RequestIdDeduplicator deduplicator,
     RouterTelemetry telemetry,
     IHostApplicationLifetime lifetime,
     ILogger<OutputWriter> logger)
@@ -74,12 +76,23 @@ internal sealed partial class OutputWriter(
     /// </summary>
     public void DeadLetter(RoutedRecord record, string errorClass, string reason, string experiment = "", string arm = "")
     {
+        if (experiment.Length > 0 && record.Feature is { } feature)
+        {
+            deduplicator.Release(experiment, feature.RequestId);
+        }
+
         telemetry.DeadLetters.Add(1, new KeyValuePair<string, object?>("error_class", errorClass));
         Produce(
             (deadLetters, completion, record, errorClass, reason, experiment, arm),
             static s => s.deadLetters.Publish(
                 s.record.Source, s.errorClass, s.reason, ok => s.completion.OnOutputDelivered(s.record, ok), s.record.Activity, experiment: s.experiment, arm: s.arm));
     }
+
+    /// <summary>
+    /// One output the record no longer owes (an experiment that predicted its request id already): counted as done,
+    /// so the record's offset still completes in order.
+    /// </summary>
+    public void Skip(RoutedRecord record) => completion.OnOutputDelivered(record, delivered: true);
 
     /// <summary>Dead-letters (or, for ensemble members, fails) every request of the batch from <paramref name="from"/> on.</summary>
     public void DeadLetterRest(ArmRuntime arm, Batch<ArmRequest> batch, int from, string reason)

@@ -5,9 +5,11 @@ using Mesh.Contracts.V1;
 using Mesh.Kafka;
 using Mesh.Kafka.SchemaRegistry;
 using Mesh.Kafka.Telemetry;
+using Mesh.Router.Deduplication;
 using Mesh.Router.Experiments;
 using Mesh.Router.Options;
 using Mesh.Router.RateLimiting;
+using Mesh.Router.Shedding;
 using Mesh.Router.Telemetry;
 using Microsoft.Extensions.Options;
 
@@ -26,6 +28,8 @@ internal sealed class RoutingPipeline(
     OutputWriter writer,
     WireFormatReader wireFormat,
     OffsetTracker offsets,
+    RequestIdDeduplicator deduplicator,
+    LagShedder shedder,
     RouterTelemetry telemetry)
 {
     private static readonly TimeSpan s_pausedPoll = TimeSpan.FromMilliseconds(100);
@@ -89,13 +93,23 @@ internal sealed class RoutingPipeline(
         // cannot take (say, the wrong number of features for its model) is still predicted by the others.
         record.ExpectOutputs(experiments.Count);
 
+        // Once per record, so every experiment routes the record at the same level.
+        var level = shedder.Current();
+
         // Sticky by entity; a record without one still gets a stable arm through its request id.
         var stickyKey = feature.EntityId.Length > 0 ? feature.EntityId : feature.RequestId;
         var nonFinite = NonFiniteFeature.IndexOf(feature.Values);
         for (var i = 0; i < experiments.Count; i++)
         {
             var experiment = experiments[i];
-            var choice = experiment.Choose(stickyKey, _random);
+            if (!deduplicator.TryClaim(experiment.Name, feature.RequestId, result.Offset.Value))
+            {
+                // Predicted already (a redelivery, or a replay of a record that was not dead-lettered here).
+                writer.Skip(record);
+                continue;
+            }
+
+            var choice = Choose(experiment, stickyKey, level, out var routingReason);
             var arm = experiment.Arms[Math.Max(choice.Index, 0)];
             TagChoice(record.Activity, experiment, choice.Index < 0 ? EnsembleJoin.ArmName : arm.Identity.Arm, experiments.Count);
             if (experiment.Definition.FeatureSet is { } featureSet && feature.FeatureSet.Length > 0 && feature.FeatureSet != featureSet)
@@ -128,8 +142,33 @@ internal sealed class RoutingPipeline(
                 continue;
             }
 
-            Dispatch(record, experiment, choice, columns, nonFinite >= 0, pauser, cancellationToken);
+            Dispatch(record, experiment, choice, columns, routingReason, level, nonFinite >= 0, pauser, cancellationToken);
         }
+    }
+
+    /// <summary>
+    /// The experiment's choice, or at <see cref="ShedLevel.Challengers"/> the fallback arm (the champion) for every
+    /// record, with probability 1 (under shedding the champion gets them all) and the reason on the Prediction. The
+    /// policy is not asked then: a bandit would count pulls of arms it was not given. An ensemble has no challengers,
+    /// and an experiment without a fallback has no champion to send them to: both stay at the shadows level.
+    /// </summary>
+    private ArmChoice Choose(ExperimentRuntime experiment, string stickyKey, ShedLevel level, out string routingReason)
+    {
+        routingReason = "";
+        if (level < ShedLevel.Challengers || experiment.Fallback is not { } champion || experiment.Strategy == ExperimentStrategy.Ensemble)
+        {
+            return experiment.Choose(stickyKey, _random);
+        }
+
+        var index = 0;
+        while (!ReferenceEquals(experiment.Arms[index], champion))
+        {
+            index++;
+        }
+
+        routingReason = RoutingReasons.Shed;
+        telemetry.ShedRecords.Add(1, new KeyValuePair<string, object?>("experiment", experiment.Name), new KeyValuePair<string, object?>("kind", "challenger"));
+        return new ArmChoice(index, 1.0, experiment.PolicyVersion);
     }
 
     /// <summary>
@@ -152,7 +191,16 @@ internal sealed class RoutingPipeline(
         activity.AddEvent(new ActivityEvent("mesh.arm_chosen", tags: new ActivityTagsCollection { ["mesh.experiment"] = experiment.Name, ["mesh.arm"] = arm }));
     }
 
-    private void Dispatch(RoutedRecord record, ExperimentRuntime experiment, ArmChoice choice, int[]? columns, bool nonFinite, IConsumePauser pauser, CancellationToken cancellationToken)
+    private void Dispatch(
+        RoutedRecord record,
+        ExperimentRuntime experiment,
+        ArmChoice choice,
+        int[]? columns,
+        string routingReason,
+        ShedLevel level,
+        bool nonFinite,
+        IConsumePauser pauser,
+        CancellationToken cancellationToken)
     {
         if (experiment.RateLimiter is { } limiter)
         {
@@ -169,7 +217,17 @@ internal sealed class RoutingPipeline(
         }
         else
         {
-            Add(experiment.Arms[choice.Index], new ArmRequest(record, choice.Probability, choice.PolicyVersion, experiment.Contexts.Arms[choice.Index], Columns: columns), pauser, cancellationToken);
+            Add(experiment.Arms[choice.Index],
+                new ArmRequest(record, choice.Probability, choice.PolicyVersion, experiment.Contexts.Arms[choice.Index], Columns: columns, RoutingReason: routingReason),
+                pauser,
+                cancellationToken);
+        }
+
+        if (level >= ShedLevel.Shadows && experiment.Shadows.Count > 0)
+        {
+            // Lag-aware shedding, first level: no shadow copies at all until the lag falls again.
+            telemetry.ShedRecords.Add(experiment.Shadows.Count, new KeyValuePair<string, object?>("experiment", experiment.Name), new KeyValuePair<string, object?>("kind", "shadow"));
+            return;
         }
 
         // Shadows never wait: a shadow whose batches are all busy does not get this record (shed first).

@@ -30,6 +30,7 @@ internal sealed class RouterTelemetry
     // Keyed by the tags' values: an arm whose model changed gets a new runtime, which takes over the arm's series.
     private readonly ConcurrentDictionary<string, (KeyValuePair<string, object?>[] Tags, Func<int> Value)> _inFlight = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, (KeyValuePair<string, object?>[] Tags, Func<CircuitState> Value)> _circuits = new(StringComparer.Ordinal);
+    private Func<int> _shedLevel = static () => 0;
 
     public RouterTelemetry(IMeterFactory meterFactory)
     {
@@ -51,6 +52,12 @@ internal sealed class RouterTelemetry
         RateLimited = meter.CreateCounter<long>("mesh.router.rate_limited", "{record}", "Records that waited for their experiment's rate limit.");
         HostUnavailableWaits = meter.CreateCounter<long>("mesh.router.host_unavailable_waits", "{call}", "ModelInfer calls that found the model host unreachable while the arm had no fallback; the batch was held and retried.");
         HostBusy = meter.CreateCounter<long>("mesh.router.host_busy", "{call}", "ModelInfer calls a model host refused with RESOURCE_EXHAUSTED (its queue was full) and the router retried.");
+        DuplicatesSkipped = meter.CreateCounter<long>("mesh.router.duplicates_skipped", "{record}",
+            "Records not predicted again because the experiment had already predicted their request id (a redelivery or a replay), by experiment.");
+        ShedRecords = meter.CreateCounter<long>("mesh.router.shed.records", "{record}",
+            "Shed under consumer lag, by experiment and kind: shadow (shadow copies not made) or challenger (records sent to the fallback arm without asking the policy).");
+        meter.CreateObservableGauge("mesh.router.shed.level", () => _shedLevel(), "1",
+            "The router's lag-aware shedding level: 0 nothing shed, 1 shadows shed, 2 shadows and challengers shed.");
         meter.CreateObservableGauge("mesh.router.batches.in_flight", ObserveInFlight, "{batch}", "Batches of an arm open or being processed (at most its MaxInFlightBatches), by experiment and arm.");
         meter.CreateObservableGauge("mesh.router.circuit.state", ObserveCircuits, "1",
             "1 for the state each arm's circuit is in (closed, open, half_open), 0 for the others, by experiment and arm.");
@@ -84,6 +91,10 @@ internal sealed class RouterTelemetry
 
     public Counter<long> HostUnavailableWaits { get; }
 
+    public Counter<long> DuplicatesSkipped { get; }
+
+    public Counter<long> ShedRecords { get; }
+
     /// <summary>
     /// Puts the counters whose label sets are known at start on /metrics at zero, so an alert on their rate reads 0
     /// rather than "no data". Called once the meter provider listens (a measurement before that is lost).
@@ -115,6 +126,18 @@ internal sealed class RouterTelemetry
         HostUnavailableWaits.Add(0, armTags);
         Pauses.Add(0, armTags);
     }
+
+    /// <summary>The same for an experiment's own counters, when a spec brings the experiment in.</summary>
+    public void AddExperimentZeros(string experiment)
+    {
+        var tag = new KeyValuePair<string, object?>("experiment", experiment);
+        DuplicatesSkipped.Add(0, tag);
+        ShedRecords.Add(0, tag, new KeyValuePair<string, object?>("kind", "shadow"));
+        ShedRecords.Add(0, tag, new KeyValuePair<string, object?>("kind", "challenger"));
+    }
+
+    /// <summary>Reports the shedding level from now on (the router has one shedder).</summary>
+    public void TrackShedLevel(Func<int> level) => _shedLevel = level;
 
     /// <summary>Records a Prediction acknowledged <paramref name="elapsed"/> after its record's event time.</summary>
     public void RecordEndToEnd(string experiment, string arm, TimeSpan elapsed) =>

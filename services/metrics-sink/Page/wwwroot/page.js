@@ -118,6 +118,7 @@ function render(data) {
     }
     const verdict = data.verdicts.find(v => v.experiment === experiment.experiment);
     renderExperiment(section, experiment, verdict);
+    renderShedding(section, experiment.experiment);
     renderDrift(section, (s.drift || []).filter(d => d.experiment === experiment.experiment));
   }
 }
@@ -136,6 +137,7 @@ function buildSection(name) {
   h2.appendChild(el('span', { class: 'kind' }, 'experiment'));
   section.appendChild(h2);
   section.appendChild(el('div', { class: 'verdict', 'data-verdict': '' }));
+  section.appendChild(el('div', { class: 'shedding', 'data-shedding': '' }));
   const table = el('table', { class: 'arms' });
   const head = el('tr');
   for (const [h, help] of [
@@ -224,6 +226,29 @@ function heat(psi, threshold, alert) {
   const x = Math.min(psi / threshold, 1);
   const hue = 130 - 90 * x;
   return `hsl(${hue.toFixed(0)}, 60%, ${(88 - 30 * x).toFixed(0)}%)`;
+}
+
+// Lag-aware shedding (docs/shedding.md), read off the Predictions themselves: the share of the window's records the
+// router sent to the champion instead of asking the policy (routing_reason "shed"), and how many records got their
+// shadow copies (the first level sheds those).
+function renderShedding(section, experiment) {
+  const box = section.querySelector('[data-shedding]');
+  const points = state.samples.map(s => (s.shedding || []).find(x => x.experiment === experiment)).filter(Boolean);
+  if (points.length < 2) { box.replaceChildren(); box.className = 'shedding'; return; }
+  const from = points[Math.max(0, points.length - 1 - RATE_WINDOW)], to = points[points.length - 1];
+  const records = to.predictions - from.predictions;
+  const share = records > 0 ? (to.shed - from.shed) / records : 0;
+  const lines = [...series(experiment).values()];
+  const delta = l => l.points.length < 2 ? 0 : l.points[l.points.length - 1].a.predictions - l.points[Math.max(0, l.points.length - 1 - RATE_WINDOW)].a.predictions;
+  const shadows = lines.filter(l => l.shadow);
+  const primary = lines.filter(l => !l.shadow).reduce((n, l) => n + delta(l), 0);
+  const coverage = shadows.length > 0 && primary > 0 ? shadows.reduce((n, l) => n + delta(l), 0) / (primary * shadows.length) : null;
+  box.className = 'shedding' + (share > 0 ? ' active' : '');
+  const text = (share > 0 ? 'Shedding challengers: ' : 'Not shedding challengers: ')
+    + fmtPct(share) + ' of the last ' + RATE_WINDOW + ' samples\' records routed to the champion by shedding ('
+    + fmtInt(to.shed) + ' since start)'
+    + (coverage === null ? '' : ' · shadow copies for ' + fmtPct(Math.min(coverage, 1)) + ' of records');
+  box.replaceChildren(el('span', { 'data-field': 'shedShare', 'data-share': share.toFixed(4) }, text));
 }
 
 function renderExperiment(section, experiment, verdict) {
