@@ -245,7 +245,7 @@ function renderShedding(section, experiment) {
   const coverage = shadows.length > 0 && primary > 0 ? shadows.reduce((n, l) => n + delta(l), 0) / (primary * shadows.length) : null;
   box.className = 'shedding' + (share > 0 ? ' active' : '');
   const text = (share > 0 ? 'Shedding challengers: ' : 'Not shedding challengers: ')
-    + fmtPct(share) + ' of the last ' + RATE_WINDOW + ' samples\' records routed to the champion by shedding ('
+    + fmtPct(share) + ' of the records of the ' + seconds(RATE_WINDOW) + ' routed to the champion by shedding ('
     + fmtInt(to.shed) + ' since start)'
     + (coverage === null ? '' : ' · shadow copies for ' + fmtPct(Math.min(coverage, 1)) + ' of records');
   box.replaceChildren(el('span', { 'data-field': 'shedShare', 'data-share': share.toFixed(4) }, text));
