@@ -1,5 +1,7 @@
 using System.Buffers.Binary;
 using System.Globalization;
+using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text;
 using Google.Protobuf;
@@ -25,51 +27,9 @@ internal static class OutputTensorDecoder
             case OutputDatatypes.Bytes:
                 return raw is not null ? DecodeBytes(raw.Span, rows, output.Name) : BytesContents(output, rows);
             case OutputDatatypes.Int64:
-            {
-                var labels = new string[rows];
-                if (raw is not null)
-                {
-                    var span = Expect(raw.Span, rows, sizeof(long), output);
-                    for (var i = 0; i < rows; i++)
-                    {
-                        labels[i] = LabelOf(BinaryPrimitives.ReadInt64LittleEndian(span[(i * sizeof(long))..]), classNames, output.Name);
-                    }
-                }
-                else
-                {
-                    var contents = Expect(output.Contents?.Int64Contents, rows, output);
-                    for (var i = 0; i < rows; i++)
-                    {
-                        labels[i] = LabelOf(contents[i], classNames, output.Name);
-                    }
-                }
-
-                return labels;
-            }
-
+                return NumericLabels(output, raw, rows, classNames, output.Contents?.Int64Contents, static span => BinaryPrimitives.ReadInt64LittleEndian(span));
             case OutputDatatypes.Int32:
-            {
-                var labels = new string[rows];
-                if (raw is not null)
-                {
-                    var span = Expect(raw.Span, rows, sizeof(int), output);
-                    for (var i = 0; i < rows; i++)
-                    {
-                        labels[i] = LabelOf(BinaryPrimitives.ReadInt32LittleEndian(span[(i * sizeof(int))..]), classNames, output.Name);
-                    }
-                }
-                else
-                {
-                    var contents = Expect(output.Contents?.IntContents, rows, output);
-                    for (var i = 0; i < rows; i++)
-                    {
-                        labels[i] = LabelOf(contents[i], classNames, output.Name);
-                    }
-                }
-
-                return labels;
-            }
-
+                return NumericLabels(output, raw, rows, classNames, output.Contents?.IntContents, static span => BinaryPrimitives.ReadInt32LittleEndian(span));
             default:
                 throw new InvalidDataException($"output '{output.Name}' is {output.Datatype}; a label output must be {OutputDatatypes.LabelTypes}.");
         }
@@ -176,6 +136,34 @@ internal static class OutputTensorDecoder
 
         return classNames[index];
     }
+
+    // INT64 and INT32 labels alike: from the raw little-endian bytes, or from the typed contents.
+    private static string[] NumericLabels<T>(OutputTensor output, ByteString? raw, int rows, string[] classNames, IList<T>? contents, ReadElement read)
+        where T : struct, IBinaryInteger<T>
+    {
+        var labels = new string[rows];
+        if (raw is not null)
+        {
+            var size = Unsafe.SizeOf<T>();
+            var span = Expect(raw.Span, rows, size, output);
+            for (var i = 0; i < rows; i++)
+            {
+                labels[i] = LabelOf(read(span[(i * size)..]), classNames, output.Name);
+            }
+        }
+        else
+        {
+            var typed = Expect(contents, rows, output);
+            for (var i = 0; i < rows; i++)
+            {
+                labels[i] = LabelOf(long.CreateTruncating(typed[i]), classNames, output.Name);
+            }
+        }
+
+        return labels;
+    }
+
+    private delegate long ReadElement(ReadOnlySpan<byte> bytes);
 
     private static string[] BytesContents(OutputTensor output, int rows)
     {
