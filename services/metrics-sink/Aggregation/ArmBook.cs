@@ -130,18 +130,18 @@ internal sealed class ArmBook(bool journal = false)
     }
 
     /// <summary>The summary's experiments: their arms' figures since start and the verdict shown for each.</summary>
-    public List<ExperimentSummary> Summarize(VerdictBoard verdicts) => _arms.Values
+    public List<ExperimentSummary> Summarize(VerdictBoard verdicts, bool withLatencyBuckets = false) => _arms.Values
         .GroupBy(a => a.Experiment, StringComparer.Ordinal)
         .OrderBy(g => g.Key, StringComparer.Ordinal)
         .Select(g => new ExperimentSummary(g.Key, [.. g
             .OrderBy(a => a.Shadow)
             .ThenBy(a => a.Arm, StringComparer.Ordinal)
-            .Select(Summarize)], verdicts.For(g.Key)))
+            .Select(a => Summarize(a, withLatencyBuckets))], verdicts.For(g.Key)))
         .ToList();
 
     public UnattributedDeadLetterSummary SummarizeUnattributed() => _unattributedDeadLetters.Summarize();
 
-    private static ArmSummary Summarize(ArmStatistics a) => new(
+    private static ArmSummary Summarize(ArmStatistics a, bool withLatencyBuckets) => new(
         a.Arm,
         a.Model,
         a.Version,
@@ -162,7 +162,7 @@ internal sealed class ArmBook(bool journal = false)
         ShadowAgreement = Round(a.Total.ShadowAgreement),
         DeadLetters = a.DeadLetters,
         DeadLetterRate = Round(a.DeadLetterRate),
-        LatencyBuckets = a.Latency.CopyBuckets(),
+        LatencyBuckets = withLatencyBuckets ? a.Latency.CopyBuckets() : null,
     };
 
     private static double? Round(double? value) => value is { } v ? Math.Round(v, 6) : null;

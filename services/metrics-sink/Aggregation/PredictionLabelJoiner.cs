@@ -175,7 +175,11 @@ internal sealed partial class PredictionLabelJoiner
         }
     }
 
-    public SummaryDocument Snapshot()
+    /// <summary>
+    /// The totals and per-arm figures now; with <paramref name="withLatencyBuckets"/>, each arm also carries a copy of
+    /// its latency histogram's buckets (the page's windowed percentiles: only its sampler asks).
+    /// </summary>
+    public SummaryDocument Snapshot(bool withLatencyBuckets = false)
     {
         lock (_gate)
         {
@@ -188,7 +192,7 @@ internal sealed partial class PredictionLabelJoiner
                 _counts.UnmatchedLabels,
                 _counts.PendingPredictions,
                 _counts.PendingLabels,
-                _book.Summarize(_verdicts)) { UnattributedDeadLetters = _book.SummarizeUnattributed() };
+                _book.Summarize(_verdicts, withLatencyBuckets)) { UnattributedDeadLetters = _book.SummarizeUnattributed() };
         }
     }
 

@@ -14,12 +14,12 @@ internal sealed class PageSamplingService(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(options.Value.SampleIntervalMs), time);
-        timeline.Add(joiner.Snapshot(), shedding.Snapshot());
+        timeline.Add(joiner.Snapshot(withLatencyBuckets: true), shedding.Snapshot());
         try
         {
             while (await timer.WaitForNextTickAsync(stoppingToken))
             {
-                timeline.Add(joiner.Snapshot(), shedding.Snapshot());
+                timeline.Add(joiner.Snapshot(withLatencyBuckets: true), shedding.Snapshot());
             }
         }
         catch (OperationCanceledException)
