@@ -99,11 +99,11 @@ Task("Build")
 });
 
 Task("Train")
-    .Description("Train the two demo iris models and export them to ONNX model folders in .mesh/models.")
+    .Description("Train the demo iris models (and the shadow candidate) and export them to ONNX model folders in .mesh/models.")
     .IsDependentOn("Build")
     .Does(() =>
 {
-    DotNetExecute(mesh, $"train --data data/iris.csv --output {models}");
+    DotNetExecute(mesh, $"train --data data/iris.csv --output {models} --with-candidate");
 });
 
 Task("Test")

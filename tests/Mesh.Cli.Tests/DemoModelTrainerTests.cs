@@ -84,6 +84,56 @@ public sealed class DemoModelTrainerTests : IDisposable
     }
 
     [Fact]
+    public void Train_IrisCsv_HoldsOutEveryFifthRowOfEachSpeciesAndReportsAccuracyOnThem()
+    {
+        var models = DemoModelTrainer.Train(IrisData.CsvPath, _repository, TextWriter.Null, withCandidate: true);
+
+        // The held-out file: the 1st, 6th, 11th, ... row of each species, with the source's header, 10 per species.
+        var source = File.ReadAllLines(IrisData.CsvPath).Where(l => !string.IsNullOrWhiteSpace(l)).ToArray();
+        var expected = source.Skip(1)
+            .Select(line => (Line: line, Species: line.Split(',')[4]))
+            .GroupBy(r => r.Species)
+            .SelectMany(g => g.Where((_, i) => i % 5 == 0))
+            .Select(r => Parse(r.Line))
+            .ToList();
+        var holdout = File.ReadAllLines(Path.Combine(_repository, DemoModelTrainer.HoldoutFileName));
+        Assert.Equal(source[0], holdout[0]);
+        Assert.Equal(expected.Select(Key), holdout.Skip(1).Select(Parse).Select(Key));
+        Assert.All(s_classNames, c => Assert.Equal(10, expected.Count(r => r.Species == c)));
+
+        // The candidate is trained only on request, and every model's held-out accuracy is what its ONNX graph scores
+        // on those rows, computed here apart from the trainer.
+        Assert.Equal(["iris-logreg", "iris-boosted", DemoModelTrainer.CandidateName], models.Select(m => m.Name));
+        foreach (var model in models)
+        {
+            using var session = new InferenceSession(model.ModelPath);
+            var features = expected.SelectMany(r => r.Features).ToArray();
+            using var input = OrtValue.CreateTensorValueFromMemory(features, [expected.Count, 4]);
+            using var runOptions = new RunOptions();
+            using var outputs = session.Run(runOptions, ["Features"], [input], ["Score.output"]);
+            var scores = outputs[0].GetTensorDataAsSpan<float>();
+            var correct = 0;
+            for (var row = 0; row < expected.Count; row++)
+            {
+                var rowScores = scores.Slice(row * 3, 3);
+                correct += s_classNames[rowScores.IndexOf(MaxOf(rowScores))] == expected[row].Species ? 1 : 0;
+            }
+
+            Assert.Equal((double)correct / expected.Count, model.HoldoutAccuracy, 6);
+            using var config = JsonDocument.Parse(File.ReadAllText(Path.Combine(_repository, model.Name, "1", "config.json")));
+            Assert.Equal(model.HoldoutAccuracy, config.RootElement.GetProperty("holdoutAccuracy").GetDouble(), 6);
+        }
+    }
+
+    private static string Key((string Species, float[] Features) row) => row.Species + ":" + string.Join(' ', row.Features);
+
+    private static (string Species, float[] Features) Parse(string line)
+    {
+        var fields = line.Split(',');
+        return (fields[4], [.. fields.Take(4).Select(f => float.Parse(f, System.Globalization.CultureInfo.InvariantCulture))]);
+    }
+
+    [Fact]
     public void Train_Twice_WritesIdenticalModels()
     {
         var first = DemoModelTrainer.Train(IrisData.CsvPath, Path.Combine(_repository, "a"), TextWriter.Null);

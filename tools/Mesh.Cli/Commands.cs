@@ -43,7 +43,8 @@ internal static class Commands
     {
         var data = new Option<string>("--data") { Description = "The iris CSV.", DefaultValueFactory = _ => Path.Combine("data", "iris.csv") };
         var output = new Option<string>("--output") { Description = "Model repository to write (<name>/<version>/model.onnx).", DefaultValueFactory = _ => Path.Combine(".mesh", "models") };
-        var command = new Command("train", "Train the two demo iris classifiers with ML.NET and export them to ONNX model folders.") { data, output };
+        var candidate = new Option<bool>("--with-candidate") { Description = $"Also train {DemoModelTrainer.CandidateName}, the demo's shadow model." };
+        var command = new Command("train", $"Train the demo iris classifiers with ML.NET on four rows in five of each species and export them to ONNX model folders; the held-out rows go to {DemoModelTrainer.HoldoutFileName} beside them.") { data, output, candidate };
         command.SetAction(result =>
         {
             var dataPath = result.GetValue(data)!;
@@ -53,10 +54,10 @@ internal static class Commands
                 return 2;
             }
 
-            var models = DemoModelTrainer.Train(dataPath, result.GetValue(output)!, Console.Out);
+            var models = DemoModelTrainer.Train(dataPath, result.GetValue(output)!, Console.Out, result.GetValue(candidate));
             foreach (var model in models)
             {
-                Console.WriteLine($"{model.Name} v{model.Version}: training accuracy {model.TrainingAccuracy:P1} -> {model.ModelPath}");
+                Console.WriteLine($"{model.Name} v{model.Version}: training accuracy {model.TrainingAccuracy:P1}, held-out accuracy {model.HoldoutAccuracy:P1} -> {model.ModelPath}");
             }
 
             return 0;
@@ -72,9 +73,10 @@ internal static class Commands
         var configuration = new Option<string>("--configuration") { Description = "Build configuration to look for.", DefaultValueFactory = _ => "Release" };
         var state = new Option<string>("--state-dir") { Description = "Folder for models, run files and results.", DefaultValueFactory = _ => ".mesh" };
         var dashboard = new Option<bool>("--dashboard") { Description = "Also start the Aspire dashboard." };
-        var command = new Command("demo", "Start the whole mesh through the Aspire AppHost, stream iris through an A/B test, print the per-arm results.")
+        var drift = new Option<string>("--drift") { Description = "The feature whose mean moves halfway through (by 1.5 standard deviations), for the page to flag; 'none' for no drift.", DefaultValueFactory = _ => "sepal_width" };
+        var command = new Command("demo", "Start the whole mesh through the Aspire AppHost and stream held-out iris rows through an A/B test with a shadow and a Thompson-sampling bandit, with a drift halfway; print the per-arm results.")
         {
-            duration, rate, appHost, configuration, state, dashboard,
+            duration, rate, appHost, configuration, state, dashboard, drift,
         };
         command.SetAction((result, token) => WithTermination(token, t => DemoCommand.RunAsync(
             new DemoSettings(
@@ -83,9 +85,22 @@ internal static class Commands
                 result.GetValue(appHost),
                 result.GetValue(configuration)!,
                 Path.GetFullPath(result.GetValue(state)!),
-                result.GetValue(dashboard)),
+                result.GetValue(dashboard),
+                DriftFeature(result.GetValue(drift)!)),
             t)));
         return command;
+    }
+
+    private static string? DriftFeature(string value)
+    {
+        if (string.Equals(value, "none", StringComparison.OrdinalIgnoreCase))
+        {
+            return null;
+        }
+
+        return DemoModelTrainer.FeatureNames.Contains(value, StringComparer.Ordinal)
+            ? value
+            : throw new ArgumentException($"--drift must be one of {string.Join(", ", DemoModelTrainer.FeatureNames)} or none, got '{value}'.");
     }
 
     public static Command Bench()

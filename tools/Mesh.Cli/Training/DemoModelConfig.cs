@@ -13,6 +13,7 @@ internal sealed record DemoModelConfig(
     DemoModelInput Input,
     string ProbabilityOutput,
     IReadOnlyList<string> ClassNames,
-    double TrainingAccuracy);
+    double TrainingAccuracy,
+    double HoldoutAccuracy);
 
 internal sealed record DemoModelInput(string Name, string Datatype, IReadOnlyList<long> Shape, IReadOnlyList<string> FeatureNames);

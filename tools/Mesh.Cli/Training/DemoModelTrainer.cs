@@ -10,13 +10,24 @@ using Mesh.Mlflow.Profiles;
 namespace Mesh.Cli.Training;
 
 /// <summary>
-/// Trains the two demo iris classifiers with ML.NET and writes them as ONNX models into a model
-/// repository laid out <c>&lt;name&gt;/&lt;version&gt;/model.onnx</c> + <c>config.json</c>.
+/// Trains the demo iris classifiers with ML.NET and writes them as ONNX models into a model repository laid out
+/// <c>&lt;name&gt;/&lt;version&gt;/model.onnx</c> + <c>config.json</c>. One row in five of each species is held out of
+/// training and written to <see cref="HoldoutFileName"/> in the repository, so the demo measures accuracy on rows the
+/// models never saw.
 /// </summary>
 public static class DemoModelTrainer
 {
     public const string LogisticRegressionName = "iris-logreg";
     public const string BoostedTreesName = "iris-boosted";
+
+    /// <summary>A third model, trained only on request (the demo's shadow): a maximum-entropy model fitted by SDCA.</summary>
+    public const string CandidateName = "iris-sdca";
+
+    /// <summary>The held-out rows (same header as <c>data/iris.csv</c>), written beside the model folders.</summary>
+    public const string HoldoutFileName = "iris-holdout.csv";
+
+    // Every fifth row of each species (the 1st, 6th, ...) is held out: 10 of 50 per species, 30 of 150 rows.
+    private const int HoldoutEvery = 5;
     public const string ModelVersion = "1";
 
     /// <summary>The class names in score order (the label keys are sorted by value).</summary>
@@ -36,15 +47,21 @@ public static class DemoModelTrainer
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
     };
 
-    /// <summary>Trains both models and writes them into <paramref name="modelRepository"/>, replacing version 1.</summary>
-    public static IReadOnlyList<TrainedModel> Train(string irisCsvPath, string modelRepository, TextWriter log)
+    /// <summary>
+    /// Trains both models (and <see cref="CandidateName"/> when <paramref name="withCandidate"/>) on the training split
+    /// and writes them into <paramref name="modelRepository"/>, replacing version 1, with the held-out rows beside them.
+    /// </summary>
+    public static IReadOnlyList<TrainedModel> Train(string irisCsvPath, string modelRepository, TextWriter log, bool withCandidate = false)
     {
         ArgumentException.ThrowIfNullOrEmpty(irisCsvPath);
         ArgumentException.ThrowIfNullOrEmpty(modelRepository);
         ArgumentNullException.ThrowIfNull(log);
 
-        var rows = ReadIris(irisCsvPath);
-        log.WriteLine($"Read {rows.Count} rows from {irisCsvPath}.");
+        var (header, all) = ReadIris(irisCsvPath);
+        var (rows, holdout) = Split(all);
+        log.WriteLine($"Read {all.Count} rows from {irisCsvPath}: {rows.Count} to train on, {holdout.Count} held out.");
+        Directory.CreateDirectory(modelRepository);
+        WriteHoldout(Path.Combine(modelRepository, HoldoutFileName), header, holdout);
 
         var ml = new MLContext(seed: Seed);
 
@@ -74,13 +91,50 @@ public static class DemoModelTrainer
                 Seed = Seed,
             }));
 
-        Directory.CreateDirectory(modelRepository);
-        var results = new List<TrainedModel>(2)
+        var holdoutData = labelMapping.Transform(ml.Data.LoadFromEnumerable(holdout));
+        var results = new List<TrainedModel>(3)
         {
-            TrainAndExport(ml, LogisticRegressionName, "LbfgsMaximumEntropy", logisticRegression, keyedData, rows, modelRepository, log),
-            TrainAndExport(ml, BoostedTreesName, "OneVersusAll(FastTreeBinary)", boostedTrees, keyedData, rows, modelRepository, log),
+            TrainAndExport(ml, LogisticRegressionName, "LbfgsMaximumEntropy", logisticRegression, keyedData, holdoutData, rows, modelRepository, log),
+            TrainAndExport(ml, BoostedTreesName, "OneVersusAll(FastTreeBinary)", boostedTrees, keyedData, holdoutData, rows, modelRepository, log),
         };
+        if (withCandidate)
+        {
+            // Few passes on purpose: a plausible candidate that is not simply a copy of the logistic regression.
+            var candidate = ml.MulticlassClassification.Trainers.SdcaMaximumEntropy(new SdcaMaximumEntropyMulticlassTrainer.Options
+            {
+                NumberOfThreads = 1,
+                MaximumNumberOfIterations = 3,
+            });
+            results.Add(TrainAndExport(ml, CandidateName, "SdcaMaximumEntropy", candidate, keyedData, holdoutData, rows, modelRepository, log));
+        }
+
         return results;
+    }
+
+    /// <summary>The training rows and the held-out ones: within each species, every <see cref="HoldoutEvery"/>th row is held out.</summary>
+    private static (List<IrisRow> Training, List<IrisRow> Holdout) Split(List<IrisRow> rows)
+    {
+        var training = new List<IrisRow>(rows.Count);
+        var holdout = new List<IrisRow>(rows.Count / HoldoutEvery + 3);
+        var seen = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var row in rows)
+        {
+            var index = seen.GetValueOrDefault(row.Species);
+            seen[row.Species] = index + 1;
+            (index % HoldoutEvery == 0 ? holdout : training).Add(row);
+        }
+
+        return (training, holdout);
+    }
+
+    private static void WriteHoldout(string path, string header, List<IrisRow> holdout)
+    {
+        using var writer = new StreamWriter(path, append: false);
+        writer.WriteLine(header);
+        foreach (var row in holdout)
+        {
+            writer.WriteLine(string.Join(',', row.Features.Select(v => v.ToString("R", CultureInfo.InvariantCulture))) + "," + row.Species);
+        }
     }
 
     private static TrainedModel TrainAndExport<TTransformer>(
@@ -89,6 +143,7 @@ public static class DemoModelTrainer
         string trainerName,
         IEstimator<TTransformer> trainer,
         IDataView keyedData,
+        IDataView holdoutData,
         List<IrisRow> rows,
         string modelRepository,
         TextWriter log)
@@ -97,6 +152,7 @@ public static class DemoModelTrainer
         var model = trainer.Fit(keyedData);
         var scored = model.Transform(keyedData);
         var metrics = ml.MulticlassClassification.Evaluate(scored);
+        var holdoutMetrics = ml.MulticlassClassification.Evaluate(model.Transform(holdoutData));
 
         var versionFolder = Path.Combine(modelRepository, name, ModelVersion);
         Directory.CreateDirectory(versionFolder);
@@ -118,13 +174,14 @@ public static class DemoModelTrainer
             Input: new DemoModelInput(InputName, "FP32", [-1, FeatureNames.Count], FeatureNames),
             ProbabilityOutput: ScoreOutputName,
             ClassNames: ClassNames,
-            TrainingAccuracy: metrics.MicroAccuracy);
+            TrainingAccuracy: metrics.MicroAccuracy,
+            HoldoutAccuracy: holdoutMetrics.MicroAccuracy);
         File.WriteAllText(Path.Combine(versionFolder, "config.json"), JsonSerializer.Serialize(config, s_jsonOptions));
         File.WriteAllText(Path.Combine(versionFolder, ReferenceProfile.FileName), Profile(scored, rows).ToJson());
 
         log.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"Trained {name} ({trainerName}): training accuracy {metrics.MicroAccuracy:F3}, written to {modelPath}."));
-        return new TrainedModel(name, ModelVersion, modelPath, metrics.MicroAccuracy);
+            $"Trained {name} ({trainerName}): training accuracy {metrics.MicroAccuracy:F3}, held-out accuracy {holdoutMetrics.MicroAccuracy:F3}, written to {modelPath}."));
+        return new TrainedModel(name, ModelVersion, modelPath, metrics.MicroAccuracy, holdoutMetrics.MicroAccuracy);
     }
 
     // What the metrics sink measures drift against (docs/drift.md): the training rows' feature bins and moments, and
@@ -136,7 +193,7 @@ public static class DemoModelTrainer
         return ReferenceProfileBuilder.Build(FeatureNames, values, ClassNames, predicted, ReferenceProfile.TrainingSource);
     }
 
-    private static List<IrisRow> ReadIris(string path)
+    private static (string Header, List<IrisRow> Rows) ReadIris(string path)
     {
         using var reader = new StreamReader(path);
         var header = reader.ReadLine() ?? throw new InvalidDataException($"{path} is empty.");
@@ -175,7 +232,7 @@ public static class DemoModelTrainer
             rows.Add(new IrisRow { Features = features, Species = fields[4].Trim() });
         }
 
-        return rows;
+        return (header.Trim(), rows);
     }
 
     private sealed class IrisRow
