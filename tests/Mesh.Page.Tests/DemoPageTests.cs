@@ -6,13 +6,14 @@ using Microsoft.Playwright;
 namespace Mesh.Page.Tests;
 
 /// <summary>
-/// The experiment page while the demo runs: `mesh demo` starts the AppHost, the broker and the five services;
-/// the page it announces is driven in Debian's Chromium while real predictions flow through the real router.
+/// The experiment page while the demo runs: `mesh demo` starts the AppHost, the broker, the five services and a
+/// redis-server; the page it announces is driven in Debian's Chromium while real predictions flow through the real
+/// router: the A/B test with its shadow, the bandit, and the drift the demo injects halfway, each on the page.
 /// </summary>
 public sealed class DemoPageTests
 {
     [Fact]
-    public async Task Page_WhileTheDemoRuns_ShowsBothArmsWithGrowingCounts()
+    public async Task Page_WhileTheDemoRuns_ShowsTheAbTestItsShadowTheBanditAndTheDriftFlagged()
     {
         var root = RepoPaths.Root();
         var configuration = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Parent!.Name;
@@ -22,7 +23,8 @@ public sealed class DemoPageTests
             ArgumentList =
             {
                 Path.Combine(root, "tools", "Mesh.Cli", "bin", configuration, "net10.0", "mesh.dll"),
-                "demo", "--duration", "120", "--rate", "100", "--configuration", configuration, "--state-dir", state,
+                // The drift starts halfway (45 s of streaming in); the demo must still be running when the page flags it.
+                "demo", "--duration", "90", "--rate", "100", "--configuration", configuration, "--state-dir", state,
             },
             WorkingDirectory = root,
             RedirectStandardOutput = true,
@@ -46,8 +48,15 @@ public sealed class DemoPageTests
             var logreg = await ExperimentPageTests.CountAsync(page, "logreg");
             var boosted = await ExperimentPageTests.CountAsync(page, "boosted");
             await ExperimentPageTests.WaitUntilAsync(page, $"n => count('logreg', 'predictions') > {logreg} && count('boosted', 'predictions') > {boosted}");
-            // Enough samples that the screenshot shows lines over time, not a single step.
-            await ExperimentPageTests.WaitUntilAsync(page, "n => state.samples.length >= 15");
+            // Every strategy at once: the shadow beside the A/B arms, and the bandit's own section with both arms serving.
+            Assert.Equal(1, await page.Locator("section[data-experiment=iris-ab] tr[data-arm=sdca]").CountAsync());
+            await ExperimentPageTests.WaitUntilAsync(page, "n => { const s = document.querySelector('section[data-experiment=iris-bandit]');"
+                + " return !!s && ['logreg', 'boosted'].every(a => { const c = s.querySelector(`tr[data-arm=\"${a}\"] td[data-field=predictions]`); return c && Number(c.textContent.replace(/[^0-9]/g, '')) > 0; }); }");
+
+            // Before the drift no feature is flagged; from the middle of the stream on, sepal_width is, on the A/B arms.
+            Assert.Equal(0, await page.Locator("section[data-experiment=iris-ab] [data-drift-arm] tr[data-feature]:not([data-feature=sepal_width]).alert").CountAsync());
+            await ExperimentPageTests.WaitUntilAsync(page, "n => ['logreg', 'boosted'].every(a => !!document.querySelector(`section[data-experiment=iris-ab] [data-drift-arm=\"${a}\"] tr[data-feature=sepal_width].alert`))", TimeSpan.FromSeconds(120));
+            Assert.Equal(0, await page.Locator("section[data-experiment=iris-ab] [data-drift-arm] tr[data-feature]:not([data-feature=sepal_width]).alert").CountAsync());
             await page.ScreenshotAsync(new PageScreenshotOptions { Path = screenshot, FullPage = true });
             await page.CloseAsync();
         }

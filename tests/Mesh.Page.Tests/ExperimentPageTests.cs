@@ -173,12 +173,12 @@ public sealed class ExperimentPageTests(KafkaTestCluster cluster) : IClassFixtur
         Assert.Contains("MetricsSink:Page:SampleIntervalMs", error.Message, StringComparison.Ordinal);
     }
 
-    internal static Task WaitUntilAsync(IPage page, string condition) =>
+    internal static Task WaitUntilAsync(IPage page, string condition, TimeSpan? wait = null) =>
         page.WaitForFunctionAsync(
             "condition => { const count = (arm, field) => { const cell = document.querySelector(`tr[data-arm=\"${arm}\"] td[data-field=\"${field}\"]`);"
             + " return cell ? Number(cell.textContent.replace(/,/g, '')) : 0; }; return eval(condition)(0); }",
             condition,
-            new PageWaitForFunctionOptions { Timeout = (float)s_wait.TotalMilliseconds, PollingInterval = 100 });
+            new PageWaitForFunctionOptions { Timeout = (float)(wait ?? s_wait).TotalMilliseconds, PollingInterval = 100 });
 
     internal static async Task<long> CountAsync(IPage page, string arm) =>
         long.Parse((await page.InnerTextAsync($"tr[data-arm={arm}] td[data-field=predictions]")).Replace(",", "", StringComparison.Ordinal),

@@ -32,6 +32,9 @@ internal static class MeshStackExtensions
         var router = builder.AddProject<Projects.Mesh_Router>("router", launchProfileName: null)
             .WithMeshDefaults(stack, MeshStackSettings.FreePort())
             .WithEnvironment("Router__ExperimentFile", stack.ExperimentFile)
+            .WithRedis("Router__Bandit__Redis", stack)
+            // The bandit learns within the demo's minute: its shares follow the sink's rewards every second.
+            .WithEnvironment("Router__Bandit__RefreshMs", "1000")
             .WaitFor(broker)
             .WaitFor(modelHost);
 
@@ -40,8 +43,12 @@ internal static class MeshStackExtensions
             .WithEnvironment("MetricsSink__TrackingDir", stack.TrackingDir)
             // Short windows, so a demo of a minute leaves several steps per arm in the tracking runs.
             .WithEnvironment("MetricsSink__WindowSeconds", "10")
-            // Drift against the models' training profiles (reference_profile.json beside each model.onnx), not their first records.
-            .WithEnvironment("MetricsSink__Drift__ModelRepository", stack.ModelRepository)
+            // Drift against the models' training profiles (reference_profile.json beside each model.onnx), unless the run
+            // asks for each arm's first records (the demo, whose stream repeats 30 held-out rows: a sample that small
+            // already differs from the 120 training rows, and would be flagged before any drift).
+            .WithDriftReference(stack)
+            // The bandit's rewards: each arm's joined predictions and the correct ones, added to the hash the router reads.
+            .WithRedis("MetricsSink__Redis", stack)
             .WithMlflowEnvironment()
             .WaitFor(broker);
 
@@ -60,9 +67,25 @@ internal static class MeshStackExtensions
             .WithEnvironment("Producer__DurationSeconds", Invariant(stack.DurationSeconds))
             .WithEnvironment("Producer__Entities", Invariant(stack.Entities))
             .WithEnvironment("Producer__LabelDelayMs", Invariant(stack.LabelDelayMs))
+            .WithDrift(stack)
             .WaitFor(router)
             .WaitFor(metricsSink);
     }
+
+    private static IResourceBuilder<ProjectResource> WithRedis(this IResourceBuilder<ProjectResource> resource, string variable, MeshStackSettings stack) =>
+        stack.Redis is { } redis ? resource.WithEnvironment(variable, redis) : resource;
+
+    private static IResourceBuilder<ProjectResource> WithDriftReference(this IResourceBuilder<ProjectResource> resource, MeshStackSettings stack) =>
+        stack.DriftAgainstTraining ? resource.WithEnvironment("MetricsSink__Drift__ModelRepository", stack.ModelRepository) : resource;
+
+    // The drift the page should flag: from a given record on, one feature's mean moves (Producer:Drift).
+    private static IResourceBuilder<ProjectResource> WithDrift(this IResourceBuilder<ProjectResource> resource, MeshStackSettings stack) =>
+        stack.DriftFeature is not { } feature
+            ? resource
+            : resource
+                .WithEnvironment("Producer__Drift__Feature", feature)
+                .WithEnvironment("Producer__Drift__Shift", stack.DriftShift.ToString("R", System.Globalization.CultureInfo.InvariantCulture))
+                .WithEnvironment("Producer__Drift__AfterRecords", stack.DriftAfterRecords.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
     // MLflow's own variables, as the MLflow client reads them: set in the shell that runs the demo, they send
     // the sink's runs to that tracking server instead of the local folder.
@@ -132,23 +155,47 @@ internal static class MeshStackExtensions
 
     private static void WriteExperiment(MeshStackSettings stack, string endpoint)
     {
-        File.WriteAllText(stack.ExperimentFile, $"""
-            # Written by the AppHost for this run: an A/B test of the two demo models, 50/50, sticky by entity.
-            experiments:
-              - name: iris-ab
-                strategy: ab
-                arms:
-                  - name: logreg
-                    weight: 50
-                    endpoint: {endpoint}
-                    model: iris-logreg
-                    version: "1"
-                  - name: boosted
-                    weight: 50
-                    endpoint: {endpoint}
-                    model: iris-boosted
-                    version: "1"
-            """);
+        var yaml = new System.Text.StringBuilder()
+            .AppendLine("# Written by the AppHost for this run: an A/B test of the two demo models, 50/50, sticky by entity, with")
+            .AppendLine("# the candidate model as a shadow when it was trained, and a Thompson-sampling bandit over the same two")
+            .AppendLine("# models when a Redis carries the metrics sink's rewards to the router (Mesh:Redis).")
+            .AppendLine("experiments:")
+            .AppendLine("  - name: iris-ab")
+            .AppendLine("    strategy: ab")
+            .AppendLine("    arms:");
+        Arm(yaml, "logreg", "iris-logreg", endpoint, weight: 50);
+        Arm(yaml, "boosted", "iris-boosted", endpoint, weight: 50);
+        if (stack.HasCandidate)
+        {
+            yaml.AppendLine("    shadows:");
+            Arm(yaml, "sdca", MeshStackSettings.CandidateModel, endpoint, weight: null);
+        }
+
+        if (stack.Redis is not null)
+        {
+            yaml.AppendLine("  - name: iris-bandit")
+                .AppendLine("    strategy: bandit")
+                .AppendLine("    bandit:")
+                .AppendLine("      algorithm: thompson")
+                .AppendLine("    arms:");
+            Arm(yaml, "logreg", "iris-logreg", endpoint, weight: null);
+            Arm(yaml, "boosted", "iris-boosted", endpoint, weight: null);
+        }
+
+        File.WriteAllText(stack.ExperimentFile, yaml.ToString());
+    }
+
+    private static void Arm(System.Text.StringBuilder yaml, string name, string model, string endpoint, int? weight)
+    {
+        yaml.AppendLine("      - name: " + name);
+        if (weight is { } w)
+        {
+            yaml.AppendLine("        weight: " + Invariant(w));
+        }
+
+        yaml.AppendLine("        endpoint: " + endpoint)
+            .AppendLine("        model: " + model)
+            .AppendLine("        version: \"1\"");
     }
 
     // Where people look: `mesh demo` prints these.

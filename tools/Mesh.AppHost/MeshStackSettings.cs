@@ -18,8 +18,18 @@ internal sealed record MeshStackSettings(
     int Count,
     int DurationSeconds,
     int Entities,
-    int LabelDelayMs)
+    int LabelDelayMs,
+    string? Redis,
+    string? DriftFeature,
+    double DriftShift,
+    long DriftAfterRecords,
+    bool DriftAgainstTraining)
 {
+    /// <summary>The shadow's model (trained with <c>mesh train --with-candidate</c>); the shadow is left out without it.</summary>
+    public const string CandidateModel = "iris-sdca";
+
+    public bool HasCandidate => Directory.Exists(Path.Combine(ModelRepository, CandidateModel));
+
     public string BootstrapFile => Path.Combine(StateDir, "run", "bootstrap.servers");
 
     public string TrackingDir => Path.Combine(StateDir, "tracking");
@@ -39,6 +49,11 @@ internal sealed record MeshStackSettings(
         var state = Path.GetFullPath(section["StateDir"] ?? Path.Combine(root, ".mesh"));
         var models = Path.GetFullPath(section["ModelRepository"] ?? Path.Combine(state, "models"));
         var data = Path.GetFullPath(section["DataFile"] ?? Path.Combine(root, "data", "iris.csv"));
+        if (section["Drift:Reference"] is { } reference && reference is not ("training" or "first-records"))
+        {
+            throw new InvalidOperationException($"Mesh:Drift:Reference must be training or first-records, got '{reference}'.");
+        }
+
         var settings = new MeshStackSettings(
             root,
             state,
@@ -49,7 +64,14 @@ internal sealed record MeshStackSettings(
             section.GetValue("Count", 0),
             section.GetValue("DurationSeconds", 0),
             section.GetValue("Entities", 500),
-            section.GetValue("LabelDelayMs", 1000));
+            section.GetValue("LabelDelayMs", 1000),
+            // A Redis (StackExchange configuration string) for the bandit experiment's rewards; without it there is none.
+            section["Redis"] is { Length: > 0 } redis ? redis : null,
+            section["Drift:Feature"] is { Length: > 0 } feature ? feature : null,
+            section.GetValue("Drift:Shift", 1.5),
+            section.GetValue("Drift:AfterRecords", 0L),
+            // "training" (default): each model's training profile; "first-records": each arm's first records (docs/drift.md).
+            !string.Equals(section["Drift:Reference"], "first-records", StringComparison.Ordinal));
         settings.Validate();
         return settings;
     }
@@ -71,6 +93,11 @@ internal sealed record MeshStackSettings(
         if (Rate <= 0)
         {
             throw new InvalidOperationException($"Mesh:Rate must be positive (records per second), got {Rate}.");
+        }
+
+        if (DriftFeature is not null && (!double.IsFinite(DriftShift) || DriftShift == 0 || DriftAfterRecords < 0))
+        {
+            throw new InvalidOperationException($"Mesh:Drift needs a non-zero Shift and AfterRecords of 0 or more, got {DriftShift} and {DriftAfterRecords}.");
         }
     }
 

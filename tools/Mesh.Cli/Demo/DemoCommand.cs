@@ -6,12 +6,13 @@ using Spectre.Console;
 
 namespace Mesh.Cli.Demo;
 
-internal sealed record DemoSettings(int DurationSeconds, int Rate, string? AppHostPath, string Configuration, string StateDir, bool Dashboard);
+internal sealed record DemoSettings(int DurationSeconds, int Rate, string? AppHostPath, string Configuration, string StateDir, bool Dashboard, string? DriftFeature);
 
 /// <summary>
-/// `mesh demo`: starts the AppHost (broker + five services as separate processes), streams iris through the
-/// A/B experiment for a set duration, shows progress from the metrics sink, stops everything and prints
-/// the per-arm table.
+/// `mesh demo`: starts the AppHost (broker + five services as separate processes) and a redis-server for the bandit's
+/// rewards, streams the held-out iris rows through an A/B test with a shadow and a Thompson-sampling bandit for a set
+/// duration, moves one feature's mean halfway through, shows progress from the metrics sink, stops everything and
+/// prints the per-arm table, the bandit's traffic shares over time and the drift flags.
 /// </summary>
 internal static class DemoCommand
 {
@@ -44,11 +45,14 @@ internal static class DemoCommand
         }
 
         var models = Path.Combine(settings.StateDir, "models");
-        if (!Directory.Exists(models) || Directory.GetFiles(models, "model.onnx", SearchOption.AllDirectories).Length < 2)
+        var holdout = Path.Combine(models, DemoModelTrainer.HoldoutFileName);
+        if (!File.Exists(holdout) || !File.Exists(Path.Combine(models, DemoModelTrainer.CandidateName, DemoModelTrainer.ModelVersion, "model.onnx")))
         {
             AnsiConsole.MarkupLine("[grey]Training the demo models...[/]");
-            DemoModelTrainer.Train(Path.Combine(root, "data", "iris.csv"), models, TextWriter.Null);
+            DemoModelTrainer.Train(Path.Combine(root, "data", "iris.csv"), models, TextWriter.Null, withCandidate: true);
         }
+
+        using var redis = await StartRedisAsync(cancellationToken).ConfigureAwait(false);
 
         var expected = settings.Rate * settings.DurationSeconds;
         var summaryPath = Path.Combine(settings.StateDir, "tracking", "summary.json");
@@ -60,19 +64,28 @@ internal static class DemoCommand
         }
         var log = Path.Combine(runDir, "apphost.log");
 
-        AnsiConsole.MarkupLine($"[bold]Mesh demo[/]: {expected:N0} iris records at {settings.Rate}/s through an A/B test of two models (50/50, sticky by entity).");
-        AnsiConsole.MarkupLine($"[grey]Processes: embedded broker, model-host, router, producer, consumer, metrics-sink (AppHost log: {Markup.Escape(log)}; service logs: {Markup.Escape(Path.Combine(runDir, "logs"))}).[/]");
+        var experiments = redis is null ? 1 : 2;
+        AnsiConsole.MarkupLine($"[bold]Mesh demo[/]: {expected:N0} records at {settings.Rate}/s, drawn from the 30 iris rows the models were not trained on, through an A/B test of two models (50/50, sticky by entity) with a third model as a shadow"
+            + (redis is null ? "." : ", and a Thompson-sampling bandit over the same two models that learns from the labels."));
+        if (settings.DriftFeature is { } drifted)
+        {
+            AnsiConsole.MarkupLine($"From record {expected / 2:N0} on, {Markup.Escape(drifted)} moves by 1.5 standard deviations: the page and the closing table flag it against each arm's first 500 records, without waiting for labels.");
+        }
+
+        AnsiConsole.MarkupLine($"[grey]Processes: embedded broker, model-host, router, producer, consumer, metrics-sink{(redis is null ? "" : ", redis-server")} (AppHost log: {Markup.Escape(log)}; service logs: {Markup.Escape(Path.Combine(runDir, "logs"))}).[/]");
 
         var started = Stopwatch.StartNew();
+        var shares = new BanditShares();
         DemoSummary? summary = null;
         var outcome = "interrupted";
         for (var attempt = 1; ; attempt++)
         {
             outcome = "interrupted";
-            using var process = StartAppHost(appHost, root, settings, expected, log);
+            using var process = StartAppHost(appHost, root, settings, new StackInputs(expected, holdout, redis?.Configuration), log);
+            shares.Clear();
             try
             {
-                outcome = await WatchAsync(process, summaryPath, expected, settings, started, s => summary = s, cancellationToken).ConfigureAwait(false);
+                outcome = await WatchAsync(process, summaryPath, new Expectation(expected, experiments), settings, started, s => { summary = s; shares.Observe(s); }, cancellationToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
@@ -102,6 +115,8 @@ internal static class DemoCommand
 
         summary = DemoSummary.TryRead(summaryPath) ?? summary;
         PrintTable(summary, expected, started.Elapsed);
+        shares.Print();
+        DemoDrift.Print(summary);
         AnsiConsole.MarkupLine($"Predictions written by the consumer: {Markup.Escape(Path.Combine(settings.StateDir, "predictions.jsonl"))}; tracking folder: {Markup.Escape(Path.GetDirectoryName(summaryPath)!)}");
         switch (outcome)
         {
@@ -116,7 +131,7 @@ internal static class DemoCommand
         }
     }
 
-    private static async Task<string> WatchAsync(Process process, string summaryPath, int expected, DemoSettings settings, Stopwatch started, Action<DemoSummary> onSummary, CancellationToken cancellationToken)
+    private static async Task<string> WatchAsync(Process process, string summaryPath, Expectation expected, DemoSettings settings, Stopwatch started, Action<DemoSummary> onSummary, CancellationToken cancellationToken)
     {
         TimeSpan? streamingSince = null;
         var pageShown = false;
@@ -150,7 +165,7 @@ internal static class DemoCommand
                     lastProgress = now;
                 }
 
-                if (summary.Predictions >= expected && summary.Joined >= expected)
+                if (expected.IsMet(summary))
                 {
                     PrintProgress(summary, expected, now);
                     return "complete";
@@ -182,7 +197,7 @@ internal static class DemoCommand
 
             if (streamingSince is { } since && now - since > TimeSpan.FromSeconds(settings.DurationSeconds) + s_drainBudget && now - lastProgress > TimeSpan.FromSeconds(10))
             {
-                return $"stalled at {lastJoined:N0} of {expected:N0} joined predictions";
+                return $"stalled at {lastJoined:N0} of {expected.Records * expected.Experiments:N0} joined predictions";
             }
         }
     }
@@ -200,12 +215,12 @@ internal static class DemoCommand
         }
     }
 
-    private static void PrintProgress(DemoSummary summary, int expected, TimeSpan now)
+    private static void PrintProgress(DemoSummary summary, Expectation expected, TimeSpan now)
     {
-        var arms = summary.Experiments.SelectMany(e => e.Arms)
-            .Select(a => $"{a.Arm} {a.Predictions:N0} acc {a.Accuracy:F2}");
+        var arms = summary.Experiments.Select(e => e.Experiment + ": " + string.Join(", ", e.Arms.Select(a => $"{a.Arm} {a.Predictions:N0} ({a.Accuracy:F2})")));
+        var done = expected.Least(summary);
         AnsiConsole.MarkupLine(Markup.Escape(
-            $"{now.TotalSeconds,4:F0}s  {100.0 * summary.Predictions / expected,3:F0}%  predictions {summary.Predictions:N0}/{expected:N0}  labelled {summary.Joined:N0}  | {string.Join(" | ", arms)}"));
+            $"{now.TotalSeconds,4:F0}s  {100.0 * done / expected.Records,3:F0}%  predictions {done:N0}/{expected.Records:N0} per experiment  joined with labels {summary.Joined:N0} (all arms)  | {string.Join(" | ", arms)}"));
     }
 
     private static void PrintTable(DemoSummary? summary, int expected, TimeSpan elapsed)
@@ -218,8 +233,9 @@ internal static class DemoCommand
 
         foreach (var experiment in summary.Experiments)
         {
-            var table = new Table().Title($"experiment {Markup.Escape(experiment.Experiment)}: {summary.Predictions:N0} of {expected:N0} records predicted, {elapsed.TotalSeconds:F0} s");
-            table.AddColumns("arm", "model", "records", "labelled", "accuracy", "p50 ms", "p99 ms");
+            var predicted = experiment.Arms.Where(a => !a.Shadow).Sum(a => a.Predictions);
+            var table = new Table().Title($"experiment {Markup.Escape(experiment.Experiment)}: {predicted:N0} of {expected:N0} records predicted, {elapsed.TotalSeconds:F0} s");
+            table.AddColumns("arm", "model", "records", "labelled", "accuracy", "p50 ms", "p99 ms", "agrees");
             foreach (var column in table.Columns.Skip(2))
             {
                 column.RightAligned();
@@ -234,17 +250,45 @@ internal static class DemoCommand
                     arm.Joined.ToString("N0", CultureInfo.InvariantCulture),
                     arm.Accuracy.ToString("F3", CultureInfo.InvariantCulture),
                     arm.LatencyP50Ms.ToString("F1", CultureInfo.InvariantCulture),
-                    arm.LatencyP99Ms.ToString("F1", CultureInfo.InvariantCulture));
+                    arm.LatencyP99Ms.ToString("F1", CultureInfo.InvariantCulture),
+                    arm.ShadowAgreement is { } agreement ? agreement.ToString("P1", CultureInfo.InvariantCulture) : "");
             }
 
             AnsiConsole.Write(table);
         }
 
-        AnsiConsole.MarkupLine("[grey]records: predictions made by the arm; labelled: joined with their label; p50/p99: end-to-end latency, event time to prediction produced.[/]");
+        AnsiConsole.MarkupLine("[grey]records: predictions made by the arm; labelled: joined with their label; accuracy: on held-out rows, the second half drifted; p50/p99: end-to-end latency, event time to prediction produced; agrees: a shadow's share of answers equal to the primary's.[/]");
         AnsiConsole.MarkupLine($"predictions {summary.Predictions:N0}, labels {summary.Labels:N0}, joined {summary.Joined:N0}, duplicate predictions {summary.DuplicatePredictions:N0}, labels without prediction {summary.UnmatchedLabels:N0}");
     }
 
-    private static Process StartAppHost(string appHost, string root, DemoSettings settings, int count, string log)
+    private sealed record StackInputs(int Count, string DataFile, string? Redis);
+
+    /// <summary>Every experiment's primary arms predicted (and joined) <see cref="Records"/> records.</summary>
+    private sealed record Expectation(int Records, int Experiments)
+    {
+        public long Least(DemoSummary summary) =>
+            summary.Experiments.Count < Experiments ? 0 : summary.Experiments.Min(e => e.Arms.Where(a => !a.Shadow).Sum(a => a.Predictions));
+
+        public bool IsMet(DemoSummary summary) =>
+            summary.Experiments.Count >= Experiments
+            && summary.Experiments.All(e => e.Arms.Where(a => !a.Shadow).Sum(a => a.Predictions) >= Records && e.Arms.Where(a => !a.Shadow).Sum(a => a.Joined) >= Records);
+    }
+
+    // The bandit's rewards go from the sink to the router through Redis; without redis-server the demo runs without it.
+    private static async Task<RedisProcess?> StartRedisAsync(CancellationToken cancellationToken)
+    {
+        var found = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries)
+            .Any(dir => File.Exists(Path.Combine(dir, "redis-server")));
+        if (!found)
+        {
+            AnsiConsole.MarkupLine("[yellow]redis-server is not installed: the bandit experiment is left out (apt-get install redis-server to see it).[/]");
+            return null;
+        }
+
+        return await RedisProcess.StartAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private static Process StartAppHost(string appHost, string root, DemoSettings settings, StackInputs inputs, string log)
     {
         var info = new ProcessStartInfo("dotnet")
         {
@@ -266,8 +310,24 @@ internal static class DemoCommand
         env["Mesh__RepositoryRoot"] = root;
         env["Mesh__StateDir"] = settings.StateDir;
         env["Mesh__Rate"] = settings.Rate.ToString(CultureInfo.InvariantCulture);
-        env["Mesh__Count"] = count.ToString(CultureInfo.InvariantCulture);
+        env["Mesh__Count"] = inputs.Count.ToString(CultureInfo.InvariantCulture);
         env["Mesh__DurationSeconds"] = "0";
+        env["Mesh__DataFile"] = inputs.DataFile;
+        if (inputs.Redis is { } redis)
+        {
+            env["Mesh__Redis"] = redis;
+        }
+
+        if (settings.DriftFeature is { } feature)
+        {
+            env["Mesh__Drift__Feature"] = feature;
+            env["Mesh__Drift__Shift"] = "1.5";
+            env["Mesh__Drift__AfterRecords"] = (inputs.Count / 2).ToString(CultureInfo.InvariantCulture);
+        }
+
+        // The stream repeats the 30 held-out rows, a sample too small to resemble the training profile: each arm's own
+        // first records (before the drift) are what the rest of the stream is compared with.
+        env["Mesh__Drift__Reference"] = "first-records";
 
         var process = Process.Start(info) ?? throw new InvalidOperationException("Could not start the AppHost.");
         var writer = new StreamWriter(log, append: false) { AutoFlush = true };

@@ -22,6 +22,8 @@ internal sealed class DemoSummary
 
     public List<ExperimentSummary> Experiments { get; init; } = [];
 
+    public List<ArmDrift> Drift { get; init; } = [];
+
     public static DemoSummary? TryRead(string path)
     {
         try
@@ -68,4 +70,33 @@ internal sealed class ArmSummary
     public double LatencyP99Ms { get; init; }
 
     public long Fallbacks { get; init; }
+
+    public double? ShadowAgreement { get; init; }
+}
+
+/// <summary>One arm's drift (the sink's <c>drift[]</c>, docs/drift.md): its features, worst first.</summary>
+internal sealed class ArmDrift
+{
+    public string Experiment { get; init; } = "";
+
+    public string Arm { get; init; } = "";
+
+    public bool Shadow { get; init; }
+
+    public string Reference { get; init; } = "";
+
+    public List<FeatureDrift> Features { get; init; } = [];
+}
+
+internal sealed class FeatureDrift
+{
+    public string Feature { get; init; } = "";
+
+    public double? Psi { get; init; }
+
+    public bool Alert { get; init; }
+
+    public List<double?> History { get; init; } = [];
+
+    public List<bool> AlertHistory { get; init; } = [];
 }
