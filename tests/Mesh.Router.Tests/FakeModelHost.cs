@@ -49,6 +49,9 @@ internal sealed class FakeModelHost : IAsyncDisposable
 
     public static readonly string[] ClassNames = ["large", "small"];
 
+    /// <summary>Serves the version and input feature names <see cref="Serve"/> set last, as a model host swapping versions does.</summary>
+    public const string SwappableModel = "swappable";
+
     private readonly WebApplication _app;
     private readonly HostState _state;
 
@@ -71,6 +74,9 @@ internal sealed class FakeModelHost : IAsyncDisposable
 
     /// <summary>Lets every call to <see cref="GatedModel"/> (waiting or still to come) answer.</summary>
     public void ReleaseGate() => _state.Gate.TrySetResult();
+
+    /// <summary>From now on <see cref="SwappableModel"/> answers as <paramref name="version"/>, taking <paramref name="featureNames"/>.</summary>
+    public void Serve(string version, string[] featureNames) => _state.Swappable = (version, featureNames);
 
     public static string Classify(float firstFeature) => firstFeature >= 5 ? "large" : "small";
 
@@ -114,6 +120,14 @@ internal sealed class FakeModelHost : IAsyncDisposable
         public bool Refuse() => Interlocked.Increment(ref _refusals) <= BusyRefusals;
 
         public int Refusals => Math.Min(Volatile.Read(ref _refusals), BusyRefusals);
+
+        private volatile Tuple<string, string[]> _swappable = Tuple.Create("1", new[] { "f0", "f1", "f2", "f3" });
+
+        public (string Version, string[] Names) Swappable
+        {
+            get => (_swappable.Item1, _swappable.Item2);
+            set => _swappable = Tuple.Create(value.Version, value.Names);
+        }
     }
 
     private static int WidthOf(string model) => model == WideModel ? WideFeatureWidth : FeatureWidth;
@@ -126,8 +140,25 @@ internal sealed class FakeModelHost : IAsyncDisposable
         public override Task<ModelMetadataResponse> ModelMetadata(ModelMetadataRequest request, ServerCallContext context)
         {
             var metadata = new ModelMetadataResponse { Name = request.Name, Platform = "fake" };
-            metadata.Versions.Add(request.Version);
-            metadata.Inputs.Add(new ModelMetadataResponse.Types.TensorMetadata { Name = "features", Datatype = "FP32", Shape = { -1, WidthOf(request.Name) } });
+            var input = new ModelMetadataResponse.Types.TensorMetadata { Name = "features", Datatype = "FP32", Shape = { -1, WidthOf(request.Name) } };
+            if (request.Name == SwappableModel)
+            {
+                // Only the version served now is known, as on a host that unloads the version it replaced.
+                var (served, names) = state.Swappable;
+                if (request.Version.Length > 0 && request.Version != served)
+                {
+                    throw new RpcException(new Status(StatusCode.NotFound, $"version {request.Version} of {request.Name} is not loaded"));
+                }
+
+                metadata.Versions.Add(served);
+                input.Parameters["feature_names"] = new InferParameter { StringParam = System.Text.Json.JsonSerializer.Serialize(names) };
+            }
+            else
+            {
+                metadata.Versions.Add(request.Version);
+            }
+
+            metadata.Inputs.Add(input);
             metadata.Outputs.Add(new ModelMetadataResponse.Types.TensorMetadata { Name = "label", Datatype = "BYTES", Shape = { -1 } });
             metadata.Outputs.Add(new ModelMetadataResponse.Types.TensorMetadata { Name = "probabilities", Datatype = "FP32", Shape = { -1, ClassNames.Length } });
             return Task.FromResult(metadata);
@@ -156,8 +187,15 @@ internal sealed class FakeModelHost : IAsyncDisposable
                 throw new RpcException(new Status(StatusCode.ResourceExhausted, "the model's batch queue is full (ModelHost:Batching:MaxQueue)"));
             }
 
-            return Answer(request);
+            var response = Answer(request);
+            if (request.ModelName == SwappableModel)
+            {
+                response.ModelVersion = state.Swappable.Version;
+            }
+
+            return response;
         }
+
 
         private static ModelInferResponse Answer(ModelInferRequest request)
         {

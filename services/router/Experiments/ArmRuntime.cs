@@ -9,7 +9,7 @@ namespace Mesh.Router.Experiments;
 /// spec reloads and weight changes for as long as the arm's model and endpoint stay the same (its micro-batcher,
 /// owned by the routing side, is keyed by this instance).
 /// </summary>
-internal sealed class ArmRuntime(ArmIdentity identity, GRPCInferenceService.GRPCInferenceServiceClient client, ModelInputShape input, FeatureOrder? features, OutputContract outputs, bool isShadow, TimeSpan callTimeout, CircuitBreaker breaker)
+internal sealed class ArmRuntime(ArmIdentity identity, GRPCInferenceService.GRPCInferenceServiceClient client, ModelInputShape input, FeatureOrder? features, OutputContract outputs, bool isShadow, TimeSpan callTimeout, CircuitBreaker breaker, ArmContractWatch contract)
 {
     private volatile bool _hostUnreachable;
     private volatile bool _retired;
@@ -31,6 +31,9 @@ internal sealed class ArmRuntime(ArmIdentity identity, GRPCInferenceService.GRPC
     public TimeSpan CallTimeout => callTimeout;
 
     public CircuitBreaker Breaker => breaker;
+
+    /// <summary>Checks each model version the server answers with against the contract checked at start.</summary>
+    public ArmContractWatch Contract => contract;
 
     /// <summary>
     /// Whether the last call found no host to talk to (connection refused or reset), as opposed to a host that

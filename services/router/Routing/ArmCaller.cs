@@ -165,6 +165,11 @@ internal sealed partial class ArmCaller(IOptions<RouterOptions> options, RouterT
             telemetry.InferenceDuration.Record(inferenceMs / 1000, target.Tags);
             target.Breaker.OnSuccess();
             target.HostUnreachable = false;
+            if (await target.Contract.CheckAsync(target.Client, identity.Model, response.ModelVersion).ConfigureAwait(false) is { } refused)
+            {
+                return new ArmCallResult(null, inferenceMs, refused);
+            }
+
             try
             {
                 return new ArmCallResult(InferResponseReader.Read(response, batch.Count, target.Outputs), inferenceMs, "");
