@@ -45,6 +45,16 @@ public sealed class TrackingWriter : IAsyncDisposable
     private int _ended;
     private int _overflowing;
 
+    /// <summary>
+    /// The tracking server's ids of the run <paramref name="runKey"/> of <paramref name="experiment"/> writes to, once
+    /// the writer has created or found it (false before its first record was written).
+    /// </summary>
+    public bool TryGetRun(string experiment, string runKey, out string experimentId, out string runId)
+    {
+        runId = "";
+        return _experimentIds.TryGetValue(experiment, out experimentId!) && _runIds.TryGetValue(experiment + "\n" + runKey, out runId!);
+    }
+
     /// <summary>Starts the background writer.</summary>
     public TrackingWriter(IMlflowTracking tracking, TrackingWriterOptions? options = null)
     {

@@ -209,6 +209,48 @@ public sealed class ExperimentPageTests(KafkaTestCluster cluster) : IClassFixtur
         return topics;
     }
 
+    [Fact]
+    public async Task Page_TrackingUiConfigured_EachArmsNameOpensItsRunInMlflow()
+    {
+        var topics = await CreateTopicsAsync();
+        await using var feed = new PredictionFeed(cluster.BootstrapServers, topics);
+        var tracking = Path.Combine(Path.GetTempPath(), "page-links-" + Guid.NewGuid().ToString("N"));
+        // The local folder in MLflow's file-store layout, as `mlflow ui --backend-store-uri <folder>/mlruns` would serve it.
+        await using var app = CreateSink(cluster, topics, new()
+        {
+            ["MetricsSink:TrackingDir"] = tracking,
+            ["MetricsSink:WindowSeconds"] = "1",
+            ["MetricsSink:Page:TrackingUiUrl"] = "http://127.0.0.1:5000",
+        });
+        await app.StartAsync();
+        try
+        {
+            using var playwright = await Playwright.CreateAsync();
+            await using var browser = await LaunchChromiumAsync(playwright);
+            var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 1000 } });
+            await page.GotoAsync(app.Urls.First() + "/experiments");
+
+            await WaitUntilAsync(page, "n => ['logreg', 'boosted', 'challenger'].every(arm => !!document.querySelector(`tr[data-arm=\"${arm}\"] a[data-field=run]`))");
+            foreach (var arm in new[] { "logreg", "boosted", "challenger" })
+            {
+                var href = await page.GetAttributeAsync($"tr[data-arm={arm}] a[data-field=run]", "href") ?? "";
+                var match = System.Text.RegularExpressions.Regex.Match(href, "^http://127\\.0\\.0\\.1:5000/#/experiments/([^/]+)/runs/([0-9a-f]{32})$");
+                Assert.True(match.Success, $"{arm}: {href}");
+                // The ids are the run's own: its folder in the tracking store, tagged with this arm.
+                var run = Path.Combine(tracking, "mlruns", match.Groups[1].Value, match.Groups[2].Value);
+                Assert.Equal(arm, (await File.ReadAllTextAsync(Path.Combine(run, "tags", "mesh.arm"))).Trim());
+                Assert.Equal(arm, await page.InnerTextAsync($"tr[data-arm={arm}] a[data-field=run]"));
+            }
+
+            await page.CloseAsync();
+        }
+        finally
+        {
+            await app.StopAsync();
+            Directory.Delete(tracking, recursive: true);
+        }
+    }
+
     private WebApplication CreateSink(MeshTopics topics, string sampleIntervalMs = "250") => CreateSink(cluster, topics, new() { ["MetricsSink:Page:SampleIntervalMs"] = sampleIntervalMs });
 
     /// <summary>The metrics sink in-process on the test broker, its page on a free port; <paramref name="settings"/> go over the defaults.</summary>

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Mesh.MetricsSink.Aggregation;
 using Mesh.MetricsSink.Drift;
 using Mesh.MetricsSink.Summary;
+using Mesh.MetricsSink.Tracking;
 using Mesh.MetricsSink.Verdicts;
 using Microsoft.Extensions.Options;
 
@@ -44,9 +45,9 @@ internal static class PageExtensions
         app.MapGet(PagePath + "/{file}", (string file) => files.TryGetValue(file, out var bytes)
             ? Results.Bytes(bytes, s_contentTypes[file])
             : Results.NotFound());
-        app.MapGet("/api/page", (long? since, PredictionLabelJoiner joiner, DriftMonitor drift, ExperimentTimeline timeline, IOptions<PageOptions> options) =>
+        app.MapGet("/api/page", (long? since, PredictionLabelJoiner joiner, DriftMonitor drift, ExperimentTimeline timeline, RunLinks links, IOptions<PageOptions> options) =>
         {
-            var summary = joiner.Snapshot() with { Drift = drift.Summaries() };
+            var summary = links.WithRunUrls(joiner.Snapshot()) with { Drift = drift.Summaries() };
             var data = new PageData(
                 options.Value.SampleIntervalMs,
                 ExperimentTimeline.LatencyWindowSamples,

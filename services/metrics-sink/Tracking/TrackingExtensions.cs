@@ -66,6 +66,9 @@ internal static partial class TrackingExtensions
         builder.Services.AddSingleton(sp => new RegisteredModelNames(sp.GetRequiredService<IOptions<PromotionOptions>>().Value));
         builder.Services.AddSingleton<ModelPromoter>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ModelPromoter>());
+        builder.Services.AddSingleton(sp => new RunLinks(
+            sp.GetRequiredService<TrackingWriter>(),
+            RunLinks.UiOf(sp.GetRequiredService<IOptions<Page.PageOptions>>().Value.TrackingUiUrl, mlflow?.TrackingUri)));
         builder.Services.AddSingleton<WindowCloser>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<WindowCloser>());
         return builder;

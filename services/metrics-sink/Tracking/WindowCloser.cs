@@ -28,7 +28,8 @@ internal sealed partial class WindowCloser(
     ILogger<WindowCloser> logger,
     ModelPromoter? promoter = null,
     RegisteredModelNames? modelNames = null,
-    DriftReporter? drift = null) : BackgroundService
+    DriftReporter? drift = null,
+    RunLinks? links = null) : BackgroundService
 {
     private readonly RegisteredModelNames _modelNames = modelNames ?? new RegisteredModelNames(new PromotionOptions());
     // Each primary arm's current run, so a promotion can be recorded on the runs it decided between.
@@ -96,6 +97,8 @@ internal sealed partial class WindowCloser(
                 {
                     _runs[(window.Experiment, window.Arm)] = new ArmRun(record.RunKey, record.RunName);
                 }
+
+                links?.Remember(window.Experiment, window.Arm, window.Shadow, record.RunKey);
 
                 // Drift figures go on the same run as the arm's outcomes, at the same step.
                 writer.TryEnqueue(driftFigures?.GetValueOrDefault((window.Experiment, window.Arm, window.Shadow)) is { Count: > 0 } figures

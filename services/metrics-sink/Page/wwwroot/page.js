@@ -268,7 +268,10 @@ function renderExperiment(section, experiment, verdict) {
     const tr = el('tr', { 'data-arm': a.arm, 'data-shadow': String(a.shadow), class: a.shadow ? 'shadow' : '' });
     const name = el('td');
     name.appendChild(el('span', { class: 'swatch', style: 'background:' + color }));
-    name.appendChild(document.createTextNode(a.arm));
+    // With an MLflow UI to go to, the arm's name opens its run there (metrics per window, params, the verdict).
+    name.appendChild(a.runUrl
+      ? el('a', { href: a.runUrl, target: '_blank', rel: 'noopener', title: 'this arm\'s run in MLflow', 'data-field': 'run' }, a.arm)
+      : document.createTextNode(a.arm));
     name.appendChild(el('span', { class: 'badge' + (a.shadow ? ' shadow' : '') }, a.shadow ? 'shadow' : 'primary'));
     tr.appendChild(name);
     tr.appendChild(el('td', {}, a.model + (a.version ? ' v' + a.version : '')));
