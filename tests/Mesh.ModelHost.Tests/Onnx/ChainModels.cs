@@ -32,18 +32,11 @@ internal static class ChainModels
 
     public static void WriteAll(string repository)
     {
-        TestModels.Write(repository, Scaler, Graph(
-            Scaler,
-            [Tensor("x", DataType.Float, -1, 4)],
-            [Tensor("features", DataType.Float, -1, 4)],
-            [Node("Mul", ["x", "a"], ["multiplied"]), Node("Add", ["multiplied", "b"], ["features"])],
-            [Initializer("a", ScaleA, 4), Initializer("b", ScaleB, 4)]));
-        File.WriteAllText(Path.Combine(repository, Scaler, "1", "config.json"),
-            $$"""{ "input": { "name": "x", "featureNames": ["{{string.Join("\", \"", FeatureNames)}}"] } }""");
+        TestModels.Write(repository, Scaler, ScalerGraph(ScaleA, ScaleB));
+        File.WriteAllText(Path.Combine(repository, Scaler, "1", "config.json"), ScalerConfig);
 
         TestModels.Write(repository, Classifier, ClassifierGraph("features"));
-        File.WriteAllText(Path.Combine(repository, Classifier, "1", "config.json"),
-            $$"""{ "probabilityOutput": "probs", "classNames": ["{{string.Join("\", \"", ClassNames)}}"] }""");
+        File.WriteAllText(Path.Combine(repository, Classifier, "1", "config.json"), ClassifierConfig);
         TestModels.Write(repository, RenamedInput, ClassifierGraph("scaled"));
         TestModels.Write(repository, DoubleInput, Graph(
             DoubleInput, [Tensor("features", DataType.Double, -1, 4)], [Tensor("y", DataType.Double, -1, 4)], [Node("Identity", ["features"], ["y"])]));
@@ -54,10 +47,19 @@ internal static class ChainModels
         WriteChain(repository, MissingStep, Scaler, "no-such-model");
     }
 
+    /// <summary>The scaler's config.json: its input's feature names, which the chain's metadata must show.</summary>
+    public static string ScalerConfig => $$"""{ "input": { "name": "x", "featureNames": ["{{string.Join("\", \"", FeatureNames)}}"] } }""";
+
+    /// <summary>The classifier's config.json: its probabilities output and class names.</summary>
+    public static string ClassifierConfig => $$"""{ "probabilityOutput": "probs", "classNames": ["{{string.Join("\", \"", ClassNames)}}"] }""";
+
     /// <summary>The chain's probabilities for one row, computed here in double precision.</summary>
-    public static double[] Expected(float[] row)
+    public static double[] Expected(float[] row) => Expected(row, ScaleA, ScaleB);
+
+    /// <summary>The chain's probabilities for one row with a scaler of its own (<paramref name="a"/>, <paramref name="b"/>).</summary>
+    public static double[] Expected(float[] row, float[] a, float[] b)
     {
-        var scaled = row.Select((x, f) => ((double)x * ScaleA[f]) + ScaleB[f]).ToArray();
+        var scaled = row.Select((x, f) => ((double)x * a[f]) + b[f]).ToArray();
         var logits = new double[Bias.Length];
         for (var c = 0; c < logits.Length; c++)
         {
@@ -79,7 +81,16 @@ internal static class ChainModels
         File.WriteAllText(Path.Combine(folder, "config.json"), $$"""{ "steps": ["{{string.Join("\", \"", steps)}}"] }""");
     }
 
-    private static GraphProto ClassifierGraph(string inputName) => Graph(
+    /// <summary>x * a + b per feature, from input <c>x</c> to output <c>features</c>, both FP32 [N, 4].</summary>
+    public static GraphProto ScalerGraph(float[] a, float[] b) => Graph(
+        Scaler,
+        [Tensor("x", DataType.Float, -1, 4)],
+        [Tensor("features", DataType.Float, -1, 4)],
+        [Node("Mul", ["x", "a"], ["multiplied"]), Node("Add", ["multiplied", "b"], ["features"])],
+        [Initializer("a", a, 4), Initializer("b", b, 4)]);
+
+    /// <summary>Softmax of the features times the weights plus the biases, from <paramref name="inputName"/> to <c>probs</c>.</summary>
+    public static GraphProto ClassifierGraph(string inputName) => Graph(
         Classifier,
         [Tensor(inputName, DataType.Float, -1, 4)],
         [Tensor("probs", DataType.Float, -1, 3)],
