@@ -27,18 +27,7 @@ public sealed class ChainHostFixture : IAsyncLifetime
         HttpUri = _app.GetEndpointUri("Http");
         _channel = GrpcChannel.ForAddress(_app.GetEndpointUri("Grpc"));
         Client = new GRPCInferenceService.GRPCInferenceServiceClient(_channel);
-
-        // Loading runs in the background; wait for readiness as a client would (bounded, not asserted on time).
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (!(await Client.ServerReadyAsync(new ServerReadyRequest())).Ready)
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new InvalidOperationException("The model host did not become ready within 60 s.");
-            }
-
-            await Task.Delay(50);
-        }
+        await ModelHostFixture.WaitUntilReadyAsync(Client);
     }
 
     public async Task DisposeAsync()
