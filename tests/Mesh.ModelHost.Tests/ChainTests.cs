@@ -42,6 +42,26 @@ public sealed class ChainTests(ChainHostFixture host) : IClassFixture<ChainHostF
     }
 
     [Fact]
+    public async Task ModelInfer_ConcurrentRequestsToAChain_EachGetsItsOwnRowsAnswers()
+    {
+        // Requests at once are stacked into one run by the dynamic batcher and cut apart after the last step.
+        var rows = Enumerable.Range(0, 8).Select(i => new[] { 4.5f + (0.4f * i), 3.0f, 1.0f + (0.7f * i), 0.1f + (0.3f * i) }).ToArray();
+
+        var responses = await Task.WhenAll(rows.Select(row => host.Client.ModelInferAsync(Raw(ChainModels.Chain, row, 1, inputName: "x")).ResponseAsync));
+
+        for (var r = 0; r < rows.Length; r++)
+        {
+            var expected = ChainModels.Expected(rows[r]);
+            var probabilities = DecodeFp32(Output(responses[r], "probabilities").Bytes);
+            Assert.Equal(expected.Length, probabilities.Length);
+            for (var c = 0; c < expected.Length; c++)
+            {
+                Assert.Equal(expected[c], probabilities[c], Tolerance);
+            }
+        }
+    }
+
+    [Fact]
     public async Task ModelMetadata_Chain_ReportsTheFirstStepsInputsAndTheLastStepsOutputs()
     {
         var metadata = await host.Client.ModelMetadataAsync(new ModelMetadataRequest { Name = ChainModels.Chain });
