@@ -47,10 +47,14 @@ public sealed class ModelHostFixture : IAsyncLifetime
         GrpcUri = _app.GetEndpointUri("Grpc");
         _channel = GrpcChannel.ForAddress(GrpcUri);
         Client = new GRPCInferenceService.GRPCInferenceServiceClient(_channel);
+        await WaitUntilReadyAsync(Client);
+    }
 
-        // Loading runs in the background; wait for readiness as a client would (bounded, not asserted on time).
+    /// <summary>Loading runs in the background; waits for readiness as a client would (bounded, not asserted on time).</summary>
+    internal static async Task WaitUntilReadyAsync(GRPCInferenceService.GRPCInferenceServiceClient client)
+    {
         var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (!(await Client.ServerReadyAsync(new ServerReadyRequest())).Ready)
+        while (!(await client.ServerReadyAsync(new ServerReadyRequest())).Ready)
         {
             if (DateTime.UtcNow > deadline)
             {

@@ -52,9 +52,27 @@ public sealed class ModelHostStartupTests : IDisposable
     [InlineData("ModelHost:GraphOptimizationLevel", "Turbo", "ModelHost:GraphOptimizationLevel")]
     [InlineData("ModelHost:AdminToken", "secret", "ModelHost:AdminToken")]
     [InlineData("ModelHost:AdminToken", "fifteen-chars!!", "at least 16 characters")]
+    [InlineData("ModelHost:Mlflow:Models:0:Steps:0", "models:/iris-scaler@prod", "ModelHost:Mlflow:Models:0:Steps: a chain needs two steps or more")]
     public async Task StartAsync_BadSetting_FailsNamingTheSetting(string key, string value, string named)
     {
         var error = await StartExpectingFailure(_folder, new() { [key] = value, ["ModelHost:Mlflow:TrackingUri"] = "http://127.0.0.1:1" });
+
+        Assert.Contains(named, error.Message);
+    }
+
+    [Theory]
+    [InlineData("", "not-a-uri", "ModelHost:Mlflow:Models:0:Steps:1:")]
+    [InlineData("", "models:/iris@champion", "ModelHost:Mlflow:Models:0:Name is required for a chain of Steps")]
+    [InlineData("models:/iris@champion", "models:/iris@champion", "ModelHost:Mlflow:Models:0: set Uri (one model) or Steps (a chain), not both")]
+    public async Task StartAsync_BadChainOfMlflowSteps_FailsNamingTheSetting(string uri, string secondStep, string named)
+    {
+        var error = await StartExpectingFailure(_folder, new()
+        {
+            ["ModelHost:Mlflow:Models:0:Uri"] = uri,
+            ["ModelHost:Mlflow:Models:0:Steps:0"] = "models:/iris-scaler@prod",
+            ["ModelHost:Mlflow:Models:0:Steps:1"] = secondStep,
+            ["ModelHost:Mlflow:TrackingUri"] = "http://127.0.0.1:1",
+        });
 
         Assert.Contains(named, error.Message);
     }

@@ -24,6 +24,9 @@ internal sealed partial class MlflowModelSource(
     IMeterFactory meterFactory,
     ILogger<MlflowModelSource> logger) : IDisposable
 {
+    /// <summary>Joins a chain's step versions into the chain's version: <c>3+7</c>.</summary>
+    public const string ChainVersionSeparator = "+";
+
     private readonly HttpClient _http = new();
     private readonly UnresolvedModels _unresolved = new(meterFactory);
     private List<Entry>? _entries;
@@ -44,7 +47,7 @@ internal sealed partial class MlflowModelSource(
     {
         var seconds = options.Value.Mlflow.PollSeconds;
         // Aliases and latest move; versions, runs and logged models do not.
-        var aliases = Entries().Where(e => e.Uri.Kind is MlflowModelUriKind.Alias or MlflowModelUriKind.Latest).ToList();
+        var aliases = Entries().Where(e => e.Uris.Any(u => u.Kind is MlflowModelUriKind.Alias or MlflowModelUriKind.Latest)).ToList();
         if (seconds <= 0 || aliases.Count == 0)
         {
             return;
@@ -74,7 +77,7 @@ internal sealed partial class MlflowModelSource(
     public async Task<IReadOnlyList<RefreshResult>> RefreshAliasAsync(string name, string alias, CancellationToken cancellationToken)
     {
         var results = new List<RefreshResult>();
-        foreach (var entry in Entries().Where(e => e.Uri.Kind == MlflowModelUriKind.Alias && e.Uri.Name == name && e.Uri.Alias == alias))
+        foreach (var entry in Entries().Where(e => e.Uris.Any(u => u.Kind == MlflowModelUriKind.Alias && u.Name == name && u.Alias == alias)))
         {
             results.Add(await RefreshAsync(entry, force: false, cancellationToken).ConfigureAwait(false));
         }
@@ -90,41 +93,51 @@ internal sealed partial class MlflowModelSource(
         string? version = null;
         try
         {
-            ResolvedModel resolved;
+            var resolved = new ResolvedModel[entry.Uris.Count];
             try
             {
-                resolved = await entry.Uri.ResolveAsync(Client(), cancellationToken).ConfigureAwait(false);
+                for (var k = 0; k < resolved.Length; k++)
+                {
+                    resolved[k] = await entry.Uris[k].ResolveAsync(Client(), cancellationToken).ConfigureAwait(false);
+                }
             }
             catch (MlflowException e) when (entry.CurrentVersion is not null)
             {
                 // A deleted alias or an unreachable server: the version served stays right to serve, so this is
                 // reported once per change (log, gauge, /health), not as a failure on every poll.
                 MarkUnresolved(entry, e.Message);
-                return new RefreshResult(entry.ServedName, entry.CurrentVersion, false, $"{entry.Uri.Text}: {e.Message}");
+                return new RefreshResult(entry.ServedName, entry.CurrentVersion, false, $"{entry.Text}: {e.Message}");
             }
 
             MarkResolved(entry);
-            version = resolved.Version;
+            // A chain's version names its steps' versions, so a step that moves makes a new version of the chain.
+            version = string.Join(ChainVersionSeparator, resolved.Select(r => r.Version));
             if (version == entry.CurrentVersion || (!force && version == entry.FailedVersion))
             {
                 return new RefreshResult(entry.ServedName, entry.CurrentVersion, false, null);
             }
 
-            var folder = await DownloadAsync(entry, resolved, cancellationToken).ConfigureAwait(false);
-            var model = await Task.Run(() => Load(entry.ServedName, version, folder), cancellationToken).ConfigureAwait(false);
+            var folders = new string[resolved.Length];
+            for (var k = 0; k < folders.Length; k++)
+            {
+                var cacheName = entry.IsChain ? Path.Combine(entry.ServedName, $"step-{k + 1}") : entry.ServedName;
+                folders[k] = await DownloadAsync(cacheName, resolved[k], cancellationToken).ConfigureAwait(false);
+            }
+
+            var model = await Task.Run(() => entry.IsChain ? LoadChain(entry, version, folders) : Load(entry.ServedName, version, folders[0]), cancellationToken).ConfigureAwait(false);
             var previous = entry.CurrentVersion;
             catalog.Publish(entry.ServedName, version, model);
             entry.CurrentVersion = version;
             entry.FailedVersion = null;
-            LogPublished(entry.ServedName, version, entry.Uri.Text, previous ?? "(none)");
+            LogPublished(entry.ServedName, version, entry.Text, previous ?? "(none)");
             return new RefreshResult(entry.ServedName, version, previous is not null, null);
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             entry.FailedVersion = version;
-            LogLoadFailed(e, entry.ServedName, entry.Uri.Text, version ?? "(unresolved)", entry.CurrentVersion ?? "(none)");
-            catalog.PublishFailure(entry.ServedName, version ?? "", $"{entry.Uri.Text}: {e.Message}");
-            return new RefreshResult(entry.ServedName, entry.CurrentVersion, false, $"{entry.Uri.Text} version {version ?? "(unresolved)"}: {e.Message}");
+            LogLoadFailed(e, entry.ServedName, entry.Text, version ?? "(unresolved)", entry.CurrentVersion ?? "(none)");
+            catalog.PublishFailure(entry.ServedName, version ?? "", $"{entry.Text}: {e.Message}");
+            return new RefreshResult(entry.ServedName, entry.CurrentVersion, false, $"{entry.Text} version {version ?? "(unresolved)"}: {e.Message}");
         }
         finally
         {
@@ -149,11 +162,18 @@ internal sealed partial class MlflowModelSource(
         }
     }
 
+    private ServedModel LoadChain(Entry entry, string version, string[] folders)
+    {
+        var settings = options.Value;
+        var steps = folders.Select((folder, k) => new ChainStepSource(entry.Uris[k].Text, folder, MlmodelFile.Read(folder))).ToList();
+        return ServedModel.LoadChain(entry.ServedName, version, steps, settings.DefaultSessionSettings(), settings.Batching.ToSettings(), telemetry);
+    }
+
     private void MarkUnresolved(Entry entry, string reason)
     {
         if (_unresolved.Mark(entry.ServedName, entry.CurrentVersion!, reason))
         {
-            LogUnresolved(entry.ServedName, entry.Uri.Text, entry.CurrentVersion!, reason);
+            LogUnresolved(entry.ServedName, entry.Text, entry.CurrentVersion!, reason);
         }
     }
 
@@ -161,17 +181,17 @@ internal sealed partial class MlflowModelSource(
     {
         if (_unresolved.Clear(entry.ServedName))
         {
-            LogResolvedAgain(entry.ServedName, entry.Uri.Text);
+            LogResolvedAgain(entry.ServedName, entry.Text);
         }
     }
 
     // Run and logged-model artifacts do not change once written, so a complete download is reused. A version
     // number does not name them: a registered model deleted and created again starts at version 1 with other
     // files, so the folder is keyed by what identifies the content (creation time, run, source).
-    private async Task<string> DownloadAsync(Entry entry, ResolvedModel resolved, CancellationToken cancellationToken)
+    private async Task<string> DownloadAsync(string cacheName, ResolvedModel resolved, CancellationToken cancellationToken)
     {
         var content = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(resolved.ContentId + "|" + resolved.ArtifactUri)))[..16];
-        var folder = Path.Combine(options.Value.Mlflow.ResolveCacheDir(), entry.ServedName, resolved.Version + "-" + content);
+        var folder = Path.Combine(options.Value.Mlflow.ResolveCacheDir(), cacheName, resolved.Version + "-" + content);
         if (File.Exists(Path.Combine(folder, MlmodelFile.FileName)))
         {
             return folder;
@@ -205,8 +225,13 @@ internal sealed partial class MlflowModelSource(
     [
         .. options.Value.Mlflow.Models.Select(m =>
         {
-            MlflowModelUri.TryParse(m.Uri, out var uri, out _);
-            return new Entry(uri!, string.IsNullOrWhiteSpace(m.Name) ? uri!.Name : m.Name.Trim());
+            if (m.Steps.Count > 0)
+            {
+                return new Entry([.. m.Steps.Select(Parse)], m.Name!.Trim());
+            }
+
+            var uri = Parse(m.Uri);
+            return new Entry([uri], string.IsNullOrWhiteSpace(m.Name) ? uri.Name : m.Name.Trim());
         }),
     ]);
 
@@ -222,9 +247,22 @@ internal sealed partial class MlflowModelSource(
     [LoggerMessage(Level = LogLevel.Error, Message = "Model {Model} from {Uri} version {Version} failed to load; version {Serving} keeps serving")]
     private partial void LogLoadFailed(Exception exception, string model, string uri, string version, string serving);
 
-    private sealed class Entry(MlflowModelUri uri, string servedName)
+    // The options validator parsed every URI at start.
+    private static MlflowModelUri Parse(string text)
     {
-        public MlflowModelUri Uri { get; } = uri;
+        MlflowModelUri.TryParse(text, out var uri, out _);
+        return uri!;
+    }
+
+    /// <summary>One served model: one URI, or a chain's steps (two or more).</summary>
+    private sealed class Entry(IReadOnlyList<MlflowModelUri> uris, string servedName)
+    {
+        public IReadOnlyList<MlflowModelUri> Uris { get; } = uris;
+
+        public bool IsChain => Uris.Count > 1;
+
+        /// <summary>What the logs name: the URI, or the steps' URIs in order.</summary>
+        public string Text { get; } = uris.Count == 1 ? uris[0].Text : "[" + string.Join(", ", uris.Select(u => u.Text)) + "]";
 
         public string ServedName { get; } = servedName;
 

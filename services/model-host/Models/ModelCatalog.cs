@@ -31,35 +31,66 @@ internal sealed partial class ModelCatalog(ModelHostTelemetry telemetry, IOption
     public IEnumerable<ModelSlot> Slots => _slots.Values;
 
     /// <summary>
-    /// Loads every <c>&lt;name&gt;/&lt;version&gt;/model.onnx</c>. A model that fails is logged and kept as a
-    /// failed slot (so callers learn why), and the others are served.
+    /// Loads every <c>&lt;name&gt;/&lt;version&gt;/model.onnx</c>, then every chain (a version folder whose config.json
+    /// lists <c>steps</c>). A model that fails is logged and kept as a failed slot (so callers learn why), and the
+    /// others are served.
     /// </summary>
     public void LoadAll(string repository, ModelSessionSettings sessionSettings, BatchingSettings batching, CancellationToken cancellationToken)
     {
         foreach (var (name, version, folder) in RepositoryLayout.FindModelFiles(repository))
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            var started = Stopwatch.GetTimestamp();
-            ModelSlot slot;
-            try
-            {
-                var model = ServedModel.Load(name, version, folder, sessionSettings, batching, telemetry);
-                slot = new ModelSlot(name, version, model, null);
-                LogLoaded(name, version, string.Join(", ", model.Inputs.Select(i => i.Name)), string.Join(", ", model.Outputs.Select(o => o.Name)), Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                slot = new ModelSlot(name, version, null, e.Message);
-                LogLoadFailed(e, name, version, folder);
-            }
-
-            _slots[(name, version)] = slot;
-            if (slot.Model is not null)
-            {
-                _latestVersions.AddOrUpdate(name, version, (_, current) => CompareVersions(version, current) > 0 ? version : current);
-            }
+            LoadSlot(name, version, folder, () => ServedModel.Load(name, version, folder, sessionSettings, batching, telemetry), cancellationToken);
         }
 
+        foreach (var (name, version, folder) in RepositoryLayout.FindChainFolders(repository))
+        {
+            if (!ModelConfigFile.DeclaresSteps(Path.Combine(folder, RepositoryLayout.ConfigFileName)))
+            {
+                // A config.json with neither a model nor steps was never served: left alone, as before chains existed.
+                continue;
+            }
+
+            LoadSlot(name, version, folder, () => LoadChain(repository, name, version, folder, sessionSettings, batching), cancellationToken);
+        }
+    }
+
+    private ServedModel LoadChain(string repository, string name, string version, string folder, ModelSessionSettings sessionSettings, BatchingSettings batching)
+    {
+        var configPath = Path.Combine(folder, RepositoryLayout.ConfigFileName);
+        var config = ModelConfigFile.Read(configPath)!;
+        var steps = new List<ChainStepSource>();
+        foreach (var step in config.Steps ?? [])
+        {
+            var stepFolder = RepositoryLayout.FindStepFolder(repository, step)
+                ?? throw new InvalidDataException($"{configPath}: step '{step}' is not a model of the repository (models are named <name> or <name>/<version>).");
+            steps.Add(new ChainStepSource(step, stepFolder, null));
+        }
+
+        return ServedModel.LoadChain(name, version, steps, sessionSettings, config.DynamicBatching?.Apply(batching, configPath) ?? batching, telemetry);
+    }
+
+    private void LoadSlot(string name, string version, string folder, Func<ServedModel> load, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var started = Stopwatch.GetTimestamp();
+        ModelSlot slot;
+        try
+        {
+            var model = load();
+            slot = new ModelSlot(name, version, model, null);
+            LogLoaded(name, version, string.Join(", ", model.Inputs.Select(i => i.Name)), string.Join(", ", model.Outputs.Select(o => o.Name)), Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            slot = new ModelSlot(name, version, null, e.Message);
+            LogLoadFailed(e, name, version, folder);
+        }
+
+        _slots[(name, version)] = slot;
+        if (slot.Model is not null)
+        {
+            _latestVersions.AddOrUpdate(name, version, (_, current) => CompareVersions(version, current) > 0 ? version : current);
+        }
     }
 
     /// <summary>Every configured model was tried: ready from now on while at least one serves.</summary>

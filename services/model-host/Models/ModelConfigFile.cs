@@ -46,6 +46,12 @@ internal sealed class ModelConfigFile
     /// <summary>Overrides <c>ModelHost:Batching</c> for this model.</summary>
     public ModelConfigBatching? DynamicBatching { get; set; }
 
+    /// <summary>
+    /// Makes this version a chain instead of one graph (its folder then has no model.onnx): the repository models it
+    /// runs in order, as <c>name</c> (its highest version) or <c>name/version</c>.
+    /// </summary>
+    public List<string>? Steps { get; set; }
+
     /// <summary>The defaults with this model's overrides applied; a bad override fails this model's load.</summary>
     public ModelSessionSettings SessionSettings(ModelSessionSettings defaults, string path)
     {
@@ -62,6 +68,19 @@ internal sealed class ModelConfigFile
         }
 
         return new ModelSessionSettings(IntraOpThreads ?? defaults.IntraOpThreads, InterOpThreads ?? defaults.InterOpThreads, level, AcceptNonFinite ?? defaults.AcceptNonFinite);
+    }
+
+    /// <summary>Whether the file lists <c>steps</c>; a file that cannot be read lists none (its chain load reports why).</summary>
+    public static bool DeclaresSteps(string path)
+    {
+        try
+        {
+            return Read(path)?.Steps is not null;
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
     }
 
     public static ModelConfigFile? Read(string path)

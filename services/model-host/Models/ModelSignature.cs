@@ -113,6 +113,23 @@ internal sealed class ModelSignature
             && RunOutputNames.All(n => session.OutputMetadata[n] is var m && (!m.IsTensor || m.Dimensions is [< 0, ..]));
     }
 
+    // A chain answers with its first step's inputs and its last step's outputs.
+    private ModelSignature(ModelSignature first, ModelSignature last, bool rowsStack)
+    {
+        Inputs = first.Inputs;
+        InputNames = first.InputNames;
+        FeatureNames = first.FeatureNames;
+        Outputs = last.Outputs;
+        RunOutputNames = last.RunOutputNames;
+        RunOutputTypes = last.RunOutputTypes;
+        RunOutputRowShapes = last.RunOutputRowShapes;
+        ConfigClassNames = last.ConfigClassNames;
+        RowsStack = rowsStack;
+    }
+
+    /// <summary>The composite signature of a chain: <paramref name="first"/>'s inputs, <paramref name="last"/>'s outputs and class names.</summary>
+    public static ModelSignature Chain(ModelSignature first, ModelSignature last, bool rowsStack) => new(first, last, rowsStack);
+
     public IReadOnlyList<InputSpec> Inputs { get; }
 
     /// <summary>The ONNX graph's input names, in the order of <see cref="Inputs"/>.</summary>

@@ -12,7 +12,7 @@ namespace Mesh.ModelHost.Models;
 /// Runs one model version's ONNX Runtime session (one per version, shared by all calls; <c>Run</c> is
 /// thread-safe): request bytes go in pinned, outputs come back in the v2 raw encoding. Owns the session.
 /// </summary>
-internal sealed class OnnxRunner(InferenceSession session, ModelSignature signature) : IModelRunner, IDisposable
+internal sealed class OnnxRunner(InferenceSession session, ModelSignature signature) : IModelSession
 {
     /// <summary>Rows on the batch dimension of the warm-up run, so it shows whether outputs follow it.</summary>
     public const long WarmUpRows = 2;
@@ -30,20 +30,37 @@ internal sealed class OnnxRunner(InferenceSession session, ModelSignature signat
         var pins = new MemoryHandle[inputs.Count];
         try
         {
-            for (var i = 0; i < inputs.Count; i++)
-            {
-                values[i] = CreateInputValue(signature.Inputs[i], inputs[i], ref pins[i]);
-            }
-
-            return _preallocate ? RunPreallocated(values, inputs[0].Shape[0]) : RunAllocated(values);
+            CreateInputValues(signature.Inputs, inputs, values, pins);
+            return RunValues(values, inputs[0].Shape[0]);
         }
         finally
         {
-            for (var i = 0; i < inputs.Count; i++)
-            {
-                values[i]?.Dispose();
-                pins[i].Dispose();
-            }
+            DisposeInputValues(values, pins);
+        }
+    }
+
+    /// <summary>
+    /// Runs the model on values already in ONNX Runtime's hands (a previous chain step's outputs), in the order of
+    /// the signature's inputs; <paramref name="rows"/> is the batch dimension.
+    /// </summary>
+    public RunOutput[] RunValues(IReadOnlyCollection<OrtValue> values, long rows) =>
+        _preallocate ? RunPreallocated(values, rows) : RunAllocated(values);
+
+    /// <summary>Wraps validated request tensors as ONNX Runtime values without copying them (strings excepted); free them with <see cref="DisposeInputValues"/>.</summary>
+    public static void CreateInputValues(IReadOnlyList<InputSpec> specs, IReadOnlyList<InputTensor> inputs, OrtValue[] values, MemoryHandle[] pins)
+    {
+        for (var i = 0; i < inputs.Count; i++)
+        {
+            values[i] = CreateInputValue(specs[i], inputs[i], ref pins[i]);
+        }
+    }
+
+    public static void DisposeInputValues(OrtValue[] values, MemoryHandle[] pins)
+    {
+        for (var i = 0; i < values.Length; i++)
+        {
+            values[i]?.Dispose();
+            pins[i].Dispose();
         }
     }
 
@@ -51,12 +68,18 @@ internal sealed class OnnxRunner(InferenceSession session, ModelSignature signat
     /// Runs zeros (empty strings) through the model so the first real request does not pay for lazy
     /// initialization, and checks that outputs can be written into preallocated buffers.
     /// </summary>
-    public RunOutput[] WarmUp()
+    public RunOutput[] WarmUp() => WarmUp(signature.Inputs, Run);
+
+    /// <summary>
+    /// The warm-up of a model whose outputs this runner writes but whose inputs are <paramref name="specs"/> and run
+    /// through <paramref name="run"/> (a chain ending with this model).
+    /// </summary>
+    public RunOutput[] WarmUp(IReadOnlyList<InputSpec> specs, Func<IReadOnlyList<InputTensor>, RunOutput[]> run)
     {
         var inputs = new List<InputTensor>();
         try
         {
-            foreach (var spec in signature.Inputs)
+            foreach (var spec in specs)
             {
                 long[] shape = [.. spec.Shape.Select((d, i) => d >= 0 ? d : i == 0 ? WarmUpRows : 1L)];
                 var count = TensorDatatype.ElementCount(shape);
@@ -75,13 +98,13 @@ internal sealed class OnnxRunner(InferenceSession session, ModelSignature signat
 
             try
             {
-                return Run(inputs);
+                return run(inputs);
             }
             catch (OnnxRuntimeException) when (_preallocate)
             {
                 // Some output is not [N, fixed...] after all: let ONNX Runtime size the outputs.
                 _preallocate = false;
-                return Run(inputs);
+                return run(inputs);
             }
         }
         finally
@@ -99,7 +122,7 @@ internal sealed class OnnxRunner(InferenceSession session, ModelSignature signat
         _runOptions.Dispose();
     }
 
-    private RunOutput[] RunPreallocated(OrtValue[] inputs, long rows)
+    private RunOutput[] RunPreallocated(IReadOnlyCollection<OrtValue> inputs, long rows)
     {
         var rowShapes = signature.RunOutputRowShapes!;
         var types = signature.RunOutputTypes;
@@ -131,7 +154,7 @@ internal sealed class OnnxRunner(InferenceSession session, ModelSignature signat
         }
     }
 
-    private RunOutput[] RunAllocated(OrtValue[] inputs)
+    private RunOutput[] RunAllocated(IReadOnlyCollection<OrtValue> inputs)
     {
         using var values = session.Run(_runOptions, signature.InputNames, inputs, signature.RunOutputNames);
         var results = new RunOutput[values.Count];

@@ -3,7 +3,6 @@ using Mesh.ModelHost.Batching;
 using Mesh.ModelHost.Inference;
 using Mesh.ModelHost.Options;
 using Mesh.ModelHost.Telemetry;
-using Microsoft.ML.OnnxRuntime;
 
 namespace Mesh.ModelHost.Models;
 
@@ -17,7 +16,7 @@ internal sealed class ServedModel : IDisposable
     public const string Platform = "onnxruntime_onnx";
 
     private readonly ModelSignature _signature;
-    private readonly OnnxRunner _runner;
+    private readonly IModelSession _runner;
     private readonly LabelEncoder? _labels;
     private readonly DynamicBatcher? _batcher;
     private readonly ModelHostTelemetry _telemetry;
@@ -30,7 +29,7 @@ internal sealed class ServedModel : IDisposable
         string name,
         string version,
         ModelSignature signature,
-        OnnxRunner runner,
+        IModelSession runner,
         LabelEncoder? labels,
         DynamicBatcher? batcher,
         ModelHostTelemetry telemetry,
@@ -82,19 +81,8 @@ internal sealed class ServedModel : IDisposable
         MlmodelFile? mlmodel = null,
         TimeProvider? time = null)
     {
-        var modelPath = Path.Combine(folder, mlmodel?.OnnxModelFile ?? RepositoryLayout.ModelFileName);
-        var configPath = Path.Combine(folder, RepositoryLayout.ConfigFileName);
-        var config = ModelConfigFile.Read(configPath);
-        settings = config?.SessionSettings(settings, configPath) ?? settings;
-        batching = config?.DynamicBatching?.Apply(batching, configPath) ?? batching;
-        using var sessionOptions = new Microsoft.ML.OnnxRuntime.SessionOptions
-        {
-            IntraOpNumThreads = settings.IntraOpThreads,
-            InterOpNumThreads = settings.InterOpThreads,
-            ExecutionMode = settings.InterOpThreads > 1 ? ExecutionMode.ORT_PARALLEL : ExecutionMode.ORT_SEQUENTIAL,
-            GraphOptimizationLevel = settings.GraphOptimizationLevel,
-        };
-        var session = new InferenceSession(modelPath, sessionOptions);
+        var (session, config, modelPath, sessionSettings) = ModelFolder.Open(folder, mlmodel, settings);
+        batching = config?.DynamicBatching?.Apply(batching, Path.Combine(folder, RepositoryLayout.ConfigFileName)) ?? batching;
         ModelSignature signature;
         try
         {
@@ -106,7 +94,36 @@ internal sealed class ServedModel : IDisposable
             throw;
         }
 
-        var runner = new OnnxRunner(session, signature);
+        return Create(name, version, signature, new OnnxRunner(session, signature), batching, telemetry, sessionSettings.AcceptNonFinite, time);
+    }
+
+    /// <summary>
+    /// Loads a chain of steps served as one model: each step's outputs feed the next step's inputs by name (checked
+    /// here), the chain takes the first step's inputs and answers with the last step's outputs and class names.
+    /// </summary>
+    public static ServedModel LoadChain(
+        string name,
+        string version,
+        IReadOnlyList<ChainStepSource> steps,
+        ModelSessionSettings settings,
+        BatchingSettings batching,
+        ModelHostTelemetry telemetry,
+        TimeProvider? time = null)
+    {
+        var (signature, runner, acceptNonFinite) = ChainLoader.Load(name, version, steps, settings, telemetry);
+        return Create(name, version, signature, runner, batching, telemetry, acceptNonFinite, time);
+    }
+
+    private static ServedModel Create(
+        string name,
+        string version,
+        ModelSignature signature,
+        IModelSession runner,
+        BatchingSettings batching,
+        ModelHostTelemetry telemetry,
+        bool acceptNonFinite,
+        TimeProvider? time)
+    {
         try
         {
             var warmUp = runner.WarmUp();
@@ -135,7 +152,7 @@ internal sealed class ServedModel : IDisposable
                 ? new DynamicBatcher(name, version, runner, new RowBatcher(signature.Inputs, signature.RunOutputNames, signature.RunOutputTypes), batching, telemetry, time ?? TimeProvider.System)
                 : null;
             telemetry.AddModelZeros(name, version);
-            return new ServedModel(name, version, signature, runner, labels, batcher, telemetry, settings.AcceptNonFinite);
+            return new ServedModel(name, version, signature, runner, labels, batcher, telemetry, acceptNonFinite);
         }
         catch
         {

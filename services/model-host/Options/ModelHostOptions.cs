@@ -169,6 +169,12 @@ internal sealed class MlflowModelOptions
 {
     public string Uri { get; set; } = "";
 
-    /// <summary>The name the model is served under; defaults to the registered model's name (required for runs:/ URIs).</summary>
+    /// <summary>The name the model is served under; defaults to the registered model's name (required for runs:/ URIs and chains).</summary>
     public string? Name { get; set; }
+
+    /// <summary>
+    /// <c>ModelHost:Mlflow:Models:N:Steps:K</c>: instead of <see cref="Uri"/>, the URIs of a chain's steps in order, served
+    /// as one model under <see cref="Name"/>; a step's alias moving loads and swaps the whole chain.
+    /// </summary>
+    public List<string> Steps { get; set; } = [];
 }

@@ -63,6 +63,31 @@ internal sealed class ModelRepositoryValidator : IValidateOptions<ModelHostOptio
         return ValidateOptionsResult.Success;
     }
 
+    private static string? ValidateSteps(MlflowModelOptions model, int i)
+    {
+        if (!string.IsNullOrWhiteSpace(model.Uri))
+        {
+            return $"ModelHost:Mlflow:Models:{i}: set Uri (one model) or Steps (a chain), not both.";
+        }
+
+        if (model.Steps.Count < 2)
+        {
+            return $"ModelHost:Mlflow:Models:{i}:Steps: a chain needs two steps or more (one model is set with Uri).";
+        }
+
+        for (var k = 0; k < model.Steps.Count; k++)
+        {
+            if (!Mesh.Mlflow.MlflowModelUri.TryParse(model.Steps[k], out _, out var error))
+            {
+                return $"ModelHost:Mlflow:Models:{i}:Steps:{k}: {error}.";
+            }
+        }
+
+        return string.IsNullOrWhiteSpace(model.Name)
+            ? $"ModelHost:Mlflow:Models:{i}:Name is required for a chain of Steps (the name to serve it under)."
+            : null;
+    }
+
     private static string? ValidateMlflow(MlflowSourceOptions mlflow)
     {
         if (mlflow.PollSeconds is < 0 or > 86400)
@@ -74,15 +99,28 @@ internal sealed class ModelRepositoryValidator : IValidateOptions<ModelHostOptio
         for (var i = 0; i < mlflow.Models.Count; i++)
         {
             var model = mlflow.Models[i];
-            if (!Mesh.Mlflow.MlflowModelUri.TryParse(model.Uri, out var uri, out var error))
+            string name;
+            if (model.Steps.Count > 0)
             {
-                return $"ModelHost:Mlflow:Models:{i}:Uri: {error}.";
-            }
+                if (ValidateSteps(model, i) is { } stepsError)
+                {
+                    return stepsError;
+                }
 
-            var name = string.IsNullOrWhiteSpace(model.Name) ? uri!.Name : model.Name.Trim();
-            if (name.Length == 0)
+                name = model.Name!.Trim();
+            }
+            else
             {
-                return $"ModelHost:Mlflow:Models:{i}:Name is required for a runs:/ or models:/m-<model-id> URI (the name to serve the model under).";
+                if (!Mesh.Mlflow.MlflowModelUri.TryParse(model.Uri, out var uri, out var error))
+                {
+                    return $"ModelHost:Mlflow:Models:{i}:Uri: {error}.";
+                }
+
+                name = string.IsNullOrWhiteSpace(model.Name) ? uri!.Name : model.Name.Trim();
+                if (name.Length == 0)
+                {
+                    return $"ModelHost:Mlflow:Models:{i}:Name is required for a runs:/ or models:/m-<model-id> URI (the name to serve the model under).";
+                }
             }
 
             if (!names.Add(name))

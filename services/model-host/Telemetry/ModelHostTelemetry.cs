@@ -28,6 +28,7 @@ internal sealed class ModelHostTelemetry
     private readonly Histogram<double> _inferenceDuration;
     private readonly Histogram<double> _queueDuration;
     private readonly Histogram<long> _batchRows;
+    private readonly Histogram<double> _stepDuration;
     private readonly ConcurrentDictionary<(string Model, string Version), Func<int>> _queues = new();
 
     public ModelHostTelemetry(IMeterFactory meterFactory)
@@ -39,6 +40,7 @@ internal sealed class ModelHostTelemetry
         _inferenceDuration = meter.CreateHistogram("mesh.model_host.inference.duration", "s", "Time of one ONNX Runtime call (one batch).", advice: s_secondsAdvice);
         _queueDuration = meter.CreateHistogram("mesh.model_host.queue.duration", "s", "Time a request waited for its batch to start.", advice: s_secondsAdvice);
         _batchRows = meter.CreateHistogram("mesh.model_host.batch.size", "{row}", "Rows per ONNX Runtime call, after dynamic batching.", advice: s_batchAdvice);
+        _stepDuration = meter.CreateHistogram("mesh.model_host.step.duration", "s", "Time of one step of a chained model on one batch, by model, version and step.", advice: s_secondsAdvice);
         meter.CreateObservableGauge("mesh.model_host.queue.waiting", ObserveQueues, "{request}", "Requests waiting for their batch to start, per model version.");
     }
 
@@ -76,6 +78,9 @@ internal sealed class ModelHostTelemetry
         _batchRows.Record(rows, tags);
         _inferenceDuration.Record(seconds, tags);
     }
+
+    public void RecordStep(string model, string version, string step, double seconds) =>
+        _stepDuration.Record(seconds, new TagList { { "model", model }, { "version", version }, { "step", step } });
 
     /// <summary>Reports a batcher's waiting requests until <see cref="UntrackQueue"/>.</summary>
     public void TrackQueue(string model, string version, Func<int> waiting) => _queues[(model, version)] = waiting;

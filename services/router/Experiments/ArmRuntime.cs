@@ -9,7 +9,7 @@ namespace Mesh.Router.Experiments;
 /// spec reloads and weight changes for as long as the arm's model and endpoint stay the same (its micro-batcher,
 /// owned by the routing side, is keyed by this instance).
 /// </summary>
-internal sealed class ArmRuntime(ArmIdentity identity, GRPCInferenceService.GRPCInferenceServiceClient client, ModelInputShape input, FeatureOrder? features, OutputContract outputs, bool isShadow, TimeSpan callTimeout, CircuitBreaker breaker, ArmContractWatch contract)
+internal sealed class ArmRuntime(ArmIdentity identity, GRPCInferenceService.GRPCInferenceServiceClient client, ModelInputShape input, FeatureOrder? features, OutputContract outputs, OutputPostProcessor? postProcessor, bool isShadow, TimeSpan callTimeout, CircuitBreaker breaker, ArmContractWatch contract)
 {
     private volatile bool _hostUnreachable;
     private volatile bool _retired;
@@ -25,6 +25,9 @@ internal sealed class ArmRuntime(ArmIdentity identity, GRPCInferenceService.GRPC
 
     /// <summary>Which outputs of the server's answers are the label and the scores, settled when the arm started.</summary>
     public OutputContract Outputs => outputs;
+
+    /// <summary>The arm's <c>postProcess:</c>, settled against <see cref="Outputs"/>; null when it has none.</summary>
+    public OutputPostProcessor? PostProcessor => postProcessor;
 
     public bool IsShadow => isShadow;
 
@@ -64,5 +67,5 @@ internal sealed class ArmRuntime(ArmIdentity identity, GRPCInferenceService.GRPC
     /// <summary>Two arm definitions with the same key can share one runtime.</summary>
     public static string KeyOf(string experiment, ArmDefinition arm, bool isShadow, TimeSpan callTimeout, IReadOnlyList<string>? features) =>
         $"{experiment}\n{arm.Name}\n{arm.Endpoint.TrimEnd('/')}\n{arm.Model}\n{arm.Version}\n{arm.ModelUri}\n{isShadow}\n{callTimeout.Ticks}\n" +
-        $"{arm.Outputs?.Label}\n{arm.Outputs?.Scores}\n{string.Join("\u001f", arm.Classes ?? [])}\n{string.Join("\u001f", features ?? [])}";
+        $"{arm.Outputs?.Label}\n{arm.Outputs?.Scores}\n{string.Join("\u001f", arm.Classes ?? [])}\n{string.Join("\u001f", features ?? [])}\n{arm.PostProcess?.Key()}";
 }

@@ -296,11 +296,13 @@ internal sealed partial class ExperimentRegistry(
         ModelInputShape input;
         FeatureOrder? order;
         OutputContract outputs;
+        OutputPostProcessor? postProcessor;
         try
         {
             input = ModelInputShape.FromMetadata(metadata);
             order = FeatureContract.Check(metadata, input, features);
             outputs = OutputContract.Resolve(metadata, arm.Outputs?.Label, arm.Outputs?.Scores, arm.Classes);
+            postProcessor = OutputPostProcessor.Create(arm.PostProcess, outputs);
         }
         catch (Exception e) when (e is InvalidOperationException or InvalidDataException)
         {
@@ -311,7 +313,7 @@ internal sealed partial class ExperimentRegistry(
         LogModelReady(logger, experiment, arm.Name, arm.Model, arm.Version, input.InputName, input.FeatureWidth, outputs.Describe());
         var breaker = new CircuitBreaker(options.CircuitBreaker.FailureThreshold, TimeSpan.FromMilliseconds(options.CircuitBreaker.BreakMs), time);
         var contract = new ArmContractWatch(next => SignatureChange(next, arm, features, input, order, outputs));
-        var runtime = new ArmRuntime(new ArmIdentity(experiment, arm.Name, arm.Model, arm.Version, arm.Endpoint, arm.ModelUri?.Trim() ?? ""), client, input, order, outputs, isShadow, timeout, breaker, contract);
+        var runtime = new ArmRuntime(new ArmIdentity(experiment, arm.Name, arm.Model, arm.Version, arm.Endpoint, arm.ModelUri?.Trim() ?? ""), client, input, order, outputs, postProcessor, isShadow, timeout, breaker, contract);
         var added = _arms.GetOrAdd(key, runtime);
         if (ReferenceEquals(added, runtime))
         {

@@ -75,6 +75,9 @@ internal sealed class ArmDefinition
     /// in its ModelMetadata (a foreign Open Inference Protocol server); they win over what the server says.
     /// </summary>
     public List<string>? Classes { get; set; }
+
+    /// <summary>What is done to the model's answer before the Prediction is written: threshold, top-k, label mapping.</summary>
+    public PostProcessDefinition? PostProcess { get; set; }
 }
 
 internal sealed class ArmOutputsDefinition

@@ -168,7 +168,7 @@ internal static class ExperimentSpecLoader
                     }
                 }
 
-                foreach (var error in ValidateModel(arm, armAt))
+                foreach (var error in ValidateModel(arm, armAt).Concat(PostProcessSpecValidator.Validate(arm.PostProcess, armAt, strategy)))
                 {
                     yield return error;
                 }
@@ -199,7 +199,7 @@ internal static class ExperimentSpecLoader
                     yield return $"{shadowAt}.name: '{shadow.Name}' is used by another arm or shadow of this experiment.";
                 }
 
-                foreach (var error in ValidateModel(shadow, shadowAt))
+                foreach (var error in ValidateModel(shadow, shadowAt).Concat(PostProcessSpecValidator.Validate(shadow.PostProcess, shadowAt, StrategyAb)))
                 {
                     yield return error;
                 }

@@ -44,6 +44,7 @@ internal sealed partial class BatchProcessor(
             // With a fallback there is no second attempt: the champion answering now beats retrying a failing host.
             var call = await caller.CallAsync(arm, batch, buffer, byteCount, fallback is null ? MaxAttempts : 1, holdWhileUnavailable: fallback is null).ConfigureAwait(false);
             var answeredBy = arm.Identity;
+            var postProcessor = arm.PostProcessor;
             if (call.Output is null && fallback is not null)
             {
                 var second = await caller.CallAsync(fallback, batch, buffer, byteCount, 1, holdWhileUnavailable: false).ConfigureAwait(false);
@@ -52,6 +53,7 @@ internal sealed partial class BatchProcessor(
                     LogFallback(logger, arm.Identity.Experiment, arm.Identity.Arm, fallback.Identity.Arm, rows, call.Failure);
                     telemetry.Fallbacks.Add(rows, arm.Tags);
                     answeredBy = arm.Identity with { Model = fallback.Identity.Model, Version = fallback.Identity.Version, Endpoint = fallback.Identity.Endpoint };
+                    postProcessor = fallback.PostProcessor;
                     call = second;
                 }
                 else
@@ -82,7 +84,7 @@ internal sealed partial class BatchProcessor(
                     continue;
                 }
 
-                var prediction = PredictionFactory.Create(request.Record, answeredBy, request.Probability, request.PolicyVersion, output, produced, call.InferenceMs, DateTime.UtcNow);
+                var prediction = PredictionFactory.Create(request.Record, answeredBy, request.Probability, request.PolicyVersion, output, produced, call.InferenceMs, DateTime.UtcNow, postProcessor);
                 prediction.Fallback = isFallback;
                 prediction.RoutingReason = request.RoutingReason;
                 writer.ProducePrediction(request.Record, prediction, request.Context, topic, primary: true);
@@ -124,7 +126,7 @@ internal sealed partial class BatchProcessor(
             for (var row = 0; row < rows; row++)
             {
                 var request = batch[row];
-                var prediction = PredictionFactory.Create(request.Record, shadow.Identity, 1.0, request.PolicyVersion, output, row, call.InferenceMs, DateTime.UtcNow);
+                var prediction = PredictionFactory.Create(request.Record, shadow.Identity, 1.0, request.PolicyVersion, output, row, call.InferenceMs, DateTime.UtcNow, shadow.PostProcessor);
                 prediction.Shadow = true;
                 writer.ProducePrediction(request.Record, prediction, request.Context, topic, primary: false);
             }

@@ -8,7 +8,8 @@ namespace Mesh.Router.Routing;
 /// <summary>Builds the Prediction for one row of a model answer.</summary>
 internal static class PredictionFactory
 {
-    public static Prediction Create(RoutedRecord record, ArmIdentity arm, double probability, string policyVersion, InferenceOutput output, int row, double inferenceMs, DateTime predictedAt)
+    /// <summary>The Prediction of one row; <paramref name="postProcessor"/> is the answering arm's <c>postProcess:</c>.</summary>
+    public static Prediction Create(RoutedRecord record, ArmIdentity arm, double probability, string policyVersion, InferenceOutput output, int row, double inferenceMs, DateTime predictedAt, OutputPostProcessor? postProcessor = null)
     {
         var prediction = CreateEmpty(
             record,
@@ -21,6 +22,12 @@ internal static class PredictionFactory
             inferenceMs,
             predictedAt);
         prediction.ModelUri = arm.ModelUri;
+        if (postProcessor is not null)
+        {
+            postProcessor.Write(prediction.Output, output, row);
+            return prediction;
+        }
+
         prediction.Output.Label = output.LabelOf(row);
         foreach (var score in output.ScoresOf(row))
         {
