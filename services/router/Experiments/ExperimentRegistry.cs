@@ -312,7 +312,7 @@ internal sealed partial class ExperimentRegistry(
 
         LogModelReady(logger, experiment, arm.Name, arm.Model, arm.Version, input.InputName, input.FeatureWidth, outputs.Describe());
         var breaker = new CircuitBreaker(options.CircuitBreaker.FailureThreshold, TimeSpan.FromMilliseconds(options.CircuitBreaker.BreakMs), time);
-        var contract = new ArmContractWatch(next => SignatureChange(next, arm, features, input, order, outputs));
+        var contract = new ArmContractWatch(next => ArmContractWatch.SignatureChange(next, features, arm.Outputs?.Label, arm.Outputs?.Scores, arm.Classes, input, order, outputs));
         var runtime = new ArmRuntime(new ArmIdentity(experiment, arm.Name, arm.Model, arm.Version, arm.Endpoint, arm.ModelUri?.Trim() ?? ""), client, input, order, outputs, postProcessor, isShadow, timeout, breaker, contract);
         var added = _arms.GetOrAdd(key, runtime);
         if (ReferenceEquals(added, runtime))
@@ -324,41 +324,6 @@ internal sealed partial class ExperimentRegistry(
         }
 
         return added;
-    }
-
-    /// <summary>
-    /// Null when another version's metadata gives the arm the same contract it started with (input, feature order,
-    /// outputs and class names), else what differs. A different but valid signature is refused too: the records in
-    /// flight were laid out for the one checked at start.
-    /// </summary>
-    private static string? SignatureChange(ModelMetadataResponse next, ArmDefinition arm, List<string>? features, ModelInputShape input, FeatureOrder? order, OutputContract outputs)
-    {
-        try
-        {
-            var nextInput = ModelInputShape.FromMetadata(next);
-            var nextOrder = FeatureContract.Check(next, nextInput, features);
-            var nextOutputs = OutputContract.Resolve(next, arm.Outputs?.Label, arm.Outputs?.Scores, arm.Classes);
-            if (nextInput != input)
-            {
-                return $"its input is now '{nextInput.InputName}' with {nextInput.FeatureWidth} features, where the arm started with '{input.InputName}' with {input.FeatureWidth} (a router restart takes a new signature)";
-            }
-
-            if (order is null ? nextOrder is not null : !order.SameAs(nextOrder))
-            {
-                return $"its features are now [{string.Join(", ", nextOrder?.Names ?? [])}], where the arm started with [{string.Join(", ", order?.Names ?? [])}] (a router restart takes a new order)";
-            }
-
-            if (nextOutputs.Describe() != outputs.Describe() || !(nextOutputs.ClassNames ?? []).SequenceEqual(outputs.ClassNames ?? []))
-            {
-                return $"its outputs are now {nextOutputs.Describe()}, where the arm started with {outputs.Describe()}";
-            }
-
-            return null;
-        }
-        catch (Exception e) when (e is InvalidOperationException or InvalidDataException)
-        {
-            return e.Message;
-        }
     }
 
     // An arm a reload removed (or replaced: another model, version, endpoint or timeout) is forgotten here and its

@@ -44,6 +44,41 @@ internal sealed class ArmContractWatch(Func<ModelMetadataResponse, string?> veri
         return new ValueTask<string?>(CheckNewVersionAsync(client, model, servedVersion));
     }
 
+    /// <summary>
+    /// Null when another version's metadata gives the arm the same contract it started with (input, feature order,
+    /// outputs and class names), else what differs. A different but valid signature is refused too: the records in
+    /// flight were laid out for the one checked at start.
+    /// </summary>
+    public static string? SignatureChange(ModelMetadataResponse next, IReadOnlyList<string>? features, string? label, string? scores, IReadOnlyList<string>? classes, ModelInputShape input, FeatureOrder? order, OutputContract outputs)
+    {
+        try
+        {
+            var nextInput = ModelInputShape.FromMetadata(next);
+            var nextOrder = FeatureContract.Check(next, nextInput, features);
+            var nextOutputs = OutputContract.Resolve(next, label, scores, classes);
+            if (nextInput != input)
+            {
+                return $"its input is now '{nextInput.InputName}' with {nextInput.FeatureWidth} features, where the arm started with '{input.InputName}' with {input.FeatureWidth} (a router restart takes a new signature)";
+            }
+
+            if (order is null ? nextOrder is not null : !order.SameAs(nextOrder))
+            {
+                return $"its features are now [{string.Join(", ", nextOrder?.Names ?? [])}], where the arm started with [{string.Join(", ", order?.Names ?? [])}] (a router restart takes a new order)";
+            }
+
+            if (nextOutputs.Describe() != outputs.Describe() || !(nextOutputs.ClassNames ?? []).SequenceEqual(outputs.ClassNames ?? []))
+            {
+                return $"its outputs are now {nextOutputs.Describe()}, where the arm started with {outputs.Describe()}";
+            }
+
+            return null;
+        }
+        catch (Exception e) when (e is InvalidOperationException or InvalidDataException)
+        {
+            return e.Message;
+        }
+    }
+
     private async Task<string?> CheckNewVersionAsync(GRPCInferenceService.GRPCInferenceServiceClient client, string model, string version)
     {
         string? problem;
