@@ -119,8 +119,7 @@ internal static class HttpInferenceEndpoints
         InferenceResult result;
         try
         {
-            using var document = await ParseBody(context);
-            using var request = JsonRequestReader.Decode(document.RootElement, name, version);
+            using var request = await ReadRequestAsync(context, name, version);
             result = await core.InferAsync(request);
             if (JsonResultWriter.FindNonFinite(result) is { } nonFinite)
             {
@@ -138,15 +137,25 @@ internal static class HttpInferenceEndpoints
         JsonResultWriter.WriteResult(writer, result);
     }
 
-    private static async Task<JsonDocument> ParseBody(HttpContext context)
+    // The whole body stays in the request pipe's own segments while it is decoded into the tensors' buffers, and is
+    // released to Kestrel's memory pool before inference starts.
+    private static async Task<InferenceRequest> ReadRequestAsync(HttpContext context, string name, string version)
     {
+        var body = context.Request.BodyReader;
+        var read = await body.ReadAsync(context.RequestAborted);
+        while (!read.IsCompleted)
+        {
+            body.AdvanceTo(read.Buffer.Start, read.Buffer.End);
+            read = await body.ReadAsync(context.RequestAborted);
+        }
+
         try
         {
-            return await JsonDocument.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted);
+            return JsonRequestReader.Decode(read.Buffer, name, version);
         }
-        catch (JsonException e)
+        finally
         {
-            throw InferenceException.InvalidArgument($"the request body is not JSON: {e.Message}");
+            body.AdvanceTo(read.Buffer.End);
         }
     }
 
