@@ -35,6 +35,9 @@ internal sealed record ArmSummary(
     /// <summary>Dead letters / (predictions + dead letters); null for shadows and for an arm that saw neither.</summary>
     public double? DeadLetterRate { get; init; }
 
+    /// <summary>The experiment's declared outcomes, in its order; null when it declares none.</summary>
+    public IReadOnlyList<OutcomeSummary>? Outcomes { get; init; }
+
     /// <summary>The end-to-end latency histogram's bucket counts, in a snapshot taken for the page's windowed percentiles only (null otherwise); not in the JSON.</summary>
     [System.Text.Json.Serialization.JsonIgnore]
     public long[]? LatencyBuckets { get; init; }

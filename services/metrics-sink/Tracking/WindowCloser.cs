@@ -175,6 +175,14 @@ internal sealed partial class WindowCloser(
 
         Add("fallback_rate", c.FallbackRate);
         Add("shadow_agreement", c.ShadowAgreement);
+        foreach (var outcome in c.Outcomes)
+        {
+            // outcome.revenue.mean: the declared aggregate, beside how many labels carried it and how many lacked it.
+            var prefix = "outcome." + outcome.Declaration.Name + ".";
+            Add(prefix + outcome.Declaration.AggregateName, outcome.Value);
+            Add(prefix + "count", outcome.Count);
+            Add(prefix + "missing", c.Missing(outcome));
+        }
         if (!window.Shadow)
         {
             Add("dead_letters", c.DeadLetters);
