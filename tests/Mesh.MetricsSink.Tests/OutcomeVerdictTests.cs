@@ -11,15 +11,24 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace Mesh.MetricsSink.Tests;
 
 /// <summary>The verdict on a declared outcome (<c>verdict: revenue</c>): the same always-valid test, on the outcome's means.</summary>
-public sealed class OutcomeVerdictTests : IDisposable
+public sealed class OutcomeVerdictTests : IAsyncLifetime
 {
+    private readonly List<TrackingWriter> _writers = [];
     private readonly ManualTimeProvider _time = new();
     private readonly string _folder = Path.Combine(Path.GetTempPath(), "mesh-sink-verdict-" + Guid.NewGuid().ToString("N"));
     private readonly ServiceProvider _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
 
-    public void Dispose()
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
     {
-        _services.Dispose();
+        // The writers write runs in the background: they finish before their folder goes.
+        foreach (var writer in _writers)
+        {
+            await writer.CompleteAsync(TimeSpan.FromMinutes(1));
+        }
+
+        await _services.DisposeAsync();
         if (Directory.Exists(_folder))
         {
             Directory.Delete(_folder, recursive: true);
@@ -100,9 +109,13 @@ public sealed class OutcomeVerdictTests : IDisposable
         Assert.Contains("50 of 100", verdict.Text, StringComparison.Ordinal);
     }
 
-    private WindowCloser Closer(PredictionLabelJoiner joiner, OutcomeCatalog catalog) =>
-        new(joiner, new TrackingWriter(new LocalTrackingStore(_folder, _time)), new SequentialAccuracyTest(0.05, 0.05, 100),
+    private WindowCloser Closer(PredictionLabelJoiner joiner, OutcomeCatalog catalog)
+    {
+        var writer = new TrackingWriter(new LocalTrackingStore(_folder, _time));
+        _writers.Add(writer);
+        return new(joiner, writer, new SequentialAccuracyTest(0.05, 0.05, 100),
             new MetricsSinkTelemetry(_services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>()),
             Microsoft.Extensions.Options.Options.Create(new MetricsSinkOptions { WindowSeconds = 60 }), _time, NullLogger<WindowCloser>.Instance,
             outcomes: catalog);
+    }
 }
