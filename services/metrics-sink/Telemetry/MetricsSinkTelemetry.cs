@@ -41,10 +41,12 @@ internal sealed class MetricsSinkTelemetry
         Gauge(meter, "shadow_agreement", "1", c => c.ShadowAgreement);
         WindowGauge(meter, "dead_letters", "{record}", w => w.Shadow ? null : w.Counters.DeadLetters);
         WindowGauge(meter, "dead_letter_rate", "1", w => w.DeadLetterRate);
-        OutcomeGauge(meter, "outcome", "The last closed window's declared outcomes per experiment arm: the aggregate the spec names (mean, sum or rate).",
+        // No unit on the figure itself: an outcome is in its own units (revenue, clicks), and a unit of "1" would make
+        // the Prometheus exporter call it a ratio.
+        OutcomeGauge(meter, "outcome", null, "The last closed window's declared outcomes per experiment arm: the aggregate the spec names (mean, sum or rate).",
             (c, t) => t.Value);
-        OutcomeGauge(meter, "outcome_count", "The last closed window's joined labels carrying each declared outcome, per experiment arm.", (c, t) => t.Count);
-        OutcomeGauge(meter, "outcome_missing", "The last closed window's joined labels lacking each declared outcome, per experiment arm.", (c, t) => c.Missing(t));
+        OutcomeGauge(meter, "outcome_count", "{label}", "The last closed window's joined labels carrying each declared outcome, per experiment arm.", (c, t) => t.Count);
+        OutcomeGauge(meter, "outcome_missing", "{label}", "The last closed window's joined labels lacking each declared outcome, per experiment arm.", (c, t) => c.Missing(t));
     }
 
     public Counter<long> TrackingDropped { get; }
@@ -74,8 +76,8 @@ internal sealed class MetricsSinkTelemetry
     private void WindowGauge(Meter meter, string name, string unit, Func<ArmWindow, double?> value) =>
         meter.CreateObservableGauge("mesh.metrics_sink.window." + name, () => Observe(value), unit, $"The last closed window's {name.Replace('_', ' ')} per experiment arm.");
 
-    private void OutcomeGauge(Meter meter, string name, string description, Func<OutcomeCounters, OutcomeTally, double?> value) =>
-        meter.CreateObservableGauge("mesh.metrics_sink.window." + name, () => ObserveOutcomes(value), "1", description);
+    private void OutcomeGauge(Meter meter, string name, string? unit, string description, Func<OutcomeCounters, OutcomeTally, double?> value) =>
+        meter.CreateObservableGauge("mesh.metrics_sink.window." + name, () => ObserveOutcomes(value), unit, description);
 
     private IEnumerable<Measurement<double>> ObserveOutcomes(Func<OutcomeCounters, OutcomeTally, double?> value)
     {
