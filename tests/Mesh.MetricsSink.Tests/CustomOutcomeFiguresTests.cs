@@ -69,6 +69,26 @@ public sealed class CustomOutcomeFiguresTests : IDisposable
     }
 
     [Fact]
+    public void Snapshot_JoinByEntityAndTimeLabelBeforeItsPrediction_KeepsTheLabelsOutcomes()
+    {
+        var joiner = new Aggregation.PredictionLabelJoiner(_time, TimeSpan.FromMinutes(10), 1000, Options.JoinBy.EntityTime, outcomes: Outcomes.Catalog());
+        var observed = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTime(new DateTime(2026, 12, 1, 12, 0, 0, DateTimeKind.Utc));
+        // The label waits for a prediction of its entity made at or before its observed time.
+        var label = Outcomes.Label("label-only", ("revenue", 42), ("clicked", 1));
+        label.RequestId = "";
+        label.ObservedTime = observed;
+        joiner.AddLabel(label);
+        var prediction = Make.Prediction("p1", arm: "logreg", experiment: "shop");
+        prediction.EventTime = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTime(new DateTime(2026, 12, 1, 11, 59, 0, DateTimeKind.Utc));
+        joiner.AddPrediction(prediction);
+
+        var outcomes = Assert.Single(Assert.Single(joiner.Snapshot().Experiments).Arms).Outcomes!.ToDictionary(o => o.Name);
+
+        Assert.Equal((42.0, 1L, 0L), (outcomes["revenue"].Value!.Value, outcomes["revenue"].Count, outcomes["revenue"].Missing));
+        Assert.Equal(1.0, outcomes["clicked"].Rate);
+    }
+
+    [Fact]
     public async Task CloseWindow_LabelsWithOutcomes_MlflowMetricsAndGaugesPerOutcome()
     {
         var joiner = Outcomes.Joiner(_time);
