@@ -5,6 +5,7 @@ using Mesh.MetricsSink.Aggregation;
 using Mesh.MetricsSink.Consuming;
 using Mesh.MetricsSink.Drift;
 using Mesh.MetricsSink.Options;
+using Mesh.MetricsSink.Outcomes;
 using Mesh.MetricsSink.Page;
 using Mesh.MetricsSink.Summary;
 using Mesh.MetricsSink.Rewards;
@@ -29,12 +30,16 @@ internal static class MetricsSinkExtensions
             .ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<MetricsSinkOptions>, RedisSettingValidator>();
         builder.Services.AddSingleton<IValidateOptions<MetricsSinkOptions>, JoinStateSettingValidator>();
+        builder.Services.AddSingleton<IValidateOptions<MetricsSinkOptions>, ExperimentFileValidator>();
+        builder.Services.AddSingleton(sp => sp.GetRequiredService<IOptions<MetricsSinkOptions>>().Value.ExperimentFile is { Length: > 0 } file
+            ? OutcomeSpecReader.Read(file, out _) ?? OutcomeCatalog.Empty
+            : OutcomeCatalog.Empty);
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton(sp =>
         {
             var o = sp.GetRequiredService<IOptions<MetricsSinkOptions>>().Value;
             // The queue to Redis exists only with MetricsSink:JoinState=Redis (AddJoinState).
-            return new PredictionLabelJoiner(sp.GetRequiredService<TimeProvider>(), TimeSpan.FromSeconds(o.JoinWindowSeconds), o.MaxPending, o.JoinBy, sp.GetService<SharedJoinQueue>());
+            return new PredictionLabelJoiner(sp.GetRequiredService<TimeProvider>(), TimeSpan.FromSeconds(o.JoinWindowSeconds), o.MaxPending, o.JoinBy, sp.GetService<SharedJoinQueue>(), sp.GetRequiredService<OutcomeCatalog>());
         });
         builder.Services.AddSingleton(sp => new SummaryFileWriter(sp.GetRequiredService<IOptions<MetricsSinkOptions>>().Value.ResolveTrackingDir()));
         builder.Services.AddSingleton<MetricsSinkTelemetry>();

@@ -147,6 +147,27 @@ public sealed class ModelPromoterTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task PromoteAsync_VerdictOnADeclaredOutcome_GuardCountsTheLabelsCarryingItNotEveryJoinedLabel()
+    {
+        _mlflow.SetAlias("iris", "champion", "1");
+        // 800 joined labels each, but only 499 of the challenger's carried the revenue the verdict was on.
+        OutcomeSummary Revenue(long count) => new("revenue", "mean", 12, count, 800 - count, 12 * count, 12, 1);
+        var request = Request(winner: Arm("challenger", "iris-challenger", "2") with { Outcomes = [Revenue(499)] }) with
+        {
+            Verdict = s_winner with { Outcome = "revenue" },
+        };
+        request = request with { Others = [.. request.Others.Select(c => c with { Outcomes = [Revenue(700)] })] };
+        var logs = new Logs();
+
+        Assert.False(await Promoter(logs).PromoteAsync(request, CancellationToken.None));
+        Assert.Contains(logs.Messages, m => m.Contains("challenger has 499 of the 500 joined outcomes", StringComparison.Ordinal));
+
+        var enough = request with { Winner = request.Winner with { Outcomes = [Revenue(600)] } };
+        Assert.True(await Promoter().PromoteAsync(enough, CancellationToken.None));
+        Assert.Equal("2", _mlflow.Alias("iris", "champion"));
+    }
+
+    [Fact]
     public async Task PromoteAsync_WinnerIsAlreadyChampion_ChangesNothing()
     {
         _mlflow.SetAlias("iris", "champion", "2");

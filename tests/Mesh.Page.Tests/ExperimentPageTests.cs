@@ -32,7 +32,17 @@ public sealed class ExperimentPageTests(KafkaTestCluster cluster) : IClassFixtur
         var topics = await CreateTopicsAsync();
         // Every fourth primary Prediction routed by lag-aware shedding: the shedding panel shows about a quarter.
         await using var feed = new PredictionFeed(cluster.BootstrapServers, topics, shedEvery: 4);
-        await using var app = CreateSink(topics);
+        // The experiment declares two of the outcomes its labels carry: a column each in the arm table.
+        var spec = Path.Combine(Path.GetTempPath(), "page-outcomes-" + Guid.NewGuid().ToString("N") + ".yaml");
+        await File.WriteAllTextAsync(spec, """
+            experiments:
+              - name: iris-ab
+                strategy: ab
+                outcomes:
+                  - {name: revenue, aggregate: mean}
+                  - {name: clicked, aggregate: rate}
+            """);
+        await using var app = CreateSink(cluster, topics, new() { ["MetricsSink:ExperimentFile"] = spec });
         await app.StartAsync();
 
         using var playwright = await Playwright.CreateAsync();
@@ -82,6 +92,13 @@ public sealed class ExperimentPageTests(KafkaTestCluster cluster) : IClassFixtur
                 + " && document.querySelectorAll(`[data-chart=${c}] .legend span[class^=key]`).length === 3)");
             Assert.Contains("last", await page.InnerTextAsync("[data-chart=latency-p99] h3"), StringComparison.Ordinal);
             Assert.True(await page.EvaluateAsync<bool>("() => state.samples.at(-1).arms.every(a => a.latencyP99Ms === null || a.latencyP99Ms > 0)"));
+            // Each declared outcome in its own column: boosted's revenue averages about 12, a tenth of the labels lack it.
+            await WaitUntilAsync(page, "n => count('boosted', 'joined') > 50");
+            Assert.Equal(["revenue mean", "clicked rate"], (await page.Locator("table.arms th").AllInnerTextsAsync()).Where(h => h.StartsWith("revenue", StringComparison.Ordinal) || h.StartsWith("clicked", StringComparison.Ordinal)));
+            var revenue = (await page.InnerTextAsync("tr[data-arm=boosted] td[data-field=outcome-revenue]")).Split('\n', StringSplitOptions.TrimEntries);
+            Assert.InRange(double.Parse(revenue[0], System.Globalization.CultureInfo.InvariantCulture), 11.5, 12.5);
+            Assert.EndsWith(" missing", revenue[1], StringComparison.Ordinal);
+            Assert.Contains("%", await page.InnerTextAsync("tr[data-arm=logreg] td[data-field=outcome-clicked]"), StringComparison.Ordinal);
             // The arm table fits the 1280-pixel window: its last column (dead letters) is not cut off.
             Assert.True(await page.EvaluateAsync<bool>("() => { const t = document.querySelector('table.arms'); return t.getBoundingClientRect().right <= t.closest('section').getBoundingClientRect().right; }"),
                 "the arm table is wider than its section at 1280 pixels");
@@ -114,6 +131,7 @@ public sealed class ExperimentPageTests(KafkaTestCluster cluster) : IClassFixtur
         finally
         {
             await app.StopAsync();
+            File.Delete(spec);
         }
 
         Assert.True(errors.Count == 0, "the page logged errors: " + string.Join(" | ", errors));

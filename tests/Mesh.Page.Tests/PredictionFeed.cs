@@ -9,6 +9,8 @@ namespace Mesh.Page.Tests;
 /// Streams what the router and the producer put on the metrics sink's topics during the demo, until disposed:
 /// an A/B test split at random (logreg ~90% right, boosted ~97%) with a shadow copy of every request, and each label shortly after.
 /// With <c>shedEvery</c> = n, every n-th primary Prediction says the router routed it by lag-aware shedding.
+/// Every label carries outcomes (docs/outcomes.md): <c>revenue</c> (about 8 on logreg, 12 on boosted; every tenth
+/// label lacks it) and <c>clicked</c> (1 or 0); a sink that declares none ignores them.
 /// </summary>
 internal sealed class PredictionFeed : IAsyncDisposable
 {
@@ -58,6 +60,8 @@ internal sealed class PredictionFeed : IAsyncDisposable
     private async Task RunAsync(int perTick, int tickMs, CancellationToken stop)
     {
         var random = new Random(7);
+        // Its own generator, so the outcomes leave the sequence of classes, arms and latencies as it was.
+        var outcomes = new Random(13);
         long n = 0;
         while (!stop.IsCancellationRequested)
         {
@@ -79,7 +83,14 @@ internal sealed class PredictionFeed : IAsyncDisposable
                 Produce(_topics.Predictions, entity, primary);
                 var shadowPredicted = random.NextDouble() < 0.93 ? truth : s_classes[(Array.IndexOf(s_classes, truth) + 2) % 3];
                 Produce(_topics.ShadowPredictions, entity, Prediction(requestId, entity, "challenger", shadowPredicted, latency + 1, shadow: true));
-                Produce(_topics.Labels, entity, new Label { RequestId = requestId, EntityId = entity, Value = truth, ObservedTime = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTime(DateTime.UtcNow) });
+                var label = new Label { RequestId = requestId, EntityId = entity, Value = truth, ObservedTime = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTime(DateTime.UtcNow) };
+                if (n % 10 != 0)
+                {
+                    label.Outcomes["revenue"] = (boosted ? 12 : 8) + (outcomes.NextDouble() * 2) - 1;
+                }
+
+                label.Outcomes["clicked"] = outcomes.NextDouble() < (boosted ? 0.3 : 0.2) ? 1 : 0;
+                Produce(_topics.Labels, entity, label);
                 Interlocked.Increment(ref _sent);
             }
 

@@ -22,6 +22,24 @@ public sealed class CsvFeatureReaderTests
     }
 
     [Fact]
+    public void Parse_OutcomeColumns_CarriedOnTheLabelNotAsFeaturesAnEmptyCellLeftOut()
+    {
+        var mapping = ColumnMapping.LabelOnly("species") with { Outcomes = ["revenue", "clicked"] };
+
+        var table = CsvFeatureReader.Parse("t.csv", ["a,revenue,b,species,clicked", "1,12.5,2,setosa,1", "3,,4,virginica,0", "5,lots,6,setosa,1"], mapping);
+
+        Assert.Equal(["a", "b"], table.FeatureNames);
+        Assert.Equal(2, table.Rows.Count);
+        Assert.Equal(new Dictionary<string, double> { ["revenue"] = 12.5, ["clicked"] = 1 }, table.Rows[0].Outcomes);
+        // An empty cell is no outcome (the sink counts it as missing), not a zero.
+        Assert.Equal(new Dictionary<string, double> { ["clicked"] = 0 }, table.Rows[1].Outcomes);
+        Assert.Contains("outcome 'revenue' is not a number: 'lots'", Assert.Single(table.Errors).ToString(), StringComparison.Ordinal);
+        var (_, label) = new Mesh.Producer.Records.RecordBuilder("run", "iris", table.FeatureNames, 5, 1).Build(table.Rows[0], DateTime.UtcNow);
+        Assert.Equal(12.5, label.Outcomes["revenue"]);
+        Assert.Equal(1, label.Outcomes["clicked"]);
+    }
+
+    [Fact]
     public void Parse_LabelColumnInTheMiddle_ExcludesItFromFeatures()
     {
         var table = CsvFeatureReader.Parse("t.csv", ["a,kind,b", "1,x,2"], "kind");

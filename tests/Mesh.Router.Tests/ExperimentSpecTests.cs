@@ -183,6 +183,27 @@ public sealed class ExperimentSpecTests
     }
 
     [Fact]
+    public void Parse_OutcomesBlockTheMetricsSinkReads_LoadsAndLeavesTheArmsAsTheyWere()
+    {
+        var yaml = Spec() + "\n" + """
+                outcomes:
+                  - {name: revenue, aggregate: mean, rewardScale: 100}
+                  - {name: clicked, aggregate: rate}
+                reward: clicked
+                verdict: revenue
+                verdictEffectSize: 2.5
+            """;
+
+        var result = ExperimentSpecLoader.Parse(yaml, "spec.yaml");
+
+        Assert.Empty(result.Errors);
+        var experiment = Assert.Single(result.Spec!.Experiments);
+        Assert.Equal(["revenue", "clicked"], experiment.Outcomes!.Select(o => o.Name));
+        Assert.Equal(("clicked", "revenue"), (experiment.Reward, experiment.Verdict));
+        Assert.Equal(["logreg", "boosted"], experiment.Arms.Select(a => a.Name));
+    }
+
+    [Fact]
     public void Parse_UnknownKey_ErrorGivesTheLine()
     {
         var result = ExperimentSpecLoader.Parse("experiments:\n  - name: x\n    stratgy: ab\n", "spec.yaml");

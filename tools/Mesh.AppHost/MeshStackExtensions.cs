@@ -41,6 +41,8 @@ internal static class MeshStackExtensions
         var metricsSink = builder.AddProject<Projects.Mesh_MetricsSink>("metrics-sink", launchProfileName: null)
             .WithMeshDefaults(stack, metricsSinkHttp)
             .WithEnvironment("MetricsSink__TrackingDir", stack.TrackingDir)
+            // The router's spec, for the outcomes an experiment declares (written above, before any service starts).
+            .WithEnvironment("MetricsSink__ExperimentFile", stack.ExperimentFile)
             // Short windows, so a demo of a minute leaves several steps per arm in the tracking runs.
             .WithEnvironment("MetricsSink__WindowSeconds", "10")
             // Drift against the models' training profiles (reference_profile.json beside each model.onnx), unless the run

@@ -1,4 +1,5 @@
 using Mesh.Contracts.V1;
+using Mesh.MetricsSink.Outcomes;
 using Mesh.MetricsSink.Summary;
 
 namespace Mesh.MetricsSink.Aggregation;
@@ -8,7 +9,8 @@ namespace Mesh.MetricsSink.Aggregation;
 /// shadow, and the dead letters that name no arm. Guarded by the joiner's lock.
 /// </summary>
 /// <param name="journal">Keep each arm's changes for the durable join state (<see cref="TakeWrites"/>).</param>
-internal sealed class ArmBook(bool journal = false)
+/// <param name="outcomes">What each experiment declares about its outcomes; none when null.</param>
+internal sealed class ArmBook(bool journal = false, OutcomeCatalog? outcomes = null)
 {
     private readonly Dictionary<(string Experiment, string Arm, bool Shadow), ArmStatistics> _arms = new();
     private readonly UnattributedDeadLetters _unattributedDeadLetters = new();
@@ -21,7 +23,7 @@ internal sealed class ArmBook(bool journal = false)
         var key = (experiment, arm, shadow);
         if (!_arms.TryGetValue(key, out var statistics))
         {
-            statistics = new ArmStatistics(experiment, arm, shadow, journal);
+            statistics = new ArmStatistics(experiment, arm, shadow, journal, outcomes?.For(experiment).Declared);
             _arms[key] = statistics;
         }
 
@@ -163,7 +165,15 @@ internal sealed class ArmBook(bool journal = false)
         DeadLetters = a.DeadLetters,
         DeadLetterRate = Round(a.DeadLetterRate),
         LatencyBuckets = withLatencyBuckets ? a.Latency.CopyBuckets() : null,
+        Outcomes = a.Total.Outcomes.Count == 0 ? null : [.. a.Total.Outcomes.Select(t => Summarize(t, a.Total))],
     };
+
+    private static OutcomeSummary Summarize(OutcomeTally t, OutcomeCounters counters) =>
+        new(t.Declaration.Name, t.Declaration.AggregateName, Round(t.Value), t.Count, counters.Missing(t), Math.Round(t.Sum, 6), Round(t.Mean), Round(t.Rate))
+        {
+            Variance = t.Variance,
+            RewardSum = t.RewardSum,
+        };
 
     private static double? Round(double? value) => value is { } v ? Math.Round(v, 6) : null;
 }

@@ -1,11 +1,13 @@
 using Google.Protobuf.Collections;
+using Mesh.MetricsSink.Outcomes;
 
 namespace Mesh.MetricsSink.Aggregation;
 
 /// <summary>The running counts of one experiment arm, since start and in the current window. Guarded by the joiner's lock.</summary>
 /// <param name="journal">Also keep what changed the totals since <see cref="TakeJournal"/>: the durable join state
 /// persists it with the records that caused it.</param>
-internal sealed class ArmStatistics(string experiment, string arm, bool shadow, bool journal = false)
+/// <param name="declared">The outcomes the experiment declares: each joined label's values of them are tallied.</param>
+internal sealed class ArmStatistics(string experiment, string arm, bool shadow, bool journal = false, IReadOnlyList<OutcomeDeclaration>? declared = null)
 {
     private readonly List<ArmEvent>? _journal = journal ? [] : null;
 
@@ -34,10 +36,10 @@ internal sealed class ArmStatistics(string experiment, string arm, bool shadow, 
     /// <summary>The latest <c>mesh.weight</c> (the arm's configured weight, invariant-culture text); empty until a Prediction carried it.</summary>
     public string Weight => Window.Weight;
 
-    public OutcomeCounters Total { get; } = new();
+    public OutcomeCounters Total { get; } = new(declared);
 
     /// <summary>Since the last window closed; replaced when it closes.</summary>
-    public OutcomeCounters Window { get; private set; } = new();
+    public OutcomeCounters Window { get; private set; } = new(declared);
 
     public long Predictions => Total.Predictions;
 
@@ -90,6 +92,23 @@ internal sealed class ArmStatistics(string experiment, string arm, bool shadow, 
         _journal?.Add(new ArmEvent(ArmEventKind.AnsweredElsewhere, true, 0, default));
     }
 
+    /// <summary>The label's values of the declared outcomes (NaN where it lacks one); null when none are declared.</summary>
+    public double[]? ReadOutcomes(IReadOnlyDictionary<string, double> outcomes)
+    {
+        if (declared is not { Count: > 0 })
+        {
+            return null;
+        }
+
+        var values = new double[declared.Count];
+        for (var i = 0; i < values.Length; i++)
+        {
+            values[i] = outcomes.TryGetValue(declared[i].Name, out var value) && double.IsFinite(value) ? value : double.NaN;
+        }
+
+        return values;
+    }
+
     public void RecordJoin(in JoinScore score)
     {
         Total.RecordJoin(score);
@@ -108,7 +127,7 @@ internal sealed class ArmStatistics(string experiment, string arm, bool shadow, 
     {
         var closed = Window;
         // The arm keeps its strategy and weight into the next window, which may see no Prediction at all.
-        Window = new OutcomeCounters { Strategy = closed.Strategy, Weight = closed.Weight };
+        Window = new OutcomeCounters(declared) { Strategy = closed.Strategy, Weight = closed.Weight };
         return closed;
     }
 

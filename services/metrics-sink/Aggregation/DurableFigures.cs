@@ -6,7 +6,8 @@ namespace Mesh.MetricsSink.Aggregation;
 /// How the durable join state names the figures it keeps in Redis, in one hash beside the request hashes
 /// (<c>{MetricsSink:JoinKeyPrefix}␟aggregates</c>): <c>g␟{figure}</c> for the sink-wide counts and
 /// <c>a␟{experiment}␟{arm}␟{0|1 shadow}␟{figure}</c> for each arm's totals (<c>m</c> and <c>v</c> its latest model
-/// and version, <c>b{n}</c> its latency histogram's buckets). Sums are added with HINCRBYFLOAT, so every value is a number.
+/// and version, <c>b{n}</c> its latency histogram's buckets, <c>o:{outcome}:{n|s|q|p|r}</c> a declared outcome's count,
+/// sum, sum of squares, values above zero and reward sum). Sums are added with HINCRBYFLOAT, so every value is a number.
 /// </summary>
 internal static class DurableFigures
 {
@@ -79,6 +80,8 @@ internal static class DurableFigures
                         writes.Add(new(Arm(arm, AbsoluteErrorSum), Math.Abs(error)));
                     }
 
+                    AddOutcomes(arm, e.Score, writes);
+
                     break;
                 case ArmEventKind.AnsweredElsewhere:
                     writes.Add(new(Arm(arm, Fallbacks), 1));
@@ -93,6 +96,42 @@ internal static class DurableFigures
 
                     break;
             }
+        }
+    }
+
+    /// <summary>The figure name of one part of a declared outcome's tally.</summary>
+    public static string Outcome(string name, char part) => string.Concat("o:", name, ":", part.ToString());
+
+    /// <summary>The outcome and part an <c>o:{name}:{part}</c> figure names, or null.</summary>
+    public static (string Name, char Part)? ParseOutcome(string figure) =>
+        figure.Length > 4 && figure.StartsWith("o:", StringComparison.Ordinal) && figure[^2] == ':' ? (figure[2..^2], figure[^1]) : null;
+
+    private static void AddOutcomes(ArmStatistics arm, JoinScore score, List<AggregateWrite> writes)
+    {
+        if (score.Outcomes is not { } values)
+        {
+            return;
+        }
+
+        var declared = arm.Total.Declared;
+        for (var i = 0; i < values.Length && i < declared.Count; i++)
+        {
+            var value = values[i];
+            if (double.IsNaN(value))
+            {
+                continue;
+            }
+
+            var name = declared[i].Name;
+            writes.Add(new(Arm(arm, Outcome(name, 'n')), 1));
+            writes.Add(new(Arm(arm, Outcome(name, 's')), value));
+            writes.Add(new(Arm(arm, Outcome(name, 'q')), value * value));
+            if (value > 0)
+            {
+                writes.Add(new(Arm(arm, Outcome(name, 'p')), 1));
+            }
+
+            writes.Add(new(Arm(arm, Outcome(name, 'r')), declared[i].Reward(value)));
         }
     }
 

@@ -7,7 +7,7 @@ internal sealed class EntityJoinState
     public List<(long Ticks, string RequestId)> Predictions { get; } = [];
 
     /// <summary>Labels that came before any prediction they could join.</summary>
-    public List<(long Observed, string Value, long Seen)> Waiting { get; } = [];
+    public List<(long Observed, ObservedLabel Value, long Seen)> Waiting { get; } = [];
 
     /// <summary>Labels seen within the window, to tell a redelivery from a new label.</summary>
     public List<(long Observed, string Value, long Seen)> LabelsSeen { get; } = [];

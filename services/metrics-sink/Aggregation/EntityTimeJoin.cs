@@ -14,17 +14,17 @@ internal sealed class EntityTimeJoin(TimeProvider time, long windowTicks, Reques
     private const int MaxPerEntity = 64;
     private readonly Dictionary<string, EntityJoinState> _entities = new(StringComparer.Ordinal);
 
-    public JoinOutcome AddLabel(Label label, string value)
+    public JoinOutcome AddLabel(Label label, ObservedLabel value)
     {
         var observed = label.ObservedTime?.ToDateTimeOffset().UtcTicks ?? time.GetUtcNow().UtcTicks;
         var state = Entity(label.EntityId);
-        if (state.LabelsSeen.Exists(l => l.Observed == observed && l.Value == value))
+        if (state.LabelsSeen.Exists(l => l.Observed == observed && l.Value == value.Value))
         {
             // A redelivered label would otherwise join the entity's next older prediction.
             return JoinOutcome.Duplicate;
         }
 
-        Capped(state.LabelsSeen, (observed, value, time.GetTimestamp()));
+        Capped(state.LabelsSeen, (observed, value.Value, time.GetTimestamp()));
         JoinEntry? best = null;
         var bestTicks = long.MinValue;
         foreach (var (ticks, requestId) in state.Predictions)
@@ -54,7 +54,7 @@ internal sealed class EntityTimeJoin(TimeProvider time, long windowTicks, Reques
     }
 
     /// <summary>Records the entity's new prediction; returns a waiting label it answers, if any (no longer waiting).</summary>
-    public string? AddPrediction(Prediction prediction)
+    public ObservedLabel? AddPrediction(Prediction prediction)
     {
         if (prediction.EntityId.Length == 0)
         {

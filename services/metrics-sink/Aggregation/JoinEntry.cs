@@ -3,7 +3,7 @@ namespace Mesh.MetricsSink.Aggregation;
 /// <summary>What the request-id join holds for one request id. Guarded by the joiner's lock.</summary>
 internal sealed class JoinEntry
 {
-    public string? Label { get; set; }
+    public ObservedLabel? Label { get; set; }
 
     /// <summary>Some record of this request is in Redis, so its expiry is Redis's to decide.</summary>
     public bool Shared { get; set; }

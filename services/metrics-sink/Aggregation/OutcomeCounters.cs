@@ -1,8 +1,13 @@
+using Mesh.MetricsSink.Outcomes;
+
 namespace Mesh.MetricsSink.Aggregation;
 
 /// <summary>Counts and sums from which every per-arm figure is computed.</summary>
-internal sealed class OutcomeCounters
+/// <param name="declared">The outcomes the arm's experiment declares (docs/outcomes.md), one tally each.</param>
+internal sealed class OutcomeCounters(IReadOnlyList<OutcomeDeclaration>? declared = null)
 {
+    private static readonly OutcomeTally[] s_none = [];
+
     public long Predictions { get; private set; }
 
     public long Joined { get; private set; }
@@ -38,6 +43,14 @@ internal sealed class OutcomeCounters
     public string Weight { get; set; } = "";
 
     public LatencyHistogram Latency { get; } = new();
+
+    /// <summary>One tally per declared outcome, in the declaration's order.</summary>
+    public IReadOnlyList<OutcomeTally> Outcomes { get; } = declared is { Count: > 0 } ? [.. declared.Select(d => new OutcomeTally(d))] : s_none;
+
+    public IReadOnlyList<OutcomeDeclaration> Declared => declared ?? [];
+
+    /// <summary>Joined labels that lacked the declared outcome: counted, never taken for zero.</summary>
+    public long Missing(OutcomeTally tally) => Joined - tally.Count;
 
     public double? Accuracy => Joined == 0 ? null : (double)Correct / Joined;
 
@@ -94,6 +107,17 @@ internal sealed class OutcomeCounters
             SquaredErrorSum += error * error;
             AbsoluteErrorSum += Math.Abs(error);
         }
+
+        if (score.Outcomes is { } values)
+        {
+            for (var i = 0; i < values.Length && i < Outcomes.Count; i++)
+            {
+                if (!double.IsNaN(values[i]))
+                {
+                    Outcomes[i].Record(values[i]);
+                }
+            }
+        }
     }
 
     public void RecordShadowComparison(bool agrees)
@@ -128,8 +152,26 @@ internal sealed class OutcomeCounters
                 {
                     Latency.Restore(bucket, count);
                 }
+                else if (DurableFigures.ParseOutcome(figure) is var (name, part) && Find(name) is { } tally)
+                {
+                    // An outcome the spec no longer declares stays in Redis, unread.
+                    tally.Restore(part, value);
+                }
 
                 break;
         }
+    }
+
+    private OutcomeTally? Find(string name)
+    {
+        foreach (var tally in Outcomes)
+        {
+            if (tally.Declaration.Name == name)
+            {
+                return tally;
+            }
+        }
+
+        return null;
     }
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Mesh.Contracts.V1;
 using Mesh.MetricsSink.Options;
+using Mesh.MetricsSink.Outcomes;
 using Mesh.MetricsSink.Summary;
 using Mesh.MetricsSink.Verdicts;
 
@@ -31,7 +32,7 @@ internal sealed partial class PredictionLabelJoiner
     private readonly EntityTimeJoin? _entities;
     private readonly SharedJoinQueue? _shared;
 
-    public PredictionLabelJoiner(TimeProvider time, TimeSpan window, int maxPending, JoinBy joinBy = JoinBy.RequestId, SharedJoinQueue? shared = null)
+    public PredictionLabelJoiner(TimeProvider time, TimeSpan window, int maxPending, JoinBy joinBy = JoinBy.RequestId, SharedJoinQueue? shared = null, OutcomeCatalog? outcomes = null)
     {
         if (joinBy != JoinBy.RequestId && shared is not null)
         {
@@ -41,7 +42,7 @@ internal sealed partial class PredictionLabelJoiner
         _time = time;
         _maxPending = maxPending;
         _shared = shared;
-        _book = new ArmBook(journal: shared is not null);
+        _book = new ArmBook(journal: shared is not null, outcomes);
         var windowTicks = (long)(window.TotalSeconds * time.TimestampFrequency);
         _requests = new RequestIdJoin(time, windowTicks, maxPending, _book, _counts, shared);
         _entities = joinBy == JoinBy.EntityTime ? new EntityTimeJoin(time, windowTicks, _requests, _counts) : null;
@@ -209,6 +210,7 @@ internal sealed partial class PredictionLabelJoiner
     public void SetVerdicts(IReadOnlyDictionary<string, ExperimentVerdict> verdicts) => _verdicts.Replace(verdicts);
 
     // Regression labels carry a number; it is compared in text like a class name.
-    private static string LabelValue(Label label) =>
-        label.Value.Length > 0 || label.NumericValue == 0 ? label.Value : label.NumericValue.ToString("R", CultureInfo.InvariantCulture);
+    private static ObservedLabel LabelValue(Label label) => new(
+        label.Value.Length > 0 || label.NumericValue == 0 ? label.Value : label.NumericValue.ToString("R", CultureInfo.InvariantCulture),
+        label.Outcomes);
 }

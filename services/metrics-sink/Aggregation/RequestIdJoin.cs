@@ -47,7 +47,7 @@ internal sealed class RequestIdJoin(TimeProvider time, long windowTicks, int max
     /// A new prediction for this process; <paramref name="remoteLabel"/> is a label another instance stored in Redis for
     /// its request. <paramref name="joinedAlready"/>: the label here joined it from Redis, so it is only counted.
     /// </summary>
-    public JoinOutcome AddPrediction(Prediction prediction, JoinEntry entry, string? remoteLabel, bool joinedAlready = false)
+    public JoinOutcome AddPrediction(Prediction prediction, JoinEntry entry, ObservedLabel? remoteLabel, bool joinedAlready = false)
     {
         var arm = book.Answering(prediction, out var owedBy);
         counts.Predictions++;
@@ -101,7 +101,7 @@ internal sealed class RequestIdJoin(TimeProvider time, long windowTicks, int max
         return JoinOutcome.Joined;
     }
 
-    public JoinOutcome ApplyLabel(JoinEntry entry, string value)
+    public JoinOutcome ApplyLabel(JoinEntry entry, ObservedLabel value)
     {
         if (entry.Label is not null)
         {
@@ -120,7 +120,7 @@ internal sealed class RequestIdJoin(TimeProvider time, long windowTicks, int max
     }
 
     /// <summary>Joins the label to every prediction of the request this instance holds and no other instance joined.</summary>
-    public JoinOutcome JoinHeldPredictions(JoinEntry entry, string value)
+    public JoinOutcome JoinHeldPredictions(JoinEntry entry, ObservedLabel value)
     {
         var joined = 0;
         foreach (var prediction in entry.Predictions)
@@ -136,10 +136,11 @@ internal sealed class RequestIdJoin(TimeProvider time, long windowTicks, int max
         return JoinOutcome.Joined;
     }
 
-    public void Join(PendingPrediction prediction, string label)
+    public void Join(PendingPrediction prediction, ObservedLabel label)
     {
         counts.Joined++;
-        prediction.Arm.RecordJoin(OutcomeScoring.Score(prediction.PredictedLabel, prediction.Output, label));
+        var score = OutcomeScoring.Score(prediction.PredictedLabel, prediction.Output, label.Value);
+        prediction.Arm.RecordJoin(score with { Outcomes = prediction.Arm.ReadOutcomes(label.Outcomes) });
     }
 
     /// <summary>Removes request ids older than the window or beyond <paramref name="keep"/>, counting what never joined.</summary>

@@ -96,6 +96,12 @@ internal sealed class MetricsSinkOptions
     [Required(AllowEmptyStrings = false, ErrorMessage = "MetricsSink:AlertsTopic must not be empty.")]
     public string AlertsTopic { get; set; } = "mesh.alerts.v1";
 
+    /// <summary>
+    /// The router's experiment YAML, read once at start for each experiment's declared outcomes (docs/outcomes.md);
+    /// empty: no custom outcomes, accuracy drives the verdict and correct predictions the bandit.
+    /// </summary>
+    public string? ExperimentFile { get; set; }
+
     public string ResolveTrackingDir()
     {
         var dir = TrackingDir;

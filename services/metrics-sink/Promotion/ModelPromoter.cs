@@ -73,7 +73,9 @@ internal sealed partial class ModelPromoter(
         }
 
         var alias = options.Value.ChampionAlias;
-        var counts = string.Join(", ", new[] { winner }.Concat(champions).Select(a => $"{a.Arm} {a.Correct}/{a.Joined}"));
+        var counts = string.Join(", ", new[] { winner }.Concat(champions).Select(a => request.Verdict.Outcome is { } outcome
+            ? $"{a.Arm} {outcome} mean {OutcomeOf(a, outcome)?.Mean?.ToString("0.####", CultureInfo.InvariantCulture)} over {Samples(a, request.Verdict)}"
+            : $"{a.Arm} {a.Correct}/{a.Joined}"));
         var pValue = request.Verdict.PValue.ToString("G6", CultureInfo.InvariantCulture);
         var audit = $"{time.GetUtcNow():O} metrics-sink promoted {model} v{winner.Version} to @{alias}: experiment {request.Experiment}, arm {winner.Arm}, {request.Verdict.Text}";
         var move = await new ChampionAlias(client).MoveAsync(model!, alias, winner.Version,
@@ -151,9 +153,9 @@ internal sealed partial class ModelPromoter(
 
         foreach (var arm in new[] { winner }.Concat(champions))
         {
-            if (arm.Joined < settings.PromoteMinSamples)
+            if (Samples(arm, request.Verdict) < settings.PromoteMinSamples)
             {
-                return $"{arm.Arm} has {arm.Joined} of the {settings.PromoteMinSamples} joined outcomes MetricsSink:PromoteMinSamples asks";
+                return $"{arm.Arm} has {Samples(arm, request.Verdict)} of the {settings.PromoteMinSamples} joined outcomes MetricsSink:PromoteMinSamples asks";
             }
         }
 
@@ -174,6 +176,12 @@ internal sealed partial class ModelPromoter(
 
         return null;
     }
+
+    // The sample the verdict was on: the labels that carried its declared outcome, else every joined label.
+    private static long Samples(ArmSummary arm, Verdicts.ExperimentVerdict verdict) =>
+        verdict.Outcome is { } outcome ? OutcomeOf(arm, outcome)?.Count ?? 0 : arm.Joined;
+
+    private static OutcomeSummary? OutcomeOf(ArmSummary arm, string outcome) => arm.Outcomes?.FirstOrDefault(o => o.Name == outcome);
 
     [LoggerMessage(EventId = 50, Level = LogLevel.Warning, Message = "Promoted {Model} v{Version} to @{Alias}, from {Previous} (experiment {Experiment}: {Verdict})")]
     private partial void LogPromoted(string model, string version, string alias, string previous, string experiment, string verdict);

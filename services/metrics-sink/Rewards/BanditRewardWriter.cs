@@ -1,5 +1,7 @@
 using Mesh.MetricsSink.Aggregation;
 using Mesh.MetricsSink.Options;
+using Mesh.MetricsSink.Outcomes;
+using Mesh.MetricsSink.Summary;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
@@ -13,6 +15,11 @@ namespace Mesh.MetricsSink.Rewards;
 /// When Redis is away the counts keep growing here and the next write carries the whole difference.
 /// Shadows are left out: a bandit never chooses them.
 /// <para>
+/// An experiment that declares a <c>reward:</c> outcome (docs/outcomes.md) is rewarded by it instead: a trial is a
+/// joined label that carries the outcome (one that lacks it is no trial, not a reward of zero), its reward
+/// <see cref="OutcomeDeclaration.Reward"/>, in [0, 1] as the router's Beta-Bernoulli Thompson sampling needs.
+/// </para>
+/// <para>
 /// A write whose answer is lost (a timeout after Redis ran it) must not be added twice. Each write has an id, kept
 /// in the same hash as a field <c>write:{id}</c> by the script that adds the counts, which adds nothing when the
 /// field is there already. A write that failed is sent again, with the same id and counts, before anything newer;
@@ -24,7 +31,8 @@ internal sealed partial class BanditRewardWriter(
     IConnectionMultiplexer redis,
     IOptions<MetricsSinkOptions> options,
     TimeProvider time,
-    ILogger<BanditRewardWriter> logger) : BackgroundService
+    ILogger<BanditRewardWriter> logger,
+    OutcomeCatalog? outcomes = null) : BackgroundService
 {
     /// <summary>The prefix of the hash field that marks a write as applied.</summary>
     public const string WriteMarkerPrefix = "write:";
@@ -43,7 +51,7 @@ internal sealed partial class BanditRewardWriter(
         return fresh
         """;
 
-    private readonly Dictionary<(string Experiment, string Arm), (long Trials, long Successes)> _written = new();
+    private readonly Dictionary<(string Experiment, string Arm), (long Trials, double Successes)> _written = new();
     private readonly Dictionary<string, PendingWrite> _pending = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _lastApplied = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _gate = new(1, 1);
@@ -66,13 +74,14 @@ internal sealed partial class BanditRewardWriter(
                     continue;
                 }
 
-                var deltas = new List<(string Arm, long Trials, long Successes)>();
+                var deltas = new List<(string Arm, long Trials, double Successes)>();
                 foreach (var arm in experiment.Arms.Where(a => !a.Shadow))
                 {
                     var last = _written.GetValueOrDefault((experiment.Experiment, arm.Arm));
-                    if (arm.Joined > last.Trials)
+                    var (trials, successes) = Rewards(experiment.Experiment, arm);
+                    if (trials > last.Trials)
                     {
-                        deltas.Add((arm.Arm, arm.Joined - last.Trials, arm.Correct - last.Successes));
+                        deltas.Add((arm.Arm, trials - last.Trials, successes - last.Successes));
                     }
                 }
 
@@ -147,11 +156,23 @@ internal sealed partial class BanditRewardWriter(
         {
             foreach (var arm in experiment.Arms.Where(a => !a.Shadow))
             {
-                _written[(experiment.Experiment, arm.Arm)] = (arm.Joined, arm.Correct);
+                _written[(experiment.Experiment, arm.Arm)] = Rewards(experiment.Experiment, arm);
             }
         }
 
         return base.StartAsync(cancellationToken);
+    }
+
+    /// <summary>The arm's trials and reward sum since start: by its declared reward outcome, else correct predictions.</summary>
+    private (long Trials, double Successes) Rewards(string experiment, ArmSummary arm)
+    {
+        if (outcomes?.For(experiment).Reward is not { } reward)
+        {
+            return (arm.Joined, arm.Correct);
+        }
+
+        var tally = arm.Outcomes?.FirstOrDefault(o => o.Name == reward.Name);
+        return tally is null ? (0, 0) : (tally.Count, tally.RewardSum);
     }
 
     public override async Task StopAsync(CancellationToken cancellationToken)
@@ -181,5 +202,5 @@ internal sealed partial class BanditRewardWriter(
     [LoggerMessage(EventId = 41, Level = LogLevel.Information, Message = "Writing bandit rewards to Redis again")]
     private partial void LogRedisRecovered();
 
-    private sealed record PendingWrite(string Marker, List<(string Arm, long Trials, long Successes)> Deltas);
+    private sealed record PendingWrite(string Marker, List<(string Arm, long Trials, double Successes)> Deltas);
 }

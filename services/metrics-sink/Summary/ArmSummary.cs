@@ -38,6 +38,9 @@ internal sealed record ArmSummary(
     /// <summary>The arm's run in the MLflow UI (<c>MetricsSink:Page:TrackingUiUrl</c>, else an http(s) tracking URI); null without one.</summary>
     public string? RunUrl { get; init; }
 
+    /// <summary>The experiment's declared outcomes, in its order; null when it declares none.</summary>
+    public IReadOnlyList<OutcomeSummary>? Outcomes { get; init; }
+
     /// <summary>The end-to-end latency histogram's bucket counts, in a snapshot taken for the page's windowed percentiles only (null otherwise); not in the JSON.</summary>
     [System.Text.Json.Serialization.JsonIgnore]
     public long[]? LatencyBuckets { get; init; }

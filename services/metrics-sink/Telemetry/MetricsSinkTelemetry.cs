@@ -41,6 +41,12 @@ internal sealed class MetricsSinkTelemetry
         Gauge(meter, "shadow_agreement", "1", c => c.ShadowAgreement);
         WindowGauge(meter, "dead_letters", "{record}", w => w.Shadow ? null : w.Counters.DeadLetters);
         WindowGauge(meter, "dead_letter_rate", "1", w => w.DeadLetterRate);
+        // No unit on the figure itself: an outcome is in its own units (revenue, clicks), and a unit of "1" would make
+        // the Prometheus exporter call it a ratio.
+        OutcomeGauge(meter, "outcome", null, "The last closed window's declared outcomes per experiment arm: the aggregate the spec names (mean, sum or rate).",
+            (c, t) => t.Value);
+        OutcomeGauge(meter, "outcome_count", "{label}", "The last closed window's joined labels carrying each declared outcome, per experiment arm.", (c, t) => t.Count);
+        OutcomeGauge(meter, "outcome_missing", "{label}", "The last closed window's joined labels lacking each declared outcome, per experiment arm.", (c, t) => c.Missing(t));
     }
 
     public Counter<long> TrackingDropped { get; }
@@ -69,6 +75,26 @@ internal sealed class MetricsSinkTelemetry
 
     private void WindowGauge(Meter meter, string name, string unit, Func<ArmWindow, double?> value) =>
         meter.CreateObservableGauge("mesh.metrics_sink.window." + name, () => Observe(value), unit, $"The last closed window's {name.Replace('_', ' ')} per experiment arm.");
+
+    private void OutcomeGauge(Meter meter, string name, string? unit, string description, Func<OutcomeCounters, OutcomeTally, double?> value) =>
+        meter.CreateObservableGauge("mesh.metrics_sink.window." + name, () => ObserveOutcomes(value), unit, description);
+
+    private IEnumerable<Measurement<double>> ObserveOutcomes(Func<OutcomeCounters, OutcomeTally, double?> value)
+    {
+        foreach (var window in LatestWindows)
+        {
+            foreach (var tally in window.Counters.Outcomes)
+            {
+                if (value(window.Counters, tally) is { } figure)
+                {
+                    yield return new Measurement<double>(figure, new KeyValuePair<string, object?>("experiment", window.Experiment),
+                        new KeyValuePair<string, object?>("arm", window.Arm), new KeyValuePair<string, object?>("shadow", window.Shadow),
+                        new KeyValuePair<string, object?>("outcome", tally.Declaration.Name),
+                        new KeyValuePair<string, object?>("aggregate", tally.Declaration.AggregateName));
+                }
+            }
+        }
+    }
 
     private IEnumerable<Measurement<double>> Observe(Func<ArmWindow, double?> value)
     {

@@ -2,6 +2,7 @@ using System.Globalization;
 using Mesh.MetricsSink.Aggregation;
 using Mesh.MetricsSink.Drift;
 using Mesh.MetricsSink.Options;
+using Mesh.MetricsSink.Outcomes;
 using Mesh.MetricsSink.Promotion;
 using Mesh.MetricsSink.Telemetry;
 using Mesh.MetricsSink.Verdicts;
@@ -29,6 +30,7 @@ internal sealed partial class WindowCloser(
     ModelPromoter? promoter = null,
     RegisteredModelNames? modelNames = null,
     DriftReporter? drift = null,
+    OutcomeCatalog? outcomes = null,
     RunLinks? links = null) : BackgroundService
 {
     private readonly RegisteredModelNames _modelNames = modelNames ?? new RegisteredModelNames(new PromotionOptions());
@@ -118,8 +120,10 @@ internal sealed partial class WindowCloser(
         var verdicts = new Dictionary<string, ExperimentVerdict>(StringComparer.Ordinal);
         foreach (var experiment in snapshot.Experiments)
         {
-            var arms = experiment.Arms.Where(a => !a.Shadow).Select(a => new ArmOutcomes(a.Arm, a.Joined, a.Correct)).ToList();
-            var verdict = test.Look(experiment.Experiment, arms);
+            var declared = outcomes?.For(experiment.Experiment) ?? ExperimentOutcomes.None;
+            var verdict = declared.Verdict is { } outcome
+                ? test.Look(experiment.Experiment, [.. experiment.Arms.Where(a => !a.Shadow).Select(a => OnOutcome(a, outcome))], outcome.Name, declared.VerdictEffectSize)
+                : test.Look(experiment.Experiment, [.. experiment.Arms.Where(a => !a.Shadow).Select(a => new ArmOutcomes(a.Arm, a.Joined, a.Correct))]);
             verdicts[experiment.Experiment] = verdict;
 
             if (_states.GetValueOrDefault(experiment.Experiment) != verdict.State + verdict.Winner)
@@ -130,6 +134,25 @@ internal sealed partial class WindowCloser(
         }
 
         return verdicts;
+    }
+
+    // The arm as the verdict on a declared outcome sees it: the labels that carried it, its mean (a rate: the share
+    // above zero, with its Bernoulli variance) and sample variance.
+    private static ArmOutcomes OnOutcome(Summary.ArmSummary arm, OutcomeDeclaration outcome)
+    {
+        var figures = arm.Outcomes?.FirstOrDefault(o => o.Name == outcome.Name);
+        if (figures is null || figures.Count == 0)
+        {
+            return new ArmOutcomes(arm.Arm, 0, 0) { OutcomeMean = 0 };
+        }
+
+        if (outcome.Aggregate == OutcomeAggregate.Rate)
+        {
+            var rate = figures.Rate ?? 0;
+            return new ArmOutcomes(arm.Arm, figures.Count, 0) { OutcomeMean = rate, OutcomeVariance = rate * (1 - rate) };
+        }
+
+        return new ArmOutcomes(arm.Arm, figures.Count, 0) { OutcomeMean = figures.Mean ?? 0, OutcomeVariance = figures.Variance ?? 0 };
     }
 
     private void ConsiderPromotions(Summary.SummaryDocument snapshot, Dictionary<string, ExperimentVerdict> verdicts)
@@ -178,6 +201,14 @@ internal sealed partial class WindowCloser(
 
         Add("fallback_rate", c.FallbackRate);
         Add("shadow_agreement", c.ShadowAgreement);
+        foreach (var outcome in c.Outcomes)
+        {
+            // outcome.revenue.mean: the declared aggregate, beside how many labels carried it and how many lacked it.
+            var prefix = "outcome." + outcome.Declaration.Name + ".";
+            Add(prefix + outcome.Declaration.AggregateName, outcome.Value);
+            Add(prefix + "count", outcome.Count);
+            Add(prefix + "missing", c.Missing(outcome));
+        }
         if (!window.Shadow)
         {
             Add("dead_letters", c.DeadLetters);
@@ -215,6 +246,7 @@ internal sealed partial class WindowCloser(
             tags.Add(new("mesh.verdict", verdict.Text));
             tags.Add(new("mesh.verdict_state", verdict.State));
             tags.Add(new("mesh.verdict_winner", verdict.Winner ?? ""));
+            tags.Add(new("mesh.verdict_outcome", verdict.Outcome ?? "accuracy"));
         }
 
         var parameters = new List<MlflowKeyValue>

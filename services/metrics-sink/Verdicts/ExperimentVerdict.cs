@@ -7,4 +7,8 @@ namespace Mesh.MetricsSink.Verdicts;
 /// <param name="Difference">Accuracy of the winner (else the leader) minus the best other arm's.</param>
 /// <param name="Looks">How many times the test has looked at the data.</param>
 /// <param name="Alpha">The false-positive rate the test holds however often it is looked at.</param>
-internal sealed record ExperimentVerdict(string State, string? Winner, double PValue, double Difference, long Looks, double Alpha, string Text);
+internal sealed record ExperimentVerdict(string State, string? Winner, double PValue, double Difference, long Looks, double Alpha, string Text)
+{
+    /// <summary>The declared outcome the arms were compared on (its mean; docs/outcomes.md); null: accuracy.</summary>
+    public string? Outcome { get; init; }
+}

@@ -19,16 +19,21 @@ internal sealed class SequentialAccuracyTest(double alpha, double mixingSd, long
     private readonly Dictionary<(string Experiment, string Better, string Worse), double> _pValues = new();
     private readonly Dictionary<string, long> _looks = new(StringComparer.Ordinal);
 
-    public ExperimentVerdict Look(string experiment, IReadOnlyList<ArmOutcomes> arms)
+    /// <param name="outcome">The declared outcome the arms carry in <see cref="ArmOutcomes.OutcomeMean"/>; null: accuracy.</param>
+    /// <param name="outcomeEffectSize">For an outcome: the mixture's scale in its units (else the constructor's).</param>
+    public ExperimentVerdict Look(string experiment, IReadOnlyList<ArmOutcomes> arms, string? outcome = null, double? outcomeEffectSize = null) =>
+        LookAt(experiment, arms, outcome, outcome is null ? mixingSd : outcomeEffectSize ?? mixingSd) with { Outcome = outcome };
+
+    private ExperimentVerdict LookAt(string experiment, IReadOnlyList<ArmOutcomes> arms, string? outcome, double scale)
     {
         var looks = _looks[experiment] = _looks.GetValueOrDefault(experiment) + 1;
-        var ranked = arms.OrderByDescending(a => a.Accuracy).ThenBy(a => a.Arm, StringComparer.Ordinal).ToList();
+        var ranked = arms.OrderByDescending(a => a.Score).ThenBy(a => a.Arm, StringComparer.Ordinal).ToList();
         if (ranked.Count < 2)
         {
             return new ExperimentVerdict("collecting", null, 1, 0, looks, alpha, ranked.Count == 0 ? "no primary arm yet" : $"one primary arm ({ranked[0].Arm}): nothing to compare");
         }
 
-        var leaderDifference = Math.Round(ranked[0].Accuracy - ranked[1].Accuracy, 6);
+        var leaderDifference = Math.Round(ranked[0].Score - ranked[1].Score, 6);
         var fewest = ranked.Min(a => a.Joined);
         if (fewest < minJoinedPerArm)
         {
@@ -41,7 +46,7 @@ internal sealed class SequentialAccuracyTest(double alpha, double mixingSd, long
             foreach (var worse in ranked.Where(w => w.Arm != better.Arm))
             {
                 var key = (experiment, better.Arm, worse.Arm);
-                _pValues[key] = Math.Min(_pValues.GetValueOrDefault(key, 1.0), OneSidedPValue(better, worse, mixingSd));
+                _pValues[key] = Math.Min(_pValues.GetValueOrDefault(key, 1.0), OneSidedPValue(better, worse, scale));
             }
         }
 
@@ -51,19 +56,28 @@ internal sealed class SequentialAccuracyTest(double alpha, double mixingSd, long
             .Select(arm => (Arm: arm, P: ranked.Where(o => o.Arm != arm.Arm).Max(o => _pValues[(experiment, arm.Arm, o.Arm)])))
             .MinBy(c => c.P);
         var runnerUp = ranked.First(o => o.Arm != candidate.Arm.Arm);
-        var difference = Math.Round(candidate.Arm.Accuracy - runnerUp.Accuracy, 6);
+        var difference = Math.Round(candidate.Arm.Score - runnerUp.Score, 6);
         if (candidate.P <= pairAlpha)
         {
             var now = candidate.Arm.Arm == ranked[0].Arm ? "" : $"; {ranked[0].Arm} leads now, without evidence that it is better";
             return new ExperimentVerdict("winner", candidate.Arm.Arm, candidate.P, difference, looks, alpha,
-                $"winner {candidate.Arm.Arm}: accuracy {candidate.Arm.Accuracy:P1}, {difference * 100:0.0} points against {runnerUp.Arm} (always-valid one-sided {PValue(candidate.P)}, needs <= {pairAlpha:0.####}){now}");
+                $"winner {candidate.Arm.Arm}: {Figure(candidate.Arm, outcome)}, {Lead(difference, outcome)} against {runnerUp.Arm} (always-valid one-sided {PValue(candidate.P)}, needs <= {pairAlpha:0.####}){now}");
         }
 
         var leader = ranked[0];
         var leaderP = ranked.Skip(1).Max(o => _pValues[(experiment, leader.Arm, o.Arm)]);
         return new ExperimentVerdict("no difference yet", null, leaderP, leaderDifference, looks, alpha,
-            $"no difference yet: {leader.Arm} {leader.Accuracy:P1} vs {ranked[1].Arm} {ranked[1].Accuracy:P1} (always-valid {PValue(leaderP)}, needs <= {pairAlpha:0.####})");
+            $"no difference yet: {leader.Arm} {Figure(leader, outcome, named: false)} vs {ranked[1].Arm} {Figure(ranked[1], outcome, named: false)} (always-valid {PValue(leaderP)}, needs <= {pairAlpha:0.####})");
     }
+
+    // "accuracy 95.0%" or "revenue mean 12.5"; the difference in accuracy points or in the outcome's units.
+    private static string Figure(ArmOutcomes arm, string? outcome, bool named = true) => outcome is null
+        ? (named ? "accuracy " : "") + arm.Accuracy.ToString("P1", System.Globalization.CultureInfo.CurrentCulture)
+        : (named ? outcome + " mean " : "") + arm.Score.ToString("0.####", System.Globalization.CultureInfo.InvariantCulture);
+
+    private static string Lead(double difference, string? outcome) => outcome is null
+        ? $"{difference * 100:0.0} points"
+        : difference.ToString("0.####", System.Globalization.CultureInfo.InvariantCulture) + " more " + outcome;
 
     /// <summary>"p = 0.012", or "p < 0.001" where rounding would print a p-value of 0.</summary>
     internal static string PValue(double p) =>
@@ -104,11 +118,9 @@ internal sealed class SequentialAccuracyTest(double alpha, double mixingSd, long
         return Math.Min(1, Math.Exp(-logRatio));
     }
 
-    private static (double Theta, double Variance) Difference(ArmOutcomes a, ArmOutcomes b)
-    {
-        var (pa, pb) = (a.Accuracy, b.Accuracy);
-        return (pa - pb, pa * (1 - pa) / a.Joined + pb * (1 - pb) / b.Joined);
-    }
+    // For an outcome, the same normal approximation with each arm's plug-in sample variance (Welch's standard error).
+    private static (double Theta, double Variance) Difference(ArmOutcomes a, ArmOutcomes b) =>
+        (a.Score - b.Score, (a.ObservationVariance / a.Joined) + (b.ObservationVariance / b.Joined));
 
     private static double LogTwoSided(double theta, double variance, double tau2) =>
         0.5 * Math.Log(variance / (variance + tau2)) + tau2 * theta * theta / (2 * variance * (variance + tau2));

@@ -11,4 +11,7 @@ internal sealed record FeatureRow(int LineNumber, float[] Values, string Label)
     public string? RequestId { get; init; }
 
     public DateTime? EventTime { get; init; }
+
+    /// <summary>The row's outcome columns that had a value, by column name; null when none are mapped.</summary>
+    public IReadOnlyDictionary<string, double>? Outcomes { get; init; }
 }

@@ -16,6 +16,7 @@ internal sealed class TableBuilder
     private readonly int _requestId;
     private readonly int _eventTime;
     private readonly int[] _features;
+    private readonly int[] _outcomes;
     private readonly List<FeatureRow> _rows = [];
     private readonly List<CsvRowError> _errors = [];
 
@@ -32,13 +33,14 @@ internal sealed class TableBuilder
         _entityId = Find(mapping.EntityId, "Producer:Columns:EntityId", headerLine);
         _requestId = Find(mapping.RequestId, "Producer:Columns:RequestId", headerLine);
         _eventTime = Find(mapping.EventTime, "Producer:Columns:EventTime", headerLine);
+        _outcomes = [.. mapping.Outcomes.Select(o => Find(o, "Producer:Columns:Outcomes", headerLine))];
         if (mapping.Features.Count > 0)
         {
             _features = mapping.Features.Select(f => Find(f, "Producer:Columns:Features", headerLine)).ToArray();
         }
         else
         {
-            int[] taken = [_label, _entityId, _requestId, _eventTime];
+            int[] taken = [_label, _entityId, _requestId, _eventTime, .. _outcomes];
             _features = Enumerable.Range(0, header.Length).Where(i => !taken.Contains(i)).ToArray();
         }
 
@@ -94,8 +96,27 @@ internal sealed class TableBuilder
             eventTime = parsed;
         }
 
+        Dictionary<string, double>? outcomes = _outcomes.Length == 0 ? null : new(StringComparer.Ordinal);
+        foreach (var i in _outcomes)
+        {
+            if (string.IsNullOrEmpty(cells[i]))
+            {
+                // Missing for this label: the metrics sink counts it as missing rather than as zero.
+                continue;
+            }
+
+            if (!double.TryParse(cells[i], NumberStyles.Float, CultureInfo.InvariantCulture, out var outcome) || !double.IsFinite(outcome))
+            {
+                Skip(line, $"outcome '{_header[i]}' is not a number: '{cells[i]}'");
+                return;
+            }
+
+            outcomes![_header[i]] = outcome;
+        }
+
         _rows.Add(new FeatureRow(line, values, label)
         {
+            Outcomes = outcomes,
             EntityId = _entityId >= 0 && !string.IsNullOrEmpty(cells[_entityId]) ? cells[_entityId] : null,
             RequestId = _requestId >= 0 && !string.IsNullOrEmpty(cells[_requestId]) ? cells[_requestId] : null,
             EventTime = eventTime,

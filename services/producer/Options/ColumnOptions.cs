@@ -11,4 +11,10 @@ internal sealed class ColumnOptions
 
     /// <summary>Comma-separated feature columns, in order; empty: every column not mapped to something else.</summary>
     public string? Features { get; set; }
+
+    /// <summary>
+    /// Comma-separated numeric columns each Label carries as a named outcome (<c>Label.outcomes</c>, docs/outcomes.md),
+    /// never as features; an empty cell leaves the outcome out of that label.
+    /// </summary>
+    public string? Outcomes { get; set; }
 }

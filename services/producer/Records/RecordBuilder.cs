@@ -36,6 +36,11 @@ internal sealed class RecordBuilder(string runId, string featureSet, IReadOnlyLi
             EntityId = entityId,
             Value = row.Label,
         };
+        foreach (var (name, value) in row.Outcomes ?? new Dictionary<string, double>())
+        {
+            label.Outcomes[name] = value;
+        }
+
         return (record, label);
     }
 }

@@ -44,6 +44,15 @@ internal sealed class ExperimentDefinition
 
     /// <summary>The feature set records must name in <c>feature_set</c> (an empty one is taken); another is dead-lettered.</summary>
     public string? FeatureSet { get; set; }
+
+    // Read and validated by the metrics sink (docs/outcomes.md), which aggregates them; the router only accepts the keys.
+    public List<OutcomeDefinition>? Outcomes { get; set; }
+
+    public string? Reward { get; set; }
+
+    public string? Verdict { get; set; }
+
+    public double? VerdictEffectSize { get; set; }
 }
 
 internal sealed class ArmDefinition

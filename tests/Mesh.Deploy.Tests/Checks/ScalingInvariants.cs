@@ -126,16 +126,21 @@ internal static class ScalingInvariants
         }
     }
 
-    /// <summary>The experiment spec the router reads: the ConfigMap key mounted at Router__ExperimentFile.</summary>
-    public static YamlMappingNode? MountedExperimentSpec(ManifestSet set, ServicePod pod, out string? problem)
+    /// <summary>The experiment spec the router reads: the ConfigMap key mounted at Router__ExperimentFile (or <paramref name="setting"/>).</summary>
+    public static YamlMappingNode? MountedExperimentSpec(ManifestSet set, ServicePod pod, out string? problem, string setting = "Router__ExperimentFile") =>
+        MountedExperimentSpec(set, pod, setting, out problem, out _);
+
+    /// <summary>As above, and <paramref name="source"/> the ConfigMap and key the file comes from.</summary>
+    public static YamlMappingNode? MountedExperimentSpec(ManifestSet set, ServicePod pod, string setting, out string? problem, out string? source)
     {
         problem = null;
-        var file = pod.Setting("Router__ExperimentFile") ?? "";
+        source = null;
+        var file = pod.Setting(setting) ?? "";
         var mount = (pod.Container.VolumeMounts ?? []).FirstOrDefault(m => Path.GetDirectoryName(file) == m.MountPath.TrimEnd('/'));
         var volume = pod.Deployment.Spec.Template.Spec.Volumes?.FirstOrDefault(v => v.Name == mount?.Name);
-        if (volume?.ConfigMap is not { } source || set.Find("ConfigMap", source.Name) is not { } map)
+        if (volume?.ConfigMap is not { } configMap || set.Find("ConfigMap", configMap.Name) is not { } map)
         {
-            problem = $"{pod.Id}: Router__ExperimentFile '{file}' is not in a mounted ConfigMap volume";
+            problem = $"{pod.Id}: {setting} '{file}' is not in a mounted ConfigMap volume";
             return null;
         }
 
@@ -147,9 +152,11 @@ internal static class ScalingInvariants
         var data = BuiltInModels.Read<V1ConfigMap>(map).Data;
         if (data?.TryGetValue(Path.GetFileName(file), out var text) != true)
         {
-            problem = $"{pod.Id}: ConfigMap/{source.Name} has no key '{Path.GetFileName(file)}' for Router__ExperimentFile";
+            problem = $"{pod.Id}: ConfigMap/{configMap.Name} has no key '{Path.GetFileName(file)}' for {setting}";
             return null;
         }
+
+        source = $"ConfigMap/{configMap.Name}/{Path.GetFileName(file)}";
 
         var stream = new YamlStream();
         stream.Load(new StringReader(text!));

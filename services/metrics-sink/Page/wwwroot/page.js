@@ -23,6 +23,7 @@ function colorOf(key) {
 }
 
 function fmtInt(n) { return Math.round(n).toLocaleString('en-US'); }
+function fmtNum(x) { return x.toLocaleString('en-US', { maximumFractionDigits: Math.abs(x) >= 100 ? 0 : 2 }); }
 function fmtPct(x) { return (x * 100).toFixed(1) + '%'; }
 // A window of n samples in words, e.g. "last 5 s" at the default 1 s sampling.
 function seconds(n) { const s = n * state.intervalMs / 1000; return 'last ' + (s >= 10 || Number.isInteger(s) ? s.toFixed(0) : s.toFixed(1)) + ' s'; }
@@ -113,7 +114,7 @@ function render(data) {
   for (const experiment of s.experiments) {
     let section = main.querySelector(`section[data-experiment="${CSS.escape(experiment.experiment)}"]`);
     if (!section) {
-      section = buildSection(experiment.experiment);
+      section = buildSection(experiment.experiment, declaredOutcomes(experiment));
       main.appendChild(section);
     }
     const verdict = data.verdicts.find(v => v.experiment === experiment.experiment);
@@ -123,6 +124,8 @@ function render(data) {
   }
 }
 
+const OUTCOME_HELP = { mean: 'mean', sum: 'total', rate: 'share above zero' };
+
 const TOTAL_HELP = {
   predictions: 'predictions read from the predictions and shadow topics',
   labels: 'labels (observed outcomes) read from the labels topic',
@@ -131,19 +134,28 @@ const TOTAL_HELP = {
   duplicates: 'predictions seen again for a request id already counted (at-least-once redelivery); counted once',
 };
 
-function buildSection(name) {
+// The outcomes the experiment's spec declares (docs/outcomes.md): every arm carries the same list, in the spec's order.
+function declaredOutcomes(experiment) {
+  return (experiment.arms.find(a => a.outcomes) || {}).outcomes?.map(o => ({ name: o.name, aggregate: o.aggregate })) || [];
+}
+
+function buildSection(name, outcomes) {
   const section = el('section', { class: 'experiment', 'data-experiment': name });
   const h2 = el('h2', {}, name);
   h2.appendChild(el('span', { class: 'kind' }, 'experiment'));
   section.appendChild(h2);
   section.appendChild(el('div', { class: 'verdict', 'data-verdict': '' }));
   section.appendChild(el('div', { class: 'shedding', 'data-shedding': '' }));
-  const table = el('table', { class: 'arms' });
+  // Declared outcomes add columns: the table packs tighter so that it still fits a 1280-pixel window.
+  const table = el('table', { class: outcomes.length > 0 ? 'arms compact' : 'arms' });
   const head = el('tr');
   for (const [h, help] of [
     ['arm', ''], ['model', ''], ['predictions', 'since the sink started'], ['traffic share', 'of the primary arms\' predictions, since start'],
     ['throughput', 'predictions per second, ' + seconds(RATE_WINDOW)], ['labelled', 'predictions joined with their label'],
-    ['accuracy', 'of the labelled predictions, since start'], ['agrees with primary', 'shadows: share of records where the shadow answered as the primary'],
+    ['accuracy', 'of the labelled predictions, since start'],
+    ...outcomes.map(o => [o.name + ' ' + o.aggregate, 'declared outcome: the ' + OUTCOME_HELP[o.aggregate]
+      + ' of the labelled predictions whose label carried it, since start; below, the labels that lacked it (not counted as zero)']),
+    ['agrees with primary', 'shadows: share of records where the shadow answered as the primary'],
     ['latency p50', 'end-to-end latency (event time to prediction), median since start'], ['latency p99', 'end-to-end latency, 99th percentile since start'],
     ['fallbacks', 'records the fallback arm answered for this arm'], ['dead letters', 'records dead-lettered after this arm was chosen, and their share'],
   ]) {
@@ -291,6 +303,11 @@ function renderExperiment(section, experiment, verdict) {
     tr.appendChild(el('td', { 'data-field': 'throughput' }, rate.toFixed(1) + ' /s'));
     tr.appendChild(el('td', { 'data-field': 'joined' }, fmtInt(a.joined)));
     tr.appendChild(el('td', { 'data-field': 'accuracy' }, a.joined > 0 ? fmtPct(a.accuracy) : '–'));
+    for (const o of a.outcomes || []) {
+      const cell = el('td', { 'data-field': 'outcome-' + o.name }, o.value == null ? '–' : o.aggregate === 'rate' ? fmtPct(o.value) : fmtNum(o.value));
+      cell.appendChild(el('span', { class: 'sub' }, fmtInt(o.missing) + ' missing'));
+      tr.appendChild(cell);
+    }
     // Shadows only: how often the shadow's label equals the primary's for the same record.
     tr.appendChild(el('td', { 'data-field': 'agreement' }, a.shadow && a.shadowAgreement != null ? fmtPct(a.shadowAgreement) : '–'));
     tr.appendChild(el('td', { 'data-field': 'p50' }, fmtMs(a.latencyP50Ms)));

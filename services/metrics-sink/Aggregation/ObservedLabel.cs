@@ -1,0 +1,4 @@
+namespace Mesh.MetricsSink.Aggregation;
+
+/// <summary>What the join keeps of a label: its value as text (a class, or a number's invariant text) and its named outcomes.</summary>
+internal sealed record ObservedLabel(string Value, IReadOnlyDictionary<string, double> Outcomes);
