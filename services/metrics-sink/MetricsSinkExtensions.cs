@@ -57,7 +57,7 @@ internal static class MetricsSinkExtensions
     /// <summary>Maps <c>GET /api/summary</c>: the same JSON as <c>summary.json</c>, computed now.</summary>
     public static WebApplication MapMetricsSinkEndpoints(this WebApplication app)
     {
-        app.MapGet("/api/summary", (PredictionLabelJoiner joiner, DriftMonitor drift, Tracking.RunLinks links) =>
+        app.MapGet("/api/summary", (PredictionLabelJoiner joiner, DriftMonitor drift, RunLinks links) =>
             Results.Text(SummaryJson.Serialize(links.WithRunUrls(joiner.Snapshot()) with { Drift = drift.Summaries() }), "application/json"));
         app.MapExperimentPage();
         return app;

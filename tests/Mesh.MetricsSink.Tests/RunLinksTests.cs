@@ -1,6 +1,7 @@
 using Mesh.MetricsSink.Aggregation;
 using Mesh.MetricsSink.Options;
 using Mesh.MetricsSink.Telemetry;
+using Mesh.MetricsSink.Summary;
 using Mesh.MetricsSink.Tracking;
 using Mesh.MetricsSink.Verdicts;
 using Mesh.Mlflow;

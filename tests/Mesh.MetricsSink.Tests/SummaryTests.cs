@@ -29,7 +29,7 @@ public sealed class SummaryTests
         Assert.Equal(
             ["arm", "model", "version", "shadow", "predictions", "joined", "correct", "accuracy", "latencyP50Ms", "latencyP99Ms", "fallbacks",
              "latencyP95Ms", "logLoss", "rmse", "mae", "fallbackRate", "shadowAgreement",
-             "deadLetters", "deadLetterRate", "outcomes"],
+             "deadLetters", "deadLetterRate", "runUrl", "outcomes"],
             experiment.GetProperty("arms")[0].EnumerateObject().Select(p => p.Name));
         Assert.Equal("2026-11-27T14:00:00Z", root.GetProperty("updated").GetString());
         Assert.Equal("iris-ab", experiment.GetProperty("experiment").GetString());

@@ -48,7 +48,8 @@ internal sealed class SummaryFileWriter(string trackingDir)
                                               (end-to-end, from the producer's event time), fallbacks;
                                               since start: latencyP95Ms, logLoss (when predictions carry
                                               class scores), rmse / mae (numeric labels), fallbackRate,
-                                              shadowAgreement (shadows: share answering as the primary);
+                                              shadowAgreement (shadows: share answering as the primary)
+                                              runUrl (the arm's run in the MLflow UI, when there is one);
                                               outcomes[] (declared in the experiment spec): name,
                                               aggregate (mean | sum | rate), value, count, missing
                                               (labels without it, not counted as zero), sum, mean, rate

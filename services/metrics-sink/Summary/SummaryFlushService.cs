@@ -15,7 +15,8 @@ internal sealed partial class SummaryFlushService(
     TimeProvider time,
     IHostApplicationLifetime lifetime,
     ILogger<SummaryFlushService> logger,
-    IDriftSummaries? drift = null) : BackgroundService
+    IDriftSummaries? drift = null,
+    RunLinks? links = null) : BackgroundService
 {
     private bool _failing;
 
@@ -71,7 +72,8 @@ internal sealed partial class SummaryFlushService(
 
         try
         {
-            writer.Write(drift is null ? joiner.Snapshot() : joiner.Snapshot() with { Drift = drift.Summaries() });
+            var summary = links?.WithRunUrls(joiner.Snapshot()) ?? joiner.Snapshot();
+            writer.Write(drift is null ? summary : summary with { Drift = drift.Summaries() });
             if (_failing)
             {
                 _failing = false;

@@ -1,5 +1,6 @@
 using Mesh.MetricsSink.Options;
 using Mesh.MetricsSink.Promotion;
+using Mesh.MetricsSink.Summary;
 using Mesh.MetricsSink.Verdicts;
 using Mesh.Mlflow;
 using Microsoft.Extensions.Options;

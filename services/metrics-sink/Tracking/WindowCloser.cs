@@ -4,6 +4,7 @@ using Mesh.MetricsSink.Drift;
 using Mesh.MetricsSink.Options;
 using Mesh.MetricsSink.Outcomes;
 using Mesh.MetricsSink.Promotion;
+using Mesh.MetricsSink.Summary;
 using Mesh.MetricsSink.Telemetry;
 using Mesh.MetricsSink.Verdicts;
 using Mesh.Mlflow;

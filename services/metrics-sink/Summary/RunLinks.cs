@@ -1,8 +1,7 @@
 using System.Collections.Concurrent;
-using Mesh.MetricsSink.Summary;
 using Mesh.Mlflow;
 
-namespace Mesh.MetricsSink.Tracking;
+namespace Mesh.MetricsSink.Summary;
 
 /// <summary>
 /// Each arm's MLflow run as a link into the MLflow UI (<c>{ui}/#/experiments/{experiment id}/runs/{run id}</c>, the
