@@ -6,13 +6,14 @@ namespace Mesh.EndToEnd.Tests;
 
 /// <summary>
 /// The README's demo path without Cake: `mesh demo` starts the Aspire AppHost, which starts the embedded broker
-/// and the five services as processes; the demo ends on its own with the per-arm table and exit code 0, and
-/// the metrics sink leaves one MLflow run per arm: in the local tracking folder without MLFLOW_TRACKING_URI,
-/// on the tracking server with it.
+/// and the five services as processes (and the demo a redis-server for the bandit); the demo ends on its own with
+/// its tables and exit code 0, and the metrics sink leaves one MLflow run per arm of each experiment (the A/B test
+/// with its shadow, the bandit): in the local tracking folder without MLFLOW_TRACKING_URI, on the tracking server
+/// with it.
 /// </summary>
 public sealed class DemoTests
 {
-    private const string Experiment = "iris-ab";
+    private static readonly string[] s_experiments = ["iris-ab", "iris-bandit"];
 
     [Fact]
     public async Task Demo_ShortRun_EndsOnItsOwnWithBothArmsAccurateAndEveryRecordJoined()
@@ -28,8 +29,10 @@ public sealed class DemoTests
                 s => Assert.True(new FileInfo(Path.Combine(state, "run", "logs", s + ".log")).Length > 0, $"{s}.log is empty"));
 
             // Without a tracking server the runs are in MLflow's file layout under the tracking folder.
-            var runs = LocalRuns(Path.Combine(state, "tracking", "mlruns"), Experiment);
-            AssertOneRunPerArm(summary, runs);
+            foreach (var experiment in s_experiments)
+            {
+                AssertOneRunPerArm(summary, experiment, LocalRuns(Path.Combine(state, "tracking", "mlruns"), experiment));
+            }
         }
         finally
         {
@@ -49,14 +52,17 @@ public sealed class DemoTests
                 ["MLFLOW_TRACKING_URI"] = mlflow.Uri.ToString().TrimEnd('/'),
             });
 
-            Assert.NotNull(mlflow.ExperimentId(Experiment));
-            var runs = summary.Experiments.Single().Arms
-                .Select(a => mlflow.RunByName($"{a.Arm} {a.Model} v{a.Version}"))
-                .Where(r => r is not null)
-                .Select(r => new TrackedRun(r!.Name, r.Params, r.Tags, r.Metrics.Select(m => (m.Key, m.Value, m.Timestamp, m.Step)).ToList()))
-                .ToList();
-            AssertOneRunPerArm(summary, runs);
-            Assert.All(runs, r => Assert.Equal(mlflow.ExperimentId(Experiment), mlflow.RunByName(r.Name)!.ExperimentId));
+            foreach (var experiment in s_experiments)
+            {
+                Assert.NotNull(mlflow.ExperimentId(experiment));
+                // Both experiments have arms named logreg and boosted: each run is found in its own experiment.
+                var runs = summary.Experiments.Single(e => e.Experiment == experiment).Arms
+                    .SelectMany(a => mlflow.RunsNamed($"{a.Arm}{(a.Shadow ? " (shadow)" : "")} {a.Model} v{a.Version}"))
+                    .Where(r => r.ExperimentId == mlflow.ExperimentId(experiment))
+                    .Select(r => new TrackedRun(r.Name, r.Params, r.Tags, r.Metrics.Select(m => (m.Key, m.Value, m.Timestamp, m.Step)).ToList()))
+                    .ToList();
+                AssertOneRunPerArm(summary, experiment, runs);
+            }
             // With a server configured nothing goes to the local folder.
             Assert.False(Directory.Exists(Path.Combine(state, "tracking", "mlruns")), "runs were also written to the local folder");
         }
@@ -75,29 +81,36 @@ public sealed class DemoTests
         Assert.Contains("every record got a prediction", output, StringComparison.Ordinal);
         var summary = DemoSummary.TryRead(Path.Combine(state, "tracking", "summary.json"));
         Assert.NotNull(summary);
-        Assert.Equal(500, summary.Joined);
-        var arms = summary.Experiments.Single().Arms;
-        Assert.Equal(["boosted", "logreg"], arms.Select(a => a.Arm).Order(StringComparer.Ordinal));
-        Assert.All(arms, a => Assert.True(a.Accuracy > 0.9, $"{a.Arm}: {a.Accuracy}"));
+        Assert.Equal(s_experiments, summary.Experiments.Select(e => e.Experiment).Order(StringComparer.Ordinal));
+        var ab = summary.Experiments.Single(e => e.Experiment == "iris-ab").Arms;
+        Assert.Equal(["boosted", "logreg", "sdca"], ab.Select(a => a.Arm).Order(StringComparer.Ordinal));
+        Assert.True(ab.Single(a => a.Arm == "sdca").Shadow, "sdca is the A/B test's shadow");
+        // Every record predicted and joined once per experiment by its primary arms, and once more by the shadow.
+        Assert.All(summary.Experiments, e => Assert.Equal(500, e.Arms.Where(a => !a.Shadow).Sum(a => a.Joined)));
+        Assert.Equal(500, ab.Single(a => a.Shadow).Joined);
+        Assert.Equal(1500, summary.Joined);
+        // Accuracy on held-out rows; a bandit arm the policy barely tried says little, so only arms with 50 labels count.
+        Assert.All(summary.Experiments.SelectMany(e => e.Arms).Where(a => a.Joined >= 50), a => Assert.True(a.Accuracy > 0.9, $"{a.Arm}: {a.Accuracy}"));
         return summary;
     }
 
     /// <summary>
-    /// One run per arm, named and parametrised after its model; its per-window metrics (one timestamp per
-    /// window) add up to the arm's counts in summary.json, and the windows' accuracies weighted by their
-    /// joined counts give the arm's accuracy.
+    /// One run per arm of <paramref name="experiment"/>, named and parametrised after its model; its per-window
+    /// metrics (one timestamp per window) add up to the arm's counts in summary.json, and the windows' accuracies
+    /// weighted by their joined counts give the arm's accuracy.
     /// </summary>
-    private static void AssertOneRunPerArm(DemoSummary summary, IReadOnlyList<TrackedRun> runs)
+    private static void AssertOneRunPerArm(DemoSummary summary, string experiment, IReadOnlyList<TrackedRun> runs)
     {
-        var arms = summary.Experiments.Single().Arms;
+        // An arm the bandit never chose has no window to record.
+        var arms = summary.Experiments.Single(e => e.Experiment == experiment).Arms.Where(a => a.Predictions > 0).ToList();
         Assert.Equal(arms.Count, runs.Count);
         foreach (var arm in arms)
         {
-            var run = Assert.Single(runs, r => r.Tags.GetValueOrDefault("mesh.arm") == arm.Arm);
+            var run = Assert.Single(runs, r => r.Tags.GetValueOrDefault("mesh.arm") == arm.Arm && r.Tags.GetValueOrDefault("mesh.shadow") == (arm.Shadow ? "true" : "false"));
             Assert.Equal(arm.Model, run.Params["model_name"]);
             Assert.Equal(arm.Version, run.Params["model_version"]);
             Assert.Equal(arm.Arm, run.Params["arm"]);
-            Assert.Equal(Experiment, run.Tags["mesh.experiment"]);
+            Assert.Equal(experiment, run.Tags["mesh.experiment"]);
 
             Assert.Equal(arm.Predictions, (long)Sum(run, "predictions"));
             var joined = Sum(run, "joined");

@@ -21,7 +21,9 @@ internal static class DemoDrift
                 .Where(f => f.AlertHistory.Any(alert => alert))
                 .Select(f => string.Create(CultureInfo.InvariantCulture, $"{f.Feature} ({f.AlertHistory.Count(alert => alert)} of {f.AlertHistory.Count})"))
                 .ToList();
-            var worst = arm.Features.Select(f => (f.Feature, Psi: f.History.Max())).Where(f => f.Psi is not null).MaxBy(f => f.Psi);
+            // No window measured yet (a run shorter than a window, or too few values): no figure.
+            var measured = arm.Features.Select(f => (f.Feature, Psi: f.History.Max())).Where(f => f.Psi is not null).ToList();
+            var worst = measured.Count == 0 ? default : measured.MaxBy(f => f.Psi);
             table.AddRow(
                 Markup.Escape(arm.Experiment),
                 Markup.Escape(arm.Arm + (arm.Shadow ? " (shadow)" : "")),
