@@ -164,6 +164,23 @@ public sealed class PredictionBuildingTests
     }
 
     [Fact]
+    public void Create_PrimaryAndShadowOfOneRecord_ShareTheTraceIdFormattedOnce()
+    {
+        var feature = new FeatureRecord { RequestId = "req-8", EntityId = "entity-4", Values = { 1, 2, 3, 4 } };
+        var source = new ConsumeResult<byte[], byte[]> { Topic = "features", Partition = 0, Offset = 43, Message = new Message<byte[], byte[]> { Key = [], Value = [] } };
+        var parent = new ActivityContext(ActivityTraceId.CreateRandom(), ActivitySpanId.CreateRandom(), ActivityTraceFlags.Recorded, isRemote: true);
+        var record = new RoutedRecord(source, DateTime.UtcNow, activity: null, parent, inboundTraceParent: null) { Feature = feature, EventTime = DateTime.UtcNow };
+        var output = InferResponseReader.Read(RawResponse(s_labelBytes), 2, s_contract);
+
+        var primary = PredictionFactory.Create(record, new ArmIdentity("iris-ab", "logreg", "iris-logreg", "1", "http://127.0.0.1:8081"), 0.5, "ab-1", output, 0, 1, DateTime.UtcNow);
+        var shadow = PredictionFactory.Create(record, new ArmIdentity("iris-ab", "shadow", "iris-boosted", "1", "http://127.0.0.1:8081"), 1, "ab-1", output, 0, 1, DateTime.UtcNow);
+
+        Assert.Equal(parent.TraceId.ToHexString(), primary.TraceId);
+        Assert.Same(primary.TraceId, shadow.TraceId);
+        Assert.Empty(primary.Context);
+    }
+
+    [Fact]
     public void FromMetadata_DynamicFeatureDimension_ThrowsNamingTheInput()
     {
         var metadata = new ModelMetadataResponse { Name = "m" };

@@ -22,11 +22,13 @@ internal static class PredictionFactory
             predictedAt);
         prediction.ModelUri = arm.ModelUri;
         prediction.Output.Label = output.LabelOf(row);
-        foreach (var score in output.ScoresOf(row))
+        // Sized once, where adding score by score grew the array from 8.
+        var scores = output.ScoresOf(row);
+        prediction.Output.Scores.Capacity = scores.Length;
+        foreach (var score in scores)
         {
             prediction.Output.Scores.Add(score);
         }
-
         prediction.Output.ClassNames.AddRange(output.ClassNames);
         return prediction;
     }
@@ -56,7 +58,12 @@ internal static class PredictionFactory
             EventTime = ProtoTimestamp.FromDateTime(record.EventTime),
             PredictedTime = ProtoTimestamp.FromDateTime(predictedAt),
         };
-        prediction.Context.Add(feature.Context);
+        // MapField.Add enumerates its argument, an allocation per Prediction even when the record has no context.
+        if (feature.Context.Count > 0)
+        {
+            prediction.Context.Add(feature.Context);
+        }
+
         prediction.Features.Add(feature.Values);
         prediction.FeatureNames.Add(feature.Names);
         return prediction;
