@@ -5,6 +5,7 @@ using Mesh.Contracts.V1;
 using Mesh.Kafka;
 using Mesh.Kafka.SchemaRegistry;
 using Mesh.Kafka.Telemetry;
+using Mesh.Router.Batching;
 using Mesh.Router.Deduplication;
 using Mesh.Router.Experiments;
 using Mesh.Router.Options;
@@ -260,6 +261,12 @@ internal sealed class RoutingPipeline(
             return;
         }
 
+        WaitForSlot(arm, batcher, request, pauser, cancellationToken);
+    }
+
+    // Apart from Add: a lambda capturing Add's parameters made Add allocate its closure on every record, paused or not.
+    private void WaitForSlot(ArmRuntime arm, MicroBatcher<ArmRequest> batcher, ArmRequest request, IConsumePauser pauser, CancellationToken cancellationToken)
+    {
         // Every batch of the arm is still in flight: stop fetching rather than buffer without bound.
         telemetry.Pauses.Add(1, arm.Tags);
         pauser.WaitPaused(() => batcher.TryAdd(request, s_pausedPoll, cancellationToken), cancellationToken);
@@ -282,6 +289,12 @@ internal sealed class RoutingPipeline(
             }
         }
 
+        WaitPausedForToken(limiter, pauser, cancellationToken);
+    }
+
+    // Apart from WaitForToken, so a token taken at once allocates no closure.
+    private static void WaitPausedForToken(TokenBucket limiter, IConsumePauser pauser, CancellationToken cancellationToken)
+    {
         pauser.WaitPaused(
             () =>
             {
