@@ -50,7 +50,8 @@ public sealed class KafkaClientFactory(IOptions<KafkaOptions> options, IConfigur
     public KafkaMetrics Metrics => metrics;
 
     /// <summary>
-    /// Producer settings: idempotent, acks=all, lz4, a short linger so hot paths batch; configuration overrides.
+    /// Producer settings: idempotent, acks=all, lz4, a short linger so hot paths batch, delivery reports without
+    /// the message's fields; configuration overrides.
     /// </summary>
     public ProducerConfig CreateProducerConfig(string clientId)
     {
@@ -64,6 +65,9 @@ public sealed class KafkaClientFactory(IOptions<KafkaOptions> options, IConfigur
             BatchNumMessages = 10_000,
             CompressionType = CompressionType.Lz4,
             SocketNagleDisable = true,
+            // The mesh's delivery handlers read a report's error, topic and offset only; by default the client copies
+            // every output's headers (a Header and an array each), timestamp and status back into new objects.
+            DeliveryReportFields = "none",
         };
         configuration.GetSection($"{KafkaOptions.SectionName}:Producer").Bind(config);
         return config;

@@ -23,13 +23,14 @@ public static class MeshHeaders
     /// <summary>Which attempt a replayed record is (ASCII digits): a service that fails it again dead-letters it with that attempt.</summary>
     public const string ReplayAttempt = "mesh-replay-attempt";
 
+    // "00-" + 32 hex digits + "-" + 16 hex digits + "-" + 2 flag digits.
+    private const int TraceParentLength = 55;
+
     private static readonly byte[] s_schemaVersionBytes = Encoding.ASCII.GetBytes(CurrentSchemaVersion);
-    private static readonly Dictionary<string, byte[]> s_contentTypes = new();
-    private static readonly object s_gate = new();
 
     /// <summary>The content type of a message type, e.g. <c>application/x-protobuf; messageType=mesh.v1.Prediction</c>.</summary>
     public static string ContentTypeOf<T>()
-        where T : IMessage<T>, new() => Encoding.ASCII.GetString(ContentTypeBytes<T>());
+        where T : IMessage<T>, new() => Encoding.ASCII.GetString(ContentTypeCache<T>.Bytes);
 
     /// <summary>Builds the headers of a record of type <typeparamref name="T"/>, carrying <paramref name="activity"/>'s trace context.</summary>
     public static Headers Create<T>(Activity? activity)
@@ -37,12 +38,12 @@ public static class MeshHeaders
     {
         var headers = new Headers
         {
-            { ContentType, ContentTypeBytes<T>() },
+            { ContentType, ContentTypeCache<T>.Bytes },
             { SchemaVersion, s_schemaVersionBytes },
         };
         if (activity is not null)
         {
-            headers.Add(TraceParent, Encoding.ASCII.GetBytes(FormatTraceParent(activity.Context)));
+            headers.Add(TraceParent, TraceParentBytes(activity.Context));
             if (!string.IsNullOrEmpty(activity.TraceStateString))
             {
                 headers.Add(TraceState, Encoding.ASCII.GetBytes(activity.TraceStateString));
@@ -70,22 +71,47 @@ public static class MeshHeaders
     public static string? GetString(Headers? headers, string key) =>
         headers is not null && headers.TryGetLastBytes(key, out var bytes) ? Encoding.UTF8.GetString(bytes) : null;
 
-    public static string FormatTraceParent(ActivityContext context) =>
-        $"00-{context.TraceId.ToHexString()}-{context.SpanId.ToHexString()}-{((context.TraceFlags & ActivityTraceFlags.Recorded) != 0 ? "01" : "00")}";
-
-    private static byte[] ContentTypeBytes<T>()
-        where T : IMessage<T>, new()
+    public static string FormatTraceParent(ActivityContext context)
     {
-        var name = new T().Descriptor.FullName;
-        lock (s_gate)
-        {
-            if (!s_contentTypes.TryGetValue(name, out var bytes))
-            {
-                bytes = Encoding.ASCII.GetBytes($"application/x-protobuf; messageType={name}");
-                s_contentTypes[name] = bytes;
-            }
+        Span<char> text = stackalloc char[TraceParentLength];
+        WriteTraceParent(context, text);
+        return new string(text);
+    }
 
-            return bytes;
-        }
+    /// <summary>
+    /// The <c>traceparent</c> header value as ASCII bytes: one 55-byte array per record, where formatting a string
+    /// first (interpolation, the hex strings, then the encoding) cost three more allocations on every output.
+    /// </summary>
+    public static byte[] TraceParentBytes(ActivityContext context)
+    {
+        Span<char> text = stackalloc char[TraceParentLength];
+        WriteTraceParent(context, text);
+        var bytes = new byte[TraceParentLength];
+        Encoding.ASCII.GetBytes(text, bytes);
+        return bytes;
+    }
+
+    private static void WriteTraceParent(ActivityContext context, Span<char> text)
+    {
+        Span<byte> id = stackalloc byte[16];
+        "00-".CopyTo(text);
+        context.TraceId.CopyTo(id);
+        Convert.TryToHexStringLower(id, text[3..35], out _);
+        text[35] = '-';
+        context.SpanId.CopyTo(id[..8]);
+        Convert.TryToHexStringLower(id[..8], text[36..52], out _);
+        text[52] = '-';
+        text[53] = '0';
+        text[54] = (context.TraceFlags & ActivityTraceFlags.Recorded) != 0 ? '1' : '0';
+    }
+
+    /// <summary>
+    /// The content type of <typeparamref name="TMessage"/>, encoded once per message type: the header every output
+    /// carries used to build a whole message (maps and lists included) and take a lock to find its name.
+    /// </summary>
+    private static class ContentTypeCache<TMessage>
+        where TMessage : IMessage<TMessage>, new()
+    {
+        public static readonly byte[] Bytes = Encoding.ASCII.GetBytes($"application/x-protobuf; messageType={new TMessage().Descriptor.FullName}");
     }
 }

@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+
 namespace Mesh.Kafka;
 
 /// <summary>
@@ -50,18 +52,22 @@ public sealed class RecentKeyWindow
     public bool TryAdd(string key)
     {
         Expire();
-        if (_latest.ContainsKey(key))
+        // One hash of the key (a request id, every record) for the lookup and the add together.
+        ref var sequence = ref CollectionsMarshal.GetValueRefOrAddDefault(_latest, key, out var exists);
+        if (exists)
         {
             return false;
         }
 
+        sequence = _next;
+        // After the add, which the eviction's Remove must not see through the reference: the oldest entry is never
+        // this key (it was not remembered), and a stale slot of it carries another sequence number.
         if (_next - _oldest == _ring.Length)
         {
             EvictOldest();
         }
 
         _ring[_next % _ring.Length] = new Entry(key, _next, _time.GetTimestamp());
-        _latest[key] = _next;
         _next++;
         return true;
     }

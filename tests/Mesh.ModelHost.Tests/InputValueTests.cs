@@ -48,6 +48,23 @@ public sealed class InputValueTests(ModelHostFixture host)
     }
 
     [Fact]
+    public async Task ModelInfer_NonFiniteDeepInALargeBatch_FoundAtItsElementAndRow()
+    {
+        // Past several vector-wide blocks of finite values, and in the scalar tail after the last whole block.
+        var rows = Enumerable.Range(0, 61 * 3).Select(i => (float)i / 7).ToArray();
+        var finite = await Client.ModelInferAsync(Raw(TestModels.MatMulSoftmax, rows, 61, inputName: "x"));
+        rows[41] = float.NaN;
+        var nan = await InvalidArgument(Raw(TestModels.MatMulSoftmax, rows, 61, inputName: "x"));
+        rows[41] = 1;
+        rows[182] = float.NegativeInfinity;
+        var tail = await InvalidArgument(Raw(TestModels.MatMulSoftmax, rows, 61, inputName: "x"));
+
+        Assert.Equal([61L, 2L], Output(finite, "probs").Tensor.Shape);
+        Assert.Contains("'x' has NaN at element 41 (row 13)", nan.Status.Detail);
+        Assert.Contains("'x' has -Infinity at element 182 (row 60)", tail.Status.Detail);
+    }
+
+    [Fact]
     public async Task ModelInfer_InfinityForModelThatAcceptsNonFinite_Scored()
     {
         var response = await Client.ModelInferAsync(Raw(TestModels.AcceptsNonFinite, [float.NegativeInfinity, 0, 0], 1, inputName: "x"));

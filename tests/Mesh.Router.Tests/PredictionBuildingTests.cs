@@ -164,6 +164,52 @@ public sealed class PredictionBuildingTests
     }
 
     [Fact]
+    public void Create_PrimaryAndShadowOfOneRecord_ShareTheTraceIdFormattedOnce()
+    {
+        var feature = new FeatureRecord { RequestId = "req-8", EntityId = "entity-4", Values = { 1, 2, 3, 4 } };
+        var source = new ConsumeResult<byte[], byte[]> { Topic = "features", Partition = 0, Offset = 43, Message = new Message<byte[], byte[]> { Key = [], Value = [] } };
+        var parent = new ActivityContext(ActivityTraceId.CreateRandom(), ActivitySpanId.CreateRandom(), ActivityTraceFlags.Recorded, isRemote: true);
+        var record = new RoutedRecord(source, DateTime.UtcNow, activity: null, parent, inboundTraceParent: null) { Feature = feature, EventTime = DateTime.UtcNow };
+        var output = InferResponseReader.Read(RawResponse(s_labelBytes), 2, s_contract);
+
+        var primary = PredictionFactory.Create(record, new ArmIdentity("iris-ab", "logreg", "iris-logreg", "1", "http://127.0.0.1:8081"), 0.5, "ab-1", output, 0, 1, DateTime.UtcNow);
+        var shadow = PredictionFactory.Create(record, new ArmIdentity("iris-ab", "shadow", "iris-boosted", "1", "http://127.0.0.1:8081"), 1, "ab-1", output, 0, 1, DateTime.UtcNow);
+
+        Assert.Equal(parent.TraceId.ToHexString(), primary.TraceId);
+        Assert.Same(primary.TraceId, shadow.TraceId);
+        Assert.Empty(primary.Context);
+    }
+
+    [Fact]
+    public void Fill_PredictionOfAnotherRow_LeavesNothingOfThatRow()
+    {
+        var output = InferResponseReader.Read(RawResponse(s_labelBytes), 2, s_contract);
+        var first = Record(new FeatureRecord { RequestId = "req-1", EntityId = "e-1", Values = { 1, 2, 3, 4 }, Names = { "a", "b", "c", "d" }, Context = { ["channel"] = "web" } });
+        var second = Record(new FeatureRecord { RequestId = "req-2", EntityId = "", Values = { 5, 6 } });
+        var withUri = new ArmIdentity("iris-ab", "logreg", "iris-logreg", "1", "http://127.0.0.1:8081", "models:/iris@champion");
+        var plain = new ArmIdentity("iris-ab", "boosted", "iris-boosted", "2", "http://127.0.0.1:8082");
+        var now = DateTime.UtcNow;
+        var reused = new Prediction();
+        PredictionFactory.Fill(reused, first, withUri, 0.5, "p-1", output, 1, 3, now);
+        reused.Fallback = true;
+        reused.Shadow = true;
+        reused.RoutingReason = "shed";
+
+        PredictionFactory.Fill(reused, second, plain, 0.25, "p-2", output, 0, 4, now.AddSeconds(1));
+
+        // Exactly the Prediction a new message would have been: no field, list or map entry of the first row survives.
+        Assert.Equal(PredictionFactory.Create(second, plain, 0.25, "p-2", output, 0, 4, now.AddSeconds(1)), reused);
+        Assert.Equal(now.AddSeconds(1), reused.PredictedTime.ToDateTime());
+
+        static RoutedRecord Record(FeatureRecord feature)
+        {
+            var source = new ConsumeResult<byte[], byte[]> { Topic = "features", Partition = 0, Offset = 1, Message = new Message<byte[], byte[]> { Key = [], Value = [] } };
+            var parent = new ActivityContext(ActivityTraceId.CreateRandom(), ActivitySpanId.CreateRandom(), ActivityTraceFlags.Recorded, isRemote: true);
+            return new RoutedRecord(source, DateTime.UtcNow, activity: null, parent, inboundTraceParent: null) { Feature = feature, EventTime = DateTime.UtcNow.AddMilliseconds(-5) };
+        }
+    }
+
+    [Fact]
     public void FromMetadata_DynamicFeatureDimension_ThrowsNamingTheInput()
     {
         var metadata = new ModelMetadataResponse { Name = "m" };

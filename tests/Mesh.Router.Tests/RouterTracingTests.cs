@@ -75,6 +75,8 @@ public sealed class RouterTracingTests(KafkaTestCluster cluster) : IClassFixture
             Assert.Equal(router.GroupId, span.GetTagItem("messaging.consumer.group.name"));
             Assert.Equal(experiment, span.GetTagItem("mesh.experiment"));
             Assert.Equal("champion", span.GetTagItem("mesh.arm"));
+            // One experiment reads the topic: its attributes say the choice, no event repeats them on every record.
+            Assert.DoesNotContain(span.Events, e => e.Name == "mesh.arm_chosen");
         }
 
         // The Prediction carries the record's span as its parent: the metrics sink's span continues the same trace.

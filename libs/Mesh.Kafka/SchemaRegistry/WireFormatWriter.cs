@@ -16,6 +16,10 @@ public sealed class WireFormatWriter(ISchemaRegistryClient? client, SchemaRegist
 {
     private readonly ConcurrentDictionary<(string Topic, MessageDescriptor Descriptor), byte[]> _headers = new();
 
+    // The header used last: a service writes one type to one topic (the same string instance) record after record,
+    // and two reference compares cost less than hashing the topic name for the dictionary on every record.
+    private volatile LastHeader? _last;
+
     /// <summary>Whether values are framed (a registry is configured).</summary>
     public bool Enabled => client is not null;
 
@@ -27,8 +31,14 @@ public sealed class WireFormatWriter(ISchemaRegistryClient? client, SchemaRegist
             return default;
         }
 
+        if (_last is { } last && ReferenceEquals(last.Topic, topic) && ReferenceEquals(last.Descriptor, descriptor))
+        {
+            return last.Header;
+        }
+
         if (_headers.TryGetValue((topic, descriptor), out var header))
         {
+            _last = new LastHeader(topic, descriptor, header);
             return header;
         }
 
@@ -76,6 +86,10 @@ public sealed class WireFormatWriter(ISchemaRegistryClient? client, SchemaRegist
         var header = new byte[ConfluentWireFormat.GetHeaderLength(indexes)];
         ConfluentWireFormat.WriteHeader(header, registered.Id, indexes);
         _headers[(schema.Topic, schema.Descriptor)] = header;
+        // A registration again (the schema's id may have changed) must not leave an older header in the one-entry cache.
+        _last = null;
         return registered;
     }
+
+    private sealed record LastHeader(string Topic, MessageDescriptor Descriptor, byte[] Header);
 }

@@ -118,9 +118,9 @@ internal static class InputValidator
     {
         var (index, value) = spec.ElementType switch
         {
-            TensorElementType.Float => IndexOfNonFinite(MemoryMarshal.Cast<byte, float>(input.Data.Span)),
-            TensorElementType.Double => IndexOfNonFinite(MemoryMarshal.Cast<byte, double>(input.Data.Span)),
-            TensorElementType.Float16 => IndexOfNonFinite(MemoryMarshal.Cast<byte, Half>(input.Data.Span)),
+            TensorElementType.Float => IndexOfNonFinite(MemoryMarshal.Cast<byte, float>(input.Data.Span), FirstBlockWithNonFinite(MemoryMarshal.Cast<byte, uint>(input.Data.Span))),
+            TensorElementType.Double => IndexOfNonFinite(MemoryMarshal.Cast<byte, double>(input.Data.Span), 0),
+            TensorElementType.Float16 => IndexOfNonFinite(MemoryMarshal.Cast<byte, Half>(input.Data.Span), 0),
             _ => (-1, ""),
         };
         if (index >= 0)
@@ -131,10 +131,33 @@ internal static class InputValidator
         }
     }
 
-    private static (int Index, string Value) IndexOfNonFinite<T>(ReadOnlySpan<T> values)
+    /// <summary>
+    /// Where the first vector-wide block holding a NaN or an infinity starts (the length when none does): a float is
+    /// non-finite exactly when its exponent bits are all ones, which a vector compares for many values at once, so
+    /// the element-by-element search only runs from there.
+    /// </summary>
+    private static int FirstBlockWithNonFinite(ReadOnlySpan<uint> bits)
+    {
+        var i = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            var exponent = new Vector<uint>(0x7F80_0000u);
+            for (; i <= bits.Length - Vector<uint>.Count; i += Vector<uint>.Count)
+            {
+                if (Vector.EqualsAny(new Vector<uint>(bits[i..]) & exponent, exponent))
+                {
+                    return i;
+                }
+            }
+        }
+
+        return i;
+    }
+
+    private static (int Index, string Value) IndexOfNonFinite<T>(ReadOnlySpan<T> values, int from)
         where T : IFloatingPointIeee754<T>
     {
-        for (var i = 0; i < values.Length; i++)
+        for (var i = from; i < values.Length; i++)
         {
             var value = values[i];
             if (!T.IsFinite(value))

@@ -1,4 +1,5 @@
 using System.Buffers;
+using Mesh.Contracts.V1;
 using Mesh.Kafka;
 using Mesh.Router.Batching;
 using Mesh.Router.Experiments;
@@ -71,6 +72,8 @@ internal sealed partial class BatchProcessor(
 
             var topic = experiment?.PredictionsTopic ?? kafkaOptions.Value.Topics.Predictions;
             var isFallback = !ReferenceEquals(answeredBy, arm.Identity);
+            // Filled again for every row and serialized before the next (see PredictionFactory.Fill).
+            var prediction = new Prediction();
             for (; produced < rows; produced++)
             {
                 var request = batch[produced];
@@ -84,7 +87,7 @@ internal sealed partial class BatchProcessor(
                     continue;
                 }
 
-                var prediction = PredictionFactory.Create(request.Record, answeredBy, request.Probability, request.PolicyVersion, output, produced, call.InferenceMs, DateTime.UtcNow, postProcessor);
+                PredictionFactory.Fill(prediction, request.Record, answeredBy, request.Probability, request.PolicyVersion, output, produced, call.InferenceMs, DateTime.UtcNow, postProcessor);
                 prediction.Fallback = isFallback;
                 prediction.RoutingReason = request.RoutingReason;
                 writer.ProducePrediction(request.Record, prediction, request.Context, topic, primary: true);
@@ -123,10 +126,11 @@ internal sealed partial class BatchProcessor(
             }
 
             var topic = registry.Current.Find(shadow.Identity.Experiment)?.ShadowTopic ?? kafkaOptions.Value.Topics.ShadowPredictions;
+            var prediction = new Prediction();
             for (var row = 0; row < rows; row++)
             {
                 var request = batch[row];
-                var prediction = PredictionFactory.Create(request.Record, shadow.Identity, 1.0, request.PolicyVersion, output, row, call.InferenceMs, DateTime.UtcNow, shadow.PostProcessor);
+                PredictionFactory.Fill(prediction, request.Record, shadow.Identity, 1.0, request.PolicyVersion, output, row, call.InferenceMs, DateTime.UtcNow, shadow.PostProcessor);
                 prediction.Shadow = true;
                 writer.ProducePrediction(request.Record, prediction, request.Context, topic, primary: false);
             }

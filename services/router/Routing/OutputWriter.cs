@@ -25,8 +25,14 @@ internal sealed partial class OutputWriter(
     IHostApplicationLifetime lifetime,
     ILogger<OutputWriter> logger)
 {
+    /// <summary>
+    /// Serializes <paramref name="prediction"/> now and sends it: the caller may fill the same message again for its
+    /// next row, so nothing here keeps it (the delivery handler keeps the two names it needs).
+    /// </summary>
     public void ProducePrediction(RoutedRecord record, Prediction prediction, PredictionContext context, string topic, bool primary)
     {
+        var experiment = prediction.Experiment;
+        var arm = prediction.Arm;
         var headers = MeshHeaders.Create<Prediction>(record.Activity);
         if (record.Activity is null && record.InboundTraceParent is { } traceParent)
         {
@@ -46,7 +52,7 @@ internal sealed partial class OutputWriter(
                 if (ok)
                 {
                     telemetry.Predictions.Add(1);
-                    telemetry.RecordEndToEnd(prediction.Experiment, prediction.Arm, DateTime.UtcNow - record.EventTime);
+                    telemetry.RecordEndToEnd(experiment, arm, DateTime.UtcNow - record.EventTime);
                 }
                 else
                 {

@@ -11,6 +11,7 @@ namespace Mesh.Router.Routing;
 internal sealed class RoutedRecord(ConsumeResult<byte[], byte[]> source, DateTime consumedAt, Activity? activity, ActivityContext parentContext, byte[]? inboundTraceParent)
 {
     private int _pendingOutputs = 1;
+    private string? _traceId;
 
     public ConsumeResult<byte[], byte[]> Source => source;
 
@@ -29,7 +30,8 @@ internal sealed class RoutedRecord(ConsumeResult<byte[], byte[]> source, DateTim
     /// <summary>The record's span context, or the one its headers carried when nobody sampled a span: what a batch call links to.</summary>
     public ActivityContext TraceContext => activity?.Context ?? parentContext;
 
-    public string TraceId => activity is not null
+    /// <summary>The trace id as hex, formatted once: every Prediction of the record (primary and shadows) carries it.</summary>
+    public string TraceId => _traceId ??= activity is not null
         ? activity.TraceId.ToHexString()
         : parentContext.TraceId != default ? parentContext.TraceId.ToHexString() : "";
 

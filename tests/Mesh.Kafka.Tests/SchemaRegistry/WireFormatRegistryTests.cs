@@ -35,6 +35,28 @@ public sealed class WireFormatRegistryTests
     }
 
     [Fact]
+    public async Task Encode_TwoTopicsInTurn_EachValueCarriesItsOwnSubjectsId()
+    {
+        await using var fixture = await RegistryFixture.StartAsync();
+        var prediction = new Prediction { RequestId = "r-1", Experiment = "x" };
+
+        // Alternating, so the header kept from the last value must never answer for the other topic.
+        var values = new[]
+        {
+            fixture.Writer.Encode("features", s_record),
+            fixture.Writer.Encode("predictions", prediction),
+            fixture.Writer.Encode("features", s_record),
+            fixture.Writer.Encode("predictions", prediction),
+        };
+
+        var features = (await fixture.Client.GetLatestSchemaAsync("features-value")).Id;
+        var predictions = (await fixture.Client.GetLatestSchemaAsync("predictions-value")).Id;
+        Assert.NotEqual(features, predictions);
+        Assert.Equal([features, predictions, features, predictions], values.Select(v => BinaryPrimitives.ReadInt32BigEndian(v.AsSpan(1, 4))));
+        Assert.Equal(prediction.ToByteArray(), values[3][6..]);
+    }
+
+    [Fact]
     public async Task Register_FeaturesFile_RegistersItsImportUnderItsPathAndReferencesIt()
     {
         await using var fixture = await RegistryFixture.StartAsync();
