@@ -78,6 +78,13 @@ internal sealed class FakeModelHost : IAsyncDisposable
     /// <summary>From now on <see cref="SwappableModel"/> answers as <paramref name="version"/>, taking <paramref name="featureNames"/>.</summary>
     public void Serve(string version, string[] featureNames) => _state.Swappable = (version, featureNames);
 
+    /// <summary>While false, <see cref="SwappableModel"/>'s metadata answers only without a version (NotFound with one), as some servers do.</summary>
+    public bool VersionedMetadata
+    {
+        get => _state.VersionedMetadata;
+        set => _state.VersionedMetadata = value;
+    }
+
     public static string Classify(float firstFeature) => firstFeature >= 5 ? "large" : "small";
 
     /// <summary>Starts a host on <paramref name="port"/> (0: any free port; a stopped host's port to bring it back).</summary>
@@ -123,6 +130,8 @@ internal sealed class FakeModelHost : IAsyncDisposable
 
         private volatile Tuple<string, string[]> _swappable = Tuple.Create("1", new[] { "f0", "f1", "f2", "f3" });
 
+        public volatile bool VersionedMetadata = true;
+
         public (string Version, string[] Names) Swappable
         {
             get => (_swappable.Item1, _swappable.Item2);
@@ -145,7 +154,7 @@ internal sealed class FakeModelHost : IAsyncDisposable
             {
                 // Only the version served now is known, as on a host that unloads the version it replaced.
                 var (served, names) = state.Swappable;
-                if (request.Version.Length > 0 && request.Version != served)
+                if (request.Version.Length > 0 && (request.Version != served || !state.VersionedMetadata))
                 {
                     throw new RpcException(new Status(StatusCode.NotFound, $"version {request.Version} of {request.Name} is not loaded"));
                 }

@@ -52,4 +52,32 @@ public sealed class ModelSwapContractTests(KafkaTestCluster cluster) : IClassFix
         Assert.All(v3, p => Assert.Equal("3", p.ModelVersion));
         Assert.DoesNotContain(after, p => p.RequestId.StartsWith("v2-", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public async Task Router_HostWhoseMetadataTakesNoVersion_NewVersionWithTheSameSignatureIsUsed()
+    {
+        await using var host = await FakeModelHost.StartAsync();
+        host.Serve("1", s_names);
+        host.VersionedMetadata = false;
+        await using var router = await RouterTestHost.StartAsync(cluster, $"""
+            experiments:
+              - name: swap-unversioned
+                strategy: ab
+                features: [f0, f1, f2, f3]
+                arms:
+                  - name: latest
+                    weight: 1
+                    endpoint: {host.Endpoint}
+                    model: {FakeModelHost.SwappableModel}
+            """);
+
+        router.Produce(RouterTestHost.Records("a", 10, 5));
+        router.ReadPredictions(10, s_patience);
+        // The server names version 2 in its answers but answers metadata only for the version it serves by default.
+        host.Serve("2", s_names);
+        router.Produce(RouterTestHost.Records("b", 10, 5));
+        var predictions = router.ReadPredictions(20, s_patience);
+
+        Assert.Equal(10, predictions.Where(p => p.RequestId.StartsWith("b-", StringComparison.Ordinal) && p.ModelVersion == "2").Select(p => p.RequestId).Distinct().Count());
+    }
 }

@@ -84,7 +84,18 @@ internal sealed class ArmContractWatch(Func<ModelMetadataResponse, string?> veri
         string? problem;
         try
         {
-            var metadata = await client.ModelMetadataAsync(new ModelMetadataRequest { Name = model, Version = version }, deadline: DateTime.UtcNow + s_metadataTimeout).ConfigureAwait(false);
+            ModelMetadataResponse metadata;
+            try
+            {
+                metadata = await client.ModelMetadataAsync(new ModelMetadataRequest { Name = model, Version = version }, deadline: DateTime.UtcNow + s_metadataTimeout).ConfigureAwait(false);
+            }
+            catch (RpcException e) when (e.StatusCode is StatusCode.NotFound or StatusCode.Unimplemented or StatusCode.InvalidArgument)
+            {
+                // A server that answers metadata only for the version it serves by default (the protocol makes the
+                // version optional): that is the version that just answered.
+                metadata = await client.ModelMetadataAsync(new ModelMetadataRequest { Name = model }, deadline: DateTime.UtcNow + s_metadataTimeout).ConfigureAwait(false);
+            }
+
             problem = verify(metadata);
         }
         catch (RpcException e)
