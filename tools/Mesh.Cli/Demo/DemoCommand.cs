@@ -85,7 +85,7 @@ internal static class DemoCommand
             shares.Clear();
             try
             {
-                outcome = await WatchAsync(process, summaryPath, new Expectation(expected, experiments), settings, started, s => { summary = s; shares.Observe(s); }, cancellationToken).ConfigureAwait(false);
+                outcome = await WatchAsync(process, summaryPath, new DemoExpectation(expected, experiments), settings, started, s => { summary = s; shares.Observe(s); }, cancellationToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
@@ -114,7 +114,7 @@ internal static class DemoCommand
         }
 
         summary = DemoSummary.TryRead(summaryPath) ?? summary;
-        PrintTable(summary, expected, started.Elapsed);
+        DemoTables.PrintTable(summary, expected, started.Elapsed);
         shares.Print();
         DemoDrift.Print(summary);
         AnsiConsole.MarkupLine($"Predictions written by the consumer: {Markup.Escape(Path.Combine(settings.StateDir, "predictions.jsonl"))}; tracking folder: {Markup.Escape(Path.GetDirectoryName(summaryPath)!)}");
@@ -131,7 +131,7 @@ internal static class DemoCommand
         }
     }
 
-    private static async Task<string> WatchAsync(Process process, string summaryPath, Expectation expected, DemoSettings settings, Stopwatch started, Action<DemoSummary> onSummary, CancellationToken cancellationToken)
+    private static async Task<string> WatchAsync(Process process, string summaryPath, DemoExpectation expected, DemoSettings settings, Stopwatch started, Action<DemoSummary> onSummary, CancellationToken cancellationToken)
     {
         TimeSpan? streamingSince = null;
         var pageShown = false;
@@ -167,7 +167,7 @@ internal static class DemoCommand
 
                 if (expected.IsMet(summary))
                 {
-                    PrintProgress(summary, expected, now);
+                    DemoTables.PrintProgress(summary, expected, now);
                     return "complete";
                 }
             }
@@ -181,7 +181,7 @@ internal static class DemoCommand
                 }
                 else
                 {
-                    PrintProgress(summary, expected, now);
+                    DemoTables.PrintProgress(summary, expected, now);
                 }
             }
 
@@ -215,64 +215,7 @@ internal static class DemoCommand
         }
     }
 
-    private static void PrintProgress(DemoSummary summary, Expectation expected, TimeSpan now)
-    {
-        var arms = summary.Experiments.Select(e => e.Experiment + ": " + string.Join(", ", e.Arms.Select(a => $"{a.Arm} {a.Predictions:N0} ({a.Accuracy:F2})")));
-        var done = expected.Least(summary);
-        AnsiConsole.MarkupLine(Markup.Escape(
-            $"{now.TotalSeconds,4:F0}s  {100.0 * done / expected.Records,3:F0}%  predictions {done:N0}/{expected.Records:N0} per experiment  joined with labels {summary.Joined:N0} (all arms)  | {string.Join(" | ", arms)}"));
-    }
-
-    private static void PrintTable(DemoSummary? summary, int expected, TimeSpan elapsed)
-    {
-        if (summary is null)
-        {
-            AnsiConsole.MarkupLine("[red]No results: the metrics sink wrote no summary.[/]");
-            return;
-        }
-
-        foreach (var experiment in summary.Experiments)
-        {
-            var predicted = experiment.Arms.Where(a => !a.Shadow).Sum(a => a.Predictions);
-            var table = new Table().Title($"experiment {Markup.Escape(experiment.Experiment)}: {predicted:N0} of {expected:N0} records predicted, {elapsed.TotalSeconds:F0} s");
-            table.AddColumns("arm", "model", "records", "labelled", "accuracy", "p50 ms", "p99 ms", "agrees");
-            foreach (var column in table.Columns.Skip(2))
-            {
-                column.RightAligned();
-            }
-
-            foreach (var arm in experiment.Arms.OrderBy(a => a.Shadow).ThenBy(a => a.Arm, StringComparer.Ordinal))
-            {
-                table.AddRow(
-                    Markup.Escape(arm.Arm + (arm.Shadow ? " (shadow)" : "")),
-                    Markup.Escape($"{arm.Model} v{arm.Version}"),
-                    arm.Predictions.ToString("N0", CultureInfo.InvariantCulture),
-                    arm.Joined.ToString("N0", CultureInfo.InvariantCulture),
-                    arm.Accuracy.ToString("F3", CultureInfo.InvariantCulture),
-                    arm.LatencyP50Ms.ToString("F1", CultureInfo.InvariantCulture),
-                    arm.LatencyP99Ms.ToString("F1", CultureInfo.InvariantCulture),
-                    arm.ShadowAgreement is { } agreement ? agreement.ToString("P1", CultureInfo.InvariantCulture) : "");
-            }
-
-            AnsiConsole.Write(table);
-        }
-
-        AnsiConsole.MarkupLine("[grey]records: predictions made by the arm; labelled: joined with their label; accuracy: on held-out rows, the second half drifted; p50/p99: end-to-end latency, event time to prediction produced; agrees: a shadow's share of answers equal to the primary's.[/]");
-        AnsiConsole.MarkupLine($"predictions {summary.Predictions:N0}, labels {summary.Labels:N0}, joined {summary.Joined:N0}, duplicate predictions {summary.DuplicatePredictions:N0}, labels without prediction {summary.UnmatchedLabels:N0}");
-    }
-
     private sealed record StackInputs(int Count, string DataFile, string? Redis);
-
-    /// <summary>Every experiment's primary arms predicted (and joined) <see cref="Records"/> records.</summary>
-    private sealed record Expectation(int Records, int Experiments)
-    {
-        public long Least(DemoSummary summary) =>
-            summary.Experiments.Count < Experiments ? 0 : summary.Experiments.Min(e => e.Arms.Where(a => !a.Shadow).Sum(a => a.Predictions));
-
-        public bool IsMet(DemoSummary summary) =>
-            summary.Experiments.Count >= Experiments
-            && summary.Experiments.All(e => e.Arms.Where(a => !a.Shadow).Sum(a => a.Predictions) >= Records && e.Arms.Where(a => !a.Shadow).Sum(a => a.Joined) >= Records);
-    }
 
     // The bandit's rewards go from the sink to the router through Redis; without redis-server the demo runs without it.
     private static async Task<RedisProcess?> StartRedisAsync(CancellationToken cancellationToken)
