@@ -28,6 +28,13 @@ internal sealed class ArmContractWatch(Func<ModelMetadataResponse, string?> veri
     /// </summary>
     public ValueTask<string?> CheckAsync(GRPCInferenceService.GRPCInferenceServiceClient client, string model, string servedVersion)
     {
+        // Every batch answer passes here, nearly always naming the version already verified: that answer takes no
+        // lock. Strings compare by value, so an equal version from another response object is recognised too.
+        if (servedVersion.Length == 0 || string.Equals(servedVersion, Volatile.Read(ref _verified), StringComparison.Ordinal))
+        {
+            return ValueTask.FromResult<string?>(null);
+        }
+
         lock (_gate)
         {
             if (servedVersion.Length == 0 || servedVersion == _verified)
@@ -108,7 +115,7 @@ internal sealed class ArmContractWatch(Func<ModelMetadataResponse, string?> veri
         {
             if (problem is null)
             {
-                _verified = version;
+                Volatile.Write(ref _verified, version);
                 return null;
             }
 
