@@ -43,9 +43,12 @@ internal static class BenchCommand
         var context = new BenchContext(bootstrap, root, settings.Configuration, models, work);
         Console.WriteLine($"mesh bench: {(broker is null ? "Kafka cluster " + bootstrap : "embedded broker " + bootstrap)}, {Environment.ProcessorCount} cores, {settings.Runs} run(s) per scenario");
 
-        // Every scenario runs at once, idle but for the one measured, and the runs alternate between them (run 1 of
-        // each, then run 2 of each...): load from elsewhere on a shared machine then falls on every scenario alike
-        // instead of on whichever happened to run during it, and the ratios stay honest.
+        // The runs alternate between the scenarios (run 1 of each, then run 2 of each...), so load from elsewhere on a
+        // shared machine falls on every scenario alike instead of on whichever happened to run during it. Only the
+        // scenario measured runs: each run starts its processes on topics of its own, warms them and stops them after.
+        // An idle scenario is not free against the embedded broker: its consumers ask for records every millisecond
+        // (the broker holds an empty fetch for the whole wait), which cost a third of a core each and took it from the
+        // scenario measured when every scenario stayed up for the whole benchmark.
         var loadBefore = MachineInfo.LoadAverage();
         var busyBefore = MachineInfo.IsBusy();
         if (busyBefore)
@@ -53,51 +56,41 @@ internal static class BenchCommand
             Console.WriteLine($"warning: the machine is busy before the run (load {loadBefore} on {Environment.ProcessorCount} cores); figures will be low and spread wide.");
         }
 
-        var scenarios = new List<(BenchScenario Scenario, int Records, List<RunResult> Runs)>();
+        var scenarios = settings.Scenarios.Select(name => (Name: name, Records: name == "mesh-per-message" ? settings.PerMessageRecords : settings.Records, Runs: new List<RunResult>(), Rss: new Dictionary<string, double>(), Description: "")).ToList();
         var results = new List<ScenarioResult>();
         try
         {
-            foreach (var name in settings.Scenarios)
-            {
-                var scenario = Create(name);
-                scenarios.Add((scenario, name == "mesh-per-message" ? settings.PerMessageRecords : settings.Records, []));
-                await CreateTopicsAsync(broker, bootstrap, scenario.Topics).ConfigureAwait(false);
-                Console.WriteLine($"starting {scenario.Name}: {scenario.Description}");
-                await scenario.StartAsync(context, cancellationToken).ConfigureAwait(false);
-            }
-
             var timeout = TimeSpan.FromSeconds(120);
-            foreach (var (scenario, records, _) in scenarios)
-            {
-                var warmup = Math.Min(records, 5_000);
-                Console.WriteLine($"warm-up {scenario.Name}: {warmup:N0} records");
-                new LoadDriver(bootstrap, scenario.Topics).Run("warmup", warmup, 0, timeout);
-            }
-
             for (var run = 1; run <= settings.Runs; run++)
             {
-                foreach (var (scenario, records, runs) in scenarios)
+                for (var i = 0; i < scenarios.Count; i++)
                 {
                     cancellationToken.ThrowIfCancellationRequested();
-                    Console.WriteLine($"\n== run {run} of {settings.Runs}: {scenario.Name}");
+                    var (name, records, runs, rss, _) = scenarios[i];
+                    await using var scenario = Create(name);
+                    scenarios[i] = scenarios[i] with { Description = scenario.Description };
+                    Console.WriteLine($"\n== run {run} of {settings.Runs}: {scenario.Name} ({scenario.Description})");
+                    await CreateTopicsAsync(broker, bootstrap, scenario.Topics).ConfigureAwait(false);
+                    await scenario.StartAsync(context, cancellationToken).ConfigureAwait(false);
+                    var warmup = Math.Min(records, 5_000);
+                    Console.WriteLine($"  warm-up: {warmup:N0} records");
+                    new LoadDriver(bootstrap, scenario.Topics).Run("warmup", warmup, 0, timeout);
                     runs.Add(MeasureRun(scenario, new LoadDriver(bootstrap, scenario.Topics), run, records, settings, timeout));
+                    foreach (var process in scenario.Processes)
+                    {
+                        rss[process.Name] = Math.Max(rss.GetValueOrDefault(process.Name), Math.Round(process.PeakRssMiB(), 1));
+                    }
                 }
             }
 
-            foreach (var (scenario, records, runs) in scenarios)
+            foreach (var (name, records, runs, rss, description) in scenarios)
             {
-                var rss = scenario.Processes.ToDictionary(p => p.Name, p => Math.Round(p.PeakRssMiB(), 1));
-                rss["bench (broker, driver" + (scenario.Processes.Count == 0 ? ", fused pipeline)" : ")")] = Math.Round(ServiceProcess.ReadPeakRssMiB(Environment.ProcessId), 1);
-                results.Add(new ScenarioResult(scenario.Name, scenario.Description, records, runs, rss));
+                rss["bench (broker, driver" + (name == "fused" ? ", fused pipeline)" : ")")] = Math.Round(ServiceProcess.ReadPeakRssMiB(Environment.ProcessId), 1);
+                results.Add(new ScenarioResult(name, description, records, runs, rss));
             }
         }
         finally
         {
-            foreach (var (scenario, _, _) in scenarios)
-            {
-                await scenario.DisposeAsync().ConfigureAwait(false);
-            }
-
             Directory.Delete(work, recursive: true);
         }
 

@@ -71,8 +71,9 @@ internal static class BenchReportFormatter
             embedded broker (or `KAFKA_BOOTSTRAP_SERVERS`): the fused baseline (one process: consume, ONNX Runtime
             in-process on batches, produce — the physical limit of Kafka plus the model here), the mesh (router and
             model host as their own processes, an A/B experiment over two models plus one shadow), and the mesh with one gRPC call
-            per record (the talk's per-message consumer). Every scenario's processes run for the whole benchmark and the
-            runs alternate between scenarios, so load from elsewhere falls on all of them alike. Latency runs from a
+            per record (the talk's per-message consumer). The runs alternate between scenarios, so load from elsewhere
+            falls on all of them alike, and only the scenario measured runs: each run starts its processes on topics of
+            its own, warms them with 5,000 records and stops them after. Latency runs from a
             record's event time to the moment the benchmark reads its prediction back, on one clock. CPU counts every
             process of the scenario, the broker and the load driver included ("bench" is the benchmark's own process:
             the embedded broker, the load driver and, for the fused scenario, the pipeline). Shapes, not promises: one
