@@ -69,6 +69,62 @@ public sealed class MicroBatcherTests
     }
 
     [Fact]
+    public async Task CloseIfIdle_NoBatchBeingProcessed_SendsTheOpenBatchBeforeItsDeadline()
+    {
+        var time = new FakeTimeProvider();
+        var collector = new Collector(2);
+        using var batcher = new MicroBatcher<int>(64, TimeSpan.FromMilliseconds(5), 4, collector.Process, e => throw e, time);
+
+        batcher.Add(1, CancellationToken.None);
+        batcher.Add(2, CancellationToken.None);
+
+        // The clock never moves: only the idle close can send the batch.
+        Assert.True(batcher.CloseIfIdle());
+        await collector.Done.WaitAsync(s_patience);
+        var batch = Assert.Single(collector.Batches);
+        Assert.Equal(BatchCloseReason.Idle, batch.Reason);
+        Assert.Equal([1, 2], batch.Items);
+        Assert.False(batcher.CloseIfIdle());
+    }
+
+    [Fact]
+    public async Task CloseIfIdle_ABatchBeingProcessed_TheOpenBatchKeepsFillingUntilItsSize()
+    {
+        var time = new FakeTimeProvider();
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var batches = new ConcurrentQueue<(int[] Items, BatchCloseReason Reason)>();
+        using var batcher = new MicroBatcher<int>(3, TimeSpan.FromMilliseconds(5), 4, async batch =>
+        {
+            batches.Enqueue((batch.Items.ToArray(), batch.Reason));
+            started.TrySetResult();
+            await release.Task;
+        }, e => throw e, time);
+
+        batcher.Add(0, CancellationToken.None);
+        Assert.True(batcher.CloseIfIdle());
+        await started.Task.WaitAsync(s_patience);
+
+        // The first batch is still being processed: the next one is not sent early, it fills to its size.
+        batcher.Add(1, CancellationToken.None);
+        Assert.False(batcher.CloseIfIdle());
+        batcher.Add(2, CancellationToken.None);
+        Assert.False(batcher.CloseIfIdle());
+        batcher.Add(3, CancellationToken.None);
+        release.SetResult();
+        await batcher.DrainAsync().WaitAsync(s_patience);
+
+        Assert.Equal([([0], BatchCloseReason.Idle), ([1, 2, 3], BatchCloseReason.Size)], batches.Select(b => (b.Items, b.Reason)).ToArray(), new BatchComparer());
+    }
+
+    private sealed class BatchComparer : IEqualityComparer<(int[] Items, BatchCloseReason Reason)>
+    {
+        public bool Equals((int[] Items, BatchCloseReason Reason) x, (int[] Items, BatchCloseReason Reason) y) => x.Reason == y.Reason && x.Items.SequenceEqual(y.Items);
+
+        public int GetHashCode((int[] Items, BatchCloseReason Reason) obj) => obj.Reason.GetHashCode();
+    }
+
+    [Fact]
     public async Task Add_ManyItemsWithConcurrentSlowBatches_NeverLosesOrDuplicatesItems()
     {
         const int Count = 2_000;

@@ -8,6 +8,9 @@ internal enum BatchCloseReason
     Size,
     Deadline,
     Flush,
+
+    /// <summary>Closed when the records on hand ran out while none of the arm's batches was being processed.</summary>
+    Idle,
 }
 
 /// <summary>A closed batch: the first <see cref="Count"/> entries of a pooled array, valid until processing ends.</summary>
@@ -26,7 +29,7 @@ internal readonly struct Batch<T>(T[] items, int count, BatchCloseReason reason)
 
 /// <summary>
 /// Groups items into batches that close at <c>maxBatchSize</c> items or <c>maxDelay</c> after their first item,
-/// and processes up to <c>maxInFlight</c> batches concurrently. A batch takes its in-flight slot when it opens, so
+/// or earlier through <see cref="CloseIfIdle"/>, and processes up to <c>maxInFlight</c> batches concurrently. A batch takes its in-flight slot when it opens, so
 /// when every slot is busy <see cref="Add"/> blocks the caller (backpressure) instead of buffering without bound.
 /// </summary>
 internal sealed class MicroBatcher<T> : IDisposable
@@ -141,6 +144,33 @@ internal sealed class MicroBatcher<T> : IDisposable
         }
 
         _slots.Release(_maxInFlight);
+    }
+
+    /// <summary>
+    /// Closes the open batch now when no other batch of this batcher is being processed: the caller has no more items
+    /// on hand, and waiting out the deadline would only add latency. While batches are in flight the open one keeps
+    /// filling until its size or deadline, so the batches follow the load: one or a few items when the rate is low,
+    /// full ones when it is high. Returns whether a batch was closed.
+    /// </summary>
+    public bool CloseIfIdle()
+    {
+        Batch<T>? closed = null;
+        lock (_gate)
+        {
+            // The open batch holds one slot; any other slot taken is a batch being processed.
+            if (_items is not null && _slots.CurrentCount == _maxInFlight - 1)
+            {
+                closed = Close(BatchCloseReason.Idle);
+            }
+        }
+
+        if (closed is not { } batch)
+        {
+            return false;
+        }
+
+        Dispatch(batch);
+        return true;
     }
 
     public void Dispose()

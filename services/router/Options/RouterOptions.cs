@@ -70,6 +70,13 @@ internal sealed class BatchingOptions
     /// <summary>The longest a record waits for its batch to fill; short, so latency stays low at low rates.</summary>
     public double MaxDelayMs { get; set; } = 2;
 
+    /// <summary>
+    /// Send an arm's open batch as soon as the consumer has no record on hand and none of the arm's batches is being
+    /// processed, instead of waiting out <see cref="MaxDelayMs"/>: batches of one or a few records when the rate is
+    /// low (for latency), full ones when it is high (batches in flight keep the open one filling).
+    /// </summary>
+    public bool CloseWhenIdle { get; set; } = true;
+
     /// <summary>Batches per arm that may be open or in flight at once; beyond that the partitions are paused.</summary>
     public int MaxInFlightBatches { get; set; } = 4;
 

@@ -20,6 +20,10 @@ internal sealed class ArmBatchers(IOptions<RouterOptions> options, BatchProcesso
     private readonly Lock _pruneLock = new();
     private volatile ExperimentSet? _seen;
 
+    // The live batchers as an array, rebuilt when one is added or retired, so the consume loop's idle check per
+    // burst enumerates without allocating.
+    private MicroBatcher<ArmRequest>[] _live = [];
+
     /// <summary>The batchers of arms that were retired and still finish the records they held.</summary>
     public int Retiring => _retiring.Count;
 
@@ -35,6 +39,18 @@ internal sealed class ArmBatchers(IOptions<RouterOptions> options, BatchProcesso
         }
 
         return _batchers.TryGetValue(arm, out var batcher) ? batcher : _batchers.GetOrAdd(arm, static (a, self) => self.Create(a), this);
+    }
+
+    /// <summary>
+    /// The consume loop has no record on hand: every arm with an open batch and none being processed sends it now
+    /// (see <see cref="MicroBatcher{T}.CloseIfIdle"/>). Called once per burst of records, not per record.
+    /// </summary>
+    public void CloseIdle()
+    {
+        foreach (var batcher in Volatile.Read(ref _live))
+        {
+            batcher.CloseIfIdle();
+        }
     }
 
     /// <summary>Closes every open batch and waits for all batches (shadows and retired arms too) to finish.</summary>
@@ -75,6 +91,8 @@ internal sealed class ArmBatchers(IOptions<RouterOptions> options, BatchProcesso
                     _ = RetireAsync(arm, batcher, retired);
                 }
             }
+
+            Volatile.Write(ref _live, [.. _batchers.Values]);
         }
     }
 
@@ -104,6 +122,11 @@ internal sealed class ArmBatchers(IOptions<RouterOptions> options, BatchProcesso
             e => processor.OnUnhandled(arm, e),
             time);
         telemetry.TrackInFlight(arm.Tags, () => batcher.InFlight);
+        lock (_pruneLock)
+        {
+            Volatile.Write(ref _live, [.. _live, batcher]);
+        }
+
         return batcher;
     }
 }

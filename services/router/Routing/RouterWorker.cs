@@ -124,6 +124,8 @@ internal sealed partial class RouterWorker(
         ExperimentSet? subscribedSet = null;
         string[] subscribed = [];
         var poll = transactions is null ? s_idlePoll : TimeSpan.FromMilliseconds(options.Value.ExactlyOnce.CommitIntervalMs);
+        var closeWhenIdle = options.Value.Batching.CloseWhenIdle;
+        var batchers = services.GetRequiredService<ArmBatchers>();
         while (!stoppingToken.IsCancellationRequested && !_lost)
         {
             completion.StoreReady(consumer);
@@ -151,7 +153,13 @@ internal sealed partial class RouterWorker(
             try
             {
                 // A bounded poll, so that a quiet topic still stores offsets and commits transactions on time.
-                result = _stash.TryTake(out var stashed) ? stashed : consumer.Consume(poll);
+                result = _stash.TryTake(out var stashed) ? stashed : consumer.Consume(closeWhenIdle ? TimeSpan.Zero : poll);
+                if (result is null && closeWhenIdle)
+                {
+                    // The burst of records on hand is over: arms with nothing in flight send what they hold now.
+                    batchers.CloseIdle();
+                    result = consumer.Consume(poll);
+                }
             }
             catch (ConsumeException e) when (!e.Error.IsFatal)
             {
