@@ -89,6 +89,45 @@ public sealed class FlowControlTests(KafkaTestCluster cluster) : IClassFixture<K
         Assert.Empty(router.ReadDeadLetters(1, TimeSpan.FromSeconds(1)));
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Router_BatchDeadlineOfTenSeconds_RecordsOnHandAreSentWhenTheArmIsIdleUnlessSwitchedOff(bool closeWhenIdle)
+    {
+        const int Count = 5;
+        var experiment = "idle-" + Guid.NewGuid().ToString("N")[..8];
+        await using var modelHost = await FakeModelHost.StartAsync();
+        await using var router = await RouterTestHost.StartAsync(cluster, $"""
+            experiments:
+              - name: {experiment}
+                strategy: ab
+                arms:
+                  - name: only
+                    weight: 1
+                    endpoint: {modelHost.Endpoint}
+                    model: model-only
+            """,
+            new Dictionary<string, string?>
+            {
+                ["Router:Batching:MaxDelayMs"] = "10000",
+                ["Router:Batching:CloseWhenIdle"] = closeWhenIdle ? "true" : "false",
+            });
+        router.Produce(RouterTestHost.Records("idle", Count, 5));
+
+        if (closeWhenIdle)
+        {
+            // Five records never fill a batch of 64 and the deadline (the longest the router allows) is ten seconds away:
+            // they are back well before it only if the idle close sent them.
+            var predictions = router.ReadPredictions(Count, TimeSpan.FromSeconds(7));
+            Assert.Equal(Enumerable.Range(0, Count).Select(i => $"idle-{i}").Order(), predictions.Select(p => p.RequestId).Order());
+        }
+        else
+        {
+            Assert.Empty(router.ReadPredictions(1, TimeSpan.FromSeconds(5)));
+            Assert.Equal(Count, router.ReadPredictions(Count, s_patience).Count);
+        }
+    }
+
     [Fact]
     public async Task Router_ExperimentOverItsRateLimit_RecordsWaitAndAllArePredicted()
     {
