@@ -18,7 +18,9 @@ internal sealed record BenchSettings(
     IReadOnlyList<string> Scenarios,
     string Configuration,
     string Output,
-    string? DocsFile);
+    string? DocsFile,
+    double SoakMinutes = 0,
+    double? SoakRate = null);
 
 /// <summary>
 /// `mesh bench`: the whole mesh against its physical limit, in one run. For each scenario (the fused
@@ -58,6 +60,7 @@ internal static class BenchCommand
 
         var scenarios = settings.Scenarios.Select(name => (Name: name, Records: name == "mesh-per-message" ? settings.PerMessageRecords : settings.Records, Runs: new List<RunResult>(), Rss: new Dictionary<string, double>(), Description: "")).ToList();
         var results = new List<ScenarioResult>();
+        SoakResult? soak = null;
         try
         {
             var timeout = TimeSpan.FromSeconds(120);
@@ -83,6 +86,11 @@ internal static class BenchCommand
                 }
             }
 
+            if (settings.SoakMinutes > 0)
+            {
+                soak = await SoakAsync(settings, context, broker, bootstrap, scenarios.Where(s => s.Name == "mesh").SelectMany(s => s.Runs).ToList(), cancellationToken).ConfigureAwait(false);
+            }
+
             foreach (var (name, records, runs, rss, description) in scenarios)
             {
                 rss["bench (broker, driver" + (name == "fused" ? ", fused pipeline)" : ")")] = Math.Round(ServiceProcess.ReadPeakRssMiB(Environment.ProcessId), 1);
@@ -97,12 +105,12 @@ internal static class BenchCommand
         // The load after includes the benchmark's own work; only the load before says whether others were busy.
         var loadAfter = MachineInfo.LoadAverage();
         var report = new BenchReport(DateTimeOffset.UtcNow, MachineInfo.Describe(), broker is null ? "kafka" : "embedded", Environment.CommandLine,
-            loadBefore, loadAfter, busyBefore, results);
+            loadBefore, loadAfter, busyBefore, results, soak);
         Directory.CreateDirectory(settings.Output);
         var json = Path.Combine(settings.Output, "bench.json");
         var markdown = Path.Combine(settings.Output, "bench.md");
         await File.WriteAllTextAsync(json, JsonSerializer.Serialize(report, s_json), cancellationToken).ConfigureAwait(false);
-        var table = BenchReportFormatter.Markdown(report);
+        var table = BenchReportFormatter.Markdown(report) + (soak is null ? "" : Environment.NewLine + SoakRun.Markdown(soak));
         await File.WriteAllTextAsync(markdown, table, cancellationToken).ConfigureAwait(false);
         if (settings.DocsFile is not null)
         {
@@ -113,7 +121,8 @@ internal static class BenchCommand
         Console.WriteLine();
         Console.WriteLine(table);
         Console.WriteLine($"Written: {json}, {markdown}{(settings.DocsFile is null ? "" : ", " + settings.DocsFile)}");
-        var incomplete = results.SelectMany(r => r.Runs).Any(r => r.Saturation.Received < r.Saturation.Sent || r.Loads.Any(l => l.Result.Received < l.Result.Sent));
+        var incomplete = results.SelectMany(r => r.Runs).Any(r => r.Saturation.Received < r.Saturation.Sent || r.Loads.Any(l => l.Result.Received < l.Result.Sent))
+            || soak is { Load: var soaked } && soaked.Received < soaked.Sent;
         if (incomplete)
         {
             Console.Error.WriteLine("error: some records sent were never read back as predictions (see 'received' in the JSON).");
@@ -121,6 +130,22 @@ internal static class BenchCommand
         }
 
         return 0;
+    }
+
+    /// <summary>The soak on a fresh mesh, at the rate asked for or half of the mesh's median saturation in this run.</summary>
+    private static async Task<SoakResult> SoakAsync(BenchSettings settings, BenchContext context, EmbeddedKafkaBroker? broker, string bootstrap, IReadOnlyList<RunResult> meshRuns, CancellationToken cancellationToken)
+    {
+        var rate = settings.SoakRate ?? (meshRuns.Count > 0
+            ? Math.Round(meshRuns.Select(r => r.Saturation.RecordsPerSecond).Order().ElementAt(meshRuns.Count / 2) * 0.5)
+            : 5_000);
+        await using var scenario = Create("mesh");
+        Console.WriteLine($"\n== soak: {scenario.Name} ({scenario.Description})");
+        await CreateTopicsAsync(broker, bootstrap, scenario.Topics).ConfigureAwait(false);
+        await scenario.StartAsync(context, cancellationToken).ConfigureAwait(false);
+        new LoadDriver(bootstrap, scenario.Topics).Run("warmup", 5_000, 0, TimeSpan.FromSeconds(120));
+        var soak = SoakRun.Run(scenario, new LoadDriver(bootstrap, scenario.Topics), rate, settings.SoakMinutes);
+        Console.WriteLine(soak.Flat ? "soak: flat after the warm-up." : "soak: NOT flat after the warm-up (see the table).");
+        return soak;
     }
 
     private static RunResult MeasureRun(BenchScenario scenario, LoadDriver driver, int run, int records, BenchSettings settings, TimeSpan timeout)
@@ -195,4 +220,4 @@ internal sealed record RunResult(int Run, LoadResult Saturation, IReadOnlyList<L
 internal sealed record ScenarioResult(string Name, string Description, int Records, IReadOnlyList<RunResult> Runs, IReadOnlyDictionary<string, double> PeakRssMiB);
 
 internal sealed record BenchReport(
-    DateTimeOffset Date, string Machine, string Broker, string Command, string LoadBefore, string LoadAfter, bool Busy, IReadOnlyList<ScenarioResult> Scenarios);
+    DateTimeOffset Date, string Machine, string Broker, string Command, string LoadBefore, string LoadAfter, bool Busy, IReadOnlyList<ScenarioResult> Scenarios, SoakResult? Soak = null);

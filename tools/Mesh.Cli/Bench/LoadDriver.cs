@@ -19,7 +19,7 @@ internal sealed class LoadDriver(string bootstrapServers, BenchTopics topics)
     /// Sends <paramref name="count"/> records at <paramref name="rate"/> per second (0: as fast as the producer
     /// takes them) and waits until every one has a prediction or <paramref name="timeout"/> passes.
     /// </summary>
-    public LoadResult Run(string runId, int count, double rate, TimeSpan timeout, Action<string>? progress = null)
+    public LoadResult Run(string runId, int count, double rate, TimeSpan timeout, Action<LoadProgress>? progress = null)
     {
         using var reader = CreateReader();
         // Pinned to each partition's end before the first record is sent: a subscription with
@@ -101,7 +101,7 @@ internal sealed class LoadDriver(string bootstrapServers, BenchTopics topics)
             Percentile(ok, 0.50), Percentile(ok, 0.95), Percentile(ok, 0.99), Percentile(ok, 0.999), ok.Length == 0 ? double.NaN : ok[^1]);
     }
 
-    private void Send(string runId, int count, double rate, Action<string>? progress, Func<int> received)
+    private void Send(string runId, int count, double rate, Action<LoadProgress>? progress, Func<int> received)
     {
         using var producer = new ProducerBuilder<byte[], byte[]>(new ProducerConfig
         {
@@ -151,7 +151,7 @@ internal sealed class LoadDriver(string bootstrapServers, BenchTopics topics)
             if (progress is not null && pace.Elapsed - lastReport > TimeSpan.FromSeconds(1))
             {
                 lastReport = pace.Elapsed;
-                progress($"sent {i + 1:N0}/{count:N0}, predictions read {received():N0}");
+                progress(new LoadProgress(i + 1, count, received()));
             }
         }
 
@@ -188,6 +188,12 @@ internal sealed class LoadDriver(string bootstrapServers, BenchTopics topics)
             [4.9f, 3.0f, 1.4f, 0.2f], [6.4f, 3.2f, 4.5f, 1.5f], [5.8f, 2.7f, 5.1f, 1.9f],
         ];
     }
+}
+
+/// <summary>Where a run is, about once a second: records sent of the run's count, and predictions read back.</summary>
+internal readonly record struct LoadProgress(int Sent, int Count, int Received)
+{
+    public override string ToString() => $"sent {Sent:N0}/{Count:N0}, predictions read {Received:N0}";
 }
 
 internal sealed record LoadResult(int Sent, int Received, int Duplicates, double RecordsPerSecond, double SendSeconds, double P50Ms, double P95Ms, double P99Ms, double P999Ms, double MaxMs);

@@ -171,11 +171,16 @@ internal sealed class ServiceProcess : IAsyncDisposable
     /// <summary>Peak resident memory (VmHWM) in MiB, or 0 when the process is gone.</summary>
     public double PeakRssMiB() => ReadPeakRssMiB(_process.Id);
 
-    public static double ReadPeakRssMiB(int pid)
+    public static double ReadPeakRssMiB(int pid) => ReadStatusMiB(pid, "VmHWM:");
+
+    /// <summary>Resident memory now (VmRSS) in MiB, or 0 when the process is gone.</summary>
+    public double RssMiB() => ReadStatusMiB(_process.Id, "VmRSS:");
+
+    private static double ReadStatusMiB(int pid, string field)
     {
         try
         {
-            var line = File.ReadLines($"/proc/{pid}/status").FirstOrDefault(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
+            var line = File.ReadLines($"/proc/{pid}/status").FirstOrDefault(l => l.StartsWith(field, StringComparison.Ordinal));
             return line is null ? 0 : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024.0;
         }
         catch (IOException)
