@@ -108,7 +108,12 @@ internal static class SoakRun
     private static double Median(IEnumerable<double> values)
     {
         var sorted = values.Order().ToArray();
-        return sorted.Length == 0 ? 0 : sorted[sorted.Length / 2];
+        return sorted.Length switch
+        {
+            0 => 0,
+            var n when n % 2 == 1 => sorted[n / 2],
+            var n => (sorted[(n / 2) - 1] + sorted[n / 2]) / 2,
+        };
     }
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
