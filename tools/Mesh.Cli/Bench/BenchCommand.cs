@@ -78,7 +78,7 @@ internal static class BenchCommand
                     var warmup = Math.Min(records, 5_000);
                     Console.WriteLine($"  warm-up: {warmup:N0} records");
                     new LoadDriver(bootstrap, scenario.Topics).Run("warmup", warmup, 0, timeout);
-                    runs.Add(MeasureRun(scenario, new LoadDriver(bootstrap, scenario.Topics), run, records, settings, timeout));
+                    runs.Add(await MeasureRunAsync(scenario, new LoadDriver(bootstrap, scenario.Topics), run, records, settings, timeout).ConfigureAwait(false));
                     foreach (var process in scenario.Processes)
                     {
                         rss[process.Name] = Math.Max(rss.GetValueOrDefault(process.Name), Math.Round(process.PeakRssMiB(), 1));
@@ -148,12 +148,15 @@ internal static class BenchCommand
         return soak;
     }
 
-    private static RunResult MeasureRun(BenchScenario scenario, LoadDriver driver, int run, int records, BenchSettings settings, TimeSpan timeout)
+    private static async Task<RunResult> MeasureRunAsync(BenchScenario scenario, LoadDriver driver, int run, int records, BenchSettings settings, TimeSpan timeout)
     {
+        var router = scenario.Processes.FirstOrDefault(p => p.Name == "router")?.Url;
+        var batchesBefore = router is null ? null : await BatchSizeProbe.ReadAsync(router).ConfigureAwait(false);
         var cpuBefore = CpuNow(scenario);
         var saturation = driver.Run($"r{run}sat", records, 0, timeout, p => Console.WriteLine($"  saturation: {p}"));
         var cpuAfter = CpuNow(scenario);
-        Console.WriteLine($"  {saturation.RecordsPerSecond:N0} records/s at saturation ({saturation.Received:N0}/{saturation.Sent:N0} back)");
+        var batchSize = router is null ? null : BatchSizeProbe.Mean(batchesBefore, await BatchSizeProbe.ReadAsync(router).ConfigureAwait(false));
+        Console.WriteLine($"  {saturation.RecordsPerSecond:N0} records/s at saturation ({saturation.Received:N0}/{saturation.Sent:N0} back){(batchSize is { } b ? $", {b} records per ModelInfer call" : "")}");
         var loads = new List<LoadPoint>();
         var half = Math.Round(saturation.RecordsPerSecond * 0.5);
         var offeredLoads = settings.Loads.Where(l => l < saturation.RecordsPerSecond * 0.9).Select(l => (Offered: l, Half: false)).Append((Offered: half, Half: true));
@@ -170,7 +173,8 @@ internal static class BenchCommand
         return new RunResult(run, saturation, loads,
             (cpuAfter.Total - cpuBefore.Total).TotalSeconds * per1000,
             (cpuAfter.Services - cpuBefore.Services).TotalSeconds * per1000,
-            byProcess);
+            byProcess,
+            batchSize);
     }
 
     // Where the CPU goes: each service process, and this process (the broker, the load driver and, for the
@@ -215,7 +219,7 @@ internal static class BenchCommand
 
 internal sealed record LoadPoint(double Offered, bool HalfOfSaturation, LoadResult Result);
 
-internal sealed record RunResult(int Run, LoadResult Saturation, IReadOnlyList<LoadPoint> Loads, double CpuSecondsPer1000, double ServiceCpuSecondsPer1000, IReadOnlyDictionary<string, double> CpuSecondsPer1000ByProcess);
+internal sealed record RunResult(int Run, LoadResult Saturation, IReadOnlyList<LoadPoint> Loads, double CpuSecondsPer1000, double ServiceCpuSecondsPer1000, IReadOnlyDictionary<string, double> CpuSecondsPer1000ByProcess, double? RouterBatchSize = null);
 
 internal sealed record ScenarioResult(string Name, string Description, int Records, IReadOnlyList<RunResult> Runs, IReadOnlyDictionary<string, double> PeakRssMiB);
 

@@ -34,6 +34,14 @@ internal static class BenchReportFormatter
                 $"| {scenario.Name} | {rate:N0} ({rates.Min():N0}–{rates.Max():N0}) | {(double.IsNaN(fusedRate) ? "" : (rate / fusedRate).ToString("P0", CultureInfo.InvariantCulture))} | {saturationLatency} | {Median(scenario.Runs.Select(r => r.CpuSecondsPer1000)):F3} ({byProcess}) | {rss} |"));
         }
 
+        var batchSizes = report.Scenarios.Where(s => s.Runs.Any(r => r.RouterBatchSize is not null))
+            .Select(s => Invariant($"{s.Name} {Median(s.Runs.Where(r => r.RouterBatchSize is not null).Select(r => r.RouterBatchSize!.Value)):F1}")).ToList();
+        if (batchSizes.Count > 0)
+        {
+            text.AppendLine();
+            text.AppendLine($"Records per ModelInfer call from the router at saturation (mean over the run, median over runs): {string.Join("; ", batchSizes)}.");
+        }
+
         text.AppendLine();
         text.AppendLine("End-to-end latency (event time to the prediction read back by the benchmark), median over runs:");
         text.AppendLine();
