@@ -81,7 +81,7 @@ internal static class BenchReportFormatter
             model host as their own processes, an A/B experiment over two models plus one shadow), and the mesh with one gRPC call
             per record (the talk's per-message consumer). The runs alternate between scenarios, so load from elsewhere
             falls on all of them alike, and only the scenario measured runs: each run starts its processes on topics of
-            its own, warms them with 5,000 records and stops them after. Latency runs from a
+            its own, warms them flat out for 15 s (8 s with `--quick`; the JIT's recompilation of a fresh process included) and stops them after. Latency runs from a
             record's event time to the moment the benchmark reads its prediction back, on one clock. CPU counts every
             process of the scenario, the broker and the load driver included ("bench" is the benchmark's own process:
             the embedded broker, the load driver and, for the fused scenario, the pipeline). Shapes, not promises: one
