@@ -2,9 +2,9 @@ using System.Text;
 using Confluent.Kafka;
 using Confluent.SchemaRegistry;
 using Mesh.Contracts.V1;
+using Mesh.EmbeddedSchemaRegistry;
 using Mesh.Kafka.SchemaRegistry;
 using Mesh.Testing;
-using Mesh.Testing.SchemaRegistry;
 
 namespace Mesh.Router.Tests;
 

@@ -2,8 +2,8 @@ using System.Buffers.Binary;
 using Google.Protobuf.WellKnownTypes;
 using Google.Protobuf;
 using Mesh.Contracts.V1;
+using Mesh.EmbeddedSchemaRegistry;
 using Mesh.Kafka.SchemaRegistry;
-using Mesh.Testing.SchemaRegistry;
 
 namespace Mesh.Kafka.Tests.SchemaRegistry;
 

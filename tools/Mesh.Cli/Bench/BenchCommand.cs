@@ -18,11 +18,13 @@ internal sealed record BenchSettings(
     IReadOnlyList<string> Scenarios,
     string Configuration,
     string Output,
-    string? DocsFile);
+    string? DocsFile,
+    string SchemaRegistry = BenchSchemaRegistry.Local);
 
 /// <summary>
 /// `mesh bench`: the whole mesh against its physical limit, in one run. For each scenario (the fused
-/// in-process baseline, the mesh, the mesh with one gRPC call per record): records/s at saturation, latency
+/// in-process baseline, the mesh, the mesh framed in Confluent's wire format through a schema registry, the mesh with
+/// one gRPC call per record): records/s at saturation, latency
 /// percentiles at fixed offered loads, CPU seconds per 1,000 records and peak memory, over several runs that
 /// alternate between the scenarios.
 /// </summary>
@@ -32,6 +34,19 @@ internal static class BenchCommand
 
     public static async Task<int> RunAsync(BenchSettings settings, CancellationToken cancellationToken)
     {
+        if (settings.Scenarios.FirstOrDefault(s => !s_scenarios.Contains(s)) is { } unknown)
+        {
+            Console.Error.WriteLine($"error: --scenario: unknown scenario '{unknown}' ({string.Join(", ", s_scenarios)}).");
+            return 78;
+        }
+
+        var (registryOptions, registryProblem) = BenchSchemaRegistry.Settings(settings.SchemaRegistry);
+        if (registryProblem is not null)
+        {
+            Console.Error.WriteLine($"error: {registryProblem}");
+            return 78;
+        }
+
         var root = RepositoryRoot.Find();
         var work = Directory.CreateTempSubdirectory("mesh-bench-").FullName;
         var models = Path.Combine(work, "models");
@@ -41,6 +56,12 @@ internal static class BenchCommand
         using var broker = string.IsNullOrWhiteSpace(external) ? EmbeddedKafkaBroker.Start() : null;
         var bootstrap = broker?.BootstrapServers ?? external!;
         var context = new BenchContext(bootstrap, root, settings.Configuration, models, work);
+        await using var registry = settings.Scenarios.Any(IsFramed) ? await BenchSchemaRegistry.StartAsync(settings.SchemaRegistry, registryOptions!).ConfigureAwait(false) : null;
+        if (registry is not null)
+        {
+            Console.WriteLine($"mesh bench: schema registry of the framed scenarios: {registry.Description}");
+        }
+
         Console.WriteLine($"mesh bench: {(broker is null ? "Kafka cluster " + bootstrap : "embedded broker " + bootstrap)}, {Environment.ProcessorCount} cores, {settings.Runs} run(s) per scenario");
 
         // Every scenario runs at once, idle but for the one measured, and the runs alternate between them (run 1 of
@@ -59,7 +80,7 @@ internal static class BenchCommand
         {
             foreach (var name in settings.Scenarios)
             {
-                var scenario = Create(name);
+                var scenario = Create(name, registry);
                 scenarios.Add((scenario, name == "mesh-per-message" ? settings.PerMessageRecords : settings.Records, []));
                 await CreateTopicsAsync(broker, bootstrap, scenario.Topics).ConfigureAwait(false);
                 Console.WriteLine($"starting {scenario.Name}: {scenario.Description}");
@@ -71,7 +92,7 @@ internal static class BenchCommand
             {
                 var warmup = Math.Min(records, 5_000);
                 Console.WriteLine($"warm-up {scenario.Name}: {warmup:N0} records");
-                new LoadDriver(bootstrap, scenario.Topics).Run("warmup", warmup, 0, timeout);
+                new LoadDriver(bootstrap, scenario.Topics, scenario.WireFormat).Run("warmup", warmup, 0, timeout);
             }
 
             for (var run = 1; run <= settings.Runs; run++)
@@ -80,7 +101,7 @@ internal static class BenchCommand
                 {
                     cancellationToken.ThrowIfCancellationRequested();
                     Console.WriteLine($"\n== run {run} of {settings.Runs}: {scenario.Name}");
-                    runs.Add(MeasureRun(scenario, new LoadDriver(bootstrap, scenario.Topics), run, records, settings, timeout));
+                    runs.Add(MeasureRun(scenario, new LoadDriver(bootstrap, scenario.Topics, scenario.WireFormat), run, records, settings, timeout));
                 }
             }
 
@@ -88,7 +109,7 @@ internal static class BenchCommand
             {
                 var rss = scenario.Processes.ToDictionary(p => p.Name, p => Math.Round(p.PeakRssMiB(), 1));
                 rss["bench (broker, driver" + (scenario.Processes.Count == 0 ? ", fused pipeline)" : ")")] = Math.Round(ServiceProcess.ReadPeakRssMiB(Environment.ProcessId), 1);
-                results.Add(new ScenarioResult(scenario.Name, scenario.Description, records, runs, rss));
+                results.Add(new ScenarioResult(scenario.Name, scenario.Description, records, runs, rss, scenario.WireFormat.Name));
             }
         }
         finally
@@ -104,7 +125,7 @@ internal static class BenchCommand
         // The load after includes the benchmark's own work; only the load before says whether others were busy.
         var loadAfter = MachineInfo.LoadAverage();
         var report = new BenchReport(DateTimeOffset.UtcNow, MachineInfo.Describe(), broker is null ? "kafka" : "embedded", Environment.CommandLine,
-            loadBefore, loadAfter, busyBefore, results);
+            loadBefore, loadAfter, busyBefore, results, registry?.Description);
         Directory.CreateDirectory(settings.Output);
         var json = Path.Combine(settings.Output, "bench.json");
         var markdown = Path.Combine(settings.Output, "bench.md");
@@ -120,6 +141,15 @@ internal static class BenchCommand
         Console.WriteLine();
         Console.WriteLine(table);
         Console.WriteLine($"Written: {json}, {markdown}{(settings.DocsFile is null ? "" : ", " + settings.DocsFile)}");
+        // A framed scenario whose predictions came back plain (or the reverse) measured the other wire format.
+        var misframed = results.Where(r => r.Runs.SelectMany(run => run.Loads.Select(l => l.Result).Prepend(run.Saturation))
+            .Any(l => l.Framed != (r.WireFormat == BenchWireFormat.PlainName ? 0 : l.Received))).Select(r => r.Name).ToList();
+        if (misframed.Count > 0)
+        {
+            Console.Error.WriteLine($"error: {string.Join(", ", misframed)}: some predictions were not in the scenario's wire format (see 'framed' in the JSON).");
+            return 1;
+        }
+
         var incomplete = results.SelectMany(r => r.Runs).Any(r => r.Saturation.Received < r.Saturation.Sent || r.Loads.Any(l => l.Result.Received < l.Result.Sent));
         if (incomplete)
         {
@@ -166,17 +196,24 @@ internal static class BenchCommand
         return (services + own, services, byProcess);
     }
 
-    private static BenchScenario Create(string name) => name switch
+    private static readonly string[] s_scenarios = ["fused", "mesh", "mesh-framed", "mesh-per-message"];
+
+    private static bool IsFramed(string scenario) => scenario.EndsWith("-framed", StringComparison.Ordinal);
+
+    private static BenchScenario Create(string name, BenchSchemaRegistry? registry) => name switch
     {
         "fused" => new FusedScenario(),
-        "mesh" => new MeshScenario("mesh", "router + model host as processes, A/B over two models plus one shadow, micro-batches of up to 64 (2 ms), 4 in flight per arm", new Dictionary<string, string>()),
+        "mesh" => new MeshScenario("mesh", MeshDescription, new Dictionary<string, string>()),
+        "mesh-framed" => new MeshScenario("mesh-framed", "the same mesh with Kafka:SchemaRegistry:Url set: every topic's values in Confluent's protobuf wire format", new Dictionary<string, string>(), registry),
         "mesh-per-message" => new MeshScenario("mesh-per-message", "the same mesh with one gRPC call per record, one in flight per arm (the talk's per-message consumer)", new Dictionary<string, string>
         {
             ["Router__Batching__MaxBatchSize"] = "1",
             ["Router__Batching__MaxInFlightBatches"] = "1",
         }),
-        _ => throw new ArgumentException($"--scenario: unknown scenario '{name}' (fused, mesh, mesh-per-message)."),
+        _ => throw new ArgumentException($"--scenario: unknown scenario '{name}' ({string.Join(", ", s_scenarios)})."),
     };
+
+    private const string MeshDescription = "router + model host as processes, A/B over two models plus one shadow, micro-batches of up to 64 (2 ms), 4 in flight per arm";
 
     private static async Task CreateTopicsAsync(EmbeddedKafkaBroker? broker, string bootstrap, BenchTopics topics)
     {
@@ -199,7 +236,9 @@ internal sealed record LoadPoint(double Offered, bool HalfOfSaturation, LoadResu
 
 internal sealed record RunResult(int Run, LoadResult Saturation, IReadOnlyList<LoadPoint> Loads, double CpuSecondsPer1000, double ServiceCpuSecondsPer1000, IReadOnlyDictionary<string, double> CpuSecondsPer1000ByProcess);
 
-internal sealed record ScenarioResult(string Name, string Description, int Records, IReadOnlyList<RunResult> Runs, IReadOnlyDictionary<string, double> PeakRssMiB);
+/// <summary>A scenario's runs; <paramref name="WireFormat"/>: plain or confluent, how every topic's values were written.</summary>
+internal sealed record ScenarioResult(string Name, string Description, int Records, IReadOnlyList<RunResult> Runs, IReadOnlyDictionary<string, double> PeakRssMiB, string WireFormat = BenchWireFormat.PlainName);
 
 internal sealed record BenchReport(
-    DateTimeOffset Date, string Machine, string Broker, string Command, string LoadBefore, string LoadAfter, bool Busy, IReadOnlyList<ScenarioResult> Scenarios);
+    DateTimeOffset Date, string Machine, string Broker, string Command, string LoadBefore, string LoadAfter, bool Busy, IReadOnlyList<ScenarioResult> Scenarios,
+    string? SchemaRegistry = null);

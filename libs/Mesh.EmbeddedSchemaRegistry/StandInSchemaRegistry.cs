@@ -8,11 +8,13 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
-namespace Mesh.Testing.SchemaRegistry;
+namespace Mesh.EmbeddedSchemaRegistry;
 
 /// <summary>
-/// A stand-in for Confluent Schema Registry (a JVM service that cannot run here), on 127.0.0.1 and a free port. It
-/// answers the endpoints of Confluent's Schema Registry API reference (docs.confluent.io, "Schema Registry API
+/// A stand-in for Confluent Schema Registry (a JVM service that cannot run here), in this process on 127.0.0.1, for
+/// laptops, benchmarks and tests (<c>mesh registry</c>, <c>mesh bench --schema-registry local</c>), not for production:
+/// it keeps its schemas in memory only, has no authentication, and checks protobuf compatibility by a subset of
+/// Confluent's rules. It answers the endpoints of Confluent's Schema Registry API reference (docs.confluent.io, "Schema Registry API
 /// Reference") the way they are documented, with content type application/vnd.schemaregistry.v1+json:
 /// <list type="bullet">
 /// <item><c>POST /subjects/{subject}/versions</c>: <c>{"id":N}</c>; the same schema under any subject keeps its id
@@ -58,13 +60,16 @@ public sealed class StandInSchemaRegistry : IAsyncDisposable
     /// <summary>How many requests the registry has answered: a cached client asks nothing more.</summary>
     public int Requests => Volatile.Read(ref _requests.Value);
 
-    public static async Task<StandInSchemaRegistry> StartAsync()
+    /// <summary>Starts the registry on 127.0.0.1 and <paramref name="port"/> (0: a free port the system picks; see <see cref="Url"/>).</summary>
+    public static async Task<StandInSchemaRegistry> StartAsync(int port = 0)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(port);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(port, 65_535);
         // A content root without appsettings.json: a test folder may hold a service's (the model host's sets Kestrel
         // endpoints, HTTP/2 only on one of them), which would override the loopback port below.
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = Path.GetTempPath() });
         builder.Logging.ClearProviders();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.WebHost.UseUrls("http://127.0.0.1:" + port.ToString(System.Globalization.CultureInfo.InvariantCulture));
         var app = builder.Build();
         var store = new RegistryStore();
         var requests = new StrongBox<int>();
