@@ -37,6 +37,7 @@ namespace Mesh.EmbeddedSchemaRegistry;
 /// Protobuf schemas are accepted in the serialized form Confluent's own .NET and Python serializers register
 /// (base64 FileDescriptorProto), which is also what <c>format=serialized</c> returns; .proto text is refused with
 /// 42201 (the real registry parses it). The compatibility rules are in <see cref="ProtobufBackwardCompatibility"/>.
+/// Credentials are not checked, only kept (<see cref="LastCredentials"/>), so a test can see what a client sends.
 /// </summary>
 public sealed class StandInSchemaRegistry : IAsyncDisposable
 {
@@ -44,12 +45,14 @@ public sealed class StandInSchemaRegistry : IAsyncDisposable
 
     private readonly WebApplication _app;
     private readonly StrongBox<int> _requests;
+    private readonly StrongBox<RequestCredentials?> _credentials;
 
-    private StandInSchemaRegistry(WebApplication app, RegistryStore store, StrongBox<int> requests)
+    private StandInSchemaRegistry(WebApplication app, RegistryStore store, StrongBox<int> requests, StrongBox<RequestCredentials?> credentials)
     {
         _app = app;
         Store = store;
         _requests = requests;
+        _credentials = credentials;
         Url = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
     }
 
@@ -59,6 +62,9 @@ public sealed class StandInSchemaRegistry : IAsyncDisposable
 
     /// <summary>How many requests the registry has answered: a cached client asks nothing more.</summary>
     public int Requests => Volatile.Read(ref _requests.Value);
+
+    /// <summary>The auth headers of the last request (null before the first).</summary>
+    public RequestCredentials? LastCredentials => Volatile.Read(ref _credentials.Value);
 
     /// <summary>Starts the registry on 127.0.0.1 and <paramref name="port"/> (0: a free port the system picks; see <see cref="Url"/>).</summary>
     public static async Task<StandInSchemaRegistry> StartAsync(int port = 0)
@@ -73,9 +79,10 @@ public sealed class StandInSchemaRegistry : IAsyncDisposable
         var app = builder.Build();
         var store = new RegistryStore();
         var requests = new StrongBox<int>();
-        Map(app, store, requests);
+        var credentials = new StrongBox<RequestCredentials?>();
+        Map(app, store, requests, credentials);
         await app.StartAsync().ConfigureAwait(false);
-        return new StandInSchemaRegistry(app, store, requests);
+        return new StandInSchemaRegistry(app, store, requests, credentials);
     }
 
     /// <summary>Takes the registry down (a registry outage); its port stops answering.</summary>
@@ -83,11 +90,14 @@ public sealed class StandInSchemaRegistry : IAsyncDisposable
 
     public async ValueTask DisposeAsync() => await _app.DisposeAsync().ConfigureAwait(false);
 
-    private static void Map(WebApplication app, RegistryStore store, StrongBox<int> requests)
+    private static void Map(WebApplication app, RegistryStore store, StrongBox<int> requests, StrongBox<RequestCredentials?> credentials)
     {
         app.Use(async (context, next) =>
         {
             Interlocked.Increment(ref requests.Value);
+            var headers = context.Request.Headers;
+            Volatile.Write(ref credentials.Value, new RequestCredentials(
+                NullIfEmpty(headers.Authorization), NullIfEmpty(headers["target-sr-cluster"]), NullIfEmpty(headers["Confluent-Identity-Pool-Id"])));
             await next(context).ConfigureAwait(false);
         });
         app.MapGet("/subjects", () => Json(new JsonArray([.. store.Subjects().Select(s => (JsonNode)s)])));
@@ -178,6 +188,8 @@ public sealed class StandInSchemaRegistry : IAsyncDisposable
 
         return answer;
     }
+
+    private static string? NullIfEmpty(Microsoft.Extensions.Primitives.StringValues value) => value.Count == 0 ? null : value.ToString();
 
     private static int? ParseVersion(string version) =>
         version == "latest" ? -1 : int.TryParse(version, out var v) && v >= 1 ? v : null;
