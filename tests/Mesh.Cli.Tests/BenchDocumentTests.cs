@@ -68,6 +68,7 @@ public sealed class BenchDocumentTests
         Assert.Contains("| mesh-framed | Confluent (magic byte, schema id, message index) | 50,000", markdown, StringComparison.Ordinal);
         Assert.Contains("Schema registry of the framed scenarios: local (the in-memory stand-in).", markdown, StringComparison.Ordinal);
         Assert.DoesNotContain("Schema registry", BenchReportFormatter.Markdown(plain), StringComparison.Ordinal);
+        Assert.DoesNotContain("NaN", markdown, StringComparison.Ordinal);
     }
 
     private static BenchReport Report(bool busy)

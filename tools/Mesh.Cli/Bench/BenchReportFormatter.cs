@@ -35,7 +35,7 @@ internal static class BenchReportFormatter
                 .Select(k => Invariant($"{k} {Median(scenario.Runs.Select(r => r.CpuSecondsPer1000ByProcess[k])):F3}")));
             var saturationLatency = Invariant($"{Median(scenario.Runs.Select(r => r.Saturation.P50Ms)):F1} / {Median(scenario.Runs.Select(r => r.Saturation.P99Ms)):F1}");
             text.AppendLine(Invariant(
-                $"| {scenario.Name} | {WireFormat(scenario.WireFormat)} | {rate:N0} ({rates.Min():N0}–{rates.Max():N0}) | {rate / fusedRate:P0} | {saturationLatency} | {Median(scenario.Runs.Select(r => r.CpuSecondsPer1000)):F3} ({byProcess}) | {rss} |"));
+                $"| {scenario.Name} | {WireFormat(scenario.WireFormat)} | {rate:N0} ({rates.Min():N0}–{rates.Max():N0}) | {(double.IsNaN(fusedRate) ? "" : (rate / fusedRate).ToString("P0", CultureInfo.InvariantCulture))} | {saturationLatency} | {Median(scenario.Runs.Select(r => r.CpuSecondsPer1000)):F3} ({byProcess}) | {rss} |"));
         }
 
         text.AppendLine();
