@@ -38,6 +38,7 @@ namespace Mesh.EmbeddedSchemaRegistry;
 /// (base64 FileDescriptorProto), which is also what <c>format=serialized</c> returns; .proto text is refused with
 /// 42201 (the real registry parses it). The compatibility rules are in <see cref="ProtobufBackwardCompatibility"/>.
 /// Credentials are not checked, only kept (<see cref="LastCredentials"/>), so a test can see what a client sends.
+/// <see cref="AnswerUnavailable"/> answers the next requests with 503, as a proxy in front of a restarting registry does.
 /// </summary>
 public sealed class StandInSchemaRegistry : IAsyncDisposable
 {
@@ -46,13 +47,15 @@ public sealed class StandInSchemaRegistry : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly StrongBox<int> _requests;
     private readonly StrongBox<RequestCredentials?> _credentials;
+    private readonly StrongBox<int> _unavailable;
 
-    private StandInSchemaRegistry(WebApplication app, RegistryStore store, StrongBox<int> requests, StrongBox<RequestCredentials?> credentials)
+    private StandInSchemaRegistry(WebApplication app, RegistryStore store, StrongBox<int> requests, StrongBox<RequestCredentials?> credentials, StrongBox<int> unavailable)
     {
         _app = app;
         Store = store;
         _requests = requests;
         _credentials = credentials;
+        _unavailable = unavailable;
         Url = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
     }
 
@@ -65,6 +68,9 @@ public sealed class StandInSchemaRegistry : IAsyncDisposable
 
     /// <summary>The auth headers of the last request (null before the first).</summary>
     public RequestCredentials? LastCredentials => Volatile.Read(ref _credentials.Value);
+
+    /// <summary>Answers the next <paramref name="requests"/> requests with 503 Service Unavailable, then as before.</summary>
+    public void AnswerUnavailable(int requests) => Volatile.Write(ref _unavailable.Value, requests);
 
     /// <summary>Starts the registry on 127.0.0.1 and <paramref name="port"/> (0: a free port the system picks; see <see cref="Url"/>).</summary>
     public static async Task<StandInSchemaRegistry> StartAsync(int port = 0)
@@ -80,9 +86,10 @@ public sealed class StandInSchemaRegistry : IAsyncDisposable
         var store = new RegistryStore();
         var requests = new StrongBox<int>();
         var credentials = new StrongBox<RequestCredentials?>();
-        Map(app, store, requests, credentials);
+        var unavailable = new StrongBox<int>();
+        Map(app, store, requests, credentials, unavailable);
         await app.StartAsync().ConfigureAwait(false);
-        return new StandInSchemaRegistry(app, store, requests, credentials);
+        return new StandInSchemaRegistry(app, store, requests, credentials, unavailable);
     }
 
     /// <summary>Takes the registry down (a registry outage); its port stops answering.</summary>
@@ -90,7 +97,7 @@ public sealed class StandInSchemaRegistry : IAsyncDisposable
 
     public async ValueTask DisposeAsync() => await _app.DisposeAsync().ConfigureAwait(false);
 
-    private static void Map(WebApplication app, RegistryStore store, StrongBox<int> requests, StrongBox<RequestCredentials?> credentials)
+    private static void Map(WebApplication app, RegistryStore store, StrongBox<int> requests, StrongBox<RequestCredentials?> credentials, StrongBox<int> unavailable)
     {
         app.Use(async (context, next) =>
         {
@@ -98,6 +105,11 @@ public sealed class StandInSchemaRegistry : IAsyncDisposable
             var headers = context.Request.Headers;
             Volatile.Write(ref credentials.Value, new RequestCredentials(
                 NullIfEmpty(headers.Authorization), NullIfEmpty(headers["target-sr-cluster"]), NullIfEmpty(headers["Confluent-Identity-Pool-Id"])));
+            if (TakeOne(unavailable))
+            {
+                await Error(new RegistryError(503, 503, "Service Unavailable")).ExecuteAsync(context).ConfigureAwait(false);
+                return;
+            }
             await next(context).ConfigureAwait(false);
         });
         app.MapGet("/subjects", () => Json(new JsonArray([.. store.Subjects().Select(s => (JsonNode)s)])));
@@ -187,6 +199,22 @@ public sealed class StandInSchemaRegistry : IAsyncDisposable
         }
 
         return answer;
+    }
+
+    private static bool TakeOne(StrongBox<int> remaining)
+    {
+        int left;
+        do
+        {
+            left = Volatile.Read(ref remaining.Value);
+            if (left <= 0)
+            {
+                return false;
+            }
+        }
+        while (Interlocked.CompareExchange(ref remaining.Value, left - 1, left) != left);
+
+        return true;
     }
 
     private static string? NullIfEmpty(Microsoft.Extensions.Primitives.StringValues value) => value.Count == 0 ? null : value.ToString();

@@ -131,6 +131,23 @@ public sealed class WireFormatRegistryTests
     }
 
     [Fact]
+    public async Task Encode_RegistryUnavailableForTwoRequestsThenBack_RetriesTheRegistrationAndFramesTheRecord()
+    {
+        await using var registry = await StandInSchemaRegistry.StartAsync();
+        // The services' default: three attempts, with Confluent's client's back-off between them.
+        var options = new SchemaRegistryOptions { Url = registry.Url };
+        using var client = new Confluent.SchemaRegistry.CachedSchemaRegistryClient(options.ToClientConfig());
+        var writer = new WireFormatWriter(client, options);
+        registry.AnswerUnavailable(2);
+
+        var value = writer.Encode("features", s_record);
+
+        Assert.True(ConfluentWireFormat.IsFramed(value));
+        Assert.Equal(BinaryPrimitives.ReadInt32BigEndian(value.AsSpan(1)), (await client.GetLatestSchemaAsync("features-value")).Id);
+        Assert.Contains("features-value", registry.Store.Subjects());
+    }
+
+    [Fact]
     public async Task Decode_UnknownSchemaId_ThrowsNamingTheIdAndSubject()
     {
         await using var fixture = await RegistryFixture.StartAsync();
