@@ -18,7 +18,7 @@ public sealed class WireFormatReader(ISchemaRegistryClient? client, SchemaRegist
 
     // Per message type (its slot), the header of the last framed value checked for it: a topic's records carry the
     // same 6 header bytes record after record, and comparing them costs less than reading the header, looking its id
-    // up and comparing message names on every record (which put the framed read 10 to 20 % over the plain one).
+    // up and comparing message names on every record (about 5 % over the plain read, in alternating rounds).
     // Equal bytes are the same schema id and message index path, so they pass the same check. The headers are the
     // cached schemas' own arrays: remembering one allocates nothing.
     private volatile byte[]?[] _checkedHeaders = new byte[]?[8];
