@@ -55,6 +55,22 @@ public sealed class BenchDocumentTests
         Assert.DoesNotContain("The machine was busy", BenchReportFormatter.Markdown(Report(busy: false)), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Markdown_FramedScenarioBesideThePlainOne_SaysEachOnesWireFormatAndTheRegistry()
+    {
+        var plain = Report(busy: false);
+        var framed = plain.Scenarios[0] with { Name = "mesh-framed", WireFormat = BenchWireFormat.ConfluentName };
+        var report = plain with { Scenarios = [plain.Scenarios[0], framed], SchemaRegistry = "local (the in-memory stand-in)" };
+
+        var markdown = BenchReportFormatter.Markdown(report);
+
+        Assert.Contains("| mesh | plain protobuf | 50,000", markdown, StringComparison.Ordinal);
+        Assert.Contains("| mesh-framed | Confluent (magic byte, schema id, message index) | 50,000", markdown, StringComparison.Ordinal);
+        Assert.Contains("Schema registry of the framed scenarios: local (the in-memory stand-in).", markdown, StringComparison.Ordinal);
+        Assert.DoesNotContain("Schema registry", BenchReportFormatter.Markdown(plain), StringComparison.Ordinal);
+        Assert.DoesNotContain("NaN", markdown, StringComparison.Ordinal);
+    }
+
     private static BenchReport Report(bool busy)
     {
         var saturation = new LoadResult(100, 100, 0, 50_000, 0.002, 1, 2, 3, 4, 5);

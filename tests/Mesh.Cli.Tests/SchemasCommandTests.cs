@@ -1,10 +1,10 @@
 using Confluent.SchemaRegistry;
 using Mesh.Cli.Schemas;
 using Mesh.Contracts.V1;
+using Mesh.EmbeddedSchemaRegistry;
 using Mesh.Kafka;
 using Mesh.Kafka.SchemaRegistry;
 using Mesh.Kafka.Tests.SchemaRegistry;
-using Mesh.Testing.SchemaRegistry;
 
 namespace Mesh.Cli.Tests;
 

@@ -5,9 +5,9 @@ using Google.Protobuf;
 using Mesh.Consumer.Handling;
 using Mesh.Consumer.Output;
 using Mesh.Contracts.V1;
+using Mesh.EmbeddedSchemaRegistry;
 using Mesh.Kafka;
 using Mesh.Kafka.SchemaRegistry;
-using Mesh.Testing.SchemaRegistry;
 using Mesh.Testing;
 
 namespace Mesh.Consumer.Tests;

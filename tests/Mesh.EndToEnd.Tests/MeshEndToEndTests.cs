@@ -8,9 +8,9 @@ using Mesh.Cli.Demo;
 using Mesh.Cli.Processes;
 using Mesh.Cli.Training;
 using Mesh.Contracts.V1;
+using Mesh.EmbeddedSchemaRegistry;
 using Mesh.Kafka;
 using Mesh.Kafka.SchemaRegistry;
-using Mesh.Testing.SchemaRegistry;
 using Mesh.Testing;
 using Xunit.Abstractions;
 

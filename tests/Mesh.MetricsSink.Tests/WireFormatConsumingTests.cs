@@ -2,8 +2,8 @@ using Confluent.Kafka;
 using Confluent.SchemaRegistry;
 using Google.Protobuf;
 using Mesh.Contracts.V1;
+using Mesh.EmbeddedSchemaRegistry;
 using Mesh.Kafka.SchemaRegistry;
-using Mesh.Testing.SchemaRegistry;
 using Mesh.MetricsSink.Summary;
 using Mesh.Testing;
 

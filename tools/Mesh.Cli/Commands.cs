@@ -110,16 +110,17 @@ internal static class Commands
         var runs = new Option<int>("--runs") { Description = "Runs per scenario (the table shows the median and the spread).", DefaultValueFactory = _ => 3 };
         var loads = new Option<double[]>("--load") { Description = "Offered loads (records/s) for the latency runs; 50% of saturation is always added.", DefaultValueFactory = _ => [1_000, 5_000, 10_000], AllowMultipleArgumentsPerToken = true };
         var loadSeconds = new Option<double>("--load-seconds") { Description = "Seconds per latency run.", DefaultValueFactory = _ => 3 };
-        var scenarios = new Option<string[]>("--scenario") { Description = "fused, mesh, mesh-per-message (repeatable).", DefaultValueFactory = _ => ["fused", "mesh", "mesh-per-message"], AllowMultipleArgumentsPerToken = true };
+        var scenarios = new Option<string[]>("--scenario") { Description = "fused, mesh, mesh-framed (the mesh in Confluent's wire format), mesh-per-message (repeatable).", DefaultValueFactory = _ => ["fused", "mesh", "mesh-framed", "mesh-per-message"], AllowMultipleArgumentsPerToken = true };
+        var registry = new Option<string>("--schema-registry") { Description = "The schema registry of mesh-framed: its URL (auth from the Kafka__SchemaRegistry__* environment variables the services read), or 'local': a Confluent-compatible stand-in in the benchmark's process.", DefaultValueFactory = _ => "local" };
         var configuration = new Option<string>("--configuration") { Description = "Build configuration of the services.", DefaultValueFactory = _ => "Release" };
         var output = new Option<string>("--output") { Description = "Folder for bench.json and bench.md.", DefaultValueFactory = _ => Path.Combine("artifacts", "bench") };
         var docs = new Option<string?>("--docs") { Description = "Also write this run's section of this Markdown document (e.g. docs/benchmarks.md); the rest of the page is kept." };
         var quick = new Option<bool>("--quick") { Description = "A run of a few minutes: 20,000 records (2,000 per message), 2 runs, 2 s per latency run, unless those options are given, and 8 s of warm-up instead of 15." };
         var soak = new Option<double>("--soak") { Description = "After the runs, a soak of this many minutes (at most 60): the mesh at a steady load, memory and records owed sampled every 10 s.", DefaultValueFactory = _ => 0 };
         var soakRate = new Option<double?>("--soak-rate") { Description = "Records/s offered during the soak (default: half of the mesh's saturation in this run)." };
-        var command = new Command("bench", "Measure the mesh against the fused in-process baseline and the per-message mesh: throughput, latency, CPU, memory.")
+        var command = new Command("bench", "Measure the mesh against the fused in-process baseline, the mesh framed through a schema registry and the per-message mesh: throughput, latency, CPU, memory.")
         {
-            records, perMessage, runs, loads, loadSeconds, scenarios, configuration, output, docs, quick, soak, soakRate,
+            records, perMessage, runs, loads, loadSeconds, scenarios, registry, configuration, output, docs, quick, soak, soakRate,
         };
         command.SetAction((result, token) => WithTermination(token, t => BenchCommand.RunAsync(
             new BenchSettings(
@@ -134,7 +135,8 @@ internal static class Commands
                 result.GetValue(docs) is { } d ? Path.GetFullPath(d) : null,
                 result.GetValue(soak) is var minutes and >= 0 and <= 60 ? minutes : throw new ArgumentOutOfRangeException("--soak", $"--soak must be between 0 and 60 minutes, got {result.GetValue(soak)}."),
                 result.GetValue(soakRate) is not { } r || r > 0 ? result.GetValue(soakRate) : throw new ArgumentOutOfRangeException("--soak-rate", $"--soak-rate must be positive, got {r}."),
-                result.GetValue(quick) ? 8 : 15),
+                result.GetValue(quick) ? 8 : 15,
+                result.GetValue(registry)!),
             t)));
         return command;
     }

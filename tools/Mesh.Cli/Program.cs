@@ -3,6 +3,7 @@ using Mesh.Cli;
 
 var root = new RootCommand("mesh: the Mesh command line (embedded broker, demo models, demo, benchmark).");
 root.Subcommands.Add(Commands.Broker());
+root.Subcommands.Add(Mesh.Cli.Registry.RegistryCommand.Create());
 root.Subcommands.Add(Commands.Train());
 root.Subcommands.Add(Commands.Demo());
 root.Subcommands.Add(Commands.Bench());

@@ -12,7 +12,16 @@ namespace Mesh.Kafka.SchemaRegistry;
 /// </summary>
 public sealed class WireFormatReader(ISchemaRegistryClient? client, SchemaRegistryOptions options)
 {
-    private readonly ConcurrentDictionary<int, SchemaMessageNames> _schemas = new();
+    private static int s_nextSlot = -1;
+
+    private readonly ConcurrentDictionary<int, CachedSchema> _schemas = new();
+
+    // Per message type (its slot), the header of the last framed value checked for it: a topic's records carry the
+    // same 6 header bytes record after record, and comparing them costs less than reading the header, looking its id
+    // up and comparing message names on every record (about 5 % over the plain read, in alternating rounds).
+    // Equal bytes are the same schema id and message index path, so they pass the same check. The headers are the
+    // cached schemas' own arrays: remembering one allocates nothing.
+    private volatile byte[]?[] _checkedHeaders = new byte[]?[8];
 
     /// <summary>
     /// A reader without a registry: plain values, and framed ones by skipping their header. What a handler uses when
@@ -32,6 +41,19 @@ public sealed class WireFormatReader(ISchemaRegistryClient? client, SchemaRegist
             return MessageType<T>.Parser.ParseFrom(value);
         }
 
+        var checkedHeaders = _checkedHeaders;
+        var slot = MessageType<T>.Slot;
+        if (slot < checkedHeaders.Length && checkedHeaders[slot] is { } header && value.StartsWith(header))
+        {
+            return MessageType<T>.Parser.ParseFrom(value[header.Length..]);
+        }
+
+        return DecodeFramed<T>(topic, value);
+    }
+
+    private T DecodeFramed<T>(string topic, ReadOnlySpan<byte> value)
+        where T : IMessage<T>, new()
+    {
         Span<int> path = stackalloc int[ConfluentWireFormat.MaxMessageDepth];
         if (!ConfluentWireFormat.TryReadHeader(value, out var schemaId, path, out var depth, out var headerLength))
         {
@@ -41,20 +63,39 @@ public sealed class WireFormatReader(ISchemaRegistryClient? client, SchemaRegist
 
         if (client is not null)
         {
-            var names = _schemas.TryGetValue(schemaId, out var known) ? known : Fetch<T>(client, topic, schemaId);
+            var schema = _schemas.TryGetValue(schemaId, out var known) ? known : Fetch<T>(client, topic, schemaId);
             var expected = MessageType<T>.Descriptor.FullName;
-            var actual = names.Find(path[..depth]);
+            var actual = schema.Names.Find(path[..depth]);
             if (!string.Equals(actual, expected, StringComparison.Ordinal))
             {
                 throw new UndecodableValueException(schemaId, Subject<T>(topic),
                     $"schema id {schemaId} (subject '{Subject<T>(topic)}') describes {actual ?? "no message at index path [" + string.Join(",", path[..depth].ToArray()) + "]"}, not {expected}.");
+            }
+
+            if (value[..headerLength].SequenceEqual(schema.FirstMessageHeader))
+            {
+                Remember(MessageType<T>.Slot, schema.FirstMessageHeader);
             }
         }
 
         return MessageType<T>.Parser.ParseFrom(value[headerLength..]);
     }
 
-    private SchemaMessageNames Fetch<T>(ISchemaRegistryClient registry, string topic, int schemaId)
+    private void Remember(int slot, byte[] header)
+    {
+        var checkedHeaders = _checkedHeaders;
+        if (slot >= checkedHeaders.Length)
+        {
+            // A reader of more message types than slots (mesh.v1 has five): a racing Remember may be lost, which only
+            // costs its type the full check until the next one.
+            Array.Resize(ref checkedHeaders, Math.Max(slot + 1, checkedHeaders.Length * 2));
+            _checkedHeaders = checkedHeaders;
+        }
+
+        checkedHeaders[slot] = header;
+    }
+
+    private CachedSchema Fetch<T>(ISchemaRegistryClient registry, string topic, int schemaId)
         where T : IMessage<T>, new()
     {
         Schema schema;
@@ -84,8 +125,11 @@ public sealed class WireFormatReader(ISchemaRegistryClient? client, SchemaRegist
                 $"schema id {schemaId} (subject '{Subject<T>(topic)}') is a {schema.SchemaType} schema, not a protobuf one the reader can check.");
         }
 
-        _schemas[schemaId] = names;
-        return names;
+        var header = new byte[ConfluentWireFormat.GetHeaderLength([0])];
+        ConfluentWireFormat.WriteHeader(header, schemaId, [0]);
+        var cached = new CachedSchema(names, header);
+        _schemas[schemaId] = cached;
+        return cached;
     }
 
     private string Subject<T>(string topic)
@@ -97,5 +141,11 @@ public sealed class WireFormatReader(ISchemaRegistryClient? client, SchemaRegist
         public static readonly MessageParser<T> Parser = new(() => new T());
 
         public static readonly Google.Protobuf.Reflection.MessageDescriptor Descriptor = new T().Descriptor;
+
+        /// <summary>This type's index into <see cref="_checkedHeaders"/>, the same in every reader.</summary>
+        public static readonly int Slot = Interlocked.Increment(ref s_nextSlot);
     }
+
+    /// <summary>A schema id's message names, and the header of a value of its first message (index path [0]).</summary>
+    private sealed record CachedSchema(SchemaMessageNames Names, byte[] FirstMessageHeader);
 }

@@ -1,6 +1,6 @@
 using Confluent.SchemaRegistry;
+using Mesh.EmbeddedSchemaRegistry;
 using Mesh.Kafka.SchemaRegistry;
-using Mesh.Testing.SchemaRegistry;
 
 namespace Mesh.Kafka.Tests.SchemaRegistry;
 

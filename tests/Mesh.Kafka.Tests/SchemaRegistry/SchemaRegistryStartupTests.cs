@@ -1,6 +1,6 @@
 using Mesh.Contracts.V1;
+using Mesh.EmbeddedSchemaRegistry;
 using Mesh.Kafka.SchemaRegistry;
-using Mesh.Testing.SchemaRegistry;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;

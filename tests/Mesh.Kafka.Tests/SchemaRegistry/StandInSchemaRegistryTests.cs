@@ -3,14 +3,32 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Google.Protobuf.WellKnownTypes;
 using Mesh.Contracts.V1;
+using Mesh.EmbeddedSchemaRegistry;
 using Mesh.Kafka.SchemaRegistry;
-using Mesh.Testing.SchemaRegistry;
 
 namespace Mesh.Kafka.Tests.SchemaRegistry;
 
 /// <summary>The stand-in answers as Confluent's API reference documents, checked over plain HTTP.</summary>
 public sealed class StandInSchemaRegistryTests
 {
+    [Fact]
+    public async Task StartAsync_GivenPort_AnswersOnThatPort()
+    {
+        // `mesh registry --port` gives a laptop's services one address to keep across restarts.
+        int port;
+        using (var probe = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0))
+        {
+            probe.Start();
+            port = ((IPEndPoint)probe.LocalEndpoint).Port;
+        }
+
+        await using var registry = await StandInSchemaRegistry.StartAsync(port);
+        using var http = new HttpClient { BaseAddress = new Uri(registry.Url) };
+
+        Assert.Equal($"http://127.0.0.1:{port}", registry.Url);
+        Assert.Equal("[]", await http.GetStringAsync("/subjects"));
+    }
+
     [Fact]
     public async Task Get_UnknownSubjectSchemaAndVersion_AnswerConfluentsErrorCodes()
     {

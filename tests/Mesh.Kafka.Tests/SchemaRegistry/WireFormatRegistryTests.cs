@@ -2,8 +2,8 @@ using System.Buffers.Binary;
 using Google.Protobuf.WellKnownTypes;
 using Google.Protobuf;
 using Mesh.Contracts.V1;
+using Mesh.EmbeddedSchemaRegistry;
 using Mesh.Kafka.SchemaRegistry;
-using Mesh.Testing.SchemaRegistry;
 
 namespace Mesh.Kafka.Tests.SchemaRegistry;
 
@@ -19,6 +19,8 @@ public sealed class WireFormatRegistryTests
         Values = { 5.1f, 3.5f, 1.4f, 0.2f },
         Context = { ["source"] = "test" },
     };
+
+    private static readonly Prediction s_cachePrediction = new() { RequestId = "r-1", Arm = "a", ModelName = "iris-logreg" };
 
     [Fact]
     public async Task Encode_RegistryConfigured_FramesWithTheSubjectsIdByteByByte()
@@ -129,6 +131,23 @@ public sealed class WireFormatRegistryTests
     }
 
     [Fact]
+    public async Task Encode_RegistryUnavailableForTwoRequestsThenBack_RetriesTheRegistrationAndFramesTheRecord()
+    {
+        await using var registry = await StandInSchemaRegistry.StartAsync();
+        // The services' default: three attempts, with Confluent's client's back-off between them.
+        var options = new SchemaRegistryOptions { Url = registry.Url };
+        using var client = new Confluent.SchemaRegistry.CachedSchemaRegistryClient(options.ToClientConfig());
+        var writer = new WireFormatWriter(client, options);
+        registry.AnswerUnavailable(2);
+
+        var value = writer.Encode("features", s_record);
+
+        Assert.True(ConfluentWireFormat.IsFramed(value));
+        Assert.Equal(BinaryPrimitives.ReadInt32BigEndian(value.AsSpan(1)), (await client.GetLatestSchemaAsync("features-value")).Id);
+        Assert.Contains("features-value", registry.Store.Subjects());
+    }
+
+    [Fact]
     public async Task Decode_UnknownSchemaId_ThrowsNamingTheIdAndSubject()
     {
         await using var fixture = await RegistryFixture.StartAsync();
@@ -212,5 +231,65 @@ public sealed class WireFormatRegistryTests
         var value = lookupOnly.Encode("features", s_record);
 
         Assert.Equal(id, BinaryPrimitives.ReadInt32BigEndian(value.AsSpan(1, 4)));
+    }
+
+    // The reader remembers the header it last checked per message type, to skip the check for the records after it:
+    // what it skips must be exactly what would pass, for each type on its own, and cost no allocation.
+    [Fact]
+    public async Task Decode_AfterValuesOfItsOwnSchema_StillRefusesAnotherMessagesSchema()
+    {
+        await using var fixture = await RegistryFixture.StartAsync();
+        var features = fixture.Writer.Encode("features", s_record);
+        var predictionOnFeatures = fixture.Writer.Encode("features-of-another-kind", s_cachePrediction);
+        fixture.Reader.Decode<FeatureRecord>("features", features);
+        fixture.Reader.Decode<FeatureRecord>("features", features);
+
+        var error = Assert.Throws<UndecodableValueException>(() => fixture.Reader.Decode<FeatureRecord>("features", predictionOnFeatures));
+
+        Assert.Contains("not mesh.v1.FeatureRecord", error.Message);
+        Assert.Equal(s_record, fixture.Reader.Decode<FeatureRecord>("features", features));
+    }
+
+    [Fact]
+    public async Task Decode_TwoMessageTypesInTurn_EachIsCheckedAgainstItsOwnSchema()
+    {
+        await using var fixture = await RegistryFixture.StartAsync();
+        var features = fixture.Writer.Encode("features", s_record);
+        var predictions = fixture.Writer.Encode("predictions", s_cachePrediction);
+
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.Equal(s_record, fixture.Reader.Decode<FeatureRecord>("features", features));
+            Assert.Equal(s_cachePrediction, fixture.Reader.Decode<Prediction>("predictions", predictions));
+        }
+
+        Assert.Throws<UndecodableValueException>(() => fixture.Reader.Decode<Prediction>("predictions", features));
+        Assert.Throws<UndecodableValueException>(() => fixture.Reader.Decode<FeatureRecord>("features", predictions));
+    }
+
+    [Fact]
+    public async Task Decode_FramedValuesAfterTheFirst_AllocateNoMoreThanPlainOnes()
+    {
+        await using var fixture = await RegistryFixture.StartAsync();
+        var framed = fixture.Writer.Encode("features", s_record);
+        var plain = s_record.ToByteArray();
+        fixture.Reader.Decode<FeatureRecord>("features", framed);
+        fixture.Reader.Decode<FeatureRecord>("features", plain);
+
+        var plainBytes = AllocatedBy(() => fixture.Reader.Decode<FeatureRecord>("features", plain));
+        var framedBytes = AllocatedBy(() => fixture.Reader.Decode<FeatureRecord>("features", framed));
+
+        Assert.True(framedBytes <= plainBytes, $"framed reads allocated {framedBytes} B, plain ones {plainBytes} B");
+    }
+
+    private static long AllocatedBy(Action decode)
+    {
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < 1_000; i++)
+        {
+            decode();
+        }
+
+        return GC.GetAllocatedBytesForCurrentThread() - before;
     }
 }

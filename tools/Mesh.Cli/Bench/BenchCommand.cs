@@ -21,11 +21,13 @@ internal sealed record BenchSettings(
     string? DocsFile,
     double SoakMinutes = 0,
     double? SoakRate = null,
-    double WarmUpSeconds = 15);
+    double WarmUpSeconds = 15,
+    string SchemaRegistry = BenchSchemaRegistry.Local);
 
 /// <summary>
 /// `mesh bench`: the whole mesh against its physical limit, in one run. For each scenario (the fused
-/// in-process baseline, the mesh, the mesh with one gRPC call per record): records/s at saturation, latency
+/// in-process baseline, the mesh, the mesh framed in Confluent's wire format through a schema registry, the mesh with
+/// one gRPC call per record): records/s at saturation, latency
 /// percentiles at fixed offered loads, CPU seconds per 1,000 records and peak memory, over several runs that
 /// alternate between the scenarios.
 /// </summary>
@@ -35,6 +37,19 @@ internal static class BenchCommand
 
     public static async Task<int> RunAsync(BenchSettings settings, CancellationToken cancellationToken)
     {
+        if (settings.Scenarios.FirstOrDefault(s => !s_scenarios.Contains(s)) is { } unknown)
+        {
+            Console.Error.WriteLine($"error: --scenario: unknown scenario '{unknown}' ({string.Join(", ", s_scenarios)}).");
+            return 78;
+        }
+
+        var (registryOptions, registryProblem) = BenchSchemaRegistry.Settings(settings.SchemaRegistry);
+        if (registryProblem is not null)
+        {
+            Console.Error.WriteLine($"error: {registryProblem}");
+            return 78;
+        }
+
         var root = RepositoryRoot.Find();
         var work = Directory.CreateTempSubdirectory("mesh-bench-").FullName;
         var models = Path.Combine(work, "models");
@@ -44,6 +59,12 @@ internal static class BenchCommand
         using var broker = string.IsNullOrWhiteSpace(external) ? EmbeddedKafkaBroker.Start() : null;
         var bootstrap = broker?.BootstrapServers ?? external!;
         var context = new BenchContext(bootstrap, root, settings.Configuration, models, work);
+        await using var registry = settings.Scenarios.Any(IsFramed) ? await BenchSchemaRegistry.StartAsync(settings.SchemaRegistry, registryOptions!).ConfigureAwait(false) : null;
+        if (registry is not null)
+        {
+            Console.WriteLine($"mesh bench: schema registry of the framed scenarios: {registry.Description}");
+        }
+
         Console.WriteLine($"mesh bench: {(broker is null ? "Kafka cluster " + bootstrap : "embedded broker " + bootstrap)}, {Environment.ProcessorCount} cores, {settings.Runs} run(s) per scenario");
 
         // The runs alternate between the scenarios (run 1 of each, then run 2 of each...), so load from elsewhere on a
@@ -59,7 +80,7 @@ internal static class BenchCommand
             Console.WriteLine($"warning: the machine is busy before the run (load {loadBefore} on {Environment.ProcessorCount} cores); figures will be low and spread wide.");
         }
 
-        var scenarios = settings.Scenarios.Select(name => (Name: name, Records: name == "mesh-per-message" ? settings.PerMessageRecords : settings.Records, Runs: new List<RunResult>(), Rss: new Dictionary<string, double>(), Description: "")).ToList();
+        var scenarios = settings.Scenarios.Select(name => (Name: name, Records: name == "mesh-per-message" ? settings.PerMessageRecords : settings.Records, Runs: new List<RunResult>(), Rss: new Dictionary<string, double>(), Description: "", WireFormat: BenchWireFormat.PlainName)).ToList();
         var results = new List<ScenarioResult>();
         SoakResult? soak = null;
         try
@@ -71,13 +92,13 @@ internal static class BenchCommand
                 {
                     cancellationToken.ThrowIfCancellationRequested();
                     var (name, records, runs, rss, _) = scenarios[i];
-                    await using var scenario = Create(name);
-                    scenarios[i] = scenarios[i] with { Description = scenario.Description };
+                    await using var scenario = Create(name, registry);
+                    scenarios[i] = scenarios[i] with { Description = scenario.Description, WireFormat = scenario.WireFormat.Name };
                     Console.WriteLine($"\n== run {run} of {settings.Runs}: {scenario.Name} ({scenario.Description})");
                     await CreateTopicsAsync(broker, bootstrap, scenario.Topics).ConfigureAwait(false);
                     await scenario.StartAsync(context, cancellationToken).ConfigureAwait(false);
-                    WarmUp(new LoadDriver(bootstrap, scenario.Topics), Math.Min(records, 5_000), TimeSpan.FromSeconds(settings.WarmUpSeconds), timeout);
-                    runs.Add(await MeasureRunAsync(scenario, new LoadDriver(bootstrap, scenario.Topics), run, records, settings, timeout).ConfigureAwait(false));
+                    WarmUp(new LoadDriver(bootstrap, scenario.Topics, scenario.WireFormat), Math.Min(records, 5_000), TimeSpan.FromSeconds(settings.WarmUpSeconds), timeout);
+                    runs.Add(await MeasureRunAsync(scenario, new LoadDriver(bootstrap, scenario.Topics, scenario.WireFormat), run, records, settings, timeout).ConfigureAwait(false));
                     foreach (var process in scenario.Processes)
                     {
                         rss[process.Name] = Math.Max(rss.GetValueOrDefault(process.Name), Math.Round(process.PeakRssMiB(), 1));
@@ -90,10 +111,10 @@ internal static class BenchCommand
                 soak = await SoakAsync(settings, context, broker, bootstrap, scenarios.Where(s => s.Name == "mesh").SelectMany(s => s.Runs).ToList(), cancellationToken).ConfigureAwait(false);
             }
 
-            foreach (var (name, records, runs, rss, description) in scenarios)
+            foreach (var (name, records, runs, rss, description, wireFormat) in scenarios)
             {
                 rss["bench (broker, driver" + (name == "fused" ? ", fused pipeline)" : ")")] = Math.Round(ServiceProcess.ReadPeakRssMiB(Environment.ProcessId), 1);
-                results.Add(new ScenarioResult(name, description, records, runs, rss));
+                results.Add(new ScenarioResult(name, description, records, runs, rss, wireFormat));
             }
         }
         finally
@@ -104,7 +125,7 @@ internal static class BenchCommand
         // The load after includes the benchmark's own work; only the load before says whether others were busy.
         var loadAfter = MachineInfo.LoadAverage();
         var report = new BenchReport(DateTimeOffset.UtcNow, MachineInfo.Describe(), broker is null ? "kafka" : "embedded", Environment.CommandLine,
-            loadBefore, loadAfter, busyBefore, results, soak);
+            loadBefore, loadAfter, busyBefore, results, soak, registry?.Description);
         Directory.CreateDirectory(settings.Output);
         var json = Path.Combine(settings.Output, "bench.json");
         var markdown = Path.Combine(settings.Output, "bench.md");
@@ -120,6 +141,15 @@ internal static class BenchCommand
         Console.WriteLine();
         Console.WriteLine(table);
         Console.WriteLine($"Written: {json}, {markdown}{(settings.DocsFile is null ? "" : ", " + settings.DocsFile)}");
+        // A framed scenario whose predictions came back plain (or the reverse) measured the other wire format.
+        var misframed = results.Where(r => r.Runs.SelectMany(run => run.Loads.Select(l => l.Result).Prepend(run.Saturation))
+            .Any(l => l.Framed != (r.WireFormat == BenchWireFormat.PlainName ? 0 : l.Received))).Select(r => r.Name).ToList();
+        if (misframed.Count > 0)
+        {
+            Console.Error.WriteLine($"error: {string.Join(", ", misframed)}: some predictions were not in the scenario's wire format (see 'framed' in the JSON).");
+            return 1;
+        }
+
         var incomplete = results.SelectMany(r => r.Runs).Any(r => r.Saturation.Received < r.Saturation.Sent || r.Loads.Any(l => l.Result.Received < l.Result.Sent))
             || soak is { Load: var soaked } && soaked.Received < soaked.Sent;
         if (incomplete)
@@ -155,12 +185,12 @@ internal static class BenchCommand
         var rate = settings.SoakRate ?? (meshRuns.Count > 0
             ? Math.Round(meshRuns.Select(r => r.Saturation.RecordsPerSecond).Order().ElementAt(meshRuns.Count / 2) * 0.5)
             : 5_000);
-        await using var scenario = Create("mesh");
+        await using var scenario = Create("mesh", null);
         Console.WriteLine($"\n== soak: {scenario.Name} ({scenario.Description})");
         await CreateTopicsAsync(broker, bootstrap, scenario.Topics).ConfigureAwait(false);
         await scenario.StartAsync(context, cancellationToken).ConfigureAwait(false);
-        WarmUp(new LoadDriver(bootstrap, scenario.Topics), 5_000, TimeSpan.FromSeconds(settings.WarmUpSeconds), TimeSpan.FromSeconds(120));
-        var soak = SoakRun.Run(scenario, new LoadDriver(bootstrap, scenario.Topics), rate, settings.SoakMinutes);
+        WarmUp(new LoadDriver(bootstrap, scenario.Topics, scenario.WireFormat), 5_000, TimeSpan.FromSeconds(settings.WarmUpSeconds), TimeSpan.FromSeconds(120));
+        var soak = SoakRun.Run(scenario, new LoadDriver(bootstrap, scenario.Topics, scenario.WireFormat), rate, settings.SoakMinutes);
         Console.WriteLine(soak.Flat ? "soak: flat after the warm-up." : "soak: NOT flat after the warm-up (see the table).");
         return soak;
     }
@@ -205,17 +235,24 @@ internal static class BenchCommand
         return (services + own, services, byProcess);
     }
 
-    private static BenchScenario Create(string name) => name switch
+    private static readonly string[] s_scenarios = ["fused", "mesh", "mesh-framed", "mesh-per-message"];
+
+    private static bool IsFramed(string scenario) => scenario.EndsWith("-framed", StringComparison.Ordinal);
+
+    private static BenchScenario Create(string name, BenchSchemaRegistry? registry) => name switch
     {
         "fused" => new FusedScenario(),
-        "mesh" => new MeshScenario("mesh", "router + model host as processes, A/B over two models plus one shadow, micro-batches of up to 64 (2 ms), 4 in flight per arm", new Dictionary<string, string>()),
+        "mesh" => new MeshScenario("mesh", MeshDescription, new Dictionary<string, string>()),
+        "mesh-framed" => new MeshScenario("mesh-framed", "the same mesh with Kafka:SchemaRegistry:Url set: every topic's values in Confluent's protobuf wire format", new Dictionary<string, string>(), registry),
         "mesh-per-message" => new MeshScenario("mesh-per-message", "the same mesh with one gRPC call per record, one in flight per arm (the talk's per-message consumer)", new Dictionary<string, string>
         {
             ["Router__Batching__MaxBatchSize"] = "1",
             ["Router__Batching__MaxInFlightBatches"] = "1",
         }),
-        _ => throw new ArgumentException($"--scenario: unknown scenario '{name}' (fused, mesh, mesh-per-message)."),
+        _ => throw new ArgumentException($"--scenario: unknown scenario '{name}' ({string.Join(", ", s_scenarios)})."),
     };
+
+    private const string MeshDescription = "router + model host as processes, A/B over two models plus one shadow, micro-batches of up to 64 (2 ms), 4 in flight per arm";
 
     private static async Task CreateTopicsAsync(EmbeddedKafkaBroker? broker, string bootstrap, BenchTopics topics)
     {
@@ -238,7 +275,9 @@ internal sealed record LoadPoint(double Offered, bool HalfOfSaturation, LoadResu
 
 internal sealed record RunResult(int Run, LoadResult Saturation, IReadOnlyList<LoadPoint> Loads, double CpuSecondsPer1000, double ServiceCpuSecondsPer1000, IReadOnlyDictionary<string, double> CpuSecondsPer1000ByProcess, double? RouterBatchSize = null);
 
-internal sealed record ScenarioResult(string Name, string Description, int Records, IReadOnlyList<RunResult> Runs, IReadOnlyDictionary<string, double> PeakRssMiB);
+/// <summary>A scenario's runs; <paramref name="WireFormat"/>: plain or confluent, how every topic's values were written.</summary>
+internal sealed record ScenarioResult(string Name, string Description, int Records, IReadOnlyList<RunResult> Runs, IReadOnlyDictionary<string, double> PeakRssMiB, string WireFormat = BenchWireFormat.PlainName);
 
 internal sealed record BenchReport(
-    DateTimeOffset Date, string Machine, string Broker, string Command, string LoadBefore, string LoadAfter, bool Busy, IReadOnlyList<ScenarioResult> Scenarios, SoakResult? Soak = null);
+    DateTimeOffset Date, string Machine, string Broker, string Command, string LoadBefore, string LoadAfter, bool Busy, IReadOnlyList<ScenarioResult> Scenarios,
+    SoakResult? Soak = null, string? SchemaRegistry = null);

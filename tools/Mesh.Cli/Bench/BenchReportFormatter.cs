@@ -13,6 +13,10 @@ internal static class BenchReportFormatter
         var text = new StringBuilder();
         text.AppendLine(Invariant($"Machine: {report.Machine}; broker: {report.Broker}; {report.Date:yyyy-MM-dd HH:mm} UTC."));
         text.AppendLine(Invariant($"Load average before the run {report.LoadBefore}; after it {report.LoadAfter} (the benchmark's own work included)."));
+        if (report.SchemaRegistry is not null)
+        {
+            text.AppendLine(Invariant($"Schema registry of the framed scenarios: {report.SchemaRegistry}."));
+        }
         if (report.Busy)
         {
             text.AppendLine();
@@ -20,8 +24,8 @@ internal static class BenchReportFormatter
         }
 
         text.AppendLine();
-        text.AppendLine("| scenario | records/s at saturation (median, min–max) | vs fused | p50 / p99 ms at saturation | CPU s per 1,000 records: all (by process) | peak RSS MiB |");
-        text.AppendLine("|---|---|---|---|---|---|");
+        text.AppendLine("| scenario | wire format | records/s at saturation (median, min–max) | vs fused | p50 / p99 ms at saturation | CPU s per 1,000 records: all (by process) | peak RSS MiB |");
+        text.AppendLine("|---|---|---|---|---|---|---|");
         foreach (var scenario in report.Scenarios)
         {
             var rates = scenario.Runs.Select(r => r.Saturation.RecordsPerSecond).ToList();
@@ -31,7 +35,7 @@ internal static class BenchReportFormatter
                 .Select(k => Invariant($"{k} {Median(scenario.Runs.Select(r => r.CpuSecondsPer1000ByProcess[k])):F3}")));
             var saturationLatency = Invariant($"{Median(scenario.Runs.Select(r => r.Saturation.P50Ms)):F1} / {Median(scenario.Runs.Select(r => r.Saturation.P99Ms)):F1}");
             text.AppendLine(Invariant(
-                $"| {scenario.Name} | {rate:N0} ({rates.Min():N0}–{rates.Max():N0}) | {(double.IsNaN(fusedRate) ? "" : (rate / fusedRate).ToString("P0", CultureInfo.InvariantCulture))} | {saturationLatency} | {Median(scenario.Runs.Select(r => r.CpuSecondsPer1000)):F3} ({byProcess}) | {rss} |"));
+                $"| {scenario.Name} | {WireFormat(scenario.WireFormat)} | {rate:N0} ({rates.Min():N0}–{rates.Max():N0}) | {(double.IsNaN(fusedRate) ? "" : (rate / fusedRate).ToString("P0", CultureInfo.InvariantCulture))} | {saturationLatency} | {Median(scenario.Runs.Select(r => r.CpuSecondsPer1000)):F3} ({byProcess}) | {rss} |"));
         }
 
         var batchSizes = report.Scenarios.Where(s => s.Runs.Any(r => r.RouterBatchSize is not null))
@@ -78,10 +82,14 @@ internal static class BenchReportFormatter
             The latest run of `./build.sh --target=Bench` (`mesh bench`). It runs everything on this machine through the
             embedded broker (or `KAFKA_BOOTSTRAP_SERVERS`): the fused baseline (one process: consume, ONNX Runtime
             in-process on batches, produce — the physical limit of Kafka plus the model here), the mesh (router and
-            model host as their own processes, an A/B experiment over two models plus one shadow), and the mesh with one gRPC call
+            model host as their own processes, an A/B experiment over two models plus one shadow), the same mesh framed
+            (`mesh-framed`: `Kafka:SchemaRegistry:Url` set, every topic's values in Confluent's protobuf wire format, the
+            load driver writing framed features and reading framed predictions; the registry is `--schema-registry`, by
+            default a stand-in in the benchmark's process), and the mesh with one gRPC call
             per record (the talk's per-message consumer). The runs alternate between scenarios, so load from elsewhere
             falls on all of them alike, and only the scenario measured runs: each run starts its processes on topics of
-            its own, warms them flat out for 15 s (8 s with `--quick`; the JIT's recompilation of a fresh process included) and stops them after. Latency runs from a
+            its own, warms them flat out for 15 s (8 s with `--quick`; the JIT's recompilation of a fresh process
+            included) and stops them after. Latency runs from a
             record's event time to the moment the benchmark reads its prediction back, on one clock. CPU counts every
             process of the scenario, the broker and the load driver included ("bench" is the benchmark's own process:
             the embedded broker, the load driver and, for the fused scenario, the pipeline). Shapes, not promises: one
@@ -93,6 +101,8 @@ internal static class BenchReportFormatter
             """;
         return MarkdownSections.Replace(existing ?? "# Benchmarks\n", SectionHeading, section);
     }
+
+    private static string WireFormat(string name) => name == BenchWireFormat.ConfluentName ? "Confluent (magic byte, schema id, message index)" : "plain protobuf";
 
     private static double Median(IEnumerable<double> values)
     {

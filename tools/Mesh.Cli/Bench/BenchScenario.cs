@@ -16,6 +16,9 @@ internal abstract class BenchScenario : IAsyncDisposable
     /// <summary>The processes whose CPU and memory count for this scenario (none for the fused one: it runs here).</summary>
     public virtual IReadOnlyList<ServiceProcess> Processes => [];
 
+    /// <summary>How the load driver writes features and reads predictions, and the services their topics.</summary>
+    public virtual BenchWireFormat WireFormat => BenchWireFormat.Plain;
+
     public abstract Task StartAsync(BenchContext context, CancellationToken cancellationToken);
 
     public abstract ValueTask DisposeAsync();
@@ -44,8 +47,12 @@ internal sealed class FusedScenario : BenchScenario
     }
 }
 
-/// <summary>The mesh: router and model host as their own processes, an A/B experiment over two models plus one shadow.</summary>
-internal sealed class MeshScenario(string name, string description, IReadOnlyDictionary<string, string> routerSettings) : BenchScenario
+/// <summary>
+/// The mesh: router and model host as their own processes, an A/B experiment over two models plus one shadow. With a
+/// registry, every mesh topic's values are framed in Confluent's wire format (the router registers its outputs' schemas,
+/// the load driver the features').
+/// </summary>
+internal sealed class MeshScenario(string name, string description, IReadOnlyDictionary<string, string> routerSettings, BenchSchemaRegistry? registry = null) : BenchScenario
 {
     private static readonly TimeSpan s_bindPatience = TimeSpan.FromSeconds(90);
 
@@ -56,6 +63,8 @@ internal sealed class MeshScenario(string name, string description, IReadOnlyDic
     public override string Description => description;
 
     public override IReadOnlyList<ServiceProcess> Processes => _processes;
+
+    public override BenchWireFormat WireFormat => registry?.WireFormat ?? BenchWireFormat.Plain;
 
     public override async Task StartAsync(BenchContext context, CancellationToken cancellationToken)
     {
@@ -111,6 +120,8 @@ internal sealed class MeshScenario(string name, string description, IReadOnlyDic
             ["Router__ExperimentFile"] = spec,
             ["Router__GroupId"] = "mesh-bench-router-" + Guid.NewGuid().ToString("N")[..8],
             ["Urls"] = Loopback(0),
+            // Set even when empty: a Kafka__SchemaRegistry__Url in the benchmark's environment must not frame the plain scenarios.
+            ["Kafka__SchemaRegistry__Url"] = registry?.Options.Url ?? "",
         };
         foreach (var (key, value) in routerSettings)
         {

@@ -4,14 +4,16 @@ using Google.Protobuf;
 using Timestamp = Google.Protobuf.WellKnownTypes.Timestamp;
 using Mesh.Contracts.V1;
 using Mesh.Kafka;
+using Mesh.Kafka.SchemaRegistry;
 
 namespace Mesh.Cli.Bench;
 
 /// <summary>
 /// Offers feature records to the features topic (flat out or at a set rate) and reads the predictions back,
-/// timing each from the record's event time to the moment the benchmark reads its prediction, on one clock.
+/// timing each from the record's event time to the moment the benchmark reads its prediction, on one clock. Values are
+/// written and read in the scenario's wire format, and the predictions read back framed are counted.
 /// </summary>
-internal sealed class LoadDriver(string bootstrapServers, BenchTopics topics)
+internal sealed class LoadDriver(string bootstrapServers, BenchTopics topics, BenchWireFormat wireFormat)
 {
     private static readonly float[][] s_rows = LoadRows();
 
@@ -34,6 +36,7 @@ internal sealed class LoadDriver(string bootstrapServers, BenchTopics topics)
         var seen = new bool[count];
         var received = 0;
         var duplicates = 0;
+        var framed = 0;
         var readerDone = new ManualResetEventSlim();
         var stopwatch = Stopwatch.StartNew();
         TimeSpan lastPrediction = default;
@@ -50,7 +53,7 @@ internal sealed class LoadDriver(string bootstrapServers, BenchTopics topics)
                 }
 
                 var nowTicks = DateTime.UtcNow.Ticks;
-                var prediction = Prediction.Parser.ParseFrom(record.Message.Value);
+                var prediction = wireFormat.Reader.Decode<Prediction>(topics.Predictions, record.Message.Value);
                 if (!TryIndex(prediction.RequestId, runId, out var index) || index >= count || prediction.Shadow)
                 {
                     continue;
@@ -63,6 +66,7 @@ internal sealed class LoadDriver(string bootstrapServers, BenchTopics topics)
                 }
 
                 seen[index] = true;
+                framed += ConfluentWireFormat.IsFramed(record.Message.Value) ? 1 : 0;
                 latencies[index] = (nowTicks - prediction.EventTime.ToDateTime().Ticks) / (double)TimeSpan.TicksPerMillisecond;
                 received++;
                 lastPrediction = stopwatch.Elapsed;
@@ -98,7 +102,7 @@ internal sealed class LoadDriver(string bootstrapServers, BenchTopics topics)
         Array.Sort(ok);
         var span = (lastPrediction - sendStarted).TotalSeconds;
         return new LoadResult(count, received, duplicates, received / Math.Max(span, 1e-6), (sendEnded - sendStarted).TotalSeconds,
-            Percentile(ok, 0.50), Percentile(ok, 0.95), Percentile(ok, 0.99), Percentile(ok, 0.999), ok.Length == 0 ? double.NaN : ok[^1]);
+            Percentile(ok, 0.50), Percentile(ok, 0.95), Percentile(ok, 0.99), Percentile(ok, 0.999), ok.Length == 0 ? double.NaN : ok[^1], framed);
     }
 
     private void Send(string runId, int count, double rate, Action<LoadProgress>? progress, Func<int> received)
@@ -145,7 +149,7 @@ internal sealed class LoadDriver(string bootstrapServers, BenchTopics topics)
                 FeatureSet = "iris",
                 Values = { row },
             };
-            var message = new Message<byte[], byte[]> { Key = System.Text.Encoding.UTF8.GetBytes(entity), Value = record.ToByteArray(), Headers = headers };
+            var message = new Message<byte[], byte[]> { Key = System.Text.Encoding.UTF8.GetBytes(entity), Value = wireFormat.Writer.Encode(topics.Features, record), Headers = headers };
             ProduceRetry.Produce(producer, topics.Features, message, null, CancellationToken.None);
 
             if (progress is not null && pace.Elapsed - lastReport > TimeSpan.FromSeconds(1))
@@ -196,7 +200,8 @@ internal readonly record struct LoadProgress(int Sent, int Count, int Received)
     public override string ToString() => $"sent {Sent:N0}/{Count:N0}, predictions read {Received:N0}";
 }
 
-internal sealed record LoadResult(int Sent, int Received, int Duplicates, double RecordsPerSecond, double SendSeconds, double P50Ms, double P95Ms, double P99Ms, double P999Ms, double MaxMs);
+/// <summary>One run's figures; <paramref name="Framed"/>: how many of the predictions received were in Confluent's wire format.</summary>
+internal sealed record LoadResult(int Sent, int Received, int Duplicates, double RecordsPerSecond, double SendSeconds, double P50Ms, double P95Ms, double P99Ms, double P999Ms, double MaxMs, int Framed = 0);
 
 internal sealed record BenchTopics(string Features, string Predictions, string ShadowPredictions, string Labels, string DeadLetter)
 {

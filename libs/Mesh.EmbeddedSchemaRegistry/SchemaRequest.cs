@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 
-namespace Mesh.Testing.SchemaRegistry;
+namespace Mesh.EmbeddedSchemaRegistry;
 
 /// <summary>A schema as a client sent it: type, schema string and references.</summary>
 public sealed record SchemaRequest(string SchemaType, string Schema, IReadOnlyList<SchemaRef> References)

@@ -1,6 +1,6 @@
 using Google.Protobuf.Reflection;
 
-namespace Mesh.Testing.SchemaRegistry;
+namespace Mesh.EmbeddedSchemaRegistry;
 
 /// <summary>
 /// The stand-in registry's protobuf compatibility check, after the rules of Confluent's ProtobufSchema difference

@@ -1,4 +1,4 @@
-namespace Mesh.Testing.SchemaRegistry;
+namespace Mesh.EmbeddedSchemaRegistry;
 
 /// <summary>A registered schema and its global id.</summary>
 public sealed record StoredSchema(int Id, SchemaRequest Request)

@@ -8,11 +8,13 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
-namespace Mesh.Testing.SchemaRegistry;
+namespace Mesh.EmbeddedSchemaRegistry;
 
 /// <summary>
-/// A stand-in for Confluent Schema Registry (a JVM service that cannot run here), on 127.0.0.1 and a free port. It
-/// answers the endpoints of Confluent's Schema Registry API reference (docs.confluent.io, "Schema Registry API
+/// A stand-in for Confluent Schema Registry (a JVM service that cannot run here), in this process on 127.0.0.1, for
+/// laptops, benchmarks and tests (<c>mesh registry</c>, <c>mesh bench --schema-registry local</c>), not for production:
+/// it keeps its schemas in memory only, has no authentication, and checks protobuf compatibility by a subset of
+/// Confluent's rules. It answers the endpoints of Confluent's Schema Registry API reference (docs.confluent.io, "Schema Registry API
 /// Reference") the way they are documented, with content type application/vnd.schemaregistry.v1+json:
 /// <list type="bullet">
 /// <item><c>POST /subjects/{subject}/versions</c>: <c>{"id":N}</c>; the same schema under any subject keeps its id
@@ -35,6 +37,8 @@ namespace Mesh.Testing.SchemaRegistry;
 /// Protobuf schemas are accepted in the serialized form Confluent's own .NET and Python serializers register
 /// (base64 FileDescriptorProto), which is also what <c>format=serialized</c> returns; .proto text is refused with
 /// 42201 (the real registry parses it). The compatibility rules are in <see cref="ProtobufBackwardCompatibility"/>.
+/// Credentials are not checked, only kept (<see cref="LastCredentials"/>), so a test can see what a client sends.
+/// <see cref="AnswerUnavailable"/> answers the next requests with 503, as a proxy in front of a restarting registry does.
 /// </summary>
 public sealed class StandInSchemaRegistry : IAsyncDisposable
 {
@@ -42,12 +46,16 @@ public sealed class StandInSchemaRegistry : IAsyncDisposable
 
     private readonly WebApplication _app;
     private readonly StrongBox<int> _requests;
+    private readonly StrongBox<RequestCredentials?> _credentials;
+    private readonly StrongBox<int> _unavailable;
 
-    private StandInSchemaRegistry(WebApplication app, RegistryStore store, StrongBox<int> requests)
+    private StandInSchemaRegistry(WebApplication app, RegistryStore store, StrongBox<int> requests, StrongBox<RequestCredentials?> credentials, StrongBox<int> unavailable)
     {
         _app = app;
         Store = store;
         _requests = requests;
+        _credentials = credentials;
+        _unavailable = unavailable;
         Url = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
     }
 
@@ -58,19 +66,30 @@ public sealed class StandInSchemaRegistry : IAsyncDisposable
     /// <summary>How many requests the registry has answered: a cached client asks nothing more.</summary>
     public int Requests => Volatile.Read(ref _requests.Value);
 
-    public static async Task<StandInSchemaRegistry> StartAsync()
+    /// <summary>The auth headers of the last request (null before the first).</summary>
+    public RequestCredentials? LastCredentials => Volatile.Read(ref _credentials.Value);
+
+    /// <summary>Answers the next <paramref name="requests"/> requests with 503 Service Unavailable, then as before.</summary>
+    public void AnswerUnavailable(int requests) => Volatile.Write(ref _unavailable.Value, requests);
+
+    /// <summary>Starts the registry on 127.0.0.1 and <paramref name="port"/> (0: a free port the system picks; see <see cref="Url"/>).</summary>
+    public static async Task<StandInSchemaRegistry> StartAsync(int port = 0)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(port);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(port, 65_535);
         // A content root without appsettings.json: a test folder may hold a service's (the model host's sets Kestrel
         // endpoints, HTTP/2 only on one of them), which would override the loopback port below.
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = Path.GetTempPath() });
         builder.Logging.ClearProviders();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.WebHost.UseUrls("http://127.0.0.1:" + port.ToString(System.Globalization.CultureInfo.InvariantCulture));
         var app = builder.Build();
         var store = new RegistryStore();
         var requests = new StrongBox<int>();
-        Map(app, store, requests);
+        var credentials = new StrongBox<RequestCredentials?>();
+        var unavailable = new StrongBox<int>();
+        Map(app, store, requests, credentials, unavailable);
         await app.StartAsync().ConfigureAwait(false);
-        return new StandInSchemaRegistry(app, store, requests);
+        return new StandInSchemaRegistry(app, store, requests, credentials, unavailable);
     }
 
     /// <summary>Takes the registry down (a registry outage); its port stops answering.</summary>
@@ -78,11 +97,19 @@ public sealed class StandInSchemaRegistry : IAsyncDisposable
 
     public async ValueTask DisposeAsync() => await _app.DisposeAsync().ConfigureAwait(false);
 
-    private static void Map(WebApplication app, RegistryStore store, StrongBox<int> requests)
+    private static void Map(WebApplication app, RegistryStore store, StrongBox<int> requests, StrongBox<RequestCredentials?> credentials, StrongBox<int> unavailable)
     {
         app.Use(async (context, next) =>
         {
             Interlocked.Increment(ref requests.Value);
+            var headers = context.Request.Headers;
+            Volatile.Write(ref credentials.Value, new RequestCredentials(
+                NullIfEmpty(headers.Authorization), NullIfEmpty(headers["target-sr-cluster"]), NullIfEmpty(headers["Confluent-Identity-Pool-Id"])));
+            if (TakeOne(unavailable))
+            {
+                await Error(new RegistryError(503, 503, "Service Unavailable")).ExecuteAsync(context).ConfigureAwait(false);
+                return;
+            }
             await next(context).ConfigureAwait(false);
         });
         app.MapGet("/subjects", () => Json(new JsonArray([.. store.Subjects().Select(s => (JsonNode)s)])));
@@ -173,6 +200,24 @@ public sealed class StandInSchemaRegistry : IAsyncDisposable
 
         return answer;
     }
+
+    private static bool TakeOne(StrongBox<int> remaining)
+    {
+        int left;
+        do
+        {
+            left = Volatile.Read(ref remaining.Value);
+            if (left <= 0)
+            {
+                return false;
+            }
+        }
+        while (Interlocked.CompareExchange(ref remaining.Value, left - 1, left) != left);
+
+        return true;
+    }
+
+    private static string? NullIfEmpty(Microsoft.Extensions.Primitives.StringValues value) => value.Count == 0 ? null : value.ToString();
 
     private static int? ParseVersion(string version) =>
         version == "latest" ? -1 : int.TryParse(version, out var v) && v >= 1 ? v : null;

@@ -1,4 +1,4 @@
-namespace Mesh.Testing.SchemaRegistry;
+namespace Mesh.EmbeddedSchemaRegistry;
 
 /// <summary>An error answer: HTTP status, Confluent error code and message.</summary>
 public sealed record RegistryError(int Status, int ErrorCode, string Message)

@@ -1,7 +1,7 @@
 using Google.Protobuf;
 using Google.Protobuf.Reflection;
 
-namespace Mesh.Testing.SchemaRegistry;
+namespace Mesh.EmbeddedSchemaRegistry;
 
 /// <summary>The stand-in registry's schemas, subjects and compatibility settings (see <see cref="StandInSchemaRegistry"/>).</summary>
 public sealed class RegistryStore
