@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Confluent.Kafka;
 
 namespace Mesh.Kafka;
@@ -40,9 +39,7 @@ public static class ProduceRetry
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> fired while waiting.</exception>
     public static void WhenQueueHasRoom<TState>(TState state, Action<TState> produce, CancellationToken cancellationToken, TimeSpan? maxWait = null)
     {
-        var bound = maxWait ?? DefaultMaxWait;
-        var started = 0L;
-        var wait = s_firstWait;
+        var backoff = new Backoff(s_firstWait, s_longestWait, maxWait ?? DefaultMaxWait);
         while (true)
         {
             try
@@ -53,20 +50,14 @@ public static class ProduceRetry
             catch (KafkaException e) when (e.Error.Code == ErrorCode.Local_QueueFull)
             {
                 // The queue drains as Kafka acknowledges (the client's poll thread serves the deliveries).
-                if (started == 0)
-                {
-                    started = Stopwatch.GetTimestamp();
-                }
-                else if (Stopwatch.GetElapsedTime(started) >= bound)
+                if (backoff.Exceeded())
                 {
                     throw new TimeoutException(
-                        $"The Kafka producer's local queue stayed full for {bound.TotalSeconds:0.###} s: the cluster is not acknowledging " +
+                        $"The Kafka producer's local queue stayed full for {backoff.Bound.TotalSeconds:0.###} s: the cluster is not acknowledging " +
                         "(see queue.buffering.max.messages / queue.buffering.max.kbytes and the broker's health).", e);
                 }
 
-                cancellationToken.WaitHandle.WaitOne(wait);
-                cancellationToken.ThrowIfCancellationRequested();
-                wait = wait * 2 < s_longestWait ? wait * 2 : s_longestWait;
+                backoff.Wait(cancellationToken);
             }
         }
     }

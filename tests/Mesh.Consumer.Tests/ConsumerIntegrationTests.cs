@@ -29,15 +29,7 @@ public sealed class ConsumerIntegrationTests(KafkaTestCluster cluster) : IClassF
         }
 
         var output = Path.Combine(Path.GetTempPath(), $"consumer-{Guid.NewGuid():N}", "predictions.jsonl");
-        await using (var app = ConsumerApp.Create([], new Dictionary<string, string?>
-        {
-            ["Urls"] = "http://127.0.0.1:0",
-            ["Kafka:BootstrapServers"] = cluster.BootstrapServers,
-            ["Kafka:Topics:Predictions"] = predictions,
-            ["Kafka:Topics:DeadLetter"] = deadLetters,
-            ["Consumer:Output"] = output,
-            ["Consumer:GroupId"] = "consumer-test-" + Guid.NewGuid().ToString("N"),
-        }))
+        await using (var app = ConsumerTestApp.Create(cluster, predictions, deadLetters, output))
         {
             await app.StartAsync();
             var dead = cluster.ReadAll(deadLetters, 1, TimeSpan.FromSeconds(60));

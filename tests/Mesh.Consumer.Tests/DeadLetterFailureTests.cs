@@ -30,16 +30,10 @@ public sealed class DeadLetterFailureTests(KafkaTestCluster cluster) : IClassFix
         await producer.ProduceAsync(predictions, new Message<byte[], byte[]> { Key = [], Value = Records.Prediction("first").ToByteArray(), Headers = MeshHeaders.Create<Prediction>(null) });
 
         var output = Path.Combine(Path.GetTempPath(), $"consumer-dl-{Guid.NewGuid():N}", "predictions.jsonl");
-        await using var app = ConsumerApp.Create([], new Dictionary<string, string?>
+        await using var app = ConsumerTestApp.Create(cluster, predictions, deadLetters, output, new Dictionary<string, string?>
         {
-            ["Urls"] = "http://127.0.0.1:0",
-            ["Kafka:BootstrapServers"] = cluster.BootstrapServers,
-            ["Kafka:Topics:Predictions"] = predictions,
-            ["Kafka:Topics:DeadLetter"] = deadLetters,
             ["Kafka:Producer:MessageTimeoutMs"] = "1000",
             ["Kafka:Producer:LingerMs"] = "0",
-            ["Consumer:Output"] = output,
-            ["Consumer:GroupId"] = "consumer-dl-" + Guid.NewGuid().ToString("N"),
         });
         var lifetime = app.Services.GetRequiredService<IHostApplicationLifetime>();
         await app.StartAsync();

@@ -42,16 +42,10 @@ public sealed class WireFormatConsumingTests(KafkaTestCluster cluster) : IClassF
         }
 
         var output = Path.Combine(Path.GetTempPath(), $"consumer-wire-{Guid.NewGuid():N}", "predictions.jsonl");
-        await using (var app = ConsumerApp.Create([], new Dictionary<string, string?>
+        await using (var app = ConsumerTestApp.Create(cluster, predictions, deadLetters, output, new Dictionary<string, string?>
         {
-            ["Urls"] = "http://127.0.0.1:0",
-            ["Kafka:BootstrapServers"] = cluster.BootstrapServers,
-            ["Kafka:Topics:Predictions"] = predictions,
-            ["Kafka:Topics:DeadLetter"] = deadLetters,
             ["Kafka:SchemaRegistry:Url"] = registry.Url,
             ["Kafka:SchemaRegistry:MaxRetries"] = "1",
-            ["Consumer:Output"] = output,
-            ["Consumer:GroupId"] = "consumer-wire-" + Guid.NewGuid().ToString("N"),
         }))
         {
             await app.StartAsync();

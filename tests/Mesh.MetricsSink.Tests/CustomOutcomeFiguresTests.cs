@@ -14,23 +14,14 @@ namespace Mesh.MetricsSink.Tests;
 /// <summary>Declared outcomes per arm against hand-computed values: the summary, MLflow's per-window metrics and /metrics.</summary>
 public sealed class CustomOutcomeFiguresTests : IDisposable
 {
-    private readonly ManualTimeProvider _time = new();
-    private readonly string _folder = Path.Combine(Path.GetTempPath(), "mesh-sink-outcomes-" + Guid.NewGuid().ToString("N"));
-    private readonly ServiceProvider _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+    private readonly SinkTestBench _bench = new("mesh-sink-outcomes-");
 
-    public void Dispose()
-    {
-        _services.Dispose();
-        if (Directory.Exists(_folder))
-        {
-            Directory.Delete(_folder, recursive: true);
-        }
-    }
+    public void Dispose() => _bench.Dispose();
 
     [Fact]
     public void Snapshot_LabelsWithOutcomes_ArmMeanSumRateAndMissingInSummary()
     {
-        var joiner = Outcomes.Joiner(_time);
+        var joiner = Outcomes.Joiner(_bench.Time);
         Feed(joiner);
 
         var summary = joiner.Snapshot();
@@ -61,7 +52,7 @@ public sealed class CustomOutcomeFiguresTests : IDisposable
     [Fact]
     public void Snapshot_ExperimentWithoutDeclaredOutcomes_LabelOutcomesAreNotAggregated()
     {
-        var joiner = Outcomes.Joiner(_time);
+        var joiner = Outcomes.Joiner(_bench.Time);
         joiner.AddPrediction(Make.Prediction("p1", experiment: "plain"));
         joiner.AddLabel(Outcomes.Label("p1", ("revenue", 10)));
 
@@ -71,7 +62,7 @@ public sealed class CustomOutcomeFiguresTests : IDisposable
     [Fact]
     public void Snapshot_JoinByEntityAndTimeLabelBeforeItsPrediction_KeepsTheLabelsOutcomes()
     {
-        var joiner = new Aggregation.PredictionLabelJoiner(_time, TimeSpan.FromMinutes(10), 1000, Options.JoinBy.EntityTime, outcomes: Outcomes.Catalog());
+        var joiner = new Aggregation.PredictionLabelJoiner(_bench.Time, TimeSpan.FromMinutes(10), 1000, Options.JoinBy.EntityTime, outcomes: Outcomes.Catalog());
         var observed = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTime(new DateTime(2026, 12, 1, 12, 0, 0, DateTimeKind.Utc));
         // The label waits for a prediction of its entity made at or before its observed time.
         var label = Outcomes.Label("label-only", ("revenue", 42), ("clicked", 1));
@@ -91,13 +82,13 @@ public sealed class CustomOutcomeFiguresTests : IDisposable
     [Fact]
     public async Task CloseWindow_LabelsWithOutcomes_MlflowMetricsAndGaugesPerOutcome()
     {
-        var joiner = Outcomes.Joiner(_time);
-        var store = new LocalTrackingStore(_folder, _time);
+        var joiner = Outcomes.Joiner(_bench.Time);
+        var store = new LocalTrackingStore(_bench.Folder, _bench.Time);
         var writer = new TrackingWriter(store);
-        var factory = _services.GetRequiredService<IMeterFactory>();
+        var factory = _bench.Services.GetRequiredService<IMeterFactory>();
         var telemetry = new MetricsSinkTelemetry(factory);
         var closer = new WindowCloser(joiner, writer, new SequentialAccuracyTest(0.05, 0.05, 100), telemetry,
-            Microsoft.Extensions.Options.Options.Create(new MetricsSinkOptions { WindowSeconds = 60 }), _time, NullLogger<WindowCloser>.Instance);
+            Microsoft.Extensions.Options.Options.Create(new MetricsSinkOptions { WindowSeconds = 60 }), _bench.Time, NullLogger<WindowCloser>.Instance);
         Feed(joiner);
 
         closer.CloseWindow();
@@ -140,39 +131,6 @@ public sealed class CustomOutcomeFiguresTests : IDisposable
         joiner.AddLabel(Outcomes.Label("b1"));
     }
 
-    private static Dictionary<(string Instrument, string Arm, string Outcome), double> Observe(IMeterFactory factory)
-    {
-        var seen = new Dictionary<(string, string, string), double>();
-        using var listener = new MeterListener
-        {
-            InstrumentPublished = (i, l) =>
-            {
-                // This test's meter only: other tests' sinks publish the same instruments meanwhile.
-                if (i.Name.StartsWith("mesh.metrics_sink.window.outcome", StringComparison.Ordinal) && ReferenceEquals(i.Meter.Scope, factory))
-                {
-                    l.EnableMeasurementEvents(i);
-                }
-            },
-        };
-        listener.SetMeasurementEventCallback<double>((instrument, value, tags, _) =>
-        {
-            string arm = "", outcome = "";
-            foreach (var tag in tags)
-            {
-                if (tag.Key == "arm")
-                {
-                    arm = (string)tag.Value!;
-                }
-                else if (tag.Key == "outcome")
-                {
-                    outcome = (string)tag.Value!;
-                }
-            }
-
-            seen[(instrument.Name, arm, outcome)] = value;
-        });
-        listener.Start();
-        listener.RecordObservableInstruments();
-        return seen;
-    }
+    private static Dictionary<(string Instrument, string Arm, string Outcome), double> Observe(IMeterFactory factory) =>
+        GaugeReadings.Read(factory, i => i.Name.StartsWith("mesh.metrics_sink.window.outcome", StringComparison.Ordinal), (name, tag) => (name, tag("arm"), tag("outcome")));
 }

@@ -24,18 +24,9 @@ namespace Mesh.MetricsSink.Tests;
 public sealed class DeadLetterRateAndRunLinksTests : IDisposable
 {
     private const string DeadLetterTopic = "dead-letters";
-    private readonly string _folder = Path.Combine(Path.GetTempPath(), "mesh-sink-dl-" + Guid.NewGuid().ToString("N"));
-    private readonly ManualTimeProvider _time = new();
-    private readonly ServiceProvider _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+    private readonly SinkTestBench _bench = new("mesh-sink-dl-");
 
-    public void Dispose()
-    {
-        _services.Dispose();
-        if (Directory.Exists(_folder))
-        {
-            Directory.Delete(_folder, recursive: true);
-        }
-    }
+    public void Dispose() => _bench.Dispose();
 
     [Fact]
     public void Snapshot_ThreeDeadLettersAndNinetySevenPredictions_ArmRateIsThreeHundredthsAndTheRestUnattributed()
@@ -83,11 +74,11 @@ public sealed class DeadLetterRateAndRunLinksTests : IDisposable
         var tagger = new ModelRunTagger(
             new MlflowTrackingClient(new MlflowClient(new HttpClient(), new MlflowClientOptions { TrackingUri = tracking.Uri })),
             new MlflowClient(new HttpClient(), new MlflowClientOptions { TrackingUri = registry.Uri }).GetModelVersionAsync,
-            _time,
+            _bench.Time,
             NullLogger<ModelRunTagger>.Instance);
         var joiner = NewJoiner();
         var writer = new TrackingWriter(tagger);
-        using var telemetry = new TelemetryProbe(_services);
+        var telemetry = new TelemetryProbe(_bench.Services);
         var service = NewService(joiner, writer, telemetry.Telemetry);
 
         // Window 1: logreg 97 predictions and 3 dead letters; boosted (a version the registry does not have) 50 and none.
@@ -101,7 +92,7 @@ public sealed class DeadLetterRateAndRunLinksTests : IDisposable
         service.CloseWindow();
         var gauges = telemetry.Observe("mesh.metrics_sink.window.dead_letter_rate");
         // Window 2: logreg's host fails on every record it is given; boosted answers one.
-        _time.Advance(TimeSpan.FromSeconds(60));
+        _bench.Time.Advance(TimeSpan.FromSeconds(60));
         for (var i = 0; i < 4; i++)
         {
             joiner.AddDeadLetter("iris-ab", "logreg");
@@ -138,14 +129,14 @@ public sealed class DeadLetterRateAndRunLinksTests : IDisposable
     public async Task CloseWindow_WeightChangedBetweenWindows_NewRunWhoseParamSaysTheNewWeight()
     {
         var joiner = NewJoiner();
-        var store = new LocalTrackingStore(_folder, _time);
+        var store = new LocalTrackingStore(_bench.Folder, _bench.Time);
         var writer = new TrackingWriter(store);
-        using var telemetry = new TelemetryProbe(_services);
+        var telemetry = new TelemetryProbe(_bench.Services);
         var service = NewService(joiner, writer, telemetry.Telemetry);
 
         Feed(joiner, "logreg", 10, strategy: "ab", weight: "50");
         service.CloseWindow();
-        _time.Advance(TimeSpan.FromSeconds(60));
+        _bench.Time.Advance(TimeSpan.FromSeconds(60));
         Feed(joiner, "logreg", 10, strategy: "ab", weight: "80", from: 10);
         service.CloseWindow();
         await writer.CompleteAsync(TimeSpan.FromMinutes(1));
@@ -167,11 +158,11 @@ public sealed class DeadLetterRateAndRunLinksTests : IDisposable
         }
     }
 
-    private PredictionLabelJoiner NewJoiner() => new(_time, TimeSpan.FromSeconds(600), 100_000);
+    private PredictionLabelJoiner NewJoiner() => new(_bench.Time, TimeSpan.FromSeconds(600), 100_000);
 
     private WindowCloser NewService(PredictionLabelJoiner joiner, TrackingWriter writer, MetricsSinkTelemetry telemetry) =>
         new(joiner, writer, new SequentialAccuracyTest(0.05, 0.05, 100), telemetry,
-            Microsoft.Extensions.Options.Options.Create(new MetricsSinkOptions { WindowSeconds = 60, VerdictMinJoined = 100 }), _time,
+            Microsoft.Extensions.Options.Options.Create(new MetricsSinkOptions { WindowSeconds = 60, VerdictMinJoined = 100 }), _bench.Time,
             NullLogger<WindowCloser>.Instance);
 
     private static void Feed(PredictionLabelJoiner joiner, string arm, int count, string strategy, string weight, int from = 0)
@@ -189,45 +180,11 @@ public sealed class DeadLetterRateAndRunLinksTests : IDisposable
         new() { Topic = DeadLetterTopic, Message = new Message<byte[], byte[]> { Value = letter.ToByteArray() } };
 
     /// <summary>The sink's telemetry on a meter of its own, read the way a Prometheus scrape reads it.</summary>
-    private sealed class TelemetryProbe(IServiceProvider services) : IDisposable
+    private sealed class TelemetryProbe(IServiceProvider services)
     {
-        private readonly MeterListener _listener = new();
-
         public MetricsSinkTelemetry Telemetry { get; } = new(services.GetRequiredService<IMeterFactory>());
 
-        public Dictionary<(string Experiment, string Arm), double> Observe(string instrument)
-        {
-            var seen = new Dictionary<(string, string), double>();
-            _listener.InstrumentPublished = (i, l) =>
-            {
-                // This test's meter only: other tests' sinks publish the same instruments meanwhile.
-                if (i.Name == instrument && ReferenceEquals(i.Meter.Scope, services.GetRequiredService<IMeterFactory>()))
-                {
-                    l.EnableMeasurementEvents(i);
-                }
-            };
-            _listener.SetMeasurementEventCallback<double>((_, value, tags, _) =>
-            {
-                string experiment = "", arm = "";
-                foreach (var tag in tags)
-                {
-                    if (tag.Key == "experiment")
-                    {
-                        experiment = (string)tag.Value!;
-                    }
-                    else if (tag.Key == "arm")
-                    {
-                        arm = (string)tag.Value!;
-                    }
-                }
-
-                seen[(experiment, arm)] = value;
-            });
-            _listener.Start();
-            _listener.RecordObservableInstruments();
-            return seen;
-        }
-
-        public void Dispose() => _listener.Dispose();
+        public Dictionary<(string Experiment, string Arm), double> Observe(string instrument) =>
+            GaugeReadings.Read(services.GetRequiredService<IMeterFactory>(), i => i.Name == instrument, (_, tag) => (tag("experiment"), tag("arm")));
     }
 }

@@ -26,32 +26,23 @@ public sealed class DriftReportingTests : IDisposable
 {
     private const int Window = 200;
 
-    private readonly string _folder = Path.Combine(Path.GetTempPath(), "mesh-sink-drift-" + Guid.NewGuid().ToString("N"));
-    private readonly ManualTimeProvider _time = new();
-    private readonly ServiceProvider _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+    private readonly SinkTestBench _bench = new("mesh-sink-drift-");
     private readonly List<DriftAlert> _alerts = [];
 
-    public void Dispose()
-    {
-        _services.Dispose();
-        if (Directory.Exists(_folder))
-        {
-            Directory.Delete(_folder, recursive: true);
-        }
-    }
+    public void Dispose() => _bench.Dispose();
 
     [Fact]
     public async Task CloseWindow_ShiftedFeatureThroughTheHandler_RunHasDriftMetricsAlertRaisedOnceAndSummaryWorstFirst()
     {
-        var joiner = new PredictionLabelJoiner(_time, TimeSpan.FromSeconds(600), 100_000);
+        var joiner = new PredictionLabelJoiner(_bench.Time, TimeSpan.FromSeconds(600), 100_000);
         var monitor = DriftTraffic.Monitor(DriftTraffic.TrainingProfile(1000, 1));
-        var telemetry = new DriftTelemetry(_services.GetRequiredService<IMeterFactory>(), monitor);
-        var reporter = new DriftReporter(monitor, telemetry, new ListAlerts(_alerts), _time, Microsoft.Extensions.Options.Options.Create(new DriftOptions()), NullLogger<DriftReporter>.Instance);
-        var store = new LocalTrackingStore(_folder, _time);
+        var telemetry = new DriftTelemetry(_bench.Services.GetRequiredService<IMeterFactory>(), monitor);
+        var reporter = new DriftReporter(monitor, telemetry, new ListAlerts(_alerts), _bench.Time, Microsoft.Extensions.Options.Options.Create(new DriftOptions()), NullLogger<DriftReporter>.Instance);
+        var store = new LocalTrackingStore(_bench.Folder, _bench.Time);
         var writer = new TrackingWriter(store);
         var closer = new WindowCloser(joiner, writer, new SequentialAccuracyTest(0.05, 0.05, 100),
-            new MetricsSinkTelemetry(_services.GetRequiredService<IMeterFactory>()),
-            Microsoft.Extensions.Options.Options.Create(new MetricsSinkOptions { WindowSeconds = 60 }), _time, NullLogger<WindowCloser>.Instance, drift: reporter);
+            new MetricsSinkTelemetry(_bench.Services.GetRequiredService<IMeterFactory>()),
+            Microsoft.Extensions.Options.Options.Create(new MetricsSinkOptions { WindowSeconds = 60 }), _bench.Time, NullLogger<WindowCloser>.Instance, drift: reporter);
         var handler = new MetricsRecordHandler(joiner, "labels", drift: monitor);
 
         // Four windows: two as trained, then petal_length moved up by one standard deviation for two.
@@ -63,7 +54,7 @@ public sealed class DriftReportingTests : IDisposable
             if (++n % Window == 0)
             {
                 closer.CloseWindow();
-                _time.Advance(TimeSpan.FromSeconds(60));
+                _bench.Time.Advance(TimeSpan.FromSeconds(60));
             }
         }
 
@@ -104,7 +95,7 @@ public sealed class DriftReportingTests : IDisposable
     public void Gauges_AfterAWindow_ReportPsiAndAlertPerFeature()
     {
         var monitor = DriftTraffic.Monitor(DriftTraffic.TrainingProfile(1000, 1));
-        var factory = _services.GetRequiredService<IMeterFactory>();
+        var factory = _bench.Services.GetRequiredService<IMeterFactory>();
         _ = new DriftTelemetry(factory, monitor);
         var measurements = new List<(string Name, double Value, string Feature)>();
         using var listener = new MeterListener();

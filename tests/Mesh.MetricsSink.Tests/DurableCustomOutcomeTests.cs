@@ -1,8 +1,4 @@
-using Mesh.Cli.Processes;
 using Mesh.MetricsSink.Aggregation;
-using Mesh.MetricsSink.Options;
-using Microsoft.Extensions.Logging.Abstractions;
-using StackExchange.Redis;
 
 namespace Mesh.MetricsSink.Tests;
 
@@ -12,22 +8,11 @@ namespace Mesh.MetricsSink.Tests;
 /// </summary>
 public sealed class DurableCustomOutcomeTests : IAsyncLifetime
 {
-    private readonly string _prefix = "test:outcomes:" + Guid.NewGuid().ToString("N")[..8] + ":";
-    private readonly List<ConnectionMultiplexer> _connections = [];
-    private RedisProcess _redis = null!;
+    private RedisSink _redis = null!;
 
-    public async Task InitializeAsync() => _redis = await RedisProcess.StartAsync(CancellationToken.None);
+    public async Task InitializeAsync() => _redis = await RedisSink.StartAsync("test:outcomes:");
 
-    public Task DisposeAsync()
-    {
-        foreach (var connection in _connections)
-        {
-            connection.Dispose();
-        }
-
-        _redis?.Dispose();
-        return Task.CompletedTask;
-    }
+    public async Task DisposeAsync() => await _redis.DisposeAsync();
 
     [Fact]
     public async Task StartAsync_RestartedSink_OutcomeTalliesAreReadBackAndALabelStoredByTheOldOneKeepsItsOutcomes()
@@ -61,11 +46,7 @@ public sealed class DurableCustomOutcomeTests : IAsyncLifetime
 
     private async Task<(PredictionLabelJoiner Joiner, RedisJoinState State)> SinkAsync(TimeProvider time)
     {
-        var connection = await ConnectionMultiplexer.ConnectAsync(_redis.Configuration);
-        _connections.Add(connection);
-        var options = new MetricsSinkOptions { JoinState = "Redis", JoinKeyPrefix = _prefix };
-        var queue = new SharedJoinQueue(() => connection.IsConnected, 10_000);
-        var joiner = new PredictionLabelJoiner(time, TimeSpan.FromSeconds(600), 10_000, JoinBy.RequestId, queue, Outcomes.Catalog());
-        return (joiner, new RedisJoinState(queue, joiner, connection, Microsoft.Extensions.Options.Options.Create(options), NullLogger<RedisJoinState>.Instance));
+        var (joiner, state, _) = await _redis.JoinerAsync(time, maxPending: 10_000, outcomes: Outcomes.Catalog());
+        return (joiner, state);
     }
 }

@@ -96,6 +96,27 @@ public sealed class JoinTracingTests : IDisposable
     }
 
     [Fact]
+    public void Handle_LabelJoinsByEntityAnOlderPredictionThanTheEntitysLatest_JoinSpanLinksToThePredictionItJoined()
+    {
+        var joiner = new PredictionLabelJoiner(new ManualTimeProvider(), TimeSpan.FromMinutes(10), 100, Options.JoinBy.EntityTime);
+        var handler = new MetricsRecordHandler(joiner, "labels", tracer: new JoinTracer("mesh-metrics-sink"));
+        var start = new DateTimeOffset(2026, 11, 27, 14, 0, 0, TimeSpan.Zero);
+        var (older, olderRecord, olderTrace) = TracedPrediction("r7", entityId: "e7", start);
+        var (_, latestRecord, _) = TracedPrediction("r8", entityId: "e7", start.AddSeconds(30));
+        handler.Handle(olderRecord);
+        handler.Handle(latestRecord);
+        var label = new Label { EntityId = "e7", Value = "setosa", ObservedTime = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(start.AddSeconds(10)) };
+
+        Assert.Equal(JoinOutcome.Joined, handler.Handle(Record("labels", 0, 3, label.ToByteArray(), NewTrace())).Outcome);
+
+        // Observed at 10 s, the label answers r7 (0 s), not the entity's latest, r8 (30 s).
+        var join = Assert.Single(_spans);
+        Assert.Equal(older.TraceId, join.GetTagItem("mesh.prediction.trace_id"));
+        var prediction = Assert.Single(join.Links, l => (string?)l.Tags!.Single(t => t.Key == "mesh.join.side").Value == "prediction");
+        Assert.Equal(olderTrace.TraceId, prediction.Context.TraceId);
+    }
+
+    [Fact]
     public void Handle_PredictionWithoutALabel_NoJoinSpan()
     {
         var handler = new MetricsRecordHandler(new PredictionLabelJoiner(new ManualTimeProvider(), TimeSpan.FromMinutes(10), 100), "labels", tracer: new JoinTracer("mesh-metrics-sink"));
@@ -157,11 +178,21 @@ public sealed class JoinTracingTests : IDisposable
         return trace;
     }
 
-    private (Prediction Prediction, ConsumeResult<byte[], byte[]> Record, ActivityContext Trace) TracedPrediction(string requestId)
+    private (Prediction Prediction, ConsumeResult<byte[], byte[]> Record, ActivityContext Trace) TracedPrediction(string requestId, string? entityId = null, DateTimeOffset? eventTime = null)
     {
         var trace = NewTrace();
         var prediction = Make.Prediction(requestId, experiment: _experiment);
         prediction.TraceId = trace.TraceId.ToHexString();
+        if (entityId is not null)
+        {
+            prediction.EntityId = entityId;
+        }
+
+        if (eventTime is { } time)
+        {
+            prediction.EventTime = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(time);
+        }
+
         return (prediction, Record("predictions", 0, 5, prediction.ToByteArray(), trace), trace);
     }
 

@@ -14,9 +14,7 @@ namespace Mesh.MetricsSink.Tests;
 public sealed class OutcomeVerdictTests : IAsyncLifetime
 {
     private readonly List<TrackingWriter> _writers = [];
-    private readonly ManualTimeProvider _time = new();
-    private readonly string _folder = Path.Combine(Path.GetTempPath(), "mesh-sink-verdict-" + Guid.NewGuid().ToString("N"));
-    private readonly ServiceProvider _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+    private readonly SinkTestBench _bench = new("mesh-sink-verdict-");
 
     public Task InitializeAsync() => Task.CompletedTask;
 
@@ -28,11 +26,7 @@ public sealed class OutcomeVerdictTests : IAsyncLifetime
             await writer.CompleteAsync(TimeSpan.FromMinutes(1));
         }
 
-        await _services.DisposeAsync();
-        if (Directory.Exists(_folder))
-        {
-            Directory.Delete(_folder, recursive: true);
-        }
+        _bench.Dispose();
     }
 
     [Fact]
@@ -52,7 +46,7 @@ public sealed class OutcomeVerdictTests : IAsyncLifetime
     // boosted is right on every label, logreg on half; logreg's revenue averages 20, boosted's 10 (both spread ±4).
     private ExperimentVerdict Verdict(string spec)
     {
-        var joiner = Outcomes.Joiner(_time, spec);
+        var joiner = Outcomes.Joiner(_bench.Time, spec);
         var closer = Closer(joiner, Outcomes.Catalog(spec));
         for (var i = 0; i < 300; i++)
         {
@@ -68,7 +62,7 @@ public sealed class OutcomeVerdictTests : IAsyncLifetime
     [Fact]
     public void CloseWindow_EqualRevenueOnBothArms_NoWinnerHoweverOftenItLooks()
     {
-        var joiner = Outcomes.Joiner(_time);
+        var joiner = Outcomes.Joiner(_bench.Time);
         var closer = Closer(joiner, Outcomes.Catalog());
         ExperimentVerdict? verdict = null;
         for (var look = 0; look < 20; look++)
@@ -82,7 +76,7 @@ public sealed class OutcomeVerdictTests : IAsyncLifetime
                 joiner.AddLabel(Outcomes.Label($"b{n}", ("revenue", 15 + ((((n + 2) % 5) - 2) * 3))));
             }
 
-            _time.Advance(TimeSpan.FromSeconds(60));
+            _bench.Time.Advance(TimeSpan.FromSeconds(60));
             verdict = closer.CloseWindow()["shop"];
         }
 
@@ -92,7 +86,7 @@ public sealed class OutcomeVerdictTests : IAsyncLifetime
     [Fact]
     public void CloseWindow_TooFewLabelsCarryTheOutcome_StillCollecting()
     {
-        var joiner = Outcomes.Joiner(_time);
+        var joiner = Outcomes.Joiner(_bench.Time);
         var closer = Closer(joiner, Outcomes.Catalog());
         // 300 labels per arm, but only 50 carry revenue: the minimum sample counts those.
         for (var i = 0; i < 300; i++)
@@ -111,11 +105,11 @@ public sealed class OutcomeVerdictTests : IAsyncLifetime
 
     private WindowCloser Closer(PredictionLabelJoiner joiner, OutcomeCatalog catalog)
     {
-        var writer = new TrackingWriter(new LocalTrackingStore(_folder, _time));
+        var writer = new TrackingWriter(new LocalTrackingStore(_bench.Folder, _bench.Time));
         _writers.Add(writer);
         return new(joiner, writer, new SequentialAccuracyTest(0.05, 0.05, 100),
-            new MetricsSinkTelemetry(_services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>()),
-            Microsoft.Extensions.Options.Options.Create(new MetricsSinkOptions { WindowSeconds = 60 }), _time, NullLogger<WindowCloser>.Instance,
+            new MetricsSinkTelemetry(_bench.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>()),
+            Microsoft.Extensions.Options.Options.Create(new MetricsSinkOptions { WindowSeconds = 60 }), _bench.Time, NullLogger<WindowCloser>.Instance,
             outcomes: catalog);
     }
 }

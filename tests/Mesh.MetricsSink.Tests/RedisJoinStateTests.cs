@@ -1,10 +1,8 @@
-using Mesh.Cli.Processes;
 using System.Diagnostics.Metrics;
 using Mesh.MetricsSink.Aggregation;
 using Mesh.MetricsSink.Options;
 using Mesh.MetricsSink.Summary;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
@@ -16,27 +14,16 @@ namespace Mesh.MetricsSink.Tests;
 /// </summary>
 public sealed class RedisJoinStateTests : IAsyncLifetime
 {
-    private readonly string _prefix = "test:join:" + Guid.NewGuid().ToString("N")[..8] + ":";
-    private readonly List<ConnectionMultiplexer> _connections = [];
-    private RedisProcess _redis = null!;
+    private RedisSink _redis = null!;
     private ConnectionMultiplexer _admin = null!;
 
     public async Task InitializeAsync()
     {
-        _redis = await RedisProcess.StartAsync(CancellationToken.None);
-        _admin = await ConnectionMultiplexer.ConnectAsync(_redis.Configuration);
-        _connections.Add(_admin);
+        _redis = await RedisSink.StartAsync();
+        _admin = await _redis.ConnectAsync();
     }
 
-    public async Task DisposeAsync()
-    {
-        foreach (var connection in _connections)
-        {
-            connection.Dispose();
-        }
-
-        _redis.Dispose();
-    }
+    public async Task DisposeAsync() => await _redis.DisposeAsync();
 
     [Fact]
     public async Task FlushAsync_PredictionOnOneInstanceLabelOnAnother_JoinsOnceWhereTheLabelArrives()
@@ -107,7 +94,7 @@ public sealed class RedisJoinStateTests : IAsyncLifetime
         Assert.Equal((1L, 0L, true), (arms["candidate"].Joined, arms["candidate"].Correct, arms["candidate"].Shadow));
         Assert.Equal(2L, after.RemoteJoins);
         // The records (beside them, the marks of who joined each prediction and of what was counted).
-        var fields = (await Database().HashKeysAsync(_prefix + "r1")).Select(f => f.ToString()).Where(f => f == "l" || f.StartsWith("p:", StringComparison.Ordinal)).Order(StringComparer.Ordinal);
+        var fields = (await Database().HashKeysAsync(_redis.Prefix + "r1")).Select(f => f.ToString()).Where(f => f == "l" || f.StartsWith("p:", StringComparison.Ordinal)).Order(StringComparer.Ordinal);
         Assert.Equal(["l", "p:iris-ab\u001fcandidate\u001f1", "p:iris-ab\u001flogreg\u001f0"], fields);
     }
 
@@ -117,10 +104,10 @@ public sealed class RedisJoinStateTests : IAsyncLifetime
         var (joiner, state) = await SinkAsync(new ManualTimeProvider(), windowSeconds: 600, marginSeconds: 60);
         joiner.AddPrediction(Make.Prediction("r1"));
         await state.FlushAsync();
-        var afterPrediction = await Database().KeyTimeToLiveAsync(_prefix + "r1");
+        var afterPrediction = await Database().KeyTimeToLiveAsync(_redis.Prefix + "r1");
         joiner.AddLabel(Make.Label("r1"));
         await state.FlushAsync();
-        var afterLabel = await Database().KeyTimeToLiveAsync(_prefix + "r1");
+        var afterLabel = await Database().KeyTimeToLiveAsync(_redis.Prefix + "r1");
 
         // 660 s from the last new record, so never more than that; a minute of slack below for a slow machine.
         Assert.InRange(afterPrediction!.Value.TotalMilliseconds, 600_000, 660_000);
@@ -136,15 +123,15 @@ public sealed class RedisJoinStateTests : IAsyncLifetime
         var (b, stateB) = await SinkAsync(time, windowSeconds: 1, marginSeconds: 1);
         a.AddPrediction(Make.Prediction("r1"));
         await stateA.FlushAsync();
-        Assert.InRange((await Database().KeyTimeToLiveAsync(_prefix + "r1"))!.Value.TotalMilliseconds, 1, 2_000);
+        Assert.InRange((await Database().KeyTimeToLiveAsync(_redis.Prefix + "r1"))!.Value.TotalMilliseconds, 1, 2_000);
 
         // Redis expires the key on its own clock; nothing here deletes it.
-        for (var i = 0; i < 300 && await Database().KeyExistsAsync(_prefix + "r1"); i++)
+        for (var i = 0; i < 300 && await Database().KeyExistsAsync(_redis.Prefix + "r1"); i++)
         {
             await Task.Delay(100);
         }
 
-        Assert.False(await Database().KeyExistsAsync(_prefix + "r1"));
+        Assert.False(await Database().KeyExistsAsync(_redis.Prefix + "r1"));
         Assert.Equal(JoinOutcome.Deferred, b.AddLabel(Make.Label("r1")));
         await stateB.FlushAsync();
         var summary = b.Snapshot();
@@ -203,13 +190,12 @@ public sealed class RedisJoinStateTests : IAsyncLifetime
     [Fact]
     public async Task FlushAsync_RedisStopped_JoinsInMemoryAndCountsTheFailure()
     {
-        var (joiner, state) = await SinkAsync(new ManualTimeProvider());
-        var connection = _connections[^1];
+        var (joiner, state, connection) = await _redis.JoinerAsync(new ManualTimeProvider());
         joiner.AddPrediction(Make.Prediction("r1"));
         await state.FlushAsync();
         Assert.Equal(JoinOutcome.Deferred, joiner.AddPrediction(Make.Prediction("r2")));
 
-        _redis.Dispose(); // the Redis outage: the server is killed
+        _redis.StopServer(); // the Redis outage: the server is killed
         // Queued before the outage: Redis does not answer, memory decides.
         await state.FlushAsync();
         Assert.Equal((1L, 2L), (state.FailedOperations, joiner.Snapshot().PendingPredictions));
@@ -241,7 +227,7 @@ public sealed class RedisJoinStateTests : IAsyncLifetime
             ["MetricsSink:TrackingDir"] = Path.Combine(Path.GetTempPath(), "sink-join-" + Guid.NewGuid().ToString("N")),
             ["MetricsSink:Redis"] = _redis.Configuration,
             ["MetricsSink:JoinState"] = "Redis",
-            ["MetricsSink:JoinKeyPrefix"] = _prefix,
+            ["MetricsSink:JoinKeyPrefix"] = _redis.Prefix,
         });
         var state = app.Services.GetRequiredService<RedisJoinState>();
         var joiner = app.Services.GetRequiredService<PredictionLabelJoiner>();
@@ -281,7 +267,7 @@ public sealed class RedisJoinStateTests : IAsyncLifetime
         listener.RecordObservableInstruments();
 
         Assert.Equal(0, joiner.SharedBacklog);
-        Assert.True(await Database().HashExistsAsync(_prefix + "r2", "p:iris-ab\u001flogreg\u001f0"));
+        Assert.True(await Database().HashExistsAsync(_redis.Prefix + "r2", "p:iris-ab\u001flogreg\u001f0"));
         Assert.Equal((2L, 1L, 1L), (joiner.Snapshot().Predictions, joiner.Snapshot().Labels, joiner.Snapshot().Joined));
         lock (measured)
         {
@@ -330,16 +316,7 @@ public sealed class RedisJoinStateTests : IAsyncLifetime
 
     private async Task<(PredictionLabelJoiner Joiner, RedisJoinState State)> SinkAsync(TimeProvider time, int windowSeconds = 600, int marginSeconds = 60)
     {
-        // One connection per joiner, as separate processes would have; short timeouts so an outage fails fast.
-        var configuration = ConfigurationOptions.Parse(_redis.Configuration);
-        configuration.AbortOnConnectFail = false;
-        configuration.AsyncTimeout = 2_000;
-        configuration.ConnectTimeout = 2_000;
-        var connection = await ConnectionMultiplexer.ConnectAsync(configuration);
-        _connections.Add(connection);
-        var options = new MetricsSinkOptions { JoinState = "Redis", JoinKeyPrefix = _prefix, JoinWindowSeconds = windowSeconds, JoinKeyTtlMarginSeconds = marginSeconds };
-        var queue = new SharedJoinQueue(() => connection.IsConnected, 1000);
-        var joiner = new PredictionLabelJoiner(time, TimeSpan.FromSeconds(windowSeconds), 1000, JoinBy.RequestId, queue);
-        return (joiner, new RedisJoinState(queue, joiner, connection, Microsoft.Extensions.Options.Options.Create(options), NullLogger<RedisJoinState>.Instance));
+        var (joiner, state, _) = await _redis.JoinerAsync(time, windowSeconds, marginSeconds);
+        return (joiner, state);
     }
 }

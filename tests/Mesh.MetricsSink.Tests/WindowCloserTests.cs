@@ -13,33 +13,24 @@ namespace Mesh.MetricsSink.Tests;
 /// <summary>Windows closing into MLflow runs (here the local tracking folder), one per experiment arm, with verdicts.</summary>
 public sealed class WindowCloserTests : IDisposable
 {
-    private readonly string _folder = Path.Combine(Path.GetTempPath(), "mesh-sink-tracking-" + Guid.NewGuid().ToString("N"));
-    private readonly ManualTimeProvider _time = new();
-    private readonly ServiceProvider _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+    private readonly SinkTestBench _bench = new("mesh-sink-tracking-");
 
-    public void Dispose()
-    {
-        _services.Dispose();
-        if (Directory.Exists(_folder))
-        {
-            Directory.Delete(_folder, recursive: true);
-        }
-    }
+    public void Dispose() => _bench.Dispose();
 
     [Fact]
     public async Task CloseWindow_TwoArmsTwoWindows_OneRunPerArmWithStepsParamsTagsAndVerdict()
     {
-        var joiner = new PredictionLabelJoiner(_time, TimeSpan.FromSeconds(600), 100_000);
-        var store = new LocalTrackingStore(_folder, _time);
+        var joiner = new PredictionLabelJoiner(_bench.Time, TimeSpan.FromSeconds(600), 100_000);
+        var store = new LocalTrackingStore(_bench.Folder, _bench.Time);
         var writer = new TrackingWriter(store);
         var options = new MetricsSinkOptions { WindowSeconds = 60, VerdictMinJoined = 100 };
         var service = new WindowCloser(joiner, writer, new SequentialAccuracyTest(0.05, 0.05, 100),
-            new MetricsSinkTelemetry(_services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>()),
-            Microsoft.Extensions.Options.Options.Create(options), _time, NullLogger<WindowCloser>.Instance);
+            new MetricsSinkTelemetry(_bench.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>()),
+            Microsoft.Extensions.Options.Options.Create(options), _bench.Time, NullLogger<WindowCloser>.Instance);
 
         Feed(joiner, 0, 300, logregCorrectEvery: 2);
         service.CloseWindow();
-        _time.Advance(TimeSpan.FromSeconds(60));
+        _bench.Time.Advance(TimeSpan.FromSeconds(60));
         Feed(joiner, 300, 600, logregCorrectEvery: 2);
         var verdicts = service.CloseWindow();
         await writer.CompleteAsync(TimeSpan.FromMinutes(1));
@@ -57,7 +48,7 @@ public sealed class WindowCloserTests : IDisposable
         Assert.Equal("models:/iris-logreg/1", logreg.Tag("mesh.model_uri"));
         Assert.Equal("boosted", logreg.Tag("mesh.verdict_winner"));
         var accuracy = (await store.GetMetricHistoryAsync(logreg.Info.RunId, "accuracy")).Metrics;
-        var stepZero = _time.GetUtcNow().AddSeconds(-60).ToUnixTimeSeconds() / 60;
+        var stepZero = _bench.Time.GetUtcNow().AddSeconds(-60).ToUnixTimeSeconds() / 60;
         Assert.Equal([stepZero, stepZero + 1], accuracy.Select(m => m.Step));
         Assert.Equal([0.5, 0.5], accuracy.Select(m => m.Value));
         var counts = (await store.GetMetricHistoryAsync(logreg.Info.RunId, "predictions")).Metrics;
@@ -67,21 +58,21 @@ public sealed class WindowCloserTests : IDisposable
     [Fact]
     public async Task CloseWindow_PartialLastWindowAndASecondStart_StepsStrictlyIncreaseAndEachStartHasItsOwnEndedRuns()
     {
-        var store = new LocalTrackingStore(_folder, _time);
-        var stepZero = _time.GetUtcNow().ToUnixTimeSeconds() / 60;
+        var store = new LocalTrackingStore(_bench.Folder, _bench.Time);
+        var stepZero = _bench.Time.GetUtcNow().ToUnixTimeSeconds() / 60;
         foreach (var start in new[] { "first", "second" })
         {
-            var joiner = new PredictionLabelJoiner(_time, TimeSpan.FromSeconds(600), 100_000);
-            var writer = new TrackingWriter(store, new TrackingWriterOptions { StartId = start, Time = _time });
+            var joiner = new PredictionLabelJoiner(_bench.Time, TimeSpan.FromSeconds(600), 100_000);
+            var writer = new TrackingWriter(store, new TrackingWriterOptions { StartId = start, Time = _bench.Time });
             var service = Service(joiner, writer);
             Feed(joiner, 0, 10, logregCorrectEvery: 2);
             service.CloseWindow();
             // Stopped 10 s later: the last, partial window falls in the same window index.
-            _time.Advance(TimeSpan.FromSeconds(10));
+            _bench.Time.Advance(TimeSpan.FromSeconds(10));
             Feed(joiner, 10, 20, logregCorrectEvery: 2);
             service.CloseWindow();
             await writer.CompleteAsync(TimeSpan.FromMinutes(1));
-            _time.Advance(TimeSpan.FromSeconds(120));
+            _bench.Time.Advance(TimeSpan.FromSeconds(120));
         }
 
         var experiment = await store.GetOrCreateExperimentAsync("iris-ab");
@@ -95,8 +86,8 @@ public sealed class WindowCloserTests : IDisposable
 
     private WindowCloser Service(PredictionLabelJoiner joiner, TrackingWriter writer) =>
         new(joiner, writer, new SequentialAccuracyTest(0.05, 0.05, 100),
-            new MetricsSinkTelemetry(_services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>()),
-            Microsoft.Extensions.Options.Options.Create(new MetricsSinkOptions { WindowSeconds = 60, VerdictMinJoined = 100 }), _time, NullLogger<WindowCloser>.Instance);
+            new MetricsSinkTelemetry(_bench.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>()),
+            Microsoft.Extensions.Options.Options.Create(new MetricsSinkOptions { WindowSeconds = 60, VerdictMinJoined = 100 }), _bench.Time, NullLogger<WindowCloser>.Instance);
 
     // Every request goes to both arms' runs by parity; boosted is always right, logreg on every n-th.
     private static void Feed(PredictionLabelJoiner joiner, int from, int to, int logregCorrectEvery)

@@ -22,24 +22,12 @@ public sealed class BanditOutcomeRewardTests(RedisServerFixture redis, KafkaTest
     {
         await using var modelHost = await FakeModelHost.StartAsync();
         var experiment = "outcome-bandit-" + Guid.NewGuid().ToString("N")[..8];
-        var spec = $"""
-            experiments:
-              - name: {experiment}
-                strategy: bandit
-                bandit:
-                  algorithm: thompson
-                arms:
-                  - name: a
-                    endpoint: {modelHost.Endpoint}
-                    model: model-a
-                  - name: b
-                    endpoint: {modelHost.Endpoint}
-                    model: model-b
-                outcomes:
-                  - name: clicked
-                    aggregate: rate
-                reward: clicked
-            """;
+        var spec = Specs.TwoArmBandit(experiment, modelHost.Endpoint, """
+            outcomes:
+              - name: clicked
+                aggregate: rate
+            reward: clicked
+            """);
         var prefix = $"mesh:bandit:{Guid.NewGuid():N}:";
         await using var router = await RouterTestHost.StartAsync(cluster, spec, new Dictionary<string, string?>
         {

@@ -154,20 +154,7 @@ public sealed class RedisBanditTests(RedisServerFixture redis, KafkaTestCluster 
     {
         await using var modelHost = await FakeModelHost.StartAsync();
         var experiment = "bandit-" + Guid.NewGuid().ToString("N")[..8];
-        var spec = $"""
-            experiments:
-              - name: {experiment}
-                strategy: bandit
-                bandit:
-                  algorithm: thompson
-                arms:
-                  - name: a
-                    endpoint: {modelHost.Endpoint}
-                    model: model-a
-                  - name: b
-                    endpoint: {modelHost.Endpoint}
-                    model: model-b
-            """;
+        var spec = Specs.TwoArmBandit(experiment, modelHost.Endpoint);
         var settings = new Dictionary<string, string?>
         {
             ["Router:Bandit:Redis"] = redis.Configuration,

@@ -17,17 +17,6 @@ public sealed class DeduplicationTests(KafkaTestCluster cluster) : IClassFixture
 {
     private static readonly TimeSpan s_patience = TimeSpan.FromSeconds(60);
 
-    private static string Spec(string experiment, string endpoint, string model) => $"""
-        experiments:
-          - name: {experiment}
-            strategy: ab
-            arms:
-              - name: champion
-                weight: 1
-                endpoint: {endpoint}
-                model: {model}
-        """;
-
     [Fact]
     public async Task Handle_SameRecordsReplayedTwice_OnePredictionPerRequestIdAndDuplicatesCounted()
     {
@@ -35,7 +24,7 @@ public sealed class DeduplicationTests(KafkaTestCluster cluster) : IClassFixture
         const int Fresh = 5;
         var experiment = "dedupe-" + Guid.NewGuid().ToString("N")[..8];
         await using var modelHost = await FakeModelHost.StartAsync();
-        await using var router = await RouterTestHost.StartAsync(cluster, Spec(experiment, modelHost.Endpoint, "model-champion"));
+        await using var router = await RouterTestHost.StartAsync(cluster, Specs.OneArm(experiment, modelHost.Endpoint, "model-champion"));
         using var http = router.CreateHttpClient(token: null);
         (string, string)[] tags = [("experiment", experiment)];
         var records = RouterTestHost.Records("dup", Count, entities: 3);
@@ -63,7 +52,7 @@ public sealed class DeduplicationTests(KafkaTestCluster cluster) : IClassFixture
         const int Count = 4;
         var experiment = "redo-" + Guid.NewGuid().ToString("N")[..8];
         await using var modelHost = await FakeModelHost.StartAsync();
-        await using var router = await RouterTestHost.StartAsync(cluster, Spec(experiment, modelHost.Endpoint, FakeModelHost.BrokenModel),
+        await using var router = await RouterTestHost.StartAsync(cluster, Specs.OneArm(experiment, modelHost.Endpoint, FakeModelHost.BrokenModel),
             new Dictionary<string, string?> { ["Router:Backpressure:HostUnavailableMaxWaitMs"] = "1", ["Router:Batching:CallTimeoutMs"] = "2000" });
         var records = RouterTestHost.Records("redo", Count, entities: Count);
 
@@ -73,7 +62,7 @@ public sealed class DeduplicationTests(KafkaTestCluster cluster) : IClassFixture
 
         // The model is fixed (the spec now names a model that answers), then the dead letters are replayed: the
         // experiment never predicted these request ids, so it must predict them now, and only once though replayed twice.
-        await File.WriteAllTextAsync(router.ExperimentFile, Spec(experiment, modelHost.Endpoint, "model-fixed"));
+        await File.WriteAllTextAsync(router.ExperimentFile, Specs.OneArm(experiment, modelHost.Endpoint, "model-fixed"));
         await WaitForModelAsync(router, experiment, "model-fixed");
         router.Produce(deadLetters.Select((d, i) => Replay(d, $"{router.DeadLetters}/0/{i}", attempt: 1)));
         router.Produce(deadLetters.Select((d, i) => Replay(d, $"{router.DeadLetters}/0/{i}", attempt: 1)));

@@ -64,16 +64,13 @@ public sealed class FeatureMappingTests(KafkaTestCluster cluster) : IClassFixtur
     {
         await using var server = await PythonOipServer.StartAsync("bytes", named: true);
         await using var router = await RouterTestHost.StartAsync(cluster, Spec(server.Endpoint, "features: [sepal_length, sepal_width, petal_length, petal_width]"));
-        using var admin = router.CreateHttpClient();
 
-        await File.WriteAllTextAsync(router.ExperimentFile, Spec(server.Endpoint, "features: [sepal_length, sepal_width, petal_length]"));
-        var missing = await admin.PostAsync("/admin/reload", null);
-        await File.WriteAllTextAsync(router.ExperimentFile, Spec(server.Endpoint, "features: [sepal_length, sepal_width, petal_length, petal_width, colour]"));
-        var extra = await admin.PostAsync("/admin/reload", null);
+        var missing = await router.ReloadAsync(Spec(server.Endpoint, "features: [sepal_length, sepal_width, petal_length]"));
+        var extra = await router.ReloadAsync(Spec(server.Endpoint, "features: [sepal_length, sepal_width, petal_length, petal_width, colour]"));
 
-        Assert.Equal((HttpStatusCode.Conflict, HttpStatusCode.Conflict), (missing.StatusCode, extra.StatusCode));
-        Assert.Contains("takes feature 'petal_width'", await missing.Content.ReadAsStringAsync(), StringComparison.Ordinal);
-        Assert.Contains("does not take the experiment's feature 'colour'", await extra.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal((HttpStatusCode.Conflict, HttpStatusCode.Conflict), (missing.Status, extra.Status));
+        Assert.Contains("takes feature 'petal_width'", missing.Body, StringComparison.Ordinal);
+        Assert.Contains("does not take the experiment's feature 'colour'", extra.Body, StringComparison.Ordinal);
     }
 
     private static string Spec(string endpoint, string experimentKeys) => $"""

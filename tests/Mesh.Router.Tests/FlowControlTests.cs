@@ -52,17 +52,7 @@ public sealed class FlowControlTests(KafkaTestCluster cluster) : IClassFixture<K
         const int Count = 200;
         var experiment = "paused-" + Guid.NewGuid().ToString("N")[..8];
         await using var modelHost = await FakeModelHost.StartAsync();
-        await using var router = await RouterTestHost.StartAsync(cluster, $"""
-            experiments:
-              - name: {experiment}
-                strategy: ab
-                arms:
-                  - name: only
-                    weight: 1
-                    endpoint: {modelHost.Endpoint}
-                    model: {FakeModelHost.GatedModel}
-                    timeoutMs: 120000
-            """,
+        await using var router = await RouterTestHost.StartAsync(cluster, Specs.OneArm(experiment, modelHost.Endpoint, FakeModelHost.GatedModel, arm: "only", timeoutMs: 120000),
             new Dictionary<string, string?>
             {
                 ["Router:Batching:MaxInFlightBatches"] = "1",

@@ -47,13 +47,10 @@ public sealed class ForeignServerTests(KafkaTestCluster cluster) : IClassFixture
     {
         await using var server = await PythonOipServer.StartAsync("int64");
         await using var router = await RouterTestHost.StartAsync(cluster, Spec(server.Endpoint, ""));
-        using var admin = router.CreateHttpClient();
 
-        await File.WriteAllTextAsync(router.ExperimentFile, Spec(server.Endpoint, "outputs: {label: output_label}"));
-        var reload = await admin.PostAsync("/admin/reload", null);
-        var body = await reload.Content.ReadAsStringAsync();
+        var (status, body) = await router.ReloadAsync(Spec(server.Endpoint, "outputs: {label: output_label}"));
 
-        Assert.Equal(HttpStatusCode.Conflict, reload.StatusCode);
+        Assert.Equal(HttpStatusCode.Conflict, status);
         Assert.Contains("has no output 'output_label'", body, StringComparison.Ordinal);
         Assert.Contains("'label' INT64", body, StringComparison.Ordinal);
     }

@@ -10,17 +10,6 @@ namespace Mesh.Router.Tests;
 [Collection(MetricsCollection.Name)]
 public sealed class HostUnreachableTests(KafkaTestCluster cluster) : IClassFixture<KafkaTestCluster>
 {
-    private const string Spec = """
-        experiments:
-          - name: lone-host
-            strategy: ab
-            arms:
-              - name: only
-                weight: 1
-                endpoint: {0}
-                model: {1}
-        """;
-
     private static readonly TimeSpan s_patience = TimeSpan.FromSeconds(60);
 
     [Fact]
@@ -30,7 +19,7 @@ public sealed class HostUnreachableTests(KafkaTestCluster cluster) : IClassFixtu
         var port = host.Port;
         try
         {
-            await using var router = await RouterTestHost.StartAsync(cluster, string.Format(null, Spec, host.Endpoint, FakeModelHost.ConstantModel), new Dictionary<string, string?>
+            await using var router = await RouterTestHost.StartAsync(cluster, Specs.OneArm("lone-host", host.Endpoint, FakeModelHost.ConstantModel, arm: "only"), new Dictionary<string, string?>
             {
                 ["Router:CircuitBreaker:FailureThreshold"] = "2",
                 ["Router:CircuitBreaker:BreakMs"] = "200",
@@ -64,7 +53,7 @@ public sealed class HostUnreachableTests(KafkaTestCluster cluster) : IClassFixtu
     public async Task ModelInfer_OnlyHostGoneLongerThanTheWait_DeadLetteredNamingTheSetting()
     {
         var host = await FakeModelHost.StartAsync();
-        await using var router = await RouterTestHost.StartAsync(cluster, string.Format(null, Spec, host.Endpoint, FakeModelHost.ConstantModel), new Dictionary<string, string?>
+        await using var router = await RouterTestHost.StartAsync(cluster, Specs.OneArm("lone-host", host.Endpoint, FakeModelHost.ConstantModel, arm: "only"), new Dictionary<string, string?>
         {
             ["Router:Backpressure:HostUnavailableMaxWaitMs"] = "300",
         });

@@ -18,17 +18,7 @@ public sealed class ModelSwapContractTests(KafkaTestCluster cluster) : IClassFix
     {
         await using var host = await FakeModelHost.StartAsync();
         host.Serve("1", s_names);
-        await using var router = await RouterTestHost.StartAsync(cluster, $"""
-            experiments:
-              - name: swap
-                strategy: ab
-                features: [f0, f1, f2, f3]
-                arms:
-                  - name: latest
-                    weight: 1
-                    endpoint: {host.Endpoint}
-                    model: {FakeModelHost.SwappableModel}
-            """);
+        await using var router = await RouterTestHost.StartAsync(cluster, Spec("swap", host.Endpoint));
 
         router.Produce(RouterTestHost.Records("v1", 20, 5));
         var first = router.ReadPredictions(20, s_patience);
@@ -59,17 +49,7 @@ public sealed class ModelSwapContractTests(KafkaTestCluster cluster) : IClassFix
         await using var host = await FakeModelHost.StartAsync();
         host.Serve("1", s_names);
         host.VersionedMetadata = false;
-        await using var router = await RouterTestHost.StartAsync(cluster, $"""
-            experiments:
-              - name: swap-unversioned
-                strategy: ab
-                features: [f0, f1, f2, f3]
-                arms:
-                  - name: latest
-                    weight: 1
-                    endpoint: {host.Endpoint}
-                    model: {FakeModelHost.SwappableModel}
-            """);
+        await using var router = await RouterTestHost.StartAsync(cluster, Spec("swap-unversioned", host.Endpoint));
 
         router.Produce(RouterTestHost.Records("a", 10, 5));
         router.ReadPredictions(10, s_patience);
@@ -80,4 +60,17 @@ public sealed class ModelSwapContractTests(KafkaTestCluster cluster) : IClassFix
 
         Assert.Equal(10, predictions.Where(p => p.RequestId.StartsWith("b-", StringComparison.Ordinal) && p.ModelVersion == "2").Select(p => p.RequestId).Distinct().Count());
     }
+
+    /// <summary>One arm on the swappable model, under an experiment whose feature contract is f0..f3.</summary>
+    private static string Spec(string experiment, string endpoint) => $"""
+        experiments:
+          - name: {experiment}
+            strategy: ab
+            features: [f0, f1, f2, f3]
+            arms:
+              - name: latest
+                weight: 1
+                endpoint: {endpoint}
+                model: {FakeModelHost.SwappableModel}
+        """;
 }

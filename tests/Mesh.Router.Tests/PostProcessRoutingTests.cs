@@ -35,13 +35,10 @@ public sealed class PostProcessRoutingTests(KafkaTestCluster cluster) : IClassFi
     {
         await using var modelHost = await FakeModelHost.StartAsync();
         await using var router = await RouterTestHost.StartAsync(cluster, Spec(modelHost.Endpoint, "{topK: 1}"));
-        using var admin = router.CreateHttpClient();
 
-        await File.WriteAllTextAsync(router.ExperimentFile, Spec(modelHost.Endpoint, "{threshold: {class: medium, score: 0.5}}"));
-        var reload = await admin.PostAsync("/admin/reload", null);
-        var body = await reload.Content.ReadAsStringAsync();
+        var (status, body) = await router.ReloadAsync(Spec(modelHost.Endpoint, "{threshold: {class: medium, score: 0.5}}"));
 
-        Assert.Equal(HttpStatusCode.Conflict, reload.StatusCode);
+        Assert.Equal(HttpStatusCode.Conflict, status);
         Assert.Contains("arm 'a'", body, StringComparison.Ordinal);
         Assert.Contains("postProcess.threshold.class 'medium' is not a class of the model (classes: large, small)", body, StringComparison.Ordinal);
     }

@@ -8,24 +8,12 @@ public sealed class RouterMetricsTests(KafkaTestCluster cluster) : IClassFixture
 {
     private static readonly TimeSpan s_patience = TimeSpan.FromSeconds(60);
 
-    private static string Spec(string experiment, string endpoint, string model) => $"""
-        experiments:
-          - name: {experiment}
-            strategy: ab
-            arms:
-              - name: champion
-                weight: 1
-                endpoint: {endpoint}
-                model: {model}
-                timeoutMs: 120000
-        """;
-
     [Fact]
     public async Task Metrics_FreshRouter_ErrorCountersAndCircuitStateExistAtZero()
     {
         var experiment = "zero-" + Guid.NewGuid().ToString("N")[..8];
         await using var modelHost = await FakeModelHost.StartAsync();
-        await using var router = await RouterTestHost.StartAsync(cluster, Spec(experiment, modelHost.Endpoint, "model-champion"));
+        await using var router = await RouterTestHost.StartAsync(cluster, Specs.OneArm(experiment, modelHost.Endpoint, "model-champion", timeoutMs: 120000));
         using var http = router.CreateHttpClient(token: null);
         (string, string)[] arm = [("experiment", experiment), ("arm", "champion")];
 
@@ -52,7 +40,7 @@ public sealed class RouterMetricsTests(KafkaTestCluster cluster) : IClassFixture
         var experiment = "otlp-" + Guid.NewGuid().ToString("N")[..8];
         await using var modelHost = await FakeModelHost.StartAsync();
         // A collector address nothing listens on: spans are exported (and fail) in the background, records flow on.
-        await using var router = await RouterTestHost.StartAsync(cluster, Spec(experiment, modelHost.Endpoint, "model-champion"),
+        await using var router = await RouterTestHost.StartAsync(cluster, Specs.OneArm(experiment, modelHost.Endpoint, "model-champion", timeoutMs: 120000),
             new Dictionary<string, string?> { ["OTEL_EXPORTER_OTLP_ENDPOINT"] = "http://127.0.0.1:9", ["OTEL_BSP_SCHEDULE_DELAY"] = "100" });
         using var http = router.CreateHttpClient(token: null);
 
@@ -72,7 +60,7 @@ public sealed class RouterMetricsTests(KafkaTestCluster cluster) : IClassFixture
         const int Count = 12;
         var experiment = "e2e-" + Guid.NewGuid().ToString("N")[..8];
         await using var modelHost = await FakeModelHost.StartAsync();
-        await using var router = await RouterTestHost.StartAsync(cluster, Spec(experiment, modelHost.Endpoint, "model-champion"));
+        await using var router = await RouterTestHost.StartAsync(cluster, Specs.OneArm(experiment, modelHost.Endpoint, "model-champion", timeoutMs: 120000));
         using var http = router.CreateHttpClient(token: null);
         (string, string)[] arm = [("experiment", experiment), ("arm", "champion")];
 
@@ -103,7 +91,7 @@ public sealed class RouterMetricsTests(KafkaTestCluster cluster) : IClassFixture
     {
         var experiment = "state-" + Guid.NewGuid().ToString("N")[..8];
         await using var modelHost = await FakeModelHost.StartAsync();
-        await using var router = await RouterTestHost.StartAsync(cluster, Spec(experiment, modelHost.Endpoint, FakeModelHost.GatedModel),
+        await using var router = await RouterTestHost.StartAsync(cluster, Specs.OneArm(experiment, modelHost.Endpoint, FakeModelHost.GatedModel, timeoutMs: 120000),
             new Dictionary<string, string?> { ["Router:Batching:MaxBatchSize"] = "1", ["Router:Batching:MaxInFlightBatches"] = "4" });
         using var http = router.CreateHttpClient(token: null);
         (string, string)[] arm = [("experiment", experiment), ("arm", "champion")];
@@ -121,7 +109,7 @@ public sealed class RouterMetricsTests(KafkaTestCluster cluster) : IClassFixture
     {
         var experiment = "open-" + Guid.NewGuid().ToString("N")[..8];
         await using var modelHost = await FakeModelHost.StartAsync();
-        await using var router = await RouterTestHost.StartAsync(cluster, Spec(experiment, modelHost.Endpoint, FakeModelHost.BrokenModel),
+        await using var router = await RouterTestHost.StartAsync(cluster, Specs.OneArm(experiment, modelHost.Endpoint, FakeModelHost.BrokenModel, timeoutMs: 120000),
             new Dictionary<string, string?>
             {
                 ["Router:Batching:MaxBatchSize"] = "1",

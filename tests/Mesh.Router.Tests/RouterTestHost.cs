@@ -1,3 +1,4 @@
+using System.Net;
 using System.Text;
 using Confluent.Kafka;
 using Google.Protobuf;
@@ -145,6 +146,15 @@ internal sealed class RouterTestHost : IAsyncDisposable
 
     public List<DeadLetter> ReadDeadLetters(int expected, TimeSpan patience) =>
         _cluster.ReadAll(DeadLetters, expected, patience).Select(r => DeadLetter.Parser.ParseFrom(r.Message.Value)).ToList();
+
+    /// <summary>Writes <paramref name="experimentYaml"/> as the experiment file and asks the admin API to reload it: what it answered.</summary>
+    public async Task<(HttpStatusCode Status, string Body)> ReloadAsync(string experimentYaml)
+    {
+        await File.WriteAllTextAsync(ExperimentFile, experimentYaml);
+        using var admin = CreateHttpClient();
+        using var reload = await admin.PostAsync("/admin/reload", null);
+        return (reload.StatusCode, await reload.Content.ReadAsStringAsync());
+    }
 
     public HttpClient CreateHttpClient(string? token = AdminToken)
     {

@@ -30,16 +30,7 @@ public sealed class RouterTracingTests(KafkaTestCluster cluster) : IClassFixture
         };
         ActivitySource.AddActivityListener(listener);
         await using var modelHost = await FakeModelHost.StartAsync();
-        await using var router = await RouterTestHost.StartAsync(cluster, $"""
-            experiments:
-              - name: {experiment}
-                strategy: ab
-                arms:
-                  - name: champion
-                    weight: 1
-                    endpoint: {modelHost.Endpoint}
-                    model: model-champion
-            """,
+        await using var router = await RouterTestHost.StartAsync(cluster, Specs.OneArm(experiment, modelHost.Endpoint, "model-champion"),
             // Several records per batch, so a batch span has several records' traces to link to.
             new Dictionary<string, string?> { ["Router:Batching:MaxDelayMs"] = "200" }, partitions: 1);
 

@@ -14,9 +14,11 @@ internal sealed class EntityTimeJoin(TimeProvider time, long windowTicks, Reques
     private const int MaxPerEntity = 64;
     private readonly Dictionary<string, EntityJoinState> _entities = new(StringComparer.Ordinal);
 
-    public JoinOutcome AddLabel(Label label, ObservedLabel value)
+    /// <param name="joined">The request the label joined, when it joined one.</param>
+    public JoinOutcome AddLabel(Label label, ObservedLabel value, out JoinEntry? joined)
     {
         var observed = label.ObservedTime?.ToDateTimeOffset().UtcTicks ?? time.GetUtcNow().UtcTicks;
+        joined = null;
         var state = Entity(label.EntityId);
         if (state.LabelsSeen.Exists(l => l.Observed == observed && l.Value == value.Value))
         {
@@ -37,6 +39,7 @@ internal sealed class EntityTimeJoin(TimeProvider time, long windowTicks, Reques
 
         if (best is not null)
         {
+            joined = best;
             return requests.ApplyLabel(best, value);
         }
 

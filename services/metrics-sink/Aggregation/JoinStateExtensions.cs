@@ -14,11 +14,7 @@ internal static class JoinStateExtensions
     public static IHostApplicationBuilder AddJoinState(this IHostApplicationBuilder builder)
     {
         // Both join states trace their joins: in memory the consume loop, with Redis the batch that decided them.
-        builder.Services.AddSingleton(sp =>
-        {
-            var options = sp.GetRequiredService<IOptions<MetricsSinkOptions>>().Value;
-            return new JoinTracer(options.GroupId, options.JoinBy == JoinBy.EntityTime);
-        });
+        builder.Services.AddSingleton(sp => new JoinTracer(sp.GetRequiredService<IOptions<MetricsSinkOptions>>().Value.GroupId));
         var section = builder.Configuration.GetSection(MetricsSinkOptions.SectionName);
         var joinBy = section["JoinBy"];
         if (section["JoinState"] != "Redis" || string.IsNullOrWhiteSpace(section["Redis"])

@@ -1,4 +1,5 @@
 using Mesh.Contracts.V1;
+using Mesh.MetricsSink.Telemetry;
 
 namespace Mesh.MetricsSink.Aggregation;
 
@@ -9,6 +10,9 @@ internal readonly record struct PendingPrediction(ArmStatistics Arm, string Decl
 {
     /// <summary>Joined with a label another instance stored in Redis; a label here would be a duplicate of it.</summary>
     public bool RemotelyJoined { get; init; }
+
+    /// <summary>The prediction's record, for the span of the join its label completes; null when read elsewhere or untraced.</summary>
+    public RecordTrace? Trace { get; init; }
 
     /// <summary>The request-hash field of this prediction in the Redis join state.</summary>
     public string Field => SharedJoinOperation.PredictionField(Arm.Experiment, DeclaredArm, Arm.Shadow);

@@ -1,5 +1,6 @@
 using Google.Protobuf;
 using Mesh.Contracts.V1;
+using Mesh.MetricsSink.Telemetry;
 
 namespace Mesh.MetricsSink.Aggregation;
 
@@ -208,7 +209,14 @@ internal sealed partial class PredictionLabelJoiner
         entry.Shared |= !operation.Failed;
         var remoteLabel = !operation.Failed && TryParse(Label.Parser, operation.PartnerLabel) is { } label ? LabelValue(label) : null;
         var joinedAlready = entry.JoinedFromRedis?.Contains(SharedJoinOperation.PredictionField(prediction.Experiment, prediction.Arm, prediction.Shadow)) == true;
-        return _requests.AddPrediction(prediction, entry, remoteLabel, joinedAlready);
+        var outcome = _requests.AddPrediction(prediction, entry, remoteLabel, joinedAlready, operation.Trace);
+        if (outcome == JoinOutcome.Joined && entry.Label?.Trace is { } labelTrace)
+        {
+            // A label read here earlier: the span links to it.
+            operation.JoinedTraces = [labelTrace];
+        }
+
+        return outcome;
     }
 
     private JoinOutcome ApplySharedLabel(SharedJoinOperation operation)
@@ -218,8 +226,21 @@ internal sealed partial class PredictionLabelJoiner
             return JoinOutcome.Duplicate;
         }
 
-        var value = LabelValue(operation.Label!);
+        var value = LabelValue(operation.Label!) with { Trace = operation.Trace };
         var entry = _requests.GetOrCreate(operation.RequestId);
+        var outcome = ApplySharedLabel(operation, entry, value);
+        if (outcome == JoinOutcome.Joined && operation.Trace is not null)
+        {
+            var held = new List<RecordTrace>();
+            RequestIdJoin.AddPredictionTraces(entry, held);
+            operation.JoinedTraces = held;
+        }
+
+        return outcome;
+    }
+
+    private JoinOutcome ApplySharedLabel(SharedJoinOperation operation, JoinEntry entry, ObservedLabel value)
+    {
         if (operation.Failed)
         {
             return _requests.ApplyLabel(entry, value);

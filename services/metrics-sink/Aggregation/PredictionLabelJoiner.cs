@@ -3,6 +3,7 @@ using Mesh.Contracts.V1;
 using Mesh.MetricsSink.Options;
 using Mesh.MetricsSink.Outcomes;
 using Mesh.MetricsSink.Summary;
+using Mesh.MetricsSink.Telemetry;
 using Mesh.MetricsSink.Verdicts;
 
 namespace Mesh.MetricsSink.Aggregation;
@@ -73,7 +74,9 @@ internal sealed partial class PredictionLabelJoiner
     }
 
     /// <param name="origin">Where the record was read (topic and partition); see <see cref="SharedJoinOperation.Origin"/>.</param>
-    public JoinOutcome AddPrediction(Prediction prediction, string origin = "")
+    /// <param name="trace">The record's trace, kept while the prediction waits.</param>
+    /// <param name="joined">Given the trace of the label it joined, when it joins one here and now.</param>
+    public JoinOutcome AddPrediction(Prediction prediction, string origin = "", RecordTrace? trace = null, List<RecordTrace>? joined = null)
     {
         lock (_gate)
         {
@@ -85,19 +88,24 @@ internal sealed partial class PredictionLabelJoiner
 
             if (_shared?.TryShare() == true)
             {
-                _shared.Enqueue(new SharedJoinOperation(SharedJoinKind.Prediction, prediction.RequestId) { Prediction = prediction, Origin = origin });
+                _shared.Enqueue(new SharedJoinOperation(SharedJoinKind.Prediction, prediction.RequestId) { Prediction = prediction, Origin = origin, Trace = trace });
                 return JoinOutcome.Deferred;
             }
 
             var entry = _requests.GetOrCreate(prediction.RequestId);
-            var outcome = _requests.AddPrediction(prediction, entry, null);
+            var outcome = _requests.AddPrediction(prediction, entry, null, trace: trace);
             DropJournal();
             if (outcome == JoinOutcome.Pending && _entities is not null && entry.Predictions.Count == 1 && _entities.AddPrediction(prediction) is { } waiting)
             {
                 // The label was counted when it arrived; it now stops waiting and joins.
                 _counts.Labels--;
                 _counts.PendingLabels--;
-                return _requests.ApplyLabel(entry, waiting);
+                outcome = _requests.ApplyLabel(entry, waiting);
+            }
+
+            if (outcome == JoinOutcome.Joined && entry.Label?.Trace is { } label)
+            {
+                joined?.Add(label);
             }
 
             return outcome;
@@ -114,14 +122,22 @@ internal sealed partial class PredictionLabelJoiner
     }
 
     /// <param name="origin">Where the record was read (topic and partition); see <see cref="SharedJoinOperation.Origin"/>.</param>
-    public JoinOutcome AddLabel(Label label, string origin = "")
+    /// <param name="trace">The record's trace, kept while the label waits.</param>
+    /// <param name="joined">Given the traces of the predictions it joined, when it joins here and now.</param>
+    public JoinOutcome AddLabel(Label label, string origin = "", RecordTrace? trace = null, List<RecordTrace>? joined = null)
     {
         lock (_gate)
         {
-            var value = LabelValue(label);
+            var value = LabelValue(label) with { Trace = trace };
             if (_entities is not null && label.EntityId.Length > 0)
             {
-                return _entities.AddLabel(label, value);
+                var byEntity = _entities.AddLabel(label, value, out var entityEntry);
+                if (byEntity == JoinOutcome.Joined && entityEntry is not null)
+                {
+                    RequestIdJoin.AddPredictionTraces(entityEntry, joined);
+                }
+
+                return byEntity;
             }
 
             if (string.IsNullOrEmpty(label.RequestId))
@@ -138,12 +154,18 @@ internal sealed partial class PredictionLabelJoiner
 
             if (_shared?.TryShare() == true)
             {
-                _shared.Enqueue(new SharedJoinOperation(SharedJoinKind.Label, label.RequestId) { Label = label, Origin = origin });
+                _shared.Enqueue(new SharedJoinOperation(SharedJoinKind.Label, label.RequestId) { Label = label, Origin = origin, Trace = trace });
                 return JoinOutcome.Deferred;
             }
 
-            var applied = _requests.ApplyLabel(_requests.GetOrCreate(label.RequestId), value);
+            var entry = _requests.GetOrCreate(label.RequestId);
+            var applied = _requests.ApplyLabel(entry, value);
             DropJournal();
+            if (applied == JoinOutcome.Joined)
+            {
+                RequestIdJoin.AddPredictionTraces(entry, joined);
+            }
+
             return applied;
         }
     }

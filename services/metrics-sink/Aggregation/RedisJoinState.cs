@@ -223,13 +223,13 @@ internal sealed partial class RedisJoinState : BackgroundService
                 continue;
             }
 
-            if (operation.Label is { } label)
+            if (operation.Label is not null)
             {
-                _tracer.JoinedInRedis(label, operation.PartnerPredictions.Select(p => Partner(p.Bytes)).OfType<Prediction>());
+                _tracer.LabelJoinedInRedis(operation.Trace, operation.JoinedTraces, operation.PartnerPredictions.Select(p => Partner(p.Bytes)).OfType<Prediction>());
             }
             else if (operation.Prediction is { } prediction)
             {
-                _tracer.JoinedInRedis(prediction);
+                _tracer.PredictionJoinedInRedis(prediction, operation.Trace, operation.JoinedTraces);
             }
         }
     }

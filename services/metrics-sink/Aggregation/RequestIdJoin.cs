@@ -1,4 +1,5 @@
 using Mesh.Contracts.V1;
+using Mesh.MetricsSink.Telemetry;
 
 namespace Mesh.MetricsSink.Aggregation;
 
@@ -47,7 +48,7 @@ internal sealed class RequestIdJoin(TimeProvider time, long windowTicks, int max
     /// A new prediction for this process; <paramref name="remoteLabel"/> is a label another instance stored in Redis for
     /// its request. <paramref name="joinedAlready"/>: the label here joined it from Redis, so it is only counted.
     /// </summary>
-    public JoinOutcome AddPrediction(Prediction prediction, JoinEntry entry, ObservedLabel? remoteLabel, bool joinedAlready = false)
+    public JoinOutcome AddPrediction(Prediction prediction, JoinEntry entry, ObservedLabel? remoteLabel, bool joinedAlready = false, RecordTrace? trace = null)
     {
         var arm = book.Answering(prediction, out var owedBy);
         counts.Predictions++;
@@ -66,7 +67,7 @@ internal sealed class RequestIdJoin(TimeProvider time, long windowTicks, int max
         }
 
         arm.RecordPrediction(owedBy is null && prediction.Fallback, prediction.Latency?.EndToEndMs ?? 0);
-        var pending = new PendingPrediction(arm, prediction.Arm, prediction.Output?.Label ?? "", prediction.Output);
+        var pending = new PendingPrediction(arm, prediction.Arm, prediction.Output?.Label ?? "", prediction.Output) { Trace = trace };
         CompareWithOtherPath(entry, pending);
         if (joinedAlready)
         {
@@ -187,6 +188,23 @@ internal sealed class RequestIdJoin(TimeProvider time, long windowTicks, int max
         counts.UnmatchedLabels += labels;
         counts.UnjoinedPredictions += predictions;
         return new ExpiryResult(entries, labels, predictions);
+    }
+
+    /// <summary>The traces of the predictions of the request a label here joins (held here, not joined through Redis).</summary>
+    public static void AddPredictionTraces(JoinEntry entry, List<RecordTrace>? traces)
+    {
+        if (traces is null)
+        {
+            return;
+        }
+
+        foreach (var prediction in entry.Predictions)
+        {
+            if (!prediction.RemotelyJoined && prediction.Trace is { } trace)
+            {
+                traces.Add(trace);
+            }
+        }
     }
 
     // Shadow agreement: a shadow and the primary answer of the same request, compared as soon as both are here.

@@ -1,4 +1,5 @@
 using Mesh.Contracts.V1;
+using Mesh.MetricsSink.Telemetry;
 
 namespace Mesh.MetricsSink.Aggregation;
 
@@ -21,6 +22,12 @@ internal sealed class SharedJoinOperation(SharedJoinKind kind, string requestId)
 
     /// <summary>Where the record was read (topic and partition), so that its restarted reader can be told apart from another instance; empty when unknown.</summary>
     public string Origin { get; init; } = "";
+
+    /// <summary>The record's trace, kept by the join once Redis answers; null when untraced.</summary>
+    public RecordTrace? Trace { get; init; }
+
+    /// <summary>For a record Redis joined: the traces of the partners this instance held (read here).</summary>
+    public IReadOnlyList<RecordTrace> JoinedTraces { get; set; } = [];
 
     /// <summary>For <see cref="SharedJoinKind.ExpirePredictions"/>: the hash fields of the expired predictions.</summary>
     public IReadOnlyList<string> Fields { get; init; } = [];

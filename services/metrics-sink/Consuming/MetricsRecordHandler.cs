@@ -37,10 +37,12 @@ internal sealed class MetricsRecordHandler(PredictionLabelJoiner joiner, string 
             if (record.Topic == labelsTopic)
             {
                 var label = _reader.Decode<Label>(record.Topic, value);
-                var labelOutcome = joiner.AddLabel(label, origin);
-                if (tracer is not null)
+                var labelTrace = tracer is null ? null : JoinTracer.Capture(record);
+                var joinedPredictions = labelTrace is null ? null : new List<RecordTrace>();
+                var labelOutcome = joiner.AddLabel(label, origin, labelTrace, joinedPredictions);
+                if (labelTrace is not null)
                 {
-                    Trace(tracer, label, record, labelOutcome);
+                    Trace(tracer!, labelTrace, labelOutcome, joinedPredictions!, labelCompletes: true);
                 }
 
                 return new HandleResult(true, true, labelOutcome, "");
@@ -57,10 +59,12 @@ internal sealed class MetricsRecordHandler(PredictionLabelJoiner joiner, string 
             // Drift needs no label: every Prediction counts, a redelivered one too (one record more in a window's bins).
             drift?.Observe(prediction);
             shedding?.Observe(prediction);
-            var outcome = joiner.AddPrediction(prediction, origin);
-            if (tracer is not null)
+            var trace = tracer is null ? null : JoinTracer.Capture(prediction, record);
+            var joinedLabels = trace is null ? null : new List<RecordTrace>(1);
+            var outcome = joiner.AddPrediction(prediction, origin, trace, joinedLabels);
+            if (trace is not null)
             {
-                Trace(tracer, prediction, record, outcome);
+                Trace(tracer!, trace, outcome, joinedLabels!, labelCompletes: false);
             }
 
             return new HandleResult(true, false, outcome, "");
@@ -76,27 +80,24 @@ internal sealed class MetricsRecordHandler(PredictionLabelJoiner joiner, string 
         }
     }
 
-    private static void Trace(JoinTracer tracer, Label label, ConsumeResult<byte[], byte[]> record, JoinOutcome outcome)
+    // A record that completed a join gets its span now, linked to the partners the join handed back; one that waits
+    // (here or for Redis) keeps its trace in the join, for the span of the join its partner completes.
+    private static void Trace(JoinTracer tracer, RecordTrace trace, JoinOutcome outcome, List<RecordTrace> partners, bool labelCompletes)
     {
         if (outcome == JoinOutcome.Joined)
         {
-            tracer.Joined(label, record);
+            if (labelCompletes)
+            {
+                tracer.LabelJoined(trace, partners);
+            }
+            else
+            {
+                tracer.PredictionJoined(trace, partners);
+            }
         }
         else if (outcome is JoinOutcome.Pending or JoinOutcome.Deferred)
         {
-            tracer.Remember(label, record);
-        }
-    }
-
-    private static void Trace(JoinTracer tracer, Prediction prediction, ConsumeResult<byte[], byte[]> record, JoinOutcome outcome)
-    {
-        if (outcome == JoinOutcome.Joined)
-        {
-            tracer.Joined(prediction, record);
-        }
-        else if (outcome is JoinOutcome.Pending or JoinOutcome.Deferred)
-        {
-            tracer.Remember(prediction, record);
+            tracer.Waiting(trace);
         }
     }
 

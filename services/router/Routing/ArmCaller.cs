@@ -3,6 +3,7 @@ using System.Runtime.InteropServices;
 using Google.Protobuf;
 using Grpc.Core;
 using Inference;
+using Mesh.Kafka;
 using Mesh.Router.Batching;
 using Mesh.Router.Experiments;
 using Mesh.Router.Inference;
@@ -17,6 +18,10 @@ internal sealed partial class ArmCaller(IOptions<RouterOptions> options, RouterT
 {
     private readonly TimeSpan _hostBusyMaxWait = TimeSpan.FromMilliseconds(options.Value.Backpressure.HostBusyMaxWaitMs);
     private readonly TimeSpan _hostUnavailableMaxWait = TimeSpan.FromMilliseconds(options.Value.Backpressure.HostUnavailableMaxWaitMs);
+
+    // A batch's retries against a host that cannot take it now: 5 ms doubling to 1 s, within the wait's bound.
+    private static readonly TimeSpan s_firstRetryWait = TimeSpan.FromMilliseconds(5);
+    private static readonly TimeSpan s_longestRetryWait = TimeSpan.FromSeconds(1);
 
     /// <summary>
     /// Calls <paramref name="target"/> for the batch, up to <paramref name="attempts"/> times; <paramref name="buffer"/>
@@ -84,8 +89,8 @@ internal sealed partial class ArmCaller(IOptions<RouterOptions> options, RouterT
         var identity = target.Identity;
         var request = CreateRequest(target, batch, buffer, byteCount);
         var failure = "";
-        var busy = new Backoff();
-        var unavailable = new Backoff();
+        var busy = new Backoff(s_firstRetryWait, s_longestRetryWait, _hostBusyMaxWait);
+        var unavailable = new Backoff(s_firstRetryWait, s_longestRetryWait, _hostUnavailableMaxWait);
         var acquired = false;
         for (var attempt = 1; attempt <= attempts;)
         {
@@ -94,7 +99,7 @@ internal sealed partial class ArmCaller(IOptions<RouterOptions> options, RouterT
                 var open = $"the circuit for model '{identity.Model}' at {identity.Endpoint} is open after repeated failures";
                 // Held only while the circuit is open because the host could not be reached: a host that answers
                 // with errors (a model that failed to load) is rejected at once, as it would be with a fallback.
-                if (!holdWhileUnavailable || !target.HostUnreachable || unavailable.Exceeded(_hostUnavailableMaxWait))
+                if (!holdWhileUnavailable || !target.HostUnreachable || unavailable.Exceeded())
                 {
                     telemetry.CircuitRejections.Add(batch.Count, target.Tags);
                     return new ArmCallResult(null, 0, failure.Length > 0 ? $"{open}; {failure}" : open);
@@ -116,7 +121,7 @@ internal sealed partial class ArmCaller(IOptions<RouterOptions> options, RouterT
                 // waits, so the arm's slots fill up and the consume thread pauses; no fallback, no dead letter, and
                 // the circuit stays as it is.
                 telemetry.HostBusy.Add(1, target.Tags);
-                if (busy.Exceeded(_hostBusyMaxWait))
+                if (busy.Exceeded())
                 {
                     target.Breaker.OnAbandoned();
                     return new ArmCallResult(null, 0,
@@ -137,7 +142,7 @@ internal sealed partial class ArmCaller(IOptions<RouterOptions> options, RouterT
                 acquired = false;
                 telemetry.HostUnavailableWaits.Add(1, target.Tags);
                 failure = $"ModelInfer on {identity.Endpoint} stayed UNAVAILABLE for longer than Router:Backpressure:HostUnavailableMaxWaitMs ({_hostUnavailableMaxWait.TotalMilliseconds} ms): {e.Status.Detail}";
-                if (unavailable.Exceeded(_hostUnavailableMaxWait))
+                if (unavailable.Exceeded())
                 {
                     return new ArmCallResult(null, 0, failure);
                 }

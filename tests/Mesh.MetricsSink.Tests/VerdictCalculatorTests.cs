@@ -1,7 +1,7 @@
 using Mesh.MetricsSink.Summary;
 using Mesh.MetricsSink.Verdicts;
 
-namespace Mesh.Page.Tests;
+namespace Mesh.MetricsSink.Tests;
 
 public sealed class VerdictCalculatorTests
 {
