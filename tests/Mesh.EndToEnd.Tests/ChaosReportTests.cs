@@ -60,5 +60,32 @@ public sealed class ChaosReportTests
         Assert.Matches(@"\| longest gap: kills while it lasted\s+\|\s+none \|", output.ToString());
     }
 
+    [Fact]
+    public void Print_GapsAfterKillsOfEachService_NamesTheLongestPerServiceAndNoneWhereNoGapFollowed()
+    {
+        var kills = new List<ChaosKill> { new(At(19.9), "router-a"), new(At(40), "metrics-sink"), new(At(52), "model-host"), new(At(59.9), "model-host") };
+        var gaps = new List<PredictionGap>
+        {
+            new(At(20), TimeSpan.FromSeconds(3)),
+            new(At(52.1), TimeSpan.FromSeconds(2.1)),
+            new(At(60), TimeSpan.FromSeconds(1)),
+        };
+        var report = new ChaosReport(
+            10,
+            new TopicAuditResult(10, 10, 10, 0, 0, 0, gaps[0], gaps),
+            summary: null,
+            new Dictionary<string, int>(),
+            new ChaosTimeline(s_start, kills),
+            TimeSpan.FromSeconds(80));
+        using var output = new StringWriter();
+
+        report.Print(output);
+
+        var text = output.ToString();
+        Assert.Matches(@"\| longest gap after a model-host kill\s+\|\s+2\.1 s \(kill at 52\.0 s\) \|", text);
+        Assert.Matches(@"\| longest gap after a router-a kill\s+\|\s+3\.0 s \(kill at 19\.9 s\) \|", text);
+        Assert.Matches(@"\| longest gap after a metrics-sink kill\s+\|\s+none over 0\.5 s \|", text);
+    }
+
     private static DateTime At(double seconds) => s_start.AddSeconds(seconds);
 }

@@ -61,41 +61,6 @@ public sealed class HostUnreachableTests(KafkaTestCluster cluster) : IClassFixtu
     }
 
     [Fact]
-    public async Task ModelInfer_OnlyHostBackWhileItsCircuitIsStillOpen_PredictedWithoutWaitingOutTheBreak()
-    {
-        var host = await FakeModelHost.StartAsync();
-        var port = host.Port;
-        try
-        {
-            // An hour's break: a held batch that waited for the circuit instead of trying the host would be
-            // dead-lettered at Router:Backpressure:HostUnavailableMaxWaitMs (60 s) with the host long back.
-            await using var router = await RouterTestHost.StartAsync(cluster, string.Format(null, Spec, host.Endpoint, FakeModelHost.ConstantModel), new Dictionary<string, string?>
-            {
-                ["Router:CircuitBreaker:FailureThreshold"] = "1",
-                ["Router:CircuitBreaker:BreakMs"] = "3600000",
-            });
-            router.Produce(RouterTestHost.Records("before", 10, entities: 10));
-            Assert.Equal(10, router.ReadPredictions(10, s_patience).Count);
-
-            await host.DisposeAsync();
-            router.Produce(RouterTestHost.Records("during", 20, entities: 20));
-            using var http = router.CreateHttpClient();
-            // One refused call: with a threshold of one, the circuit is open from then on.
-            await WaitForUnavailableWaitsAsync(http, atLeast: 1);
-            host = await FakeModelHost.StartAsync(port);
-            var predictions = router.ReadPredictions(30, s_patience);
-
-            Assert.Equal(30, predictions.Count);
-            Assert.Equal(20, predictions.Count(p => p.RequestId.StartsWith("during-", StringComparison.Ordinal)));
-            Assert.Empty(router.ReadDeadLetters(1, TimeSpan.FromSeconds(1)));
-        }
-        finally
-        {
-            await host.DisposeAsync();
-        }
-    }
-
-    [Fact]
     public async Task ModelInfer_OnlyHostGoneLongerThanTheWait_DeadLetteredNamingTheSetting()
     {
         var host = await FakeModelHost.StartAsync();

@@ -101,11 +101,7 @@ internal sealed class CircuitBreakerOptions
     [Range(1, 10_000, ErrorMessage = "Router:CircuitBreaker:FailureThreshold must be between 1 and 10000.")]
     public int FailureThreshold { get; set; } = 3;
 
-    /// <summary>
-    /// How long an open circuit refuses calls before one probe is let through. A batch held for an arm without a
-    /// fallback whose host cannot be reached does not wait for it: nothing else could answer, so it tries again after
-    /// its own backoff (at most 1 s).
-    /// </summary>
+    /// <summary>How long an open circuit refuses calls before one probe is let through.</summary>
     [Range(1, 3_600_000, ErrorMessage = "Router:CircuitBreaker:BreakMs must be between 1 and 3600000.")]
     public int BreakMs { get; set; } = 5000;
 }

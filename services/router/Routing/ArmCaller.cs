@@ -100,9 +100,8 @@ internal sealed partial class ArmCaller(IOptions<RouterOptions> options, RouterT
                     return new ArmCallResult(null, 0, failure.Length > 0 ? $"{open}; {failure}" : open);
                 }
 
-                // Nothing else can answer for this arm, so waiting out the circuit's break (Router:CircuitBreaker:BreakMs)
-                // would only leave a host that is back unused that long: the call goes out now, paced by the backoff each
-                // refused call waits (at most 1 s), and its outcome closes or reopens the circuit as a probe's would.
+                await unavailable.WaitAsync().ConfigureAwait(false);
+                continue;
             }
 
             var started = Stopwatch.GetTimestamp();

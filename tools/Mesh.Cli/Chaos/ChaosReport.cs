@@ -32,6 +32,7 @@ internal sealed class ChaosReport(int records, TopicAuditResult audit, DemoSumma
         rows.Add(("duplicates on the predictions topic", Number(audit.Duplicates)));
         rows.Add(("longest time without predictions", $"{audit.LongestGap.Length.TotalSeconds.ToString("F1", CultureInfo.InvariantCulture)} s"));
         rows.AddRange(timeline.Describe(audit.LongestGap));
+        rows.AddRange(timeline.ByVictim(audit.Gaps));
         rows.Add(("sink: predictions counted", summary is null ? "no summary" : Number(summary.Predictions)));
         rows.Add(("sink: pairs joined", summary is null ? "no summary" : Number(summary.Joined)));
         rows.Add(("sink: per-arm predictions (sum)", Number(_armPredictions)));

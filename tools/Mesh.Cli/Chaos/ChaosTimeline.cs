@@ -42,5 +42,21 @@ internal sealed class ChaosTimeline(DateTime startedAt, IReadOnlyList<ChaosKill>
         yield return ("longest gap: kills while it lasted", during.Count == 0 ? "none" : string.Join(", ", during.Select(k => $"{k.Service} at {At(k.At)}")));
     }
 
+    /// <summary>
+    /// Per killed service, the longest of <paramref name="gaps"/> that began after one of its kills (before the next
+    /// kill): what killing that service cost, e.g. a model host's restart and the routers finding it again.
+    /// </summary>
+    public IEnumerable<(string What, string Value)> ByVictim(IReadOnlyList<PredictionGap> gaps)
+    {
+        var opened = gaps.Select(g => (Gap: g, Kill: Before(g))).Where(o => o.Kill is not null).ToList();
+        foreach (var service in kills.Select(k => k.Service).Distinct().Order(StringComparer.Ordinal))
+        {
+            var after = opened.Where(o => o.Kill!.Service == service).ToList();
+            yield return ($"longest gap after a {service} kill", after.Count > 0 && after.MaxBy(o => o.Gap.Length) is var (gap, kill)
+                ? $"{Seconds(gap.Length)} s (kill at {At(kill!.At)})"
+                : $"none over {Seconds(TopicAudit.ShortestGap)} s");
+        }
+    }
+
     private static string Seconds(TimeSpan span) => span.TotalSeconds.ToString("F1", CultureInfo.InvariantCulture);
 }

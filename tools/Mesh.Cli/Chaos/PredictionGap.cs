@@ -11,19 +11,23 @@ internal sealed record PredictionGap(DateTime Start, TimeSpan Length)
     public DateTime End => Start + Length;
 
     /// <summary>The longest gap between two consecutive <paramref name="times"/> (sorted in place).</summary>
-    public static PredictionGap Longest(List<DateTime> times)
+    public static PredictionGap Longest(List<DateTime> times) =>
+        Longer(times, TimeSpan.Zero).MaxBy(g => g.Length) ?? None;
+
+    /// <summary>Every gap between two consecutive <paramref name="times"/> (sorted in place) longer than <paramref name="than"/>, in order.</summary>
+    public static List<PredictionGap> Longer(List<DateTime> times, TimeSpan than)
     {
         times.Sort();
-        var longest = None;
+        var gaps = new List<PredictionGap>();
         for (var n = 1; n < times.Count; n++)
         {
             var gap = times[n] - times[n - 1];
-            if (gap > longest.Length)
+            if (gap > than)
             {
-                longest = new PredictionGap(times[n - 1], gap);
+                gaps.Add(new PredictionGap(times[n - 1], gap));
             }
         }
 
-        return longest;
+        return gaps;
     }
 }
