@@ -90,9 +90,11 @@ public sealed class ScaleOutTests(KafkaTestCluster kafka, ITestOutputHelper outp
             var duplicates = tail.Duplicates();
             output.WriteLine($"{tail.Records} prediction records for {tail.Distinct} request ids: {duplicates.Count} duplicated (bound {DuplicateBound})");
             // Every duplicate is explained: a record of a partition the killed router owned (replayed from its last
-            // commit), or of one whose commit the group refused while a rebalance was in progress (the embedded broker
-            // was seen refusing the commit a router makes as its partition is revoked, during the cooperative
-            // rebalance of a scale-in; the next owner then starts from the commit before). Both are at-least-once.
+            // commit), or of one whose commit the group refused while a rebalance was in progress. The embedded broker
+            // refuses every commit from the first join of a rebalance until the group is stable again, the one a
+            // router makes as its partition is revoked included when another member rejoined first; a real
+            // coordinator stores it (README, "What the embedded broker cannot show"; EmbeddedBrokerGroupTests). The
+            // next owner then starts from the commit before. Both are at-least-once.
             var refused = GroupAssignment.RefusedCommits(mesh.Processes, topics.Features);
             output.WriteLine($"partitions whose commit the group refused during a rebalance: {string.Join(",", refused)}");
             Assert.All(duplicates, d => Assert.True(ownedAtKill.Contains(sent[d.Key]) || refused.Contains(sent[d.Key]),

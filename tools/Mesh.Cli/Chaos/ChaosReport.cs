@@ -7,7 +7,7 @@ namespace Mesh.Cli.Chaos;
 /// The outcome of a chaos run: kills per service, what the independent reader found on the topics, and what the
 /// sink's Redis-backed totals say. It passes only when no record was lost and every pair was counted exactly once.
 /// </summary>
-internal sealed class ChaosReport(int records, TopicAuditResult audit, DemoSummary? summary, IReadOnlyDictionary<string, int> kills, TimeSpan elapsed)
+internal sealed class ChaosReport(int records, TopicAuditResult audit, DemoSummary? summary, IReadOnlyDictionary<string, int> kills, ChaosTimeline timeline, TimeSpan elapsed)
 {
     private readonly long _armPredictions = PrimaryArms(summary).Sum(a => a.Predictions);
     private readonly long _armJoined = PrimaryArms(summary).Sum(a => a.Joined);
@@ -30,7 +30,9 @@ internal sealed class ChaosReport(int records, TopicAuditResult audit, DemoSumma
         rows.Add(("predictions of unknown request ids", Number(audit.Unknown)));
         rows.Add(("prediction records", Number(audit.PredictionRecords)));
         rows.Add(("duplicates on the predictions topic", Number(audit.Duplicates)));
-        rows.Add(("longest time without predictions", $"{audit.LongestGap.TotalSeconds.ToString("F1", CultureInfo.InvariantCulture)} s"));
+        rows.Add(("longest time without predictions", $"{audit.LongestGap.Length.TotalSeconds.ToString("F1", CultureInfo.InvariantCulture)} s"));
+        rows.AddRange(timeline.Describe(audit.LongestGap));
+        rows.AddRange(timeline.ByVictim(audit.Gaps));
         rows.Add(("sink: predictions counted", summary is null ? "no summary" : Number(summary.Predictions)));
         rows.Add(("sink: pairs joined", summary is null ? "no summary" : Number(summary.Joined)));
         rows.Add(("sink: per-arm predictions (sum)", Number(_armPredictions)));

@@ -31,6 +31,7 @@ internal static class ChaosRun
         }
 
         var clock = Stopwatch.StartNew();
+        var startedAt = DateTime.UtcNow;
         using var bound = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         bound.CancelAfter(settings.Duration);
         Directory.CreateDirectory(settings.StateDir);
@@ -68,7 +69,7 @@ internal static class ChaosRun
 
             Console.WriteLine($"{clock.Elapsed.TotalSeconds,5:F0}s  all services healthy; streaming.");
             var producer = await stack.StartProducerAsync().ConfigureAwait(false);
-            var kills = new List<(TimeSpan At, string Service)>();
+            var kills = new List<ChaosKill>();
             var random = new Random(settings.Seed);
             var victims = stack.Services.Where(s => settings.Victims.Contains(s.Name)).ToList();
             try
@@ -84,7 +85,7 @@ internal static class ChaosRun
 
                     var victim = victims[random.Next(victims.Count)];
                     victim.Kill();
-                    kills.Add((clock.Elapsed, victim.Name));
+                    kills.Add(new ChaosKill(DateTime.UtcNow, victim.Name));
                     Console.WriteLine($"{clock.Elapsed.TotalSeconds,5:F0}s  SIGKILL {victim.Name}; starting it again.");
                     // A moment for the port to be released, as a pod restart also takes.
                     await Task.Delay(500, bound.Token).ConfigureAwait(false);
@@ -100,7 +101,7 @@ internal static class ChaosRun
             }
 
             var (audit, summary) = await SettleAsync(stack, http, broker.BootstrapServers, topics, settings.Records, bound.Token).ConfigureAwait(false);
-            var report = new ChaosReport(settings.Records, audit, summary, stack.Services.ToDictionary(v => v.Name, v => v.Kills), clock.Elapsed);
+            var report = new ChaosReport(settings.Records, audit, summary, stack.Services.ToDictionary(v => v.Name, v => v.Kills), new ChaosTimeline(startedAt, kills), clock.Elapsed);
             report.Print(Console.Out);
             return report.Passed ? 0 : 1;
         }

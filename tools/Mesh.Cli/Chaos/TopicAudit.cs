@@ -10,10 +10,13 @@ namespace Mesh.Cli.Chaos;
 /// <see cref="DeadLettered"/> are records never predicted that the router dead-lettered (replayable, but no prediction);
 /// <see cref="Lost"/> are records with neither a prediction nor a dead letter.
 /// </remarks>
-internal sealed record TopicAuditResult(int Sent, int Predicted, int PredictionRecords, int DeadLettered, int Lost, int Unknown, TimeSpan LongestGap)
+internal sealed record TopicAuditResult(int Sent, int Predicted, int PredictionRecords, int DeadLettered, int Lost, int Unknown, PredictionGap LongestGap, IReadOnlyList<PredictionGap>? Gaps = null)
 {
     /// <summary>Prediction records beyond the first per request id: what at-least-once delivery re-sent.</summary>
     public int Duplicates => PredictionRecords - Predicted;
+
+    /// <summary>Every gap between predictions longer than <see cref="TopicAudit.ShortestGap"/>, in order.</summary>
+    public IReadOnlyList<PredictionGap> Gaps { get; } = Gaps ?? [];
 }
 
 /// <summary>
@@ -22,6 +25,9 @@ internal sealed record TopicAuditResult(int Sent, int Predicted, int PredictionR
 /// </summary>
 internal static class TopicAudit
 {
+    /// <summary>Gaps shorter than this are the stream's own pace (500 records/s leave 2 ms), not a fault's.</summary>
+    public static readonly TimeSpan ShortestGap = TimeSpan.FromMilliseconds(500);
+
     public static TopicAuditResult Read(string bootstrapServers, MeshTopics topics, int partitions)
     {
         var sent = new HashSet<string>(StringComparer.Ordinal);
@@ -63,21 +69,8 @@ internal static class TopicAudit
             unpredicted.Count(deadLettered.Contains),
             unpredicted.Count(id => !deadLettered.Contains(id)),
             predicted.Count(id => !sent.Contains(id)),
-            LongestGap(times));
-    }
-
-    // The longest stretch between two consecutive predictions (by the time the router produced them).
-    private static TimeSpan LongestGap(List<DateTime> times)
-    {
-        times.Sort();
-        var longest = TimeSpan.Zero;
-        for (var n = 1; n < times.Count; n++)
-        {
-            var gap = times[n] - times[n - 1];
-            longest = gap > longest ? gap : longest;
-        }
-
-        return longest;
+            PredictionGap.Longest(times),
+            PredictionGap.Longer(times, ShortestGap));
     }
 
     private static List<ConsumeResult<byte[], byte[]>> ReadAll(string bootstrapServers, string topic, int partitions)
