@@ -91,7 +91,7 @@ internal static class BenchCommand
                 for (var i = 0; i < scenarios.Count; i++)
                 {
                     cancellationToken.ThrowIfCancellationRequested();
-                    var (name, records, runs, rss, _) = scenarios[i];
+                    var (name, records, runs, rss, _, _) = scenarios[i];
                     await using var scenario = Create(name, registry);
                     scenarios[i] = scenarios[i] with { Description = scenario.Description, WireFormat = scenario.WireFormat.Name };
                     Console.WriteLine($"\n== run {run} of {settings.Runs}: {scenario.Name} ({scenario.Description})");
