@@ -81,7 +81,7 @@ internal sealed class InferenceService(InferenceCore core) : GRPCInferenceServic
         }
         catch (InferenceException e)
         {
-            throw new RpcException(new Status(e.Code, e.Message));
+            throw e.ToRpcException();
         }
 
         var response = new ModelInferResponse { ModelName = result.ModelName, ModelVersion = result.ModelVersion, Id = result.Id };
@@ -111,7 +111,7 @@ internal sealed class InferenceService(InferenceCore core) : GRPCInferenceServic
         }
         catch (InferenceException e)
         {
-            throw new RpcException(new Status(e.Code, e.Message));
+            throw e.ToRpcException();
         }
     }
 

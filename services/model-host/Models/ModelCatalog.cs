@@ -28,6 +28,9 @@ internal sealed partial class ModelCatalog(ModelHostTelemetry telemetry, IOption
     /// </summary>
     public bool IsReady => _loadingComplete && _slots.Values.Any(s => s.Model is not null);
 
+    /// <summary>False until every model of the repository was tried once at start: a model not found before then may still be on its way.</summary>
+    public bool LoadingComplete => _loadingComplete;
+
     public IEnumerable<ModelSlot> Slots => _slots.Values;
 
     /// <summary>

@@ -21,6 +21,10 @@ internal sealed partial class InferenceCore(
 {
     private const string UnresolvedModelTag = "(unresolved)";
 
+    // How soon a caller turned away during the first load is told to try again: loading the demo's models takes
+    // about a second, a large one longer, and a caller that waits with backoff of its own loses little by asking often.
+    private static readonly TimeSpan s_loadingPushback = TimeSpan.FromMilliseconds(250);
+
     public ModelCatalog Catalog => catalog;
 
     public ModelSlot FindSlot(string name, string version)
@@ -28,6 +32,14 @@ internal sealed partial class InferenceCore(
         if (catalog.TryFind(name, version, out var slot) && slot is not null)
         {
             return slot;
+        }
+
+        if (!catalog.LoadingComplete)
+        {
+            // The host listens before its models are loaded (so /health can say it is loading). A model missing now may
+            // be one still loading: NOT_FOUND would tell a router its arm is misconfigured (its circuit opens and
+            // records are dead-lettered); UNAVAILABLE tells it to hold the batch and try again.
+            throw new InferenceException(StatusCode.Unavailable, $"model '{name}' version '{version}' is not loaded yet: the model host is still loading its repository", s_loadingPushback);
         }
 
         var versions = catalog.VersionsOf(name);
