@@ -42,6 +42,14 @@ internal sealed class FakeModelHost : IAsyncDisposable
 
     public const int BusyRefusals = 3;
 
+    /// <summary>
+    /// A model still loading for its first <see cref="LoadingRefusals"/> calls: it answers UNAVAILABLE with gRPC's
+    /// <c>grpc-retry-pushback-ms</c> trailer, as the real model host does before its repository is loaded.
+    /// </summary>
+    public const string LoadingModel = "loading";
+
+    public const int LoadingRefusals = 4;
+
     /// <summary>A model that takes <see cref="SlowCallMs"/> per call: a host the router cannot keep up with.</summary>
     public const string SlowModel = "slow";
 
@@ -68,6 +76,9 @@ internal sealed class FakeModelHost : IAsyncDisposable
 
     /// <summary>ModelInfer calls answered or refused, over all models.</summary>
     public int Calls => _state.Calls;
+
+    /// <summary>UNAVAILABLE answers with a pushback the loading model gave so far.</summary>
+    public int LoadingRefusalsGiven => _state.LoadingAnswers;
 
     /// <summary>RESOURCE_EXHAUSTED answers the busy model gave so far.</summary>
     public int BusyRefusalsGiven => _state.Refusals;
@@ -127,6 +138,13 @@ internal sealed class FakeModelHost : IAsyncDisposable
         public bool Refuse() => Interlocked.Increment(ref _refusals) <= BusyRefusals;
 
         public int Refusals => Math.Min(Volatile.Read(ref _refusals), BusyRefusals);
+
+        private int _loading;
+
+        /// <summary>True for the first <see cref="LoadingRefusals"/> calls of the loading model.</summary>
+        public bool StillLoading() => Interlocked.Increment(ref _loading) <= LoadingRefusals;
+
+        public int LoadingAnswers => Math.Min(Volatile.Read(ref _loading), LoadingRefusals);
 
         private volatile Tuple<string, string[]> _swappable = Tuple.Create("1", new[] { "f0", "f1", "f2", "f3" });
 
@@ -189,6 +207,12 @@ internal sealed class FakeModelHost : IAsyncDisposable
             if (request.ModelName == SlowModel)
             {
                 await Task.Delay(SlowCallMs, context.CancellationToken);
+            }
+
+            if (request.ModelName == LoadingModel && state.StillLoading())
+            {
+                throw new RpcException(new Status(StatusCode.Unavailable, "model 'loading' version '1' is not loaded yet: the model host is still loading its repository"),
+                    new Metadata { { "grpc-retry-pushback-ms", "50" } });
             }
 
             if (request.ModelName == BusyModel && state.Refuse())

@@ -45,4 +45,35 @@ public sealed class HostBackpressureTests(KafkaTestCluster cluster) : IClassFixt
         Assert.Equal(FakeModelHost.BusyRefusals, modelHost.BusyRefusalsGiven);
         Assert.Empty(router.ReadDeadLetters(1, TimeSpan.FromSeconds(1)));
     }
+
+    [Fact]
+    public async Task ModelInfer_HostStillLoadingAndAskingToRetry_BatchHeldUntilItServesWithoutDeadLetters()
+    {
+        const int Count = 30;
+        await using var modelHost = await FakeModelHost.StartAsync();
+        await using var router = await RouterTestHost.StartAsync(cluster, $"""
+            experiments:
+              - name: loading-host
+                strategy: ab
+                arms:
+                  - name: only
+                    weight: 1
+                    endpoint: {modelHost.Endpoint}
+                    model: {FakeModelHost.LoadingModel}
+            """,
+            new Dictionary<string, string?>
+            {
+                // No fallback: without the hold, the first UNAVAILABLE answers would dead-letter their batches.
+                ["Router:CircuitBreaker:FailureThreshold"] = "1",
+                ["Router:CircuitBreaker:BreakMs"] = "100",
+            });
+        router.Produce(RouterTestHost.Records("loading", Count, entities: Count));
+
+        var predictions = router.ReadPredictions(Count, s_patience);
+
+        Assert.Equal(Enumerable.Range(0, Count).Select(i => $"loading-{i}").Order(), predictions.Select(p => p.RequestId).Distinct().Order());
+        Assert.All(predictions, p => Assert.Equal((FakeModelHost.LoadingModel, false), (p.ModelName, p.Fallback)));
+        Assert.Equal(FakeModelHost.LoadingRefusals, modelHost.LoadingRefusalsGiven);
+        Assert.Empty(router.ReadDeadLetters(1, TimeSpan.FromSeconds(1)));
+    }
 }

@@ -20,6 +20,7 @@ internal sealed partial class ArmCaller(IOptions<RouterOptions> options, RouterT
     private readonly TimeSpan _hostUnavailableMaxWait = TimeSpan.FromMilliseconds(options.Value.Backpressure.HostUnavailableMaxWaitMs);
 
     // A batch's retries against a host that cannot take it now: 5 ms doubling to 1 s, within the wait's bound.
+    private const string RetryPushbackTrailer = "grpc-retry-pushback-ms";
     private static readonly TimeSpan s_firstRetryWait = TimeSpan.FromMilliseconds(5);
     private static readonly TimeSpan s_longestRetryWait = TimeSpan.FromSeconds(1);
 
@@ -132,7 +133,7 @@ internal sealed partial class ArmCaller(IOptions<RouterOptions> options, RouterT
                 await busy.WaitAsync().ConfigureAwait(false);
                 continue;
             }
-            catch (RpcException e) when (holdWhileUnavailable && IsUnreachable(e))
+            catch (RpcException e) when (holdWhileUnavailable && (IsUnreachable(e) || AsksToRetry(e)))
             {
                 // Nobody else can answer for this arm: wait for the host to come back (a pod restarting, a rollout)
                 // with the batch's slot held, so the consume thread pauses instead of dead-lettering the stream.
@@ -194,6 +195,12 @@ internal sealed partial class ArmCaller(IOptions<RouterOptions> options, RouterT
     /// exception). An UNAVAILABLE the host itself answered (a model that failed to load) is its verdict and fails fast.
     /// </summary>
     private static bool IsUnreachable(RpcException e) => e.StatusCode == StatusCode.Unavailable && e.Status.DebugException is not null;
+
+    /// <summary>
+    /// The host answered UNAVAILABLE and said when to try again (the <c>grpc-retry-pushback-ms</c> trailer of gRPC's retry
+    /// design, A6): a passing state such as a model host still loading its models at start, held like an unreachable one.
+    /// </summary>
+    private static bool AsksToRetry(RpcException e) => e.StatusCode == StatusCode.Unavailable && e.Trailers.Get(RetryPushbackTrailer) is not null;
 
     /// <summary>One FP32 <c>[N, F]</c> input in one contiguous pooled buffer, wrapped without a copy.</summary>
     private static ModelInferRequest CreateRequest(ArmRuntime arm, Batch<ArmRequest> batch, byte[] buffer, int byteCount)
