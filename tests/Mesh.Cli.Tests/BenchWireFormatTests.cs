@@ -55,7 +55,8 @@ public sealed class BenchWireFormatTests(KafkaTestCluster cluster) : IClassFixtu
         var echo = Task.Run(() => Echo(topics, wireFormat, stop.Token));
         try
         {
-            var result = new LoadDriver(cluster.BootstrapServers, topics, wireFormat).Run("run", Records, 0, TimeSpan.FromSeconds(60));
+            using var driver = new LoadDriver(cluster.BootstrapServers, topics, wireFormat);
+            var result = driver.Run("run", Records, 0, TimeSpan.FromSeconds(60));
             return (result, await StopAsync(stop, echo));
         }
         finally
