@@ -17,6 +17,9 @@ internal sealed class FusedPipeline : IDisposable
     private readonly string _bootstrapServers;
     private readonly BenchTopics _topics;
     private readonly InferenceSession _session;
+    // One for every run, disposed with the session: a RunOptions made per call and never kept was finalized while ONNX
+    // Runtime still read it (a run failed with a log level of 1544141664).
+    private readonly RunOptions _runOptions = new();
     private readonly string _inputName;
     private readonly string _scoreName;
     private readonly string[] _classes;
@@ -40,6 +43,7 @@ internal sealed class FusedPipeline : IDisposable
         _stop.Cancel();
         _thread.Join(TimeSpan.FromSeconds(10));
         _session.Dispose();
+        _runOptions.Dispose();
         _stop.Dispose();
     }
 
@@ -89,7 +93,7 @@ internal sealed class FusedPipeline : IDisposable
 
             var started = DateTime.UtcNow;
             using var input = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, features.AsMemory(0, batch.Count * 4), [batch.Count, 4]);
-            using var outputs = _session.Run(new RunOptions(), [_inputName], [input], [_scoreName]);
+            using var outputs = _session.Run(_runOptions, [_inputName], [input], [_scoreName]);
             var scores = outputs[0].GetTensorDataAsSpan<float>();
             var inferenceMs = (DateTime.UtcNow - started).TotalMilliseconds;
             for (var i = 0; i < batch.Count; i++)
