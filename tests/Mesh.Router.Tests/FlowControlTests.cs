@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using Mesh.Testing;
+using Microsoft.Extensions.Time.Testing;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Mesh.Router.Tests;
@@ -82,40 +83,39 @@ public sealed class FlowControlTests(KafkaTestCluster cluster) : IClassFixture<K
     [Theory]
     [InlineData(true)]
     [InlineData(false)]
-    public async Task Router_BatchDeadlineOfTenSeconds_RecordsOnHandAreSentWhenTheArmIsIdleUnlessSwitchedOff(bool closeWhenIdle)
+    public async Task Router_BatchDeadlineThatNeverPasses_RecordsOnHandAreSentWhenTheArmIsIdleUnlessSwitchedOff(bool closeWhenIdle)
     {
         const int Count = 5;
         var experiment = "idle-" + Guid.NewGuid().ToString("N")[..8];
+        // The router's clock stands still: no batch deadline passes unless the test moves it.
+        var time = new FakeTimeProvider();
         await using var modelHost = await FakeModelHost.StartAsync();
-        await using var router = await RouterTestHost.StartAsync(cluster, $"""
-            experiments:
-              - name: {experiment}
-                strategy: ab
-                arms:
-                  - name: only
-                    weight: 1
-                    endpoint: {modelHost.Endpoint}
-                    model: model-only
-            """,
-            new Dictionary<string, string?>
-            {
-                ["Router:Batching:MaxDelayMs"] = "10000",
-                ["Router:Batching:CloseWhenIdle"] = closeWhenIdle ? "true" : "false",
-            });
+        await using var router = await RouterTestHost.StartAsync(cluster, Specs.OneArm(experiment, modelHost.Endpoint, "model-only"),
+            new Dictionary<string, string?> { ["Router:Batching:CloseWhenIdle"] = closeWhenIdle ? "true" : "false" },
+            time: time);
         router.Produce(RouterTestHost.Records("idle", Count, 5));
 
-        if (closeWhenIdle)
+        using var ticking = new CancellationTokenSource();
+        var ticker = Task.CompletedTask;
+        if (!closeWhenIdle)
         {
-            // Five records never fill a batch of 64 and the deadline (the longest the router allows) is ten seconds away:
-            // they are back well before it only if the idle close sent them.
-            var predictions = router.ReadPredictions(Count, TimeSpan.FromSeconds(7));
-            Assert.Equal(Enumerable.Range(0, Count).Select(i => $"idle-{i}").Order(), predictions.Select(p => p.RequestId).Order());
-        }
-        else
-        {
+            // Held for the deadline alone: nothing comes back while the clock stands still, and everything once it moves.
             Assert.Empty(router.ReadPredictions(1, TimeSpan.FromSeconds(5)));
-            Assert.Equal(Count, router.ReadPredictions(Count, s_patience).Count);
+            ticker = Task.Run(async () =>
+            {
+                while (!ticking.IsCancellationRequested)
+                {
+                    time.Advance(TimeSpan.FromMilliseconds(10));
+                    await Task.Delay(20);
+                }
+            });
         }
+
+        // Five records never fill a batch of 64: with the clock still, only the idle close sends them.
+        var predictions = router.ReadPredictions(Count, s_patience);
+        await ticking.CancelAsync();
+        await ticker;
+        Assert.Equal(Enumerable.Range(0, Count).Select(i => $"idle-{i}").Order(), predictions.Select(p => p.RequestId).Order());
     }
 
     [Fact]

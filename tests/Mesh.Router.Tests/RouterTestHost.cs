@@ -54,7 +54,11 @@ internal sealed class RouterTestHost : IAsyncDisposable
     /// <summary>The admin gRPC endpoint (HTTP/2 cleartext).</summary>
     public string GrpcAddress { get; }
 
-    public static async Task<RouterTestHost> StartAsync(KafkaTestCluster cluster, string experimentYaml, IDictionary<string, string?>? settings = null, int partitions = 2)
+    /// <summary>
+    /// Starts a router on fresh topics; <paramref name="time"/>, when given, is its clock (batch deadlines, the circuit,
+    /// the dedupe window), so a test moves time instead of waiting for it.
+    /// </summary>
+    public static async Task<RouterTestHost> StartAsync(KafkaTestCluster cluster, string experimentYaml, IDictionary<string, string?>? settings = null, int partitions = 2, TimeProvider? time = null)
     {
         var features = KafkaTestCluster.UniqueTopic("router-test.features");
         var predictions = KafkaTestCluster.UniqueTopic("router-test.predictions");
@@ -87,7 +91,7 @@ internal sealed class RouterTestHost : IAsyncDisposable
             overrides[key] = value;
         }
 
-        var app = RouterApp.Create([], overrides);
+        var app = RouterApp.Create([], overrides, time is null ? null : services => services.AddSingleton(time));
         await app.StartAsync();
 
         // Kestrel reports the endpoints in the order AdminGrpcEndpoint listens on them: Urls first, the gRPC one last.
