@@ -15,12 +15,12 @@ public sealed class BenchSmokeTests
         try
         {
             var (exitCode, log) = await MeshCommand.RunAsync(TimeSpan.FromMinutes(4),
-                "bench", "--records", "600", "--per-message-records", "200", "--runs", "1", "--load", "300", "--load-seconds", "0.5", "--output", output);
+                "bench", "--records", "600", "--per-message-records", "200", "--runs", "1", "--load", "300", "--load-seconds", "0.5", "--warm-up", "0", "--output", output);
 
             Assert.True(exitCode == 0, $"mesh bench exited {exitCode}:\n{log}");
             using var report = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(output, "bench.json")));
             var scenarios = report.RootElement.GetProperty("scenarios").EnumerateArray().ToList();
-            Assert.Equal(["fused", "mesh", "mesh-per-message"], scenarios.Select(s => s.GetProperty("name").GetString()));
+            Assert.Equal(["fused", "mesh", "mesh-framed", "mesh-per-message"], scenarios.Select(s => s.GetProperty("name").GetString()));
             foreach (var run in scenarios.SelectMany(s => s.GetProperty("runs").EnumerateArray()))
             {
                 var saturation = run.GetProperty("saturation");

@@ -115,12 +115,13 @@ internal static class Commands
         var configuration = new Option<string>("--configuration") { Description = "Build configuration of the services.", DefaultValueFactory = _ => "Release" };
         var output = new Option<string>("--output") { Description = "Folder for bench.json and bench.md.", DefaultValueFactory = _ => Path.Combine("artifacts", "bench") };
         var docs = new Option<string?>("--docs") { Description = "Also write this run's section of this Markdown document (e.g. docs/benchmarks.md); the rest of the page is kept." };
-        var quick = new Option<bool>("--quick") { Description = "A run of a few minutes: 20,000 records (2,000 per message), 2 runs, 2 s per latency run, unless those options are given, and 8 s of warm-up instead of 15." };
+        var quick = new Option<bool>("--quick") { Description = "A run of a few minutes: 20,000 records (2,000 per message), 2 runs, 2 s per latency run, 8 s of warm-up, unless those options are given." };
+        var warmUp = new Option<double>("--warm-up") { Description = "Seconds each scenario's fresh processes run flat out before a run is measured (one round of records at least).", DefaultValueFactory = _ => 15 };
         var soak = new Option<double>("--soak") { Description = "After the runs, a soak of this many minutes (at most 60): the mesh at a steady load, memory and records owed sampled every 10 s.", DefaultValueFactory = _ => 0 };
         var soakRate = new Option<double?>("--soak-rate") { Description = "Records/s offered during the soak (default: half of the mesh's saturation in this run)." };
         var command = new Command("bench", "Measure the mesh against the fused in-process baseline, the mesh framed through a schema registry and the per-message mesh: throughput, latency, CPU, memory.")
         {
-            records, perMessage, runs, loads, loadSeconds, scenarios, registry, configuration, output, docs, quick, soak, soakRate,
+            records, perMessage, runs, loads, loadSeconds, scenarios, registry, configuration, output, docs, quick, warmUp, soak, soakRate,
         };
         command.SetAction((result, token) => WithTermination(token, t => BenchCommand.RunAsync(
             new BenchSettings(
@@ -135,7 +136,7 @@ internal static class Commands
                 result.GetValue(docs) is { } d ? Path.GetFullPath(d) : null,
                 result.GetValue(soak) is var minutes and >= 0 and <= 60 ? minutes : throw new ArgumentOutOfRangeException("--soak", $"--soak must be between 0 and 60 minutes, got {result.GetValue(soak)}."),
                 result.GetValue(soakRate) is not { } r || r > 0 ? result.GetValue(soakRate) : throw new ArgumentOutOfRangeException("--soak-rate", $"--soak-rate must be positive, got {r}."),
-                result.GetValue(quick) ? 8 : 15,
+                NotNegative(QuickOr(result, quick, warmUp, 8.0), "--warm-up"),
                 result.GetValue(registry)!),
             t)));
         return command;
@@ -144,6 +145,9 @@ internal static class Commands
     /// <summary>The option's value; with <c>--quick</c> and the option not given, the quick run's value instead.</summary>
     private static T QuickOr<T>(ParseResult result, Option<bool> quick, Option<T> option, T quickValue) =>
         result.GetValue(quick) && result.GetResult(option) is null or { Implicit: true } ? quickValue : result.GetValue(option)!;
+
+    private static double NotNegative(double value, string name) =>
+        value >= 0 ? value : throw new ArgumentOutOfRangeException(name, $"{name} must be 0 or more, got {value}.");
 
     private static int Positive(int value, string name) =>
         value > 0 ? value : throw new ArgumentOutOfRangeException(name, $"{name} must be positive, got {value}.");
