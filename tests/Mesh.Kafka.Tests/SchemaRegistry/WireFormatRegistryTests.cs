@@ -276,8 +276,10 @@ public sealed class WireFormatRegistryTests
         fixture.Reader.Decode<FeatureRecord>("features", framed);
         fixture.Reader.Decode<FeatureRecord>("features", plain);
 
-        var plainBytes = AllocatedBy(() => fixture.Reader.Decode<FeatureRecord>("features", plain));
-        var framedBytes = AllocatedBy(() => fixture.Reader.Decode<FeatureRecord>("features", framed));
+        // The least of three rounds each: a per-record allocation shows in every round, while a one-off one (a type's
+        // first use, seen once in a full run of this project) would fail a single round by itself.
+        var plainBytes = Enumerable.Range(0, 3).Min(_ => AllocatedBy(() => fixture.Reader.Decode<FeatureRecord>("features", plain)));
+        var framedBytes = Enumerable.Range(0, 3).Min(_ => AllocatedBy(() => fixture.Reader.Decode<FeatureRecord>("features", framed)));
 
         Assert.True(framedBytes <= plainBytes, $"framed reads allocated {framedBytes} B, plain ones {plainBytes} B");
     }
