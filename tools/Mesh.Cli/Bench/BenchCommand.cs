@@ -92,18 +92,30 @@ internal static class BenchCommand
                 {
                     cancellationToken.ThrowIfCancellationRequested();
                     var (name, records, runs, rss, _, _) = scenarios[i];
-                    await using var scenario = Create(name, registry);
-                    scenarios[i] = scenarios[i] with { Description = scenario.Description, WireFormat = scenario.WireFormat.Name };
-                    Console.WriteLine($"\n== run {run} of {settings.Runs}: {scenario.Name} ({scenario.Description})");
-                    await CreateTopicsAsync(broker, bootstrap, scenario.Topics).ConfigureAwait(false);
-                    await scenario.StartAsync(context, cancellationToken).ConfigureAwait(false);
-                    using var driver = new LoadDriver(bootstrap, scenario.Topics, scenario.WireFormat);
-                    WarmUp(driver, Math.Min(records, 5_000), TimeSpan.FromSeconds(settings.WarmUpSeconds), timeout);
-                    runs.Add(await MeasureRunAsync(scenario, driver, run, records, settings, timeout).ConfigureAwait(false));
-                    foreach (var process in scenario.Processes)
+                    var scenario = Create(name, registry);
+                    try
                     {
-                        rss[process.Name] = Math.Max(rss.GetValueOrDefault(process.Name), Math.Round(process.PeakRssMiB(), 1));
+                        scenarios[i] = scenarios[i] with { Description = scenario.Description, WireFormat = scenario.WireFormat.Name };
+                        Console.WriteLine($"\n== run {run} of {settings.Runs}: {scenario.Name} ({scenario.Description})");
+                        await CreateTopicsAsync(broker, bootstrap, scenario.Topics).ConfigureAwait(false);
+                        await scenario.StartAsync(context, cancellationToken).ConfigureAwait(false);
+                        using (var driver = new LoadDriver(bootstrap, scenario.Topics, scenario.WireFormat))
+                        {
+                            WarmUp(driver, Math.Min(records, 5_000), TimeSpan.FromSeconds(settings.WarmUpSeconds), timeout);
+                            runs.Add(await MeasureRunAsync(scenario, driver, run, records, settings, timeout).ConfigureAwait(false));
+                        }
+
+                        foreach (var process in scenario.Processes)
+                        {
+                            rss[process.Name] = Math.Max(rss.GetValueOrDefault(process.Name), Math.Round(process.PeakRssMiB(), 1));
+                        }
                     }
+                    finally
+                    {
+                        await scenario.DisposeAsync().ConfigureAwait(false);
+                    }
+
+                    await DeleteTopicsAsync(broker, bootstrap, scenario.Topics).ConfigureAwait(false);
                 }
             }
 
@@ -274,6 +286,28 @@ internal static class BenchCommand
 
         using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = bootstrap }).Build();
         await admin.CreateTopicsAsync(topics.All.Select(t => new TopicSpecification { Name = t, NumPartitions = BenchTopics.Partitions, ReplicationFactor = -1 })).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// On a real cluster, removes a run's topics once it is measured: every run has topics of its own, and a default
+    /// benchmark would otherwise leave 60 of them behind. The embedded broker ends with the benchmark.
+    /// </summary>
+    private static async Task DeleteTopicsAsync(EmbeddedKafkaBroker? broker, string bootstrap, BenchTopics topics)
+    {
+        if (broker is not null)
+        {
+            return;
+        }
+
+        using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = bootstrap }).Build();
+        try
+        {
+            await admin.DeleteTopicsAsync(topics.All).ConfigureAwait(false);
+        }
+        catch (DeleteTopicsException e)
+        {
+            Console.Error.WriteLine($"warning: the run's topics were not all deleted ({string.Join(", ", e.Results.Where(r => r.Error.IsError).Select(r => $"{r.Topic}: {r.Error.Reason}"))}).");
+        }
     }
 }
 
