@@ -20,10 +20,6 @@ internal sealed class ArmBatchers(IOptions<RouterOptions> options, BatchProcesso
     private readonly Lock _pruneLock = new();
     private volatile ExperimentSet? _seen;
 
-    // The live batchers as an array, rebuilt when one is added or retired, so the consume loop's idle check per
-    // burst enumerates without allocating.
-    private MicroBatcher<ArmRequest>[] _live = [];
-
     /// <summary>The batchers of arms that were retired and still finish the records they held.</summary>
     public int Retiring => _retiring.Count;
 
@@ -47,7 +43,8 @@ internal sealed class ArmBatchers(IOptions<RouterOptions> options, BatchProcesso
     /// </summary>
     public void CloseIdle()
     {
-        foreach (var batcher in Volatile.Read(ref _live))
+        // Enumerating the dictionary takes no lock (its Values property would take them all).
+        foreach (var (_, batcher) in _batchers)
         {
             batcher.CloseIfIdle();
         }
@@ -91,8 +88,6 @@ internal sealed class ArmBatchers(IOptions<RouterOptions> options, BatchProcesso
                     _ = RetireAsync(arm, batcher, retired);
                 }
             }
-
-            Volatile.Write(ref _live, [.. _batchers.Values]);
         }
     }
 
@@ -122,11 +117,6 @@ internal sealed class ArmBatchers(IOptions<RouterOptions> options, BatchProcesso
             e => processor.OnUnhandled(arm, e),
             time);
         telemetry.TrackInFlight(arm.Tags, () => batcher.InFlight);
-        lock (_pruneLock)
-        {
-            Volatile.Write(ref _live, [.. _live, batcher]);
-        }
-
         return batcher;
     }
 }

@@ -86,7 +86,7 @@ internal sealed partial class RouterWorker(
             transactions?.Start();
             var pauser = new ConsumePauser(consumer, _stash, completion, logger);
             state.Set(RouterStatus.Consuming);
-            Consume(consumer, registry, pipeline, pauser, completion, transactions, stoppingToken);
+            Consume(consumer, registry, pipeline, pauser, batchers, completion, transactions, stoppingToken);
             state.Set(RouterStatus.Stopping);
             if (transactions is not null)
             {
@@ -117,6 +117,7 @@ internal sealed partial class RouterWorker(
         ExperimentRegistry registry,
         RoutingPipeline pipeline,
         IConsumePauser pauser,
+        ArmBatchers batchers,
         RecordCompletion completion,
         TransactionalCommitter? transactions,
         CancellationToken stoppingToken)
@@ -125,7 +126,6 @@ internal sealed partial class RouterWorker(
         string[] subscribed = [];
         var poll = transactions is null ? s_idlePoll : TimeSpan.FromMilliseconds(options.Value.ExactlyOnce.CommitIntervalMs);
         var closeWhenIdle = options.Value.Batching.CloseWhenIdle;
-        var batchers = services.GetRequiredService<ArmBatchers>();
         while (!stoppingToken.IsCancellationRequested && !_lost)
         {
             completion.StoreReady(consumer);
