@@ -97,11 +97,8 @@ internal static class BenchCommand
                     {
                         scenarios[i] = scenarios[i] with { Description = scenario.Description, WireFormat = scenario.WireFormat.Name };
                         Console.WriteLine($"\n== run {run} of {settings.Runs}: {scenario.Name} ({scenario.Description})");
-                        await CreateTopicsAsync(broker, bootstrap, scenario.Topics).ConfigureAwait(false);
-                        await scenario.StartAsync(context, cancellationToken).ConfigureAwait(false);
-                        using (var driver = new LoadDriver(bootstrap, scenario.Topics, scenario.WireFormat))
+                        using (var driver = await StartWarmedAsync(scenario, context, broker, Math.Min(records, 5_000), settings, timeout, cancellationToken).ConfigureAwait(false))
                         {
-                            WarmUp(driver, Math.Min(records, 5_000), TimeSpan.FromSeconds(settings.WarmUpSeconds), timeout);
                             runs.Add(await MeasureRunAsync(scenario, driver, run, records, settings, timeout).ConfigureAwait(false));
                         }
 
@@ -121,7 +118,7 @@ internal static class BenchCommand
 
             if (settings.SoakMinutes > 0)
             {
-                soak = await SoakAsync(settings, context, broker, bootstrap, scenarios.Where(s => s.Name == "mesh").SelectMany(s => s.Runs).ToList(), cancellationToken).ConfigureAwait(false);
+                soak = await SoakAsync(settings, context, broker, scenarios.Where(s => s.Name == "mesh").SelectMany(s => s.Runs).ToList(), cancellationToken).ConfigureAwait(false);
             }
 
             foreach (var (name, records, runs, rss, description, wireFormat) in scenarios)
@@ -174,6 +171,24 @@ internal static class BenchCommand
         return 0;
     }
 
+    /// <summary>Creates the scenario's topics, starts its processes and warms them: the driver that then measures them.</summary>
+    private static async Task<LoadDriver> StartWarmedAsync(BenchScenario scenario, BenchContext context, EmbeddedKafkaBroker? broker, int warmUpRecords, BenchSettings settings, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        await CreateTopicsAsync(broker, context.BootstrapServers, scenario.Topics).ConfigureAwait(false);
+        await scenario.StartAsync(context, cancellationToken).ConfigureAwait(false);
+        var driver = new LoadDriver(context.BootstrapServers, scenario.Topics, scenario.WireFormat);
+        try
+        {
+            WarmUp(driver, warmUpRecords, TimeSpan.FromSeconds(settings.WarmUpSeconds), timeout);
+            return driver;
+        }
+        catch
+        {
+            driver.Dispose();
+            throw;
+        }
+    }
+
     /// <summary>
     /// Flat out in rounds of <paramref name="records"/> until <paramref name="time"/> has passed (one round at least), then
     /// half a second at 1,000 records/s, so both of the driver's producers are started before anything is measured.
@@ -197,17 +212,14 @@ internal static class BenchCommand
     }
 
     /// <summary>The soak on a fresh mesh, at the rate asked for or half of the mesh's median saturation in this run.</summary>
-    private static async Task<SoakResult> SoakAsync(BenchSettings settings, BenchContext context, EmbeddedKafkaBroker? broker, string bootstrap, IReadOnlyList<RunResult> meshRuns, CancellationToken cancellationToken)
+    private static async Task<SoakResult> SoakAsync(BenchSettings settings, BenchContext context, EmbeddedKafkaBroker? broker, IReadOnlyList<RunResult> meshRuns, CancellationToken cancellationToken)
     {
         var rate = settings.SoakRate ?? (meshRuns.Count > 0
-            ? Math.Round(meshRuns.Select(r => r.Saturation.RecordsPerSecond).Order().ElementAt(meshRuns.Count / 2) * 0.5)
+            ? Math.Round(BenchReportFormatter.Median(meshRuns.Select(r => r.Saturation.RecordsPerSecond)) * 0.5)
             : 5_000);
         await using var scenario = Create("mesh", null);
         Console.WriteLine($"\n== soak: {scenario.Name} ({scenario.Description})");
-        await CreateTopicsAsync(broker, bootstrap, scenario.Topics).ConfigureAwait(false);
-        await scenario.StartAsync(context, cancellationToken).ConfigureAwait(false);
-        using var driver = new LoadDriver(bootstrap, scenario.Topics, scenario.WireFormat);
-        WarmUp(driver, 5_000, TimeSpan.FromSeconds(settings.WarmUpSeconds), TimeSpan.FromSeconds(120));
+        using var driver = await StartWarmedAsync(scenario, context, broker, 5_000, settings, TimeSpan.FromSeconds(120), cancellationToken).ConfigureAwait(false);
         var soak = SoakRun.Run(scenario, driver, rate, settings.SoakMinutes);
         Console.WriteLine(soak.Flat ? "soak: flat after the warm-up." : "soak: NOT flat after the warm-up (see the table).");
         return soak;

@@ -104,7 +104,8 @@ internal static class BenchReportFormatter
 
     private static string WireFormat(string name) => name == BenchWireFormat.ConfluentName ? "Confluent (magic byte, schema id, message index)" : "plain protobuf";
 
-    private static double Median(IEnumerable<double> values)
+    /// <summary>The median of the values that are numbers (the mean of the middle two for an even count), NaN for none.</summary>
+    internal static double Median(IEnumerable<double> values)
     {
         var sorted = values.Where(v => !double.IsNaN(v)).Order().ToArray();
         return sorted.Length == 0 ? double.NaN : sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;

@@ -105,16 +105,8 @@ internal static class SoakRun
         return text.ToString();
     }
 
-    private static double Median(IEnumerable<double> values)
-    {
-        var sorted = values.Order().ToArray();
-        return sorted.Length switch
-        {
-            0 => 0,
-            var n when n % 2 == 1 => sorted[n / 2],
-            var n => (sorted[(n / 2) - 1] + sorted[n / 2]) / 2,
-        };
-    }
+    // No sample (a soak shorter than one sample interval) owes nothing and grew nothing.
+    private static double Median(IEnumerable<double> values) => BenchReportFormatter.Median(values) is var median && double.IsNaN(median) ? 0 : median;
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }
