@@ -38,13 +38,14 @@ namespace Mesh.EmbeddedSchemaRegistry;
 /// (base64 FileDescriptorProto), which is also what <c>format=serialized</c> returns; .proto text is refused with
 /// 42201 (the real registry parses it). The compatibility rules are in <see cref="ProtobufBackwardCompatibility"/>.
 /// Credentials are not checked, only kept (<see cref="LastCredentials"/>), so a test can see what a client sends.
-/// <see cref="AnswerUnavailable"/> answers the next requests with 503, as a proxy in front of a restarting registry does.
+/// <see cref="AnswerUnavailable"/> answers the next requests with 503, as a proxy in front of a restarting registry does;
+/// <see cref="StopAsync"/> and <see cref="StartAgainAsync"/> take it down (its port refusing) and bring it back.
 /// </summary>
 public sealed class StandInSchemaRegistry : IAsyncDisposable
 {
     private const string ContentType = "application/vnd.schemaregistry.v1+json";
 
-    private readonly WebApplication _app;
+    private WebApplication _app;
     private readonly StrongBox<int> _requests;
     private readonly StrongBox<RequestCredentials?> _credentials;
     private readonly StrongBox<int> _unavailable;
@@ -77,25 +78,43 @@ public sealed class StandInSchemaRegistry : IAsyncDisposable
     {
         ArgumentOutOfRangeException.ThrowIfNegative(port);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(port, 65_535);
+        var store = new RegistryStore();
+        var requests = new StrongBox<int>();
+        var credentials = new StrongBox<RequestCredentials?>();
+        var unavailable = new StrongBox<int>();
+        var app = await ServeAsync(port, store, requests, credentials, unavailable).ConfigureAwait(false);
+        return new StandInSchemaRegistry(app, store, requests, credentials, unavailable);
+    }
+
+    /// <summary>Takes the registry down (a registry outage); its port stops answering (connections are refused).</summary>
+    public Task StopAsync() => _app.StopAsync();
+
+    /// <summary>
+    /// After <see cref="StopAsync"/>: the registry back on the same port with the schemas it held, as a restarted
+    /// Confluent registry comes back with its <c>_schemas</c> topic.
+    /// </summary>
+    public async Task StartAgainAsync()
+    {
+        var port = new Uri(Url).Port;
+        var stopped = _app;
+        _app = await ServeAsync(port, Store, _requests, _credentials, _unavailable).ConfigureAwait(false);
+        await stopped.DisposeAsync().ConfigureAwait(false);
+    }
+
+    public async ValueTask DisposeAsync() => await _app.DisposeAsync().ConfigureAwait(false);
+
+    private static async Task<WebApplication> ServeAsync(int port, RegistryStore store, StrongBox<int> requests, StrongBox<RequestCredentials?> credentials, StrongBox<int> unavailable)
+    {
         // A content root without appsettings.json: a test folder may hold a service's (the model host's sets Kestrel
         // endpoints, HTTP/2 only on one of them), which would override the loopback port below.
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = Path.GetTempPath() });
         builder.Logging.ClearProviders();
         builder.WebHost.UseUrls("http://127.0.0.1:" + port.ToString(System.Globalization.CultureInfo.InvariantCulture));
         var app = builder.Build();
-        var store = new RegistryStore();
-        var requests = new StrongBox<int>();
-        var credentials = new StrongBox<RequestCredentials?>();
-        var unavailable = new StrongBox<int>();
         Map(app, store, requests, credentials, unavailable);
         await app.StartAsync().ConfigureAwait(false);
-        return new StandInSchemaRegistry(app, store, requests, credentials, unavailable);
+        return app;
     }
-
-    /// <summary>Takes the registry down (a registry outage); its port stops answering.</summary>
-    public Task StopAsync() => _app.StopAsync();
-
-    public async ValueTask DisposeAsync() => await _app.DisposeAsync().ConfigureAwait(false);
 
     private static void Map(WebApplication app, RegistryStore store, StrongBox<int> requests, StrongBox<RequestCredentials?> credentials, StrongBox<int> unavailable)
     {

@@ -53,6 +53,15 @@ public sealed class SchemaRegistryOptions
     [Range(1, 100)]
     public int MaxRetries { get; set; } = 3;
 
+    /// <summary>
+    /// Milliseconds a writer's registration of a subject it has not cached, or a reader's look-up of a schema id it has
+    /// not cached, waits for a registry that does not answer (connection refused, timeout, 5xx), retrying with back-off
+    /// and holding its record; past it the service takes its fatal path (<see cref="SchemaRegistryUnavailableException"/>).
+    /// Cached subjects and ids need no registry. At start a registry that does not answer is a configuration error at once.
+    /// </summary>
+    [Range(0, 3_600_000)]
+    public int UnavailableRetryMs { get; set; } = 60_000;
+
     /// <summary>Whether a registry is configured, so writers frame their values.</summary>
     public bool Enabled => !string.IsNullOrWhiteSpace(Url);
 

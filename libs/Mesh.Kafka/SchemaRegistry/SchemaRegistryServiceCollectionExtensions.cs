@@ -24,8 +24,8 @@ public static class SchemaRegistryServiceCollectionExtensions
         services.AddSingleton<IValidateOptions<SchemaRegistryOptions>, SchemaRegistryOptionsValidator>();
         services.AddSingleton<IValidateOptions<SchemaRegistryOptions>, SchemaRegistryReachableValidator>();
         services.AddSingleton<ISchemaRegistryClient>(sp => new CachedSchemaRegistryClient(sp.GetRequiredService<IOptions<SchemaRegistryOptions>>().Value.ToClientConfig()));
-        services.AddSingleton(sp => new WireFormatWriter(Client(sp), Options(sp)));
-        services.AddSingleton(sp => new WireFormatReader(Client(sp), Options(sp)));
+        services.AddSingleton(sp => new WireFormatWriter(Client(sp), Options(sp), Stopping(sp)));
+        services.AddSingleton(sp => new WireFormatReader(Client(sp), Options(sp), Stopping(sp)));
         services.AddHostedService(sp => new SchemaRegistryStartup(
             sp.GetRequiredService<WireFormatWriter>(),
             sp.GetRequiredService<IOptions<SchemaRegistryOptions>>(),
@@ -35,6 +35,9 @@ public static class SchemaRegistryServiceCollectionExtensions
     }
 
     private static SchemaRegistryOptions Options(IServiceProvider services) => services.GetRequiredService<IOptions<SchemaRegistryOptions>>().Value;
+
+    private static CancellationToken Stopping(IServiceProvider services) =>
+        services.GetService<IHostApplicationLifetime>()?.ApplicationStopping ?? CancellationToken.None;
 
     private static ISchemaRegistryClient? Client(IServiceProvider services) =>
         Options(services).Enabled ? services.GetRequiredService<ISchemaRegistryClient>() : null;

@@ -7,10 +7,15 @@ namespace Mesh.Kafka.SchemaRegistry;
 /// <summary>
 /// Decodes a mesh topic's values whether they are framed in Confluent's wire format or plain protobuf (a topic can
 /// migrate without downtime). The message names of each schema id are fetched once and kept, so reading costs no
-/// registry call after the first record of a schema. Without a registry, a framed value is read by skipping its header
+/// registry call after the first record of a schema; an id not cached while the registry does not answer waits for it
+/// (<see cref="SchemaRegistryOptions.UnavailableRetryMs"/>, then <see cref="SchemaRegistryUnavailableException"/>), and an
+/// id the registry does not hold is <see cref="UndecodableValueException"/>. Without a registry, a framed value is read by skipping its header
 /// (its schema cannot be checked).
 /// </summary>
-public sealed class WireFormatReader(ISchemaRegistryClient? client, SchemaRegistryOptions options)
+/// <param name="client">The registry; null reads framed values unchecked.</param>
+/// <param name="options">The registry settings.</param>
+/// <param name="stopping">Ends a wait for a registry that does not answer (the service's stop).</param>
+public sealed class WireFormatReader(ISchemaRegistryClient? client, SchemaRegistryOptions options, CancellationToken stopping = default)
 {
     private static int s_nextSlot = -1;
 
@@ -98,26 +103,7 @@ public sealed class WireFormatReader(ISchemaRegistryClient? client, SchemaRegist
     private CachedSchema Fetch<T>(ISchemaRegistryClient registry, string topic, int schemaId)
         where T : IMessage<T>, new()
     {
-        Schema schema;
-        try
-        {
-            // The serialized form (base64 FileDescriptorProto) whatever form the schema was registered in.
-            schema = registry.GetSchemaAsync(schemaId, "serialized").GetAwaiter().GetResult();
-        }
-        catch (SchemaRegistryException e) when (e.ErrorCode == 40403 || e.Status == System.Net.HttpStatusCode.NotFound)
-        {
-            throw new UndecodableValueException(schemaId, Subject<T>(topic),
-                $"schema id {schemaId} is not in the schema registry (subject '{Subject<T>(topic)}'): {e.Message}");
-        }
-        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or SchemaRegistryException)
-        {
-            // The registry is down or failing and this id was never cached: the record cannot be checked now. It is
-            // dead-lettered with the id (replayable once the registry answers) instead of failing the consume loop.
-            throw new UndecodableValueException(schemaId, Subject<T>(topic),
-                $"schema id {schemaId} (subject '{Subject<T>(topic)}') is not cached and the schema registry at '{options.Url}' did not answer " +
-                $"(Kafka:SchemaRegistry:Url): {e.Message}");
-        }
-
+        var schema = FetchWaiting<T>(registry, topic, schemaId);
         var names = schema.SchemaType == SchemaType.Protobuf ? SchemaMessageNames.TryParse(schema.SchemaString) : null;
         if (names is null)
         {
@@ -130,6 +116,45 @@ public sealed class WireFormatReader(ISchemaRegistryClient? client, SchemaRegist
         var cached = new CachedSchema(names, header);
         _schemas[schemaId] = cached;
         return cached;
+    }
+
+    private Schema FetchWaiting<T>(ISchemaRegistryClient registry, string topic, int schemaId)
+        where T : IMessage<T>, new()
+    {
+        var backoff = RegistryRetry.Backoff(options);
+        while (true)
+        {
+            try
+            {
+                // The serialized form (base64 FileDescriptorProto) whatever form the schema was registered in.
+                return registry.GetSchemaAsync(schemaId, "serialized").GetAwaiter().GetResult();
+            }
+            catch (SchemaRegistryException e) when (e.ErrorCode == 40403 || e.Status == System.Net.HttpStatusCode.NotFound)
+            {
+                throw new UndecodableValueException(schemaId, Subject<T>(topic),
+                    $"schema id {schemaId} is not in the schema registry (subject '{Subject<T>(topic)}'): {e.Message}");
+            }
+            catch (Exception e) when (RegistryRetry.IsUnavailable(e, stopping))
+            {
+                // The registry is down and this id was never cached: the record waits (it is not dead-lettered, the
+                // registry may know the id), and past the bound the service fails and restarts from its offsets.
+                if (backoff.Exceeded())
+                {
+                    throw new SchemaRegistryUnavailableException(Subject<T>(topic),
+                        $"{options.DidNotAnswer(e)} (waited {backoff.Bound.TotalSeconds:0.###} s, {SchemaRegistryOptions.SectionName}:{nameof(SchemaRegistryOptions.UnavailableRetryMs)}, " +
+                        $"for schema id {schemaId}, subject '{Subject<T>(topic)}', which is not cached).", e);
+                }
+
+                backoff.Wait(stopping);
+            }
+            catch (SchemaRegistryException e)
+            {
+                // Another refusal (say 401 or 403): waiting does not change it; the record is dead-lettered with it.
+                throw new UndecodableValueException(schemaId, Subject<T>(topic),
+                    $"schema id {schemaId} (subject '{Subject<T>(topic)}') is not cached and the schema registry at '{options.Url}' refused it " +
+                    $"(Kafka:SchemaRegistry:Url): {e.Message}");
+            }
+        }
     }
 
     private string Subject<T>(string topic)

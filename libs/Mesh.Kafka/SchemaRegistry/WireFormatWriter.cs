@@ -10,9 +10,13 @@ namespace Mesh.Kafka.SchemaRegistry;
 /// when not. Each topic's header (magic byte, schema id, message index path) is built once, at start for the topics
 /// a service declares (<see cref="RegisterAsync"/>) or on first use, and kept: a record costs one array of exactly
 /// header plus message size, as many as <c>ToByteArray</c>, and no registry call, so a registry that goes down
-/// mid-stream stops nothing already registered.
+/// mid-stream stops nothing already registered. A topic registered on first use while the registry does not answer
+/// waits for it, up to <see cref="SchemaRegistryOptions.UnavailableRetryMs"/> (<see cref="SchemaRegistryUnavailableException"/>).
 /// </summary>
-public sealed class WireFormatWriter(ISchemaRegistryClient? client, SchemaRegistryOptions options)
+/// <param name="client">The registry; null writes plain values.</param>
+/// <param name="options">The registry settings.</param>
+/// <param name="stopping">Ends a wait for a registry that does not answer (the service's stop).</param>
+public sealed class WireFormatWriter(ISchemaRegistryClient? client, SchemaRegistryOptions options, CancellationToken stopping = default)
 {
     private readonly ConcurrentDictionary<(string Topic, MessageDescriptor Descriptor), byte[]> _headers = new();
 
@@ -42,19 +46,9 @@ public sealed class WireFormatWriter(ISchemaRegistryClient? client, SchemaRegist
             return header;
         }
 
-        // A topic nobody declared at start: register now (Confluent's client retries a registry that is down, with
-        // back-off, MaxRetries times); the record is not written unframed when that fails.
-        try
-        {
-            RegisterAsync(new MeshSchema(topic, descriptor), CancellationToken.None).GetAwaiter().GetResult();
-        }
-        catch (Exception e) when (e is not SchemaRegistrationException)
-        {
-            throw new SchemaRegistrationException(SubjectNames.For(options.SubjectNameStrategy, topic, descriptor),
-                $"{SchemaRegistryOptions.SectionName}:Url: the schema registry at '{options.Url}' did not answer while registering " +
-                $"subject '{SubjectNames.For(options.SubjectNameStrategy, topic, descriptor)}' ({descriptor.FullName}): {e.Message}", e);
-        }
-
+        // A topic nobody declared at start: register now, holding the record (it is never written unframed) while a
+        // registry that does not answer is waited for.
+        RegisterWaiting(new MeshSchema(topic, descriptor));
         return _headers[(topic, descriptor)];
     }
 
@@ -89,6 +83,37 @@ public sealed class WireFormatWriter(ISchemaRegistryClient? client, SchemaRegist
         // A registration again (the schema's id may have changed) must not leave an older header in the one-entry cache.
         _last = null;
         return registered;
+    }
+
+    private void RegisterWaiting(MeshSchema schema)
+    {
+        var subject = SubjectNames.For(options.SubjectNameStrategy, schema.Topic, schema.Descriptor);
+        var backoff = RegistryRetry.Backoff(options);
+        while (true)
+        {
+            try
+            {
+                RegisterAsync(schema, stopping).GetAwaiter().GetResult();
+                return;
+            }
+            catch (Exception e) when (RegistryRetry.IsUnavailable(e, stopping))
+            {
+                if (backoff.Exceeded())
+                {
+                    throw new SchemaRegistryUnavailableException(subject,
+                        $"{options.DidNotAnswer(e)} (waited {backoff.Bound.TotalSeconds:0.###} s, {SchemaRegistryOptions.SectionName}:{nameof(SchemaRegistryOptions.UnavailableRetryMs)}, " +
+                        $"to register subject '{subject}' ({schema.Descriptor.FullName})).", e);
+                }
+
+                backoff.Wait(stopping);
+            }
+            catch (Exception e) when (e is not (SchemaRegistrationException or OperationCanceledException))
+            {
+                throw new SchemaRegistrationException(subject,
+                    $"{SchemaRegistryOptions.SectionName}:Url: the schema registry at '{options.Url}' failed registering " +
+                    $"subject '{subject}' ({schema.Descriptor.FullName}): {e.Message}", e);
+            }
+        }
     }
 
     private sealed record LastHeader(string Topic, MessageDescriptor Descriptor, byte[] Header);

@@ -26,10 +26,12 @@ internal sealed class RegistryFixture : IAsyncDisposable
 
     public WireFormatReader Reader { get; }
 
-    public static async Task<RegistryFixture> StartAsync(bool autoRegister = true)
+    /// <param name="autoRegister">Whether writers register (or only look up).</param>
+    /// <param name="unavailableRetryMs">How long a new registration or an uncached id's look-up waits for a registry that does not answer.</param>
+    public static async Task<RegistryFixture> StartAsync(bool autoRegister = true, int unavailableRetryMs = 60_000)
     {
         var registry = await StandInSchemaRegistry.StartAsync();
-        return new RegistryFixture(registry, new SchemaRegistryOptions { Url = registry.Url, AutoRegister = autoRegister, MaxRetries = 1 });
+        return new RegistryFixture(registry, new SchemaRegistryOptions { Url = registry.Url, AutoRegister = autoRegister, MaxRetries = 1, UnavailableRetryMs = unavailableRetryMs });
     }
 
     public async ValueTask DisposeAsync()

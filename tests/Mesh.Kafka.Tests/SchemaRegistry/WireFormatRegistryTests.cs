@@ -117,17 +117,38 @@ public sealed class WireFormatRegistryTests
     }
 
     [Fact]
-    public async Task Encode_RegistryDownAndTopicNotYetRegistered_ThrowsNamingTheSubjectAndKeepsCachedTopicsWorking()
+    public async Task Encode_RegistryDownPastTheBoundAndTopicNotYetRegistered_ThrowsNamingTheSubjectAndSettingAndKeepsCachedTopicsWorking()
+    {
+        await using var fixture = await RegistryFixture.StartAsync(unavailableRetryMs: 300);
+        var cached = fixture.Writer.Encode("features", s_record);
+        await fixture.Registry.StopAsync();
+
+        var error = Assert.Throws<SchemaRegistryUnavailableException>(() => fixture.Writer.Encode("other-features", s_record));
+
+        Assert.Equal("other-features-value", error.Subject);
+        Assert.StartsWith("Kafka:SchemaRegistry:Url:", error.Message);
+        Assert.Contains("Kafka:SchemaRegistry:UnavailableRetryMs", error.Message);
+        Assert.Equal(cached, fixture.Writer.Encode("features", s_record));
+    }
+
+    [Fact]
+    public async Task Encode_RegistryRefusingConnectionsThenBackOnItsPort_WaitsAndFramesTheRecordWithTheNewSubjectsId()
     {
         await using var fixture = await RegistryFixture.StartAsync();
         var cached = fixture.Writer.Encode("features", s_record);
         await fixture.Registry.StopAsync();
 
-        var error = Assert.Throws<SchemaRegistrationException>(() => fixture.Writer.Encode("other-features", s_record));
-
-        Assert.Equal("other-features-value", error.Subject);
-        Assert.StartsWith("Kafka:SchemaRegistry:Url:", error.Message);
+        // The registration starts while the port refuses connections (Confluent's client does not retry those).
+        var waiting = Task.Run(() => fixture.Writer.Encode("other-features", s_record));
+        await Task.Delay(TimeSpan.FromSeconds(1));
         Assert.Equal(cached, fixture.Writer.Encode("features", s_record));
+        await fixture.Registry.StartAgainAsync();
+        var value = await waiting;
+
+        var id = (await fixture.Client.GetLatestSchemaAsync("other-features-value")).Id;
+        Assert.Equal(ConfluentWireFormat.MagicByte, value[0]);
+        Assert.Equal(id, BinaryPrimitives.ReadInt32BigEndian(value.AsSpan(1, 4)));
+        Assert.Equal(s_record, FeatureRecord.Parser.ParseFrom(value.AsSpan(6)));
     }
 
     [Fact]
