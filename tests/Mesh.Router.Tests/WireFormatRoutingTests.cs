@@ -9,39 +9,74 @@ using Mesh.Testing;
 
 namespace Mesh.Router.Tests;
 
-/// <summary>The router reading framed features: a topic in mid-migration with the registry up, and the registry down.</summary>
+/// <summary>
+/// The router reading framed features (a topic in mid-migration) and writing framed predictions, with the registry up
+/// and with the registry down mid-stream: a record that needs it is held until it is back, never dead-lettered or lost.
+/// </summary>
 public sealed class WireFormatRoutingTests(KafkaTestCluster cluster) : IClassFixture<KafkaTestCluster>
 {
     private static readonly TimeSpan s_patience = TimeSpan.FromSeconds(60);
 
     [Fact]
-    public async Task Router_RegistryDownAndAnUncachedSchemaId_DeadLettersThatRecordNamingTheIdAndKeepsRouting()
+    public async Task Router_RegistryDownWithAnUncachedSchemaIdThenBackOnItsPort_HoldsThatRecordAndPredictsItAndEveryOneAfter()
     {
         await using var registry = await StandInSchemaRegistry.StartAsync();
         await using var modelHost = await FakeModelHost.StartAsync();
         await using var router = await StartRouterAsync(registry, modelHost);
-        // A value framed with a schema id the router has never read: another team's writer registered it.
-        var options = new Kafka.SchemaRegistry.SchemaRegistryOptions { Url = registry.Url };
+        // Features framed with a schema id the router has never read: an upstream writer registered it just now.
+        var options = new SchemaRegistryOptions { Url = registry.Url };
         using var client = new CachedSchemaRegistryClient(options.ToClientConfig());
-        var uncached = new WireFormatWriter(client, options).Encode("another-team.labels", new Label { RequestId = "uncached" });
-        var id = (await client.GetLatestSchemaAsync("another-team.labels-value")).Id;
+        var writer = new WireFormatWriter(client, options);
+        var records = RouterTestHost.Records("held", 21, 4);
+        // One key, so one partition: read in order, the held records before the last one.
+        var values = records.Select(r => new Message<byte[], byte[]> { Key = "entity-0"u8.ToArray(), Value = writer.Encode(router.Features, r) }).ToList();
         await registry.StopAsync();
 
-        using (var producer = new ProducerBuilder<byte[], byte[]>(new ProducerConfig { BootstrapServers = cluster.BootstrapServers }).Build())
+        // A record the router dead-letters once it has handled every record before it: the first dead letter must be
+        // this one (a held record dead-lettered while the registry was down would come before it).
+        values.Add(new Message<byte[], byte[]> { Key = "entity-0"u8.ToArray(), Value = new FeatureRecord { RequestId = "", EntityId = "entity-0" }.ToByteArray() });
+        router.Produce(values);
+        // The router is now retrying the registry (its port refuses connections); it comes back with its schemas.
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        await registry.StartAgainAsync();
+
+        var predictions = cluster.ReadAll(router.Predictions, 21, s_patience).Select(r => WireFormatReader.Unchecked.Decode<Prediction>(router.Predictions, r.Message.Value)).ToList();
+        var deadLetter = cluster.ReadAll(router.DeadLetters, 1, s_patience).Select(r => WireFormatReader.Unchecked.Decode<DeadLetter>(router.DeadLetters, r.Message.Value)).First();
+
+        Assert.Equal(records.Select(r => r.RequestId).Order(StringComparer.Ordinal), predictions.Select(p => p.RequestId).Order(StringComparer.Ordinal));
+        Assert.Equal(("validation", "request_id is empty."), (deadLetter.ErrorClass, deadLetter.ErrorMessage));
+    }
+
+    [Fact]
+    public async Task Router_RegistryRefusingConnectionsWhenAnExperimentsOwnTopicIsFirstWrittenThenBack_EveryPredictionArrivesFramedWithThatSubjectsId()
+    {
+        await using var registry = await StandInSchemaRegistry.StartAsync();
+        await using var modelHost = await FakeModelHost.StartAsync();
+        var own = KafkaTestCluster.UniqueTopic("router-test.own-predictions");
+        await cluster.CreateTopicsAsync(2, own);
+        // The experiment's own predictions topic is not among the topics the router registers at start.
+        await using var router = await StartRouterAsync(registry, modelHost, $"""
+                topics:
+                  predictions: {own}
+            """);
+        await registry.StopAsync();
+
+        router.Produce(RouterTestHost.Records("new-subject", 20, 4));
+        // Scored, so the router is at writing the first prediction: registering the new subject, its port refusing.
+        var deadline = DateTime.UtcNow + s_patience;
+        while (modelHost.Calls == 0 && DateTime.UtcNow < deadline)
         {
-            producer.Produce(router.Features, new Message<byte[], byte[]> { Key = Encoding.UTF8.GetBytes("uncached"), Value = uncached });
-            producer.Flush(TimeSpan.FromSeconds(30));
+            await Task.Delay(50);
         }
 
-        router.Produce(RouterTestHost.Records("after", 20, 4));
-        // Framed values (the registry is configured): read by skipping the header.
-        var deadLetter = Assert.Single(cluster.ReadAll(router.DeadLetters, 1, s_patience).Select(r => WireFormatReader.Unchecked.Decode<DeadLetter>(router.DeadLetters, r.Message.Value)));
-        var predictions = cluster.ReadAll(router.Predictions, 20, s_patience);
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        await registry.StartAgainAsync();
 
-        Assert.Equal("decode", deadLetter.ErrorClass);
-        Assert.Contains($"schema id {id}", deadLetter.ErrorMessage, StringComparison.Ordinal);
-        Assert.Contains("did not answer", deadLetter.ErrorMessage, StringComparison.Ordinal);
-        Assert.Equal(20, predictions.Count);
+        var values = cluster.ReadAll(own, 20, s_patience).Select(r => r.Message.Value).ToList();
+        var id = registry.Store.At(own + "-value", -1).Schema!.Id;
+        Assert.Equal(20, values.Count);
+        Assert.All(values, v => Assert.Equal([0, .. BitConverter.GetBytes(System.Buffers.Binary.BinaryPrimitives.ReverseEndianness(id)), 0], v[..6]));
+        Assert.Equal(20, values.Select(v => Prediction.Parser.ParseFrom(v.AsSpan(6)).RequestId).Distinct().Count());
     }
 
     [Fact]
@@ -72,11 +107,13 @@ public sealed class WireFormatRoutingTests(KafkaTestCluster cluster) : IClassFix
         Assert.Contains("mesh.v1.Label", deadLetter.ErrorMessage, StringComparison.Ordinal);
     }
 
-    // MaxRetries 1: a registry that is down is given up on at once instead of after the client's back-off.
-    private Task<RouterTestHost> StartRouterAsync(StandInSchemaRegistry registry, FakeModelHost modelHost) => RouterTestHost.StartAsync(cluster, $"""
+    // MaxRetries 1: Confluent's client's own retries stay out of the way; the router's wait for a registry that does
+    // not answer (Kafka:SchemaRegistry:UnavailableRetryMs) is what these tests exercise.
+    private Task<RouterTestHost> StartRouterAsync(StandInSchemaRegistry registry, FakeModelHost modelHost, string experimentKeys = "") => RouterTestHost.StartAsync(cluster, $"""
         experiments:
           - name: wire-format
             strategy: ab
+        {experimentKeys}
             arms:
               - name: a
                 weight: 1

@@ -80,7 +80,7 @@ internal sealed partial class PredictionConsumerWorker(
 
             Store(consumer, handler.Flush(force: true));
         }
-        catch (Exception e) when (e is KafkaException or IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is KafkaException or IOException or UnauthorizedAccessException or SchemaRegistryUnavailableException)
         {
             FatalError.Stop(lifetime, logger, "the consume loop failed: " + e.Message, e);
         }

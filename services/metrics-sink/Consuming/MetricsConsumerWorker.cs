@@ -72,7 +72,7 @@ internal sealed partial class MetricsConsumerWorker(
                 StoreDecided(consumer, offsets, deferred);
             }
         }
-        catch (KafkaException e)
+        catch (Exception e) when (e is KafkaException or SchemaRegistryUnavailableException)
         {
             FatalError.Stop(lifetime, logger, "the consume loop failed: " + e.Message, e);
         }

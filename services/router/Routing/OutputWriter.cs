@@ -39,10 +39,28 @@ internal sealed partial class OutputWriter(
             headers.Add(MeshHeaders.TraceParent, traceParent);
         }
 
+        byte[] value;
+        try
+        {
+            value = context.Serialize(prediction, wireFormat.Header(topic, Prediction.Descriptor));
+        }
+        catch (SchemaRegistryUnavailableException e)
+        {
+            // The topic's schema could not be registered while the registry did not answer, and an output is never
+            // written unframed: its record cannot complete, so restart from the stored offsets (as for a full queue).
+            FatalError.Stop(lifetime, logger, e.Message, e);
+            return;
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopping while waiting for the registry: the record is not completed and is read again after the restart.
+            return;
+        }
+
         var message = new Message<byte[], byte[]>
         {
             Key = Encoding.UTF8.GetBytes(prediction.EntityId),
-            Value = context.Serialize(prediction, wireFormat.Header(topic, Prediction.Descriptor)),
+            Value = value,
             Headers = headers,
         };
         Action<DeliveryReport<byte[], byte[]>> onDelivered = primary
