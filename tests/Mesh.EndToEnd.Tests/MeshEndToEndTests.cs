@@ -25,6 +25,7 @@ public sealed class MeshEndToEndTests(KafkaTestCluster kafka, ITestOutputHelper 
 {
     private const int Records = 1000;
     private const int Entities = 200;
+    private const string ShadowArm = "candidate";
     private readonly List<ServiceProcess> _services = [];
     private readonly string _work = Directory.CreateTempSubdirectory("mesh-e2e-").FullName;
     private StandInSchemaRegistry? _registry;
@@ -85,7 +86,8 @@ public sealed class MeshEndToEndTests(KafkaTestCluster kafka, ITestOutputHelper 
                     ["Kestrel__Endpoints__Grpc__Url"] = LoopbackPorts.Url(grpcPort),
                 };
             });
-            var experimentFile = WriteExperiment(grpcPort);
+            // With the registry, the experiment has a shadow too, so the shadow-predictions topic is written and checked.
+            var experimentFile = WriteExperiment(grpcPort, shadow: schemaRegistry);
             await StartAsync("router", "Mesh.Router", topics, _ => new()
             {
                 ["Router__ExperimentFile"] = experimentFile,
@@ -120,7 +122,7 @@ public sealed class MeshEndToEndTests(KafkaTestCluster kafka, ITestOutputHelper 
             var features = ReadDistinct(topics.Features, Records + 2, r => RequestIdOrOffset(r));
             var predictions = ReadDistinct(topics.Predictions, Records, r => Decode<Prediction>(r).RequestId);
             var deadLetters = kafka.ReadAll(topics.DeadLetter, 2, TimeSpan.FromSeconds(30)).Select(r => Decode<DeadLetter>(r)).ToList();
-            var summary = await WaitForSummaryAsync(Path.Combine(tracking, "summary.json"), Records, TimeSpan.FromSeconds(60));
+            var summary = await WaitForSummaryAsync(Path.Combine(tracking, "summary.json"), schemaRegistry ? 2 * Records : Records, TimeSpan.FromSeconds(60));
 
             // Every record predicted exactly once, and only records that were sent.
             var decoded = predictions.Values.Select(r => (Record: r, Prediction: Decode<Prediction>(r))).ToList();
@@ -156,9 +158,10 @@ public sealed class MeshEndToEndTests(KafkaTestCluster kafka, ITestOutputHelper 
             Assert.All(deadLetters, d => Assert.Equal(topics.Features, d.SourceTopic));
             Assert.Contains("4", deadLetters.Single(d => d.ErrorClass == "validation").ErrorMessage, StringComparison.Ordinal);
 
-            // The metrics sink joined every prediction with its label; both models are accurate on iris.
-            Assert.Equal(Records, summary.Joined);
-            var arms = summary.Experiments.Single(e => e.Experiment == "iris-ab").Arms;
+            // The metrics sink joined every prediction (and every shadow's) with its label; the models are accurate on iris.
+            Assert.Equal(schemaRegistry ? 2 * Records : Records, summary.Joined);
+            var experimentArms = summary.Experiments.Single(e => e.Experiment == "iris-ab").Arms;
+            var arms = experimentArms.Where(a => !a.Shadow).ToList();
             Assert.Equal(2, arms.Count);
             Assert.Equal(Records, arms.Sum(a => a.Predictions));
             Assert.All(arms, a => Assert.True(a.Accuracy > 0.9, $"{a.Arm} accuracy {a.Accuracy:F3}"));
@@ -179,6 +182,22 @@ public sealed class MeshEndToEndTests(KafkaTestCluster kafka, ITestOutputHelper 
                 AssertFramed(topics.Labels, labels.Take(50), expectedAtLeast: 50);
                 AssertFramed(topics.DeadLetter, kafka.ReadAll(topics.DeadLetter, 2, TimeSpan.FromSeconds(30)), expectedAtLeast: 2);
                 Assert.Equal(Records, features.Values.Count(f => f.Message.Value.Length > 0 && f.Message.Value[0] == 0));
+
+                // The shadow's topic too: every record scored by the shadow, framed, its Prediction parsing after the header.
+                var shadows = ReadDistinct(topics.ShadowPredictions, Records, r => Decode<Prediction>(r).RequestId);
+                Assert.Equal(Records, shadows.Count);
+                AssertFramed(topics.ShadowPredictions, shadows.Values.Take(50), expectedAtLeast: 50);
+                Assert.All(shadows.Values.Take(50), r =>
+                {
+                    var shadow = Prediction.Parser.ParseFrom(r.Message.Value.AsSpan(6));
+                    Assert.True(shadow.Shadow, $"{topics.ShadowPredictions}@{r.Offset}: not marked as a shadow prediction");
+                    Assert.Equal((ShadowArm, "iris-ab"), (shadow.Arm, shadow.Experiment));
+                    Assert.True(sent.ContainsKey(shadow.RequestId), $"unknown request id {shadow.RequestId}");
+                    Assert.Contains(shadow.Output.Label, new[] { "setosa", "versicolor", "virginica" });
+                });
+                var shadowArm = Assert.Single(experimentArms, a => a.Shadow);
+                Assert.Equal(Records, shadowArm.Predictions);
+                Assert.True(shadowArm.Accuracy > 0.9, $"shadow accuracy {shadowArm.Accuracy:F3}");
             }
 
             Assert.All(_services.Where(s => s.Name != "producer"), s => Assert.False(s.HasExited, $"{s.Name} exited with {(s.HasExited ? s.ExitCode : 0)}"));
@@ -220,10 +239,23 @@ public sealed class MeshEndToEndTests(KafkaTestCluster kafka, ITestOutputHelper 
         return settings;
     }
 
-    private string WriteExperiment(int grpcPort)
+    private string WriteExperiment(int grpcPort, bool shadow)
     {
         var path = Path.Combine(_work, "experiments.yaml");
-        File.WriteAllText(path, ChaosStack.DemoExperiment(grpcPort));
+        var spec = ChaosStack.DemoExperiment(grpcPort);
+        if (shadow)
+        {
+            spec += $"""
+
+                    shadows:
+                      - name: {ShadowArm}
+                        endpoint: http://127.0.0.1:{grpcPort}
+                        model: iris-logreg
+                        version: "1"
+                """;
+        }
+
+        File.WriteAllText(path, spec);
         return path;
     }
 
