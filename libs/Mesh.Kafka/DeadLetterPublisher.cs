@@ -3,6 +3,7 @@ using Confluent.Kafka;
 using Google.Protobuf;
 using ProtoTimestamp = Google.Protobuf.WellKnownTypes.Timestamp;
 using Mesh.Contracts.V1;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace Mesh.Kafka;
@@ -16,6 +17,9 @@ public sealed partial class DeadLetterPublisher(IProducer<byte[], byte[]> produc
 {
     /// <summary>The longest reason a dead letter carries; a longer one (a whole exception chain) is cut, and says so.</summary>
     public const int MaxErrorMessageLength = 8 * 1024;
+
+    /// <summary>How often <see cref="PublishOrStop"/> sends a dead letter before the process gives up and stops.</summary>
+    public const int MaxAttemptsBeforeStop = 3;
 
     private long _published;
 
@@ -178,6 +182,15 @@ public sealed partial class DeadLetterPublisher(IProducer<byte[], byte[]> produc
             }
         }, activity);
     }
+
+    /// <summary>
+    /// As <see cref="PublishWithRetries"/> with up to <see cref="MaxAttemptsBeforeStop"/> sends; when none is
+    /// acknowledged the process stops (<see cref="FatalError"/>): restarted, it reads the record again and
+    /// dead-letters it again.
+    /// </summary>
+    public void PublishOrStop(ConsumeResult<byte[], byte[]> record, string errorClass, string errorMessage, Activity? activity, IHostApplicationLifetime lifetime, Action onAcknowledged) =>
+        PublishWithRetries(record, errorClass, errorMessage, activity, MaxAttemptsBeforeStop, onAcknowledged,
+            sends => FatalError.Stop(lifetime, logger, $"the dead letter for {record.TopicPartition}@{record.Offset.Value} was not acknowledged after {sends} attempts"));
 
     [LoggerMessage(EventId = 10, Level = LogLevel.Warning, Message = "Dead-lettering {Topic}[{Partition}]@{Offset}: {ErrorClass}: {Reason}")]
     private static partial void LogDeadLetter(ILogger logger, string topic, int partition, long offset, string errorClass, string reason);

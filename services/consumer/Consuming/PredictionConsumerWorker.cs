@@ -24,17 +24,11 @@ internal sealed partial class PredictionConsumerWorker(
     ConsumerTelemetry telemetry,
     TimeProvider time,
     IHostApplicationLifetime lifetime,
-    ILogger<PredictionConsumerWorker> logger) : BackgroundService
+    ILogger<PredictionConsumerWorker> logger) : ConsumeLoopService
 {
-    /// <summary>How often a dead letter is produced before the process gives up and stops.</summary>
-    public const int MaxDeadLetterAttempts = 3;
-
     private static readonly TimeSpan s_pollTimeout = TimeSpan.FromMilliseconds(100);
 
-    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        Task.Factory.StartNew(() => Run(stoppingToken), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
-
-    private void Run(CancellationToken stoppingToken)
+    protected override void Run(CancellationToken stoppingToken)
     {
         telemetry.AddZeros();
         var o = options.Value;
@@ -111,16 +105,14 @@ internal sealed partial class PredictionConsumerWorker(
     {
         var partition = record.TopicPartition;
         var offset = record.Offset.Value;
-        deadLetters.PublishWithRetries(record, "decode", error, Activity.Current, MaxDeadLetterAttempts,
+        deadLetters.PublishOrStop(record, "decode", error, Activity.Current, lifetime,
             onAcknowledged: () =>
             {
                 if (handler.CompleteDeadLetter(partition, offset) is { } next)
                 {
                     Store(consumer, [next]);
                 }
-            },
-            // Restarted, the process reads the record again and dead-letters it again.
-            onGaveUp: sends => FatalError.Stop(lifetime, logger, $"the dead letter for {partition}@{offset} was not acknowledged after {sends} attempts"));
+            });
     }
 
     private void Store(IConsumer<byte[], byte[]> consumer, IReadOnlyList<TopicPartitionOffset> offsets)

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using Mesh.ServiceDefaults.Telemetry;
 
 namespace Mesh.Consumer.Telemetry;
 
@@ -10,15 +11,18 @@ internal sealed class ConsumerTelemetry
 
     private static readonly ActivitySource s_activitySource = new(Name);
 
+    private readonly ZeroedCounters _zeroed;
+
     public ConsumerTelemetry(IMeterFactory meterFactory)
     {
         var meter = meterFactory.Create(Name);
-        Written = meter.CreateCounter<long>("mesh.consumer.records.written", description: "Predictions written to the output.");
-        Filtered = meter.CreateCounter<long>("mesh.consumer.records.filtered", description: "Predictions left out by the experiment, arm and model filters.");
-        Tombstones = meter.CreateCounter<long>("mesh.consumer.records.tombstones", description: "Records without a value (tombstones), skipped.");
-        Duplicates = meter.CreateCounter<long>("mesh.consumer.records.duplicates", description: "Predictions not written because their request id was written already (a replay or a redelivery).");
-        DeadLettered = meter.CreateCounter<long>("mesh.consumer.records.dead_lettered", description: "Records sent to the dead-letter topic.");
-        Flushes = meter.CreateCounter<long>("mesh.consumer.flushes", description: "Flushes of the output after which offsets were stored.");
+        _zeroed = new ZeroedCounters(meter);
+        Written = _zeroed.Create("mesh.consumer.records.written", "Predictions written to the output.");
+        Filtered = _zeroed.Create("mesh.consumer.records.filtered", "Predictions left out by the experiment, arm and model filters.");
+        Tombstones = _zeroed.Create("mesh.consumer.records.tombstones", "Records without a value (tombstones), skipped.");
+        Duplicates = _zeroed.Create("mesh.consumer.records.duplicates", "Predictions not written because their request id was written already (a replay or a redelivery).");
+        DeadLettered = _zeroed.Create("mesh.consumer.records.dead_lettered", "Records sent to the dead-letter topic.");
+        Flushes = _zeroed.Create("mesh.consumer.flushes", "Flushes of the output after which offsets were stored.");
     }
 
     public static ActivitySource ActivitySource => s_activitySource;
@@ -35,15 +39,6 @@ internal sealed class ConsumerTelemetry
 
     public Counter<long> Flushes { get; }
 
-    /// <summary>
-    /// Puts every counter on /metrics at zero, so an alert on its rate reads 0 rather than "no data". Called once the
-    /// meter provider listens (a measurement before that is lost).
-    /// </summary>
-    public void AddZeros()
-    {
-        foreach (var counter in (Counter<long>[])[Written, Filtered, Tombstones, Duplicates, DeadLettered, Flushes])
-        {
-            counter.Add(0);
-        }
-    }
+    /// <summary>Puts every untagged counter on /metrics at zero once the meter provider listens (<see cref="ZeroedCounters"/>).</summary>
+    public void AddZeros() => _zeroed.AddZeros();
 }

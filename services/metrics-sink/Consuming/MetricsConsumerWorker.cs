@@ -30,17 +30,11 @@ internal sealed partial class MetricsConsumerWorker(
     DriftMonitor? drift = null,
     RegisteredModelNames? modelNames = null,
     JoinTracer? tracer = null,
-    ShedTally? shedding = null) : BackgroundService
+    ShedTally? shedding = null) : ConsumeLoopService
 {
-    /// <summary>How often a dead letter is produced before the process gives up and stops.</summary>
-    public const int MaxDeadLetterAttempts = 3;
-
     private static readonly TimeSpan s_pollTimeout = TimeSpan.FromMilliseconds(100);
 
-    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        Task.Factory.StartNew(() => Run(stoppingToken), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
-
-    private void Run(CancellationToken stoppingToken)
+    protected override void Run(CancellationToken stoppingToken)
     {
         telemetry.AddZeros();
         var topics = kafka.Options.Topics;
@@ -118,10 +112,8 @@ internal sealed partial class MetricsConsumerWorker(
     {
         var partition = record.TopicPartition;
         var offset = record.Offset.Value;
-        deadLetters.PublishWithRetries(record, "decode", error, Activity.Current, MaxDeadLetterAttempts,
-            onAcknowledged: () => Store(consumer, partition, offsets.Complete(partition, offset)),
-            // Restarted, the process reads the record again and dead-letters it again.
-            onGaveUp: sends => FatalError.Stop(lifetime, logger, $"the dead letter for {partition}@{offset} was not acknowledged after {sends} attempts"));
+        deadLetters.PublishOrStop(record, "decode", error, Activity.Current, lifetime,
+            onAcknowledged: () => Store(consumer, partition, offsets.Complete(partition, offset)));
     }
 
     private void StoreDecided(IConsumer<byte[], byte[]> consumer, OffsetTracker offsets, Queue<(long Sequence, TopicPartition Partition, long Offset)> deferred)

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using Mesh.MetricsSink.Aggregation;
+using Mesh.ServiceDefaults.Telemetry;
 
 namespace Mesh.MetricsSink.Telemetry;
 
@@ -11,21 +12,24 @@ internal sealed class MetricsSinkTelemetry
 
     private static readonly ActivitySource s_activitySource = new(Name);
 
+    private readonly ZeroedCounters _zeroed;
+
     private IReadOnlyList<ArmWindow> _latestWindows = [];
 
     public MetricsSinkTelemetry(IMeterFactory meterFactory)
     {
         var meter = meterFactory.Create(Name);
-        Predictions = meter.CreateCounter<long>("mesh.metrics_sink.predictions", description: "Distinct predictions applied.");
-        Labels = meter.CreateCounter<long>("mesh.metrics_sink.labels", description: "Labels applied.");
-        Joined = meter.CreateCounter<long>("mesh.metrics_sink.joins", description: "Records that completed a prediction-label join.");
-        Duplicates = meter.CreateCounter<long>("mesh.metrics_sink.duplicates", description: "Redelivered records counted once.");
-        UnmatchedLabels = meter.CreateCounter<long>("mesh.metrics_sink.unmatched_labels", description: "Labels expired without a prediction.");
-        UnjoinedPredictions = meter.CreateCounter<long>("mesh.metrics_sink.unjoined_predictions", description: "Predictions expired without a label.");
-        DeadLettered = meter.CreateCounter<long>("mesh.metrics_sink.dead_lettered", description: "Records sent to the dead-letter topic.");
+        _zeroed = new ZeroedCounters(meter);
+        Predictions = _zeroed.Create("mesh.metrics_sink.predictions", "Distinct predictions applied.");
+        Labels = _zeroed.Create("mesh.metrics_sink.labels", "Labels applied.");
+        Joined = _zeroed.Create("mesh.metrics_sink.joins", "Records that completed a prediction-label join.");
+        Duplicates = _zeroed.Create("mesh.metrics_sink.duplicates", "Redelivered records counted once.");
+        UnmatchedLabels = _zeroed.Create("mesh.metrics_sink.unmatched_labels", "Labels expired without a prediction.");
+        UnjoinedPredictions = _zeroed.Create("mesh.metrics_sink.unjoined_predictions", "Predictions expired without a label.");
+        DeadLettered = _zeroed.Create("mesh.metrics_sink.dead_lettered", "Records sent to the dead-letter topic.");
         RouterDeadLetters = meter.CreateCounter<long>("mesh.metrics_sink.router_dead_letters",
             description: "The router's dead letters read from the dead-letter topic, by experiment and arm (empty when the record failed before one was chosen).");
-        TrackingDropped = meter.CreateCounter<long>("mesh.metrics_sink.tracking.dropped", description: "Tracking records dropped because the buffer was full while MLflow was down.");
+        TrackingDropped = _zeroed.Create("mesh.metrics_sink.tracking.dropped", "Tracking records dropped because the buffer was full while MLflow was down.");
         // The figures of the last closed window per experiment arm: the same numbers MLflow gets, for Prometheus.
         Gauge(meter, "predictions", "{prediction}", c => c.Predictions);
         Gauge(meter, "joined", "{prediction}", c => c.Joined);
@@ -51,17 +55,8 @@ internal sealed class MetricsSinkTelemetry
 
     public Counter<long> TrackingDropped { get; }
 
-    /// <summary>
-    /// Puts every counter on /metrics at zero, so an alert on its rate reads 0 rather than "no data". Called once the
-    /// meter provider listens (a measurement before that is lost).
-    /// </summary>
-    public void AddZeros()
-    {
-        foreach (var counter in (Counter<long>[])[Predictions, Labels, Joined, Duplicates, UnmatchedLabels, UnjoinedPredictions, DeadLettered, TrackingDropped])
-        {
-            counter.Add(0);
-        }
-    }
+    /// <summary>Puts every untagged counter on /metrics at zero once the meter provider listens (<see cref="ZeroedCounters"/>).</summary>
+    public void AddZeros() => _zeroed.AddZeros();
 
     /// <summary>The windows the gauges report, replaced each time a window closes.</summary>
     public IReadOnlyList<ArmWindow> LatestWindows

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using Mesh.ServiceDefaults.Telemetry;
 
 namespace Mesh.Producer.Telemetry;
 
@@ -10,16 +11,19 @@ internal sealed class ProducerTelemetry
 
     private static readonly ActivitySource s_activitySource = new(Name);
 
+    private readonly ZeroedCounters _zeroed;
+
     public ProducerTelemetry(IMeterFactory meterFactory)
     {
         var meter = meterFactory.Create(Name);
-        RecordsSent = meter.CreateCounter<long>("mesh.producer.records.sent", description: "Feature records handed to Kafka.");
-        RecordsAcked = meter.CreateCounter<long>("mesh.producer.records.acked", description: "Feature records acknowledged by Kafka.");
-        RecordsFailed = meter.CreateCounter<long>("mesh.producer.records.failed", description: "Feature records Kafka failed to deliver.");
-        LabelsSent = meter.CreateCounter<long>("mesh.producer.labels.sent", description: "Labels handed to Kafka.");
-        LabelsAcked = meter.CreateCounter<long>("mesh.producer.labels.acked", description: "Labels acknowledged by Kafka.");
-        LabelsFailed = meter.CreateCounter<long>("mesh.producer.labels.failed", description: "Labels Kafka failed to deliver.");
-        BadRows = meter.CreateCounter<long>("mesh.producer.csv.bad_rows", description: "CSV rows skipped as malformed.");
+        _zeroed = new ZeroedCounters(meter);
+        RecordsSent = _zeroed.Create("mesh.producer.records.sent", "Feature records handed to Kafka.");
+        RecordsAcked = _zeroed.Create("mesh.producer.records.acked", "Feature records acknowledged by Kafka.");
+        RecordsFailed = _zeroed.Create("mesh.producer.records.failed", "Feature records Kafka failed to deliver.");
+        LabelsSent = _zeroed.Create("mesh.producer.labels.sent", "Labels handed to Kafka.");
+        LabelsAcked = _zeroed.Create("mesh.producer.labels.acked", "Labels acknowledged by Kafka.");
+        LabelsFailed = _zeroed.Create("mesh.producer.labels.failed", "Labels Kafka failed to deliver.");
+        BadRows = _zeroed.Create("mesh.producer.csv.bad_rows", "CSV rows skipped as malformed.");
     }
 
     public static ActivitySource ActivitySource => s_activitySource;
@@ -38,15 +42,6 @@ internal sealed class ProducerTelemetry
 
     public Counter<long> BadRows { get; }
 
-    /// <summary>
-    /// Puts every counter on /metrics at zero, so an alert on its rate reads 0 rather than "no data". Called once the
-    /// meter provider listens (a measurement before that is lost).
-    /// </summary>
-    public void AddZeros()
-    {
-        foreach (var counter in (Counter<long>[])[RecordsSent, RecordsAcked, RecordsFailed, LabelsSent, LabelsAcked, LabelsFailed, BadRows])
-        {
-            counter.Add(0);
-        }
-    }
+    /// <summary>Puts every untagged counter on /metrics at zero once the meter provider listens (<see cref="ZeroedCounters"/>).</summary>
+    public void AddZeros() => _zeroed.AddZeros();
 }

@@ -130,7 +130,7 @@ internal sealed partial class ExperimentRegistry(
             }
 
             var arms = experiment.Definition.Arms
-                .Select(a => Clone(a, weights.TryGetValue(a.Name, out var w) ? w : a.Weight))
+                .Select(a => a.WithWeight(weights.TryGetValue(a.Name, out var w) ? w : a.Weight))
                 .ToList();
             var total = arms.Sum(a => a.Weight);
             if (!(total > 0))
@@ -143,7 +143,7 @@ internal sealed partial class ExperimentRegistry(
                 throw new ArgumentException($"The weight of arm '{tiny.Name}' is less than 1/{ArmAssigner.BucketCount} of the total weight {total}.");
             }
 
-            var definition = CloneDefinition(experiment.Definition, arms);
+            var definition = experiment.Definition.WithArms(arms);
             var changed = experiment with
             {
                 Definition = definition,
@@ -343,36 +343,6 @@ internal sealed partial class ExperimentRegistry(
     }
 
     private static string Order(ArmRuntime arm) => arm.Features is { } order ? string.Join(", ", order.Names) : "by position";
-
-    private static ArmDefinition Clone(ArmDefinition arm, double weight) => new()
-    {
-        Name = arm.Name,
-        Weight = weight,
-        Endpoint = arm.Endpoint,
-        Model = arm.Model,
-        Version = arm.Version,
-        TimeoutMs = arm.TimeoutMs,
-        AcceptNonFinite = arm.AcceptNonFinite,
-        ModelUri = arm.ModelUri,
-        Outputs = arm.Outputs,
-        Classes = arm.Classes,
-    };
-
-    private static ExperimentDefinition CloneDefinition(ExperimentDefinition definition, List<ArmDefinition> arms) => new()
-    {
-        Name = definition.Name,
-        Strategy = definition.Strategy,
-        Arms = arms,
-        Shadows = definition.Shadows,
-        Fallback = definition.Fallback,
-        Topics = definition.Topics,
-        Bandit = definition.Bandit,
-        Ensemble = definition.Ensemble,
-        RateLimit = definition.RateLimit,
-        AcceptNonFinite = definition.AcceptNonFinite,
-        Features = definition.Features,
-        FeatureSet = definition.FeatureSet,
-    };
 
     [LoggerMessage(EventId = 200, Level = LogLevel.Information, Message = "Experiments in force ({Count}): {Experiments}")]
     private static partial void LogApplied(ILogger logger, int count, string experiments);

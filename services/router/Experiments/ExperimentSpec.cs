@@ -53,6 +53,14 @@ internal sealed class ExperimentDefinition
     public string? Verdict { get; set; }
 
     public double? VerdictEffectSize { get; set; }
+
+    /// <summary>A copy with other arms (a weight change), every other setting as it is: a key added later is kept too.</summary>
+    public ExperimentDefinition WithArms(List<ArmDefinition> arms)
+    {
+        var copy = (ExperimentDefinition)MemberwiseClone();
+        copy.Arms = arms;
+        return copy;
+    }
 }
 
 internal sealed class ArmDefinition
@@ -87,6 +95,14 @@ internal sealed class ArmDefinition
 
     /// <summary>What is done to the model's answer before the Prediction is written: threshold, top-k, label mapping.</summary>
     public PostProcessDefinition? PostProcess { get; set; }
+
+    /// <summary>A copy with another weight, every other setting as it is: a key added later is kept too.</summary>
+    public ArmDefinition WithWeight(double weight)
+    {
+        var copy = (ArmDefinition)MemberwiseClone();
+        copy.Weight = weight;
+        return copy;
+    }
 }
 
 internal sealed class ArmOutputsDefinition

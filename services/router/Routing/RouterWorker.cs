@@ -18,7 +18,7 @@ internal sealed partial class RouterWorker(
     IOptions<RouterOptions> options,
     RouterState state,
     IHostApplicationLifetime lifetime,
-    ILogger<RouterWorker> logger) : BackgroundService
+    ILogger<RouterWorker> logger) : ConsumeLoopService
 {
     // Without records, the loop still wakes this often to store the offsets that completed meanwhile.
     private static readonly TimeSpan s_idlePoll = TimeSpan.FromMilliseconds(100);
@@ -27,10 +27,7 @@ internal sealed partial class RouterWorker(
     private readonly StashedRecords _stash = new();
     private volatile bool _lost;
 
-    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        Task.Factory.StartNew(() => Run(stoppingToken), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
-
-    private void Run(CancellationToken stoppingToken)
+    protected override void Run(CancellationToken stoppingToken)
     {
         ExperimentRegistry registry;
         RoutingPipeline pipeline;
