@@ -57,15 +57,7 @@ public sealed class MeshEndToEndTests(KafkaTestCluster kafka, ITestOutputHelper 
             _registry = await StandInSchemaRegistry.StartAsync();
         }
 
-        var topics = new MeshTopics
-        {
-            Features = KafkaTestCluster.UniqueTopic("e2e.features"),
-            Predictions = KafkaTestCluster.UniqueTopic("e2e.predictions"),
-            ShadowPredictions = KafkaTestCluster.UniqueTopic("e2e.shadow"),
-            Labels = KafkaTestCluster.UniqueTopic("e2e.labels"),
-            DeadLetter = KafkaTestCluster.UniqueTopic("e2e.dead-letter"),
-        };
-        await kafka.CreateTopicsAsync(4, [.. topics.All]);
+        var topics = await kafka.CreateMeshTopicsAsync(4, "e2e");
         var models = Path.Combine(_work, "models");
         DemoModelTrainer.Train(Path.Combine(Repository.Root, "data", "iris.csv"), models, TextWriter.Null);
         var tracking = Path.Combine(_work, "tracking");
@@ -223,12 +215,7 @@ public sealed class MeshEndToEndTests(KafkaTestCluster kafka, ITestOutputHelper 
 
     private Dictionary<string, string> WithMesh(Dictionary<string, string> settings, MeshTopics topics)
     {
-        settings["Kafka__BootstrapServers"] = kafka.BootstrapServers;
-        settings["Kafka__Topics__Features"] = topics.Features;
-        settings["Kafka__Topics__Predictions"] = topics.Predictions;
-        settings["Kafka__Topics__ShadowPredictions"] = topics.ShadowPredictions;
-        settings["Kafka__Topics__Labels"] = topics.Labels;
-        settings["Kafka__Topics__DeadLetter"] = topics.DeadLetter;
+        settings.SetMeshEnvironment(kafka.BootstrapServers, topics);
         // The service binds a free port itself; nothing here calls it.
         settings.TryAdd("Urls", LoopbackPorts.Url(0));
         if (_registry is not null)

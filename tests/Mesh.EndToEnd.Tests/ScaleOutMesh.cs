@@ -80,12 +80,7 @@ internal sealed class ScaleOutMesh(KafkaTestCluster kafka, MeshTopics topics, st
         {
             var settings = own(ports);
             settings["Urls"] = LoopbackPorts.Url(0);
-            settings["Kafka__BootstrapServers"] = kafka.BootstrapServers;
-            settings["Kafka__Topics__Features"] = topics.Features;
-            settings["Kafka__Topics__Predictions"] = topics.Predictions;
-            settings["Kafka__Topics__ShadowPredictions"] = topics.ShadowPredictions;
-            settings["Kafka__Topics__Labels"] = topics.Labels;
-            settings["Kafka__Topics__DeadLetter"] = topics.DeadLetter;
+            settings.SetMeshEnvironment(kafka.BootstrapServers, topics);
             return settings;
         });
         _processes.Add(process);

@@ -39,7 +39,7 @@ public sealed class ScaleOutTests(KafkaTestCluster kafka, ITestOutputHelper outp
     [Fact]
     public async Task Routers_AddedStoppedKilledAndRestartedWhileRecordsStream_EveryRecordPredictedDuplicatesOnlyFromTheKilledRouter()
     {
-        var topics = await TopicsAsync("scale");
+        var topics = await kafka.CreateMeshTopicsAsync(Partitions, "scale");
         await using var mesh = new ScaleOutMesh(kafka, topics, _work);
         using var tail = new PredictionTail(kafka.BootstrapServers, topics.Predictions, Partitions);
         try
@@ -118,7 +118,7 @@ public sealed class ScaleOutTests(KafkaTestCluster kafka, ITestOutputHelper outp
     [Fact]
     public async Task Routers_SigtermDuringARebalance_ExitsZero()
     {
-        var topics = await TopicsAsync("rebalance");
+        var topics = await kafka.CreateMeshTopicsAsync(Partitions, "rebalance");
         await using var mesh = new ScaleOutMesh(kafka, topics, _work);
         using var tail = new PredictionTail(kafka.BootstrapServers, topics.Predictions, Partitions);
         await mesh.StartModelHostAsync();
@@ -149,35 +149,14 @@ public sealed class ScaleOutTests(KafkaTestCluster kafka, ITestOutputHelper outp
         // a moment after the first hands out every partition, and commits fail until it ends.
         for (var commits = 0; commits < 3; commits++)
         {
-            var before = Committed(group, topic);
-            if (!await tail.WaitForAsync(_ => Committed(group, topic) > before && GroupAssignment.Settled(members, topic, Partitions), s_patience))
+            var before = kafka.CommittedTotal(group, topic, Partitions);
+            if (!await tail.WaitForAsync(_ => kafka.CommittedTotal(group, topic, Partitions) > before && GroupAssignment.Settled(members, topic, Partitions), s_patience))
             {
                 return false;
             }
         }
 
         return true;
-    }
-
-    private long Committed(string group, string topic)
-    {
-        using var consumer = new ConsumerBuilder<byte[], byte[]>(new ConsumerConfig { BootstrapServers = kafka.BootstrapServers, GroupId = group }).Build();
-        return consumer.Committed(Enumerable.Range(0, Partitions).Select(p => new TopicPartition(topic, p)), TimeSpan.FromSeconds(10))
-            .Sum(o => o.Offset.Value > 0 ? o.Offset.Value : 0);
-    }
-
-    private async Task<MeshTopics> TopicsAsync(string prefix)
-    {
-        var topics = new MeshTopics
-        {
-            Features = KafkaTestCluster.UniqueTopic(prefix + ".features"),
-            Predictions = KafkaTestCluster.UniqueTopic(prefix + ".predictions"),
-            ShadowPredictions = KafkaTestCluster.UniqueTopic(prefix + ".shadow"),
-            Labels = KafkaTestCluster.UniqueTopic(prefix + ".labels"),
-            DeadLetter = KafkaTestCluster.UniqueTopic(prefix + ".dead-letter"),
-        };
-        await kafka.CreateTopicsAsync(Partitions, [.. topics.All]);
-        return topics;
     }
 
     // Records on the features topic so far (the sum of the partitions' high watermarks).

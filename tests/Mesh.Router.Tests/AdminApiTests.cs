@@ -15,22 +15,7 @@ public sealed class AdminApiTests(KafkaTestCluster cluster) : IClassFixture<Kafk
     private const int Entities = 60;
     private static readonly TimeSpan s_patience = TimeSpan.FromSeconds(60);
 
-    private static string Spec(string endpoint, double weightA, double weightB) => $"""
-        experiments:
-          - name: admin-ab
-            strategy: ab
-            arms:
-              - name: a
-                weight: {weightA}
-                endpoint: {endpoint}
-                model: model-a
-                version: "1"
-              - name: b
-                weight: {weightB}
-                endpoint: {endpoint}
-                model: model-b
-                version: "1"
-        """;
+    private static string Spec(string endpoint, double weightA, double weightB) => Specs.TwoArmAb("admin-ab", endpoint, weightA, weightB, ("1", "1"));
 
     [Fact]
     public async Task AdminApi_NoOrWrongToken_RefusedOverHttpAndGrpc()

@@ -10,20 +10,7 @@ public sealed class AdminWeightsTests(KafkaTestCluster cluster) : IClassFixture<
 {
     private static readonly TimeSpan s_patience = TimeSpan.FromSeconds(60);
 
-    private static string Spec(string endpoint, double weightA, double weightB) => $"""
-        experiments:
-          - name: weights-ab
-            strategy: ab
-            arms:
-              - name: a
-                weight: {weightA}
-                endpoint: {endpoint}
-                model: model-a
-              - name: b
-                weight: {weightB}
-                endpoint: {endpoint}
-                model: model-b
-        """;
+    private static string Spec(string endpoint, double weightA, double weightB) => Specs.TwoArmAb("weights-ab", endpoint, weightA, weightB);
 
     private static StringContent Body(string json) => new(json, Encoding.UTF8, "application/json");
 

@@ -1,5 +1,6 @@
 using Confluent.Kafka;
 using Google.Protobuf;
+using Mesh.Cli.Chaos;
 using Mesh.Contracts.V1;
 using Mesh.Router.Experiments;
 using Mesh.Router.Inference;
@@ -13,23 +14,9 @@ namespace Mesh.Router.Tests;
 /// </summary>
 public sealed class ArmModelUriTests
 {
-    private const string Spec = """
-        experiments:
-          - name: iris-ab
-            strategy: ab
-            arms:
-              - name: logreg
-                weight: 50
-                endpoint: http://127.0.0.1:8081
-                model: iris-logreg
-                version: "1"
-                modelUri: {0}
-              - name: boosted
-                weight: 50
-                endpoint: http://127.0.0.1:8081
-                model: iris-boosted
-                version: "1"
-        """;
+    /// <summary>The demo A/B test (logreg and boosted, 50/50) with <paramref name="uri"/> as its logreg arm's <c>modelUri</c>.</summary>
+    private static string SpecWithLogregModelUri(string uri) =>
+        ChaosStack.DemoExperiment(8081).Replace("model: iris-logreg\n", $"model: iris-logreg\n        modelUri: {uri}\n", StringComparison.Ordinal);
 
     [Theory]
     [InlineData("models:/iris@champion")]
@@ -38,7 +25,7 @@ public sealed class ArmModelUriTests
     [InlineData("runs:/0a1b2c/model")]
     public void Parse_ArmWithAModelUri_ReadsIt(string uri)
     {
-        var result = ExperimentSpecLoader.Parse(Spec.Replace("{0}", uri, StringComparison.Ordinal), "spec.yaml");
+        var result = ExperimentSpecLoader.Parse(SpecWithLogregModelUri(uri), "spec.yaml");
 
         Assert.Empty(result.Errors);
         Assert.Equal(uri, result.Spec!.Experiments[0].Arms[0].ModelUri);
@@ -50,7 +37,7 @@ public sealed class ArmModelUriTests
     [InlineData("models:/iris")]
     public void Parse_ArmWithAModelUriThatIsNotOne_ErrorNamesTheKey(string uri)
     {
-        var result = ExperimentSpecLoader.Parse(Spec.Replace("{0}", uri, StringComparison.Ordinal), "spec.yaml");
+        var result = ExperimentSpecLoader.Parse(SpecWithLogregModelUri(uri), "spec.yaml");
 
         var error = Assert.Single(result.Errors);
         Assert.Contains("experiments[0].arms[0].modelUri", error, StringComparison.Ordinal);

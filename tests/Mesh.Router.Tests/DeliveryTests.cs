@@ -80,7 +80,7 @@ public sealed class DeliveryTests(KafkaTestCluster cluster, ITestOutputHelper ou
 
             // The kill must land mid-stream: records the first router never predicted are left for the second.
             var atKill = Read(predictions, Count * 2, TimeSpan.FromSeconds(2));
-            var committedAtKill = Committed(environment["Router__GroupId"], features);
+            var committedAtKill = cluster.CommittedTotal(environment["Router__GroupId"], features);
             output.WriteLine($"at the kill: {atKill.Select(p => p.RequestId).Distinct().Count()} of {Count} request ids predicted ({atKill.Count} predictions), {committedAtKill} records committed by the group");
             Assert.True(atKill.Select(p => p.RequestId).Distinct().Count() < Count, "the first router had predicted every record before it was killed: the restart replayed nothing");
 
@@ -120,14 +120,6 @@ public sealed class DeliveryTests(KafkaTestCluster cluster, ITestOutputHelper ou
         {
             File.Delete(experimentFile);
         }
-    }
-
-    // Records of the topic the group has committed past (the sum of its committed offsets over the partitions).
-    private long Committed(string group, string topic)
-    {
-        using var consumer = new Confluent.Kafka.ConsumerBuilder<byte[], byte[]>(new Confluent.Kafka.ConsumerConfig { BootstrapServers = cluster.BootstrapServers, GroupId = group }).Build();
-        var partitions = Enumerable.Range(0, 2).Select(p => new Confluent.Kafka.TopicPartition(topic, p));
-        return consumer.Committed(partitions, TimeSpan.FromSeconds(10)).Sum(c => c.Offset.Value < 0 ? 0 : c.Offset.Value);
     }
 
     private List<Prediction> Read(string topic, int expected, TimeSpan timeout) =>

@@ -1,3 +1,4 @@
+using Mesh.Cli.Chaos;
 using Mesh.Router;
 using Mesh.Router.Experiments;
 using Mesh.Router.Options;
@@ -7,27 +8,10 @@ namespace Mesh.Router.Tests;
 
 public sealed class ExperimentSpecTests
 {
-    private const string ValidSpec = """
-        experiments:
-          - name: iris-ab
-            strategy: ab
-            arms:
-              - name: logreg
-                weight: 50
-                endpoint: http://127.0.0.1:8081
-                model: iris-logreg
-                version: "1"
-              - name: boosted
-                weight: 50
-                endpoint: http://127.0.0.1:8081
-                model: iris-boosted
-                version: "1"
-        """;
-
     [Fact]
     public void Parse_ContractExample_ReadsEveryField()
     {
-        var result = ExperimentSpecLoader.Parse(ValidSpec, "spec.yaml");
+        var result = ExperimentSpecLoader.Parse(ChaosStack.DemoExperiment(8081), "spec.yaml");
 
         Assert.Empty(result.Errors);
         var experiment = Assert.Single(result.Spec!.Experiments);
@@ -228,7 +212,7 @@ public sealed class ExperimentSpecTests
     public void Validate_BadBatching_ErrorsNameTheSettings()
     {
         var path = Path.GetTempFileName();
-        File.WriteAllText(path, ValidSpec);
+        File.WriteAllText(path, ChaosStack.DemoExperiment(8081));
         try
         {
             var options = new RouterOptions { ExperimentFile = path, Batching = new BatchingOptions { MaxBatchSize = 0, MaxInFlightBatches = 0, MaxDelayMs = 0 } };
@@ -250,7 +234,7 @@ public sealed class ExperimentSpecTests
     public void Validate_BadNestedSettings_ErrorsNameTheSettings()
     {
         var path = Path.GetTempFileName();
-        File.WriteAllText(path, ValidSpec);
+        File.WriteAllText(path, ChaosStack.DemoExperiment(8081));
         try
         {
             var options = new RouterOptions

@@ -20,205 +20,103 @@ public sealed class RouterIntegrationTests(KafkaTestCluster cluster) : IClassFix
     public async Task Router_GoodRecordsAndAGarbageRecord_OnePredictionEachAndOneDecodeDeadLetter()
     {
         const int Good = 200;
-        var features = KafkaTestCluster.UniqueTopic("router-test.features");
-        var predictions = KafkaTestCluster.UniqueTopic("router-test.predictions");
-        var deadLetters = KafkaTestCluster.UniqueTopic("router-test.dead-letter");
-        var groupId = "router-test-" + Guid.NewGuid().ToString("N");
-        await cluster.CreateTopicsAsync(2, features, predictions, deadLetters);
         await using var modelHost = await FakeModelHost.StartAsync();
-        var experimentFile = Path.GetTempFileName();
-        await File.WriteAllTextAsync(experimentFile, $"""
-            experiments:
-              - name: test-ab
-                strategy: ab
-                arms:
-                  - name: a
-                    weight: 50
-                    endpoint: {modelHost.Endpoint}
-                    model: model-a
-                    version: "1"
-                  - name: b
-                    weight: 50
-                    endpoint: {modelHost.Endpoint}
-                    model: model-b
-                    version: "2"
-            """);
+        await using var router = await RouterTestHost.StartAsync(cluster, Specs.TwoArmAb("test-ab", modelHost.Endpoint, 50, 50, ("1", "2")));
 
         // Good records, then a garbage one and one with the wrong feature count, then good records again:
         // the router must keep going after the bad ones.
         var sent = new Dictionary<string, (FeatureRecord Record, string TraceId)>();
         var garbage = Encoding.UTF8.GetBytes("this is not a protobuf FeatureRecord");
-        using (var producer = new ProducerBuilder<byte[], byte[]>(new ProducerConfig { BootstrapServers = cluster.BootstrapServers }).Build())
+        var messages = new List<Message<byte[], byte[]>>();
+        for (var i = 0; i < Good; i++)
         {
-            for (var i = 0; i < Good; i++)
+            if (i == Good / 2)
             {
-                if (i == Good / 2)
-                {
-                    producer.Produce(features, new Message<byte[], byte[]> { Key = "bad"u8.ToArray(), Value = garbage });
-                    var wrongWidth = new FeatureRecord { RequestId = "wrong-width", EntityId = "bad", Values = { 1, 2, 3 } };
-                    producer.Produce(features, new Message<byte[], byte[]> { Key = "bad"u8.ToArray(), Value = wrongWidth.ToByteArray() });
-                }
-
-                var record = new FeatureRecord
-                {
-                    RequestId = $"req-{i}",
-                    EntityId = $"entity-{i % 23}",
-                    EventTime = ProtoTimestamp.FromDateTime(DateTime.UtcNow),
-                    FeatureSet = "test",
-                    Values = { i % 10, 1, 2, 3 },
-                    Context = { ["source"] = "router-test" },
-                };
-                var trace = new ActivityContext(ActivityTraceId.CreateRandom(), ActivitySpanId.CreateRandom(), ActivityTraceFlags.Recorded);
-                var headers = new Headers { { MeshHeaders.TraceParent, Encoding.ASCII.GetBytes(MeshHeaders.FormatTraceParent(trace)) } };
-                producer.Produce(features, new Message<byte[], byte[]> { Key = Encoding.UTF8.GetBytes(record.EntityId), Value = record.ToByteArray(), Headers = headers });
-                sent.Add(record.RequestId, (record, trace.TraceId.ToHexString()));
+                messages.Add(new Message<byte[], byte[]> { Key = "bad"u8.ToArray(), Value = garbage });
+                var wrongWidth = new FeatureRecord { RequestId = "wrong-width", EntityId = "bad", Values = { 1, 2, 3 } };
+                messages.Add(new Message<byte[], byte[]> { Key = "bad"u8.ToArray(), Value = wrongWidth.ToByteArray() });
             }
 
-            Assert.Equal(0, producer.Flush(TimeSpan.FromSeconds(30)));
-        }
-
-        var app = RouterApp.Create([], new Dictionary<string, string?>
-        {
-            ["Urls"] = "http://127.0.0.1:0",
-            ["Logging:LogLevel:Default"] = "Warning",
-            ["Kafka:BootstrapServers"] = cluster.BootstrapServers,
-            ["Kafka:Topics:Features"] = features,
-            ["Kafka:Topics:Predictions"] = predictions,
-            ["Kafka:Topics:DeadLetter"] = deadLetters,
-            ["Router:ExperimentFile"] = experimentFile,
-            ["Router:GroupId"] = groupId,
-            ["Router:ModelWaitSeconds"] = "30",
-        });
-        try
-        {
-            await app.StartAsync();
-
-            var received = cluster.ReadAll(predictions, Good, s_patience)
-                .Select(r => (Key: Encoding.UTF8.GetString(r.Message.Key), Headers: r.Message.Headers, Prediction: Prediction.Parser.ParseFrom(r.Message.Value)))
-                .ToList();
-            // Every good record is processed by now; anything further on the dead-letter topic would be a bug.
-            var letters = cluster.ReadAll(deadLetters, 3, TimeSpan.FromSeconds(5)).Select(r => DeadLetter.Parser.ParseFrom(r.Message.Value)).ToList();
-            await app.StopAsync();
-
-            Assert.Equal(sent.Keys.Order(), received.Select(r => r.Prediction.RequestId).Order());
-            foreach (var (key, headers, prediction) in received)
+            var record = new FeatureRecord
             {
-                var (record, traceId) = sent[prediction.RequestId];
-                Assert.Equal(record.EntityId, key);
-                Assert.Equal(record.EntityId, prediction.EntityId);
-                Assert.Equal("test-ab", prediction.Experiment);
-                Assert.Equal(prediction.Arm == "a" ? ("model-a", "1") : ("model-b", "2"), (prediction.ModelName, prediction.ModelVersion));
-                Assert.Equal(FakeModelHost.Classify(record.Values[0]), prediction.Output.Label);
-                Assert.Equal(FakeModelHost.ClassNames, prediction.Output.ClassNames);
-                Assert.Equal(2, prediction.Output.Scores.Count);
-                Assert.Equal(0.5, prediction.AssignmentProbability);
-                Assert.StartsWith("ab-", prediction.PolicyVersion, StringComparison.Ordinal);
-                Assert.Equal("router-test", prediction.Context["source"]);
-                Assert.Equal(traceId, prediction.TraceId);
-                Assert.Contains(traceId, MeshHeaders.GetString(headers, MeshHeaders.TraceParent) ?? "", StringComparison.Ordinal);
-                Assert.Equal(MeshHeaders.ContentTypeOf<Prediction>(), MeshHeaders.GetString(headers, MeshHeaders.ContentType));
-            }
-
-            // Sticky: every entity got exactly one arm, and both arms were used.
-            Assert.All(received.GroupBy(r => r.Prediction.EntityId), g => Assert.Single(g.Select(r => r.Prediction.Arm).Distinct()));
-            Assert.Equal(["a", "b"], received.Select(r => r.Prediction.Arm).Distinct().Order());
-
-            Assert.Equal(2, letters.Count);
-            var decode = Assert.Single(letters, l => l.ErrorClass == "decode");
-            Assert.Equal(garbage, decode.Value.ToByteArray());
-            Assert.Equal(("router", features), (decode.Service, decode.SourceTopic));
-            var validation = Assert.Single(letters, l => l.ErrorClass == "validation");
-            Assert.Equal("wrong-width", FeatureRecord.Parser.ParseFrom(validation.Value).RequestId);
-
-            // A clean stop committed every processed record: a restarted router would not redo or skip any.
-            Assert.Equal(Good + 2, CommittedTotal(features, groupId));
-            Assert.NotEqual(FatalError.ExitCode, Environment.ExitCode);
+                RequestId = $"req-{i}",
+                EntityId = $"entity-{i % 23}",
+                EventTime = ProtoTimestamp.FromDateTime(DateTime.UtcNow),
+                FeatureSet = "test",
+                Values = { i % 10, 1, 2, 3 },
+                Context = { ["source"] = "router-test" },
+            };
+            var trace = new ActivityContext(ActivityTraceId.CreateRandom(), ActivitySpanId.CreateRandom(), ActivityTraceFlags.Recorded);
+            var headers = new Headers { { MeshHeaders.TraceParent, Encoding.ASCII.GetBytes(MeshHeaders.FormatTraceParent(trace)) } };
+            messages.Add(new Message<byte[], byte[]> { Key = Encoding.UTF8.GetBytes(record.EntityId), Value = record.ToByteArray(), Headers = headers });
+            sent.Add(record.RequestId, (record, trace.TraceId.ToHexString()));
         }
-        finally
+
+        router.Produce(messages);
+
+        var received = cluster.ReadAll(router.Predictions, Good, s_patience)
+            .Select(r => (Key: Encoding.UTF8.GetString(r.Message.Key), Headers: r.Message.Headers, Prediction: Prediction.Parser.ParseFrom(r.Message.Value)))
+            .ToList();
+        // Every good record is processed by now; anything further on the dead-letter topic would be a bug.
+        var letters = router.ReadDeadLetters(3, TimeSpan.FromSeconds(5));
+        await router.StopAsync();
+
+        Assert.Equal(sent.Keys.Order(), received.Select(r => r.Prediction.RequestId).Order());
+        foreach (var (key, headers, prediction) in received)
         {
-            await app.DisposeAsync();
-            File.Delete(experimentFile);
+            var (record, traceId) = sent[prediction.RequestId];
+            Assert.Equal(record.EntityId, key);
+            Assert.Equal(record.EntityId, prediction.EntityId);
+            Assert.Equal("test-ab", prediction.Experiment);
+            Assert.Equal(prediction.Arm == "a" ? ("model-a", "1") : ("model-b", "2"), (prediction.ModelName, prediction.ModelVersion));
+            Assert.Equal(FakeModelHost.Classify(record.Values[0]), prediction.Output.Label);
+            Assert.Equal(FakeModelHost.ClassNames, prediction.Output.ClassNames);
+            Assert.Equal(2, prediction.Output.Scores.Count);
+            Assert.Equal(0.5, prediction.AssignmentProbability);
+            Assert.StartsWith("ab-", prediction.PolicyVersion, StringComparison.Ordinal);
+            Assert.Equal("router-test", prediction.Context["source"]);
+            Assert.Equal(traceId, prediction.TraceId);
+            Assert.Contains(traceId, MeshHeaders.GetString(headers, MeshHeaders.TraceParent) ?? "", StringComparison.Ordinal);
+            Assert.Equal(MeshHeaders.ContentTypeOf<Prediction>(), MeshHeaders.GetString(headers, MeshHeaders.ContentType));
         }
+
+        // Sticky: every entity got exactly one arm, and both arms were used.
+        Assert.All(received.GroupBy(r => r.Prediction.EntityId), g => Assert.Single(g.Select(r => r.Prediction.Arm).Distinct()));
+        Assert.Equal(["a", "b"], received.Select(r => r.Prediction.Arm).Distinct().Order());
+
+        Assert.Equal(2, letters.Count);
+        var decode = Assert.Single(letters, l => l.ErrorClass == "decode");
+        Assert.Equal(garbage, decode.Value.ToByteArray());
+        Assert.Equal(("router", router.Features), (decode.Service, decode.SourceTopic));
+        var validation = Assert.Single(letters, l => l.ErrorClass == "validation");
+        Assert.Equal("wrong-width", FeatureRecord.Parser.ParseFrom(validation.Value).RequestId);
+
+        // A clean stop committed every processed record: a restarted router would not redo or skip any.
+        Assert.Equal(Good + 2, cluster.CommittedTotal(router.GroupId, router.Features));
+        Assert.NotEqual(FatalError.ExitCode, Environment.ExitCode);
     }
 
     [Fact]
     public async Task Router_ModelInferFailsTwice_RecordsGoToTheDeadLetterTopicAndTheRouterMovesOn()
     {
         const int Count = 20;
-        var features = KafkaTestCluster.UniqueTopic("router-test.features");
-        var predictions = KafkaTestCluster.UniqueTopic("router-test.predictions");
-        var deadLetters = KafkaTestCluster.UniqueTopic("router-test.dead-letter");
-        var groupId = "router-test-" + Guid.NewGuid().ToString("N");
-        await cluster.CreateTopicsAsync(2, features, predictions, deadLetters);
         await using var modelHost = await FakeModelHost.StartAsync();
-        var experimentFile = Path.GetTempFileName();
-        await File.WriteAllTextAsync(experimentFile, $"""
-            experiments:
-              - name: broken-ab
-                strategy: ab
-                arms:
-                  - name: only
-                    weight: 1
-                    endpoint: {modelHost.Endpoint}
-                    model: {FakeModelHost.BrokenModel}
-                    version: "1"
-            """);
-        using (var producer = new ProducerBuilder<byte[], byte[]>(new ProducerConfig { BootstrapServers = cluster.BootstrapServers }).Build())
-        {
-            for (var i = 0; i < Count; i++)
-            {
-                var record = new FeatureRecord { RequestId = $"req-{i}", EntityId = $"entity-{i}", Values = { 1, 2, 3, 4 } };
-                producer.Produce(features, new Message<byte[], byte[]> { Key = Encoding.UTF8.GetBytes(record.EntityId), Value = record.ToByteArray() });
-            }
+        await using var router = await RouterTestHost.StartAsync(cluster, Specs.OneArm("broken-ab", modelHost.Endpoint, FakeModelHost.BrokenModel, arm: "only"));
+        router.Produce(Enumerable.Range(0, Count).Select(i => new FeatureRecord { RequestId = $"req-{i}", EntityId = $"entity-{i}", Values = { 1, 2, 3, 4 } }));
 
-            Assert.Equal(0, producer.Flush(TimeSpan.FromSeconds(30)));
-        }
+        var letters = router.ReadDeadLetters(Count, s_patience);
+        await router.StopAsync();
 
-        var app = RouterApp.Create([], new Dictionary<string, string?>
+        Assert.Equal(
+            Enumerable.Range(0, Count).Select(i => $"req-{i}").Order(),
+            letters.Select(l => FeatureRecord.Parser.ParseFrom(l.Value).RequestId).Order());
+        Assert.All(letters, l =>
         {
-            ["Urls"] = "http://127.0.0.1:0",
-            ["Logging:LogLevel:Default"] = "Error",
-            ["Kafka:BootstrapServers"] = cluster.BootstrapServers,
-            ["Kafka:Topics:Features"] = features,
-            ["Kafka:Topics:Predictions"] = predictions,
-            ["Kafka:Topics:DeadLetter"] = deadLetters,
-            ["Router:ExperimentFile"] = experimentFile,
-            ["Router:GroupId"] = groupId,
+            Assert.Equal("inference", l.ErrorClass);
+            Assert.Contains("Unavailable", l.ErrorMessage, StringComparison.Ordinal);
+            Assert.Contains("failed 2 time(s)", l.ErrorMessage, StringComparison.Ordinal);
         });
-        try
-        {
-            await app.StartAsync();
-            var letters = cluster.ReadAll(deadLetters, Count, s_patience).Select(r => DeadLetter.Parser.ParseFrom(r.Message.Value)).ToList();
-            await app.StopAsync();
-
-            Assert.Equal(
-                Enumerable.Range(0, Count).Select(i => $"req-{i}").Order(),
-                letters.Select(l => FeatureRecord.Parser.ParseFrom(l.Value).RequestId).Order());
-            Assert.All(letters, l =>
-            {
-                Assert.Equal("inference", l.ErrorClass);
-                Assert.Contains("Unavailable", l.ErrorMessage, StringComparison.Ordinal);
-                Assert.Contains("failed 2 time(s)", l.ErrorMessage, StringComparison.Ordinal);
-            });
-            Assert.Empty(cluster.ReadAll(predictions, 1, TimeSpan.FromSeconds(1)));
-            Assert.Equal(Count, CommittedTotal(features, groupId));
-        }
-        finally
-        {
-            await app.DisposeAsync();
-            File.Delete(experimentFile);
-        }
-    }
-
-    private long CommittedTotal(string topic, string groupId)
-    {
-        using var consumer = new ConsumerBuilder<byte[], byte[]>(new ConsumerConfig
-        {
-            BootstrapServers = cluster.BootstrapServers,
-            GroupId = groupId,
-            EnableAutoCommit = false,
-        }).Build();
-        var partitions = Enumerable.Range(0, 2).Select(p => new TopicPartition(topic, p)).ToList();
-        return consumer.Committed(partitions, TimeSpan.FromSeconds(10)).Sum(p => p.Offset.Value < 0 ? 0 : p.Offset.Value);
+        Assert.Empty(router.ReadPredictions(1, TimeSpan.FromSeconds(1)));
+        Assert.Equal(Count, cluster.CommittedTotal(router.GroupId, router.Features));
     }
 }

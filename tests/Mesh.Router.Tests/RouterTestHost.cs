@@ -21,6 +21,7 @@ internal sealed class RouterTestHost : IAsyncDisposable
     public const string AdminToken = "router-test-admin-token-0123456789";
 
     private readonly KafkaTestCluster _cluster;
+    private bool _stopped;
 
     private RouterTestHost(KafkaTestCluster cluster, string experimentFile, WebApplication app, string features, string predictions, string shadows, string deadLetters, string groupId, string grpcAddress)
     {
@@ -171,11 +172,21 @@ internal sealed class RouterTestHost : IAsyncDisposable
         return client;
     }
 
+    /// <summary>Stops the router cleanly (as on SIGTERM: it commits what it processed); disposing afterwards only releases it.</summary>
+    public async Task StopAsync()
+    {
+        _stopped = true;
+        await App.StopAsync();
+    }
+
     public async ValueTask DisposeAsync()
     {
         try
         {
-            await App.StopAsync();
+            if (!_stopped)
+            {
+                await App.StopAsync();
+            }
         }
         finally
         {

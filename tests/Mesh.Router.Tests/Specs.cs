@@ -20,6 +20,27 @@ internal static class Specs
         """;
 
     /// <summary>
+    /// An A/B experiment over arms <c>a</c> (<c>model-a</c>) and <c>b</c> (<c>model-b</c>) of one model host, with the
+    /// given weights; <paramref name="versions"/>, when given, are the arms' model versions.
+    /// </summary>
+    public static string TwoArmAb(string experiment, string endpoint, double weightA, double weightB, (string A, string B)? versions = null) => $"""
+        experiments:
+          - name: {experiment}
+            strategy: ab
+            arms:
+              - name: a
+                weight: {weightA}
+                endpoint: {endpoint}
+                model: model-a
+        {(versions is { } v ? $"        version: \"{v.A}\"" : "")}
+              - name: b
+                weight: {weightB}
+                endpoint: {endpoint}
+                model: model-b
+        {(versions is { } w ? $"        version: \"{w.B}\"" : "")}
+        """;
+
+    /// <summary>
     /// A Thompson-sampling bandit over arms <c>a</c> (<c>model-a</c>) and <c>b</c> (<c>model-b</c>) of one model host;
     /// <paramref name="experimentLines"/> are more keys of the experiment, at its indentation (outcomes, a reward).
     /// </summary>
