@@ -8,19 +8,7 @@ namespace Mesh.MetricsSink.Tests;
 internal static class SinkOverKafka
 {
     /// <summary>A fresh topic (two partitions) for each of the mesh's topics, so tests do not read each other's records.</summary>
-    public static async Task<MeshTopics> CreateTopicsAsync(KafkaTestCluster cluster)
-    {
-        var topics = new MeshTopics
-        {
-            Features = KafkaTestCluster.UniqueTopic("features"),
-            Predictions = KafkaTestCluster.UniqueTopic("predictions"),
-            ShadowPredictions = KafkaTestCluster.UniqueTopic("shadow"),
-            Labels = KafkaTestCluster.UniqueTopic("labels"),
-            DeadLetter = KafkaTestCluster.UniqueTopic("dead-letter"),
-        };
-        await cluster.CreateTopicsAsync(2, [.. topics.All]);
-        return topics;
-    }
+    public static Task<MeshTopics> CreateTopicsAsync(KafkaTestCluster cluster) => cluster.CreateMeshTopicsAsync(2);
 
     /// <summary>The sink on those topics, as its own consumer group, writing its summary to <paramref name="tracking"/> every 100 ms.</summary>
     public static Dictionary<string, string?> Settings(KafkaTestCluster cluster, MeshTopics topics, string tracking, string group) => new()

@@ -211,21 +211,7 @@ public sealed class ExperimentPageTests(KafkaTestCluster cluster) : IClassFixtur
             Args = s_chromiumFlags,
         });
 
-    private Task<MeshTopics> CreateTopicsAsync() => CreateTopicsAsync(cluster, 2);
-
-    internal static async Task<MeshTopics> CreateTopicsAsync(KafkaTestCluster cluster, int partitions)
-    {
-        var topics = new MeshTopics
-        {
-            Features = KafkaTestCluster.UniqueTopic("features"),
-            Predictions = KafkaTestCluster.UniqueTopic("predictions"),
-            ShadowPredictions = KafkaTestCluster.UniqueTopic("shadow"),
-            Labels = KafkaTestCluster.UniqueTopic("labels"),
-            DeadLetter = KafkaTestCluster.UniqueTopic("dead-letter"),
-        };
-        await cluster.CreateTopicsAsync(partitions, [.. topics.All]);
-        return topics;
-    }
+    private Task<MeshTopics> CreateTopicsAsync() => cluster.CreateMeshTopicsAsync(2);
 
     [Fact]
     public async Task Page_TrackingUiConfigured_EachArmsNameOpensItsRunInMlflow()
