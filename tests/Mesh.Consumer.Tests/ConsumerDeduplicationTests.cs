@@ -89,9 +89,7 @@ public sealed class ConsumerDeduplicationTests(KafkaTestCluster cluster) : IClas
     public async Task Run_SamePredictionsProducedTwice_WritesOneLinePerPrediction()
     {
         const int Count = 10;
-        var predictions = KafkaTestCluster.UniqueTopic("predictions");
-        var deadLetters = KafkaTestCluster.UniqueTopic("dead-letter");
-        await cluster.CreateTopicsAsync(1, predictions, deadLetters);
+        var (predictions, deadLetters) = await cluster.CreateFreshTopicsAsync(1, "predictions", "dead-letter");
         using (var producer = new ProducerBuilder<byte[], byte[]>(new ProducerConfig { BootstrapServers = cluster.BootstrapServers }).Build())
         {
             // Twice over, then one last new prediction: on one partition, its line means the copies were all read.

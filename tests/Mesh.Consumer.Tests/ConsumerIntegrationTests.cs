@@ -13,9 +13,7 @@ public sealed class ConsumerIntegrationTests(KafkaTestCluster cluster) : IClassF
     public async Task Run_PredictionsAndOneBadRecord_WritesEveryLineAndDeadLettersTheBadOne()
     {
         const int Count = 40;
-        var predictions = KafkaTestCluster.UniqueTopic("predictions");
-        var deadLetters = KafkaTestCluster.UniqueTopic("dead-letter");
-        await cluster.CreateTopicsAsync(2, predictions, deadLetters);
+        var (predictions, deadLetters) = await cluster.CreateFreshTopicsAsync(2, "predictions", "dead-letter");
         using (var producer = new ProducerBuilder<byte[], byte[]>(new ProducerConfig { BootstrapServers = cluster.BootstrapServers }).Build())
         {
             for (var i = 0; i < Count; i++)
@@ -49,10 +47,7 @@ public sealed class ConsumerIntegrationTests(KafkaTestCluster cluster) : IClassF
     [Fact]
     public async Task Run_BothTopicsFilteredToCsvRollingFiles_WritesOnlyTheArmAndResumesAfterRestart()
     {
-        var predictions = KafkaTestCluster.UniqueTopic("predictions");
-        var shadow = KafkaTestCluster.UniqueTopic("shadow");
-        var deadLetters = KafkaTestCluster.UniqueTopic("dead-letter");
-        await cluster.CreateTopicsAsync(2, predictions, shadow, deadLetters);
+        var (predictions, shadow, deadLetters) = await cluster.CreateFreshTopicsAsync(2, "predictions", "shadow", "dead-letter");
         var output = Path.Combine(Path.GetTempPath(), $"consumer-{Guid.NewGuid():N}");
         var settings = new Dictionary<string, string?>
         {

@@ -23,9 +23,7 @@ public sealed class DeadLetterFailureTests(KafkaTestCluster cluster) : IClassFix
             return;
         }
 
-        var predictions = KafkaTestCluster.UniqueTopic("predictions");
-        var deadLetters = KafkaTestCluster.UniqueTopic("dead-letter");
-        await cluster.CreateTopicsAsync(1, predictions, deadLetters);
+        var (predictions, deadLetters) = await cluster.CreateFreshTopicsAsync(1, "predictions", "dead-letter");
         using var producer = new ProducerBuilder<byte[], byte[]>(new ProducerConfig { BootstrapServers = cluster.BootstrapServers }).Build();
         await producer.ProduceAsync(predictions, new Message<byte[], byte[]> { Key = [], Value = Records.Prediction("first").ToByteArray(), Headers = MeshHeaders.Create<Prediction>(null) });
 

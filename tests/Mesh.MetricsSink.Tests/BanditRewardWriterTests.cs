@@ -1,39 +1,18 @@
-using Mesh.Cli.Processes;
 using Mesh.MetricsSink.Aggregation;
 using Mesh.MetricsSink.Options;
 using Mesh.MetricsSink.Rewards;
-using Microsoft.Extensions.Logging.Abstractions;
 using StackExchange.Redis;
 
 namespace Mesh.MetricsSink.Tests;
 
 /// <summary>Bandit rewards in the hash the router's bandits read, against a real redis-server the test starts.</summary>
-public sealed class BanditRewardWriterTests : IAsyncLifetime
+public sealed class BanditRewardWriterTests : BanditHashTests
 {
-    private RedisProcess _redis = null!;
-    private ConnectionMultiplexer _connection = null!;
-
-    public async Task InitializeAsync()
-    {
-        _redis = await RedisProcess.StartAsync(CancellationToken.None);
-        _connection = await ConnectionMultiplexer.ConnectAsync(_redis.Configuration);
-    }
-
-    public async Task DisposeAsync()
-    {
-        _connection?.Dispose();
-        if (_redis is not null)
-        {
-            _redis.Dispose();
-        }
-    }
-
     [Fact]
     public async Task WriteAsync_TwoWrites_AddsTrialsAndSuccessesInTheRoutersFormatOnce()
     {
         var joiner = new PredictionLabelJoiner(new ManualTimeProvider(), TimeSpan.FromMinutes(10), 1000);
-        var writer = new BanditRewardWriter(joiner, _connection, Microsoft.Extensions.Options.Options.Create(new MetricsSinkOptions { BanditKeyPrefix = "test:bandit:" }),
-            TimeProvider.System, NullLogger<BanditRewardWriter>.Instance);
+        var writer = Writer(joiner, new MetricsSinkOptions { BanditKeyPrefix = "test:bandit:" });
         for (var i = 0; i < 10; i++)
         {
             joiner.AddPrediction(Make.Prediction($"a{i}", arm: "logreg", predicted: i < 7 ? "setosa" : "virginica"));
@@ -66,8 +45,7 @@ public sealed class BanditRewardWriterTests : IAsyncLifetime
         var joiner = new PredictionLabelJoiner(new ManualTimeProvider(), TimeSpan.FromMinutes(10), 1000);
         // What the durable join state reads back at start: 40 trials, 30 successes, written by the earlier process.
         joiner.Restore([("a\u001firis-ab\u001flogreg\u001f0\u001fj", "40"), ("a\u001firis-ab\u001flogreg\u001f0\u001fc", "30")]);
-        var writer = new BanditRewardWriter(joiner, _connection, Microsoft.Extensions.Options.Options.Create(new MetricsSinkOptions { BanditKeyPrefix = "test:restored:", FlushIntervalMs = 600_000 }),
-            TimeProvider.System, NullLogger<BanditRewardWriter>.Instance);
+        var writer = Writer(joiner, new MetricsSinkOptions { BanditKeyPrefix = "test:restored:", FlushIntervalMs = 600_000 });
         await writer.StartAsync(CancellationToken.None);
         joiner.AddPrediction(Make.Prediction("r1", arm: "logreg", predicted: "setosa"));
         joiner.AddLabel(Make.Label("r1", "setosa"));
@@ -82,8 +60,7 @@ public sealed class BanditRewardWriterTests : IAsyncLifetime
     public async Task WriteAsync_FallbackAnsweredForAnArm_RewardsTheFallbackArm()
     {
         var joiner = new PredictionLabelJoiner(new ManualTimeProvider(), TimeSpan.FromMinutes(10), 1000);
-        var writer = new BanditRewardWriter(joiner, _connection, Microsoft.Extensions.Options.Options.Create(new MetricsSinkOptions { BanditKeyPrefix = "test:fallback:" }),
-            TimeProvider.System, NullLogger<BanditRewardWriter>.Instance);
+        var writer = Writer(joiner, new MetricsSinkOptions { BanditKeyPrefix = "test:fallback:" });
         joiner.AddPrediction(Make.Prediction("c0", arm: "logreg", predicted: "setosa"));
         joiner.AddLabel(Make.Label("c0", "setosa"));
         joiner.AddPrediction(Make.Prediction("b0", arm: "boosted", predicted: "virginica"));
@@ -104,12 +81,11 @@ public sealed class BanditRewardWriterTests : IAsyncLifetime
     {
         const int Sigcont = 18;
         const int Sigstop = 19;
-        var configuration = ConfigurationOptions.Parse(_redis.Configuration);
+        var configuration = ConfigurationOptions.Parse(Redis.Configuration);
         configuration.AsyncTimeout = 500;
         await using var impatient = await ConnectionMultiplexer.ConnectAsync(configuration);
         var joiner = new PredictionLabelJoiner(new ManualTimeProvider(), TimeSpan.FromMinutes(10), 1000);
-        var writer = new BanditRewardWriter(joiner, impatient, Microsoft.Extensions.Options.Options.Create(new MetricsSinkOptions { BanditKeyPrefix = "test:lost:" }),
-            TimeProvider.System, NullLogger<BanditRewardWriter>.Instance);
+        var writer = Writer(joiner, new MetricsSinkOptions { BanditKeyPrefix = "test:lost:" }, connection: impatient);
         for (var i = 0; i < 10; i++)
         {
             joiner.AddPrediction(Make.Prediction($"l{i}", arm: "logreg", predicted: i < 7 ? "setosa" : "virginica"));
@@ -117,14 +93,14 @@ public sealed class BanditRewardWriterTests : IAsyncLifetime
         }
 
         // Redis stops answering: the write is sent, the writer gives up waiting, and Redis runs it once it is let go.
-        Assert.Equal(0, Mesh.Cli.Processes.ServiceProcess.Signal(_redis.ProcessId, Sigstop));
+        Assert.Equal(0, Mesh.Cli.Processes.ServiceProcess.Signal(Redis.ProcessId, Sigstop));
         try
         {
             Assert.False(await writer.WriteAsync(CancellationToken.None));
         }
         finally
         {
-            Assert.Equal(0, Mesh.Cli.Processes.ServiceProcess.Signal(_redis.ProcessId, Sigcont));
+            Assert.Equal(0, Mesh.Cli.Processes.ServiceProcess.Signal(Redis.ProcessId, Sigcont));
         }
 
         var deadline = DateTime.UtcNow.AddSeconds(30);
@@ -142,13 +118,12 @@ public sealed class BanditRewardWriterTests : IAsyncLifetime
         Assert.True(await writer.WriteAsync(CancellationToken.None));
 
         Assert.Equal(new Dictionary<string, string> { ["logreg:n"] = "11", ["logreg:s"] = "8" }, await RouterFieldsAsync("test:lost:iris-ab"));
-        var markers = (await _connection.GetDatabase().HashKeysAsync("test:lost:iris-ab")).Count(k => k.ToString().StartsWith(BanditRewardWriter.WriteMarkerPrefix, StringComparison.Ordinal));
+        var markers = (await Connection.GetDatabase().HashKeysAsync("test:lost:iris-ab")).Count(k => k.ToString().StartsWith(BanditRewardWriter.WriteMarkerPrefix, StringComparison.Ordinal));
         Assert.Equal(1, markers);
     }
 
     // The fields the router's bandits read; the writer's one marker of its last write is left out.
     private async Task<Dictionary<string, string>> RouterFieldsAsync(string key) =>
-        (await _connection.GetDatabase().HashGetAllAsync(key))
-            .Where(e => !e.Name.ToString().StartsWith(BanditRewardWriter.WriteMarkerPrefix, StringComparison.Ordinal))
-            .ToDictionary(e => e.Name.ToString(), e => e.Value.ToString());
+        (await HashAsync(key)).Where(e => !e.Key.StartsWith(BanditRewardWriter.WriteMarkerPrefix, StringComparison.Ordinal))
+            .ToDictionary(e => e.Key, e => e.Value);
 }

@@ -1,11 +1,8 @@
 using System.Globalization;
-using Mesh.Cli.Processes;
 using Mesh.MetricsSink.Aggregation;
 using Mesh.MetricsSink.Options;
 using Mesh.MetricsSink.Rewards;
 using Mesh.Sampling;
-using Microsoft.Extensions.Logging.Abstractions;
-using StackExchange.Redis;
 
 namespace Mesh.MetricsSink.Tests;
 
@@ -14,24 +11,8 @@ namespace Mesh.MetricsSink.Tests;
 /// back the way the router's Thompson sampling reads them: Beta(1 + s, 1 + n − s) per arm, drawn with the router's
 /// <see cref="BetaSampler"/>.
 /// </summary>
-public sealed class OutcomeRewardTests : IAsyncLifetime
+public sealed class OutcomeRewardTests : BanditHashTests
 {
-    private RedisProcess _redis = null!;
-    private ConnectionMultiplexer _connection = null!;
-
-    public async Task InitializeAsync()
-    {
-        _redis = await RedisProcess.StartAsync(CancellationToken.None);
-        _connection = await ConnectionMultiplexer.ConnectAsync(_redis.Configuration);
-    }
-
-    public Task DisposeAsync()
-    {
-        _connection?.Dispose();
-        _redis?.Dispose();
-        return Task.CompletedTask;
-    }
-
     [Fact]
     public async Task WriteAsync_ArmsWithDifferentDeclaredRewards_ThompsonSamplingSendsTrafficToTheHigherArm()
     {
@@ -85,8 +66,7 @@ public sealed class OutcomeRewardTests : IAsyncLifetime
     }
 
     private BanditRewardWriter Writer(PredictionLabelJoiner joiner, string prefix, string spec) =>
-        new(joiner, _connection, Microsoft.Extensions.Options.Options.Create(new MetricsSinkOptions { BanditKeyPrefix = prefix }),
-            TimeProvider.System, NullLogger<BanditRewardWriter>.Instance, Outcomes.Catalog(spec));
+        Writer(joiner, new MetricsSinkOptions { BanditKeyPrefix = prefix }, Outcomes.Catalog(spec));
 
     private static void Join(PredictionLabelJoiner joiner, string requestId, string arm, params (string Name, double Value)[] outcomes)
     {
@@ -97,7 +77,7 @@ public sealed class OutcomeRewardTests : IAsyncLifetime
     // The {arm}:n and {arm}:s fields the router's bandits read.
     private async Task<Dictionary<string, (long Trials, double Successes)>> ArmsAsync(string key)
     {
-        var fields = (await _connection.GetDatabase().HashGetAllAsync(key)).ToDictionary(e => e.Name.ToString(), e => e.Value.ToString());
+        var fields = await HashAsync(key);
         return fields.Keys.Where(k => k.EndsWith(":n", StringComparison.Ordinal)).Select(k => k[..^2]).ToDictionary(
             arm => arm,
             arm => (long.Parse(fields[arm + ":n"], CultureInfo.InvariantCulture), double.Parse(fields[arm + ":s"], CultureInfo.InvariantCulture)));

@@ -1,12 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace Mesh.Mlflow.Tests;
 
@@ -27,9 +22,9 @@ namespace Mesh.Mlflow.Tests;
 ///   <c>INTERNAL_ERROR</c>, not 404; listing a missing folder (or a file) answers <c>{}</c> with 200.
 /// - A logged model's <c>artifact_uri</c> is <c>mlflow-artifacts:/&lt;experiment_id&gt;/models/&lt;model_id&gt;/artifacts</c>.
 /// </summary>
-public sealed class FakeMlflowServer : IAsyncDisposable
+public sealed class FakeMlflowServer : IFakeMlflow
 {
-    private readonly WebApplication _app;
+    private LoopbackApp _app = null!;
     private readonly ConcurrentDictionary<(string Name, string Version), RegisteredVersion> _versions = new();
     private readonly ConcurrentDictionary<(string Name, string Version, string Key), string> _versionTags = new();
     private readonly ConcurrentDictionary<string, string> _loggedModels = new(StringComparer.Ordinal);
@@ -38,16 +33,12 @@ public sealed class FakeMlflowServer : IAsyncDisposable
     private readonly ConcurrentQueue<int> _failures = new();
     private int _requests;
 
-    private FakeMlflowServer(WebApplication app, string artifactRoot)
-    {
-        _app = app;
-        ArtifactRoot = artifactRoot;
-    }
+    private FakeMlflowServer(string artifactRoot) => ArtifactRoot = artifactRoot;
 
     /// <summary>The folder the artifact proxy serves (<c>mlflow-artifacts:/&lt;path&gt;</c> is <c>ArtifactRoot/&lt;path&gt;</c>).</summary>
     public string ArtifactRoot { get; }
 
-    public Uri Uri { get; private set; } = null!;
+    public Uri Uri => _app.Uri;
 
     /// <summary>When set, every call must carry this Authorization header value.</summary>
     public string? RequiredAuthorization { get; set; }
@@ -60,15 +51,8 @@ public sealed class FakeMlflowServer : IAsyncDisposable
     {
         var root = Path.Combine(Path.GetTempPath(), "mesh-fake-mlflow-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(root);
-        // Its own content root: a test project's output folder may hold a service's appsettings.json with Kestrel endpoints.
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = root });
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        var app = builder.Build();
-        var server = new FakeMlflowServer(app, root);
-        server.Map(app);
-        await app.StartAsync();
-        server.Uri = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+        var server = new FakeMlflowServer(root);
+        server._app = await LoopbackApp.StartAsync(root, server.Map);
         return server;
     }
 
@@ -128,7 +112,6 @@ public sealed class FakeMlflowServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await _app.StopAsync();
         await _app.DisposeAsync();
         Directory.Delete(ArtifactRoot, recursive: true);
     }

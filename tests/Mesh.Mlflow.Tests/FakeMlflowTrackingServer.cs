@@ -1,12 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace Mesh.Mlflow.Tests;
 
@@ -20,17 +15,15 @@ namespace Mesh.Mlflow.Tests;
 /// - A run stays RUNNING, with no end time, until <c>runs/update</c> sets <c>status</c> and <c>end_time</c>.
 /// - <c>runs/search</c> filters by <c>tags.`key` = 'value'</c> and <c>attributes.status = 'RUNNING'</c>, joined by AND.
 /// </summary>
-public sealed class FakeMlflowTrackingServer : IAsyncDisposable
+public sealed class FakeMlflowTrackingServer : IFakeMlflow
 {
-    private readonly WebApplication _app;
+    private LoopbackApp _app = null!;
     private readonly object _gate = new();
     private readonly Dictionary<string, string> _experiments = new(StringComparer.Ordinal);
     private readonly Dictionary<string, FakeRun> _runs = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<int> _failures = new();
 
-    private FakeMlflowTrackingServer(WebApplication app) => _app = app;
-
-    public Uri Uri { get; private set; } = null!;
+    public Uri Uri => _app.Uri;
 
     /// <summary>While true every call answers 503 TEMPORARILY_UNAVAILABLE, as a server restarting behind a proxy does.</summary>
     public bool Down { get; set; }
@@ -46,14 +39,8 @@ public sealed class FakeMlflowTrackingServer : IAsyncDisposable
 
     public static async Task<FakeMlflowTrackingServer> StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = Path.GetTempPath() });
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        var app = builder.Build();
-        var server = new FakeMlflowTrackingServer(app);
-        server.Map(app);
-        await app.StartAsync();
-        server.Uri = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+        var server = new FakeMlflowTrackingServer();
+        server._app = await LoopbackApp.StartAsync(Path.GetTempPath(), server.Map);
         return server;
     }
 
@@ -100,11 +87,7 @@ public sealed class FakeMlflowTrackingServer : IAsyncDisposable
         }
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        await _app.StopAsync();
-        await _app.DisposeAsync();
-    }
+    public ValueTask DisposeAsync() => _app.DisposeAsync();
 
     private void Map(WebApplication app)
     {

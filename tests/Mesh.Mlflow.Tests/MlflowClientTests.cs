@@ -4,22 +4,13 @@ using System.Text;
 namespace Mesh.Mlflow.Tests;
 
 /// <summary>The MLflow client against a server answering as MLflow's REST API documentation specifies.</summary>
-public sealed class MlflowClientTests : IAsyncLifetime
+public sealed class MlflowClientTests() : FakeMlflowTests<FakeMlflowServer>(FakeMlflowServer.StartAsync)
 {
-    private readonly HttpClient _http = new();
-    private FakeMlflowServer _server = null!;
-    private string _destination = null!;
+    private readonly string _destination = Path.Combine(Path.GetTempPath(), "mesh-mlflow-download-" + Guid.NewGuid().ToString("N"));
 
-    public async Task InitializeAsync()
+    public override async Task DisposeAsync()
     {
-        _server = await FakeMlflowServer.StartAsync();
-        _destination = Path.Combine(Path.GetTempPath(), "mesh-mlflow-download-" + Guid.NewGuid().ToString("N"));
-    }
-
-    public async Task DisposeAsync()
-    {
-        _http.Dispose();
-        await _server.DisposeAsync();
+        await base.DisposeAsync();
         if (Directory.Exists(_destination))
         {
             Directory.Delete(_destination, recursive: true);
@@ -29,9 +20,9 @@ public sealed class MlflowClientTests : IAsyncLifetime
     [Fact]
     public async Task ResolveAsync_AliasVersionAndRunUris_FindVersionAndArtifactUri()
     {
-        _server.AddVersion("iris", "1", "run-a");
-        _server.AddVersion("iris", "2", "run-b");
-        _server.SetAlias("iris", "champion", "2");
+        Server.AddVersion("iris", "1", "run-a");
+        Server.AddVersion("iris", "2", "run-b");
+        Server.SetAlias("iris", "champion", "2");
         var client = Client();
 
         var byAlias = await Parse("models:/iris@champion").ResolveAsync(client);
@@ -47,7 +38,7 @@ public sealed class MlflowClientTests : IAsyncLifetime
     public async Task ResolveAsync_VersionRegisteredFromRun_ResolvesRunsSourceThroughTheRunsArtifactUri()
     {
         // get-download-uri answers the source unchanged: runs:/run-a/model.
-        _server.AddVersion("iris", "1", "run-a");
+        Server.AddVersion("iris", "1", "run-a");
 
         var resolved = await Parse("models:/iris/1").ResolveAsync(Client());
 
@@ -58,11 +49,11 @@ public sealed class MlflowClientTests : IAsyncLifetime
     [Fact]
     public async Task ResolveAsync_LatestAndLoggedModelUris_FindHighestVersionAndLoggedModelsArtifacts()
     {
-        _server.AddVersion("iris", "1", "run-a");
-        _server.AddVersion("iris", "10", "run-b");
-        _server.AddVersion("iris", "9", "run-c");
-        _server.AddLoggedModel("m-0123abcd");
-        _server.AddVersion("iris", "11", "run-d", source: "models:/m-0123abcd");
+        Server.AddVersion("iris", "1", "run-a");
+        Server.AddVersion("iris", "10", "run-b");
+        Server.AddVersion("iris", "9", "run-c");
+        Server.AddLoggedModel("m-0123abcd");
+        Server.AddVersion("iris", "11", "run-d", source: "models:/m-0123abcd");
         var client = Client();
 
         var latest = await Parse("models:/iris/latest").ResolveAsync(client);
@@ -77,7 +68,7 @@ public sealed class MlflowClientTests : IAsyncLifetime
     [Fact]
     public async Task DownloadArtifactsAsync_ProxiedFolder_CopiesFilesAndSubfoldersByteForByte()
     {
-        var folder = _server.AddVersion("iris", "1", "run-a");
+        var folder = Server.AddVersion("iris", "1", "run-a");
         await File.WriteAllTextAsync(Path.Combine(folder, "MLmodel"), "flavors:\n  onnx:\n    onnx_model: model.onnx\n");
         await File.WriteAllBytesAsync(Path.Combine(folder, "model.onnx"), [0, 1, 2, 255]);
         Directory.CreateDirectory(Path.Combine(folder, "extra"));
@@ -107,7 +98,7 @@ public sealed class MlflowClientTests : IAsyncLifetime
             Assert.Empty(Directory.EnumerateFileSystemEntries(_destination));
 
             // Where the store is mounted at the same path, an operator may allow it.
-            await new MlflowClient(_http, Options(o => o.AllowLocalArtifacts = true)).DownloadArtifactsAsync(uri, _destination);
+            await Client(o => o.AllowLocalArtifacts = true).DownloadArtifactsAsync(uri, _destination);
             Assert.Equal("not the server's model", await File.ReadAllTextAsync(Path.Combine(_destination, "model.onnx")));
         }
         finally
@@ -119,12 +110,12 @@ public sealed class MlflowClientTests : IAsyncLifetime
     [Fact]
     public async Task DownloadArtifactsAsync_MissingPathBehindProxy_NotFoundWithoutRetrying()
     {
-        var folder = _server.AddVersion("iris", "1", "run-a");
+        var folder = Server.AddVersion("iris", "1", "run-a");
         await File.WriteAllBytesAsync(Path.Combine(folder, "model.onnx"), [1]);
-        var before = _server.Requests;
+        var before = Server.Requests;
 
         var missingFile = await Assert.ThrowsAsync<MlflowResourceNotFoundException>(() => Client().DownloadArtifactsAsync("mlflow-artifacts:/0/run-a/artifacts/model/weights.bin", _destination));
-        var requests = _server.Requests - before;
+        var requests = Server.Requests - before;
         var missingFolder = await Assert.ThrowsAsync<MlflowResourceNotFoundException>(() => Client().DownloadArtifactsAsync("mlflow-artifacts:/0/run-zzz/artifacts/model", _destination));
 
         // One listing of the path, one of its folder; no download answered 500 and retried five times.
@@ -136,7 +127,7 @@ public sealed class MlflowClientTests : IAsyncLifetime
     [Fact]
     public async Task DownloadArtifactsAsync_SingleFileBehindProxy_DownloadsIt()
     {
-        var folder = _server.AddVersion("iris", "1", "run-a");
+        var folder = Server.AddVersion("iris", "1", "run-a");
         await File.WriteAllBytesAsync(Path.Combine(folder, "model.onnx"), [7, 8]);
 
         await Client().DownloadArtifactsAsync("mlflow-artifacts:/0/run-a/artifacts/model/model.onnx", _destination);
@@ -147,7 +138,7 @@ public sealed class MlflowClientTests : IAsyncLifetime
     [Fact]
     public async Task GetModelVersionByAliasAsync_UnknownAlias_ResourceNotFoundWithServerMessage()
     {
-        _server.AddVersion("iris", "1", "run-a");
+        Server.AddVersion("iris", "1", "run-a");
 
         var error = await Assert.ThrowsAsync<MlflowResourceNotFoundException>(() => Client().GetModelVersionByAliasAsync("iris", "nope"));
 
@@ -160,40 +151,40 @@ public sealed class MlflowClientTests : IAsyncLifetime
     [Fact]
     public async Task GetAsync_TwoUnavailableAnswersThenSuccess_Retries()
     {
-        _server.AddVersion("iris", "3", "run-c");
-        _server.FailNext(2, 503);
+        Server.AddVersion("iris", "3", "run-c");
+        Server.FailNext(2, 503);
 
         var version = await Client().GetModelVersionAsync("iris", "3");
 
         Assert.Equal("run-c", version.RunId);
-        Assert.Equal(3, _server.Requests);
+        Assert.Equal(3, Server.Requests);
     }
 
     [Fact]
     public async Task GetAsync_RateLimitedBeyondRetries_RequestLimitExceeded()
     {
-        _server.AddVersion("iris", "3", "run-c");
-        _server.FailNext(10, 429);
+        Server.AddVersion("iris", "3", "run-c");
+        Server.FailNext(10, 429);
 
         var error = await Assert.ThrowsAsync<MlflowException>(() => Client(maxRetries: 2).GetModelVersionAsync("iris", "3"));
 
         Assert.Equal(MlflowErrorCodes.RequestLimitExceeded, error.ErrorCode);
-        Assert.Equal(3, _server.Requests);
+        Assert.Equal(3, Server.Requests);
     }
 
     [Fact]
     public async Task Requests_WithTokenOrBasicAuth_SendMlflowsAuthorizationHeaders()
     {
-        _server.AddVersion("iris", "1", "run-a");
-        _server.RequiredAuthorization = "Bearer secret-token";
-        var withToken = new MlflowClient(_http, Options(o => o.Token = "secret-token"));
-        var basic = new MlflowClient(_http, Options(o => (o.Username, o.Password) = ("ada", "pw")));
+        Server.AddVersion("iris", "1", "run-a");
+        Server.RequiredAuthorization = "Bearer secret-token";
+        var withToken = Client(o => o.Token = "secret-token");
+        var basic = Client(o => (o.Username, o.Password) = ("ada", "pw"));
 
         await withToken.GetModelVersionAsync("iris", "1");
         var denied = await Assert.ThrowsAsync<MlflowAccessDeniedException>(() => basic.GetModelVersionAsync("iris", "1"));
 
         Assert.Equal(MlflowErrorCodes.Unauthenticated, denied.ErrorCode);
-        Assert.Contains("Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes("ada:pw")), _server.AuthorizationSeen);
+        Assert.Contains("Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes("ada:pw")), Server.AuthorizationSeen);
     }
 
     [Fact]
@@ -246,12 +237,11 @@ public sealed class MlflowClientTests : IAsyncLifetime
     private static MlflowModelUri Parse(string text) =>
         MlflowModelUri.TryParse(text, out var uri, out var error) ? uri! : throw new ArgumentException(error);
 
-    private MlflowClient Client(int maxRetries = 5) => new(_http, Options(o => o.MaxRetries = maxRetries));
+    private MlflowClient Client(int maxRetries = 5) => Client(o => o.MaxRetries = maxRetries);
 
-    private MlflowClientOptions Options(Action<MlflowClientOptions> configure)
+    private MlflowClient Client(Action<MlflowClientOptions> configure) => ClientOf(o =>
     {
-        var options = new MlflowClientOptions { TrackingUri = _server.Uri, BackoffFactor = 0 };
-        configure(options);
-        return options;
-    }
+        o.BackoffFactor = 0;
+        configure(o);
+    });
 }

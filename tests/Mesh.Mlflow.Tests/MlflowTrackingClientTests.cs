@@ -1,19 +1,8 @@
 namespace Mesh.Mlflow.Tests;
 
 /// <summary>The tracking calls against a server answering as MLflow's REST API documentation specifies.</summary>
-public sealed class MlflowTrackingClientTests : IAsyncLifetime
+public sealed class MlflowTrackingClientTests() : FakeMlflowTests<FakeMlflowTrackingServer>(FakeMlflowTrackingServer.StartAsync)
 {
-    private readonly HttpClient _http = new();
-    private FakeMlflowTrackingServer _server = null!;
-
-    public async Task InitializeAsync() => _server = await FakeMlflowTrackingServer.StartAsync();
-
-    public async Task DisposeAsync()
-    {
-        _http.Dispose();
-        await _server.DisposeAsync();
-    }
-
     [Fact]
     public async Task GetOrCreateExperimentAsync_MissingThenPresent_CreatesOnceAndFindsByName()
     {
@@ -23,10 +12,10 @@ public sealed class MlflowTrackingClientTests : IAsyncLifetime
         var found = await client.GetOrCreateExperimentAsync("iris-ab");
 
         Assert.Equal(created, found);
-        Assert.Equal(_server.ExperimentId("iris-ab"), created);
-        var create = Assert.Single(_server.Bodies("/api/2.0/mlflow/experiments/create"));
+        Assert.Equal(Server.ExperimentId("iris-ab"), created);
+        var create = Assert.Single(Server.Bodies("/api/2.0/mlflow/experiments/create"));
         Assert.Equal("iris-ab", (string?)create!["name"]);
-        Assert.All(_server.Requests.Where(r => r.Path.EndsWith("get-by-name", StringComparison.Ordinal)), r => Assert.Equal("?experiment_name=iris-ab", r.Query));
+        Assert.All(Server.Requests.Where(r => r.Path.EndsWith("get-by-name", StringComparison.Ordinal)), r => Assert.Equal("?experiment_name=iris-ab", r.Query));
     }
 
     [Fact]
@@ -40,12 +29,12 @@ public sealed class MlflowTrackingClientTests : IAsyncLifetime
         await client.UpdateRunAsync(info.RunId, MlflowRunStatus.Finished, 1_764_250_000_000);
         var run = await client.GetRunAsync(info.RunId);
 
-        var create = Assert.Single(_server.Bodies("/api/2.0/mlflow/runs/create"))!;
+        var create = Assert.Single(Server.Bodies("/api/2.0/mlflow/runs/create"))!;
         Assert.Equal(experiment, (string?)create["experiment_id"]);
         Assert.Equal("e/arm-a", (string?)create["run_name"]);
         Assert.True((long)create["start_time"]! > 0);
         Assert.Equal("mesh.arm", (string?)create["tags"]![0]!["key"]);
-        var update = Assert.Single(_server.Bodies("/api/2.0/mlflow/runs/update"))!;
+        var update = Assert.Single(Server.Bodies("/api/2.0/mlflow/runs/update"))!;
         Assert.Equal("FINISHED", (string?)update["status"]);
         Assert.Equal(1_764_250_000_000, (long)update["end_time"]!);
         Assert.Equal("FINISHED", run.Info.Status);
@@ -64,7 +53,7 @@ public sealed class MlflowTrackingClientTests : IAsyncLifetime
 
         await client.LogBatchAsync(run.RunId, metrics, parameters, tags);
 
-        var bodies = _server.Bodies("/api/2.0/mlflow/runs/log-batch");
+        var bodies = Server.Bodies("/api/2.0/mlflow/runs/log-batch");
         Assert.All(bodies, b =>
         {
             var (m, p, t) = (b!["metrics"]!.AsArray().Count, b["params"]!.AsArray().Count, b["tags"]!.AsArray().Count);
@@ -92,7 +81,7 @@ public sealed class MlflowTrackingClientTests : IAsyncLifetime
 
         Assert.Equal([0.5, 0.75], history.Metrics.Select(m => m.Value));
         Assert.Equal([0L, 1L], history.Metrics.Select(m => m.Step));
-        var query = _server.Requests.Single(r => r.Path.EndsWith("get-history", StringComparison.Ordinal)).Query;
+        var query = Server.Requests.Single(r => r.Path.EndsWith("get-history", StringComparison.Ordinal)).Query;
         Assert.Contains("max_results=25000", query, StringComparison.Ordinal);
         Assert.Contains("metric_key=accuracy", query, StringComparison.Ordinal);
     }
@@ -108,7 +97,7 @@ public sealed class MlflowTrackingClientTests : IAsyncLifetime
         var page = await client.SearchRunsAsync([experiment], "tags.`mesh.arm` = 'a'", 10);
 
         Assert.Equal(a.RunId, Assert.Single(page.Runs).Info.RunId);
-        var body = Assert.Single(_server.Bodies("/api/2.0/mlflow/runs/search"))!;
+        var body = Assert.Single(Server.Bodies("/api/2.0/mlflow/runs/search"))!;
         Assert.Equal(experiment, (string?)body["experiment_ids"]![0]);
         Assert.Equal(10, (int)body["max_results"]!);
         Assert.Equal("tags.`mesh.arm` = 'a'", (string?)body["filter"]);
@@ -118,13 +107,13 @@ public sealed class MlflowTrackingClientTests : IAsyncLifetime
     public async Task Calls_429And503ThenSuccess_AreRetried()
     {
         var client = Client(maxRetries: 3);
-        _server.FailNext(1, 429);
-        _server.FailNext(1, 503);
+        Server.FailNext(1, 429);
+        Server.FailNext(1, 503);
 
         var id = await client.GetOrCreateExperimentAsync("e");
 
-        Assert.Equal(_server.ExperimentId("e"), id);
-        Assert.Equal(2, _server.Requests.Count(r => r.Path.EndsWith("get-by-name", StringComparison.Ordinal)) - 1);
+        Assert.Equal(Server.ExperimentId("e"), id);
+        Assert.Equal(2, Server.Requests.Count(r => r.Path.EndsWith("get-by-name", StringComparison.Ordinal)) - 1);
     }
 
     [Fact]
@@ -137,7 +126,7 @@ public sealed class MlflowTrackingClientTests : IAsyncLifetime
         await Assert.ThrowsAsync<MlflowResourceNotFoundException>(() => client.GetRunAsync("missing"));
         var changed = await Assert.ThrowsAsync<MlflowInvalidParameterException>(() => client.LogBatchAsync(run.RunId, [], [new("model", "v2")], []));
         Assert.Equal(MlflowErrorCodes.InvalidParameterValue, changed.ErrorCode);
-        _server.FailNext(1, 503);
+        Server.FailNext(1, 503);
         var down = await Assert.ThrowsAsync<MlflowException>(() => Client(maxRetries: 0).GetRunAsync(run.RunId));
         Assert.Equal(MlflowErrorCodes.TemporarilyUnavailable, down.ErrorCode);
     }
@@ -150,10 +139,9 @@ public sealed class MlflowTrackingClientTests : IAsyncLifetime
         await client.SetModelAliasAsync("iris", "champion", "3");
         await client.SetModelVersionTagAsync("iris", "3", "mesh.promoted_by", "metrics-sink");
 
-        Assert.Equal("3", _server.Aliases[("iris", "champion")]);
-        Assert.Equal("metrics-sink", _server.VersionTags[("iris", "3", "mesh.promoted_by")]);
+        Assert.Equal("3", Server.Aliases[("iris", "champion")]);
+        Assert.Equal("metrics-sink", Server.VersionTags[("iris", "3", "mesh.promoted_by")]);
     }
 
-    private MlflowTrackingClient Client(int maxRetries = 2) =>
-        new(new MlflowClient(_http, new MlflowClientOptions { TrackingUri = _server.Uri, MaxRetries = maxRetries, BackoffFactor = 0.01 }));
+    private MlflowTrackingClient Client(int maxRetries = 2) => Tracking(maxRetries);
 }

@@ -8,22 +8,12 @@ namespace Mesh.Mlflow.Tests;
 /// KILLED only the runs a dead start left (a stale heartbeat, or this instance's own earlier life), never a live
 /// writer's, and a writer that stays up ends a dead one's runs once their heartbeat is stale.
 /// </summary>
-public sealed class ScaledOutWriterTests : IAsyncLifetime
+public sealed class ScaledOutWriterTests() : FakeMlflowTests<FakeMlflowTrackingServer>(FakeMlflowTrackingServer.StartAsync)
 {
     private static readonly TimeSpan s_interval = TimeSpan.FromMinutes(1);
     private static readonly TimeSpan s_stale = TimeSpan.FromMinutes(5);
 
-    private readonly HttpClient _http = new();
     private readonly FakeTimeProvider _time = new(DateTimeOffset.FromUnixTimeMilliseconds(1_764_260_000_000));
-    private FakeMlflowTrackingServer _server = null!;
-
-    public async Task InitializeAsync() => _server = await FakeMlflowTrackingServer.StartAsync();
-
-    public async Task DisposeAsync()
-    {
-        _http.Dispose();
-        await _server.DisposeAsync();
-    }
 
     [Fact]
     public async Task TryEnqueue_AnotherLiveWriterHasRunsRunning_LeavesThemRunningAndEachEndsItsOwn()
@@ -31,7 +21,7 @@ public sealed class ScaledOutWriterTests : IAsyncLifetime
         var a = Writer("start-a", "sink-a");
         a.TryEnqueue(Record("arm-a", 0));
         await Flush(a);
-        var first = Assert.Single(_server.RunsNamed("iris-ab/arm-a"));
+        var first = Assert.Single(Server.RunsNamed("iris-ab/arm-a"));
 
         var b = Writer("start-b", "sink-b");
         b.TryEnqueue(Record("arm-a", 0));
@@ -41,7 +31,7 @@ public sealed class ScaledOutWriterTests : IAsyncLifetime
         Assert.Equal(MlflowRunStatus.Running, (await Tracking().GetRunAsync(first.Id)).Info.Status);
         await a.DisposeAsync();
         await b.DisposeAsync();
-        var runs = _server.RunsNamed("iris-ab/arm-a");
+        var runs = Server.RunsNamed("iris-ab/arm-a");
         Assert.Equal(2, runs.Count);
         Assert.All(runs, r => Assert.Equal(MlflowRunStatus.Finished, r.Status));
         Assert.Equal(["sink-a", "sink-b"], runs.Select(r => r.Tags[TrackingWriter.InstanceIdTag]).Order(StringComparer.Ordinal));
@@ -76,7 +66,7 @@ public sealed class ScaledOutWriterTests : IAsyncLifetime
         await using var writer = Writer("start-1", "sink-a");
         writer.TryEnqueue(Record("arm-a", 0));
         await Flush(writer);
-        var own = Assert.Single(_server.RunsNamed("iris-ab/arm-a")).Id;
+        var own = Assert.Single(Server.RunsNamed("iris-ab/arm-a")).Id;
         Assert.Equal(MlflowRunStatus.Running, (await tracking.GetRunAsync(died)).Info.Status);
 
         // Nothing more is written: only heartbeats keep this writer's idle run alive, one per interval.
@@ -133,6 +123,4 @@ public sealed class ScaledOutWriterTests : IAsyncLifetime
         Time = _time,
     });
 
-    private MlflowTrackingClient Tracking() =>
-        new(new MlflowClient(_http, new MlflowClientOptions { TrackingUri = _server.Uri, MaxRetries = 0, BackoffFactor = 0.01 }));
 }

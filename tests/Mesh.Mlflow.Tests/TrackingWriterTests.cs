@@ -1,23 +1,12 @@
 namespace Mesh.Mlflow.Tests;
 
 /// <summary>The background writer: batching per run, waiting out an MLflow outage, a bounded buffer.</summary>
-public sealed class TrackingWriterTests : IAsyncLifetime
+public sealed class TrackingWriterTests() : FakeMlflowTests<FakeMlflowTrackingServer>(FakeMlflowTrackingServer.StartAsync)
 {
-    private readonly HttpClient _http = new();
-    private FakeMlflowTrackingServer _server = null!;
-
-    public async Task InitializeAsync() => _server = await FakeMlflowTrackingServer.StartAsync();
-
-    public async Task DisposeAsync()
-    {
-        _http.Dispose();
-        await _server.DisposeAsync();
-    }
-
     [Fact]
     public async Task TryEnqueue_MlflowDownThenBack_RecordsWaitAndAreAllWritten()
     {
-        _server.Down = true;
+        Server.Down = true;
         var errors = 0;
         await using var writer = new TrackingWriter(Tracking(), new TrackingWriterOptions
         {
@@ -38,12 +27,12 @@ public sealed class TrackingWriterTests : IAsyncLifetime
         }
 
         Assert.Equal(0, writer.Written);
-        _server.Down = false;
+        Server.Down = false;
         await writer.FlushAsync(new CancellationTokenSource(TimeSpan.FromMinutes(1)).Token);
 
         Assert.Equal(10, writer.Written);
         Assert.Equal(0, writer.Dropped);
-        var run = _server.RunByName("iris-ab/arm-a")!;
+        var run = Server.RunByName("iris-ab/arm-a")!;
         Assert.Equal(Enumerable.Range(0, 10).Select(i => (long)i), run.Metrics.Where(m => m.Key == "accuracy").Select(m => m.Step));
         Assert.Equal("iris-logreg", run.Params["model_name"]);
         Assert.Equal("iris-ab/arm-a/1", run.Tags[TrackingWriter.RunKeyTag]);
@@ -53,9 +42,9 @@ public sealed class TrackingWriterTests : IAsyncLifetime
     public async Task TryEnqueue_CreateRunAnswerLost_OneRunHoldsEveryRecord()
     {
         // The server creates the run but answers after the client has given up (and would have sent it again).
-        _server.CreateRunAnswerDelay = TimeSpan.FromSeconds(2);
-        var tracking = new MlflowTrackingClient(new MlflowClient(_http,
-            new MlflowClientOptions { TrackingUri = _server.Uri, MaxRetries = 3, BackoffFactor = 0.01, RequestTimeout = TimeSpan.FromMilliseconds(300) }));
+        Server.CreateRunAnswerDelay = TimeSpan.FromSeconds(2);
+        var tracking = new MlflowTrackingClient(ClientOf(o =>
+            (o.MaxRetries, o.BackoffFactor, o.RequestTimeout) = (3, 0.01, TimeSpan.FromMilliseconds(300))));
         var errors = 0;
         await using var writer = new TrackingWriter(tracking, new TrackingWriterOptions
         {
@@ -64,7 +53,7 @@ public sealed class TrackingWriterTests : IAsyncLifetime
             OnError = (_, _) =>
             {
                 Interlocked.Increment(ref errors);
-                _server.CreateRunAnswerDelay = TimeSpan.Zero;
+                Server.CreateRunAnswerDelay = TimeSpan.Zero;
             },
         });
 
@@ -76,14 +65,14 @@ public sealed class TrackingWriterTests : IAsyncLifetime
         await writer.FlushAsync(new CancellationTokenSource(TimeSpan.FromMinutes(1)).Token);
 
         Assert.True(Volatile.Read(ref errors) >= 1, "the first runs/create should have gone unanswered");
-        var run = Assert.Single(_server.RunsNamed("iris-ab/arm-a"));
+        var run = Assert.Single(Server.RunsNamed("iris-ab/arm-a"));
         Assert.Equal(Enumerable.Range(0, 5).Select(i => (long)i), run.Metrics.Where(m => m.Key == "accuracy").Select(m => m.Step));
     }
 
     [Fact]
     public async Task TryEnqueue_BufferFull_DropsAndCountsWithoutBlocking()
     {
-        _server.Down = true;
+        Server.Down = true;
         long overflowSeen = 0;
         await using var writer = new TrackingWriter(Tracking(), new TrackingWriterOptions
         {
@@ -100,10 +89,10 @@ public sealed class TrackingWriterTests : IAsyncLifetime
         Assert.InRange(accepted, 3, 4);
         Assert.Equal(20 - accepted, writer.Dropped);
         Assert.Equal(1, Interlocked.Read(ref overflowSeen));
-        _server.Down = false;
+        Server.Down = false;
         await writer.FlushAsync(new CancellationTokenSource(TimeSpan.FromMinutes(1)).Token);
         Assert.Equal(accepted, writer.Written);
-        Assert.Equal(accepted, _server.RunByName("iris-ab/arm-a")!.Metrics.Count(m => m.Key == "accuracy"));
+        Assert.Equal(accepted, Server.RunByName("iris-ab/arm-a")!.Metrics.Count(m => m.Key == "accuracy"));
     }
 
     [Fact]
@@ -122,9 +111,9 @@ public sealed class TrackingWriterTests : IAsyncLifetime
             await second.FlushAsync(new CancellationTokenSource(TimeSpan.FromMinutes(1)).Token);
         }
 
-        Assert.Single(_server.Bodies("/api/2.0/mlflow/experiments/create"));
-        Assert.Equal(2, _server.Bodies("/api/2.0/mlflow/runs/create").Count);
-        Assert.Equal([0L, 1L], _server.RunByName("iris-ab/arm-a")!.Metrics.Select(m => m.Step));
+        Assert.Single(Server.Bodies("/api/2.0/mlflow/experiments/create"));
+        Assert.Equal(2, Server.Bodies("/api/2.0/mlflow/runs/create").Count);
+        Assert.Equal([0L, 1L], Server.RunByName("iris-ab/arm-a")!.Metrics.Select(m => m.Step));
     }
 
     [Fact]
@@ -133,14 +122,14 @@ public sealed class TrackingWriterTests : IAsyncLifetime
         await using var writer = new TrackingWriter(Tracking(), new TrackingWriterOptions { RetryDelay = TimeSpan.FromMilliseconds(5) });
         writer.TryEnqueue(Record("arm-a", 0));
         await writer.FlushAsync(new CancellationTokenSource(TimeSpan.FromMinutes(1)).Token);
-        _server.DeleteRun("iris-ab/arm-a");
+        Server.DeleteRun("iris-ab/arm-a");
 
         writer.TryEnqueue(Record("arm-a", 1));
         await writer.FlushAsync(new CancellationTokenSource(TimeSpan.FromMinutes(1)).Token);
 
         Assert.Equal(2, writer.Written);
-        Assert.Equal([1L], _server.RunByName("iris-ab/arm-a")!.Metrics.Select(m => m.Step));
-        Assert.Equal("iris-logreg", _server.RunByName("iris-ab/arm-a")!.Params["model_name"]);
+        Assert.Equal([1L], Server.RunByName("iris-ab/arm-a")!.Metrics.Select(m => m.Step));
+        Assert.Equal("iris-logreg", Server.RunByName("iris-ab/arm-a")!.Params["model_name"]);
     }
 
     [Fact]
@@ -170,7 +159,7 @@ public sealed class TrackingWriterTests : IAsyncLifetime
 
         foreach (var arm in new[] { "arm-a", "arm-b" })
         {
-            var run = _server.RunByName($"iris-ab/{arm}")!;
+            var run = Server.RunByName($"iris-ab/{arm}")!;
             Assert.Equal((MlflowRunStatus.Finished, 1_764_260_000_000L), (run.Status, run.EndTime));
             Assert.Equal("start-1", run.Tags[TrackingWriter.StartIdTag]);
         }
@@ -189,14 +178,14 @@ public sealed class TrackingWriterTests : IAsyncLifetime
         writer.TryEnqueue(Record("arm-a", 0));
         await writer.FlushAsync(new CancellationTokenSource(TimeSpan.FromMinutes(1)).Token);
 
-        var runs = _server.RunsNamed("iris-ab/arm-a");
+        var runs = Server.RunsNamed("iris-ab/arm-a");
         var old = runs.Single(r => r.Id == dead.RunId);
         var current = runs.Single(r => r.Id != dead.RunId);
         Assert.Equal((MlflowRunStatus.Killed, 1_764_260_000_000L), (old.Status, old.EndTime));
         Assert.Empty(old.Metrics);
         Assert.Equal(MlflowRunStatus.Running, current.Status);
         Assert.Equal([0L], current.Metrics.Select(m => m.Step));
-        Assert.Equal(MlflowRunStatus.Running, _server.RunByName("someone else's")!.Status);
+        Assert.Equal(MlflowRunStatus.Running, Server.RunByName("someone else's")!.Status);
         Assert.Equal(1, writer.RunsKilled);
         Assert.NotEqual(foreign.RunId, current.Id);
     }
@@ -214,6 +203,4 @@ public sealed class TrackingWriterTests : IAsyncLifetime
         [new("mesh.arm", arm)],
         [new("accuracy", 0.9, 1_764_250_000_000 + step, step)]);
 
-    private MlflowTrackingClient Tracking() =>
-        new(new MlflowClient(_http, new MlflowClientOptions { TrackingUri = _server.Uri, MaxRetries = 0, BackoffFactor = 0.01 }));
 }

@@ -19,7 +19,7 @@ public sealed partial class MlflowModelHostTests
         var linear = LogStep("mlflow-linear", "4", "linear-4", ChainModels.ClassifierGraph("features"), "features");
         File.WriteAllText(Path.Combine(linear, "config.json"), ChainModels.ClassifierConfig);
         _mlflow.SetAlias("mlflow-scaler", "prod", "1");
-        await using var host = await MlflowHostRun.StartAsync(
+        await using var host = await ModelHostRun.StartAsync(
             Settings(new Dictionary<string, string?>
             {
                 ["ModelHost:Mlflow:Models:0:Name"] = "mlflow-chain",

@@ -13,7 +13,7 @@ public sealed partial class MlflowModelHostTests
         LogModel("iris-hook", "1", "hook-1", TestModels.MatMulSoftmaxGraph(s_bias1));
         LogModel("iris-hook", "2", "hook-2", TestModels.MatMulSoftmaxGraph(s_bias2));
         _mlflow.SetAlias("iris-hook", "prod", "1");
-        await using var host = await MlflowHostRun.StartAsync(Settings(new Dictionary<string, string?>
+        await using var host = await ModelHostRun.StartAsync(Settings(new Dictionary<string, string?>
         {
             ["ModelHost:Mlflow:Models:0:Uri"] = "models:/iris-hook@prod",
             ["ModelHost:Mlflow:PollSeconds"] = "0",

@@ -28,7 +28,7 @@ public sealed partial class MlflowModelHostTests : IAsyncLifetime
 
     private readonly string _cache = Path.Combine(Path.GetTempPath(), "mesh-mlflow-cache-" + Guid.NewGuid().ToString("N"));
     private FakeMlflowServer _mlflow = null!;
-    private MlflowHostRun _host = null!;
+    private ModelHostRun _host = null!;
 
     public async Task InitializeAsync()
     {
@@ -49,7 +49,7 @@ public sealed partial class MlflowModelHostTests : IAsyncLifetime
         File.WriteAllBytes(Path.Combine(logged, "model.onnx"), OnnxGraphs.Model(TestModels.MatMulSoftmaxGraph(s_bias2)));
         File.WriteAllText(Path.Combine(logged, "MLmodel"), Mlmodel("logged"));
 
-        _host = await MlflowHostRun.StartAsync(Settings(new Dictionary<string, string?>
+        _host = await ModelHostRun.StartAsync(Settings(new Dictionary<string, string?>
         {
             ["ModelHost:Mlflow:Models:0:Uri"] = "models:/iris-mlflow@champion",
             ["ModelHost:Mlflow:Models:1:Uri"] = "models:/iris-mlflow/2",
@@ -76,37 +76,22 @@ public sealed partial class MlflowModelHostTests : IAsyncLifetime
     [Fact]
     public async Task ModelInfer_AliasVersionAndRunUris_ServeTheResolvedVersions()
     {
-        var alias = await _host.Client.ModelInferAsync(Latest("iris-mlflow", [1, 2, 3]));
-        var pinned = await _host.Client.ModelInferAsync(Latest("iris-pinned", [1, 2, 3]));
-        var run = await _host.Client.ModelInferAsync(Latest("iris-run", [1, 2, 3]));
-
-        Assert.Equal("1", alias.ModelVersion);
-        AssertSoftmax(alias, [1, 2, 3], s_bias1);
-        Assert.Equal("2", pinned.ModelVersion);
-        AssertSoftmax(pinned, [1, 2, 3], s_bias2);
-        Assert.Equal("run-2", run.ModelVersion);
-        AssertSoftmax(run, [1, 2, 3], s_bias2);
+        await AssertServesAsync("iris-mlflow", "1", s_bias1);
+        await AssertServesAsync("iris-pinned", "2", s_bias2);
+        await AssertServesAsync("iris-run", "run-2", s_bias2);
     }
 
     [Fact]
     public async Task ModelInfer_LatestAndLoggedModelUris_ServeHighestVersionAndLoggedModel()
     {
-        var latest = await _host.Client.ModelInferAsync(Latest("iris-latest", [1, 2, 3]));
-        var logged = await _host.Client.ModelInferAsync(Latest("iris-logged", [1, 2, 3]));
-
-        Assert.Equal("2", latest.ModelVersion);
-        AssertSoftmax(latest, [1, 2, 3], s_bias2);
-        Assert.Equal("m-7e1d2c3b", logged.ModelVersion);
-        AssertSoftmax(logged, [1, 2, 3], s_bias2);
+        await AssertServesAsync("iris-latest", "2", s_bias2);
+        await AssertServesAsync("iris-logged", "m-7e1d2c3b", s_bias2);
     }
 
     [Fact]
     public async Task ModelInfer_OnnxDataKeyWithExternalWeights_LoadsTheNamedFileAndItsWeights()
     {
-        var response = await _host.Client.ModelInferAsync(Latest("iris-external", [1, 2, 3]));
-
-        Assert.Equal("1", response.ModelVersion);
-        AssertSoftmax(response, [1, 2, 3], s_bias2);
+        await AssertServesAsync("iris-external", "1", s_bias2);
     }
 
     [Fact]
@@ -242,12 +227,12 @@ public sealed partial class MlflowModelHostTests : IAsyncLifetime
     // A host of its own on the same cache folder, started, asked once and stopped: what a restart sees.
     private async Task<ModelInferResponse> InferOnFreshHostAsync(Dictionary<string, string?> models, string model)
     {
-        await using var host = await MlflowHostRun.StartAsync(Settings(models));
+        await using var host = await ModelHostRun.StartAsync(Settings(models));
         return await host.Client.ModelInferAsync(Latest(model, [1, 2, 3]));
     }
 
     private Dictionary<string, string?> Settings(Dictionary<string, string?> models) =>
-        MlflowHostRun.Settings(_mlflow, _cache, pollSeconds: 1, new Dictionary<string, string?>(models) { ["ModelHost:AdminToken"] = AdminToken });
+        ModelHostRun.Settings(_mlflow, _cache, pollSeconds: 1, new Dictionary<string, string?>(models) { ["ModelHost:AdminToken"] = AdminToken });
 
     // No version: the one the URI resolves to now, as the router asks.
     private static ModelInferRequest Latest(string model, float[] row)
@@ -309,6 +294,15 @@ public sealed partial class MlflowModelHostTests : IAsyncLifetime
         utc_time_created: '2026-11-27 14:00:00.000000'
         """;
 
+    // The host answers a row of the model from that version: the softmax of the test weights and that bias.
+    private async Task AssertServesAsync(string model, string version, float[] bias)
+    {
+        var response = await _host.Client.ModelInferAsync(Latest(model, [1, 2, 3]));
+
+        Assert.Equal(version, response.ModelVersion);
+        AssertSoftmax(response, [1, 2, 3], bias);
+    }
+
     private static void AssertSoftmax(ModelInferResponse response, float[] row, float[] bias)
     {
         var weightsByClass = new float[2, 3];
@@ -326,5 +320,5 @@ public sealed partial class MlflowModelHostTests : IAsyncLifetime
         Assert.Equal(expected[1], actual[1], 1e-5);
     }
 
-    private static Task WaitUntil(Func<Task<bool>> condition, string what) => MlflowHostRun.WaitUntil(condition, what);
+    private static Task WaitUntil(Func<Task<bool>> condition, string what) => ModelHostRun.WaitUntil(condition, what);
 }

@@ -79,7 +79,7 @@ public sealed class ModelHostStartupTests : IDisposable
 
     private static async Task<OptionsValidationException> StartExpectingFailure(string repository, Dictionary<string, string?>? extra = null)
     {
-        var settings = ModelHostFixture.Settings(repository);
+        var settings = FolderHostFixture.Settings(repository);
         foreach (var (key, value) in extra ?? [])
         {
             settings[key] = value;

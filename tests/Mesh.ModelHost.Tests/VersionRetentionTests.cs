@@ -18,7 +18,7 @@ public sealed class VersionRetentionTests : IAsyncLifetime
 
     private readonly string _cache = Path.Combine(Path.GetTempPath(), "mesh-retention-cache-" + Guid.NewGuid().ToString("N"));
     private FakeMlflowServer _mlflow = null!;
-    private MlflowHostRun _host = null!;
+    private ModelHostRun _host = null!;
 
     public async Task InitializeAsync()
     {
@@ -33,7 +33,7 @@ public sealed class VersionRetentionTests : IAsyncLifetime
         _mlflow.SetAlias(Model, "prod", "1");
 
         // Polling is off: the alias move is taken by the admin call, so the test decides when the swap happens.
-        _host = await MlflowHostRun.StartAsync(MlflowHostRun.Settings(_mlflow, _cache, pollSeconds: 0, new Dictionary<string, string?>
+        _host = await ModelHostRun.StartAsync(ModelHostRun.Settings(_mlflow, _cache, pollSeconds: 0, new Dictionary<string, string?>
         {
             ["ModelHost:Mlflow:Models:0:Uri"] = $"models:/{Model}@prod",
             ["ModelHost:AdminToken"] = AdminToken,

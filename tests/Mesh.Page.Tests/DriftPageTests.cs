@@ -24,7 +24,7 @@ public sealed class DriftPageTests(KafkaTestCluster cluster) : IClassFixture<Kaf
     [Fact]
     public async Task Page_FeatureShiftedMidStream_StripSaysTheReferenceAndPutsTheShiftedFeatureFirstAlerting()
     {
-        var topics = await ExperimentPageTests.CreateTopicsAsync(cluster, 1);
+        var topics = await cluster.CreateMeshTopicsAsync(1);
         var alerts = KafkaTestCluster.UniqueTopic("alerts");
         await using var app = ExperimentPageTests.CreateSink(cluster, topics, new()
         {

@@ -211,9 +211,7 @@ public sealed class ExperimentPageTests(KafkaTestCluster cluster) : IClassFixtur
             Args = s_chromiumFlags,
         });
 
-    private Task<MeshTopics> CreateTopicsAsync() => CreateTopicsAsync(cluster, 2);
-
-    internal static Task<MeshTopics> CreateTopicsAsync(KafkaTestCluster cluster, int partitions) => cluster.CreateMeshTopicsAsync(partitions);
+    private Task<MeshTopics> CreateTopicsAsync() => cluster.CreateMeshTopicsAsync(2);
 
     [Fact]
     public async Task Page_TrackingUiConfigured_EachArmsNameOpensItsRunInMlflow()

@@ -63,9 +63,7 @@ public sealed class MeanShiftTests(KafkaTestCluster cluster) : IClassFixture<Kaf
     public async Task Run_DriftAfterRecords_PublishesTheShiftedFeatureFromThatRecordOn()
     {
         const int Count = 40;
-        var features = KafkaTestCluster.UniqueTopic("features");
-        var labels = KafkaTestCluster.UniqueTopic("labels");
-        await cluster.CreateTopicsAsync(1, features, labels);
+        var (features, labels) = await cluster.CreateFreshTopicsAsync(1, "features", "labels");
         var overrides = Overrides(features, labels, Count);
         overrides["Producer:Drift:AfterRecords"] = "20";
         overrides["Producer:Drift:Shift"] = "3";

@@ -13,9 +13,7 @@ public sealed class ProducerIntegrationTests(KafkaTestCluster cluster) : IClassF
     public async Task Run_CountOfRecords_ReaderGetsEveryRecordAndItsLabel()
     {
         const int Count = 60;
-        var features = KafkaTestCluster.UniqueTopic("features");
-        var labels = KafkaTestCluster.UniqueTopic("labels");
-        await cluster.CreateTopicsAsync(4, features, labels);
+        var (features, labels) = await cluster.CreateFreshTopicsAsync(4, "features", "labels");
         // 60 records cycle over the 150 iris rows' first 60 plus one bad row, which is skipped.
         var csv = Path.Combine(Path.GetTempPath(), $"producer-{Guid.NewGuid():N}.csv");
         var lines = File.ReadAllLines(RepoPaths.IrisCsv).ToList();
@@ -62,9 +60,7 @@ public sealed class ProducerIntegrationTests(KafkaTestCluster cluster) : IClassF
     public async Task Run_SyntheticRampWithRandomLabelDelays_PublishesEveryRecordAndLabel()
     {
         const int Count = 80;
-        var features = KafkaTestCluster.UniqueTopic("features");
-        var labels = KafkaTestCluster.UniqueTopic("labels");
-        await cluster.CreateTopicsAsync(2, features, labels);
+        var (features, labels) = await cluster.CreateFreshTopicsAsync(2, "features", "labels");
         var overrides = Overrides(features, labels, "", Count);
         overrides.Remove("Producer:File");
         overrides["Producer:Format"] = "synthetic";

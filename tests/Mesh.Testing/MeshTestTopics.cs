@@ -2,7 +2,7 @@ using Mesh.Kafka;
 
 namespace Mesh.Testing;
 
-/// <summary>The mesh's five topics, fresh for one test, and the settings that point a service process at them.</summary>
+/// <summary>The mesh's five topics, fresh for one test (other fresh topics: <see cref="FreshTopics"/>), and the settings that point a service process at them.</summary>
 public static class MeshTestTopics
 {
     /// <summary>

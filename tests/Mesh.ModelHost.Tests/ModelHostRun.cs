@@ -6,21 +6,28 @@ using Microsoft.AspNetCore.Builder;
 namespace Mesh.ModelHost.Tests;
 
 /// <summary>
-/// A model host in the test process serving from a fake MLflow server, with a gRPC client and an HTTP client on its
-/// two endpoints; started and ready (<c>ServerReady</c>) before a test uses it, stopped on dispose. The tests that
-/// need it own the MLflow server and the model cache folder, which outlive a host (a restart reuses them).
+/// A model host in the test process, built as Program.cs builds it, with a gRPC client and an HTTP client on its
+/// two endpoints; started and ready (<c>ServerReady</c>) before a test uses it, stopped on dispose. Whoever starts
+/// it owns what its settings name (a model folder; a fake MLflow server and the model cache folder, which outlive a
+/// host: a restart reuses them).
 /// </summary>
-internal sealed class MlflowHostRun : IAsyncDisposable
+internal sealed class ModelHostRun : IAsyncDisposable
 {
-    private MlflowHostRun(WebApplication app)
+    private ModelHostRun(WebApplication app)
     {
         App = app;
-        Channel = GrpcChannel.ForAddress(app.GetEndpointUri("Grpc"));
+        GrpcUri = app.GetEndpointUri("Grpc");
+        HttpUri = app.GetEndpointUri("Http");
+        Channel = GrpcChannel.ForAddress(GrpcUri);
         Client = new GRPCInferenceService.GRPCInferenceServiceClient(Channel);
-        Http = new HttpClient { BaseAddress = app.GetEndpointUri("Http") };
+        Http = new HttpClient { BaseAddress = HttpUri };
     }
 
     public WebApplication App { get; }
+
+    public Uri GrpcUri { get; }
+
+    public Uri HttpUri { get; }
 
     public GrpcChannel Channel { get; }
 
@@ -32,7 +39,7 @@ internal sealed class MlflowHostRun : IAsyncDisposable
     /// <summary>The host's settings: no model folder, <paramref name="mlflow"/> as tracking server, <paramref name="cache"/> as model cache, then <paramref name="more"/>.</summary>
     public static Dictionary<string, string?> Settings(FakeMlflowServer mlflow, string cache, int pollSeconds, IReadOnlyDictionary<string, string?> more)
     {
-        var settings = new Dictionary<string, string?>(ModelHostFixture.Settings(Path.Combine(cache, "no-repository")))
+        var settings = new Dictionary<string, string?>(FolderHostFixture.Settings(Path.Combine(cache, "no-repository")))
         {
             ["ModelHost:Mlflow:TrackingUri"] = mlflow.Uri.ToString(),
             ["ModelHost:Mlflow:CacheDir"] = cache,
@@ -46,11 +53,11 @@ internal sealed class MlflowHostRun : IAsyncDisposable
         return settings;
     }
 
-    public static async Task<MlflowHostRun> StartAsync(IReadOnlyDictionary<string, string?> settings, string? adminToken = null)
+    public static async Task<ModelHostRun> StartAsync(IReadOnlyDictionary<string, string?> settings, string? adminToken = null)
     {
         var app = ModelHostApp.Create([], settings);
         await app.StartAsync();
-        var run = new MlflowHostRun(app);
+        var run = new ModelHostRun(app);
         if (adminToken is not null)
         {
             run.Http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", adminToken);
