@@ -14,8 +14,34 @@ internal static class RegistryRetry
     private static readonly TimeSpan s_firstWait = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan s_longestWait = TimeSpan.FromSeconds(2);
 
-    public static Backoff Backoff(SchemaRegistryOptions options) =>
-        new(s_firstWait, s_longestWait, TimeSpan.FromMilliseconds(options.UnavailableRetryMs));
+    /// <summary>
+    /// Runs <paramref name="call"/> until the registry answers: while it does not (<see cref="IsUnavailable"/>), waits
+    /// with <see cref="Backoff"/>, and past <see cref="SchemaRegistryOptions.UnavailableRetryMs"/> throws
+    /// <see cref="SchemaRegistryUnavailableException"/> naming the subject and <paramref name="what"/> was being done.
+    /// An answer that waiting does not change (a refusal, an unknown id) reaches the caller as it was thrown.
+    /// </summary>
+    public static T Run<T>(Func<T> call, string subject, string what, SchemaRegistryOptions options, CancellationToken stopping)
+    {
+        var backoff = new Backoff(s_firstWait, s_longestWait, TimeSpan.FromMilliseconds(options.UnavailableRetryMs));
+        while (true)
+        {
+            try
+            {
+                return call();
+            }
+            catch (Exception e) when (IsUnavailable(e, stopping))
+            {
+                if (backoff.Exceeded())
+                {
+                    throw new SchemaRegistryUnavailableException(subject,
+                        $"{options.DidNotAnswer(e)} (waited {backoff.Bound.TotalSeconds:0.###} s, {SchemaRegistryOptions.SectionName}:{nameof(SchemaRegistryOptions.UnavailableRetryMs)}, " +
+                        $"{what}).", e);
+                }
+
+                backoff.Wait(stopping);
+            }
+        }
+    }
 
     /// <summary>
     /// Whether <paramref name="e"/> says the registry did not answer (worth waiting for), as opposed to an answer

@@ -121,39 +121,26 @@ public sealed class WireFormatReader(ISchemaRegistryClient? client, SchemaRegist
     private Schema FetchWaiting<T>(ISchemaRegistryClient registry, string topic, int schemaId)
         where T : IMessage<T>, new()
     {
-        var backoff = RegistryRetry.Backoff(options);
-        while (true)
+        var subject = Subject<T>(topic);
+        try
         {
-            try
-            {
-                // The serialized form (base64 FileDescriptorProto) whatever form the schema was registered in.
-                return registry.GetSchemaAsync(schemaId, "serialized").GetAwaiter().GetResult();
-            }
-            catch (SchemaRegistryException e) when (e.ErrorCode == 40403 || e.Status == System.Net.HttpStatusCode.NotFound)
-            {
-                throw new UndecodableValueException(schemaId, Subject<T>(topic),
-                    $"schema id {schemaId} is not in the schema registry (subject '{Subject<T>(topic)}'): {e.Message}");
-            }
-            catch (Exception e) when (RegistryRetry.IsUnavailable(e, stopping))
-            {
-                // The registry is down and this id was never cached: the record waits (it is not dead-lettered, the
-                // registry may know the id), and past the bound the service fails and restarts from its offsets.
-                if (backoff.Exceeded())
-                {
-                    throw new SchemaRegistryUnavailableException(Subject<T>(topic),
-                        $"{options.DidNotAnswer(e)} (waited {backoff.Bound.TotalSeconds:0.###} s, {SchemaRegistryOptions.SectionName}:{nameof(SchemaRegistryOptions.UnavailableRetryMs)}, " +
-                        $"for schema id {schemaId}, subject '{Subject<T>(topic)}', which is not cached).", e);
-                }
-
-                backoff.Wait(stopping);
-            }
-            catch (SchemaRegistryException e)
-            {
-                // Another refusal (say 401 or 403): waiting does not change it; the record is dead-lettered with it.
-                throw new UndecodableValueException(schemaId, Subject<T>(topic),
-                    $"schema id {schemaId} (subject '{Subject<T>(topic)}') is not cached and the schema registry at '{options.Url}' refused it " +
-                    $"(Kafka:SchemaRegistry:Url): {e.Message}");
-            }
+            // The registry is down and this id was never cached: the record waits (it is not dead-lettered, the
+            // registry may know the id), and past the bound the service fails and restarts from its offsets.
+            // The serialized form (base64 FileDescriptorProto) whatever form the schema was registered in.
+            return RegistryRetry.Run(() => registry.GetSchemaAsync(schemaId, "serialized").GetAwaiter().GetResult(),
+                subject, $"for schema id {schemaId}, subject '{subject}', which is not cached", options, stopping);
+        }
+        catch (SchemaRegistryException e) when (e.ErrorCode == 40403 || e.Status == System.Net.HttpStatusCode.NotFound)
+        {
+            throw new UndecodableValueException(schemaId, subject,
+                $"schema id {schemaId} is not in the schema registry (subject '{subject}'): {e.Message}");
+        }
+        catch (SchemaRegistryException e)
+        {
+            // Another refusal (say 401 or 403): waiting does not change it; the record is dead-lettered with it.
+            throw new UndecodableValueException(schemaId, subject,
+                $"schema id {schemaId} (subject '{subject}') is not cached and the schema registry at '{options.Url}' refused it " +
+                $"(Kafka:SchemaRegistry:Url): {e.Message}");
         }
     }
 

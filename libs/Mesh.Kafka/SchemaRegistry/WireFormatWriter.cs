@@ -88,31 +88,16 @@ public sealed class WireFormatWriter(ISchemaRegistryClient? client, SchemaRegist
     private void RegisterWaiting(MeshSchema schema)
     {
         var subject = SubjectNames.For(options.SubjectNameStrategy, schema.Topic, schema.Descriptor);
-        var backoff = RegistryRetry.Backoff(options);
-        while (true)
+        try
         {
-            try
-            {
-                RegisterAsync(schema, stopping).GetAwaiter().GetResult();
-                return;
-            }
-            catch (Exception e) when (RegistryRetry.IsUnavailable(e, stopping))
-            {
-                if (backoff.Exceeded())
-                {
-                    throw new SchemaRegistryUnavailableException(subject,
-                        $"{options.DidNotAnswer(e)} (waited {backoff.Bound.TotalSeconds:0.###} s, {SchemaRegistryOptions.SectionName}:{nameof(SchemaRegistryOptions.UnavailableRetryMs)}, " +
-                        $"to register subject '{subject}' ({schema.Descriptor.FullName})).", e);
-                }
-
-                backoff.Wait(stopping);
-            }
-            catch (Exception e) when (e is not (SchemaRegistrationException or OperationCanceledException))
-            {
-                throw new SchemaRegistrationException(subject,
-                    $"{SchemaRegistryOptions.SectionName}:Url: the schema registry at '{options.Url}' failed registering " +
-                    $"subject '{subject}' ({schema.Descriptor.FullName}): {e.Message}", e);
-            }
+            RegistryRetry.Run(() => RegisterAsync(schema, stopping).GetAwaiter().GetResult(),
+                subject, $"to register subject '{subject}' ({schema.Descriptor.FullName})", options, stopping);
+        }
+        catch (Exception e) when (e is not (SchemaRegistrationException or SchemaRegistryUnavailableException or OperationCanceledException))
+        {
+            throw new SchemaRegistrationException(subject,
+                $"{SchemaRegistryOptions.SectionName}:Url: the schema registry at '{options.Url}' failed registering " +
+                $"subject '{subject}' ({schema.Descriptor.FullName}): {e.Message}", e);
         }
     }
 
