@@ -1,7 +1,3 @@
-using System.Text.Json;
-using Mesh.Cli.DeadLetters;
-using Mesh.Testing;
-
 namespace Mesh.Cli.Tests;
 
 public sealed class DeadLetterListCommandTests(KafkaTestCluster cluster) : IClassFixture<KafkaTestCluster>

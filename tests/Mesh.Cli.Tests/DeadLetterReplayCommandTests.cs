@@ -1,10 +1,3 @@
-using System.Text;
-using Confluent.Kafka;
-using Google.Protobuf;
-using Mesh.Cli.DeadLetters;
-using Mesh.Contracts.V1;
-using Mesh.Testing;
-
 namespace Mesh.Cli.Tests;
 
 public sealed class DeadLetterReplayCommandTests(KafkaTestCluster cluster) : IClassFixture<KafkaTestCluster>

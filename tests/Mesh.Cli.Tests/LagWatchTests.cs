@@ -1,6 +1,3 @@
-using Confluent.Kafka;
-using Mesh.Cli.Broker;
-
 namespace Mesh.Cli.Tests;
 
 public sealed class LagWatchTests

@@ -1,11 +1,3 @@
-using Confluent.Kafka;
-using Google.Protobuf;
-using Mesh.Contracts.V1;
-using Mesh.Kafka;
-using Mesh.Testing;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
-
 namespace Mesh.Consumer.Tests;
 
 /// <summary>

@@ -1,11 +1,3 @@
-using System.Diagnostics;
-using System.Text.Json;
-using Confluent.Kafka;
-using Google.Protobuf;
-using Mesh.Contracts.V1;
-using Mesh.Kafka;
-using Mesh.Testing;
-
 namespace Mesh.Consumer.Tests;
 
 /// <summary>

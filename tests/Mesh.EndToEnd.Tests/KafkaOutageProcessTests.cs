@@ -1,8 +1,3 @@
-using System.Net;
-using Mesh.Cli.Processes;
-using Mesh.EmbeddedBroker;
-using Mesh.Testing;
-
 namespace Mesh.EndToEnd.Tests;
 
 /// <summary>

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace Mesh.EndToEnd.Tests;
 
 /// <summary>Runs the `mesh` command from this configuration's build output, as a user would, and keeps its output.</summary>

@@ -1,9 +1,3 @@
-using Confluent.Kafka;
-using Mesh.Contracts.V1;
-using Mesh.Kafka;
-using Mesh.Testing;
-using Microsoft.Extensions.Logging.Abstractions;
-
 namespace Mesh.Kafka.Tests;
 
 /// <summary>

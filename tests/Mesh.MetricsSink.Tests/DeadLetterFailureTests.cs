@@ -1,11 +1,3 @@
-using Confluent.Kafka;
-using Google.Protobuf;
-using Mesh.Kafka;
-using Mesh.MetricsSink.Summary;
-using Mesh.Testing;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
-
 namespace Mesh.MetricsSink.Tests;
 
 /// <summary>

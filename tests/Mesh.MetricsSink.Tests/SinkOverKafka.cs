@@ -1,7 +1,3 @@
-using Confluent.Kafka;
-using Mesh.Kafka;
-using Mesh.Testing;
-
 namespace Mesh.MetricsSink.Tests;
 
 /// <summary>What the tests that run the whole sink over the Kafka-protocol broker share: fresh topics and the app's settings.</summary>

@@ -1,9 +1,3 @@
-using System.Buffers.Binary;
-using System.Runtime.InteropServices;
-using System.Text;
-using Google.Protobuf;
-using Inference;
-
 namespace Mesh.ModelHost.Tests;
 
 /// <summary>Builds ModelInfer requests the way the router does and decodes the v2 answers.</summary>

@@ -1,13 +1,3 @@
-using System.Buffers.Binary;
-using System.Runtime.InteropServices;
-using System.Text;
-using System.Text.Json;
-using Google.Protobuf;
-using Grpc.Core;
-using Inference;
-using Mesh.ModelHost.Tests.Onnx;
-using static Mesh.ModelHost.Tests.InferRequests;
-
 namespace Mesh.ModelHost.Tests;
 
 /// <summary>

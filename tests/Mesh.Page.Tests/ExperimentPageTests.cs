@@ -1,12 +1,3 @@
-using System.Net;
-using System.Text.Json;
-using Mesh.Kafka;
-using Mesh.MetricsSink;
-using Mesh.Testing;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.Extensions.Options;
-using Microsoft.Playwright;
-
 namespace Mesh.Page.Tests;
 
 /// <summary>

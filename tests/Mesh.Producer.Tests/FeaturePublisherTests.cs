@@ -1,10 +1,3 @@
-using System.Diagnostics;
-using System.Text;
-using Mesh.Contracts.V1;
-using Mesh.Kafka;
-using Mesh.Producer.Client;
-using Mesh.Testing;
-
 namespace Mesh.Producer.Tests;
 
 public sealed class FeaturePublisherTests(KafkaTestCluster cluster) : IClassFixture<KafkaTestCluster>

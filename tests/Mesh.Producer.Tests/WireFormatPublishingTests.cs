@@ -1,14 +1,3 @@
-using System.Buffers.Binary;
-using Confluent.Kafka;
-using Confluent.SchemaRegistry;
-using Mesh.Contracts.V1;
-using Mesh.EmbeddedSchemaRegistry;
-using Mesh.Kafka.SchemaRegistry;
-using Mesh.Producer.Client;
-using Mesh.Producer.Publishing;
-using Mesh.Testing;
-using Microsoft.Extensions.DependencyInjection;
-
 namespace Mesh.Producer.Tests;
 
 /// <summary>What the producer writes with and without <c>Kafka:SchemaRegistry:Url</c>, against the stand-in registry.</summary>

@@ -1,11 +1,4 @@
-using System.Net;
-using System.Text;
-using System.Text.Json;
-using Grpc.Core;
-using Grpc.Net.Client;
-using Mesh.Contracts.V1;
-using Mesh.Router.Experiments;
-using Mesh.Testing;
+using Metadata = Grpc.Core.Metadata;
 
 namespace Mesh.Router.Tests;
 

@@ -1,11 +1,3 @@
-using System.Text;
-using System.Text.Json;
-using Confluent.Kafka;
-using Google.Protobuf;
-using Mesh.Cli.Processes;
-using Mesh.Contracts.V1;
-using Mesh.Testing;
-
 namespace Mesh.Router.Tests;
 
 /// <summary>

@@ -1,6 +1,3 @@
-using System.Net;
-using Mesh.Testing;
-
 namespace Mesh.Router.Tests;
 
 /// <summary>

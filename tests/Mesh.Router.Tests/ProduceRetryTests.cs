@@ -1,7 +1,3 @@
-using Confluent.Kafka;
-using Mesh.Kafka;
-using Mesh.Testing;
-
 namespace Mesh.Router.Tests;
 
 /// <summary>The one queue-full produce retry the router, the producer and the bench tools share.</summary>

@@ -1,6 +1,3 @@
-using Mesh.Router.RateLimiting;
-using Mesh.Router.Resilience;
-
 namespace Mesh.Router.Tests;
 
 public sealed class ResilienceTests

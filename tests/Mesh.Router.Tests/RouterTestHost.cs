@@ -1,18 +1,3 @@
-using System.Net;
-using System.Text;
-using Confluent.Kafka;
-using Google.Protobuf;
-using Mesh.Contracts.V1;
-using Mesh.Router;
-using Mesh.Router.Routing;
-using Mesh.Testing;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.AspNetCore.Http.Features;
-using Microsoft.Extensions.DependencyInjection;
-using ProtoTimestamp = Google.Protobuf.WellKnownTypes.Timestamp;
-
 namespace Mesh.Router.Tests;
 
 /// <summary>The router in-process on its own topics (unique per test) and its own experiment file.</summary>

@@ -1,6 +1,3 @@
-using Mesh.Router.Options;
-using Mesh.Router.Shedding;
-
 namespace Mesh.Router.Tests;
 
 /// <summary>The shedding levels' hysteresis, and the settings that refuse to start when their order is wrong.</summary>

@@ -1,12 +1,3 @@
-using System.Text;
-using Confluent.Kafka;
-using Confluent.SchemaRegistry;
-using Google.Protobuf;
-using Mesh.Contracts.V1;
-using Mesh.EmbeddedSchemaRegistry;
-using Mesh.Kafka.SchemaRegistry;
-using Mesh.Testing;
-
 namespace Mesh.Router.Tests;
 
 /// <summary>
