@@ -43,8 +43,7 @@ public sealed class WireFormatRoutingTests(KafkaTestCluster cluster) : IClassFix
     {
         await using var registry = await StandInSchemaRegistry.StartAsync();
         await using var modelHost = await FakeModelHost.StartAsync();
-        var own = KafkaTestCluster.UniqueTopic("router-test.own-predictions");
-        await cluster.CreateTopicsAsync(2, own);
+        var own = await cluster.CreateFreshTopicAsync(2, "router-test.own-predictions");
         // The experiment's own predictions topic is not among the topics the router registers at start.
         await using var router = await StartRouterAsync(registry, modelHost, $"""
                 topics:
