@@ -146,6 +146,18 @@ internal sealed class RouterTestHost : IAsyncDisposable
         return (reload.StatusCode, await reload.Content.ReadAsStringAsync());
     }
 
+    /// <summary>Reloads <paramref name="experimentYaml"/> and asserts the admin API refused it (409) with a body saying each of <paramref name="bodySays"/>.</summary>
+    public async Task AssertReloadRefusedAsync(string experimentYaml, params string[] bodySays)
+    {
+        var (status, body) = await ReloadAsync(experimentYaml);
+
+        Assert.Equal(HttpStatusCode.Conflict, status);
+        foreach (var text in bodySays)
+        {
+            Assert.Contains(text, body, StringComparison.Ordinal);
+        }
+    }
+
     public HttpClient CreateHttpClient(string? token = AdminToken)
     {
         var client = new HttpClient { BaseAddress = new Uri(BaseAddress) };
