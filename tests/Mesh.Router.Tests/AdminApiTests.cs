@@ -1,5 +1,3 @@
-using Metadata = Grpc.Core.Metadata;
-
 namespace Mesh.Router.Tests;
 
 /// <summary>The admin API and hot reload, on a running router.</summary>

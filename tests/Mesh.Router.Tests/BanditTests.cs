@@ -1,3 +1,5 @@
+using StackExchange.Redis;
+
 namespace Mesh.Router.Tests;
 
 public sealed class BanditTests

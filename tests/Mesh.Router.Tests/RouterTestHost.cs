@@ -1,3 +1,5 @@
+using Microsoft.AspNetCore.Hosting.Server;
+
 namespace Mesh.Router.Tests;
 
 /// <summary>The router in-process on its own topics (unique per test) and its own experiment file.</summary>
