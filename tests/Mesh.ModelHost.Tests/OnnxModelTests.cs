@@ -179,11 +179,7 @@ public sealed class OnnxModelTests(ModelHostFixture host)
     public async Task ModelInfer_MatMulSoftmaxTypedAndRaw_MatchesSoftmaxComputedHere()
     {
         float[][] rows = [[1, 2, 3], [0.5f, -1, 0], [-2, 0.25f, 1.5f]];
-        var typed = new ModelInferRequest { ModelName = TestModels.MatMulSoftmax };
-        var input = Input("x", "FP32", rows.Length, 3);
-        input.Contents = new InferTensorContents();
-        input.Contents.Fp32Contents.AddRange(rows.SelectMany(r => r));
-        typed.Inputs.Add(input);
+        var typed = Typed(TestModels.MatMulSoftmax, "x", "FP32", c => c.Fp32Contents.AddRange(rows.SelectMany(r => r)), rows.Length, 3);
 
         var typedResponse = await Client.ModelInferAsync(typed);
         var rawResponse = await Client.ModelInferAsync(Raw(TestModels.MatMulSoftmax, [.. rows.SelectMany(r => r)], rows.Length, inputName: "x"));
@@ -212,11 +208,7 @@ public sealed class OnnxModelTests(ModelHostFixture host)
     public async Task ModelInfer_RegressorFp64Typed_ReturnsLinearPrediction()
     {
         double[][] rows = [[1, 2], [-0.5, 0.25], [10, -3]];
-        var request = new ModelInferRequest { ModelName = TestModels.Regressor };
-        var input = Input("x", "FP64", rows.Length, 2);
-        input.Contents = new InferTensorContents();
-        input.Contents.Fp64Contents.AddRange(rows.SelectMany(r => r));
-        request.Inputs.Add(input);
+        var request = Typed(TestModels.Regressor, "x", "FP64", c => c.Fp64Contents.AddRange(rows.SelectMany(r => r)), rows.Length, 2);
 
         var response = await Client.ModelInferAsync(request);
 
@@ -236,11 +228,7 @@ public sealed class OnnxModelTests(ModelHostFixture host)
     {
         string[] colours = ["green", "purple", "red", "blue"];
         long[] expected = [2, TestModels.EncoderDefault, 1, 3];
-        var typed = new ModelInferRequest { ModelName = TestModels.StringEncoder };
-        var input = Input("color", "BYTES", colours.Length);
-        input.Contents = new InferTensorContents();
-        input.Contents.BytesContents.AddRange(colours.Select(ByteString.CopyFromUtf8));
-        typed.Inputs.Add(input);
+        var typed = Typed(TestModels.StringEncoder, "color", "BYTES", c => c.BytesContents.AddRange(colours.Select(ByteString.CopyFromUtf8)), colours.Length);
         var raw = new ModelInferRequest { ModelName = TestModels.StringEncoder };
         raw.Inputs.Add(Input("color", "BYTES", colours.Length));
         raw.RawInputContents.Add(ByteString.CopyFrom(EncodeStrings(colours)));
@@ -272,11 +260,7 @@ public sealed class OnnxModelTests(ModelHostFixture host)
     [Fact]
     public async Task ModelInfer_Fp16TypedContents_InvalidArgumentAskingForRawBytes()
     {
-        var request = new ModelInferRequest { ModelName = TestModels.HalfIdentity };
-        var input = Input("in_FP16", "FP16", 1, 2);
-        input.Contents = new InferTensorContents();
-        input.Contents.Fp32Contents.AddRange([1, 2]);
-        request.Inputs.Add(input);
+        var request = Typed(TestModels.HalfIdentity, "in_FP16", "FP16", c => c.Fp32Contents.AddRange([1, 2]), 1, 2);
 
         await AssertInvalidArgumentAsync(request, "'in_FP16'", "raw_input_contents");
     }
@@ -306,11 +290,7 @@ public sealed class OnnxModelTests(ModelHostFixture host)
     [Fact]
     public async Task ModelInfer_StringCountMismatch_InvalidArgumentWithBothCounts()
     {
-        var request = new ModelInferRequest { ModelName = TestModels.StringEncoder };
-        var input = Input("color", "BYTES", 3);
-        input.Contents = new InferTensorContents();
-        input.Contents.BytesContents.AddRange(new[] { "red", "blue" }.Select(ByteString.CopyFromUtf8));
-        request.Inputs.Add(input);
+        var request = Typed(TestModels.StringEncoder, "color", "BYTES", c => c.BytesContents.AddRange(new[] { "red", "blue" }.Select(ByteString.CopyFromUtf8)), 3);
 
         await AssertInvalidArgumentAsync(request, "'color' has 2 values in contents.bytes_contents", "expected 3");
     }
