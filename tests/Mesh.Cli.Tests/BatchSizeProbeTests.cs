@@ -1,5 +1,3 @@
-using Mesh.Cli.Bench;
-
 namespace Mesh.Cli.Tests;
 
 /// <summary>The bench's mean records per ModelInfer call comes from the router's own histogram, summed over arms.</summary>

@@ -1,6 +1,3 @@
-using Mesh.Cli.Bench;
-using Mesh.Cli.ModelHostBench;
-
 namespace Mesh.Cli.Tests;
 
 /// <summary>

@@ -1,9 +1,3 @@
-using Confluent.Kafka;
-using Mesh.Cli.Bench;
-using Mesh.Contracts.V1;
-using Mesh.Kafka.SchemaRegistry;
-using Mesh.Testing;
-
 namespace Mesh.Cli.Tests;
 
 /// <summary>

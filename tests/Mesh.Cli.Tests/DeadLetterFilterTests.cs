@@ -1,5 +1,3 @@
-using Mesh.Cli.DeadLetters;
-
 namespace Mesh.Cli.Tests;
 
 public sealed class DeadLetterFilterTests

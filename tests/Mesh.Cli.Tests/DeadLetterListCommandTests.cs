@@ -1,7 +1,3 @@
-using System.Text.Json;
-using Mesh.Cli.DeadLetters;
-using Mesh.Testing;
-
 namespace Mesh.Cli.Tests;
 
 public sealed class DeadLetterListCommandTests(KafkaTestCluster cluster) : IClassFixture<KafkaTestCluster>
@@ -9,8 +5,7 @@ public sealed class DeadLetterListCommandTests(KafkaTestCluster cluster) : IClas
     [Fact]
     public async Task Run_MixedDeadLetters_GroupsByReasonServiceExperimentAndArmWithCounts()
     {
-        var topic = KafkaTestCluster.UniqueTopic("dlq");
-        await cluster.CreateTopicsAsync(2, topic);
+        var topic = await cluster.CreateFreshTopicAsync(2, "dlq");
         DeadLetterTraffic.Produce(cluster.BootstrapServers, topic,
         [
             DeadLetterTraffic.Letter(DeadLetterTraffic.Feature("r1"), "features", "ModelHostUnavailable", "deadline exceeded"),
@@ -37,8 +32,7 @@ public sealed class DeadLetterListCommandTests(KafkaTestCluster cluster) : IClas
     [Fact]
     public async Task Run_SinceAndReason_CountsOnlyMatchingDeadLetters()
     {
-        var topic = KafkaTestCluster.UniqueTopic("dlq");
-        await cluster.CreateTopicsAsync(1, topic);
+        var topic = await cluster.CreateFreshTopicAsync(1, "dlq");
         var old = DateTime.UtcNow.AddDays(-3);
         DeadLetterTraffic.Produce(cluster.BootstrapServers, topic,
         [
@@ -58,8 +52,7 @@ public sealed class DeadLetterListCommandTests(KafkaTestCluster cluster) : IClas
     [Fact]
     public async Task Run_Table_ShowsCountReasonAndSample()
     {
-        var topic = KafkaTestCluster.UniqueTopic("dlq");
-        await cluster.CreateTopicsAsync(1, topic);
+        var topic = await cluster.CreateFreshTopicAsync(1, "dlq");
         DeadLetterTraffic.Produce(cluster.BootstrapServers, topic,
             [DeadLetterTraffic.Letter(DeadLetterTraffic.Feature("t1"), "mesh.features.v1", "BadRecord", "4 values expected")]);
         var output = new StringWriter();

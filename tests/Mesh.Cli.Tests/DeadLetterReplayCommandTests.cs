@@ -1,10 +1,3 @@
-using System.Text;
-using Confluent.Kafka;
-using Google.Protobuf;
-using Mesh.Cli.DeadLetters;
-using Mesh.Contracts.V1;
-using Mesh.Testing;
-
 namespace Mesh.Cli.Tests;
 
 public sealed class DeadLetterReplayCommandTests(KafkaTestCluster cluster) : IClassFixture<KafkaTestCluster>
@@ -63,8 +56,7 @@ public sealed class DeadLetterReplayCommandTests(KafkaTestCluster cluster) : ICl
     public async Task Run_FixUpToAnotherTopic_SendsTheRepairedRecord()
     {
         var (dlq, source) = await TopicsAsync();
-        var other = KafkaTestCluster.UniqueTopic("replay-to");
-        await cluster.CreateTopicsAsync(1, other);
+        var other = await cluster.CreateFreshTopicAsync(1, "replay-to");
         DeadLetterTraffic.Produce(cluster.BootstrapServers, dlq,
             [DeadLetterTraffic.Letter(DeadLetterTraffic.Feature("n", 5f, float.NaN, 1f, float.NegativeInfinity), source, "BadRecord", "non-finite value")]);
         var rules = s_rules with { To = other, FixUps = [FeatureFixUp.Parse("replace-non-finite=0.5")] };
@@ -82,8 +74,7 @@ public sealed class DeadLetterReplayCommandTests(KafkaTestCluster cluster) : ICl
     public async Task Run_SecondReplayWithSkipPredicted_SkipsRecordsAlreadyPredicted()
     {
         var (dlq, source) = await TopicsAsync();
-        var predictions = KafkaTestCluster.UniqueTopic("replay-predictions");
-        await cluster.CreateTopicsAsync(2, predictions);
+        var predictions = await cluster.CreateFreshTopicAsync(2, "replay-predictions");
         DeadLetterTraffic.Produce(cluster.BootstrapServers, dlq,
         [
             DeadLetterTraffic.Letter(DeadLetterTraffic.Feature("p1"), source, "Timeout", "model host"),

@@ -1,7 +1,3 @@
-using Confluent.Kafka;
-using Google.Protobuf;
-using Mesh.Contracts.V1;
-using Mesh.Kafka;
 using ProtoTimestamp = Google.Protobuf.WellKnownTypes.Timestamp;
 
 namespace Mesh.Cli.Tests;

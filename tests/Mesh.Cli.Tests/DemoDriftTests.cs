@@ -1,7 +1,3 @@
-using Mesh.Cli.Demo;
-using Spectre.Console;
-using Spectre.Console.Testing;
-
 namespace Mesh.Cli.Tests;
 
 public sealed class DemoDriftTests

@@ -1,7 +1,3 @@
-using System.Text.Json;
-using Mesh.Cli.Training;
-using Microsoft.ML.OnnxRuntime;
-
 namespace Mesh.Cli.Tests;
 
 public sealed class DemoModelTrainerTests : IDisposable

@@ -1,12 +1,3 @@
-using System.Text.Json;
-using Confluent.Kafka;
-using Google.Protobuf;
-using Mesh.Cli.PolicyEvaluation;
-using Mesh.Contracts.V1;
-using Mesh.Mlflow;
-using Mesh.Testing;
-using Parquet.Serialization;
-
 namespace Mesh.Cli.Tests;
 
 public sealed class EvaluatePolicyCommandTests(KafkaTestCluster cluster) : IClassFixture<KafkaTestCluster>, IDisposable

@@ -1,5 +1,3 @@
-using Mesh.Cli.PolicyEvaluation;
-
 namespace Mesh.Cli.Tests;
 
 /// <summary>

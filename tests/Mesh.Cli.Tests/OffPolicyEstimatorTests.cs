@@ -1,6 +1,3 @@
-using Mesh.Cli.PolicyEvaluation;
-using Mesh.Sampling;
-
 namespace Mesh.Cli.Tests;
 
 public sealed class OffPolicyEstimatorTests

@@ -1,5 +1,3 @@
-using Mesh.Cli.Demo;
-
 namespace Mesh.Cli.Tests;
 
 /// <summary>The demo recognises a start that failed on a taken port, from the logs the AppHost writes.</summary>

@@ -1,6 +1,3 @@
-using Mesh.Cli.Training;
-using Mesh.Mlflow.Profiles;
-
 namespace Mesh.Cli.Tests;
 
 public sealed class ReferenceProfileTrainingTests : IDisposable

@@ -1,9 +1,3 @@
-using Confluent.SchemaRegistry;
-using Mesh.Cli.Registry;
-using Mesh.Cli.Schemas;
-using Mesh.Kafka;
-using Mesh.Kafka.SchemaRegistry;
-
 namespace Mesh.Cli.Tests;
 
 /// <summary><c>mesh registry</c>: the in-memory registry a laptop's services are pointed at, through Confluent's real client.</summary>

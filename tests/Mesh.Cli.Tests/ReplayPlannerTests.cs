@@ -1,8 +1,3 @@
-using System.Text;
-using Google.Protobuf;
-using Mesh.Cli.DeadLetters;
-using Mesh.Contracts.V1;
-
 namespace Mesh.Cli.Tests;
 
 public sealed class ReplayPlannerTests

@@ -1,6 +1,3 @@
-using Confluent.Kafka;
-using Mesh.Cli.DeadLetters;
-
 namespace Mesh.Cli.Tests;
 
 public sealed class ReplaySenderTests

@@ -1,11 +1,3 @@
-using Confluent.SchemaRegistry;
-using Mesh.Cli.Schemas;
-using Mesh.Contracts.V1;
-using Mesh.EmbeddedSchemaRegistry;
-using Mesh.Kafka;
-using Mesh.Kafka.SchemaRegistry;
-using Mesh.Kafka.Tests.SchemaRegistry;
-
 namespace Mesh.Cli.Tests;
 
 /// <summary><c>mesh schemas check|register</c> against the stand-in registry, through Confluent's real client.</summary>

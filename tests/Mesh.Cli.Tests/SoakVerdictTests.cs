@@ -1,5 +1,3 @@
-using Mesh.Cli.Bench;
-
 namespace Mesh.Cli.Tests;
 
 /// <summary>

@@ -1,11 +1,3 @@
-using Confluent.Kafka;
-using Google.Protobuf;
-using Mesh.Consumer.Handling;
-using Mesh.Consumer.Output;
-using Mesh.Contracts.V1;
-using Mesh.Kafka;
-using Mesh.Testing;
-
 namespace Mesh.Consumer.Tests;
 
 /// <summary>A prediction the consumer gets twice (a replay, or the router's redelivery) is written once.</summary>

@@ -1,10 +1,3 @@
-using Confluent.Kafka;
-using Google.Protobuf;
-using Mesh.Consumer.Output;
-using Mesh.Contracts.V1;
-using Mesh.Kafka;
-using Mesh.Testing;
-
 namespace Mesh.Consumer.Tests;
 
 public sealed class ConsumerIntegrationTests(KafkaTestCluster cluster) : IClassFixture<KafkaTestCluster>

@@ -1,8 +1,3 @@
-using System.Diagnostics.Metrics;
-using Mesh.Consumer.Telemetry;
-using Mesh.Testing;
-using Microsoft.Extensions.DependencyInjection;
-
 namespace Mesh.Consumer.Tests;
 
 /// <summary>The consumer's counters as a metrics reader collects them, present from the start.</summary>

@@ -1,5 +1,3 @@
-using Microsoft.AspNetCore.Builder;
-
 namespace Mesh.Consumer.Tests;
 
 /// <summary>The consumer as production hosts it (its app factory), on the test cluster's topics and a group of its own.</summary>

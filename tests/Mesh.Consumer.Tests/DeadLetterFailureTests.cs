@@ -1,11 +1,3 @@
-using Confluent.Kafka;
-using Google.Protobuf;
-using Mesh.Contracts.V1;
-using Mesh.Kafka;
-using Mesh.Testing;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
-
 namespace Mesh.Consumer.Tests;
 
 /// <summary>
@@ -33,25 +25,18 @@ public sealed class DeadLetterFailureTests(KafkaTestCluster cluster) : IClassFix
             ["Kafka:Producer:MessageTimeoutMs"] = "1000",
             ["Kafka:Producer:LingerMs"] = "0",
         });
-        var lifetime = app.Services.GetRequiredService<IHostApplicationLifetime>();
-        await app.StartAsync();
-        try
-        {
-            // The consumer is assigned and reading once the first line is written.
-            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-            while (DateTime.UtcNow < deadline && !(File.Exists(output) && new FileInfo(output).Length > 0))
+        await UndeliverableDeadLetter.AssertStopsTheServiceAsync(broker, app, "consumer",
+            async () =>
             {
-                await Task.Delay(100);
-            }
+                // The consumer is assigned and reading once the first line is written.
+                var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+                while (DateTime.UtcNow < deadline && !(File.Exists(output) && new FileInfo(output).Length > 0))
+                {
+                    await Task.Delay(100);
+                }
 
-            Assert.True(File.Exists(output), "the consumer never wrote the first prediction");
-            var (stopping, exitCode) = await UndeliverableDeadLetter.SendAsync(broker, lifetime, () => producer.ProduceAsync(predictions, new Message<byte[], byte[]> { Key = [], Value = [0xFF, 0x01, 0xFF] }));
-            Assert.True(stopping, "the consumer kept running with a dead letter Kafka did not take");
-            Assert.Equal(FatalError.ExitCode, exitCode);
-        }
-        finally
-        {
-            await app.StopAsync();
-        }
+                Assert.True(File.Exists(output), "the consumer never wrote the first prediction");
+            },
+            () => producer.ProduceAsync(predictions, new Message<byte[], byte[]> { Key = [], Value = [0xFF, 0x01, 0xFF] }));
     }
 }

@@ -1,5 +1,3 @@
-using Mesh.Consumer.Output;
-
 namespace Mesh.Consumer.Tests;
 
 /// <summary>Keeps written lines apart from flushed ones, so tests see what a crash would lose.</summary>

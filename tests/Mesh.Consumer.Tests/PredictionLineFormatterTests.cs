@@ -1,7 +1,3 @@
-using System.Text.Json;
-using Mesh.Consumer.Output;
-using Mesh.Contracts.V1;
-
 namespace Mesh.Consumer.Tests;
 
 public sealed class PredictionLineFormatterTests

@@ -1,9 +1,3 @@
-using Confluent.Kafka;
-using Google.Protobuf;
-using Mesh.Consumer.Handling;
-using Mesh.Consumer.Output;
-using Mesh.Kafka;
-
 namespace Mesh.Consumer.Tests;
 
 public sealed class PredictionRecordHandlerTests

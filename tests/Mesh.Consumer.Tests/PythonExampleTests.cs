@@ -1,11 +1,3 @@
-using System.Diagnostics;
-using System.Text.Json;
-using Confluent.Kafka;
-using Google.Protobuf;
-using Mesh.Contracts.V1;
-using Mesh.Kafka;
-using Mesh.Testing;
-
 namespace Mesh.Consumer.Tests;
 
 /// <summary>
@@ -19,8 +11,7 @@ public sealed class PythonExampleTests(KafkaTestCluster cluster) : IClassFixture
     [Fact]
     public async Task ReadPredictions_FilteredByArm_PrintsEachPredictionAsJsonAndSkipsGarbage()
     {
-        var topic = KafkaTestCluster.UniqueTopic("predictions");
-        await cluster.CreateTopicsAsync(1, topic);
+        var topic = await cluster.CreateFreshTopicAsync(1, "predictions");
         using (var producer = new ProducerBuilder<byte[], byte[]>(new ProducerConfig { BootstrapServers = cluster.BootstrapServers }).Build())
         {
             // The undecodable record comes first, so the reader meets it before it has printed enough.

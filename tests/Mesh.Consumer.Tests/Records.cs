@@ -1,8 +1,4 @@
-using Confluent.Kafka;
-using Google.Protobuf;
 using Timestamp = Google.Protobuf.WellKnownTypes.Timestamp;
-using Mesh.Contracts.V1;
-using Mesh.Kafka;
 
 namespace Mesh.Consumer.Tests;
 

@@ -1,11 +1,3 @@
-using System.Text.Json;
-using Google.Protobuf;
-using Mesh.Consumer.Handling;
-using Mesh.Consumer.Output;
-using Mesh.Contracts.V1;
-using Mesh.Kafka;
-using Parquet.Serialization;
-
 namespace Mesh.Consumer.Tests;
 
 public sealed class SinkTests : IDisposable

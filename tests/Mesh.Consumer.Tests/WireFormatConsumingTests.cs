@@ -1,15 +1,3 @@
-using System.Text.Json;
-using Confluent.Kafka;
-using Confluent.SchemaRegistry;
-using Google.Protobuf;
-using Mesh.Consumer.Handling;
-using Mesh.Consumer.Output;
-using Mesh.Contracts.V1;
-using Mesh.EmbeddedSchemaRegistry;
-using Mesh.Kafka;
-using Mesh.Kafka.SchemaRegistry;
-using Mesh.Testing;
-
 namespace Mesh.Consumer.Tests;
 
 /// <summary>A predictions topic with framed (Confluent wire format) and plain values, read against the stand-in registry.</summary>

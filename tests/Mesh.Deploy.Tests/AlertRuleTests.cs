@@ -1,7 +1,3 @@
-using System.Text.RegularExpressions;
-using Mesh.Deploy.Tests.Rendering;
-using Mesh.Deploy.Tests.Services;
-
 namespace Mesh.Deploy.Tests;
 
 public sealed partial class AlertRuleTests

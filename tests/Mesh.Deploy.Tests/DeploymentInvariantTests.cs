@@ -1,7 +1,3 @@
-using Mesh.Deploy.Tests.Checks;
-using Mesh.Deploy.Tests.Rendering;
-using Mesh.Deploy.Tests.Services;
-
 namespace Mesh.Deploy.Tests;
 
 public sealed class DeploymentInvariantTests

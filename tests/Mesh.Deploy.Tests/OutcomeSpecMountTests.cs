@@ -1,7 +1,3 @@
-using Mesh.Deploy.Tests.Checks;
-using Mesh.Deploy.Tests.Rendering;
-using Mesh.Deploy.Tests.Services;
-
 namespace Mesh.Deploy.Tests;
 
 /// <summary>The metrics sink reads each experiment's declared outcomes from the router's spec (docs/outcomes.md): the same ConfigMap, mounted.</summary>

@@ -1,5 +1,3 @@
-using Mesh.Deploy.Tests.Rendering;
-
 namespace Mesh.Deploy.Tests;
 
 /// <summary>Theory data: every kustomize folder a user applies.</summary>

@@ -1,6 +1,3 @@
-using Mesh.Deploy.Tests.Checks;
-using Mesh.Deploy.Tests.Rendering;
-
 namespace Mesh.Deploy.Tests;
 
 public sealed class ScalingTests

@@ -1,5 +1,3 @@
-using Mesh.Deploy.Tests.Launch;
-
 namespace Mesh.Deploy.Tests;
 
 /// <summary>
@@ -18,30 +16,25 @@ public sealed class StartManifestsTests(LaunchEnvironment environment) : IClassF
     [InlineData("metrics-sink")]
     public async Task RenderedContainer_Service_StartsReadyAliveAndStopsWithinGrace(string name)
     {
-        using var pod = await StartAsync(name);
+        using var pod = await StartReadyAsync(name);
 
-        await MeshPods.AssertReadyAndAliveAsync(pod);
         AssertStopsWithinGrace(pod);
     }
 
     [Fact]
     public async Task RenderedContainer_RouterWithModelHost_StartsReadyAliveAndStopsWithinGrace()
     {
-        using var modelHost = await StartAsync("model-host");
-        await MeshPods.AssertReadyAndAliveAsync(modelHost);
-        using var router = await StartAsync("router", MeshPods.ModelHostAddress(modelHost));
+        using var modelHost = await StartReadyAsync("model-host");
+        using var router = await StartReadyAsync("router", MeshPods.ModelHostAddress(modelHost));
 
-        await MeshPods.AssertReadyAndAliveAsync(router);
         AssertStopsWithinGrace(router);
     }
 
     [Fact]
     public async Task ExperimentConfigMap_KubeletSymlinkSwap_RouterAppliesTheNewSpecAndKeepsItOverABadOne()
     {
-        using var modelHost = await StartAsync("model-host");
-        await MeshPods.AssertReadyAndAliveAsync(modelHost);
-        using var router = await StartAsync("router", MeshPods.ModelHostAddress(modelHost));
-        await MeshPods.AssertReadyAndAliveAsync(router);
+        using var modelHost = await StartReadyAsync("model-host");
+        using var router = await StartReadyAsync("router", MeshPods.ModelHostAddress(modelHost));
         var spec = router.Launch.ConfigMaps["/etc/mesh/experiments"];
         var original = File.ReadAllText(Path.Combine(spec.Path, "experiments.yaml"));
         Assert.Contains("\"iris-ab\"", await MeshPods.ExperimentsAsync(router));
@@ -57,8 +50,21 @@ public sealed class StartManifestsTests(LaunchEnvironment environment) : IClassF
         Assert.DoesNotContain("\"broken\"", inForce);
     }
 
-    private Task<RunningPod> StartAsync(string name, IReadOnlyDictionary<string, string>? moreAddresses = null) =>
-        new MeshPods(environment).StartAsync(Overlay, name, moreAddresses);
+    /// <summary>Starts the service's pod and asserts it ready and alive; a pod that is not is stopped before the failure is reported.</summary>
+    private async Task<RunningPod> StartReadyAsync(string name, IReadOnlyDictionary<string, string>? moreAddresses = null)
+    {
+        var pod = await new MeshPods(environment).StartAsync(Overlay, name, moreAddresses);
+        try
+        {
+            await MeshPods.AssertReadyAndAliveAsync(pod);
+            return pod;
+        }
+        catch
+        {
+            pod.Dispose();
+            throw;
+        }
+    }
 
     private static void AssertStopsWithinGrace(RunningPod pod)
     {

@@ -1,7 +1,3 @@
-using Aspire.Hosting;
-using Aspire.Hosting.ApplicationModel;
-using Aspire.Hosting.Testing;
-
 namespace Mesh.EndToEnd.Tests;
 
 /// <summary>The Aspire dashboard's links (each resource's endpoints) point at the ports the services really listen on.</summary>

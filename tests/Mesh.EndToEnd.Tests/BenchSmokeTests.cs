@@ -1,5 +1,3 @@
-using System.Text.Json;
-
 namespace Mesh.EndToEnd.Tests;
 
 /// <summary>

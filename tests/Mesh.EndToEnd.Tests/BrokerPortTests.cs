@@ -1,7 +1,3 @@
-using System.Diagnostics;
-using Confluent.Kafka;
-using Mesh.Cli.Processes;
-
 namespace Mesh.EndToEnd.Tests;
 
 /// <summary>`mesh broker --port`: the embedded broker at a fixed address, the same after a restart.</summary>

@@ -1,5 +1,3 @@
-using Mesh.Cli.Chaos;
-
 namespace Mesh.EndToEnd.Tests;
 
 /// <summary>What the chaos report says about its longest time without predictions: when, and which kill came before.</summary>

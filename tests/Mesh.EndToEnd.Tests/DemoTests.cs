@@ -1,7 +1,3 @@
-using System.Globalization;
-using Mesh.Cli.Demo;
-using Mesh.Mlflow.Tests;
-
 namespace Mesh.EndToEnd.Tests;
 
 /// <summary>

@@ -1,6 +1,3 @@
-using System.Text.RegularExpressions;
-using Mesh.Cli.Processes;
-
 namespace Mesh.EndToEnd.Tests;
 
 /// <summary>

@@ -1,8 +1,3 @@
-using System.Net;
-using Mesh.Cli.Processes;
-using Mesh.EmbeddedBroker;
-using Mesh.Testing;
-
 namespace Mesh.EndToEnd.Tests;
 
 /// <summary>
@@ -16,32 +11,62 @@ public sealed class KafkaOutageProcessTests
     [Fact]
     public async Task Consumer_BrokerDownThenUp_HealthGoesUnhealthyThenHealthy()
     {
-        using var broker = EmbeddedKafkaBroker.Start();
-        await using var service = await StartConsumerAsync(broker, unhealthyAfterSeconds: 0, exitAfterSeconds: 600);
-        using var http = new HttpClient { BaseAddress = service.Url };
+        await using var consumer = await StartJoinedAsync(unhealthyAfterSeconds: 0, exitAfterSeconds: 600);
 
-        Assert.True(await HealthBecomesAsync(http, service, HttpStatusCode.OK), "ready once joined: " + service.Output);
+        consumer.Broker.SetBrokerDown(1);
+        Assert.True(await HealthBecomesAsync(consumer.Http, consumer.Service, HttpStatusCode.ServiceUnavailable), "unhealthy while the broker is down: " + consumer.Service.Output);
 
-        broker.SetBrokerDown(1);
-        Assert.True(await HealthBecomesAsync(http, service, HttpStatusCode.ServiceUnavailable), "unhealthy while the broker is down: " + service.Output);
-
-        broker.SetBrokerUp(1);
-        Assert.True(await HealthBecomesAsync(http, service, HttpStatusCode.OK), "healthy once the broker is back: " + service.Output);
-        Assert.False(service.HasExited);
+        consumer.Broker.SetBrokerUp(1);
+        Assert.True(await HealthBecomesAsync(consumer.Http, consumer.Service, HttpStatusCode.OK), "healthy once the broker is back: " + consumer.Service.Output);
+        Assert.False(consumer.Service.HasExited);
     }
 
     [Fact]
     public async Task Consumer_BrokerDownPastTheExitBound_ExitsNonZero()
     {
-        using var broker = EmbeddedKafkaBroker.Start();
-        await using var service = await StartConsumerAsync(broker, unhealthyAfterSeconds: 1, exitAfterSeconds: 3);
-        using var http = new HttpClient { BaseAddress = service.Url };
-        Assert.True(await HealthBecomesAsync(http, service, HttpStatusCode.OK), "ready once joined: " + service.Output);
+        await using var consumer = await StartJoinedAsync(unhealthyAfterSeconds: 1, exitAfterSeconds: 3);
 
-        broker.SetBrokerDown(1);
+        consumer.Broker.SetBrokerDown(1);
 
-        Assert.Equal(70, await service.WaitForExitAsync(s_patience));
-        Assert.Contains("Kafka:Health:ExitAfterSeconds", service.Output, StringComparison.Ordinal);
+        Assert.Equal(70, await consumer.Service.WaitForExitAsync(s_patience));
+        Assert.Contains("Kafka:Health:ExitAfterSeconds", consumer.Service.Output, StringComparison.Ordinal);
+    }
+
+    /// <summary>A consumer process on its own embedded broker, asserted ready (joined) before the test takes the broker down.</summary>
+    private static async Task<JoinedConsumer> StartJoinedAsync(int unhealthyAfterSeconds, int exitAfterSeconds)
+    {
+        var broker = EmbeddedKafkaBroker.Start();
+        JoinedConsumer? consumer = null;
+        try
+        {
+            var service = await StartConsumerAsync(broker, unhealthyAfterSeconds, exitAfterSeconds);
+            consumer = new JoinedConsumer(broker, service, new HttpClient { BaseAddress = service.Url });
+            Assert.True(await HealthBecomesAsync(consumer.Http, service, HttpStatusCode.OK), "ready once joined: " + service.Output);
+            return consumer;
+        }
+        catch
+        {
+            if (consumer is not null)
+            {
+                await consumer.DisposeAsync();
+            }
+            else
+            {
+                broker.Dispose();
+            }
+
+            throw;
+        }
+    }
+
+    private sealed record JoinedConsumer(EmbeddedKafkaBroker Broker, ServiceProcess Service, HttpClient Http) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            Http.Dispose();
+            await Service.DisposeAsync();
+            Broker.Dispose();
+        }
     }
 
     private static Task<ServiceProcess> StartConsumerAsync(EmbeddedKafkaBroker broker, int unhealthyAfterSeconds, int exitAfterSeconds)

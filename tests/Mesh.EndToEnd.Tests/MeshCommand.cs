@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace Mesh.EndToEnd.Tests;
 
 /// <summary>Runs the `mesh` command from this configuration's build output, as a user would, and keeps its output.</summary>
@@ -7,6 +5,15 @@ internal static class MeshCommand
 {
     public static Task<(int ExitCode, string Output)> RunAsync(TimeSpan timeout, params string[] arguments) =>
         RunAsync(timeout, new Dictionary<string, string>(), arguments);
+
+    /// <summary>Runs the command and asserts it exited with <paramref name="exitCode"/>, its output saying <paramref name="says"/>.</summary>
+    public static async Task AssertExitsSayingAsync(TimeSpan timeout, int exitCode, string says, params string[] arguments)
+    {
+        var (exit, output) = await RunAsync(timeout, arguments);
+
+        Assert.Equal(exitCode, exit);
+        Assert.Contains(says, output, StringComparison.Ordinal);
+    }
 
     /// <summary>As above, with <paramref name="environment"/> added to this process's environment (an empty value removes the variable).</summary>
     public static async Task<(int ExitCode, string Output)> RunAsync(TimeSpan timeout, IReadOnlyDictionary<string, string> environment, params string[] arguments)

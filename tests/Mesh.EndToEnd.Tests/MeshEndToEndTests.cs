@@ -1,19 +1,3 @@
-using System.Globalization;
-using System.Text;
-using System.Text.Json;
-using Confluent.Kafka;
-using Google.Protobuf;
-using Mesh.Cli.Chaos;
-using Mesh.Cli.Demo;
-using Mesh.Cli.Processes;
-using Mesh.Cli.Training;
-using Mesh.Contracts.V1;
-using Mesh.EmbeddedSchemaRegistry;
-using Mesh.Kafka;
-using Mesh.Kafka.SchemaRegistry;
-using Mesh.Testing;
-using Xunit.Abstractions;
-
 namespace Mesh.EndToEnd.Tests;
 
 /// <summary>

@@ -1,5 +1,3 @@
-using System.Text.Json;
-
 namespace Mesh.EndToEnd.Tests;
 
 /// <summary>
@@ -60,9 +58,10 @@ public sealed class ModelHostBenchSmokeTests
     [Fact]
     public async Task ModelHostBench_UnknownModel_StopsNamingTheModelsItHas()
     {
-        var (exitCode, log) = await MeshCommand.RunAsync(TimeSpan.FromMinutes(2), "bench-model-host", "--model", "resnet");
-
-        Assert.Equal(2, exitCode);
-        Assert.Contains("--model names none of the benchmark's models (resnet); they are iris-logreg, bench-mlp and bench-mlp-large.", log, StringComparison.Ordinal);
+        await MeshCommand.AssertExitsSayingAsync(
+            TimeSpan.FromMinutes(2),
+            2,
+            "--model names none of the benchmark's models (resnet); they are iris-logreg, bench-mlp and bench-mlp-large.",
+            "bench-model-host", "--model", "resnet");
     }
 }

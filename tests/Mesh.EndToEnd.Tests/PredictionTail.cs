@@ -1,7 +1,3 @@
-using System.Collections.Concurrent;
-using Confluent.Kafka;
-using Mesh.Contracts.V1;
-
 namespace Mesh.EndToEnd.Tests;
 
 /// <summary>

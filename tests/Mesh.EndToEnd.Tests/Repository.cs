@@ -1,6 +1,3 @@
-using Mesh.Cli.Processes;
-using Mesh.Testing;
-
 namespace Mesh.EndToEnd.Tests;
 
 /// <summary>Where the repository and its build output are, from the test assembly's own location.</summary>

@@ -1,9 +1,3 @@
-using Mesh.Cli.Chaos;
-using Mesh.Cli.Processes;
-using Mesh.Cli.Training;
-using Mesh.Kafka;
-using Mesh.Testing;
-
 namespace Mesh.EndToEnd.Tests;
 
 /// <summary>

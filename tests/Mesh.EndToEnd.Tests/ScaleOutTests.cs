@@ -1,11 +1,3 @@
-using System.Diagnostics;
-using Confluent.Kafka;
-using Mesh.Cli.Processes;
-using Mesh.Contracts.V1;
-using Mesh.Kafka;
-using Mesh.Testing;
-using Xunit.Abstractions;
-
 namespace Mesh.EndToEnd.Tests;
 
 /// <summary>

@@ -1,9 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
-using Mesh.Cli.Processes;
-using Mesh.EmbeddedBroker;
-using Mesh.Testing;
-
 namespace Mesh.EndToEnd.Tests;
 
 /// <summary>Starting a real service on loopback ports without racing other processes for them.</summary>

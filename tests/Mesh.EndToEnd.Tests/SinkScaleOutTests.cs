@@ -1,14 +1,3 @@
-using System.Diagnostics;
-using System.Globalization;
-using System.Text;
-using Confluent.Kafka;
-using Google.Protobuf;
-using Mesh.Cli.Chaos;
-using Mesh.Cli.Processes;
-using Mesh.Contracts.V1;
-using Mesh.Testing;
-using Xunit.Abstractions;
-
 namespace Mesh.EndToEnd.Tests;
 
 /// <summary>

@@ -1,5 +1,3 @@
-using Mesh.Cli.Processes;
-
 namespace Mesh.EndToEnd.Tests;
 
 /// <summary>A service with a missing or malformed setting refuses to start and names the setting.</summary>

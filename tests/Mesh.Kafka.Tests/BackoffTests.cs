@@ -1,5 +1,3 @@
-using Mesh.Testing;
-
 namespace Mesh.Kafka.Tests;
 
 /// <summary>The one backoff the produce retry and the router's model-host retries share.</summary>

@@ -1,5 +1,3 @@
-using Mesh.Kafka;
-
 namespace Mesh.Kafka.Tests;
 
 public sealed class BootstrapResolverTests

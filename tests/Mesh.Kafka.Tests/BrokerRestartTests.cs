@@ -1,9 +1,3 @@
-using System.Text;
-using Confluent.Kafka;
-using Mesh.EmbeddedBroker;
-using Microsoft.Extensions.Diagnostics.HealthChecks;
-using Microsoft.Extensions.Logging.Abstractions;
-
 namespace Mesh.Kafka.Tests;
 
 /// <summary>An embedded broker started on fixed ports comes back at the same address after a restart.</summary>

@@ -1,9 +1,3 @@
-using Confluent.Kafka;
-using Mesh.EmbeddedBroker;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
-
 namespace Mesh.Kafka.Tests;
 
 public sealed class DeliveryReportTests

@@ -1,6 +1,3 @@
-using Confluent.Kafka;
-using Mesh.EmbeddedBroker;
-
 namespace Mesh.Kafka.Tests;
 
 /// <summary>

@@ -1,6 +1,3 @@
-using Confluent.Kafka;
-using Mesh.EmbeddedBroker;
-
 namespace Mesh.Kafka.Tests;
 
 /// <summary>The embedded broker speaks the Kafka protocol to ordinary Confluent clients over loopback sockets.</summary>

@@ -1,7 +1,3 @@
-using System.Text;
-using Confluent.Kafka;
-using Mesh.EmbeddedBroker;
-
 namespace Mesh.Kafka.Tests;
 
 /// <summary>

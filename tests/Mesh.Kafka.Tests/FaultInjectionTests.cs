@@ -1,10 +1,3 @@
-using System.Diagnostics;
-using System.Globalization;
-using System.Text;
-using Confluent.Kafka;
-using Mesh.EmbeddedBroker;
-using Microsoft.Extensions.Diagnostics.HealthChecks;
-
 namespace Mesh.Kafka.Tests;
 
 /// <summary>

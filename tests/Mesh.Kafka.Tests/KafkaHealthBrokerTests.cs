@@ -1,7 +1,3 @@
-using Confluent.Kafka;
-using Mesh.EmbeddedBroker;
-using Microsoft.Extensions.Diagnostics.HealthChecks;
-
 namespace Mesh.Kafka.Tests;
 
 /// <summary>What the shared clients report on the embedded broker, whose fault API takes the broker down and up.</summary>

@@ -1,8 +1,3 @@
-using Confluent.Kafka;
-using Mesh.Kafka.Health;
-using Microsoft.Extensions.Diagnostics.HealthChecks;
-using Microsoft.Extensions.Options;
-
 namespace Mesh.Kafka.Tests;
 
 /// <summary>The bounds of <c>/health</c> and of the watchdog, on a clock the test moves.</summary>

@@ -1,14 +1,3 @@
-using System.Diagnostics.Metrics;
-using System.Text;
-using Confluent.Kafka;
-using Mesh.EmbeddedBroker;
-using Mesh.Kafka.Health;
-using Mesh.Kafka.Telemetry;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
-
 namespace Mesh.Kafka.Tests;
 
 /// <summary>The consumer lag, rebalances and librdkafka statistics every service puts on /metrics, read as a metrics exporter reads them.</summary>

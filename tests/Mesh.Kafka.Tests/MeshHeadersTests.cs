@@ -1,7 +1,3 @@
-using System.Diagnostics;
-using Mesh.Contracts.V1;
-using Mesh.Kafka;
-
 namespace Mesh.Kafka.Tests;
 
 public sealed class MeshHeadersTests

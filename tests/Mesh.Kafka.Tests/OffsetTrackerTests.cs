@@ -1,6 +1,3 @@
-using Confluent.Kafka;
-using Mesh.Kafka;
-
 namespace Mesh.Kafka.Tests;
 
 public sealed class OffsetTrackerTests

@@ -1,9 +1,3 @@
-using Confluent.Kafka;
-using Mesh.Contracts.V1;
-using Mesh.Kafka;
-using Mesh.Testing;
-using Microsoft.Extensions.Logging.Abstractions;
-
 namespace Mesh.Kafka.Tests;
 
 /// <summary>
@@ -15,8 +9,7 @@ public sealed class OversizedDeadLetterTests(KafkaTestCluster cluster) : IClassF
     [Fact]
     public async Task Publish_OriginalLargerThanTheProducerAllows_DeadLetteredWithoutTheValueNamingItsSizeAndPosition()
     {
-        var topic = KafkaTestCluster.UniqueTopic("oversized.dead-letter");
-        await cluster.CreateTopicsAsync(1, topic);
+        var topic = await cluster.CreateFreshTopicAsync(1, "oversized.dead-letter");
         using var producer = new ProducerBuilder<byte[], byte[]>(new ProducerConfig { BootstrapServers = cluster.BootstrapServers, MessageMaxBytes = 10_000 }).Build();
         var publisher = new DeadLetterPublisher(producer, topic, "router", NullLogger.Instance);
         var record = new ConsumeResult<byte[], byte[]>

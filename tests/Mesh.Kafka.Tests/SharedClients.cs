@@ -1,9 +1,3 @@
-using Confluent.Kafka;
-using Mesh.Kafka.Health;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
-
 namespace Mesh.Kafka.Tests;
 
 /// <summary>The shared factory as a service gets it, and a consume loop that waits for a condition.</summary>

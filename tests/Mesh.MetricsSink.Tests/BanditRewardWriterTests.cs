@@ -1,8 +1,3 @@
-using Mesh.MetricsSink.Aggregation;
-using Mesh.MetricsSink.Options;
-using Mesh.MetricsSink.Rewards;
-using StackExchange.Redis;
-
 namespace Mesh.MetricsSink.Tests;
 
 /// <summary>Bandit rewards in the hash the router's bandits read, against a real redis-server the test starts.</summary>

@@ -1,14 +1,3 @@
-using System.Diagnostics.Metrics;
-using System.Text.Json;
-using Mesh.MetricsSink.Options;
-using Mesh.MetricsSink.Summary;
-using Mesh.MetricsSink.Telemetry;
-using Mesh.MetricsSink.Tracking;
-using Mesh.MetricsSink.Verdicts;
-using Mesh.Mlflow;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging.Abstractions;
-
 namespace Mesh.MetricsSink.Tests;
 
 /// <summary>Declared outcomes per arm against hand-computed values: the summary, MLflow's per-window metrics and /metrics.</summary>

@@ -1,10 +1,3 @@
-using Confluent.Kafka;
-using Google.Protobuf;
-using Mesh.Contracts.V1;
-using Mesh.Kafka;
-using Mesh.MetricsSink.Summary;
-using Mesh.Testing;
-
 namespace Mesh.MetricsSink.Tests;
 
 /// <summary>The running sink reads the dead-letter topic and gives each arm its dead-letter rate.</summary>

@@ -1,11 +1,3 @@
-using Confluent.Kafka;
-using Google.Protobuf;
-using Mesh.Kafka;
-using Mesh.MetricsSink.Summary;
-using Mesh.Testing;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
-
 namespace Mesh.MetricsSink.Tests;
 
 /// <summary>
@@ -31,25 +23,23 @@ public sealed class DeadLetterFailureTests(KafkaTestCluster cluster) : IClassFix
         settings["Kafka:Producer:MessageTimeoutMs"] = "1000";
         settings["Kafka:Producer:LingerMs"] = "0";
         await using var app = MetricsSinkApp.Create([], settings);
-        var lifetime = app.Services.GetRequiredService<IHostApplicationLifetime>();
-        await app.StartAsync();
         try
         {
-            // The sink is assigned and reading once it counted the first prediction.
-            var path = Path.Combine(tracking, SummaryFileWriter.FileName);
-            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-            while (DateTime.UtcNow < deadline && (File.Exists(path) ? SummaryJson.Deserialize(await File.ReadAllTextAsync(path))?.Predictions : 0) != 1)
-            {
-                await Task.Delay(100);
-            }
-
-            var (stopping, exitCode) = await UndeliverableDeadLetter.SendAsync(broker, lifetime, () => producer.ProduceAsync(topics.Predictions, new Message<byte[], byte[]> { Key = [], Value = [0xFF, 0x01, 0xFF] }));
-            Assert.True(stopping, "the sink kept running with a dead letter Kafka did not take");
-            Assert.Equal(FatalError.ExitCode, exitCode);
+            await UndeliverableDeadLetter.AssertStopsTheServiceAsync(broker, app, "sink",
+                async () =>
+                {
+                    // The sink is assigned and reading once it counted the first prediction.
+                    var path = Path.Combine(tracking, SummaryFileWriter.FileName);
+                    var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+                    while (DateTime.UtcNow < deadline && (File.Exists(path) ? SummaryJson.Deserialize(await File.ReadAllTextAsync(path))?.Predictions : 0) != 1)
+                    {
+                        await Task.Delay(100);
+                    }
+                },
+                () => producer.ProduceAsync(topics.Predictions, new Message<byte[], byte[]> { Key = [], Value = [0xFF, 0x01, 0xFF] }));
         }
         finally
         {
-            await app.StopAsync();
             Directory.Delete(tracking, recursive: true);
         }
     }

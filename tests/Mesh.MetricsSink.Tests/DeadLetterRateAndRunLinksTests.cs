@@ -1,20 +1,3 @@
-using System.Diagnostics.Metrics;
-using System.Text.Json;
-using Confluent.Kafka;
-using Google.Protobuf;
-using Mesh.Contracts.V1;
-using Mesh.MetricsSink.Aggregation;
-using Mesh.MetricsSink.Consuming;
-using Mesh.MetricsSink.Options;
-using Mesh.MetricsSink.Summary;
-using Mesh.MetricsSink.Telemetry;
-using Mesh.MetricsSink.Tracking;
-using Mesh.MetricsSink.Verdicts;
-using Mesh.Mlflow;
-using Mesh.Mlflow.Tests;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging.Abstractions;
-
 namespace Mesh.MetricsSink.Tests;
 
 /// <summary>

@@ -1,7 +1,3 @@
-using Mesh.MetricsSink.Drift;
-using Mesh.Mlflow.Profiles;
-using Mesh.Producer.Options;
-
 namespace Mesh.MetricsSink.Tests;
 
 /// <summary>

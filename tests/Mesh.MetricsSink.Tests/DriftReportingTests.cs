@@ -1,21 +1,3 @@
-using System.Diagnostics.Metrics;
-using System.Text.Json;
-using Confluent.Kafka;
-using Google.Protobuf;
-using Mesh.MetricsSink.Aggregation;
-using Mesh.MetricsSink.Consuming;
-using Mesh.MetricsSink.Drift;
-using Mesh.MetricsSink.Options;
-using Mesh.MetricsSink.Summary;
-using Mesh.MetricsSink.Telemetry;
-using Mesh.MetricsSink.Tracking;
-using Mesh.MetricsSink.Verdicts;
-using Mesh.Mlflow;
-using Mesh.Mlflow.Profiles;
-using Mesh.Producer.Options;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging.Abstractions;
-
 namespace Mesh.MetricsSink.Tests;
 
 /// <summary>

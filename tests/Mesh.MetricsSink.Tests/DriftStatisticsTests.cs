@@ -1,5 +1,3 @@
-using Mesh.MetricsSink.Drift;
-
 namespace Mesh.MetricsSink.Tests;
 
 /// <summary>

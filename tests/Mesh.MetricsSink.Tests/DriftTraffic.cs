@@ -1,10 +1,3 @@
-using Mesh.Contracts.V1;
-using Mesh.MetricsSink.Drift;
-using Mesh.Mlflow.Profiles;
-using Mesh.Producer.Csv;
-using Mesh.Producer.Options;
-using Mesh.Producer.Sources;
-
 namespace Mesh.MetricsSink.Tests;
 
 /// <summary>The producer's synthetic traffic (and its <c>Producer:Drift</c> shift) as the router's Predictions carry it.</summary>

@@ -1,15 +1,3 @@
-using Mesh.Cli.Processes;
-using System.Diagnostics;
-using Confluent.Kafka;
-using Google.Protobuf;
-using Mesh.Kafka;
-using Mesh.MetricsSink.Aggregation;
-using Mesh.MetricsSink.Options;
-using Mesh.MetricsSink.Summary;
-using Mesh.Testing;
-using Microsoft.Extensions.Logging.Abstractions;
-using StackExchange.Redis;
-
 namespace Mesh.MetricsSink.Tests;
 
 /// <summary>

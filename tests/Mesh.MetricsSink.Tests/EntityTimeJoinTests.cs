@@ -1,7 +1,4 @@
-using Google.Protobuf.WellKnownTypes;
-using Mesh.Contracts.V1;
-using Mesh.MetricsSink.Aggregation;
-using Mesh.MetricsSink.Options;
+using Timestamp = Google.Protobuf.WellKnownTypes.Timestamp;
 
 namespace Mesh.MetricsSink.Tests;
 

@@ -1,14 +1,3 @@
-using System.Collections.Concurrent;
-using System.Diagnostics;
-using System.Text;
-using Confluent.Kafka;
-using Google.Protobuf;
-using Mesh.Contracts.V1;
-using Mesh.Kafka;
-using Mesh.MetricsSink.Aggregation;
-using Mesh.MetricsSink.Consuming;
-using Mesh.MetricsSink.Telemetry;
-
 namespace Mesh.MetricsSink.Tests;
 
 /// <summary>

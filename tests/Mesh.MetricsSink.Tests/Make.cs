@@ -1,5 +1,3 @@
-using Mesh.Contracts.V1;
-
 namespace Mesh.MetricsSink.Tests;
 
 internal static class Make

@@ -1,13 +1,3 @@
-using Confluent.Kafka;
-using Google.Protobuf;
-using Mesh.Contracts.V1;
-using Mesh.Kafka;
-using Mesh.MetricsSink.Summary;
-using Mesh.Mlflow;
-using Mesh.Mlflow.Tests;
-using Mesh.Testing;
-using Microsoft.Extensions.Options;
-
 namespace Mesh.MetricsSink.Tests;
 
 public sealed class MetricsSinkIntegrationTests(KafkaTestCluster cluster) : IClassFixture<KafkaTestCluster>

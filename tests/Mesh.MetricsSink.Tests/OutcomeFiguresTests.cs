@@ -1,7 +1,3 @@
-using Mesh.Contracts.V1;
-using Mesh.MetricsSink.Aggregation;
-using Mesh.MetricsSink.Summary;
-
 namespace Mesh.MetricsSink.Tests;
 
 /// <summary>Per-arm figures against hand-computed values: log loss, RMSE/MAE, percentiles, fallback rate, shadow agreement, windows.</summary>

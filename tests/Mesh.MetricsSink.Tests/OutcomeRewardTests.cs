@@ -1,9 +1,3 @@
-using System.Globalization;
-using Mesh.MetricsSink.Aggregation;
-using Mesh.MetricsSink.Options;
-using Mesh.MetricsSink.Rewards;
-using Mesh.Sampling;
-
 namespace Mesh.MetricsSink.Tests;
 
 /// <summary>

@@ -1,6 +1,3 @@
-using Mesh.MetricsSink.Outcomes;
-using Microsoft.Extensions.Options;
-
 namespace Mesh.MetricsSink.Tests;
 
 /// <summary>The <c>outcomes</c> block of the router's experiment YAML, as the sink reads it: declarations and refusals naming their path.</summary>

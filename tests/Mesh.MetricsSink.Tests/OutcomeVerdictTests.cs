@@ -1,13 +1,3 @@
-using Mesh.MetricsSink.Aggregation;
-using Mesh.MetricsSink.Options;
-using Mesh.MetricsSink.Outcomes;
-using Mesh.MetricsSink.Telemetry;
-using Mesh.MetricsSink.Tracking;
-using Mesh.MetricsSink.Verdicts;
-using Mesh.Mlflow;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging.Abstractions;
-
 namespace Mesh.MetricsSink.Tests;
 
 /// <summary>The verdict on a declared outcome (<c>verdict: revenue</c>): the same always-valid test, on the outcome's means.</summary>

@@ -1,7 +1,3 @@
-using Mesh.Contracts.V1;
-using Mesh.MetricsSink.Aggregation;
-using Mesh.MetricsSink.Outcomes;
-
 namespace Mesh.MetricsSink.Tests;
 
 /// <summary>An experiment spec declaring custom outcomes, as the router's file holds it, and joiners that read it.</summary>

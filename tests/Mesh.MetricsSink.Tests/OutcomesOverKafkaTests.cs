@@ -1,13 +1,3 @@
-using System.Globalization;
-using System.Text.Json;
-using Confluent.Kafka;
-using Google.Protobuf;
-using Mesh.Contracts.V1;
-using Mesh.MetricsSink.Tracking;
-using Mesh.Testing;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.Extensions.DependencyInjection;
-
 namespace Mesh.MetricsSink.Tests;
 
 /// <summary>

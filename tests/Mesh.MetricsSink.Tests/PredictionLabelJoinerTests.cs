@@ -1,5 +1,3 @@
-using Mesh.MetricsSink.Aggregation;
-
 namespace Mesh.MetricsSink.Tests;
 
 public sealed class PredictionLabelJoinerTests

@@ -1,10 +1,3 @@
-using Mesh.Cli.Processes;
-using Confluent.Kafka;
-using Google.Protobuf;
-using Mesh.Kafka;
-using Mesh.MetricsSink.Summary;
-using Mesh.Testing;
-
 namespace Mesh.MetricsSink.Tests;
 
 /// <summary>The running sink with its join state in a real redis-server, over the Kafka-protocol broker.</summary>

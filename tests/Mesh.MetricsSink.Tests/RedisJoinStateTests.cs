@@ -1,11 +1,3 @@
-using System.Diagnostics.Metrics;
-using Mesh.MetricsSink.Aggregation;
-using Mesh.MetricsSink.Options;
-using Mesh.MetricsSink.Summary;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Options;
-using StackExchange.Redis;
-
 namespace Mesh.MetricsSink.Tests;
 
 /// <summary>

@@ -1,12 +1,3 @@
-using Mesh.Cli.Processes;
-using Mesh.MetricsSink.Aggregation;
-using Mesh.MetricsSink.Consuming;
-using Mesh.MetricsSink.Options;
-using Mesh.MetricsSink.Outcomes;
-using Mesh.MetricsSink.Telemetry;
-using Microsoft.Extensions.Logging.Abstractions;
-using StackExchange.Redis;
-
 namespace Mesh.MetricsSink.Tests;
 
 /// <summary>

@@ -1,9 +1,3 @@
-using Mesh.MetricsSink.Drift;
-using Mesh.MetricsSink.Promotion;
-using Mesh.Mlflow;
-using Mesh.Mlflow.Profiles;
-using Mesh.Mlflow.Tests;
-
 namespace Mesh.MetricsSink.Tests;
 
 /// <summary>Where the sink finds a model version's reference profile: beside MLmodel in MLflow (the stand-in), or in a model repository.</summary>

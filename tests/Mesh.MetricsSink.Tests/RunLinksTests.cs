@@ -1,14 +1,3 @@
-using Mesh.MetricsSink.Aggregation;
-using Mesh.MetricsSink.Options;
-using Mesh.MetricsSink.Telemetry;
-using Mesh.MetricsSink.Summary;
-using Mesh.MetricsSink.Tracking;
-using Mesh.MetricsSink.Verdicts;
-using Mesh.Mlflow;
-using Mesh.Mlflow.Tests;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging.Abstractions;
-
 namespace Mesh.MetricsSink.Tests;
 
 /// <summary>

@@ -1,5 +1,3 @@
-using Mesh.MetricsSink.Verdicts;
-
 namespace Mesh.MetricsSink.Tests;
 
 /// <summary>The sequential test: valid however often it is looked at, and able to find a real difference.</summary>

@@ -1,9 +1,3 @@
-using System.Diagnostics.Metrics;
-using Mesh.MetricsSink.Aggregation;
-using Mesh.MetricsSink.Telemetry;
-using Mesh.Testing;
-using Microsoft.Extensions.DependencyInjection;
-
 namespace Mesh.MetricsSink.Tests;
 
 /// <summary>The sink's figures as a metrics reader collects them: error counters from zero, latencies in seconds.</summary>

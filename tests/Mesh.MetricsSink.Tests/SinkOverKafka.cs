@@ -1,7 +1,3 @@
-using Confluent.Kafka;
-using Mesh.Kafka;
-using Mesh.Testing;
-
 namespace Mesh.MetricsSink.Tests;
 
 /// <summary>What the tests that run the whole sink over the Kafka-protocol broker share: fresh topics and the app's settings.</summary>
@@ -11,19 +7,18 @@ internal static class SinkOverKafka
     public static Task<MeshTopics> CreateTopicsAsync(KafkaTestCluster cluster) => cluster.CreateMeshTopicsAsync(2);
 
     /// <summary>The sink on those topics, as its own consumer group, writing its summary to <paramref name="tracking"/> every 100 ms.</summary>
-    public static Dictionary<string, string?> Settings(KafkaTestCluster cluster, MeshTopics topics, string tracking, string group) => new()
+    public static Dictionary<string, string?> Settings(KafkaTestCluster cluster, MeshTopics topics, string tracking, string group)
     {
-        ["Urls"] = "http://127.0.0.1:0",
-        ["Kafka:BootstrapServers"] = cluster.BootstrapServers,
-        ["Kafka:Topics:Features"] = topics.Features,
-        ["Kafka:Topics:Predictions"] = topics.Predictions,
-        ["Kafka:Topics:ShadowPredictions"] = topics.ShadowPredictions,
-        ["Kafka:Topics:Labels"] = topics.Labels,
-        ["Kafka:Topics:DeadLetter"] = topics.DeadLetter,
-        ["MetricsSink:TrackingDir"] = tracking,
-        ["MetricsSink:GroupId"] = group,
-        ["MetricsSink:FlushIntervalMs"] = "100",
-    };
+        var settings = new Dictionary<string, string?>
+        {
+            ["Urls"] = "http://127.0.0.1:0",
+            ["MetricsSink:TrackingDir"] = tracking,
+            ["MetricsSink:GroupId"] = group,
+            ["MetricsSink:FlushIntervalMs"] = "100",
+        };
+        settings.SetMeshSettings(cluster.BootstrapServers, topics);
+        return settings;
+    }
 
     /// <summary>Per partition (two per topic) of <paramref name="topics"/>: the group's committed offset and the end.</summary>
     public static List<(TopicPartition Partition, long Committed, long End)> Positions(KafkaTestCluster cluster, string group, string[] topics)

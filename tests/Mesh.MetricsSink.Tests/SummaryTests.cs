@@ -1,10 +1,3 @@
-using System.Text.Json;
-using Confluent.Kafka;
-using Google.Protobuf;
-using Mesh.MetricsSink.Aggregation;
-using Mesh.MetricsSink.Consuming;
-using Mesh.MetricsSink.Summary;
-
 namespace Mesh.MetricsSink.Tests;
 
 public sealed class SummaryTests

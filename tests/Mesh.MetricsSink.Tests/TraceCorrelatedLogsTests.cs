@@ -1,14 +1,3 @@
-using System.Diagnostics;
-using Mesh.MetricsSink.Telemetry;
-using Mesh.ServiceDefaults;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Logging.Console;
-using OpenTelemetry;
-using OpenTelemetry.Logs;
-
 namespace Mesh.MetricsSink.Tests;
 
 /// <summary>

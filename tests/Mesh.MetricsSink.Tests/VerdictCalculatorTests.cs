@@ -1,6 +1,3 @@
-using Mesh.MetricsSink.Summary;
-using Mesh.MetricsSink.Verdicts;
-
 namespace Mesh.MetricsSink.Tests;
 
 public sealed class VerdictCalculatorTests

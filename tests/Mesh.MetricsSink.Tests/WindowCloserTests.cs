@@ -1,13 +1,3 @@
-using Mesh.MetricsSink.Aggregation;
-using Mesh.MetricsSink.Options;
-using Mesh.MetricsSink.Telemetry;
-using Mesh.MetricsSink.Tracking;
-using Mesh.MetricsSink.Verdicts;
-using Mesh.Mlflow;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
-
 namespace Mesh.MetricsSink.Tests;
 
 /// <summary>Windows closing into MLflow runs (here the local tracking folder), one per experiment arm, with verdicts.</summary>

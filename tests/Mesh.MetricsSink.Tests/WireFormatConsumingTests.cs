@@ -1,12 +1,3 @@
-using Confluent.Kafka;
-using Confluent.SchemaRegistry;
-using Google.Protobuf;
-using Mesh.Contracts.V1;
-using Mesh.EmbeddedSchemaRegistry;
-using Mesh.Kafka.SchemaRegistry;
-using Mesh.MetricsSink.Summary;
-using Mesh.Testing;
-
 namespace Mesh.MetricsSink.Tests;
 
 /// <summary>Predictions and labels framed (Confluent wire format) and plain on the same topics, read against the stand-in registry.</summary>

@@ -1,12 +1,3 @@
-using System.Collections.Concurrent;
-using System.Diagnostics.Metrics;
-using System.Runtime.InteropServices;
-using Grpc.Core;
-using Inference;
-using Mesh.ModelHost.Inference;
-using Mesh.ModelHost.Tests.Onnx;
-using static Mesh.ModelHost.Tests.InferRequests;
-
 namespace Mesh.ModelHost.Tests;
 
 /// <summary>Dynamic batching: concurrent requests share one ONNX Runtime call, each caller gets its own rows back.</summary>

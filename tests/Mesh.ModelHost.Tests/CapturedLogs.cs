@@ -1,6 +1,3 @@
-using System.Collections.Concurrent;
-using Microsoft.Extensions.Logging;
-
 namespace Mesh.ModelHost.Tests;
 
 /// <summary>A logger provider that keeps every entry, so a test can count what a service logged and how.</summary>

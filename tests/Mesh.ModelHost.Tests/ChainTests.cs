@@ -1,11 +1,3 @@
-using System.Text.Json;
-using System.Text.Json.Nodes;
-using System.Net.Http.Json;
-using Grpc.Core;
-using Inference;
-using Mesh.ModelHost.Tests.Onnx;
-using static Mesh.ModelHost.Tests.InferRequests;
-
 namespace Mesh.ModelHost.Tests;
 
 /// <summary>

@@ -1,5 +1,3 @@
-using Inference;
-
 namespace Mesh.ModelHost.Tests;
 
 /// <summary>

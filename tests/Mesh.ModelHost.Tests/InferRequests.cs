@@ -1,9 +1,3 @@
-using System.Buffers.Binary;
-using System.Runtime.InteropServices;
-using System.Text;
-using Google.Protobuf;
-using Inference;
-
 namespace Mesh.ModelHost.Tests;
 
 /// <summary>Builds ModelInfer requests the way the router does and decodes the v2 answers.</summary>
@@ -24,10 +18,18 @@ internal static class InferRequests
 
     public static ModelInferRequest Typed(string model, float[] rowMajor, int rows)
     {
-        var request = new ModelInferRequest { ModelName = model, ModelVersion = "1" };
-        var input = Input("Features", "FP32", rows, rowMajor.Length / rows);
+        var request = Typed(model, "Features", "FP32", c => c.Fp32Contents.AddRange(rowMajor), rows, rowMajor.Length / rows);
+        request.ModelVersion = "1";
+        return request;
+    }
+
+    /// <summary>A request for <paramref name="model"/> with one input whose values <paramref name="fill"/> writes in the typed contents.</summary>
+    public static ModelInferRequest Typed(string model, string inputName, string datatype, Action<InferTensorContents> fill, params long[] shape)
+    {
+        var request = new ModelInferRequest { ModelName = model };
+        var input = Input(inputName, datatype, shape);
         input.Contents = new InferTensorContents();
-        input.Contents.Fp32Contents.AddRange(rowMajor);
+        fill(input.Contents);
         request.Inputs.Add(input);
         return request;
     }

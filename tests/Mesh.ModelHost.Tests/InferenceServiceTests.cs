@@ -1,9 +1,3 @@
-using System.Diagnostics.Metrics;
-using System.Text.Json;
-using Grpc.Core;
-using Inference;
-using static Mesh.ModelHost.Tests.InferRequests;
-
 namespace Mesh.ModelHost.Tests;
 
 /// <summary>The Open Inference Protocol over a real h2c gRPC channel to an in-process host.</summary>

@@ -1,9 +1,3 @@
-using Google.Protobuf;
-using Grpc.Core;
-using Inference;
-using Mesh.ModelHost.Tests.Onnx;
-using static Mesh.ModelHost.Tests.InferRequests;
-
 namespace Mesh.ModelHost.Tests;
 
 /// <summary>Values a tensor's datatype or its model does not take: NaN and ±Infinity, integers past their type's range.</summary>

@@ -1,10 +1,3 @@
-using System.Buffers;
-using System.Globalization;
-using System.Runtime.InteropServices;
-using System.Text;
-using Mesh.ModelHost.Http;
-using Mesh.ModelHost.Inference;
-
 namespace Mesh.ModelHost.Tests;
 
 /// <summary>The v2 JSON request reader: the values it decodes, and what a large request costs in memory.</summary>

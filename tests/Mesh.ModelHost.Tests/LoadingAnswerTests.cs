@@ -1,13 +1,3 @@
-using System.Diagnostics.Metrics;
-using Grpc.Core;
-using Mesh.ModelHost.Inference;
-using Mesh.ModelHost.Models;
-using Mesh.ModelHost.Options;
-using Mesh.ModelHost.Serving;
-using Mesh.ModelHost.Telemetry;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging.Abstractions;
-
 namespace Mesh.ModelHost.Tests;
 
 /// <summary>

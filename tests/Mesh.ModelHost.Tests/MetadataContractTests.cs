@@ -1,6 +1,3 @@
-using System.Text.Json;
-using Inference;
-
 namespace Mesh.ModelHost.Tests;
 
 /// <summary>

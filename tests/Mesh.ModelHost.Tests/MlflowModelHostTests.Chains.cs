@@ -1,7 +1,3 @@
-using Inference;
-using Mesh.ModelHost.Tests.Onnx;
-using static Mesh.ModelHost.Tests.InferRequests;
-
 namespace Mesh.ModelHost.Tests;
 
 /// <summary>A chain whose steps are MLflow model URIs (<c>ModelHost:Mlflow:Models:N:Steps</c>), and a step's alias moving.</summary>

@@ -1,7 +1,3 @@
-using System.Net;
-using System.Net.Http.Headers;
-using System.Text.Json.Nodes;
-
 namespace Mesh.ModelHost.Tests;
 
 /// <summary>Versions whose files are not there, answered as the real artifact proxy answers them.</summary>

@@ -1,7 +1,3 @@
-using System.Net;
-using Mesh.Mlflow;
-using Mesh.ModelHost.Tests.Onnx;
-
 namespace Mesh.ModelHost.Tests;
 
 /// <summary>Alias moves taken from MLflow 3 registry webhooks, on a host that does not poll.</summary>

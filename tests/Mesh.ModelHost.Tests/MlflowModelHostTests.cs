@@ -1,19 +1,3 @@
-using System.Collections.Concurrent;
-using System.Diagnostics.Metrics;
-using System.Net;
-using System.Net.Http.Headers;
-using System.Text.Json.Nodes;
-using Grpc.Core;
-using Grpc.Net.Client;
-using Inference;
-using Mesh.Mlflow.Tests;
-using Mesh.ModelHost.Tests.Onnx;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Diagnostics.HealthChecks;
-using Microsoft.Extensions.Logging;
-using static Mesh.ModelHost.Tests.InferRequests;
-
 namespace Mesh.ModelHost.Tests;
 
 /// <summary>

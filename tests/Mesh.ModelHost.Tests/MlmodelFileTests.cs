@@ -1,6 +1,3 @@
-using Mesh.ModelHost.Inference;
-using Mesh.ModelHost.Models;
-
 namespace Mesh.ModelHost.Tests;
 
 /// <summary>The MLmodel file as mlflow.onnx.log_model writes it, and the output half of its signature.</summary>

@@ -1,12 +1,3 @@
-using System.Diagnostics.Metrics;
-using Mesh.ModelHost.Models;
-using Mesh.ModelHost.Options;
-using Mesh.ModelHost.Telemetry;
-using Mesh.ModelHost.Tests.Onnx;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Diagnostics.HealthChecks;
-using Microsoft.Extensions.Logging.Abstractions;
-
 namespace Mesh.ModelHost.Tests;
 
 /// <summary>The catalog's answers as versions load, fail and are swapped: readiness, and which versions serve.</summary>

@@ -1,7 +1,3 @@
-using Mesh.Cli.Training;
-using System.Diagnostics.Metrics;
-using Microsoft.Extensions.DependencyInjection;
-
 namespace Mesh.ModelHost.Tests;
 
 /// <summary>

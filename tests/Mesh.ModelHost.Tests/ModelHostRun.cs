@@ -1,8 +1,3 @@
-using Grpc.Net.Client;
-using Inference;
-using Mesh.Mlflow.Tests;
-using Microsoft.AspNetCore.Builder;
-
 namespace Mesh.ModelHost.Tests;
 
 /// <summary>

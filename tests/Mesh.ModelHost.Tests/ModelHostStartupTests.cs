@@ -1,5 +1,3 @@
-using Microsoft.Extensions.Options;
-
 namespace Mesh.ModelHost.Tests;
 
 /// <summary>A bad repository setting stops the host at start with a message naming the setting.</summary>

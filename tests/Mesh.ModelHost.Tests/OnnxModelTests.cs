@@ -1,13 +1,3 @@
-using System.Buffers.Binary;
-using System.Runtime.InteropServices;
-using System.Text;
-using System.Text.Json;
-using Google.Protobuf;
-using Grpc.Core;
-using Inference;
-using Mesh.ModelHost.Tests.Onnx;
-using static Mesh.ModelHost.Tests.InferRequests;
-
 namespace Mesh.ModelHost.Tests;
 
 /// <summary>
@@ -189,11 +179,7 @@ public sealed class OnnxModelTests(ModelHostFixture host)
     public async Task ModelInfer_MatMulSoftmaxTypedAndRaw_MatchesSoftmaxComputedHere()
     {
         float[][] rows = [[1, 2, 3], [0.5f, -1, 0], [-2, 0.25f, 1.5f]];
-        var typed = new ModelInferRequest { ModelName = TestModels.MatMulSoftmax };
-        var input = Input("x", "FP32", rows.Length, 3);
-        input.Contents = new InferTensorContents();
-        input.Contents.Fp32Contents.AddRange(rows.SelectMany(r => r));
-        typed.Inputs.Add(input);
+        var typed = Typed(TestModels.MatMulSoftmax, "x", "FP32", c => c.Fp32Contents.AddRange(rows.SelectMany(r => r)), rows.Length, 3);
 
         var typedResponse = await Client.ModelInferAsync(typed);
         var rawResponse = await Client.ModelInferAsync(Raw(TestModels.MatMulSoftmax, [.. rows.SelectMany(r => r)], rows.Length, inputName: "x"));
@@ -222,11 +208,7 @@ public sealed class OnnxModelTests(ModelHostFixture host)
     public async Task ModelInfer_RegressorFp64Typed_ReturnsLinearPrediction()
     {
         double[][] rows = [[1, 2], [-0.5, 0.25], [10, -3]];
-        var request = new ModelInferRequest { ModelName = TestModels.Regressor };
-        var input = Input("x", "FP64", rows.Length, 2);
-        input.Contents = new InferTensorContents();
-        input.Contents.Fp64Contents.AddRange(rows.SelectMany(r => r));
-        request.Inputs.Add(input);
+        var request = Typed(TestModels.Regressor, "x", "FP64", c => c.Fp64Contents.AddRange(rows.SelectMany(r => r)), rows.Length, 2);
 
         var response = await Client.ModelInferAsync(request);
 
@@ -246,11 +228,7 @@ public sealed class OnnxModelTests(ModelHostFixture host)
     {
         string[] colours = ["green", "purple", "red", "blue"];
         long[] expected = [2, TestModels.EncoderDefault, 1, 3];
-        var typed = new ModelInferRequest { ModelName = TestModels.StringEncoder };
-        var input = Input("color", "BYTES", colours.Length);
-        input.Contents = new InferTensorContents();
-        input.Contents.BytesContents.AddRange(colours.Select(ByteString.CopyFromUtf8));
-        typed.Inputs.Add(input);
+        var typed = Typed(TestModels.StringEncoder, "color", "BYTES", c => c.BytesContents.AddRange(colours.Select(ByteString.CopyFromUtf8)), colours.Length);
         var raw = new ModelInferRequest { ModelName = TestModels.StringEncoder };
         raw.Inputs.Add(Input("color", "BYTES", colours.Length));
         raw.RawInputContents.Add(ByteString.CopyFrom(EncodeStrings(colours)));
@@ -282,16 +260,9 @@ public sealed class OnnxModelTests(ModelHostFixture host)
     [Fact]
     public async Task ModelInfer_Fp16TypedContents_InvalidArgumentAskingForRawBytes()
     {
-        var request = new ModelInferRequest { ModelName = TestModels.HalfIdentity };
-        var input = Input("in_FP16", "FP16", 1, 2);
-        input.Contents = new InferTensorContents();
-        input.Contents.Fp32Contents.AddRange([1, 2]);
-        request.Inputs.Add(input);
+        var request = Typed(TestModels.HalfIdentity, "in_FP16", "FP16", c => c.Fp32Contents.AddRange([1, 2]), 1, 2);
 
-        var error = await InvalidArgument(request);
-
-        Assert.Contains("'in_FP16'", error.Status.Detail);
-        Assert.Contains("raw_input_contents", error.Status.Detail);
+        await AssertInvalidArgumentAsync(request, "'in_FP16'", "raw_input_contents");
     }
 
     [Fact]
@@ -303,10 +274,7 @@ public sealed class OnnxModelTests(ModelHostFixture host)
         BinaryPrimitives.WriteInt32LittleEndian(encoded, 100);
         request.RawInputContents.Add(ByteString.CopyFrom(encoded));
 
-        var error = await InvalidArgument(request);
-
-        Assert.Contains("'color'", error.Status.Detail);
-        Assert.Contains("claims 100 bytes", error.Status.Detail);
+        await AssertInvalidArgumentAsync(request, "'color'", "claims 100 bytes");
     }
 
     [Fact]
@@ -316,26 +284,15 @@ public sealed class OnnxModelTests(ModelHostFixture host)
         request.Inputs.Add(Input("in_FP32", "FP32", 1, 2));
         request.RawInputContents.Add(ByteString.CopyFrom(Bytes(1f, 2f)));
 
-        var error = await InvalidArgument(request);
-
-        Assert.Contains($"takes {TestModels.Datatypes.Length} input(s)", error.Status.Detail);
-        Assert.Contains("'in_BOOL' BOOL [N, 2]", error.Status.Detail);
-        Assert.Contains("the request has 1", error.Status.Detail);
+        await AssertInvalidArgumentAsync(request, $"takes {TestModels.Datatypes.Length} input(s)", "'in_BOOL' BOOL [N, 2]", "the request has 1");
     }
 
     [Fact]
     public async Task ModelInfer_StringCountMismatch_InvalidArgumentWithBothCounts()
     {
-        var request = new ModelInferRequest { ModelName = TestModels.StringEncoder };
-        var input = Input("color", "BYTES", 3);
-        input.Contents = new InferTensorContents();
-        input.Contents.BytesContents.AddRange(new[] { "red", "blue" }.Select(ByteString.CopyFromUtf8));
-        request.Inputs.Add(input);
+        var request = Typed(TestModels.StringEncoder, "color", "BYTES", c => c.BytesContents.AddRange(new[] { "red", "blue" }.Select(ByteString.CopyFromUtf8)), 3);
 
-        var error = await InvalidArgument(request);
-
-        Assert.Contains("'color' has 2 values in contents.bytes_contents", error.Status.Detail);
-        Assert.Contains("expected 3", error.Status.Detail);
+        await AssertInvalidArgumentAsync(request, "'color' has 2 values in contents.bytes_contents", "expected 3");
     }
 
     private static byte[] Bytes<T>(params T[] values)
@@ -356,10 +313,13 @@ public sealed class OnnxModelTests(ModelHostFixture host)
         return stream.ToArray();
     }
 
-    private async Task<RpcException> InvalidArgument(ModelInferRequest request)
+    private async Task AssertInvalidArgumentAsync(ModelInferRequest request, params string[] detailSays)
     {
         var error = await Assert.ThrowsAsync<RpcException>(() => Client.ModelInferAsync(request).ResponseAsync);
         Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
-        return error;
+        foreach (var text in detailSays)
+        {
+            Assert.Contains(text, error.Status.Detail);
+        }
     }
 }

@@ -1,5 +1,3 @@
-using Mesh.ModelHost.Inference;
-
 namespace Mesh.ModelHost.Tests;
 
 /// <summary>What the request buffer pool keeps after requests return their buffers.</summary>

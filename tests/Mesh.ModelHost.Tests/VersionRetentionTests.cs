@@ -1,10 +1,3 @@
-using System.Net;
-using Grpc.Core;
-using Inference;
-using Mesh.Mlflow.Tests;
-using Mesh.ModelHost.Tests.Onnx;
-using static Mesh.ModelHost.Tests.InferRequests;
-
 namespace Mesh.ModelHost.Tests;
 
 /// <summary>

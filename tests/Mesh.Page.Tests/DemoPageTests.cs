@@ -1,8 +1,3 @@
-using System.Diagnostics;
-using System.Runtime.InteropServices;
-using System.Text.Json;
-using Microsoft.Playwright;
-
 namespace Mesh.Page.Tests;
 
 /// <summary>

@@ -1,12 +1,3 @@
-using Confluent.Kafka;
-using Google.Protobuf;
-using Mesh.Contracts.V1;
-using Mesh.Kafka;
-using Mesh.MetricsSink;
-using Mesh.Testing;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.Playwright;
-
 namespace Mesh.Page.Tests;
 
 /// <summary>

@@ -1,12 +1,3 @@
-using System.Net;
-using System.Text.Json;
-using Mesh.Kafka;
-using Mesh.MetricsSink;
-using Mesh.Testing;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.Extensions.Options;
-using Microsoft.Playwright;
-
 namespace Mesh.Page.Tests;
 
 /// <summary>
@@ -263,17 +254,12 @@ public sealed class ExperimentPageTests(KafkaTestCluster cluster) : IClassFixtur
         var all = new Dictionary<string, string?>
         {
             ["Urls"] = "http://127.0.0.1:0",
-            ["Kafka:BootstrapServers"] = cluster.BootstrapServers,
-            ["Kafka:Topics:Features"] = topics.Features,
-            ["Kafka:Topics:Predictions"] = topics.Predictions,
-            ["Kafka:Topics:ShadowPredictions"] = topics.ShadowPredictions,
-            ["Kafka:Topics:Labels"] = topics.Labels,
-            ["Kafka:Topics:DeadLetter"] = topics.DeadLetter,
             ["MetricsSink:TrackingDir"] = Path.Combine(Path.GetTempPath(), "page-test-" + Guid.NewGuid().ToString("N")),
             ["MetricsSink:GroupId"] = "page-test-" + Guid.NewGuid().ToString("N"),
             ["MetricsSink:FlushIntervalMs"] = "200",
             ["MetricsSink:Page:SampleIntervalMs"] = "250",
         };
+        all.SetMeshSettings(cluster.BootstrapServers, topics);
         foreach (var (key, value) in settings)
         {
             all[key] = value;

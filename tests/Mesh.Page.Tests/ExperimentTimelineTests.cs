@@ -1,6 +1,3 @@
-using Mesh.MetricsSink.Page;
-using Mesh.MetricsSink.Summary;
-
 namespace Mesh.Page.Tests;
 
 public sealed class ExperimentTimelineTests

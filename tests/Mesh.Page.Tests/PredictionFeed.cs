@@ -1,8 +1,3 @@
-using Confluent.Kafka;
-using Google.Protobuf;
-using Mesh.Contracts.V1;
-using Mesh.Kafka;
-
 namespace Mesh.Page.Tests;
 
 /// <summary>

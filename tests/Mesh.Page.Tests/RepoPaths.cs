@@ -1,5 +1,3 @@
-using Mesh.Testing;
-
 namespace Mesh.Page.Tests;
 
 internal static class RepoPaths

@@ -1,5 +1,3 @@
-using Mesh.Producer.Csv;
-
 namespace Mesh.Producer.Tests;
 
 public sealed class CsvFeatureReaderTests

@@ -1,10 +1,3 @@
-using System.Diagnostics;
-using System.Text;
-using Mesh.Contracts.V1;
-using Mesh.Kafka;
-using Mesh.Producer.Client;
-using Mesh.Testing;
-
 namespace Mesh.Producer.Tests;
 
 public sealed class FeaturePublisherTests(KafkaTestCluster cluster) : IClassFixture<KafkaTestCluster>
@@ -12,8 +5,7 @@ public sealed class FeaturePublisherTests(KafkaTestCluster cluster) : IClassFixt
     [Fact]
     public async Task PublishAsync_InsideACallersSpan_RecordCarriesKeyHeadersAndTheCallersTrace()
     {
-        var topic = KafkaTestCluster.UniqueTopic("features");
-        await cluster.CreateTopicsAsync(2, topic);
+        var topic = await cluster.CreateFreshTopicAsync(2, "features");
         using var publisher = FeaturePublisher.Create(cluster.BootstrapServers, topic);
         using var caller = new Activity("upstream-request").SetIdFormat(ActivityIdFormat.W3C).Start();
 

@@ -1,12 +1,3 @@
-using Mesh.Contracts.V1;
-using Mesh.Kafka;
-using Mesh.Producer.Options;
-using Mesh.Producer.Publishing;
-using Mesh.Producer.Sources;
-using Mesh.Testing;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Options;
-
 namespace Mesh.Producer.Tests;
 
 public sealed class MeanShiftTests(KafkaTestCluster cluster) : IClassFixture<KafkaTestCluster>

@@ -1,10 +1,3 @@
-using Mesh.Contracts.V1;
-using Mesh.Kafka;
-using Mesh.Producer.Publishing;
-using Mesh.Testing;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Options;
-
 namespace Mesh.Producer.Tests;
 
 public sealed class ProducerIntegrationTests(KafkaTestCluster cluster) : IClassFixture<KafkaTestCluster>

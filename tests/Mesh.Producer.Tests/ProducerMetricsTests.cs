@@ -1,8 +1,3 @@
-using System.Diagnostics.Metrics;
-using Mesh.Producer.Telemetry;
-using Mesh.Testing;
-using Microsoft.Extensions.DependencyInjection;
-
 namespace Mesh.Producer.Tests;
 
 /// <summary>The producer's counters as a metrics reader collects them, present from the start.</summary>

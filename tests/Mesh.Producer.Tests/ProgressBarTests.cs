@@ -1,5 +1,3 @@
-using Mesh.Producer.Publishing;
-
 namespace Mesh.Producer.Tests;
 
 public sealed class ProgressBarTests

@@ -1,5 +1,3 @@
-using Mesh.Producer.Pacing;
-
 namespace Mesh.Producer.Tests;
 
 public sealed class RatePacerTests

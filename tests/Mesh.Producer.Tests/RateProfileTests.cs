@@ -1,6 +1,3 @@
-using Mesh.Producer.Options;
-using Mesh.Producer.Pacing;
-
 namespace Mesh.Producer.Tests;
 
 public sealed class RateProfileTests

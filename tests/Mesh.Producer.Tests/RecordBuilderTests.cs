@@ -1,6 +1,3 @@
-using Mesh.Producer.Csv;
-using Mesh.Producer.Records;
-
 namespace Mesh.Producer.Tests;
 
 public sealed class RecordBuilderTests

@@ -1,5 +1,3 @@
-using Mesh.Testing;
-
 namespace Mesh.Producer.Tests;
 
 internal static class RepoPaths

@@ -1,7 +1,3 @@
-using Mesh.Producer.Csv;
-using Mesh.Producer.Sources;
-using Parquet.Serialization;
-
 namespace Mesh.Producer.Tests;
 
 public sealed class SourceReaderTests : IDisposable

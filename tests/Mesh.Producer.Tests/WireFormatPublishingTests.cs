@@ -1,14 +1,3 @@
-using System.Buffers.Binary;
-using Confluent.Kafka;
-using Confluent.SchemaRegistry;
-using Mesh.Contracts.V1;
-using Mesh.EmbeddedSchemaRegistry;
-using Mesh.Kafka.SchemaRegistry;
-using Mesh.Producer.Client;
-using Mesh.Producer.Publishing;
-using Mesh.Testing;
-using Microsoft.Extensions.DependencyInjection;
-
 namespace Mesh.Producer.Tests;
 
 /// <summary>What the producer writes with and without <c>Kafka:SchemaRegistry:Url</c>, against the stand-in registry.</summary>
@@ -57,8 +46,7 @@ public sealed class WireFormatPublishingTests(KafkaTestCluster cluster) : IClass
     public async Task PublishAsync_WithWireFormatWriter_RegistersTheTopicAndFramesTheRecord()
     {
         await using var registry = await StandInSchemaRegistry.StartAsync();
-        var topic = KafkaTestCluster.UniqueTopic("features");
-        await cluster.CreateTopicsAsync(1, topic);
+        var topic = await cluster.CreateFreshTopicAsync(1, "features");
         var options = new SchemaRegistryOptions { Url = registry.Url, MaxRetries = 1 };
         using var client = new CachedSchemaRegistryClient(options.ToClientConfig());
         using (var publisher = FeaturePublisher.Create(cluster.BootstrapServers, topic, new WireFormatWriter(client, options)))

@@ -1,12 +1,3 @@
-using System.Net;
-using System.Text;
-using System.Text.Json;
-using Grpc.Core;
-using Grpc.Net.Client;
-using Mesh.Contracts.V1;
-using Mesh.Router.Experiments;
-using Mesh.Testing;
-
 namespace Mesh.Router.Tests;
 
 /// <summary>The admin API and hot reload, on a running router.</summary>

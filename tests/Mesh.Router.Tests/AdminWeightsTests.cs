@@ -1,8 +1,3 @@
-using System.Net;
-using System.Text;
-using System.Text.Json;
-using Mesh.Testing;
-
 namespace Mesh.Router.Tests;
 
 /// <summary>Live weight changes through the admin API: bad bodies, switching an arm off, and surviving a reload.</summary>

@@ -1,5 +1,3 @@
-using Mesh.Router.Experiments;
-
 namespace Mesh.Router.Tests;
 
 public sealed class ArmAssignerTests

@@ -1,11 +1,3 @@
-using Confluent.Kafka;
-using Google.Protobuf;
-using Mesh.Cli.Chaos;
-using Mesh.Contracts.V1;
-using Mesh.Router.Experiments;
-using Mesh.Router.Inference;
-using Mesh.Router.Routing;
-
 namespace Mesh.Router.Tests;
 
 /// <summary>

@@ -1,8 +1,3 @@
-using Mesh.Router.Experiments;
-using Mesh.Router.Routing;
-using Mesh.Testing;
-using Microsoft.Extensions.DependencyInjection;
-
 namespace Mesh.Router.Tests;
 
 /// <summary>An arm that a reload removes is retired: its records finish, then its batcher and gauges go.</summary>

@@ -1,11 +1,3 @@
-using System.Text;
-using System.Text.Json;
-using Confluent.Kafka;
-using Google.Protobuf;
-using Mesh.Cli.Processes;
-using Mesh.Contracts.V1;
-using Mesh.Testing;
-
 namespace Mesh.Router.Tests;
 
 /// <summary>
@@ -36,8 +28,7 @@ public sealed class BanditOutcomeRewardTests(RedisServerFixture redis, KafkaTest
             ["Router:Bandit:RefreshMs"] = "100",
             ["Router:Bandit:Seed"] = "23",
         });
-        var labels = KafkaTestCluster.UniqueTopic("outcome-bandit.labels");
-        await cluster.CreateTopicsAsync(2, labels);
+        var labels = await cluster.CreateFreshTopicAsync(2, "outcome-bandit.labels");
         var tracking = Directory.CreateTempSubdirectory("mesh-outcome-bandit-").FullName;
         await using var sink = await ServiceProcess.StartBoundAsync("metrics-sink",
             ServiceProcess.ServiceDll(TestRepository.Root, TestRepository.Configuration, "metrics-sink", "Mesh.MetricsSink"),

@@ -1,10 +1,3 @@
-using System.Net;
-using System.Text;
-using System.Text.Json;
-using Mesh.Router.Bandits;
-using Mesh.Router.Experiments;
-using Mesh.Sampling;
-using Mesh.Testing;
 using StackExchange.Redis;
 
 namespace Mesh.Router.Tests;

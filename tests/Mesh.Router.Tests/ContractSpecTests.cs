@@ -1,6 +1,3 @@
-using Mesh.Router.Experiments;
-using Mesh.Router.Options;
-
 namespace Mesh.Router.Tests;
 
 /// <summary>The experiment spec's contract keys: an arm's <c>outputs:</c> and <c>classes:</c>, an experiment's <c>features:</c> and <c>featureSet:</c>.</summary>

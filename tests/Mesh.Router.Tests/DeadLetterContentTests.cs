@@ -1,8 +1,3 @@
-using System.Text;
-using Confluent.Kafka;
-using Mesh.Kafka;
-using Microsoft.Extensions.Logging.Abstractions;
-
 namespace Mesh.Router.Tests;
 
 /// <summary>What a router dead letter carries over from the record it could not process.</summary>

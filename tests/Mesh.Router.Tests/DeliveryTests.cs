@@ -1,8 +1,3 @@
-using System.Diagnostics;
-using Mesh.Contracts.V1;
-using Mesh.Testing;
-using Xunit.Abstractions;
-
 namespace Mesh.Router.Tests;
 
 /// <summary>

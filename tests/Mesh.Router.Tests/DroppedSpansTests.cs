@@ -1,7 +1,3 @@
-using System.Diagnostics;
-using System.Diagnostics.Metrics;
-using Mesh.ServiceDefaults.Telemetry;
-using Microsoft.Extensions.DependencyInjection;
 using OpenTelemetry;
 
 namespace Mesh.Router.Tests;

@@ -1,9 +1,3 @@
-using Mesh.Cli.Chaos;
-using Mesh.Router;
-using Mesh.Router.Experiments;
-using Mesh.Router.Options;
-using Microsoft.Extensions.Options;
-
 namespace Mesh.Router.Tests;
 
 public sealed class ExperimentSpecTests

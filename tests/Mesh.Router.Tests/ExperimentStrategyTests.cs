@@ -1,7 +1,3 @@
-using Mesh.Contracts.V1;
-using Mesh.Router.Experiments;
-using Mesh.Testing;
-
 namespace Mesh.Router.Tests;
 
 /// <summary>Shadows, fallback and ensembles on a running router, against real gRPC model hosts.</summary>

@@ -1,11 +1,3 @@
-using System.Globalization;
-using Mesh.Cli.Processes;
-using Mesh.Cli.Training;
-using Mesh.Contracts.V1;
-using Mesh.Router.Experiments;
-using Mesh.Testing;
-using ProtoTimestamp = Google.Protobuf.WellKnownTypes.Timestamp;
-
 namespace Mesh.Router.Tests;
 
 /// <summary>

@@ -1,5 +1,3 @@
-using Inference;
-using Mesh.Router.Inference;
 using TensorMetadata = Inference.ModelMetadataResponse.Types.TensorMetadata;
 
 namespace Mesh.Router.Tests;

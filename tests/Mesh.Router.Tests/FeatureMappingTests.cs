@@ -1,8 +1,3 @@
-using System.Net;
-using Mesh.Contracts.V1;
-using Mesh.Testing;
-using ProtoTimestamp = Google.Protobuf.WellKnownTypes.Timestamp;
-
 namespace Mesh.Router.Tests;
 
 /// <summary>

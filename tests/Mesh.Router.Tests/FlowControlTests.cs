@@ -1,9 +1,3 @@
-using System.Collections.Concurrent;
-using System.Diagnostics.Metrics;
-using Mesh.Testing;
-using Microsoft.Extensions.Time.Testing;
-using Microsoft.Extensions.DependencyInjection;
-
 namespace Mesh.Router.Tests;
 
 /// <summary>Pausing at the in-flight limit and rate limiting: records wait, none is dropped.</summary>

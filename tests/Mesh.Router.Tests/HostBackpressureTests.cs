@@ -1,5 +1,3 @@
-using Mesh.Testing;
-
 namespace Mesh.Router.Tests;
 
 /// <summary>A model host whose queue is full (RESOURCE_EXHAUSTED) slows the router down; it never costs a record.</summary>

@@ -1,6 +1,3 @@
-using System.Globalization;
-using Mesh.Testing;
-
 namespace Mesh.Router.Tests;
 
 /// <summary>

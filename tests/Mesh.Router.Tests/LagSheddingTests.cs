@@ -1,9 +1,3 @@
-using Mesh.Contracts.V1;
-using Mesh.Router.Shedding;
-using Mesh.Testing;
-using Microsoft.Extensions.DependencyInjection;
-using ProtoTimestamp = Google.Protobuf.WellKnownTypes.Timestamp;
-
 namespace Mesh.Router.Tests;
 
 /// <summary>

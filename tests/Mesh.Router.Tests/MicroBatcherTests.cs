@@ -1,6 +1,4 @@
-using System.Collections.Concurrent;
 using Mesh.Router.Batching;
-using Microsoft.Extensions.Time.Testing;
 
 namespace Mesh.Router.Tests;
 

@@ -1,10 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
-using Grpc.Core;
-using Inference;
-using Mesh.Router.Inference;
-using Microsoft.Extensions.Logging;
-
 namespace Mesh.Router.Tests;
 
 /// <summary>How soon the router's channel to a model host tries again once the host stopped answering connects.</summary>

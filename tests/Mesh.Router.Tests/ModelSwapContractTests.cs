@@ -1,6 +1,3 @@
-using Mesh.Contracts.V1;
-using Mesh.Testing;
-
 namespace Mesh.Router.Tests;
 
 /// <summary>

@@ -1,8 +1,3 @@
-using System.Buffers.Binary;
-using Google.Protobuf;
-using Inference;
-using Mesh.Router.Experiments;
-using Mesh.Router.Inference;
 using OutputTensor = Inference.ModelInferResponse.Types.InferOutputTensor;
 using TensorMetadata = Inference.ModelMetadataResponse.Types.TensorMetadata;
 

@@ -1,6 +1,3 @@
-using System.Net;
-using Mesh.Testing;
-
 namespace Mesh.Router.Tests;
 
 /// <summary>
@@ -36,11 +33,10 @@ public sealed class PostProcessRoutingTests(KafkaTestCluster cluster) : IClassFi
         await using var modelHost = await FakeModelHost.StartAsync();
         await using var router = await RouterTestHost.StartAsync(cluster, Spec(modelHost.Endpoint, "{topK: 1}"));
 
-        var (status, body) = await router.ReloadAsync(Spec(modelHost.Endpoint, "{threshold: {class: medium, score: 0.5}}"));
-
-        Assert.Equal(HttpStatusCode.Conflict, status);
-        Assert.Contains("arm 'a'", body, StringComparison.Ordinal);
-        Assert.Contains("postProcess.threshold.class 'medium' is not a class of the model (classes: large, small)", body, StringComparison.Ordinal);
+        await router.AssertReloadRefusedAsync(
+            Spec(modelHost.Endpoint, "{threshold: {class: medium, score: 0.5}}"),
+            "arm 'a'",
+            "postProcess.threshold.class 'medium' is not a class of the model (classes: large, small)");
     }
 
     private static string Spec(string endpoint, string postProcess) => $"""

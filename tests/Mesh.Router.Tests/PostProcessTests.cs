@@ -1,8 +1,3 @@
-using Inference;
-using Mesh.Contracts.V1;
-using Mesh.Router.Experiments;
-using Mesh.Router.Inference;
-
 namespace Mesh.Router.Tests;
 
 /// <summary>

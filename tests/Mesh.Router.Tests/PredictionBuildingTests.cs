@@ -1,13 +1,3 @@
-using System.Diagnostics;
-using Confluent.Kafka;
-using Google.Protobuf;
-using Inference;
-using Mesh.Contracts.V1;
-using Mesh.Router.Experiments;
-using Mesh.Router.Inference;
-using Mesh.Router.Routing;
-using ProtoTimestamp = Google.Protobuf.WellKnownTypes.Timestamp;
-
 namespace Mesh.Router.Tests;
 
 public sealed class PredictionBuildingTests

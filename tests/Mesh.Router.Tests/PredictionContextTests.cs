@@ -1,12 +1,3 @@
-using System.Globalization;
-using System.Text;
-using Confluent.Kafka;
-using Google.Protobuf;
-using Mesh.Contracts.V1;
-using Mesh.Router.Experiments;
-using Mesh.Router.Routing;
-using Mesh.Testing;
-
 namespace Mesh.Router.Tests;
 
 /// <summary>

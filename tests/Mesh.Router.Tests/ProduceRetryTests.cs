@@ -1,7 +1,3 @@
-using Confluent.Kafka;
-using Mesh.Kafka;
-using Mesh.Testing;
-
 namespace Mesh.Router.Tests;
 
 /// <summary>The one queue-full produce retry the router, the producer and the bench tools share.</summary>
@@ -13,8 +9,7 @@ public sealed class ProduceRetryTests(KafkaTestCluster cluster) : IClassFixture<
     public async Task Produce_QueueOfOneAgainstARealBroker_WaitsForRoomAndDeliversEveryMessage()
     {
         const int Count = 50;
-        var topic = KafkaTestCluster.UniqueTopic("produce-retry");
-        await cluster.CreateTopicsAsync(1, topic);
+        var topic = await cluster.CreateFreshTopicAsync(1, "produce-retry");
         using var producer = new ProducerBuilder<byte[], byte[]>(new ProducerConfig
         {
             BootstrapServers = cluster.BootstrapServers,

@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace Mesh.Router.Tests;
 
 /// <summary>Reads series off a <c>/metrics</c> page in Prometheus text format, as an SRE's query would select them.</summary>

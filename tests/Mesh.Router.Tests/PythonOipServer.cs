@@ -1,8 +1,3 @@
-using System.Collections.Concurrent;
-using System.Diagnostics;
-using System.Text.Json;
-using Mesh.Testing;
-
 namespace Mesh.Router.Tests;
 
 /// <summary>

@@ -1,9 +1,3 @@
-using Confluent.Kafka;
-using Mesh.Kafka;
-using Mesh.Router.Routing;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging.Abstractions;
-
 namespace Mesh.Router.Tests;
 
 /// <summary>The router's bookkeeping when partitions are revoked or lost: nothing of a partition that moved is used.</summary>

@@ -1,7 +1,3 @@
-using Mesh.Contracts.V1;
-using Mesh.Router.Routing;
-using Mesh.Testing;
-
 namespace Mesh.Router.Tests;
 
 /// <summary>What the router refuses in a record, and for which experiments.</summary>

@@ -1,5 +1,3 @@
-using Mesh.Cli.Processes;
-
 namespace Mesh.Router.Tests;
 
 /// <summary>A real redis-server on a free 127.0.0.1 port, started for the test class and stopped after it.</summary>

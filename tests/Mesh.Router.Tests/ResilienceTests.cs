@@ -1,6 +1,3 @@
-using Mesh.Router.RateLimiting;
-using Mesh.Router.Resilience;
-
 namespace Mesh.Router.Tests;
 
 public sealed class ResilienceTests
@@ -35,11 +32,7 @@ public sealed class ResilienceTests
         Assert.Equal(CircuitState.Open, breaker.State);
         Assert.False(breaker.TryAcquire());
 
-        time.Advance(TimeSpan.FromSeconds(5));
-        Assert.Equal(CircuitState.HalfOpen, breaker.State);
-        Assert.True(breaker.TryAcquire());
-        // One probe at a time.
-        Assert.False(breaker.TryAcquire());
+        AssertLetsOneProbeThroughAfterTheBreak(breaker, time);
         breaker.OnFailure();
         Assert.Equal(CircuitState.Open, breaker.State);
         Assert.False(breaker.TryAcquire());
@@ -70,9 +63,7 @@ public sealed class ResilienceTests
         var breaker = new CircuitBreaker(1, TimeSpan.FromSeconds(5), time);
         Assert.True(breaker.TryAcquire());
         breaker.OnFailure();
-        time.Advance(TimeSpan.FromSeconds(5));
-        Assert.True(breaker.TryAcquire());
-        Assert.False(breaker.TryAcquire());
+        AssertLetsOneProbeThroughAfterTheBreak(breaker, time);
 
         // The probe ended with an exception that was not the host's answer: no verdict, but no stuck probe either.
         breaker.OnAbandoned();
@@ -81,6 +72,16 @@ public sealed class ResilienceTests
         Assert.True(breaker.TryAcquire());
         breaker.OnSuccess();
         Assert.Equal(CircuitState.Closed, breaker.State);
+    }
+
+    /// <summary>Once the five-second break has passed, the open breaker is half-open and lets one probe through at a time.</summary>
+    private static void AssertLetsOneProbeThroughAfterTheBreak(CircuitBreaker breaker, ManualTime time)
+    {
+        time.Advance(TimeSpan.FromSeconds(5));
+        Assert.Equal(CircuitState.HalfOpen, breaker.State);
+        Assert.True(breaker.TryAcquire());
+        // One probe at a time.
+        Assert.False(breaker.TryAcquire());
     }
 
     [Fact]

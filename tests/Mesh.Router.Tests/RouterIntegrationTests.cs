@@ -1,14 +1,3 @@
-using System.Diagnostics;
-using System.Text;
-using Confluent.Kafka;
-using Google.Protobuf;
-using Mesh.Contracts.V1;
-using Mesh.Kafka;
-using Mesh.Router;
-using Mesh.Router.Routing;
-using Mesh.Testing;
-using ProtoTimestamp = Google.Protobuf.WellKnownTypes.Timestamp;
-
 namespace Mesh.Router.Tests;
 
 /// <summary>The router in-process, against the test Kafka cluster and a real gRPC model host.</summary>

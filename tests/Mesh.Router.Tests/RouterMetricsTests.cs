@@ -1,5 +1,3 @@
-using Mesh.Testing;
-
 namespace Mesh.Router.Tests;
 
 /// <summary>What an SRE reads off the router's /metrics: error counters from zero, latency in seconds, in-flight batches and circuit state per arm.</summary>

@@ -1,6 +1,3 @@
-using System.Text.RegularExpressions;
-using Mesh.Testing;
-
 namespace Mesh.Router.Tests;
 
 /// <summary>

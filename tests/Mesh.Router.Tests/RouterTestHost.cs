@@ -1,17 +1,4 @@
-using System.Net;
-using System.Text;
-using Confluent.Kafka;
-using Google.Protobuf;
-using Mesh.Contracts.V1;
-using Mesh.Router;
-using Mesh.Router.Routing;
-using Mesh.Testing;
-using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.AspNetCore.Http.Features;
-using Microsoft.Extensions.DependencyInjection;
-using ProtoTimestamp = Google.Protobuf.WellKnownTypes.Timestamp;
 
 namespace Mesh.Router.Tests;
 
@@ -159,6 +146,18 @@ internal sealed class RouterTestHost : IAsyncDisposable
         using var admin = CreateHttpClient();
         using var reload = await admin.PostAsync("/admin/reload", null);
         return (reload.StatusCode, await reload.Content.ReadAsStringAsync());
+    }
+
+    /// <summary>Reloads <paramref name="experimentYaml"/> and asserts the admin API refused it (409) with a body saying each of <paramref name="bodySays"/>.</summary>
+    public async Task AssertReloadRefusedAsync(string experimentYaml, params string[] bodySays)
+    {
+        var (status, body) = await ReloadAsync(experimentYaml);
+
+        Assert.Equal(HttpStatusCode.Conflict, status);
+        foreach (var text in bodySays)
+        {
+            Assert.Contains(text, body, StringComparison.Ordinal);
+        }
     }
 
     public HttpClient CreateHttpClient(string? token = AdminToken)

@@ -1,13 +1,3 @@
-using System.Collections.Concurrent;
-using System.Diagnostics;
-using System.Text;
-using Confluent.Kafka;
-using Google.Protobuf;
-using Mesh.Contracts.V1;
-using Mesh.Kafka;
-using Mesh.Testing;
-using ProtoTimestamp = Google.Protobuf.WellKnownTypes.Timestamp;
-
 namespace Mesh.Router.Tests;
 
 /// <summary>One trace per record through the router, as a trace viewer shows it: the record's span, the batch call linked to it, the Prediction continuing it.</summary>

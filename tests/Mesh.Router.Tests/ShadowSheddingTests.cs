@@ -1,7 +1,3 @@
-using System.Globalization;
-using Mesh.Router.Options;
-using Mesh.Testing;
-
 namespace Mesh.Router.Tests;
 
 /// <summary>Shadows are shed only when their own budget is really used up, and every shed record is counted.</summary>

@@ -1,6 +1,3 @@
-using Mesh.Router.Options;
-using Mesh.Router.Shedding;
-
 namespace Mesh.Router.Tests;
 
 /// <summary>The shedding levels' hysteresis, and the settings that refuse to start when their order is wrong.</summary>
@@ -8,31 +5,26 @@ public sealed class ShedThresholdsTests
 {
     private static readonly ShedThresholds s_thresholds = new(ShadowsEnter: 100, ShadowsExit: 20, ChallengersEnter: 500, ChallengersExit: 200);
 
-    [Fact]
-    public void Step_LagRisesPastBothThresholds_EntersShadowsBeforeChallengers()
+    [Theory]
+    // The lag rising past both thresholds enters shadows before challengers.
+    [InlineData("None", 99, "None")]
+    [InlineData("None", 100, "Shadows")]
+    // One level per step, even when the lag is past both: shadows are always shed first.
+    [InlineData("None", 10_000, "Shadows")]
+    [InlineData("Shadows", 500, "Challengers")]
+    // The lag between exit and enter keeps the level.
+    [InlineData("Challengers", 200, "Challengers")]
+    [InlineData("Challengers", 499, "Challengers")]
+    [InlineData("Shadows", 20, "Shadows")]
+    [InlineData("Shadows", 499, "Shadows")]
+    // The lag falling under each exit restores challengers before shadows.
+    [InlineData("Challengers", 199, "Shadows")]
+    [InlineData("Challengers", 0, "Shadows")]
+    [InlineData("Shadows", 19, "None")]
+    public void Step_LevelAndLag_MovesAtMostOneLevelWithHysteresis(string level, long lag, string expected)
     {
-        Assert.Equal(ShedLevel.None, s_thresholds.Step(ShedLevel.None, 99));
-        Assert.Equal(ShedLevel.Shadows, s_thresholds.Step(ShedLevel.None, 100));
-        // One level per step, even when the lag is past both: shadows are always shed first.
-        Assert.Equal(ShedLevel.Shadows, s_thresholds.Step(ShedLevel.None, 10_000));
-        Assert.Equal(ShedLevel.Challengers, s_thresholds.Step(ShedLevel.Shadows, 500));
-    }
-
-    [Fact]
-    public void Step_LagBetweenExitAndEnter_KeepsTheLevel()
-    {
-        Assert.Equal(ShedLevel.Challengers, s_thresholds.Step(ShedLevel.Challengers, 200));
-        Assert.Equal(ShedLevel.Challengers, s_thresholds.Step(ShedLevel.Challengers, 499));
-        Assert.Equal(ShedLevel.Shadows, s_thresholds.Step(ShedLevel.Shadows, 20));
-        Assert.Equal(ShedLevel.Shadows, s_thresholds.Step(ShedLevel.Shadows, 499));
-    }
-
-    [Fact]
-    public void Step_LagFallsUnderEachExit_RestoresChallengersBeforeShadows()
-    {
-        Assert.Equal(ShedLevel.Shadows, s_thresholds.Step(ShedLevel.Challengers, 199));
-        Assert.Equal(ShedLevel.Shadows, s_thresholds.Step(ShedLevel.Challengers, 0));
-        Assert.Equal(ShedLevel.None, s_thresholds.Step(ShedLevel.Shadows, 19));
+        // Names, not the enum: ShedLevel is internal to the router.
+        Assert.Equal(Enum.Parse<ShedLevel>(expected), s_thresholds.Step(Enum.Parse<ShedLevel>(level), lag));
     }
 
     [Fact]

@@ -1,12 +1,3 @@
-using System.Text;
-using Confluent.Kafka;
-using Confluent.SchemaRegistry;
-using Google.Protobuf;
-using Mesh.Contracts.V1;
-using Mesh.EmbeddedSchemaRegistry;
-using Mesh.Kafka.SchemaRegistry;
-using Mesh.Testing;
-
 namespace Mesh.Router.Tests;
 
 /// <summary>
@@ -20,28 +11,23 @@ public sealed class WireFormatRoutingTests(KafkaTestCluster cluster) : IClassFix
     [Fact]
     public async Task Router_RegistryDownWithAnUncachedSchemaIdThenBackOnItsPort_HoldsThatRecordAndPredictsItAndEveryOneAfter()
     {
-        await using var registry = await StandInSchemaRegistry.StartAsync();
-        await using var modelHost = await FakeModelHost.StartAsync();
-        await using var router = await StartRouterAsync(registry, modelHost);
         // Features framed with a schema id the router has never read: an upstream writer registered it just now.
-        var options = new SchemaRegistryOptions { Url = registry.Url };
-        using var client = new CachedSchemaRegistryClient(options.ToClientConfig());
-        var writer = new WireFormatWriter(client, options);
+        await using var mesh = await StartFramingAsync();
         var records = RouterTestHost.Records("held", 21, 4);
         // One key, so one partition: read in order, the held records before the last one.
-        var values = records.Select(r => new Message<byte[], byte[]> { Key = "entity-0"u8.ToArray(), Value = writer.Encode(router.Features, r) }).ToList();
-        await registry.StopAsync();
+        var values = records.Select(r => new Message<byte[], byte[]> { Key = "entity-0"u8.ToArray(), Value = mesh.Writer.Encode(mesh.Router.Features, r) }).ToList();
+        await mesh.Registry.StopAsync();
 
         // A record the router dead-letters once it has handled every record before it: the first dead letter must be
         // this one (a held record dead-lettered while the registry was down would come before it).
         values.Add(new Message<byte[], byte[]> { Key = "entity-0"u8.ToArray(), Value = new FeatureRecord { RequestId = "", EntityId = "entity-0" }.ToByteArray() });
-        router.Produce(values);
+        mesh.Router.Produce(values);
         // The router is now retrying the registry (its port refuses connections); it comes back with its schemas.
         await Task.Delay(TimeSpan.FromSeconds(2));
-        await registry.StartAgainAsync();
+        await mesh.Registry.StartAgainAsync();
 
-        var predictions = cluster.ReadAll(router.Predictions, 21, s_patience).Select(r => WireFormatReader.Unchecked.Decode<Prediction>(router.Predictions, r.Message.Value)).ToList();
-        var deadLetter = cluster.ReadAll(router.DeadLetters, 1, s_patience).Select(r => WireFormatReader.Unchecked.Decode<DeadLetter>(router.DeadLetters, r.Message.Value)).First();
+        var predictions = cluster.ReadAll(mesh.Router.Predictions, 21, s_patience).Select(r => WireFormatReader.Unchecked.Decode<Prediction>(mesh.Router.Predictions, r.Message.Value)).ToList();
+        var deadLetter = cluster.ReadAll(mesh.Router.DeadLetters, 1, s_patience).Select(r => WireFormatReader.Unchecked.Decode<DeadLetter>(mesh.Router.DeadLetters, r.Message.Value)).First();
 
         Assert.Equal(records.Select(r => r.RequestId).Order(StringComparer.Ordinal), predictions.Select(p => p.RequestId).Order(StringComparer.Ordinal));
         Assert.Equal(("validation", "request_id is empty."), (deadLetter.ErrorClass, deadLetter.ErrorMessage));
@@ -52,8 +38,7 @@ public sealed class WireFormatRoutingTests(KafkaTestCluster cluster) : IClassFix
     {
         await using var registry = await StandInSchemaRegistry.StartAsync();
         await using var modelHost = await FakeModelHost.StartAsync();
-        var own = KafkaTestCluster.UniqueTopic("router-test.own-predictions");
-        await cluster.CreateTopicsAsync(2, own);
+        var own = await cluster.CreateFreshTopicAsync(2, "router-test.own-predictions");
         // The experiment's own predictions topic is not among the topics the router registers at start.
         await using var router = await StartRouterAsync(registry, modelHost, $"""
                 topics:
@@ -82,29 +67,47 @@ public sealed class WireFormatRoutingTests(KafkaTestCluster cluster) : IClassFix
     [Fact]
     public async Task Router_FramedAndPlainFeaturesAndAnotherMessagesSchema_PredictsEveryFeatureRecordAndDeadLettersTheOtherNamingIdAndSubject()
     {
-        await using var registry = await StandInSchemaRegistry.StartAsync();
-        await using var modelHost = await FakeModelHost.StartAsync();
-        await using var router = await StartRouterAsync(registry, modelHost);
-        var options = new SchemaRegistryOptions { Url = registry.Url };
-        using var client = new CachedSchemaRegistryClient(options.ToClientConfig());
-        var writer = new WireFormatWriter(client, options);
+        await using var mesh = await StartFramingAsync();
         var records = RouterTestHost.Records("mixed", 20, 4);
         // Every other record framed, as when an upstream team's writers move to the registry one by one; and one value
         // framed with a Label schema registered under the features topic's subject by a writer that got the topic wrong.
-        var values = records.Select((r, i) => (r.EntityId, Value: i % 2 == 0 ? writer.Encode(router.Features, r) : r.ToByteArray())).ToList();
-        var label = writer.Encode("wrong-" + router.Features, new Label { RequestId = "wrong-message" });
-        var labelId = (await client.GetLatestSchemaAsync($"wrong-{router.Features}-value")).Id;
+        var values = records.Select((r, i) => (r.EntityId, Value: i % 2 == 0 ? mesh.Writer.Encode(mesh.Router.Features, r) : r.ToByteArray())).ToList();
+        var label = mesh.Writer.Encode("wrong-" + mesh.Router.Features, new Label { RequestId = "wrong-message" });
+        var labelId = (await mesh.Client.GetLatestSchemaAsync($"wrong-{mesh.Router.Features}-value")).Id;
         values.Insert(7, ("entity-0", label));
 
-        router.Produce(values.Select(v => new Message<byte[], byte[]> { Key = Encoding.UTF8.GetBytes(v.EntityId), Value = v.Value }));
-        var predictions = cluster.ReadAll(router.Predictions, 20, s_patience).Select(r => WireFormatReader.Unchecked.Decode<Prediction>(router.Predictions, r.Message.Value)).ToList();
-        var deadLetter = Assert.Single(cluster.ReadAll(router.DeadLetters, 1, s_patience).Select(r => WireFormatReader.Unchecked.Decode<DeadLetter>(router.DeadLetters, r.Message.Value)));
+        mesh.Router.Produce(values.Select(v => new Message<byte[], byte[]> { Key = Encoding.UTF8.GetBytes(v.EntityId), Value = v.Value }));
+        var predictions = cluster.ReadAll(mesh.Router.Predictions, 20, s_patience).Select(r => WireFormatReader.Unchecked.Decode<Prediction>(mesh.Router.Predictions, r.Message.Value)).ToList();
+        var deadLetter = Assert.Single(cluster.ReadAll(mesh.Router.DeadLetters, 1, s_patience).Select(r => WireFormatReader.Unchecked.Decode<DeadLetter>(mesh.Router.DeadLetters, r.Message.Value)));
 
         Assert.Equal(records.Select(r => r.RequestId).Order(StringComparer.Ordinal), predictions.Select(p => p.RequestId).Order(StringComparer.Ordinal));
         Assert.Equal("decode", deadLetter.ErrorClass);
         Assert.Contains($"schema id {labelId}", deadLetter.ErrorMessage, StringComparison.Ordinal);
-        Assert.Contains($"'{router.Features}-value'", deadLetter.ErrorMessage, StringComparison.Ordinal);
+        Assert.Contains($"'{mesh.Router.Features}-value'", deadLetter.ErrorMessage, StringComparison.Ordinal);
         Assert.Contains("mesh.v1.Label", deadLetter.ErrorMessage, StringComparison.Ordinal);
+    }
+
+    /// <summary>The router, its model host and the registry, with an upstream writer that frames values through that registry.</summary>
+    private async Task<FramingMesh> StartFramingAsync()
+    {
+        var registry = await StandInSchemaRegistry.StartAsync();
+        var modelHost = await FakeModelHost.StartAsync();
+        var router = await StartRouterAsync(registry, modelHost);
+        var options = new SchemaRegistryOptions { Url = registry.Url };
+        var client = new CachedSchemaRegistryClient(options.ToClientConfig());
+        return new FramingMesh(registry, modelHost, router, client, new WireFormatWriter(client, options));
+    }
+
+    private sealed record FramingMesh(StandInSchemaRegistry Registry, FakeModelHost ModelHost, RouterTestHost Router, CachedSchemaRegistryClient Client, WireFormatWriter Writer)
+        : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            Client.Dispose();
+            await Router.DisposeAsync();
+            await ModelHost.DisposeAsync();
+            await Registry.DisposeAsync();
+        }
     }
 
     // MaxRetries 1: Confluent's client's own retries stay out of the way; the router's wait for a registry that does

@@ -8,6 +8,10 @@ namespace Mesh.Testing;
 /// </summary>
 public static class FreshTopics
 {
+    /// <summary>One fresh topic of <paramref name="partitions"/> partitions: its name.</summary>
+    public static async Task<string> CreateFreshTopicAsync(this KafkaTestCluster cluster, int partitions, string prefix) =>
+        (await cluster.CreateAsync(partitions, [prefix]))[0];
+
     /// <summary>Two fresh topics of <paramref name="partitions"/> partitions each, their names in the order of the prefixes.</summary>
     public static async Task<(string First, string Second)> CreateFreshTopicsAsync(
         this KafkaTestCluster cluster, int partitions, string first, string second)

@@ -30,11 +30,31 @@ public static class MeshTestTopics
     /// </summary>
     public static void SetMeshEnvironment(this IDictionary<string, string> environment, string bootstrapServers, MeshTopics topics)
     {
-        environment["Kafka__BootstrapServers"] = bootstrapServers;
-        environment["Kafka__Topics__Features"] = topics.Features;
-        environment["Kafka__Topics__Predictions"] = topics.Predictions;
-        environment["Kafka__Topics__ShadowPredictions"] = topics.ShadowPredictions;
-        environment["Kafka__Topics__Labels"] = topics.Labels;
-        environment["Kafka__Topics__DeadLetter"] = topics.DeadLetter;
+        foreach (var (key, value) in MeshSettings(bootstrapServers, topics, "__"))
+        {
+            environment[key] = value;
+        }
+    }
+
+    /// <summary>
+    /// The same in configuration keys (<c>Kafka:BootstrapServers</c>, <c>Kafka:Topics:*</c>), for a service run in
+    /// process from a settings dictionary.
+    /// </summary>
+    public static void SetMeshSettings(this IDictionary<string, string?> settings, string bootstrapServers, MeshTopics topics)
+    {
+        foreach (var (key, value) in MeshSettings(bootstrapServers, topics, ":"))
+        {
+            settings[key] = value;
+        }
+    }
+
+    private static IEnumerable<(string Key, string Value)> MeshSettings(string bootstrapServers, MeshTopics topics, string separator)
+    {
+        yield return ($"Kafka{separator}BootstrapServers", bootstrapServers);
+        yield return ($"Kafka{separator}Topics{separator}Features", topics.Features);
+        yield return ($"Kafka{separator}Topics{separator}Predictions", topics.Predictions);
+        yield return ($"Kafka{separator}Topics{separator}ShadowPredictions", topics.ShadowPredictions);
+        yield return ($"Kafka{separator}Topics{separator}Labels", topics.Labels);
+        yield return ($"Kafka{separator}Topics{separator}DeadLetter", topics.DeadLetter);
     }
 }

@@ -1,5 +1,8 @@
 using Mesh.EmbeddedBroker;
+using Mesh.Kafka;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Xunit;
 
 namespace Mesh.Testing;
 
@@ -12,6 +15,28 @@ public static class UndeliverableDeadLetter
 {
     private const int DelayMs = 4000;
     private static readonly TimeSpan s_patience = TimeSpan.FromSeconds(90);
+
+    /// <summary>
+    /// Starts <paramref name="app"/>, waits for <paramref name="untilReading"/> (the service is assigned and reading),
+    /// sends the bad record through the slowed brokers and asserts the service stops with the fatal exit code; the
+    /// app is stopped after, whatever happened.
+    /// </summary>
+    public static async Task AssertStopsTheServiceAsync(EmbeddedKafkaBroker broker, IHost app, string service, Func<Task> untilReading, Func<Task> produceBadRecord)
+    {
+        var lifetime = app.Services.GetRequiredService<IHostApplicationLifetime>();
+        await app.StartAsync();
+        try
+        {
+            await untilReading();
+            var (stopping, exitCode) = await SendAsync(broker, lifetime, produceBadRecord);
+            Assert.True(stopping, $"the {service} kept running with a dead letter Kafka did not take");
+            Assert.Equal(FatalError.ExitCode, exitCode);
+        }
+        finally
+        {
+            await app.StopAsync();
+        }
+    }
 
     /// <summary>
     /// Slows the brokers, lets <paramref name="produceBadRecord"/> send a record the running service must dead-letter,

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using Confluent.Kafka;
+using Google.Protobuf;
 using Mesh.Contracts.V1;
 using Mesh.Kafka;
 using Mesh.Kafka.SchemaRegistry;
@@ -200,18 +201,7 @@ internal sealed partial class PublishWorker(
 
     private void SendRecord(string topic, FeatureRecord record)
     {
-        using var activity = ProducerTelemetry.ActivitySource.StartActivity($"{topic} publish", ActivityKind.Producer);
-        activity?.SetTag("messaging.system", "kafka");
-        activity?.SetTag("messaging.destination.name", topic);
-        activity?.SetTag("messaging.operation.type", "publish");
-        activity?.SetTag("mesh.request_id", record.RequestId);
-        var message = new Message<byte[], byte[]>
-        {
-            Key = System.Text.Encoding.UTF8.GetBytes(record.EntityId),
-            Value = wireFormat.Encode(topic, record),
-            Headers = MeshHeaders.Create<FeatureRecord>(activity),
-        };
-        Produce(topic, message, _onRecordDelivered!);
+        Publish(topic, record, record.RequestId, record.EntityId, operationTag: true, _onRecordDelivered!);
         progress.RecordSent();
         telemetry.RecordsSent.Add(1);
     }
@@ -222,20 +212,36 @@ internal sealed partial class PublishWorker(
         {
             var label = _pendingLabels.Dequeue();
             label.ObservedTime = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTime(time.GetUtcNow().UtcDateTime);
-            using var activity = ProducerTelemetry.ActivitySource.StartActivity($"{topic} publish", ActivityKind.Producer);
-            activity?.SetTag("messaging.system", "kafka");
-            activity?.SetTag("messaging.destination.name", topic);
-            activity?.SetTag("mesh.request_id", label.RequestId);
-            var message = new Message<byte[], byte[]>
-            {
-                Key = System.Text.Encoding.UTF8.GetBytes(label.EntityId),
-                Value = wireFormat.Encode(topic, label),
-                Headers = MeshHeaders.Create<Label>(activity),
-            };
-            Produce(topic, message, _onLabelDelivered!);
+            Publish(topic, label, label.RequestId, label.EntityId, operationTag: false, _onLabelDelivered!);
             progress.LabelSent();
             telemetry.LabelsSent.Add(1);
         }
+    }
+
+    /// <summary>
+    /// Sends one record keyed by its entity, framed for the topic, under a producer span whose context travels in the
+    /// headers. <paramref name="operationTag"/>: the span also says <c>messaging.operation.type</c> (feature records'
+    /// spans do, labels' never have).
+    /// </summary>
+    private void Publish<T>(string topic, T value, string requestId, string entityId, bool operationTag, Action<DeliveryReport<byte[], byte[]>> onDelivered)
+        where T : IMessage<T>, new()
+    {
+        using var activity = ProducerTelemetry.ActivitySource.StartActivity($"{topic} publish", ActivityKind.Producer);
+        activity?.SetTag("messaging.system", "kafka");
+        activity?.SetTag("messaging.destination.name", topic);
+        if (operationTag)
+        {
+            activity?.SetTag("messaging.operation.type", "publish");
+        }
+
+        activity?.SetTag("mesh.request_id", requestId);
+        var message = new Message<byte[], byte[]>
+        {
+            Key = System.Text.Encoding.UTF8.GetBytes(entityId),
+            Value = wireFormat.Encode(topic, value),
+            Headers = MeshHeaders.Create<T>(activity),
+        };
+        Produce(topic, message, onDelivered);
     }
 
     // A full local queue waits for deliveries to drain (bounded) instead of dropping or growing without bound.

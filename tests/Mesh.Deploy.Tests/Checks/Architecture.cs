@@ -1,5 +1,3 @@
-using Mesh.Deploy.Tests.Rendering;
-
 namespace Mesh.Deploy.Tests.Checks;
 
 /// <summary>The flows of the architecture (docs/architecture.md), and nothing more.</summary>

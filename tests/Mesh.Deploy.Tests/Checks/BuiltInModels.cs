@@ -1,7 +1,3 @@
-using k8s;
-using k8s.Models;
-using Mesh.Deploy.Tests.Rendering;
-
 namespace Mesh.Deploy.Tests.Checks;
 
 /// <summary>

@@ -1,5 +1,3 @@
-using Mesh.Deploy.Tests.Rendering;
-
 namespace Mesh.Deploy.Tests.Checks;
 
 /// <summary>

@@ -1,8 +1,3 @@
-using System.Globalization;
-using k8s.Models;
-using Mesh.Deploy.Tests.Rendering;
-using Mesh.Deploy.Tests.Services;
-
 namespace Mesh.Deploy.Tests.Checks;
 
 /// <summary>What a reviewer would check by eye in each service's Deployment; every failure names the object and field.</summary>

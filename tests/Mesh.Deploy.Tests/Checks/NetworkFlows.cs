@@ -1,6 +1,3 @@
-using k8s.Models;
-using Mesh.Deploy.Tests.Rendering;
-
 namespace Mesh.Deploy.Tests.Checks;
 
 /// <summary>One connection: who opens it, to whom, on which port.</summary>

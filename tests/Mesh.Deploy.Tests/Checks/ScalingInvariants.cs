@@ -1,9 +1,3 @@
-using System.Globalization;
-using k8s.Models;
-using Mesh.Deploy.Tests.Rendering;
-using Mesh.Deploy.Tests.Services;
-using YamlDotNet.RepresentationModel;
-
 namespace Mesh.Deploy.Tests.Checks;
 
 /// <summary>KEDA's view of each scaled service must be the service's own: its group, its topics, its cluster, its partitions.</summary>

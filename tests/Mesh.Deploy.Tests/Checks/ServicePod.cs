@@ -1,7 +1,3 @@
-using k8s.Models;
-using Mesh.Deploy.Tests.Rendering;
-using Mesh.Deploy.Tests.Services;
-
 namespace Mesh.Deploy.Tests.Checks;
 
 /// <summary>One setting a container gets: a literal (from the Deployment or a ConfigMap) or a Secret's key.</summary>

@@ -1,6 +1,3 @@
-using System.Threading.Channels;
-using Mesh.Deploy.Tests.Dapr.Sidecar;
-
 namespace Mesh.Deploy.Tests.Dapr;
 
 /// <summary>The stand-in's configuration store: values with versions, and the open subscriptions they are pushed to.</summary>

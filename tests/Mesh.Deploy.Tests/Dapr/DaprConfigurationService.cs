@@ -1,6 +1,3 @@
-using Grpc.Core;
-using Mesh.Deploy.Tests.Dapr.Sidecar;
-
 namespace Mesh.Deploy.Tests.Dapr;
 
 /// <summary>

@@ -1,5 +1,3 @@
-using Mesh.Deploy.Tests.Launch;
-
 namespace Mesh.Deploy.Tests.Dapr;
 
 /// <summary>

@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace Mesh.Deploy.Tests.Launch;
 
 /// <summary>

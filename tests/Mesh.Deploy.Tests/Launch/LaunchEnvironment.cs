@@ -1,9 +1,3 @@
-using Confluent.Kafka;
-using Mesh.Cli.Processes;
-using Mesh.Cli.Training;
-using Mesh.Contracts.V1;
-using Mesh.Testing;
-
 namespace Mesh.Deploy.Tests.Launch;
 
 /// <summary>

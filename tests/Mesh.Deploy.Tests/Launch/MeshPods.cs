@@ -1,8 +1,3 @@
-using System.Net.Http.Headers;
-using Mesh.Deploy.Tests.Checks;
-using Mesh.Deploy.Tests.Rendering;
-using Mesh.Deploy.Tests.Services;
-
 namespace Mesh.Deploy.Tests.Launch;
 
 /// <summary>Starts rendered services in a <see cref="LaunchEnvironment"/> and asks them what a user would ask.</summary>

@@ -1,11 +1,3 @@
-using System.Globalization;
-using System.Text;
-using System.Text.RegularExpressions;
-using k8s.Models;
-using Mesh.Cli.Processes;
-using Mesh.Deploy.Tests.Checks;
-using Mesh.Deploy.Tests.Rendering;
-
 namespace Mesh.Deploy.Tests.Launch;
 
 /// <summary>

@@ -1,6 +1,3 @@
-using System.Diagnostics;
-using Mesh.Cli.Processes;
-
 namespace Mesh.Deploy.Tests.Launch;
 
 /// <summary>A service binary started from a <see cref="PodLaunch"/>, with its output kept for failure messages.</summary>

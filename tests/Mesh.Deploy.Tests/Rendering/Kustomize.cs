@@ -1,7 +1,3 @@
-using System.Collections.Concurrent;
-using System.Diagnostics;
-using Mesh.Testing;
-
 namespace Mesh.Deploy.Tests.Rendering;
 
 /// <summary>Renders deploy/k8s folders with <c>kubectl kustomize</c>, offline, once per folder and test run.</summary>

@@ -1,5 +1,3 @@
-using YamlDotNet.RepresentationModel;
-
 namespace Mesh.Deploy.Tests.Rendering;
 
 /// <summary>One rendered object: its identity, its YAML text (for the typed models) and its tree (for checks).</summary>

@@ -1,5 +1,3 @@
-using YamlDotNet.RepresentationModel;
-
 namespace Mesh.Deploy.Tests.Rendering;
 
 /// <summary>The objects one overlay renders to.</summary>

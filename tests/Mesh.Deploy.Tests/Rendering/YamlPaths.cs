@@ -1,5 +1,3 @@
-using YamlDotNet.RepresentationModel;
-
 namespace Mesh.Deploy.Tests.Rendering;
 
 /// <summary>Small reads from a YAML tree, and every leaf path of it (<c>spec.triggers[].metadata.topic</c>).</summary>

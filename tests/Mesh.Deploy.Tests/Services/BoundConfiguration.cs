@@ -1,7 +1,3 @@
-using System.Collections;
-using System.Reflection;
-using System.Text.Json.Nodes;
-
 namespace Mesh.Deploy.Tests.Services;
 
 /// <summary>

@@ -1,7 +1,3 @@
-using System.Diagnostics.Metrics;
-using System.Reflection;
-using Microsoft.Extensions.DependencyInjection;
-
 namespace Mesh.Deploy.Tests.Services;
 
 /// <summary>

@@ -1,7 +1,3 @@
-using System.Text.Json.Nodes;
-using System.Xml.Linq;
-using Mesh.Testing;
-
 namespace Mesh.Deploy.Tests.Services;
 
 /// <summary>One of the five services: where its project, binary and settings are, and its Deployment's name.</summary>

@@ -1,7 +1,3 @@
-using System.Collections.Concurrent;
-using System.Reflection;
-using System.Runtime.Loader;
-
 namespace Mesh.Deploy.Tests.Services;
 
 /// <summary>

@@ -1,6 +1,5 @@
 using Google.Protobuf;
 using Google.Protobuf.Reflection;
-using Google.Protobuf.WellKnownTypes;
 using Mesh.Contracts.V1;
 
 namespace Mesh.Kafka.Tests.SchemaRegistry;
@@ -44,7 +43,7 @@ internal static class EvolvedContracts
     {
         var file = FileDescriptorProto.Parser.ParseFrom(FeatureRecord.Descriptor.File.SerializedData);
         change(file.MessageType.Single(m => m.Name == nameof(FeatureRecord)));
-        var built = FileDescriptor.BuildFromByteStrings([Timestamp.Descriptor.File.SerializedData, file.ToByteString()]);
+        var built = FileDescriptor.BuildFromByteStrings([Google.Protobuf.WellKnownTypes.Timestamp.Descriptor.File.SerializedData, file.ToByteString()]);
         return built[^1].MessageTypes.Single(m => m.Name == nameof(FeatureRecord));
     }
 }

@@ -1,9 +1,3 @@
-using System.Text.Json;
-using Google.Protobuf.WellKnownTypes;
-using Mesh.Contracts.V1;
-using Mesh.Kafka.SchemaRegistry;
-using Mesh.Testing;
-
 namespace Mesh.Kafka.Tests.SchemaRegistry;
 
 /// <summary>

@@ -1,8 +1,3 @@
-using Confluent.SchemaRegistry;
-using Google.Protobuf;
-using Mesh.Contracts.V1;
-using Mesh.Kafka.SchemaRegistry;
-
 namespace Mesh.Kafka.Tests.SchemaRegistry;
 
 /// <summary>A reader meeting a schema id it has not cached while the registry is down (the stand-in stopped).</summary>

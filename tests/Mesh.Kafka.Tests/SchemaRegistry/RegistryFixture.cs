@@ -1,7 +1,3 @@
-using Confluent.SchemaRegistry;
-using Mesh.EmbeddedSchemaRegistry;
-using Mesh.Kafka.SchemaRegistry;
-
 namespace Mesh.Kafka.Tests.SchemaRegistry;
 
 /// <summary>A fresh stand-in registry and Confluent's real client pointed at it, per test.</summary>

@@ -1,10 +1,3 @@
-using System.Text;
-using Confluent.SchemaRegistry;
-using Mesh.Contracts.V1;
-using Mesh.EmbeddedSchemaRegistry;
-using Mesh.Kafka.SchemaRegistry;
-using Microsoft.Extensions.Configuration;
-
 namespace Mesh.Kafka.Tests.SchemaRegistry;
 
 /// <summary>

@@ -1,11 +1,3 @@
-using Mesh.Contracts.V1;
-using Mesh.EmbeddedSchemaRegistry;
-using Mesh.Kafka.SchemaRegistry;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
-
 namespace Mesh.Kafka.Tests.SchemaRegistry;
 
 /// <summary>What a service that calls AddMeshSchemaRegistry does at start.</summary>

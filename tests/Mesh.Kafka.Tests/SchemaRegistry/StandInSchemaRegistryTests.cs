@@ -1,11 +1,3 @@
-using System.Net;
-using System.Text;
-using System.Text.Json.Nodes;
-using Google.Protobuf.WellKnownTypes;
-using Mesh.Contracts.V1;
-using Mesh.EmbeddedSchemaRegistry;
-using Mesh.Kafka.SchemaRegistry;
-
 namespace Mesh.Kafka.Tests.SchemaRegistry;
 
 /// <summary>The stand-in answers as Confluent's API reference documents, checked over plain HTTP.</summary>

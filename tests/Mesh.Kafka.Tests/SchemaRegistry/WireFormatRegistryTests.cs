@@ -1,10 +1,3 @@
-using System.Buffers.Binary;
-using Google.Protobuf.WellKnownTypes;
-using Google.Protobuf;
-using Mesh.Contracts.V1;
-using Mesh.EmbeddedSchemaRegistry;
-using Mesh.Kafka.SchemaRegistry;
-
 namespace Mesh.Kafka.Tests.SchemaRegistry;
 
 /// <summary>Framing and reading against the stand-in registry, through Confluent's real CachedSchemaRegistryClient.</summary>

@@ -1,7 +1,3 @@
-using Google.Protobuf;
-using Mesh.Contracts.V1;
-using Mesh.Kafka.SchemaRegistry;
-
 namespace Mesh.Kafka.Tests.SchemaRegistry;
 
 public sealed class WireFormatWithoutRegistryTests

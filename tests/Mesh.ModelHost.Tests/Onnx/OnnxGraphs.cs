@@ -1,4 +1,3 @@
-using Google.Protobuf;
 using DataType = Mesh.ModelHost.Tests.Onnx.TensorProto.Types.DataType;
 
 namespace Mesh.ModelHost.Tests.Onnx;
