@@ -68,6 +68,37 @@ public sealed class BenchDocumentTests
         Assert.DoesNotContain("NaN", markdown, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Markdown_RunsOnAMachineWhoseSpeedChanged_SaysSoAndShowsEachRunsSpeed()
+    {
+        var plain = Report(busy: false);
+        var mesh = plain.Scenarios[0];
+        var fast = mesh.Runs[0] with { Speed = new SpeedSample(1_000, 1_100, 32) };
+        var slow = mesh.Runs[0] with { Run = 2, Saturation = mesh.Runs[0].Saturation with { RecordsPerSecond = 20_000 }, Speed = new SpeedSample(1_500, 2_000, 30) };
+        var report = plain with { Scenarios = [mesh with { Runs = [fast, slow] }] };
+
+        var markdown = BenchReportFormatter.Markdown(report);
+
+        Assert.Contains("The machine's speed changed during the benchmark", markdown, StringComparison.Ordinal);
+        Assert.Contains("took 1,000–1,500 µs of CPU from one run to another (1.5×)", markdown, StringComparison.Ordinal);
+        Assert.Contains("| mesh | 1 | 50,000 | 0.010 | 1,000 / 1,100 | 100 % |", markdown, StringComparison.Ordinal);
+        Assert.Contains("| mesh | 2 | 20,000 | 0.010 | 1,500 / 2,000 | 67 % |", markdown, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Markdown_RunsOfOneSpeed_ShowTheSpeedTableWithoutTheWarning()
+    {
+        var plain = Report(busy: false);
+        var run = plain.Scenarios[0].Runs[0];
+        var report = plain with { Scenarios = [plain.Scenarios[0] with { Runs = [run with { Speed = new SpeedSample(1_000, 1_050, 32) }, run with { Run = 2, Speed = new SpeedSample(1_100, 1_200, 32) }] }] };
+
+        var markdown = BenchReportFormatter.Markdown(report);
+
+        Assert.DoesNotContain("speed changed", markdown, StringComparison.Ordinal);
+        Assert.Contains("| mesh | 2 | 50,000 | 0.010 | 1,100 / 1,200 | 91 % |", markdown, StringComparison.Ordinal);
+        Assert.DoesNotContain("machine speed |", BenchReportFormatter.Markdown(plain), StringComparison.Ordinal);
+    }
+
     private static BenchReport Report(bool busy)
     {
         var saturation = new LoadResult(100, 100, 0, 50_000, 0.002, 1, 2, 3, 4, 5);

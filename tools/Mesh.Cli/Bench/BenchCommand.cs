@@ -230,10 +230,18 @@ internal static class BenchCommand
         var router = scenario.Processes.FirstOrDefault(p => p.Name == "router")?.Url;
         var batchesBefore = router is null ? null : await BatchSizeProbe.ReadAsync(router).ConfigureAwait(false);
         var cpuBefore = CpuNow(scenario);
-        var saturation = driver.Run($"r{run}sat", records, 0, timeout, p => Console.WriteLine($"  saturation: {p}"));
+        SpeedSample speed;
+        LoadResult saturation;
+        using (var probe = SpeedProbe.Start())
+        {
+            saturation = driver.Run($"r{run}sat", records, 0, timeout, p => Console.WriteLine($"  saturation: {p}"));
+            speed = probe.Stop();
+        }
+
         var cpuAfter = CpuNow(scenario);
         var batchSize = router is null ? null : BatchSizeProbe.Mean(batchesBefore, await BatchSizeProbe.ReadAsync(router).ConfigureAwait(false));
         Console.WriteLine($"  {saturation.RecordsPerSecond:N0} records/s at saturation ({saturation.Received:N0}/{saturation.Sent:N0} back){(batchSize is { } b ? $", {b} records per ModelInfer call" : "")}");
+        Console.WriteLine($"  speed probe during it: {speed.MedianMicroseconds:N0} µs of CPU per unit (median of {speed.Units}, p90 {speed.P90Microseconds:N0})");
         var loads = new List<LoadPoint>();
         var half = Math.Round(saturation.RecordsPerSecond * 0.5);
         var offeredLoads = settings.Loads.Where(l => l < saturation.RecordsPerSecond * 0.9).Select(l => (Offered: l, Half: false)).Append((Offered: half, Half: true));
@@ -251,7 +259,8 @@ internal static class BenchCommand
             (cpuAfter.Total - cpuBefore.Total).TotalSeconds * per1000,
             (cpuAfter.Services - cpuBefore.Services).TotalSeconds * per1000,
             byProcess,
-            batchSize);
+            batchSize,
+            speed);
     }
 
     // Where the CPU goes: each service process, and this process (the broker, the load driver and, for the
@@ -325,7 +334,7 @@ internal static class BenchCommand
 
 internal sealed record LoadPoint(double Offered, bool HalfOfSaturation, LoadResult Result);
 
-internal sealed record RunResult(int Run, LoadResult Saturation, IReadOnlyList<LoadPoint> Loads, double CpuSecondsPer1000, double ServiceCpuSecondsPer1000, IReadOnlyDictionary<string, double> CpuSecondsPer1000ByProcess, double? RouterBatchSize = null);
+internal sealed record RunResult(int Run, LoadResult Saturation, IReadOnlyList<LoadPoint> Loads, double CpuSecondsPer1000, double ServiceCpuSecondsPer1000, IReadOnlyDictionary<string, double> CpuSecondsPer1000ByProcess, double? RouterBatchSize = null, SpeedSample? Speed = null);
 
 /// <summary>A scenario's runs; <paramref name="WireFormat"/>: plain or confluent, how every topic's values were written.</summary>
 internal sealed record ScenarioResult(string Name, string Description, int Records, IReadOnlyList<RunResult> Runs, IReadOnlyDictionary<string, double> PeakRssMiB, string WireFormat = BenchWireFormat.PlainName);

@@ -46,6 +46,8 @@ internal static class BenchReportFormatter
             text.AppendLine($"Records per ModelInfer call from the router at saturation (mean over the run, median over runs): {string.Join("; ", batchSizes)}.");
         }
 
+        AppendSpeed(text, report);
+
         text.AppendLine();
         text.AppendLine("End-to-end latency (event time to the prediction read back by the benchmark), median over runs:");
         text.AppendLine();
@@ -68,6 +70,41 @@ internal static class BenchReportFormatter
         }
 
         return text.ToString();
+    }
+
+    /// <summary>A run's probe slower than the fastest run's by more than this, and the report says the machine's speed changed.</summary>
+    internal const double SpeedSpreadWarning = 1.25;
+
+    /// <summary>
+    /// Each saturation run beside the machine's speed during it (<see cref="SpeedProbe"/>): on a shared host the same
+    /// scenario's runs differ as much as its speed did, and this is the table that shows it.
+    /// </summary>
+    private static void AppendSpeed(StringBuilder text, BenchReport report)
+    {
+        var runs = report.Scenarios.SelectMany(s => s.Runs.Where(r => r.Speed is { Units: > 0 }).Select(r => (Scenario: s.Name, Run: r, Speed: r.Speed!))).ToList();
+        if (runs.Count == 0)
+        {
+            return;
+        }
+
+        var fastest = runs.Min(r => r.Speed.MedianMicroseconds);
+        var slowest = runs.Max(r => r.Speed.MedianMicroseconds);
+        text.AppendLine();
+        if (slowest > fastest * SpeedSpreadWarning)
+        {
+            text.AppendLine(Invariant($"> **The machine's speed changed during the benchmark**: the speed probe's fixed unit of arithmetic took {fastest:N0}–{slowest:N0} µs of CPU from one run to another ({slowest / fastest:F1}×), which the load average does not show (a host running other guests on these cores). Compare runs of similar speed, or the medians over many runs."));
+            text.AppendLine();
+        }
+
+        text.AppendLine("Each saturation run and the machine's speed during it (the speed probe: a fixed unit of single-threaded arithmetic four times a second, in the thread's own CPU time; 100 % is the fastest run of this benchmark):");
+        text.AppendLine();
+        text.AppendLine("| scenario | run | records/s at saturation | CPU s per 1,000 records | probe µs per unit (median / p90) | machine speed |");
+        text.AppendLine("|---|---|---|---|---|---|");
+        foreach (var (scenario, run, speed) in runs)
+        {
+            text.AppendLine(Invariant(
+                $"| {scenario} | {run.Run} | {run.Saturation.RecordsPerSecond:N0} | {run.CpuSecondsPer1000:F3} | {speed.MedianMicroseconds:N0} / {speed.P90Microseconds:N0} | {fastest / speed.MedianMicroseconds:P0} |"));
+        }
     }
 
     /// <summary>The heading of the section of <c>docs/benchmarks.md</c> this command owns; the other sections are kept.</summary>
